@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is for us.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(PYTHON) -m uv
+VENV_PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+
+# Test defaults: the local servers on their standard ports.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stepwise
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help run test install lint format bench clean
+
+help:
+	@echo "make run    install what is needed and serve Stepwise at http://127.0.0.1:8000 (PORT overrides)"
+	@echo "make test   install what the tests need and run the whole suite on PostgreSQL and Redis"
+	@echo "make lint   ruff and mypy;  make format  format the code;  make bench  run the benchmarks"
+
+install: .venv/.installed static/build/.built
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --locked --quiet
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/build/.built: node_modules/.package-lock.json
+	@mkdir -p static/build
+	cp node_modules/htmx.org/dist/htmx.min.js static/build/htmx.min.js
+	@touch $@
+
+run: install
+	$(VENV_PY) manage.py migrate --noinput -v 0
+	$(VENV_PY) manage.py load_demo
+	exec $(VENV_PY) manage.py serve
+
+test: install
+	@.ci/ensure-chromium
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
+		$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy config engine designer monitoring
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: install
+	@for bench in bench/*.py; do echo "== $$bench"; $(VENV_PY) $$bench || exit 1; done
+
+clean:
+	rm -rf .venv node_modules static/build var .pytest_cache .mypy_cache .ruff_cache

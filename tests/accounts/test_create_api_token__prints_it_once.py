@@ -1,0 +1,47 @@
+"""`manage.py create_api_token <username>` prints a working token once and stores its hash."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from config.accounts.models import ApiToken, digest_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prints_a_token_that_authenticates(make_user) -> None:
+    make_user("ada", "designers")
+    out, err = StringIO(), StringIO()
+    call_command("create_api_token", "ada", "--name", "laptop", stdout=out, stderr=err)
+    raw = out.getvalue().strip()
+    assert raw.startswith("sw_")
+    assert "only this once" in err.getvalue()
+    stored = ApiToken.objects.get(user__username="ada")
+    assert stored.name == "laptop"
+    assert stored.digest == digest_token(raw)
+    response = Client().get("/api/me", headers={"Authorization": f"Bearer {raw}"})
+    assert response.json()["username"] == "ada"
+
+
+def test_expiry_in_days_is_recorded(make_user) -> None:
+    make_user("ada")
+    call_command(
+        "create_api_token", "ada", "--expires-in-days", "7", stdout=StringIO(), stderr=StringIO()
+    )
+    assert ApiToken.objects.get().expires_at is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ghost"], "username: no user called 'ghost'"),
+        (["ada", "--expires-in-days", "0"], "--expires-in-days: must be a positive"),
+    ],
+)
+def test_bad_input_names_the_field_and_creates_nothing(make_user, args, message) -> None:
+    make_user("ada")
+    with pytest.raises(CommandError, match=message):
+        call_command("create_api_token", *args, stdout=StringIO(), stderr=StringIO())
+    assert not ApiToken.objects.exists()

@@ -1,0 +1,162 @@
+"""Fixtures every part of the suite shares: real services and real Stepwise processes."""
+
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.processes import (
+    RunningProcess,
+    database_url_for,
+    free_port,
+    process_environment,
+    start_process,
+    wait_until,
+)
+
+SERVICE_HINTS = {
+    "PostgreSQL": "start it (Debian: pg_ctlcluster <version> main start) or set DATABASE_URL",
+    "Redis": "start it (redis-server --daemonize yes) or set REDIS_URL",
+}
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, saying which service is missing, instead of failing test by test."""
+    missing = []
+    if settings.DATABASE_URL and not _reachable(settings.DATABASE_URL, 5432):
+        missing.append(("PostgreSQL", settings.DATABASE_URL))
+    if settings.REDIS_URL and not _reachable(settings.REDIS_URL, 6379):
+        missing.append(("Redis", settings.REDIS_URL))
+    if missing:
+        lines = [
+            f"{name} is not reachable at {url}: {SERVICE_HINTS[name]}" for name, url in missing
+        ]
+        pytest.exit("\n".join(lines), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("process-logs")
+
+
+@pytest.fixture(scope="session")
+def stepwise_env(django_db_setup: None, django_db_blocker: Any) -> dict[str, str]:
+    """Environment for child processes: production settings on the test database."""
+    with django_db_blocker.unblock():
+        test_database = connection.settings_dict["NAME"]
+    return process_environment(DATABASE_URL=database_url_for(settings.DATABASE_URL, test_database))
+
+
+@pytest.fixture(scope="session")
+def celery_worker(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[RunningProcess]:
+    """A real `celery worker` process (prefork) on Redis and the test database."""
+    from config.celery import app
+
+    hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    worker = start_process(
+        "celery-worker",
+        [
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=INFO",
+            "--hostname",
+            hostname,
+            "--queues",
+            settings.STEPWISE_QUEUE,
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        stepwise_env,
+        process_logs,
+    )
+    wait_until(
+        lambda: bool(app.control.ping(destination=[hostname], timeout=0.5)),
+        timeout=60,
+        what="the Celery worker to answer a ping",
+        process=worker,
+    )
+    worker.name = hostname
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def daphne_server(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[str]:
+    """A real Daphne serving Stepwise (HTTP and WebSockets); yields its base URL."""
+    port = free_port()
+    server = start_process(
+        "daphne",
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        stepwise_env,
+        process_logs,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base_url}/health", timeout=2).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    wait_until(answers, timeout=60, what="Daphne to answer /health", process=server)
+    yield base_url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Playwright drives Debian's Chromium; its own browser download is not available."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Chromium is not installed: run .ci/ensure-chromium (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
+
+
+@pytest.fixture
+def make_user(django_user_model: Any) -> Any:
+    """Create a user with a password and, optionally, Stepwise roles (group names)."""
+    from django.contrib.auth.models import Group
+
+    def make(
+        username: str, *roles: str, password: str = "correct horse battery", **fields: Any
+    ) -> Any:
+        user = django_user_model.objects.create_user(username=username, password=password, **fields)
+        for role in roles:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        return user
+
+    return make

@@ -1,0 +1,88 @@
+"""The embedded default, as `make run` starts it: SQLite, in-process worker and timer loop."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.http import csrf_headers, logged_in_client
+from tests.processes import (
+    PROJECT_ROOT,
+    free_port,
+    process_environment,
+    start_process,
+    wait_until,
+)
+
+pytestmark = pytest.mark.embedded
+
+
+def test_serve_migrate_demo_login_probe_and_stop(tmp_path) -> None:
+    env = process_environment(
+        DATABASE_URL=None,
+        REDIS_URL=None,
+        SECRET_KEY=None,
+        STEPWISE_VAR_DIR=str(tmp_path),
+        STEPWISE_QUEUE=None,
+        STEPWISE_CHANNEL_PREFIX=None,
+    )
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    manage("migrate", "--noinput", "-v", "0")
+    logins = manage("load_demo")
+    for username in ("admin", "designer", "operator", "approver", "viewer"):
+        assert f"stepwise-{username}" in logins
+
+    port = free_port()
+    server = start_process("embedded", ["manage.py", "serve", "--port", str(port)], env, tmp_path)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: "Stepwise is serving at" in server.log(), 60, "the serving line", server)
+        assert f"http://127.0.0.1:{port}/" in server.log()
+
+        def healthy() -> bool:
+            return httpx.get(f"{base_url}/health", timeout=2).json()["status"] == "ok"
+
+        wait_until(healthy, 30, "/health to report ok", server)
+        health = httpx.get(f"{base_url}/health").json()
+        assert health["database"]["vendor"] == "sqlite"
+        assert health["redis"] == {"configured": False, "ok": True}
+        assert health["worker"]["name"].startswith("embedded@")
+
+        # Every demo user can log in.
+        for username in ("admin", "designer", "operator", "approver", "viewer"):
+            logged_in_client(base_url, username, f"stepwise-{username}").close()
+
+        operator = logged_in_client(base_url, "operator", "stepwise-operator")
+        created = operator.post("/api/system/worker-probes", headers=csrf_headers(operator))
+        assert created.status_code == 202, created.text
+        probe_url = f"/api/system/worker-probes/{created.json()['id']}"
+        wait_until(
+            lambda: operator.get(probe_url).json()["answered_at"] is not None,
+            20,
+            "the in-process worker to answer the probe",
+            server,
+        )
+        assert operator.get(probe_url).json()["answered_by"]
+    finally:
+        exit_code = server.stop(signal.SIGINT, timeout=20)
+
+    assert exit_code == 0, server.log_tail()
+    assert "Stepwise stopped." in server.log()
+    with sqlite3.connect(tmp_path / "stepwise.sqlite3") as database:
+        assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

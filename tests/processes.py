@@ -1,0 +1,98 @@
+"""Helpers to run Stepwise's real processes (worker, Daphne, the embedded server) in tests."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def database_url_for(database_url: str, database_name: str) -> str:
+    """The same server and credentials, another database (the test database)."""
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path="/" + database_name))
+
+
+def process_environment(**overrides: str | None) -> dict[str, str]:
+    """This process's environment for a child running production settings; None removes a name."""
+    env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    env["PYTHONUNBUFFERED"] = "1"
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+@dataclass
+class RunningProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return self.process.returncode
+
+
+def start_process(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> RunningProcess:
+    log_path = log_dir / f"{name}.log"
+    log_file = open(log_path, "wb")  # noqa: SIM115 - the child writes to it until it ends
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return RunningProcess(name, process, log_path)
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    process: RunningProcess | None = None,
+    interval: float = 0.1,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.process.poll() is not None:
+            raise AssertionError(
+                f"{process.name} exited with {process.process.returncode} while waiting for "
+                f"{what}:\n{process.log_tail()}"
+            )
+        if condition():
+            return
+        time.sleep(interval)
+    tail = f"\n{process.name} log:\n{process.log_tail()}" if process else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{tail}")

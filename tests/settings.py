@@ -1,0 +1,23 @@
+"""Settings for the test suite: its environment defaults, then the real settings.
+
+The suite runs on the local PostgreSQL and Redis unless DATABASE_URL and REDIS_URL say
+otherwise, on its own queue and channel prefix so that a Stepwise running beside it on the same
+Redis never receives a test's task.
+"""
+
+import os
+
+TEST_ENVIRONMENT_DEFAULTS = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/stepwise",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "STEPWISE_QUEUE": "stepwise-test",
+    "STEPWISE_CHANNEL_PREFIX": "stepwise-test",
+    "STEPWISE_HEARTBEAT_SECONDS": "1",
+    # Playwright's sync API runs an event loop in the test thread; the tests' own database
+    # calls are still synchronous and safe.
+    "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+}
+for name, value in TEST_ENVIRONMENT_DEFAULTS.items():
+    os.environ.setdefault(name, value)
+
+from config.settings import *  # noqa: E402, F403
