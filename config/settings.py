@@ -149,6 +149,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # --- Engine processes ------------------------------------------------------------------------
 STEPWISE_HEARTBEAT_SECONDS = env_float("STEPWISE_HEARTBEAT_SECONDS", 5.0)
 STEPWISE_TIMER_INTERVAL_SECONDS = env_float("STEPWISE_TIMER_INTERVAL_SECONDS", 0.5)
+# An advancing worker holds a run for this long, renewed as it goes; a crashed worker's runs
+# are picked up again once it lapses.
+STEPWISE_LEASE_SECONDS = env_float("STEPWISE_LEASE_SECONDS", 30.0)
+# A runnable run whose "advance" message seems lost is sent again after this long.
+STEPWISE_REDISPATCH_SECONDS = env_float("STEPWISE_REDISPATCH_SECONDS", 15.0)
+# A parallel step whose message seems lost is sent again after this long (it may run twice).
+STEPWISE_BRANCH_REDISPATCH_SECONDS = env_float("STEPWISE_BRANCH_REDISPATCH_SECONDS", 300.0)
+# Modules of code workflows to import at start, besides each app's workflows.py.
+STEPWISE_WORKFLOW_MODULES = env_list("STEPWISE_WORKFLOW_MODULES", [])
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
 

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that load ids and call the engine."""
+"""Celery tasks: thin wrappers that call the engine. Redelivery is always safe."""
 
 from typing import Any
 
@@ -14,3 +14,17 @@ def answer_probe(self: Task[Any, Any], probe_id: int) -> None:
     WorkerProbe.objects.filter(pk=probe_id, answered_at__isnull=True).update(
         answered_at=timezone.now(), answered_by=self.request.hostname or "unknown"
     )
+
+
+@shared_task(name="engine.advance_run")
+def advance_run(run_id: int) -> None:
+    from engine.runner import advance
+
+    advance(run_id)
+
+
+@shared_task(name="engine.run_branch")
+def run_branch(run_id: int, seq: int, branch: int) -> None:
+    from engine.runner import run_branch as run
+
+    run(run_id, seq, branch)

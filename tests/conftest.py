@@ -105,6 +105,29 @@ def celery_worker(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[
 
 
 @pytest.fixture(scope="session")
+def timer_loop(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[RunningProcess]:
+    """A real `manage.py timer_loop` process on the test database."""
+    loop = start_process(
+        "timer-loop",
+        ["manage.py", "timer_loop", "--interval", "0.1"],
+        stepwise_env,
+        process_logs,
+    )
+    wait_until(lambda: "running" in loop.log(), timeout=60, what="the timer loop", process=loop)
+    yield loop
+    loop.stop()
+
+
+@pytest.fixture(scope="session")
+def side_effects_table(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The plain table test steps write their effects to, keyed by idempotency key."""
+    from tests.engine.flows import EFFECTS_TABLE
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(EFFECTS_TABLE)
+
+
+@pytest.fixture(scope="session")
 def daphne_server(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[str]:
     """A real Daphne serving Stepwise (HTTP and WebSockets); yields its base URL."""
     port = free_port()

@@ -1,0 +1,82 @@
+"""Stepwise's durable execution core and its authoring API (plain Python, no Django).
+
+    from engine.core import workflow, step, sleep, wait_for, Retry
+
+Workflow code is replayed: completed steps return their journaled results instead of running
+again, so everything that is not deterministic belongs in a step or comes from now(),
+uuid4() and random() here.
+"""
+
+from engine.core.api import (
+    idempotency_key,
+    metric,
+    now,
+    parallel,
+    progress,
+    random,
+    run_child,
+    sleep,
+    sleep_until,
+    start_child,
+    uuid4,
+    wait_for,
+    wait_for_any,
+)
+from engine.core.context import ChildRun, StepInfo, current_step
+from engine.core.definitions import (
+    StepCall,
+    StepDefinition,
+    WorkflowDefinition,
+    all_workflows,
+    get_workflow,
+    step,
+    workflow,
+)
+from engine.core.errors import (
+    ChildWorkflowFailed,
+    DefinitionError,
+    NonDeterminismError,
+    NonRetryableError,
+    StepFailed,
+    StepTimeout,
+    WaitTimeout,
+    WorkflowError,
+)
+from engine.core.retry import Retry
+from engine.core.saga import Saga
+
+__all__ = [
+    "ChildRun",
+    "ChildWorkflowFailed",
+    "DefinitionError",
+    "NonDeterminismError",
+    "NonRetryableError",
+    "Retry",
+    "Saga",
+    "StepCall",
+    "StepDefinition",
+    "StepFailed",
+    "StepInfo",
+    "StepTimeout",
+    "WaitTimeout",
+    "WorkflowDefinition",
+    "WorkflowError",
+    "all_workflows",
+    "current_step",
+    "get_workflow",
+    "idempotency_key",
+    "metric",
+    "now",
+    "parallel",
+    "progress",
+    "random",
+    "run_child",
+    "sleep",
+    "sleep_until",
+    "start_child",
+    "step",
+    "uuid4",
+    "wait_for",
+    "wait_for_any",
+    "workflow",
+]

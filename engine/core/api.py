@@ -1,0 +1,137 @@
+"""The functions workflow code calls: durable time, events, fan-out, children, reporting."""
+
+import random as _random
+import uuid as _uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.core.context import ChildRun, _require_context, current_step
+from engine.core.definitions import StepCall, WorkflowDefinition
+from engine.core.errors import DefinitionError
+from engine.core.journal import WaitSpec
+
+
+def _as_seconds(duration: float | timedelta, what: str) -> float:
+    seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    if seconds < 0:
+        raise DefinitionError(f"{what} cannot be negative")
+    return seconds
+
+
+def now() -> datetime:
+    """The current time, journaled: a replay sees the same moment."""
+    context = _require_context("now()")
+    return datetime.fromisoformat(context.value("now", context.backend.now))
+
+
+def uuid4() -> str:
+    """A random UUID, journaled: a replay sees the same one."""
+    return str(_require_context("uuid4()").value("uuid4", lambda: str(_uuid.uuid4())))
+
+
+def random() -> float:
+    """A random float in [0, 1), journaled: a replay sees the same one."""
+    return float(_require_context("random()").value("random", _random.random))
+
+
+def sleep(duration: float | timedelta, *, name: str = "sleep") -> None:
+    """Wait durably; the run holds no worker while it sleeps."""
+    context = _require_context("sleep()")
+    seconds = _as_seconds(duration, "sleep duration")
+    wake_at = context.backend.now() + timedelta(seconds=seconds)
+    context.sleep_until(wake_at, name)
+
+
+def sleep_until(moment: datetime, *, name: str = "sleep") -> None:
+    """Wait durably until an aware datetime."""
+    if moment.tzinfo is None:
+        raise DefinitionError("sleep_until() needs an aware datetime")
+    _require_context("sleep_until()").sleep_until(moment, name)
+
+
+def wait_for(
+    event_type: str,
+    *,
+    match: dict[str, Any] | None = None,
+    filter: str | None = None,
+    timeout: float | timedelta | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Wait durably for an event; returns {"id", "type", "payload", "received_at"}.
+
+    `match` keeps events whose payload has those values; `filter` is a CEL expression over
+    `event` (the payload) and `input` (the run's input). An event that arrived before the
+    wait began still counts if this run has not consumed it. Raises WaitTimeout at the
+    timeout, which the workflow may catch to remind someone and wait again.
+    """
+    return wait_for_any([event_type], match=match, filter=filter, timeout=timeout, name=name)
+
+
+def wait_for_any(
+    event_types: Iterable[str],
+    *,
+    match: dict[str, Any] | None = None,
+    filter: str | None = None,
+    timeout: float | timedelta | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Like wait_for(), satisfied by the first matching event of any of the types."""
+    context = _require_context("wait_for()")
+    types = tuple(event_types)
+    if not types or not all(isinstance(kind, str) and kind for kind in types):
+        raise DefinitionError("wait_for() needs at least one event type")
+    if match is not None and not isinstance(match, dict):
+        raise DefinitionError("wait_for(match=...) takes a dict of payload values")
+    seconds = None if timeout is None else _as_seconds(timeout, "wait timeout")
+    deadline = None if seconds is None else context.backend.now() + timedelta(seconds=seconds)
+    spec = WaitSpec(types, match, filter, deadline)
+    result: dict[str, Any] = context.wait_for(spec, name or "wait:" + "|".join(types), seconds)
+    return result
+
+
+def parallel(
+    calls: Iterable[StepCall], *, concurrency: int | None = None, name: str = "parallel"
+) -> list[Any]:
+    """Run steps at the same time (on any worker), at most `concurrency` at once; results
+    come back in the order of `calls`. A step that fails for good raises StepFailed."""
+    context = _require_context("parallel()")
+    call_list = list(calls)
+    if not all(isinstance(call, StepCall) for call in call_list):
+        raise DefinitionError("parallel() takes step calls: my_step.call(arg, ...)")
+    if concurrency is not None and concurrency < 1:
+        raise DefinitionError("parallel(concurrency=...) must be at least 1")
+    return context.parallel(call_list, concurrency, name)
+
+
+def start_child(
+    workflow: WorkflowDefinition | str, input: Any = None, *, idempotency_key: str | None = None
+) -> ChildRun:
+    """Start a child workflow now; await it later with `.result()`. Cancelled with its parent."""
+    slug = workflow.slug if isinstance(workflow, WorkflowDefinition) else workflow
+    return _require_context("start_child()").start_child(slug, input, idempotency_key)
+
+
+def run_child(workflow: WorkflowDefinition | str, input: Any = None) -> Any:
+    """Start a child workflow and wait durably for its output."""
+    return start_child(workflow, input).result()
+
+
+def progress(current: float, total: float | None = None, message: str | None = None) -> None:
+    """Report how far the run is (e.g. step 3 of 10), shown live in the monitor."""
+    _require_context("progress()").report_progress(current, total, message)
+
+
+def metric(name: str, value: float) -> None:
+    """Record a named number for this run (e.g. emails_sent), shown live in the monitor."""
+    if not name:
+        raise DefinitionError("metric() needs a name")
+    _require_context("metric()").report_metric(name, value)
+
+
+def idempotency_key() -> str:
+    """Inside a step: a key that stays the same across its retries and replays."""
+    info = current_step()
+    if info is None:
+        raise DefinitionError("idempotency_key() works only inside a running step")
+    return info.idempotency_key

@@ -1,0 +1,191 @@
+"""Workflow and step definitions, their decorators and the registry code workflows join."""
+
+import hashlib
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from engine.core.errors import DefinitionError
+from engine.core.retry import NO_RETRY, Retry
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+_workflows: dict[str, "WorkflowDefinition"] = {}
+_steps: dict[str, "StepDefinition"] = {}
+
+
+def _seconds(value: float | timedelta | None, what: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds <= 0:
+        raise DefinitionError(f"{what} must be positive")
+    return seconds
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    """A function whose calls inside a workflow are journaled, retried and never re-run."""
+
+    fn: Callable[..., Any]
+    key: str
+    name: str
+    retry: Retry = NO_RETRY
+    timeout: float | None = None
+    cache_ttl: float | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from engine.core.context import current_context
+
+        context = current_context()
+        if context is None:  # outside a workflow it is a plain function
+            return self.fn(*args, **kwargs)
+        return context.call_step(self, list(args), kwargs)
+
+    def named(self, name: str) -> "StepDefinition":
+        """The same step under another journal name, e.g. `send.named(f"send-{user}")`."""
+        if not name or len(name) > 200:
+            raise DefinitionError("a step name is 1 to 200 characters")
+        return replace(self, name=name)
+
+    def call(self, *args: Any, **kwargs: Any) -> "StepCall":
+        """A deferred call, for parallel() and compensations."""
+        return StepCall(self, list(args), dict(kwargs))
+
+
+@dataclass(frozen=True)
+class StepCall:
+    step: StepDefinition
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+    def run(self) -> Any:
+        return self.step(*self.args, **self.kwargs)
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    """A registered code workflow: a function of one JSON input, replayed durably."""
+
+    slug: str
+    fn: Callable[[Any], Any]
+    title: str
+    description: str
+    version: str
+    timeout: float | None = None
+    cache_ttl: float | None = None
+    input_schema: dict[str, Any] | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __call__(self, input: Any) -> Any:
+        """Calling a workflow directly runs it as a child from inside another workflow."""
+        from engine.core.api import run_child
+        from engine.core.context import current_context
+
+        if current_context() is None:
+            raise DefinitionError(
+                f"workflow {self.slug!r} runs through the engine: start it with "
+                "engine.actions.start_run, or test it with engine.testing.WorkflowTester"
+            )
+        return run_child(self, input)
+
+
+def step(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    retry: Retry | None = None,
+    timeout: float | timedelta | None = None,
+    cache: float | timedelta | None = None,
+) -> Any:
+    """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`."""
+
+    def declare(function: Callable[..., Any]) -> StepDefinition:
+        if not callable(function):
+            raise DefinitionError("@step decorates a function")
+        if retry is not None and not isinstance(retry, Retry):
+            raise DefinitionError("retry= takes a Retry(...)")
+        key = f"{function.__module__}.{function.__qualname__}"
+        if "<locals>" in key:
+            # Parallel branches run in other workers, which find steps by this key.
+            raise DefinitionError(f"step {key} must be defined at module level")
+        definition = StepDefinition(
+            fn=function,
+            key=key,
+            name=name or function.__name__,
+            retry=retry or NO_RETRY,
+            timeout=_seconds(timeout, "step timeout"),
+            cache_ttl=_seconds(cache, "step cache"),
+        )
+        _steps[key] = definition
+        return definition
+
+    return declare(fn) if fn is not None else declare
+
+
+def workflow(
+    slug: str,
+    *,
+    title: str | None = None,
+    timeout: float | timedelta | None = None,
+    cache: float | timedelta | None = None,
+    input_schema: dict[str, Any] | None = None,
+    tags: tuple[str, ...] = (),
+) -> Callable[[Callable[[Any], Any]], WorkflowDefinition]:
+    """Declare and register a code workflow under a slug: `@workflow("process-payment")`."""
+    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+        raise DefinitionError(
+            f"workflow slug {slug!r}: use lowercase letters, digits and hyphens (max 100)"
+        )
+
+    def declare(function: Callable[[Any], Any]) -> WorkflowDefinition:
+        parameters = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if len(parameters) > 1:
+            raise DefinitionError(f"workflow {slug!r} takes one input argument")
+        existing = _workflows.get(slug)
+        if existing is not None and existing.fn.__qualname__ != function.__qualname__:
+            raise DefinitionError(f"workflow slug {slug!r} is already registered")
+        doc = inspect.getdoc(function) or ""
+        definition = WorkflowDefinition(
+            slug=slug,
+            fn=function,
+            title=title or doc.split("\n", 1)[0] or slug,
+            description=doc,
+            version=_source_version(function),
+            timeout=_seconds(timeout, "workflow timeout"),
+            cache_ttl=_seconds(cache, "workflow cache"),
+            input_schema=input_schema,
+            tags=tuple(tags),
+        )
+        _workflows[slug] = definition
+        return definition
+
+    return declare
+
+
+def _source_version(function: Callable[..., Any]) -> str:
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        source = function.__qualname__
+    return "code:" + hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+def get_workflow(slug: str) -> WorkflowDefinition | None:
+    return _workflows.get(slug)
+
+
+def all_workflows() -> list[WorkflowDefinition]:
+    return sorted(_workflows.values(), key=lambda definition: definition.slug)
+
+
+def get_step(key: str) -> StepDefinition | None:
+    return _steps.get(key)

@@ -1,0 +1,98 @@
+"""Exceptions of the durable core.
+
+Control flow (suspending, cancelling) derives from BaseException so that a workflow's own
+`except Exception` cannot swallow it; failures a workflow may handle derive from Exception.
+"""
+
+from typing import Any
+
+
+class WorkflowError(Exception):
+    """Base of the failures a workflow can catch."""
+
+
+class StepFailed(WorkflowError):
+    """A step failed for good: its attempts ran out or its error is not retryable."""
+
+    def __init__(self, step: str, error: dict[str, Any], attempts: int = 1) -> None:
+        self.step = step
+        self.error = error
+        self.attempts = attempts
+        super().__init__(
+            f"step {step!r} failed after {attempts} attempt(s): "
+            f"{error.get('type', 'Error')}: {error.get('message', '')}"
+        )
+
+
+class StepTimeout(WorkflowError):
+    """One attempt of a step ran past its timeout."""
+
+
+class WaitTimeout(WorkflowError):
+    """A wait for an event ended at its deadline without a matching event."""
+
+    def __init__(self, event_types: tuple[str, ...], timeout_seconds: float) -> None:
+        self.event_types = event_types
+        self.timeout_seconds = timeout_seconds
+        super().__init__(f"no {' or '.join(event_types)} event within {timeout_seconds:g}s")
+
+
+class ChildWorkflowFailed(WorkflowError):
+    """A child workflow ended failed, cancelled or timed out."""
+
+    def __init__(self, run_id: int, status: str, error: dict[str, Any] | None) -> None:
+        self.run_id = run_id
+        self.status = status
+        self.error = error or {}
+        detail = f": {self.error.get('message')}" if self.error.get("message") else ""
+        super().__init__(f"child run {run_id} ended {status}{detail}")
+
+
+class NonRetryableError(Exception):
+    """Raise (or subclass) inside a step to fail it at once, whatever its retry policy."""
+
+
+class NonDeterminismError(Exception):
+    """Replay met a different operation than the journal recorded at the same position."""
+
+    def __init__(self, seq: int, recorded: str, replayed: str) -> None:
+        self.seq = seq
+        self.recorded = recorded
+        self.replayed = replayed
+        super().__init__(
+            f"non-deterministic replay at position {seq}: the journal recorded {recorded}, "
+            f"the workflow now asks for {replayed}. Workflow code must take the same path "
+            "when replayed: use now(), uuid4() and random() from engine.core, and put side "
+            "effects in steps."
+        )
+
+
+class DefinitionError(ValueError):
+    """A workflow or step was declared wrongly; raised at declaration time."""
+
+
+class Suspend(BaseException):  # control flow, not an error
+    """The run cannot go further now (it waits); the executor stops and keeps the journal."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class Cancelled(BaseException):  # control flow, not an error
+    """The run was cancelled or lost its lease while executing; stop without writing more."""
+
+
+def describe_exception(exc: BaseException) -> dict[str, Any]:
+    """A JSON-safe description of an exception, for the journal."""
+    kind = type(exc)
+    described: dict[str, Any] = {
+        "type": kind.__name__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}",
+        "message": str(exc)[:2000],
+    }
+    if isinstance(exc, StepFailed):
+        described["step"] = exc.step
+        described["cause"] = exc.error
+    return described

@@ -1,0 +1,129 @@
+"""The journal a run replays from, and the storage protocol the executor writes it through."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class EntryKind(StrEnum):
+    STEP = "step"
+    SLEEP = "sleep"
+    WAIT = "wait"
+    CHILD_START = "child_start"
+    CHILD_RESULT = "child_result"
+    PARALLEL = "parallel"
+    VALUE = "value"
+
+
+class EntryStatus(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    RETRYING = "retrying"
+    WAITING = "waiting"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journaled operation at one position of a run (the latest attempt when retried)."""
+
+    seq: int
+    kind: EntryKind
+    name: str
+    status: EntryStatus
+    attempt: int = 1
+    output: Any = None
+    error: dict[str, Any] | None = None
+    retry_at: datetime | None = None
+    wake_at: datetime | None = None
+    """For sleeps: when the sleep ends. For waits: the deadline, if any."""
+
+
+@dataclass(frozen=True)
+class StepCallSpec:
+    """A step to run elsewhere (a parallel branch): everything a worker needs, as JSON."""
+
+    step_key: str
+    name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WaitSpec:
+    event_types: tuple[str, ...]
+    match: dict[str, Any] | None
+    filter: str | None
+    deadline: datetime | None
+
+
+@dataclass
+class Reports:
+    """Progress and metrics reported since the last commit, written with the next one."""
+
+    progress: dict[str, Any] | None = None
+    metrics: list[tuple[str, float, datetime]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.progress is not None or bool(self.metrics)
+
+
+class Backend(Protocol):
+    """What executing a workflow needs from storage: the Django store and the test harness.
+
+    Each method that records is one commit, and fails with Cancelled when the run was
+    cancelled or another advancer took it over meanwhile (the fence against duplicates).
+    """
+
+    run_id: int
+
+    def now(self) -> datetime: ...
+
+    def record_step(
+        self,
+        seq: int,
+        name: str,
+        attempt: int,
+        started_at: datetime,
+        *,
+        status: EntryStatus,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+        retry_at: datetime | None = None,
+        reports: Reports,
+    ) -> None: ...
+
+    def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None: ...
+
+    def begin_sleep(self, seq: int, name: str, until: datetime, reports: Reports) -> None: ...
+
+    def begin_wait(self, seq: int, name: str, spec: WaitSpec, reports: Reports) -> Entry: ...
+
+    def expire_wait(self, seq: int) -> Entry: ...
+
+    def start_child(
+        self,
+        seq: int,
+        name: str,
+        workflow: str,
+        input: Any,
+        idempotency_key: str | None,
+        reports: Reports,
+    ) -> int: ...
+
+    def await_child(self, seq: int, name: str, child_run_id: int, reports: Reports) -> Entry: ...
+
+    def begin_parallel(
+        self,
+        seq: int,
+        name: str,
+        calls: list[StepCallSpec],
+        concurrency: int | None,
+        reports: Reports,
+    ) -> Entry: ...
+
+    def flush(self, reports: Reports) -> None: ...
+
+    def cache_get(self, key: str) -> tuple[bool, Any]: ...
+
+    def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None: ...

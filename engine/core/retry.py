@@ -1,0 +1,58 @@
+"""Retry policies for steps: attempts, back-off, jitter and errors never retried."""
+
+import random
+from dataclasses import dataclass, field
+from typing import Literal
+
+from engine.core.errors import DefinitionError, NonRetryableError
+
+Backoff = Literal["exponential", "linear", "fixed"]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How often and how patiently a failing step is tried again."""
+
+    max_attempts: int = 3
+    backoff: Backoff = "exponential"
+    initial_delay: float = 1.0
+    max_delay: float = 300.0
+    multiplier: float = 2.0
+    jitter: float = 0.1
+    non_retryable: tuple[type[BaseException], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise DefinitionError("Retry.max_attempts must be at least 1")
+        if self.backoff not in ("exponential", "linear", "fixed"):
+            raise DefinitionError("Retry.backoff must be 'exponential', 'linear' or 'fixed'")
+        if self.initial_delay < 0 or self.max_delay < 0:
+            raise DefinitionError("Retry delays cannot be negative")
+        if not 0 <= self.jitter <= 1:
+            raise DefinitionError("Retry.jitter is a fraction between 0 and 1")
+        for kind in self.non_retryable:
+            if not (isinstance(kind, type) and issubclass(kind, BaseException)):
+                raise DefinitionError("Retry.non_retryable takes exception classes")
+
+    def should_retry(self, error: BaseException, attempt: int) -> bool:
+        """Whether another attempt follows the failed attempt number `attempt` (1-based)."""
+        if attempt >= self.max_attempts:
+            return False
+        return not isinstance(error, (NonRetryableError, *self.non_retryable))
+
+    def delay(self, attempt: int, seed: str = "") -> float:
+        """Seconds to wait after failed attempt `attempt`; jitter is seeded, so replays agree."""
+        if self.backoff == "fixed":
+            base = self.initial_delay
+        elif self.backoff == "linear":
+            base = self.initial_delay * attempt
+        else:
+            base = self.initial_delay * self.multiplier ** (attempt - 1)
+        base = min(base, self.max_delay)
+        if self.jitter and base:
+            spread = base * self.jitter
+            base += random.Random(f"{seed}:{attempt}").uniform(-spread, spread)  # noqa: S311
+        return max(0.0, min(base, self.max_delay))
+
+
+NO_RETRY = Retry(max_attempts=1)

@@ -1,0 +1,547 @@
+"""A harness for testing workflows: fake steps, skip time, inject events — no database.
+
+    tester = WorkflowTester()
+    tester.fake(charge_payment, raises=RuntimeError("card declined"))
+    tester.send_event("Approval.decided", {"order_id": 7}, after=timedelta(hours=2))
+    result = tester.run(process_payment, {"order_id": 7})
+    assert result.status == "failed"
+    assert tester.calls(release_inventory) == 1
+
+The harness runs the same replay machine as the engine against an in-memory journal. Time
+moves only when every run waits: the clock jumps to the next sleep, retry, deadline or event.
+"""
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from engine.core.context import StepInfo, _step_overrides, run_step_attempt
+from engine.core.definitions import StepDefinition, WorkflowDefinition, get_step, get_workflow
+from engine.core.errors import Cancelled, DefinitionError, describe_exception
+from engine.core.executor import execute
+from engine.core.journal import Entry, EntryKind, EntryStatus, Reports, StepCallSpec, WaitSpec
+from engine.core.values import to_json_value
+
+TERMINAL = {"completed", "failed", "cancelled", "timed_out"}
+
+
+@dataclass
+class _Event:
+    id: str
+    type: str
+    payload: dict[str, Any]
+    at: datetime
+    delivered: bool = False
+
+
+@dataclass
+class _Run:
+    id: int
+    workflow: WorkflowDefinition
+    input: Any
+    created_at: datetime
+    parent: int | None = None
+    status: str = "pending"
+    output: Any = None
+    error: dict[str, Any] | None = None
+    journal: dict[int, Entry] = field(default_factory=dict)
+    waits: dict[int, WaitSpec] = field(default_factory=dict)
+    consumed: set[str] = field(default_factory=set)
+    deadline: datetime | None = None
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[tuple[str, float]] = field(default_factory=list)
+    advances: int = 0
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What a tested run did: its end, its journal and what it reported."""
+
+    __test__ = False  # not a pytest test class
+
+    id: int
+    status: str
+    output: Any
+    error: dict[str, Any] | None
+    steps: list[tuple[str, str, int]]
+    """(name, status, attempt) of every journaled step, in order."""
+    elapsed: timedelta
+    progress: list[dict[str, Any]]
+    metrics: list[tuple[str, float]]
+    advances: int
+    """How many times the run was (re)played: 1 + one per wait it resumed from."""
+
+    def step_names(self) -> list[str]:
+        return [name for name, _, _ in self.steps]
+
+
+class WorkflowTester:
+    """Runs workflows in memory with a virtual clock; see the module docstring."""
+
+    __test__ = False
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.started = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self.clock = self.started
+        self._runs: dict[int, _Run] = {}
+        self._ids = itertools.count(1)
+        self._events: list[_Event] = []
+        self._fakes: dict[str, Callable[..., Any]] = {}
+        self._calls: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {}
+        self._cache: dict[str, Any] = {}
+        self._interrupt_after: set[str] = set()
+
+    # --- setting the scene ------------------------------------------------------------
+    def fake(
+        self,
+        step: StepDefinition,
+        function: Callable[..., Any] | None = None,
+        *,
+        returns: Any = None,
+        raises: BaseException | list[Any] | None = None,
+    ) -> None:
+        """Replace a step: by a function, a fixed return value, an exception, or a sequence
+        of outcomes (exceptions are raised, other values returned) for successive attempts."""
+        if function is None:
+            outcomes = list(raises) if isinstance(raises, list) else None
+
+            def function(*args: Any, **kwargs: Any) -> Any:
+                if outcomes is not None:
+                    outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    return outcome
+                if isinstance(raises, BaseException):
+                    raise raises
+                return returns
+
+        self._fakes[step.key] = function
+
+    def send_event(
+        self,
+        event_type: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        after: timedelta = timedelta(0),
+        event_id: str | None = None,
+    ) -> None:
+        """Deliver an event `after` this long from now on the virtual clock."""
+        self._events.append(
+            _Event(event_id or str(uuid.uuid4()), event_type, payload or {}, self.clock + after)
+        )
+
+    def interrupt_after(self, step_name: str) -> None:
+        """Simulate a crash right after the step is journaled: the run is replayed from the
+        journal, as after a worker dies, and the step must not run again."""
+        self._interrupt_after.add(step_name)
+
+    def calls(self, step: StepDefinition) -> int:
+        """How many attempts of the step actually ran (replays do not count)."""
+        return len(self._calls.get(step.key, []))
+
+    def call_args(self, step: StepDefinition) -> list[tuple[list[Any], dict[str, Any]]]:
+        return list(self._calls.get(step.key, []))
+
+    # --- running ----------------------------------------------------------------------
+    def run(
+        self, workflow: WorkflowDefinition | str, input: Any = None, *, max_advances: int = 10_000
+    ) -> TestRun:
+        """Run to the end, or until the run waits for something that will never come."""
+        definition = _definition(workflow)
+        root = self._start(definition, to_json_value(input), parent=None)
+        self.resume(max_advances=max_advances)
+        return self.result(root.id)
+
+    def resume(self, *, max_advances: int = 10_000) -> None:
+        """Carry every run on after sending events to runs left waiting."""
+        for _ in range(max_advances):
+            self._deliver_due_events()
+            runnable = [run for run in self._runs.values() if run.status == "pending"]
+            if runnable:
+                for run in runnable:
+                    self._advance(run)
+                continue
+            moment = self._next_moment()
+            if moment is None:
+                return
+            self.clock = max(self.clock, moment)
+            self._wake_due()
+        raise RuntimeError(f"the runs did not settle within {max_advances} advances")
+
+    def result(self, run_id: int) -> TestRun:
+        run = self._runs[run_id]
+        return TestRun(
+            id=run.id,
+            status=run.status,
+            output=run.output,
+            error=run.error,
+            steps=[
+                (entry.name, entry.status.value, entry.attempt)
+                for _, entry in sorted(run.journal.items())
+                if entry.kind in (EntryKind.STEP, EntryKind.PARALLEL)
+            ],
+            elapsed=self.clock - self.started,
+            progress=list(run.progress),
+            metrics=list(run.metrics),
+            advances=run.advances,
+        )
+
+    def children(self, run_id: int) -> list[TestRun]:
+        return [self.result(run.id) for run in self._runs.values() if run.parent == run_id]
+
+    # --- the machinery ----------------------------------------------------------------
+    def _start(self, definition: WorkflowDefinition, input: Any, parent: int | None) -> _Run:
+        run = _Run(next(self._ids), definition, input, self.clock, parent=parent)
+        if definition.timeout:
+            run.deadline = self.clock + timedelta(seconds=definition.timeout)
+        self._runs[run.id] = run
+        return run
+
+    def _advance(self, run: _Run) -> None:
+        run.status = "running"
+        run.advances += 1
+        backend = _MemoryBackend(self, run)
+        overrides = {key: self._recording(key, fn) for key, fn in self._fakes.items()}
+        for key in list(_all_step_keys(self)):
+            overrides.setdefault(key, self._recording(key, None))
+        token = _step_overrides.set(overrides)
+        try:
+            outcome = execute(run.workflow, run.input, backend, dict(run.journal))
+        except Cancelled:
+            run.status = "pending"  # the simulated crash: replay from the journal
+            return
+        finally:
+            _step_overrides.reset(token)
+        backend.flush(outcome.reports or Reports())
+        if outcome.status == "completed":
+            self._finish(run, "completed", output=outcome.output)
+        elif outcome.status == "failed":
+            self._finish(run, "failed", error=outcome.error)
+        else:
+            run.status = "waiting"
+
+    def _recording(self, key: str, fake: Callable[..., Any] | None) -> Callable[..., Any]:
+        step = get_step(key)
+        target = fake or (step.fn if step else None)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls.setdefault(key, []).append((list(args), dict(kwargs)))
+            assert target is not None
+            return target(*args, **kwargs)
+
+        return call
+
+    def _finish(
+        self, run: _Run, status: str, *, output: Any = None, error: dict[str, Any] | None = None
+    ) -> None:
+        run.status, run.output, run.error = status, output, error
+        for child in self._runs.values():
+            if child.parent == run.id and child.status not in TERMINAL:
+                self._finish(
+                    child, "cancelled", error={"type": "Cancelled", "message": f"parent {status}"}
+                )
+        if run.parent is not None:
+            parent = self._runs[run.parent]
+            for seq, entry in parent.journal.items():
+                if (
+                    entry.kind == EntryKind.CHILD_RESULT
+                    and entry.status == EntryStatus.WAITING
+                    and entry.output == {"run_id": run.id}
+                ):
+                    parent.journal[seq] = _child_entry(entry, run)
+                    if parent.status == "waiting":
+                        parent.status = "pending"
+
+    def _next_moment(self) -> datetime | None:
+        moments: list[datetime] = []
+        for run in self._runs.values():
+            if run.status != "waiting":
+                continue
+            if run.deadline:
+                moments.append(run.deadline)
+            for entry in run.journal.values():
+                if entry.status == EntryStatus.WAITING and entry.wake_at:
+                    moments.append(entry.wake_at)
+                if entry.status == EntryStatus.RETRYING and entry.retry_at:
+                    moments.append(entry.retry_at)
+        moments.extend(event.at for event in self._events if not event.delivered)
+        waiting = any(run.status == "waiting" for run in self._runs.values())
+        return min(moments) if moments and waiting else None
+
+    def _wake_due(self) -> None:
+        for run in self._runs.values():
+            if run.status != "waiting":
+                continue
+            if run.deadline and self.clock >= run.deadline:
+                self._finish(
+                    run,
+                    "timed_out",
+                    error={"type": "RunTimeout", "message": "the run passed its timeout"},
+                )
+                continue
+            for seq, entry in list(run.journal.items()):
+                due = (
+                    entry.wake_at
+                    if entry.status == EntryStatus.WAITING
+                    else (entry.retry_at if entry.status == EntryStatus.RETRYING else None)
+                )
+                if due is not None and self.clock >= due:
+                    if entry.kind == EntryKind.SLEEP:
+                        run.journal[seq] = _replace(entry, EntryStatus.COMPLETED)
+                    run.status = "pending"
+
+    def _deliver_due_events(self) -> None:
+        for event in self._events:
+            if event.delivered or event.at > self.clock:
+                continue
+            event.delivered = True
+            for run in self._runs.values():
+                for seq, spec in list(run.waits.items()):
+                    if _event_matches(spec, event, run.input):
+                        del run.waits[seq]
+                        run.consumed.add(event.id)
+                        run.journal[seq] = _replace(
+                            run.journal[seq], EntryStatus.COMPLETED, output=_event_output(event)
+                        )
+                        if run.status == "waiting":
+                            run.status = "pending"
+                        break
+
+    def _buffered(self, run: _Run, spec: WaitSpec) -> _Event | None:
+        for event in self._events:
+            if (
+                event.delivered
+                and event.at >= run.created_at
+                and event.id not in run.consumed
+                and _event_matches(spec, event, run.input)
+            ):
+                run.consumed.add(event.id)
+                return event
+        return None
+
+
+class _MemoryBackend:
+    def __init__(self, tester: WorkflowTester, run: _Run) -> None:
+        self.tester = tester
+        self.run = run
+        self.run_id = run.id
+
+    def now(self) -> datetime:
+        return self.tester.clock
+
+    def _put(self, entry: Entry, reports: Reports) -> None:
+        self.run.journal[entry.seq] = entry
+        self.flush(reports)
+        if (
+            entry.kind == EntryKind.STEP
+            and entry.name in self.tester._interrupt_after
+            and entry.status == EntryStatus.COMPLETED
+        ):
+            self.tester._interrupt_after.discard(entry.name)
+            raise Cancelled()
+
+    def flush(self, reports: Reports) -> None:
+        if reports.progress is not None:
+            self.run.progress.append(reports.progress)
+        self.run.metrics.extend((name, value) for name, value, _ in reports.metrics)
+
+    def record_step(
+        self,
+        seq: int,
+        name: str,
+        attempt: int,
+        started_at: datetime,
+        *,
+        status: EntryStatus,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+        retry_at: datetime | None = None,
+        reports: Reports,
+    ) -> None:
+        self._put(
+            Entry(seq, EntryKind.STEP, name, status, attempt, output, error, retry_at), reports
+        )
+
+    def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None:
+        self._put(Entry(seq, EntryKind.VALUE, name, EntryStatus.COMPLETED, output=value), reports)
+
+    def begin_sleep(self, seq: int, name: str, until: datetime, reports: Reports) -> None:
+        self._put(Entry(seq, EntryKind.SLEEP, name, EntryStatus.WAITING, wake_at=until), reports)
+
+    def begin_wait(self, seq: int, name: str, spec: WaitSpec, reports: Reports) -> Entry:
+        event = self.tester._buffered(self.run, spec)
+        if event is not None:
+            entry = Entry(
+                seq, EntryKind.WAIT, name, EntryStatus.COMPLETED, output=_event_output(event)
+            )
+        else:
+            entry = Entry(seq, EntryKind.WAIT, name, EntryStatus.WAITING, wake_at=spec.deadline)
+            self.run.waits[seq] = spec
+        self._put(entry, reports)
+        return entry
+
+    def expire_wait(self, seq: int) -> Entry:
+        self.run.waits.pop(seq, None)
+        entry = _replace(
+            self.run.journal[seq],
+            EntryStatus.FAILED,
+            error={"type": "WaitTimeout", "message": "no matching event in time"},
+        )
+        self.run.journal[seq] = entry
+        return entry
+
+    def start_child(
+        self,
+        seq: int,
+        name: str,
+        workflow: str,
+        input: Any,
+        idempotency_key: str | None,
+        reports: Reports,
+    ) -> int:
+        child = self.tester._start(_definition(workflow), input, parent=self.run.id)
+        self._put(
+            Entry(
+                seq, EntryKind.CHILD_START, name, EntryStatus.COMPLETED, output={"run_id": child.id}
+            ),
+            reports,
+        )
+        return child.id
+
+    def await_child(self, seq: int, name: str, child_run_id: int, reports: Reports) -> Entry:
+        child = self.tester._runs[child_run_id]
+        entry = Entry(
+            seq, EntryKind.CHILD_RESULT, name, EntryStatus.WAITING, output={"run_id": child_run_id}
+        )
+        if child.status in TERMINAL:
+            entry = _child_entry(entry, child)
+        self._put(entry, reports)
+        return entry
+
+    def begin_parallel(
+        self,
+        seq: int,
+        name: str,
+        calls: list[StepCallSpec],
+        concurrency: int | None,
+        reports: Reports,
+    ) -> Entry:
+        # Branches run one after another here; retries do not move the clock.
+        outputs: list[Any] = []
+        entry: Entry | None = None
+        for call in calls:
+            step = get_step(call.step_key)
+            if step is None:
+                raise DefinitionError(f"no step registered as {call.step_key}")
+            attempt = 1
+            while True:
+                info = StepInfo(self.run_id, seq, call.name, attempt)
+                try:
+                    outputs.append(
+                        to_json_value(
+                            run_step_attempt(step, list(call.args), dict(call.kwargs), info)
+                        )
+                    )
+                    break
+                except Exception as exc:
+                    if step.retry.should_retry(exc, attempt):
+                        attempt += 1
+                        continue
+                    entry = Entry(
+                        seq,
+                        EntryKind.PARALLEL,
+                        name,
+                        EntryStatus.FAILED,
+                        error={
+                            "type": "StepFailed",
+                            "step": call.name,
+                            "cause": describe_exception(exc),
+                            "attempts": attempt,
+                        },
+                    )
+                    break
+            if entry is not None:
+                break
+        entry = entry or Entry(seq, EntryKind.PARALLEL, name, EntryStatus.COMPLETED, output=outputs)
+        self._put(entry, reports)
+        return entry
+
+    def cache_get(self, key: str) -> tuple[bool, Any]:
+        if key in self.tester._cache:
+            return True, self.tester._cache[key]
+        return False, None
+
+    def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
+        self.tester._cache[key] = value
+
+
+def _definition(workflow: WorkflowDefinition | str) -> WorkflowDefinition:
+    if isinstance(workflow, WorkflowDefinition):
+        return workflow
+    found = get_workflow(workflow)
+    if found is None:
+        raise DefinitionError(f"no workflow registered as {workflow!r}")
+    return found
+
+
+def _all_step_keys(tester: WorkflowTester) -> list[str]:
+    from engine.core.definitions import _steps
+
+    return list(_steps)
+
+
+def _replace(
+    entry: Entry, status: EntryStatus, *, output: Any = None, error: dict[str, Any] | None = None
+) -> Entry:
+    return Entry(
+        entry.seq,
+        entry.kind,
+        entry.name,
+        status,
+        entry.attempt,
+        output if output is not None else entry.output,
+        error,
+        entry.retry_at,
+        entry.wake_at,
+    )
+
+
+def _child_entry(entry: Entry, child: _Run) -> Entry:
+    if child.status == "completed":
+        return Entry(entry.seq, entry.kind, entry.name, EntryStatus.COMPLETED, output=child.output)
+    return Entry(
+        entry.seq,
+        entry.kind,
+        entry.name,
+        EntryStatus.FAILED,
+        error={"status": child.status, **(child.error or {})},
+    )
+
+
+def _event_output(event: _Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "payload": event.payload,
+        "received_at": event.at.isoformat(),
+    }
+
+
+def _event_matches(spec: WaitSpec, event: _Event, run_input: Any) -> bool:
+    if event.type not in spec.event_types:
+        return False
+    if spec.match and not all(event.payload.get(k) == v for k, v in spec.match.items()):
+        return False
+    if spec.filter:
+        from engine.core.expressions import ExpressionError, compile_expression, evaluate_condition
+
+        try:
+            return evaluate_condition(
+                compile_expression(spec.filter), {"event": event.payload, "input": run_input}
+            )
+        except ExpressionError:
+            return False
+    return True

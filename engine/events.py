@@ -1,0 +1,196 @@
+"""The event mailbox: delivering events once and matching them to waiting runs."""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from engine.core.journal import EntryStatus, WaitSpec
+from engine.dispatch import wake
+from engine.models import Event, Run, StepRecord, Wait, WaitStatus
+from engine.signals import send_on_commit, step_changed
+
+EVENT_TYPE_MAX = 200
+
+
+class EventInputError(ValueError):
+    """A bad event: the message names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: Event
+    created: bool
+    woken_runs: list[int]
+
+
+def match_key_of(match: dict[str, Any] | None) -> tuple[str, str]:
+    """Index columns for a match dict: the sorted field names and a digest of their values."""
+    if not match:
+        return "", ""
+    fields = sorted(match)
+    return ",".join(fields), _digest([match[name] for name in fields])
+
+
+def _digest(values: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _payload_key(payload: dict[str, Any], fields: str) -> str | None:
+    names = fields.split(",")
+    if not all(name in payload for name in names):
+        return None
+    return _digest([payload[name] for name in names])
+
+
+def _passes_filter(filter_source: str, payload: Any, run_input: Any) -> bool:
+    if not filter_source:
+        return True
+    from engine.core.expressions import ExpressionError, compile_expression, evaluate_condition
+
+    try:
+        return evaluate_condition(
+            compile_expression(filter_source), {"event": payload, "input": run_input}
+        )
+    except ExpressionError:
+        # A filter that cannot be evaluated on this event does not match it.
+        return False
+
+
+def _matches(spec_match: dict[str, Any] | None, payload: Any) -> bool:
+    if not spec_match:
+        return True
+    return isinstance(payload, dict) and all(
+        name in payload and payload[name] == value for name, value in spec_match.items()
+    )
+
+
+def validate_event(event_type: Any, payload: Any, event_id: Any) -> None:
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise EventInputError("type", "an event type such as Order.created is required")
+    if len(event_type) > EVENT_TYPE_MAX:
+        raise EventInputError("type", f"at most {EVENT_TYPE_MAX} characters")
+    if payload is not None and not isinstance(payload, dict):
+        raise EventInputError("payload", "must be a JSON object")
+    if event_id is not None and (not isinstance(event_id, str) or not 0 < len(event_id) <= 200):
+        raise EventInputError("id", "must be a string of 1 to 200 characters")
+
+
+def deliver_event(
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    event_id: str | None = None,
+    source: str = "api",
+) -> Delivery:
+    """Store an event once and satisfy every open wait it matches (one per run)."""
+    from engine.store import event_output, lock_channels
+
+    validate_event(event_type, payload, event_id)
+    payload = payload or {}
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = Event.objects.create(
+                    event_id=event_id or str(uuid.uuid4()),
+                    type=event_type,
+                    payload=payload,
+                    source=source,
+                    received_at=timezone.now(),
+                )
+        except IntegrityError:
+            return Delivery(Event.objects.get(event_id=event_id), created=False, woken_runs=[])
+        lock_channels([event_type])
+        open_waits = Wait.objects.filter(event_type=event_type, status=WaitStatus.WAITING)
+        candidates = list(open_waits.filter(match_fields=""))
+        for fields in (
+            open_waits.exclude(match_fields="").values_list("match_fields", flat=True).distinct()
+        ):
+            key = _payload_key(payload, fields)
+            if key is not None:
+                candidates.extend(open_waits.filter(match_fields=fields, match_key=key))
+        woken: list[int] = []
+        satisfied_runs: set[int] = set()
+        inputs: dict[int, Any] = {}
+        for wait in sorted(candidates, key=lambda w: (w.created_at, w.pk)):
+            if wait.run_id in satisfied_runs or not _matches(wait.match, payload):
+                continue
+            if wait.filter:
+                if wait.run_id not in inputs:
+                    inputs[wait.run_id] = Run.objects.values_list("input", flat=True).get(
+                        pk=wait.run_id
+                    )
+                if not _passes_filter(wait.filter, payload, inputs[wait.run_id]):
+                    continue
+            if _satisfy(wait, event, event_output(event)):
+                satisfied_runs.add(wait.run_id)
+                if wake(wait.run_id):
+                    woken.append(wait.run_id)
+    return Delivery(event, created=True, woken_runs=woken)
+
+
+def _satisfy(wait: Wait, event: Event, output: dict[str, Any]) -> bool:
+    # All waits of the position close together (any-of); conditional, so a timeout that
+    # already expired the wait keeps its verdict.
+    closed = Wait.objects.filter(
+        run_id=wait.run_id, seq=wait.seq, status=WaitStatus.WAITING
+    ).update(status=WaitStatus.SATISFIED)
+    if not closed:
+        return False
+    Wait.objects.filter(pk=wait.pk).update(event=event)
+    StepRecord.objects.filter(
+        run_id=wait.run_id,
+        seq=wait.seq,
+        branch=0,
+        kind="wait",
+        superseded=False,
+        status=EntryStatus.WAITING,
+    ).update(status=EntryStatus.COMPLETED, output=output, finished_at=timezone.now())
+    send_on_commit(
+        step_changed,
+        run_id=wait.run_id,
+        seq=wait.seq,
+        branch=0,
+        name=wait.event_type,
+        kind="wait",
+        status=EntryStatus.COMPLETED,
+        attempt=1,
+    )
+    return True
+
+
+def find_buffered_event(run: Run, seq: int, spec: WaitSpec) -> Event | None:
+    """An event that arrived since the run was created, unconsumed by it, matching the wait.
+
+    When found it is marked consumed by this position, so a later wait of the same run
+    cannot take it again.
+    """
+    consumed = Wait.objects.filter(run_id=run.pk, event__isnull=False).values("event_id")
+    events = Event.objects.filter(type__in=spec.event_types, received_at__gte=run.created_at)
+    for name, value in (spec.match or {}).items():
+        # Narrow in the database where the key is a plain name; _matches() still decides.
+        if name.isidentifier() and "__" not in name and isinstance(value, (str, int, bool)):
+            events = events.filter(**{f"payload__{name}": value})
+    events = events.exclude(pk__in=consumed).order_by("received_at", "pk")
+    for event in events.iterator(chunk_size=200):
+        if _matches(spec.match, event.payload) and _passes_filter(
+            spec.filter or "", event.payload, run.input
+        ):
+            Wait.objects.create(
+                run_id=run.pk,
+                seq=seq,
+                event_type=event.type,
+                status=WaitStatus.SATISFIED,
+                event=event,
+                created_at=timezone.now(),
+            )
+            return event
+    return None

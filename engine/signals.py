@@ -1,0 +1,25 @@
+"""Signals the engine sends after commit; monitoring turns them into live updates.
+
+Every signal is sent with sender=None and keyword arguments only.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+run_changed = Signal()
+"""run_id, workflow, status: a run was created or changed status."""
+
+step_changed = Signal()
+"""run_id, seq, branch, name, kind, status, attempt: a journal entry was written."""
+
+run_progress = Signal()
+"""run_id, progress ({current, total, message})."""
+
+run_metric = Signal()
+"""run_id, name, value, recorded_at."""
+
+
+def send_on_commit(signal: Signal, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: signal.send(sender=None, **kwargs))

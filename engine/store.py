@@ -1,0 +1,422 @@
+"""The journal in the database: the Django implementation of the core's Backend protocol."""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from engine.core.errors import Cancelled
+from engine.core.journal import Entry, EntryKind, EntryStatus, Reports, StepCallSpec, WaitSpec
+from engine.dispatch import advance_on_commit, run_branch_on_commit
+from engine.models import (
+    EventChannel,
+    Run,
+    RunMetric,
+    RunStatus,
+    StepRecord,
+    Timer,
+    TimerKind,
+    Wait,
+    WaitStatus,
+)
+from engine.signals import run_metric, run_progress, send_on_commit, step_changed
+
+_MISSING = object()
+
+
+def entry_of(record: StepRecord) -> Entry:
+    return Entry(
+        seq=record.seq,
+        kind=EntryKind(record.kind),
+        name=record.name,
+        status=EntryStatus(record.status),
+        attempt=record.attempt,
+        output=record.output,
+        error=record.error,
+        retry_at=record.retry_at,
+        wake_at=record.wake_at,
+    )
+
+
+def load_journal(run_id: int) -> dict[int, Entry]:
+    """The run's own positions (not branches), the latest attempt of each."""
+    journal: dict[int, Entry] = {}
+    records = StepRecord.objects.filter(run_id=run_id, branch=0, superseded=False).order_by(
+        "seq", "attempt"
+    )
+    for record in records:
+        journal[record.seq] = entry_of(record)
+    return journal
+
+
+def lease_seconds() -> float:
+    return float(settings.STEPWISE_LEASE_SECONDS)
+
+
+class DjangoBackend:
+    """Writes one run's journal; every write checks the lease, the fence against duplicates."""
+
+    def __init__(self, run: Run, lease_owner: str) -> None:
+        self.run = run
+        self.run_id = run.pk
+        self.lease_owner = lease_owner
+
+    def now(self) -> datetime:
+        return timezone.now()
+
+    # --- the fence --------------------------------------------------------------------------
+    def _hold(self, reports: Reports) -> None:
+        """Inside a transaction: lock the run row if this advancer still holds it, or stop."""
+        now = timezone.now()
+        fields: dict[str, Any] = {"lease_until": now + timedelta(seconds=lease_seconds())}
+        if reports.progress is not None:
+            fields["progress"] = reports.progress
+        held = Run.objects.filter(
+            pk=self.run_id, lease_owner=self.lease_owner, status=RunStatus.RUNNING
+        ).update(**fields)
+        if not held:
+            raise Cancelled()
+        self._write_reports(reports)
+
+    def _write_reports(self, reports: Reports) -> None:
+        if reports.progress is not None:
+            send_on_commit(run_progress, run_id=self.run_id, progress=reports.progress)
+        if reports.metrics:
+            RunMetric.objects.bulk_create(
+                [
+                    RunMetric(run_id=self.run_id, name=name, value=value, recorded_at=at)
+                    for name, value, at in reports.metrics
+                ]
+            )
+            for name, value, at in reports.metrics:
+                send_on_commit(
+                    run_metric, run_id=self.run_id, name=name, value=value, recorded_at=at
+                )
+
+    @contextmanager
+    def _writing(self, reports: Reports) -> Iterator[None]:
+        """One commit: the fence, the reports, then whatever the caller writes."""
+        try:
+            with transaction.atomic():
+                self._hold(reports)
+                yield
+        except IntegrityError:
+            # Another advancer journaled this position first: this one is a duplicate.
+            raise Cancelled() from None
+
+    def _insert(self, record: StepRecord) -> None:
+        record.save(force_insert=True)
+        send_on_commit(
+            step_changed,
+            run_id=self.run_id,
+            seq=record.seq,
+            branch=record.branch,
+            name=record.name,
+            kind=record.kind,
+            status=record.status,
+            attempt=record.attempt,
+        )
+
+    def flush(self, reports: Reports) -> None:
+        if reports:
+            with self._writing(reports):
+                pass
+
+    # --- steps and values -------------------------------------------------------------------
+    def record_step(
+        self,
+        seq: int,
+        name: str,
+        attempt: int,
+        started_at: datetime,
+        *,
+        status: EntryStatus,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+        retry_at: datetime | None = None,
+        reports: Reports,
+    ) -> None:
+        with self._writing(reports):
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    attempt=attempt,
+                    kind=EntryKind.STEP,
+                    name=name,
+                    status=status,
+                    output=output,
+                    error=error,
+                    started_at=started_at,
+                    finished_at=timezone.now(),
+                    retry_at=retry_at,
+                )
+            )
+            if retry_at is not None and retry_at > timezone.now():
+                Timer.objects.create(
+                    run_id=self.run_id, kind=TimerKind.WAKE, due_at=retry_at, seq=seq
+                )
+
+    def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None:
+        now = timezone.now()
+        with self._writing(reports):
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    kind=EntryKind.VALUE,
+                    name=name,
+                    status=EntryStatus.COMPLETED,
+                    output=value,
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
+
+    def begin_sleep(self, seq: int, name: str, until: datetime, reports: Reports) -> None:
+        now = timezone.now()
+        with self._writing(reports):
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    kind=EntryKind.SLEEP,
+                    name=name,
+                    status=EntryStatus.WAITING,
+                    started_at=now,
+                    wake_at=until,
+                    detail={"until": until.isoformat()},
+                )
+            )
+            Timer.objects.create(run_id=self.run_id, kind=TimerKind.WAKE, due_at=until, seq=seq)
+
+    # --- events -----------------------------------------------------------------------------
+    def begin_wait(self, seq: int, name: str, spec: WaitSpec, reports: Reports) -> Entry:
+        from engine.events import find_buffered_event, match_key_of
+
+        now = timezone.now()
+        with self._writing(reports):
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.WAIT,
+                name=name,
+                status=EntryStatus.WAITING,
+                started_at=now,
+                wake_at=spec.deadline,
+                detail={
+                    "event_types": list(spec.event_types),
+                    "match": spec.match,
+                    "filter": spec.filter,
+                },
+            )
+            self._insert(record)
+            lock_channels(spec.event_types)
+            event = find_buffered_event(self.run, seq, spec)
+            if event is not None:
+                record.status = EntryStatus.COMPLETED
+                record.output = event_output(event)
+                record.finished_at = now
+                record.save(update_fields=["status", "output", "finished_at"])
+                return entry_of(record)
+            fields, key = match_key_of(spec.match)
+            Wait.objects.bulk_create(
+                [
+                    Wait(
+                        run_id=self.run_id,
+                        seq=seq,
+                        event_type=event_type,
+                        match=spec.match,
+                        match_fields=fields,
+                        match_key=key,
+                        filter=spec.filter or "",
+                        deadline=spec.deadline,
+                        created_at=now,
+                    )
+                    for event_type in spec.event_types
+                ]
+            )
+            if spec.deadline is not None:
+                Timer.objects.create(
+                    run_id=self.run_id, kind=TimerKind.WAKE, due_at=spec.deadline, seq=seq
+                )
+        return entry_of(record)
+
+    def expire_wait(self, seq: int) -> Entry:
+        with self._writing(Reports()):
+            record = StepRecord.objects.select_for_update().get(
+                run_id=self.run_id, seq=seq, branch=0, superseded=False, kind=EntryKind.WAIT
+            )
+            if record.status == EntryStatus.WAITING:
+                # Conditional on the wait still being open: an event that won the race wins.
+                Wait.objects.filter(run_id=self.run_id, seq=seq, status=WaitStatus.WAITING).update(
+                    status=WaitStatus.EXPIRED
+                )
+                record.status = EntryStatus.FAILED
+                record.error = {"type": "WaitTimeout", "message": "no matching event in time"}
+                record.finished_at = timezone.now()
+                record.save(update_fields=["status", "error", "finished_at"])
+                send_on_commit(
+                    step_changed,
+                    run_id=self.run_id,
+                    seq=seq,
+                    branch=0,
+                    name=record.name,
+                    kind=record.kind,
+                    status=record.status,
+                    attempt=record.attempt,
+                )
+        return entry_of(record)
+
+    # --- children ---------------------------------------------------------------------------
+    def start_child(
+        self,
+        seq: int,
+        name: str,
+        workflow: str,
+        input: Any,
+        idempotency_key: str | None,
+        reports: Reports,
+    ) -> int:
+        from engine.actions import create_run
+
+        now = timezone.now()
+        with self._writing(reports):
+            child = create_run(
+                workflow,
+                input,
+                trigger="child",
+                parent=self.run,
+                trigger_ref=f"run {self.run_id} position {seq}",
+                idempotency_key=idempotency_key,
+            )
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    kind=EntryKind.CHILD_START,
+                    name=name,
+                    status=EntryStatus.COMPLETED,
+                    output={"run_id": child.pk},
+                    child_run=child,
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
+        return int(child.pk)
+
+    def await_child(self, seq: int, name: str, child_run_id: int, reports: Reports) -> Entry:
+        now = timezone.now()
+        with self._writing(reports):
+            # Locking the child orders this check against the child's own completion.
+            child = Run.objects.select_for_update().get(pk=child_run_id)
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.CHILD_RESULT,
+                name=name,
+                status=EntryStatus.WAITING,
+                child_run=child,
+                started_at=now,
+            )
+            if child.is_terminal:
+                apply_child_outcome(record, child)
+            self._insert(record)
+        return entry_of(record)
+
+    # --- fan-out ----------------------------------------------------------------------------
+    def begin_parallel(
+        self,
+        seq: int,
+        name: str,
+        calls: list[StepCallSpec],
+        concurrency: int | None,
+        reports: Reports,
+    ) -> Entry:
+        now = timezone.now()
+        limit = len(calls) if concurrency is None else min(concurrency, len(calls))
+        with self._writing(reports):
+            group = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.PARALLEL,
+                name=name,
+                status=EntryStatus.WAITING if calls else EntryStatus.COMPLETED,
+                output=None if calls else [],
+                started_at=now,
+                detail={
+                    "count": len(calls),
+                    "concurrency": concurrency,
+                    "dispatched": limit,
+                    "finished": 0,
+                },
+            )
+            self._insert(group)
+            StepRecord.objects.bulk_create(
+                [
+                    StepRecord(
+                        run_id=self.run_id,
+                        seq=seq,
+                        branch=index + 1,
+                        kind=EntryKind.STEP,
+                        name=call.name,
+                        status="dispatched" if index < limit else "queued",
+                        started_at=now,
+                        detail={"step": call.step_key, "args": call.args, "kwargs": call.kwargs},
+                    )
+                    for index, call in enumerate(calls)
+                ]
+            )
+            for index in range(limit):
+                run_branch_on_commit(self.run_id, seq, index + 1)
+        return entry_of(group)
+
+    # --- cache ------------------------------------------------------------------------------
+    def cache_get(self, key: str) -> tuple[bool, Any]:
+        value = cache.get(key, _MISSING)
+        return (False, None) if value is _MISSING else (True, value)
+
+    def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
+        cache.set(key, value, timeout=ttl_seconds)
+
+
+def lock_channels(event_types: tuple[str, ...] | list[str]) -> None:
+    """Lock the channel rows of these event types, in sorted order so that locks never cross."""
+    ordered = sorted(set(event_types))
+    EventChannel.objects.bulk_create(
+        [EventChannel(type=kind) for kind in ordered], ignore_conflicts=True
+    )
+    list(EventChannel.objects.select_for_update().filter(type__in=ordered).order_by("type"))
+
+
+def event_output(event: Any) -> dict[str, Any]:
+    return {
+        "id": event.event_id,
+        "type": event.type,
+        "payload": event.payload,
+        "received_at": event.received_at.isoformat(),
+    }
+
+
+def apply_child_outcome(record: StepRecord, child: Run) -> None:
+    record.finished_at = timezone.now()
+    if child.status == RunStatus.COMPLETED:
+        record.status = EntryStatus.COMPLETED
+        record.output = child.output
+    else:
+        record.status = EntryStatus.FAILED
+        record.error = {"status": child.status, **(child.error or {})}
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+__all__ = ["DjangoBackend", "advance_on_commit", "load_journal"]

@@ -1,0 +1,119 @@
+"""What the timer loop does each tick: fire due timers, start debounced runs, recover lost work.
+
+Every sweeper claims rows with SELECT ... FOR UPDATE SKIP LOCKED, so several timer loops can
+run side by side and each row is handled by exactly one of them.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from engine.actions import create_run, finish_run
+from engine.core.journal import EntryKind, EntryStatus
+from engine.dispatch import advance_on_commit, run_branch_on_commit, wake
+from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.runner import retry_branch
+from engine.signals import run_changed, send_on_commit
+
+BATCH = 200
+
+
+def fire_due_timers() -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Timer.objects.select_for_update(skip_locked=True)
+            .filter(due_at__lte=now)
+            .order_by("due_at")[:BATCH]
+        )
+        if not due:
+            return 0
+        Timer.objects.filter(pk__in=[timer.pk for timer in due]).delete()
+        for timer in due:
+            _fire(timer)
+    return len(due)
+
+
+def _fire(timer: Timer) -> None:
+    if timer.kind == TimerKind.WAKE:
+        if timer.seq is not None:
+            StepRecord.objects.filter(
+                run_id=timer.run_id,
+                seq=timer.seq,
+                branch=0,
+                kind=EntryKind.SLEEP,
+                status=EntryStatus.WAITING,
+                superseded=False,
+            ).update(status=EntryStatus.COMPLETED, finished_at=timezone.now())
+        wake(timer.run_id)
+    elif timer.kind == TimerKind.START:
+        started = Run.objects.filter(pk=timer.run_id, status=RunStatus.SCHEDULED).update(
+            status=RunStatus.PENDING, dispatched_at=timezone.now()
+        )
+        if started:
+            advance_on_commit(timer.run_id)
+            send_on_commit(
+                run_changed,
+                run_id=timer.run_id,
+                workflow=Run.objects.values_list("workflow", flat=True).get(pk=timer.run_id),
+                status=RunStatus.PENDING,
+            )
+    elif timer.kind == TimerKind.RUN_TIMEOUT:
+        run = Run.objects.select_for_update().get(pk=timer.run_id)
+        finish_run(
+            run,
+            RunStatus.TIMED_OUT,
+            error={"type": "RunTimeout", "message": "the run passed its timeout"},
+        )
+    elif timer.kind == TimerKind.BRANCH_RETRY and timer.seq is not None:
+        retry_branch(timer.run_id, timer.seq, timer.branch or 0)
+
+
+def start_due_debounces() -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            DebounceSlot.objects.select_for_update(skip_locked=True)
+            .filter(due_at__lte=now)
+            .order_by("due_at")[:BATCH]
+        )
+        for slot in due:
+            create_run(
+                slot.workflow,
+                slot.input,
+                trigger="debounce",
+                trigger_ref=f"{slot.key} (last of {slot.calls} calls)",
+            )
+        DebounceSlot.objects.filter(pk__in=[slot.pk for slot in due]).delete()
+    return len(due)
+
+
+def redispatch_lost_work() -> int:
+    """Send again the messages a crash or a broker restart lost; the database knows."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.STEPWISE_REDISPATCH_SECONDS)
+    with transaction.atomic():
+        runs = list(
+            Run.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING])
+            .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if runs:
+            Run.objects.filter(pk__in=runs).update(dispatched_at=now)
+            for run_id in runs:
+                advance_on_commit(run_id)
+        branch_cutoff = now - timedelta(seconds=settings.STEPWISE_BRANCH_REDISPATCH_SECONDS)
+        branches = list(
+            StepRecord.objects.select_for_update(skip_locked=True).filter(
+                status="dispatched", started_at__lt=branch_cutoff
+            )[:BATCH]
+        )
+        for record in branches:
+            StepRecord.objects.filter(pk=record.pk).update(started_at=now)
+            run_branch_on_commit(record.run_id, record.seq, record.branch)
+    return len(runs) + len(branches)

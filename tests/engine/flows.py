@@ -1,0 +1,160 @@
+"""Code workflows the engine's integration tests run through real workers.
+
+Steps write their side effects to a plain table keyed by their idempotency key, the way a
+step calling an outside system would pass the key along.
+"""
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+
+from engine.core import (
+    Retry,
+    Saga,
+    StepFailed,
+    WaitTimeout,
+    idempotency_key,
+    metric,
+    parallel,
+    progress,
+    run_child,
+    sleep,
+    step,
+    wait_for,
+    workflow,
+)
+
+EFFECTS_TABLE = """
+CREATE TABLE IF NOT EXISTS test_side_effects (
+    key TEXT PRIMARY KEY, step TEXT NOT NULL, executions INTEGER NOT NULL DEFAULT 1
+)
+"""
+
+
+def record_effect(step_name: str) -> None:
+    """Write the step's effect once per idempotency key; count every execution."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO test_side_effects (key, step) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET executions = test_side_effects.executions + 1",
+            [idempotency_key(), step_name],
+        )
+
+
+@step
+def effect(name: str, pause: float = 0.0) -> str:
+    if pause:
+        time.sleep(pause)
+    record_effect(name)
+    return name
+
+
+@workflow("test-sequence")
+def sequence(input: dict[str, Any]) -> list[str]:
+    """Run N steps in order, each leaving one effect."""
+    done = []
+    for index in range(input["steps"]):
+        done.append(effect.named(f"step-{index + 1}")(f"step-{index + 1}", input.get("pause", 0.0)))
+        progress(index + 1, input["steps"])
+    metric("steps", input["steps"])
+    return done
+
+
+@workflow("test-sleep")
+def sleeper(input: dict[str, Any]) -> str:
+    """Sleep durably, then finish."""
+    sleep(timedelta(seconds=input["seconds"]))
+    return effect("after-sleep")
+
+
+@workflow("test-wait")
+def waiter(input: dict[str, Any]) -> dict[str, Any]:
+    """Wait for a decision about this order; remind once on timeout, then give up."""
+    try:
+        event = wait_for(
+            "Approval.decided",
+            match={"order_id": input["order_id"]},
+            timeout=timedelta(seconds=input.get("timeout", 60)),
+        )
+    except WaitTimeout:
+        effect("remind")
+        event = wait_for(
+            "Approval.decided",
+            match={"order_id": input["order_id"]},
+            timeout=timedelta(seconds=input.get("timeout", 60)),
+        )
+    return {"approved": event["payload"]["approved"], "event": event["id"]}
+
+
+@step(retry=Retry(max_attempts=3, backoff="fixed", initial_delay=0.2, jitter=0))
+def flaky(fail_times: int) -> str:
+    record_effect("flaky")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT executions FROM test_side_effects WHERE key = %s", [idempotency_key()]
+        )
+        (executions,) = cursor.fetchone()
+    if executions <= fail_times:
+        raise ConnectionError(f"attempt {executions} failed")
+    return "ok"
+
+
+@workflow("test-retry")
+def retrying(input: dict[str, Any]) -> str:
+    """One flaky step that fails a few times before it works."""
+    return flaky(input["fail_times"])
+
+
+@step
+def square(number: int) -> int:
+    record_effect(f"square-{number}")
+    return number * number
+
+
+@workflow("test-parallel")
+def fan_out(input: dict[str, Any]) -> int:
+    """Square numbers in parallel, a few at a time, then add them up."""
+    squares = parallel(
+        [square.named(f"square-{n}").call(n) for n in input["numbers"]],
+        concurrency=input.get("concurrency"),
+    )
+    return sum(squares)
+
+
+@workflow("test-parent")
+def parent(input: dict[str, Any]) -> dict[str, Any]:
+    """Run a child workflow and use its result."""
+    child_output = run_child("test-sequence", {"steps": input["child_steps"]})
+    return {"child": child_output}
+
+
+@step
+def reserve(items: list[str]) -> dict[str, Any]:
+    record_effect("reserve")
+    return {"items": items}
+
+
+@step
+def release(reservation: dict[str, Any]) -> None:
+    record_effect("release")
+
+
+@step
+def charge(amount: int) -> str:
+    if amount > 100:
+        raise ValueError("card declined")
+    return "charged"
+
+
+@workflow("test-saga")
+def saga(input: dict[str, Any]) -> str:
+    """Reserve, then charge; a declined charge releases the reservation."""
+    try:
+        with Saga() as compensations:
+            reservation = reserve(input["items"])
+            compensations.add(release.call(reservation))
+            return charge(input["amount"])
+    except StepFailed:
+        return "released"
