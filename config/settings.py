@@ -157,7 +157,7 @@ STEPWISE_REDISPATCH_SECONDS = env_float("STEPWISE_REDISPATCH_SECONDS", 15.0)
 # A parallel step whose message seems lost is sent again after this long (it may run twice).
 STEPWISE_BRANCH_REDISPATCH_SECONDS = env_float("STEPWISE_BRANCH_REDISPATCH_SECONDS", 300.0)
 # Modules of code workflows to import at start, besides each app's workflows.py.
-STEPWISE_WORKFLOW_MODULES = env_list("STEPWISE_WORKFLOW_MODULES", [])
+STEPWISE_WORKFLOW_MODULES = env_list("STEPWISE_WORKFLOW_MODULES", ["engine.demos"])
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
 

@@ -1,0 +1,51 @@
+"""Demo workflows: the pattern catalogue of the seed, written with the Python authoring API.
+
+Importing this package registers every demo (list "engine.demos" in STEPWISE_WORKFLOW_MODULES).
+docs/authoring.md explains the API they use.
+"""
+
+from engine.demos import (
+    caching,
+    compensation,
+    conditional,
+    debouncing,
+    document_review,
+    error_handling,
+    expense_approval,
+    long_running,
+    loop,
+    orchestration,
+    parallel,
+    parallel_limited,
+    progress,
+    retries,
+    sequential,
+    state_machine,
+    sub_workflows,
+    templates,
+    timeouts,
+    variables,
+)
+
+__all__ = [
+    "caching",
+    "compensation",
+    "conditional",
+    "debouncing",
+    "document_review",
+    "error_handling",
+    "expense_approval",
+    "long_running",
+    "loop",
+    "orchestration",
+    "parallel",
+    "parallel_limited",
+    "progress",
+    "retries",
+    "sequential",
+    "state_machine",
+    "sub_workflows",
+    "templates",
+    "timeouts",
+    "variables",
+]
