@@ -143,10 +143,12 @@ def finish_run(
         return False
     run.status, run.output, run.error, run.finished_at = status, output, error, now
     Timer.objects.filter(run=run).delete()
-    Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
-    StepRecord.objects.filter(run=run, status__in=["queued", "dispatched"]).update(
-        status="cancelled", finished_at=now
-    )
+    if status != RunStatus.COMPLETED:
+        # A run that completed waits on nothing and has no step in flight.
+        Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
+        StepRecord.objects.filter(run=run, status__in=["queued", "dispatched"]).update(
+            status="cancelled", finished_at=now
+        )
     for child in Run.objects.filter(parent=run).exclude(status__in=TERMINAL_STATUSES):
         finish_run(
             child,

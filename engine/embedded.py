@@ -52,6 +52,12 @@ class EmbeddedRuntime:
         ]
         for thread in self.threads:
             thread.start()
+        if not settings.REDIS_URL:
+            from engine.sweepers import redispatch_all_runnable
+
+            resumed = redispatch_all_runnable()
+            if resumed:
+                logger.info("resumed %d runs left running or pending", resumed)
         logger.info("embedded worker and timer loop started")
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from engine.core.journal import EntryStatus, WaitSpec
@@ -108,15 +109,15 @@ def deliver_event(
                 )
         except IntegrityError:
             return Delivery(Event.objects.get(event_id=event_id), created=False, woken_runs=[])
-        lock_channels([event_type])
+        channel = lock_channels([event_type])[event_type]
         open_waits = Wait.objects.filter(event_type=event_type, status=WaitStatus.WAITING)
-        candidates = list(open_waits.filter(match_fields=""))
-        for fields in (
-            open_waits.exclude(match_fields="").values_list("match_fields", flat=True).distinct()
-        ):
+        # One indexed look-up per match shape, plus the waits that match on no field.
+        wanted = Q(match_fields="")
+        for fields in channel.match_shapes:
             key = _payload_key(payload, fields)
             if key is not None:
-                candidates.extend(open_waits.filter(match_fields=fields, match_key=key))
+                wanted |= Q(match_fields=fields, match_key=key)
+        candidates = list(open_waits.filter(wanted))
         woken: list[int] = []
         satisfied_runs: set[int] = set()
         inputs: dict[int, Any] = {}
@@ -142,10 +143,9 @@ def _satisfy(wait: Wait, event: Event, output: dict[str, Any]) -> bool:
     # already expired the wait keeps its verdict.
     closed = Wait.objects.filter(
         run_id=wait.run_id, seq=wait.seq, status=WaitStatus.WAITING
-    ).update(status=WaitStatus.SATISFIED)
+    ).update(status=WaitStatus.SATISFIED, event=event)
     if not closed:
         return False
-    Wait.objects.filter(pk=wait.pk).update(event=event)
     StepRecord.objects.filter(
         run_id=wait.run_id,
         seq=wait.seq,
@@ -180,7 +180,7 @@ def find_buffered_event(run: Run, seq: int, spec: WaitSpec) -> Event | None:
         if name.isidentifier() and "__" not in name and isinstance(value, (str, int, bool)):
             events = events.filter(**{f"payload__{name}": value})
     events = events.exclude(pk__in=consumed).order_by("received_at", "pk")
-    for event in events.iterator(chunk_size=200):
+    for event in events[:500]:
         if _matches(spec.match, event.payload) and _passes_filter(
             spec.filter or "", event.payload, run.input
         ):

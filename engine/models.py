@@ -176,6 +176,12 @@ class StepRecord(models.Model):
             models.Index(
                 fields=["child_run"], name="step_child", condition=models.Q(child_run__isnull=False)
             ),
+            # The recovery sweeper looks only at parallel steps in flight.
+            models.Index(
+                fields=["started_at"],
+                name="step_in_flight",
+                condition=models.Q(status="dispatched"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,6 +235,11 @@ class EventChannel(models.Model):
     """
 
     type = models.CharField(max_length=200, primary_key=True)
+    match_shapes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The sets of payload fields waits of this type have matched on.",
+    )
 
     def __str__(self) -> str:
         return self.type

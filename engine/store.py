@@ -218,7 +218,7 @@ class DjangoBackend:
                 },
             )
             self._insert(record)
-            lock_channels(spec.event_types)
+            channels = lock_channels(spec.event_types)
             event = find_buffered_event(self.run, seq, spec)
             if event is not None:
                 record.status = EntryStatus.COMPLETED
@@ -227,6 +227,11 @@ class DjangoBackend:
                 record.save(update_fields=["status", "output", "finished_at"])
                 return entry_of(record)
             fields, key = match_key_of(spec.match)
+            for channel in channels.values():
+                # Deliveries look up open waits by each shape, instead of scanning them all.
+                if fields and fields not in channel.match_shapes:
+                    channel.match_shapes = [*channel.match_shapes, fields]
+                    channel.save(update_fields=["match_shapes"])
             Wait.objects.bulk_create(
                 [
                     Wait(
@@ -283,6 +288,7 @@ class DjangoBackend:
         workflow: str,
         input: Any,
         idempotency_key: str | None,
+        detached: bool,
         reports: Reports,
     ) -> int:
         from engine.actions import create_run
@@ -293,8 +299,8 @@ class DjangoBackend:
                 workflow,
                 input,
                 trigger="child",
-                parent=self.run,
-                trigger_ref=f"run {self.run_id} position {seq}",
+                parent=None if detached else self.run,
+                trigger_ref=f"{'detached from' if detached else 'child of'} run {self.run_id}",
                 idempotency_key=idempotency_key,
             )
             self._insert(
@@ -387,13 +393,22 @@ class DjangoBackend:
         cache.set(key, value, timeout=ttl_seconds)
 
 
-def lock_channels(event_types: tuple[str, ...] | list[str]) -> None:
+def lock_channels(event_types: tuple[str, ...] | list[str]) -> dict[str, EventChannel]:
     """Lock the channel rows of these event types, in sorted order so that locks never cross."""
     ordered = sorted(set(event_types))
-    EventChannel.objects.bulk_create(
-        [EventChannel(type=kind) for kind in ordered], ignore_conflicts=True
-    )
-    list(EventChannel.objects.select_for_update().filter(type__in=ordered).order_by("type"))
+
+    def lock() -> dict[str, EventChannel]:
+        rows = EventChannel.objects.select_for_update().filter(type__in=ordered).order_by("type")
+        return {channel.type: channel for channel in rows}
+
+    locked = lock()
+    if len(locked) < len(ordered):
+        EventChannel.objects.bulk_create(
+            [EventChannel(type=kind) for kind in ordered if kind not in locked],
+            ignore_conflicts=True,
+        )
+        locked = lock()
+    return locked
 
 
 def event_output(event: Any) -> dict[str, Any]:

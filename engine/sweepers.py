@@ -91,16 +91,44 @@ def start_due_debounces() -> int:
     return len(due)
 
 
+def redispatch_all_runnable() -> int:
+    """At the start of an embedded server: its in-memory queue began empty, so every run
+    that should be moving has lost its message."""
+    with transaction.atomic():
+        runs = list(
+            Run.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).values_list(
+                "pk", flat=True
+            )
+        )
+        # Leases left by the previous process lapse on their own; the recovery sweeper then
+        # sends those runs again.
+        Run.objects.filter(pk__in=runs).update(dispatched_at=timezone.now())
+        for run_id in runs:
+            advance_on_commit(run_id)
+        for record in StepRecord.objects.filter(status="dispatched"):
+            run_branch_on_commit(record.run_id, record.seq, record.branch)
+    return len(runs)
+
+
 def redispatch_lost_work() -> int:
     """Send again the messages a crash or a broker restart lost; the database knows."""
     now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.STEPWISE_REDISPATCH_SECONDS)
+    # A run whose advancer died (its lease lapsed) is picked up again at once. A pending run
+    # whose message may just be queued behind others waits much longer, or a long queue
+    # would fill up with copies.
+    lapsed = Q(
+        status=RunStatus.RUNNING,
+        lease_until__lt=now,
+        dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_LEASE_SECONDS),
+    )
+    forgotten = Q(status=RunStatus.PENDING) & (
+        Q(dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_REDISPATCH_SECONDS))
+        | Q(dispatched_at__isnull=True)
+    )
     with transaction.atomic():
         runs = list(
             Run.objects.select_for_update(skip_locked=True)
-            .filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING])
-            .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True))
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .filter(lapsed | forgotten)
             .values_list("pk", flat=True)[:BATCH]
         )
         if runs:

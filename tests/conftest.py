@@ -19,6 +19,7 @@ from tests.processes import (
     free_port,
     process_environment,
     start_process,
+    stop_all_processes,
     wait_until,
 )
 
@@ -51,6 +52,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"{name} is not reachable at {url}: {SERVICE_HINTS[name]}" for name, url in missing
         ]
         pytest.exit("\n".join(lines), returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stop_all_processes()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Helpers to run Stepwise's real processes (worker, Daphne, the embedded server) in tests."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -40,7 +41,7 @@ def process_environment(**overrides: str | None) -> dict[str, str]:
     return env
 
 
-@dataclass
+@dataclass(eq=False)
 class RunningProcess:
     name: str
     process: subprocess.Popen[bytes]
@@ -53,14 +54,26 @@ class RunningProcess:
         return "\n".join(self.log().splitlines()[-lines:])
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Signal the process, wait, then kill its whole group: no child outlives a test."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            self.process.wait(5)
+        _running.discard(self)
         return self.process.returncode
+
+
+_running: set[RunningProcess] = set()
+
+
+def stop_all_processes() -> None:
+    """Kill whatever a test left running (for the end of the session)."""
+    for running in list(_running):
+        running.stop(signal.SIGKILL, timeout=5)
 
 
 def start_process(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> RunningProcess:
@@ -74,7 +87,9 @@ def start_process(name: str, args: list[str], env: dict[str, str], log_dir: Path
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    return RunningProcess(name, process, log_path)
+    running = RunningProcess(name, process, log_path)
+    _running.add(running)
+    return running
 
 
 def wait_until(

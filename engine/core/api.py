@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.core.context import ChildRun, _require_context, current_step
+from engine.core.context import (
+    ChildRun,
+    Reporter,
+    _require_context,
+    current_reporter,
+    current_step,
+)
 from engine.core.definitions import StepCall, WorkflowDefinition
 from engine.core.errors import DefinitionError
 from engine.core.journal import WaitSpec
@@ -83,6 +89,13 @@ def wait_for_any(
         raise DefinitionError("wait_for() needs at least one event type")
     if match is not None and not isinstance(match, dict):
         raise DefinitionError("wait_for(match=...) takes a dict of payload values")
+    if filter is not None:
+        from engine.core.expressions import ExpressionError, compile_expression
+
+        try:
+            compile_expression(filter, field="filter")
+        except ExpressionError as error:
+            raise DefinitionError(f"wait_for(filter=...): {error}") from None
     seconds = None if timeout is None else _as_seconds(timeout, "wait timeout")
     deadline = None if seconds is None else context.backend.now() + timedelta(seconds=seconds)
     spec = WaitSpec(types, match, filter, deadline)
@@ -105,11 +118,20 @@ def parallel(
 
 
 def start_child(
-    workflow: WorkflowDefinition | str, input: Any = None, *, idempotency_key: str | None = None
+    workflow: WorkflowDefinition | str,
+    input: Any = None,
+    *,
+    idempotency_key: str | None = None,
+    detached: bool = False,
 ) -> ChildRun:
-    """Start a child workflow now; await it later with `.result()`. Cancelled with its parent."""
+    """Start a child workflow now; await it later with `.result()`.
+
+    A child ends when its parent ends, unless detached: a detached run carries on alone
+    (fire and forget, e.g. a compensation started just before the parent fails).
+    """
     slug = workflow.slug if isinstance(workflow, WorkflowDefinition) else workflow
-    return _require_context("start_child()").start_child(slug, input, idempotency_key)
+    context = _require_context("start_child()")
+    return context.start_child(slug, input, idempotency_key, detached)
 
 
 def run_child(workflow: WorkflowDefinition | str, input: Any = None) -> Any:
@@ -119,14 +141,21 @@ def run_child(workflow: WorkflowDefinition | str, input: Any = None) -> Any:
 
 def progress(current: float, total: float | None = None, message: str | None = None) -> None:
     """Report how far the run is (e.g. step 3 of 10), shown live in the monitor."""
-    _require_context("progress()").report_progress(current, total, message)
+    _require_reporter("progress()").report_progress(current, total, message)
 
 
 def metric(name: str, value: float) -> None:
     """Record a named number for this run (e.g. emails_sent), shown live in the monitor."""
     if not name:
         raise DefinitionError("metric() needs a name")
-    _require_context("metric()").report_metric(name, value)
+    _require_reporter("metric()").report_metric(name, value)
+
+
+def _require_reporter(what: str) -> Reporter:
+    reporter = current_reporter()
+    if reporter is None:
+        raise DefinitionError(f"{what} works only inside a running workflow or step")
+    return reporter
 
 
 def idempotency_key() -> str:

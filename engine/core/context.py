@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.errors import (
     ChildWorkflowFailed,
@@ -37,6 +37,17 @@ _step: contextvars.ContextVar["StepInfo | None"] = contextvars.ContextVar(
     "stepwise_step", default=None
 )
 
+
+class Reporter(Protocol):
+    def report_progress(self, current: float, total: float | None, message: str | None) -> None: ...
+
+    def report_metric(self, name: str, value: float) -> None: ...
+
+
+# While a step runs, progress() and metric() report to the run that called it.
+_reporter: contextvars.ContextVar["Reporter | None"] = contextvars.ContextVar(
+    "stepwise_reporter", default=None
+)
 
 _step_overrides: contextvars.ContextVar[dict[str, Callable[..., Any]]] = contextvars.ContextVar(
     "stepwise_step_overrides",
@@ -227,12 +238,20 @@ class ExecutionContext:
         raise Suspend(f"waiting for {' or '.join(spec.event_types)}")
 
     # --- children and fan-out -----------------------------------------------------------
-    def start_child(self, workflow: str, input: Any, idempotency_key: str | None) -> ChildRun:
+    def start_child(
+        self, workflow: str, input: Any, idempotency_key: str | None, detached: bool = False
+    ) -> ChildRun:
         seq, entry = self._next(EntryKind.CHILD_START, workflow)
         if entry is not None:
             return ChildRun(workflow, int(entry.output["run_id"]))
         run_id = self.backend.start_child(
-            seq, workflow, workflow, to_json_value(input), idempotency_key, self._take_reports()
+            seq,
+            workflow,
+            workflow,
+            to_json_value(input),
+            idempotency_key,
+            detached,
+            self._take_reports(),
         )
         return ChildRun(workflow, run_id)
 
@@ -276,23 +295,33 @@ class ExecutionContext:
 
     def report_metric(self, name: str, value: float) -> None:
         if not self.replaying:
-            self.reports.metrics.append((name, float(value), self.backend.now()))
+            self.reports.report_metric(name, value, self.backend.now())
 
     def _take_reports(self) -> Reports:
         taken, self.reports = self.reports, Reports()
         return taken
 
 
+def current_reporter() -> "Reporter | None":
+    return _current.get() or _reporter.get()
+
+
 def run_step_attempt(
-    step: "StepDefinition", args: list[Any], kwargs: dict[str, Any], info: StepInfo
+    step: "StepDefinition",
+    args: list[Any],
+    kwargs: dict[str, Any],
+    info: StepInfo,
+    reporter: "Reporter | None" = None,
 ) -> Any:
     """Run one attempt of a step's function, outside any workflow context, within its timeout."""
 
     function = _step_overrides.get().get(step.key, step.fn)
+    reporting = reporter or _current.get()
 
     def call() -> Any:
         _current.set(None)  # a step calling a step makes a plain call
         _step.set(info)
+        _reporter.set(reporting)
         return function(*args, **kwargs)
 
     if step.timeout is None:

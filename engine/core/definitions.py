@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, overload
 
 from engine.core.errors import DefinitionError
 from engine.core.retry import NO_RETRY, Retry
@@ -93,14 +93,29 @@ class WorkflowDefinition:
         return run_child(self, input)
 
 
+@overload
+def step(fn: Callable[..., Any], /) -> StepDefinition: ...
+
+
+@overload
 def step(
-    fn: Callable[..., Any] | None = None,
     *,
     name: str | None = None,
     retry: Retry | None = None,
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
-) -> Any:
+) -> Callable[[Callable[..., Any]], StepDefinition]: ...
+
+
+def step(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    retry: Retry | None = None,
+    timeout: float | timedelta | None = None,
+    cache: float | timedelta | None = None,
+) -> StepDefinition | Callable[[Callable[..., Any]], StepDefinition]:
     """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`."""
 
     def declare(function: Callable[..., Any]) -> StepDefinition:

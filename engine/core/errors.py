@@ -52,8 +52,12 @@ class NonRetryableError(Exception):
     """Raise (or subclass) inside a step to fail it at once, whatever its retry policy."""
 
 
-class NonDeterminismError(Exception):
-    """Replay met a different operation than the journal recorded at the same position."""
+class NonDeterminismError(BaseException):
+    """Replay met a different operation than the journal recorded at the same position.
+
+    A BaseException, so that a workflow's `except Exception` cannot hide it; the executor
+    fails the run with it.
+    """
 
     def __init__(self, seq: int, recorded: str, replayed: str) -> None:
         self.seq = seq

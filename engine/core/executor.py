@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from engine.core.context import ExecutionContext, enter, leave
 from engine.core.definitions import WorkflowDefinition
-from engine.core.errors import Suspend, describe_exception
+from engine.core.errors import NonDeterminismError, Suspend, describe_exception
 from engine.core.journal import Backend, Entry, Reports
 from engine.core.values import to_json_value
 
@@ -30,7 +30,7 @@ def execute(
         output = to_json_value(output)
     except Suspend as suspended:
         return Outcome("suspended", reason=suspended.reason, reports=context.reports)
-    except Exception as exc:
+    except (Exception, NonDeterminismError) as exc:
         return Outcome("failed", error=describe_exception(exc), reports=context.reports)
     finally:
         leave(token)

@@ -67,6 +67,12 @@ class Reports:
     def __bool__(self) -> bool:
         return self.progress is not None or bool(self.metrics)
 
+    def report_progress(self, current: float, total: float | None, message: str | None) -> None:
+        self.progress = {"current": current, "total": total, "message": message}
+
+    def report_metric(self, name: str, value: float, at: datetime) -> None:
+        self.metrics.append((name, float(value), at))
+
 
 class Backend(Protocol):
     """What executing a workflow needs from storage: the Django store and the test harness.
@@ -108,6 +114,7 @@ class Backend(Protocol):
         workflow: str,
         input: Any,
         idempotency_key: str | None,
+        detached: bool,
         reports: Reports,
     ) -> int: ...
 

@@ -1,8 +1,10 @@
 """Compensation: undo completed steps, newest first, when a later one fails."""
 
+import contextlib
 from types import TracebackType
 
 from engine.core.definitions import StepCall
+from engine.core.errors import StepFailed
 
 
 class Saga:
@@ -21,9 +23,19 @@ class Saga:
         self._compensations.append(compensation)
 
     def compensate(self) -> None:
-        # Each compensation is a journaled step, so a crash mid-way resumes, never repeats.
+        """Run every compensation, newest first; a failing one does not stop the older ones.
+
+        Each is a journaled step, so a crash mid-way resumes without repeating any. The first
+        failure is raised once all have run.
+        """
+        first_failure: StepFailed | None = None
         while self._compensations:
-            self._compensations.pop().run()
+            try:
+                self._compensations.pop().run()
+            except StepFailed as failure:
+                first_failure = first_failure or failure
+        if first_failure is not None:
+            raise first_failure
 
     def __enter__(self) -> "Saga":
         return self
@@ -35,5 +47,7 @@ class Saga:
         traceback: TracebackType | None,
     ) -> None:
         # Only failures compensate: Suspend and Cancelled are BaseException, not Exception.
+        # A failing compensation does not hide the failure that started compensating.
         if isinstance(error, Exception):
-            self.compensate()
+            with contextlib.suppress(StepFailed):
+                self.compensate()

@@ -400,9 +400,11 @@ class _MemoryBackend:
         workflow: str,
         input: Any,
         idempotency_key: str | None,
+        detached: bool,
         reports: Reports,
     ) -> int:
-        child = self.tester._start(_definition(workflow), input, parent=self.run.id)
+        parent = None if detached else self.run.id
+        child = self.tester._start(_definition(workflow), input, parent=parent)
         self._put(
             Entry(
                 seq, EntryKind.CHILD_START, name, EntryStatus.COMPLETED, output={"run_id": child.id}
@@ -533,7 +535,9 @@ def _event_output(event: _Event) -> dict[str, Any]:
 def _event_matches(spec: WaitSpec, event: _Event, run_input: Any) -> bool:
     if event.type not in spec.event_types:
         return False
-    if spec.match and not all(event.payload.get(k) == v for k, v in spec.match.items()):
+    if spec.match and not all(
+        k in event.payload and event.payload[k] == v for k, v in spec.match.items()
+    ):
         return False
     if spec.filter:
         from engine.core.expressions import ExpressionError, compile_expression, evaluate_condition

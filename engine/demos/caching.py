@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Caching: a step's output, or a whole run's, is reused for the same input for an hour."""
 
 from datetime import timedelta

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Compensating workflows: undo the steps that succeeded when a later one fails (a saga)."""
 
 from typing import Any

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Conditional workflows: a step's journaled result decides which branch runs."""
 
 from collections.abc import Mapping

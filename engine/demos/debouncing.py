@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Debouncing: a burst of changes to one entity starts one re-index, with the latest input."""
 
 from datetime import timedelta

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Review workflows: reviewers asked in parallel, reminded at a deadline, given a second one."""
 
 from datetime import timedelta

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Error handling: a step that fails for good raises StepFailed, which the workflow may catch."""
 
 from typing import Any

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Human in the loop: an expense needs its manager's approval, and a VP's above 1,000."""
 
 from datetime import timedelta

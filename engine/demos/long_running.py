@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Durable long-running workflows: crashes, deploys and days of waiting lose nothing."""
 
 from datetime import datetime, timedelta

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Loop workflows: one step per item, with a durable pause between batches as a rate limit."""
 
 from datetime import timedelta

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Parent-child orchestration: children started together, awaited, compensated, chained."""
 
 from collections.abc import Mapping

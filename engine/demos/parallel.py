@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Parallel workflows: independent steps run at the same time, then their results are merged."""
 
 from typing import Any

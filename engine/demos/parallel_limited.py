@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Parallel execution with a concurrency limit: 100 operations, at most 10 at a time."""
 
 from typing import Any

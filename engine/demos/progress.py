@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Monitoring: progress and metrics reported from workflow code, shown live in the monitor."""
 
 from typing import Any

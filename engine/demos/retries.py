@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Retry policies: exponential, linear and fixed back-off, and errors that are never retried."""
 
 from typing import Any

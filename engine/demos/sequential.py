@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Sequential workflows: steps run in order, each journaled before the next one starts."""
 
 from datetime import UTC, datetime

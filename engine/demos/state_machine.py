@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """A state machine as a workflow: events drive transitions, guarded, with actions and hooks."""
 
 from collections.abc import Callable, Mapping

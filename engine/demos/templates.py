@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Workflow templates: a factory declares one workflow per kind of document."""
 
 from datetime import timedelta

@@ -1,5 +1,4 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-# mypy: disable-error-code="untyped-decorator"
 """Timeouts: per step attempt, for a whole run, and for a wait that ends in a reminder."""
 
 from datetime import timedelta

@@ -158,3 +158,10 @@ def saga(input: dict[str, Any]) -> str:
             return charge(input["amount"])
     except StepFailed:
         return "released"
+
+
+@workflow("test-wait-simple")
+def wait_simple(input: dict[str, Any]) -> int:
+    """Wait for the event carrying this run's number, then finish with it."""
+    event = wait_for("Load.released", match={"n": input["n"]})
+    return int(event["payload"]["n"])

@@ -1,0 +1,100 @@
+"""Workflows for the core's replay tests (steps must live at module level)."""
+
+from typing import Any
+
+from engine.core import (
+    NonRetryableError,
+    Saga,
+    StepFailed,
+    metric,
+    progress,
+    start_child,
+    step,
+    wait_for,
+    workflow,
+)
+
+paths: dict[str, str] = {"first": "first"}
+
+
+@step
+def first() -> str:
+    return "first"
+
+
+@step
+def second() -> str:
+    return "second"
+
+
+@workflow("core-test-swallow")
+def swallow(input: Any) -> str:
+    """Calls another step on replay than it journaled, inside except Exception."""
+    try:
+        (first if paths["first"] == "first" else second)()
+        return "done"
+    except Exception as error:
+        return f"swallowed {type(error).__name__}"
+
+
+compensated: list[str] = []
+
+
+@step
+def undo(name: str) -> None:
+    compensated.append(name)
+    if name == "broken":
+        raise NonRetryableError("cannot undo")
+
+
+@step
+def fail() -> None:
+    raise NonRetryableError("declined")
+
+
+@workflow("core-test-saga")
+def saga(input: Any) -> str:
+    """Three compensations, the middle one broken."""
+    try:
+        with Saga() as compensations:
+            compensations.add(undo.call("oldest"))
+            compensations.add(undo.call("broken"))
+            compensations.add(undo.call("newest"))
+            fail()
+    except StepFailed as failure:
+        return failure.step
+    return "no failure"
+
+
+@workflow("core-test-child")
+def child(input: Any) -> str:
+    """A child that waits for an event."""
+    wait_for("Child.go")
+    return "child done"
+
+
+@workflow("core-test-detached")
+def detaching(input: Any) -> None:
+    """Starts a detached and an attached child, then fails."""
+    start_child("core-test-child", detached=True)
+    start_child("core-test-child")
+    raise RuntimeError("parent fails")
+
+
+@workflow("core-test-bad-filter")
+def bad_filter(input: Any) -> Any:
+    """Waits with a filter that does not compile."""
+    return wait_for("X.happened", filter="event.a ==== 1")
+
+
+@step
+def report_inside() -> int:
+    progress(1, 2, "half way inside the step")
+    metric("rows", 42)
+    return 1
+
+
+@workflow("core-test-report")
+def reporting(input: Any) -> int:
+    """Reports progress and a metric from inside a step."""
+    return int(report_inside())
