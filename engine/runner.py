@@ -19,13 +19,13 @@ from engine.core.context import StepInfo, idempotency_key, run_step_attempt
 from engine.core.definitions import get_step
 from engine.core.errors import Cancelled, describe_exception
 from engine.core.executor import execute
-from engine.core.journal import EntryStatus
+from engine.core.journal import EntryStatus, Reports
 from engine.core.values import to_json_value
 from engine.definitions import UnknownWorkflow, resolve
 from engine.dispatch import run_branch_on_commit, wake
 from engine.models import Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.signals import run_changed, send_on_commit, step_changed
-from engine.store import DjangoBackend, load_journal
+from engine.store import DjangoBackend, load_journal, write_reports
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +176,19 @@ def _advance_once(run: Run, owner: str) -> bool:
         )
 
 
+class BranchReporter:
+    """Collects what a parallel step reports, written with its result."""
+
+    def __init__(self) -> None:
+        self.reports = Reports()
+
+    def report_progress(self, current: float, total: float | None, message: str | None) -> None:
+        self.reports.report_progress(current, total, message)
+
+    def report_metric(self, name: str, value: float) -> None:
+        self.reports.report_metric(name, value, timezone.now())
+
+
 def run_branch(run_id: int, seq: int, branch: int) -> None:
     """Run one step of a parallel group (at least once; its journaled result counts once)."""
     record = (
@@ -189,6 +202,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
     detail = record.detail or {}
     step = get_step(detail.get("step", ""))
     info = StepInfo(run_id, seq, record.name, record.attempt)
+    reporter = BranchReporter()
     started = timezone.now()
     retry_at = None
     output: Any = None
@@ -200,7 +214,11 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
         try:
             output = to_json_value(
                 run_step_attempt(
-                    step, list(detail.get("args", [])), dict(detail.get("kwargs", {})), info
+                    step,
+                    list(detail.get("args", [])),
+                    dict(detail.get("kwargs", {})),
+                    info,
+                    reporter,
                 )
             )
             status = EntryStatus.COMPLETED
@@ -230,6 +248,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
         )
         if not updated or group is None:
             return  # a duplicate delivery already recorded this attempt
+        write_reports(run_id, reporter.reports)
         send_on_commit(
             step_changed,
             run_id=run_id,

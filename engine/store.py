@@ -86,19 +86,7 @@ class DjangoBackend:
         self._write_reports(reports)
 
     def _write_reports(self, reports: Reports) -> None:
-        if reports.progress is not None:
-            send_on_commit(run_progress, run_id=self.run_id, progress=reports.progress)
-        if reports.metrics:
-            RunMetric.objects.bulk_create(
-                [
-                    RunMetric(run_id=self.run_id, name=name, value=value, recorded_at=at)
-                    for name, value, at in reports.metrics
-                ]
-            )
-            for name, value, at in reports.metrics:
-                send_on_commit(
-                    run_metric, run_id=self.run_id, name=name, value=value, recorded_at=at
-                )
+        write_reports(self.run_id, reports, progress_saved=True)
 
     @contextmanager
     def _writing(self, reports: Reports) -> Iterator[None]:
@@ -391,6 +379,23 @@ class DjangoBackend:
 
     def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
         cache.set(key, value, timeout=ttl_seconds)
+
+
+def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:
+    """Inside a transaction: store a run's progress and metrics, and announce them on commit."""
+    if reports.progress is not None:
+        if not progress_saved:
+            Run.objects.filter(pk=run_id).update(progress=reports.progress)
+        send_on_commit(run_progress, run_id=run_id, progress=reports.progress)
+    if reports.metrics:
+        RunMetric.objects.bulk_create(
+            [
+                RunMetric(run_id=run_id, name=name, value=value, recorded_at=at)
+                for name, value, at in reports.metrics
+            ]
+        )
+        for name, value, at in reports.metrics:
+            send_on_commit(run_metric, run_id=run_id, name=name, value=value, recorded_at=at)
 
 
 def lock_channels(event_types: tuple[str, ...] | list[str]) -> dict[str, EventChannel]:

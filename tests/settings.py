@@ -14,7 +14,7 @@ TEST_ENVIRONMENT_DEFAULTS = {
     "STEPWISE_CHANNEL_PREFIX": "stepwise-test",
     "STEPWISE_HEARTBEAT_SECONDS": "1",
     "STEPWISE_WORKFLOW_MODULES": "engine.demos,tests.engine.flows",
-    "STEPWISE_LEASE_SECONDS": "2",
+    "STEPWISE_LEASE_SECONDS": "1",
     "STEPWISE_REDISPATCH_SECONDS": "30",
     # Playwright's sync API runs an event loop in the test thread; the tests' own database
     # calls are still synchronous and safe.

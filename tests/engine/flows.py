@@ -110,6 +110,7 @@ def retrying(input: dict[str, Any]) -> str:
 @step
 def square(number: int) -> int:
     record_effect(f"square-{number}")
+    metric("squared", number * number)  # reported from a step running on its own
     return number * number
 
 
@@ -165,3 +166,16 @@ def wait_simple(input: dict[str, Any]) -> int:
     """Wait for the event carrying this run's number, then finish with it."""
     event = wait_for("Load.released", match={"n": input["n"]})
     return int(event["payload"]["n"])
+
+
+@workflow("test-timeout", timeout=1)
+def too_slow(input: Any) -> str:
+    """Sleeps past its own run timeout."""
+    sleep(60)
+    return "never"
+
+
+@workflow("test-cached", cache=60)
+def cached(input: dict[str, Any]) -> str:
+    """Its output is kept for a minute per input."""
+    return effect(f"cached-{input['n']}")

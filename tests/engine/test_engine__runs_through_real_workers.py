@@ -123,6 +123,8 @@ def test_parallel_steps_fan_out_with_a_limit(celery_worker: RunningProcess) -> N
     branches = StepRecord.objects.filter(run=run, branch__gt=0)
     assert sorted(branches.values_list("status", flat=True)) == ["completed"] * 8
     assert len(effects(str(run.pk))) == 8
+    reported = RunMetric.objects.filter(run=run, name="squared").values_list("value", flat=True)
+    assert sorted(reported) == [float(n * n) for n in numbers]
 
 
 def test_a_child_workflow_result_returns_to_its_parent(celery_worker: RunningProcess) -> None:
