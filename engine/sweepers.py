@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from engine.actions import create_run, finish_run
 from engine.core.journal import EntryKind, EntryStatus
-from engine.dispatch import advance_on_commit, run_branch_on_commit, wake
+from engine.dispatch import advance_on_commit, queued_messages, run_branch_on_commit, wake
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.runner import retry_branch
 from engine.signals import run_changed, send_on_commit
@@ -111,11 +111,13 @@ def redispatch_all_runnable() -> int:
 
 
 def redispatch_lost_work() -> int:
-    """Send again the messages a crash or a broker restart lost; the database knows."""
+    """Send again the messages a crash or a broker restart lost; the database knows.
+
+    A run whose advancer died (its lease lapsed) is sent again at once. Pending runs and
+    parallel steps are sent again only when their message is overdue and the queue is empty:
+    behind a long queue they are merely waiting their turn, and copies would make it longer.
+    """
     now = timezone.now()
-    # A run whose advancer died (its lease lapsed) is picked up again at once. A pending run
-    # whose message may just be queued behind others waits much longer, or a long queue
-    # would fill up with copies.
     lapsed = Q(
         status=RunStatus.RUNNING,
         lease_until__lt=now,
@@ -125,22 +127,25 @@ def redispatch_lost_work() -> int:
         Q(dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_REDISPATCH_SECONDS))
         | Q(dispatched_at__isnull=True)
     )
+    in_flight = StepRecord.objects.filter(
+        status="dispatched",
+        started_at__lt=now - timedelta(seconds=settings.STEPWISE_BRANCH_REDISPATCH_SECONDS),
+    )
+    overdue = Run.objects.filter(forgotten).exists() or in_flight.exists()
+    if overdue and queued_messages() not in (0, None):
+        overdue = False
+    wanted = (lapsed | forgotten) if overdue else lapsed
     with transaction.atomic():
         runs = list(
             Run.objects.select_for_update(skip_locked=True)
-            .filter(lapsed | forgotten)
+            .filter(wanted)
             .values_list("pk", flat=True)[:BATCH]
         )
         if runs:
             Run.objects.filter(pk__in=runs).update(dispatched_at=now)
             for run_id in runs:
                 advance_on_commit(run_id)
-        branch_cutoff = now - timedelta(seconds=settings.STEPWISE_BRANCH_REDISPATCH_SECONDS)
-        branches = list(
-            StepRecord.objects.select_for_update(skip_locked=True).filter(
-                status="dispatched", started_at__lt=branch_cutoff
-            )[:BATCH]
-        )
+        branches = list(in_flight.select_for_update(skip_locked=True)[:BATCH]) if overdue else []
         for record in branches:
             StepRecord.objects.filter(pk=record.pk).update(started_at=now)
             run_branch_on_commit(record.run_id, record.seq, record.branch)

@@ -15,7 +15,7 @@ TEST_ENVIRONMENT_DEFAULTS = {
     "STEPWISE_HEARTBEAT_SECONDS": "1",
     "STEPWISE_WORKFLOW_MODULES": "engine.demos,tests.engine.flows",
     "STEPWISE_LEASE_SECONDS": "1",
-    "STEPWISE_REDISPATCH_SECONDS": "30",
+    "STEPWISE_REDISPATCH_SECONDS": "5",
     # Playwright's sync API runs an event loop in the test thread; the tests' own database
     # calls are still synchronous and safe.
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
