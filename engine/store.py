@@ -1,5 +1,6 @@
 """The journal in the database: the Django implementation of the core's Backend protocol."""
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from engine.core.errors import Cancelled
@@ -99,6 +100,39 @@ class DjangoBackend:
             # Another advancer journaled this position first: this one is a duplicate.
             raise Cancelled() from None
 
+    def _insert_fenced(self, record: StepRecord) -> None:
+        """The common case, a step's result alone: one statement that inserts the record only
+        while this advancer holds the run (the lease renews on its own thread).
+
+        FOR SHARE makes a concurrent cancel or takeover wait for this insert, or this insert
+        see their change and write nothing.
+        """
+        values = [
+            field.get_db_prep_save(getattr(record, field.attname), connection)
+            for field in _fenced_insert_fields()
+        ]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _fenced_insert_sql(connection.vendor),
+                    [*values, self.run_id, self.lease_owner, RunStatus.RUNNING],
+                )
+                inserted = cursor.rowcount
+        except IntegrityError:
+            raise Cancelled() from None
+        if not inserted:
+            raise Cancelled()
+        send_on_commit(
+            step_changed,
+            run_id=self.run_id,
+            seq=record.seq,
+            branch=record.branch,
+            name=record.name,
+            kind=record.kind,
+            status=record.status,
+            attempt=record.attempt,
+        )
+
     def _insert(self, record: StepRecord) -> None:
         record.save(force_insert=True)
         send_on_commit(
@@ -131,6 +165,21 @@ class DjangoBackend:
         retry_at: datetime | None = None,
         reports: Reports,
     ) -> None:
+        if not reports and retry_at is None:
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                attempt=attempt,
+                kind=EntryKind.STEP,
+                name=name,
+                status=status,
+                output=output,
+                error=error,
+                started_at=started_at,
+                finished_at=timezone.now(),
+            )
+            self._insert_fenced(record)
+            return
         with self._writing(reports):
             self._insert(
                 StepRecord(
@@ -379,6 +428,39 @@ class DjangoBackend:
 
     def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
         cache.set(key, value, timeout=ttl_seconds)
+
+
+@functools.cache
+def _fenced_insert_fields() -> list[Any]:
+    names = [
+        "run",
+        "seq",
+        "branch",
+        "attempt",
+        "kind",
+        "name",
+        "status",
+        "output",
+        "error",
+        "started_at",
+        "finished_at",
+        "superseded",
+    ]
+    return [StepRecord._meta.get_field(name) for name in names]
+
+
+@functools.cache
+def _fenced_insert_sql(vendor: str) -> str:
+    # Table and column names come from the models; every value is a bound parameter.
+    fields = _fenced_insert_fields()
+    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
+    columns = ", ".join(field.column for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {StepRecord._meta.db_table} ({columns}) "  # noqa: S608
+        f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "
+        f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
+    )
 
 
 def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:

@@ -1,0 +1,471 @@
+"""Durable workflows against raw Celery chains: latency and steps per second on real services.
+
+Runs real `celery worker` processes on PostgreSQL and Redis (DATABASE_URL, REDIS_URL; by default
+the local servers and a `stepwise_bench` database, created and migrated when missing) on a
+queue of their own. Times a 10-step no-op workflow from start_run to completed, and a Celery
+chain of 10 no-op tasks until its last task has written a row: one at a time on one worker
+process for latency, then many at once on two worker processes for throughput. The chain is
+the baseline measured in the same run; prints figures and ratios, never fails a build.
+
+    .venv/bin/python bench/engine.py [--runs 30] [--burst 200] [--quick]
+"""
+
+import argparse
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+# Run as a script, this file's folder comes first on sys.path and this file would shadow the
+# engine package: the project root must come before it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.processes import (
+    PROJECT_ROOT,
+    RunningProcess,
+    database_url_for,
+    process_environment,
+    start_process,
+    wait_until,
+)
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/stepwise_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+QUEUE = "stepwise-bench"
+WORKFLOW = "bench-steps"
+STEPS = 10
+LATENCY_POLL = 0.002
+BURST_POLL = 0.02
+SAMPLE_TIMEOUT = 60.0
+BURST_TIMEOUT = 300.0
+BURST_ROUNDS = 2
+AIM_LATENCY_RATIO = 0.5
+AIM_STEPS_PER_SECOND = 1000.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not measure: a service, worker or run misbehaved."""
+
+
+@dataclass(frozen=True)
+class Counts:
+    runs: int
+    warmup: int
+    burst: int
+
+
+# --- set-up ---------------------------------------------------------------------------------
+def bench_environment() -> dict[str, str]:
+    """The environment of this process and its workers: its own database, queue and prefix."""
+    return process_environment(
+        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        STEPWISE_QUEUE=QUEUE,
+        STEPWISE_CHANNEL_PREFIX=QUEUE,
+        STEPWISE_WORKFLOW_MODULES="bench.flows",
+        DEBUG="false",
+        LOG_LEVEL="WARNING",
+    )
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Create the bench database if it is missing, or again if its migrations changed; migrate."""
+    import psycopg
+    from psycopg import sql
+
+    url = env["DATABASE_URL"]
+    name = urlsplit(url).path.lstrip("/")
+    fingerprint = migrations_fingerprint()
+    try:
+        with psycopg.connect(database_url_for(url, "postgres"), autocommit=True) as admin:
+            exists = admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            kept = None if exists is None else bench_fingerprint(url)
+            made_by_bench = kept is not None
+            if made_by_bench and kept != fingerprint:
+                # A migration edited in place would never be applied again: start afresh.
+                note(f"dropping database {name}: the migrations changed since it was created")
+                admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                exists = None
+            if exists is None:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                note(f"created database {name}")
+                made_by_bench = True
+    except psycopg.OperationalError as exc:
+        raise BenchError(f"PostgreSQL is not reachable at {url}: {exc}") from None
+    # System checks guard the project's configuration (the admin, URLs), not what is measured
+    # here; the test suite runs them.
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if migrated.returncode != 0:
+        raise BenchError(f"manage.py migrate failed:\n{migrated.stdout}{migrated.stderr}")
+    if made_by_bench:
+        with psycopg.connect(url, autocommit=True) as database:
+            database.execute("CREATE TABLE IF NOT EXISTS bench_schema (fingerprint TEXT NOT NULL)")
+            database.execute("DELETE FROM bench_schema")
+            database.execute("INSERT INTO bench_schema VALUES (%s)", [fingerprint])
+
+
+def migrations_fingerprint() -> str:
+    """A digest of the project's migration files, to notice one edited in place."""
+    digest = hashlib.sha256()
+    for folder in sorted(PROJECT_ROOT.iterdir()):
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name != "node_modules":
+            for path in sorted(folder.rglob("migrations/*.py")):
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def bench_fingerprint(url: str) -> str | None:
+    """The fingerprint a database created by this bench keeps; None for any other database."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as database:
+        if database.execute("SELECT to_regclass('bench_schema')").fetchone() == (None,):
+            return None
+        row = database.execute("SELECT fingerprint FROM bench_schema").fetchone()
+        return "" if row is None else str(row[0])
+
+
+def clean_up(app: Any) -> None:
+    """Drop what earlier bench runs left: runs, chain markers, heartbeats, queued messages."""
+    from django.db import connection
+    from kombu.exceptions import OperationalError
+
+    from bench.flows import CHAIN_DONE_TABLE
+    from engine.models import ProcessHeartbeat, Run
+
+    Run.objects.filter(workflow__startswith="bench-").delete()
+    ProcessHeartbeat.objects.filter(name__startswith="bench-").delete()
+    with connection.cursor() as cursor:
+        cursor.execute(CHAIN_DONE_TABLE)
+        cursor.execute("TRUNCATE bench_chain_done")
+    try:
+        with app.connection_for_write() as broker:
+            broker.default_channel.queue_purge(QUEUE)
+    except OperationalError as exc:
+        raise BenchError(f"Redis is not reachable at {app.conf.broker_url}: {exc}") from None
+
+
+@contextmanager
+def celery_worker(
+    app: Any, env: dict[str, str], log_dir: Path, concurrency: int
+) -> Iterator[RunningProcess]:
+    """One prefork `celery worker` on the bench queue; stopped (TERM, then KILL) on leaving."""
+    hostname = f"bench-{uuid.uuid4().hex[:8]}@localhost"
+    worker = start_process(
+        hostname.split("@")[0],
+        [
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "-Q",
+            QUEUE,
+            "--hostname",
+            hostname,
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+        ],
+        env,
+        log_dir,
+    )
+    try:
+        wait_until(
+            lambda: bool(app.control.ping(destination=[hostname], timeout=0.5)),
+            timeout=60,
+            what="the Celery worker to answer a ping",
+            process=worker,
+        )
+        registered = app.control.inspect(destination=[hostname], timeout=2).registered() or {}
+        missing = {"bench.noop", "engine.advance_run"} - set(registered.get(hostname, []))
+        if missing:
+            raise BenchError(f"the worker does not know the tasks {sorted(missing)}")
+        yield worker
+    except Exception as exc:
+        # wait_until's message already ends with the worker's log.
+        log = (
+            "" if isinstance(exc, AssertionError) else f"\n{worker.name} log:\n{worker.log_tail()}"
+        )
+        raise BenchError(f"{exc}{log}") from exc
+    finally:
+        worker.stop(timeout=10)
+
+
+# --- measuring ------------------------------------------------------------------------------
+def note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+class Progress:
+    """A counter rewritten in place on stderr, only when it moves."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.total, self.what, self.shown = total, what, -1
+
+    def show(self, done: int) -> None:
+        if done != self.shown:
+            self.shown = done
+            end = "\n" if done >= self.total else ""
+            print(f"\r  {done}/{self.total} {self.what}", end=end, file=sys.stderr, flush=True)
+
+
+def poll(condition: Callable[[], bool], interval: float, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+def check_completed(run_ids: list[int]) -> None:
+    from engine.models import Run, RunStatus
+
+    failed = list(
+        Run.objects.filter(pk__in=run_ids)
+        .exclude(status=RunStatus.COMPLETED)
+        .values("pk", "status", "error")[:3]
+    )
+    if failed:
+        raise BenchError(f"bench runs did not complete: {failed}")
+
+
+def workflow_latency() -> float:
+    """Seconds from start_run to the run's row saying it ended."""
+    from engine.actions import start_run
+    from engine.models import TERMINAL_STATUSES, Run
+
+    began = time.perf_counter()
+    run = start_run(WORKFLOW, {"steps": STEPS})
+    rows = Run.objects.filter(pk=run.pk).values_list("status", flat=True)
+    poll(lambda: rows.first() in TERMINAL_STATUSES, LATENCY_POLL, SAMPLE_TIMEOUT, f"run {run.pk}")
+    elapsed = time.perf_counter() - began
+    check_completed([run.pk])
+    return elapsed
+
+
+def chain_of_noops(marker: str) -> Any:
+    from celery import chain
+
+    from bench.flows import noop_task
+
+    # Immutable signatures: each task ignores the one before it, as the workflow's steps do.
+    return chain(*[noop_task.si() for _ in range(STEPS - 1)], noop_task.si(marker))
+
+
+def chains_done(markers: list[str]) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_chain_done WHERE id = ANY(%s)", [markers])
+        return int(cursor.fetchone()[0])
+
+
+def chain_latency() -> float:
+    """Seconds from sending the chain to its last task's row being visible."""
+    marker = uuid.uuid4().hex
+    began = time.perf_counter()
+    chain_of_noops(marker).apply_async()
+    poll(lambda: chains_done([marker]) == 1, LATENCY_POLL, SAMPLE_TIMEOUT, f"chain {marker}")
+    return time.perf_counter() - began
+
+
+def sample_alternately(counts: Counts) -> tuple[list[float], list[float]]:
+    """Latencies of workflows and chains, one of each in turn, so both meet the same noise."""
+    for _ in range(counts.warmup):
+        workflow_latency()
+        chain_latency()
+    workflows, chains = [], []
+    progress = Progress(counts.runs, f"{STEPS}-step workflows and chains of {STEPS} tasks")
+    for index in range(counts.runs):
+        workflows.append(workflow_latency())
+        chains.append(chain_latency())
+        progress.show(index + 1)
+    return workflows, chains
+
+
+def workflow_burst(count: int) -> float:
+    """Seconds to carry `count` runs, started in one transaction, to their end."""
+    from django.db import transaction
+
+    from engine.actions import create_run
+    from engine.models import TERMINAL_STATUSES, Run
+
+    began = time.perf_counter()
+    with transaction.atomic():  # the advance messages go out once all rows are committed
+        run_ids = [create_run(WORKFLOW, {"steps": STEPS}).pk for _ in range(count)]
+    ended = Run.objects.filter(pk__in=run_ids, status__in=TERMINAL_STATUSES)
+    progress = Progress(count, "runs done")
+
+    def all_ended() -> bool:
+        done = ended.count()
+        progress.show(done)
+        return done == count
+
+    poll(all_ended, BURST_POLL, BURST_TIMEOUT, f"{count} runs")
+    elapsed = time.perf_counter() - began
+    check_completed(run_ids)
+    return elapsed
+
+
+def chain_burst(count: int) -> float:
+    """Seconds to carry `count` chains, sent back to back, to their last task."""
+    markers = [uuid.uuid4().hex for _ in range(count)]
+    began = time.perf_counter()
+    for marker in markers:
+        chain_of_noops(marker).apply_async()
+    progress = Progress(count, "chains done")
+
+    def all_done() -> bool:
+        done = chains_done(markers)
+        progress.show(done)
+        return done == count
+
+    poll(all_done, BURST_POLL, BURST_TIMEOUT, f"{count} chains")
+    return time.perf_counter() - began
+
+
+# --- reporting ------------------------------------------------------------------------------
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def latency_row(name: str, samples: list[float]) -> str:
+    median = statistics.median(samples)
+    return (
+        f"  {name:<38} median {median * 1000:7.1f} ms   p95 {percentile(samples, 0.95) * 1000:7.1f}"
+        f" ms   {median * 1000 / STEPS:5.2f} ms per step"
+    )
+
+
+def throughput_row(name: str, count: int, unit: str, elapsed: float) -> str:
+    total = count * STEPS
+    return f"  {name:<38} {total:>6,} {unit} in {elapsed:6.2f} s   {total / elapsed:8,.0f} {unit}/s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, help="latency samples of each kind (default 30)")
+    parser.add_argument("--burst", type=int, help="runs and chains started at once (default 200)")
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke check")
+    args = parser.parse_args()
+    counts = Counts(
+        runs=args.runs or (5 if args.quick else 30),
+        warmup=2 if args.quick else 5,
+        burst=args.burst or (20 if args.quick else 200),
+    )
+    began, load = time.perf_counter(), os.getloadavg()[0]
+    try:
+        figures = measure(counts)
+    except BenchError as exc:
+        note(f"\nbench/engine.py could not measure: {exc}")
+        raise SystemExit(1) from None
+    report(counts, *figures, wall=time.perf_counter() - began, load=load)
+
+
+def measure(counts: Counts) -> tuple[list[float], list[float], float, float]:
+    env = bench_environment()
+    note(f"preparing {env['DATABASE_URL']} ...")
+    prepare_database(env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from config.celery import app
+
+    clean_up(app)
+    with tempfile.TemporaryDirectory(prefix="stepwise-bench-") as log_dir:
+        note("latency: one worker, prefork concurrency 1")
+        with celery_worker(app, env, Path(log_dir), concurrency=1):
+            workflows, chains = sample_alternately(counts)
+        note("throughput: one worker, prefork concurrency 2 (two worker processes)")
+        with celery_worker(app, env, Path(log_dir), concurrency=2):
+            # Both child processes import and connect before the clock starts.
+            workflow_burst(max(2, counts.warmup))
+            chain_burst(max(2, counts.warmup))
+            workflow_seconds, chain_seconds = [], []
+            for _ in range(BURST_ROUNDS):
+                workflow_seconds.append(workflow_burst(counts.burst))
+                chain_seconds.append(chain_burst(counts.burst))
+    clean_up(app)
+    return workflows, chains, min(workflow_seconds), min(chain_seconds)
+
+
+def report(
+    counts: Counts,
+    workflows: list[float],
+    chains: list[float],
+    workflow_seconds: float,
+    chain_seconds: float,
+    wall: float,
+    load: float,
+) -> None:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    latency_ratio = statistics.median(workflows) / statistics.median(chains)
+    steps_per_second = counts.burst * STEPS / workflow_seconds
+    tasks_per_second = counts.burst * STEPS / chain_seconds
+    cores = os.cpu_count() or 0
+
+    print(
+        f"Stepwise engine: PostgreSQL {database['HOST']}/{database['NAME']}, Redis "
+        f"{settings.REDIS_URL}, queue {QUEUE}; {cores} cores, load average {load:.1f} at start"
+    )
+    print(
+        f"latency, one at a time: 1 worker, prefork concurrency 1; {counts.runs} samples of each, "
+        f"taken in turn, after {counts.warmup} warm-up"
+    )
+    print(latency_row(f"{STEPS}-step workflow", workflows))
+    print(latency_row(f"raw Celery chain of {STEPS} (baseline)", chains))
+    print(f"  {'workflow / chain (medians)':<38} {latency_ratio:.2f}x")
+    print(
+        f"throughput, {counts.burst} at once: 1 worker, prefork concurrency 2 "
+        f"(two worker processes); best of {BURST_ROUNDS} rounds"
+    )
+    print(throughput_row(f"{STEPS}-step workflows", counts.burst, "steps", workflow_seconds))
+    print(
+        throughput_row(
+            f"raw Celery chains of {STEPS} (baseline)", counts.burst, "tasks", chain_seconds
+        )
+    )
+    print(f"  {'workflow steps/s / chain tasks/s':<38} {steps_per_second / tasks_per_second:.2f}x")
+    latency_met = latency_ratio <= AIM_LATENCY_RATIO
+    throughput_met = steps_per_second >= AIM_STEPS_PER_SECOND
+    machine = "" if cores == 2 else f"; this machine has {cores} cores"
+    print("aims")
+    print(
+        "  durable workflow latency at most half the raw chain's: "
+        f"{'met' if latency_met else 'NOT met'} ({latency_ratio:.2f}x)"
+    )
+    print(
+        "  at least 1,000 steps/s on a 2-core machine:             "
+        f"{'met' if throughput_met else 'NOT met'} ({steps_per_second:,.0f} steps/s{machine})"
+    )
+    print(f"took {wall:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""What bench/engine.py measures: a workflow of no-op steps and the raw Celery task it races.
+
+Workers import this module through STEPWISE_WORKFLOW_MODULES=bench.flows, so both the
+workflow and the task are registered before the first message arrives.
+"""
+
+if __name__ == "__main__":
+    # `make bench` runs every file in bench/. Run as a script, this folder would come first on
+    # sys.path and bench/engine.py would shadow the engine package, so stop here.
+    print("bench/flows.py only defines what bench/engine.py measures")
+    raise SystemExit(0)
+
+from typing import Any
+
+from celery import shared_task
+from django.db import connection
+
+from engine.core import step, workflow
+
+CHAIN_DONE_TABLE = """
+CREATE TABLE IF NOT EXISTS bench_chain_done (id TEXT PRIMARY KEY, done_at TIMESTAMPTZ NOT NULL)
+"""
+
+
+@step
+def noop(index: int) -> int:
+    return index
+
+
+@workflow("bench-steps")
+def steps(input: dict[str, Any]) -> int:
+    """Run N no-op steps in order."""
+    for index in range(input["steps"]):
+        noop(index)
+    return int(input["steps"])
+
+
+@shared_task(name="bench.noop")
+def noop_task(marker: str | None = None) -> None:
+    # Only the last task of a chain carries a marker: the database row is its finish line,
+    # as the run's status is the workflow's (no result backend is configured).
+    if marker is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO bench_chain_done (id, done_at) VALUES (%s, now()) "
+                "ON CONFLICT (id) DO NOTHING",
+                [marker],
+            )
