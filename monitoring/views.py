@@ -5,7 +5,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.htmx import HtmxHttpRequest
+from engine.models import RunStatus
 from monitoring.health import health_report
+from monitoring.queries import recent_runs
 
 
 @login_not_required
@@ -26,7 +28,15 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def runs(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/runs.html")
+    status = request.GET.get("status") or None
+    statuses = RunStatus.choices
+    if status not in dict(statuses):
+        status = None
+    return render(
+        request,
+        "monitoring/runs.html",
+        {"runs": recent_runs(status), "status": status, "statuses": statuses},
+    )
 
 
 @require_GET

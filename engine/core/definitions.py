@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 from engine.core.errors import DefinitionError
 from engine.core.retry import NO_RETRY, Retry
@@ -79,6 +79,8 @@ class WorkflowDefinition:
     cache_ttl: float | None = None
     input_schema: dict[str, Any] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Templates call callables; a definition shown on a page must be read, not started.
+    do_not_call_in_templates: ClassVar[bool] = True
 
     def __call__(self, input: Any) -> Any:
         """Calling a workflow directly runs it as a child from inside another workflow."""
