@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from config.accounts.api import router as accounts_router
 from config.accounts.api_auth import API_AUTH
+from designer.api import router as designer_router
 from engine.api import router as engine_router
 
 api = NinjaAPI(
@@ -17,6 +18,7 @@ api = NinjaAPI(
 )
 api.add_router("", accounts_router)
 api.add_router("", engine_router)
+api.add_router("", designer_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -24,8 +24,8 @@ from engine.core.values import to_json_value
 from engine.definitions import UnknownWorkflow, resolve
 from engine.dispatch import run_branch_on_commit, wake
 from engine.models import Run, RunStatus, StepRecord, Timer, TimerKind
-from engine.signals import run_changed, send_on_commit, step_changed
-from engine.store import DjangoBackend, load_journal, write_reports
+from engine.signals import run_changed, send_on_commit
+from engine.store import DjangoBackend, announce_step, load_journal, write_reports
 
 logger = logging.getLogger(__name__)
 
@@ -249,16 +249,8 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
         if not updated or group is None:
             return  # a duplicate delivery already recorded this attempt
         write_reports(run_id, reporter.reports)
-        send_on_commit(
-            step_changed,
-            run_id=run_id,
-            seq=seq,
-            branch=branch,
-            name=record.name,
-            kind="step",
-            status=status,
-            attempt=record.attempt,
-        )
+        record.status = status
+        announce_step(record)
         if status == EntryStatus.RETRYING:
             assert retry_at is not None
             Timer.objects.create(
@@ -319,16 +311,7 @@ def _branch_finished(
     group.detail = detail
     group.save(update_fields=["detail", "status", "output", "error", "finished_at"])
     if group.status != EntryStatus.WAITING:
-        send_on_commit(
-            step_changed,
-            run_id=group.run_id,
-            seq=group.seq,
-            branch=0,
-            name=group.name,
-            kind=group.kind,
-            status=group.status,
-            attempt=1,
-        )
+        announce_step(group)
         wake(group.run_id)
 
 

@@ -1,8 +1,6 @@
 """The journal in the database: the Django implementation of the core's Backend protocol."""
 
 import functools
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -15,7 +13,7 @@ from django.utils import timezone
 
 from engine.core.errors import Cancelled
 from engine.core.journal import Entry, EntryKind, EntryStatus, Reports, StepCallSpec, WaitSpec
-from engine.dispatch import advance_on_commit, run_branch_on_commit
+from engine.dispatch import run_branch_on_commit
 from engine.models import (
     EventChannel,
     Run,
@@ -122,29 +120,11 @@ class DjangoBackend:
             raise Cancelled() from None
         if not inserted:
             raise Cancelled()
-        send_on_commit(
-            step_changed,
-            run_id=self.run_id,
-            seq=record.seq,
-            branch=record.branch,
-            name=record.name,
-            kind=record.kind,
-            status=record.status,
-            attempt=record.attempt,
-        )
+        announce_step(record)
 
     def _insert(self, record: StepRecord) -> None:
         record.save(force_insert=True)
-        send_on_commit(
-            step_changed,
-            run_id=self.run_id,
-            seq=record.seq,
-            branch=record.branch,
-            name=record.name,
-            kind=record.kind,
-            status=record.status,
-            attempt=record.attempt,
-        )
+        announce_step(record)
 
     def flush(self, reports: Reports) -> None:
         if reports:
@@ -305,16 +285,7 @@ class DjangoBackend:
                 record.error = {"type": "WaitTimeout", "message": "no matching event in time"}
                 record.finished_at = timezone.now()
                 record.save(update_fields=["status", "error", "finished_at"])
-                send_on_commit(
-                    step_changed,
-                    run_id=self.run_id,
-                    seq=seq,
-                    branch=0,
-                    name=record.name,
-                    kind=record.kind,
-                    status=record.status,
-                    attempt=record.attempt,
-                )
+                announce_step(record)
         return entry_of(record)
 
     # --- children ---------------------------------------------------------------------------
@@ -463,6 +434,20 @@ def _fenced_insert_sql(vendor: str) -> str:
     )
 
 
+def announce_step(record: StepRecord) -> None:
+    """Tell listeners, once committed, that a journal entry was written or changed."""
+    send_on_commit(
+        step_changed,
+        run_id=record.run_id,
+        seq=record.seq,
+        branch=record.branch,
+        name=record.name,
+        kind=record.kind,
+        status=record.status,
+        attempt=record.attempt,
+    )
+
+
 def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:
     """Inside a transaction: store a run's progress and metrics, and announce them on commit."""
     if reports.progress is not None:
@@ -515,10 +500,3 @@ def apply_child_outcome(record: StepRecord, child: Run) -> None:
     else:
         record.status = EntryStatus.FAILED
         record.error = {"status": child.status, **(child.error or {})}
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-__all__ = ["DjangoBackend", "advance_on_commit", "load_journal"]

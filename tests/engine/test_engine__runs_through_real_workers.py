@@ -1,7 +1,6 @@
 """Code workflows run durably through a real worker process, timer loop and PostgreSQL."""
 
 import time
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -175,7 +174,3 @@ def test_the_same_idempotency_key_returns_the_same_run(celery_worker: RunningPro
     second = start_run("test-sequence", {"steps": 1}, idempotency_key="order-1")
     assert first.pk == second.pk
     assert Run.objects.filter(idempotency_key="order-1").count() == 1
-
-
-def finish(run: Run) -> Any:
-    return wait_for_status(run, "completed").output
