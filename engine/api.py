@@ -1,16 +1,21 @@
-"""Engine API: diagnostics now; runs, events and tasks join as they are built."""
+"""Engine API: runs, events and diagnostics."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 
 from config.accounts.api_auth import require_capability
 from config.accounts.roles import Capability
-from engine.actions import request_worker_probe
-from engine.models import WorkerProbe
+from engine.actions import RunStateError, cancel_run, request_worker_probe, retry_run, start_run
+from engine.definitions import UnknownWorkflow
+from engine.events import EventInputError, deliver_event
+from engine.models import Run, RunStatus, WorkerProbe
 
 router = Router(tags=["system"])
 
@@ -42,3 +47,207 @@ def create_worker_probe(request: HttpRequest) -> Status[WorkerProbe]:
 def get_worker_probe(request: HttpRequest, probe_id: int) -> WorkerProbe:
     require_capability(request, Capability.VIEW)
     return get_object_or_404(WorkerProbe, pk=probe_id)
+
+
+# --- runs and events ------------------------------------------------------------------------
+class StepOut(Schema):
+    seq: int
+    branch: int
+    attempt: int
+    kind: str
+    name: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    superseded: bool
+
+
+class RunOut(Schema):
+    id: int
+    workflow: str
+    kind: str
+    version: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    trigger: str
+    trigger_ref: str
+    idempotency_key: str | None
+    parent_id: int | None
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: dict[str, Any] | None = None
+
+
+class RunDetailOut(RunOut):
+    steps: list[StepOut]
+
+
+class StartRunIn(Schema):
+    input: Any = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class EventIn(Schema):
+    type: str = Field(min_length=1, max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class EventOut(Schema):
+    id: str
+    type: str
+    created: bool
+    woken_runs: list[int]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _detail(run: Run) -> dict[str, Any]:
+    steps = []
+    for record in run.steps.order_by("seq", "branch", "attempt"):
+        duration = (
+            (record.finished_at - record.started_at).total_seconds() * 1000
+            if record.finished_at
+            else None
+        )
+        steps.append(
+            StepOut(
+                seq=record.seq,
+                branch=record.branch,
+                attempt=record.attempt,
+                kind=record.kind,
+                name=record.name,
+                status=record.status,
+                started_at=record.started_at,
+                finished_at=record.finished_at,
+                duration_ms=duration,
+                output=record.output,
+                error=record.error,
+                superseded=record.superseded,
+            )
+        )
+    return {**RunOut.from_orm(run).dict(), "steps": steps}
+
+
+@router.post(
+    "/workflows/{slug}/runs",
+    response={200: RunDetailOut, 201: RunDetailOut, 404: ErrorOut},
+    tags=["runs"],
+    summary="Start a run (201); with an idempotency key used before, the existing run (200)",
+)
+def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Status[Any]:
+    require_capability(request, Capability.START_RUNS)
+    user = request.user if isinstance(request.user, User) else None
+    existed = (
+        bool(body.idempotency_key)
+        and Run.objects.filter(workflow=slug, idempotency_key=body.idempotency_key).exists()
+    )
+    try:
+        run = start_run(
+            slug, body.input, trigger="api", idempotency_key=body.idempotency_key, created_by=user
+        )
+    except UnknownWorkflow as missing:
+        return Status(404, {"detail": str(missing)})
+    except TypeError as not_json:
+        raise HttpError(422, f"input: {not_json}") from None
+    return Status(200 if existed else 201, _detail(run))
+
+
+@router.get(
+    "/runs",
+    response=list[RunOut],
+    tags=["runs"],
+    summary="Recent runs, newest first, filtered by workflow and status",
+)
+def list_runs(
+    request: HttpRequest,
+    workflow: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> Any:
+    require_capability(request, Capability.VIEW)
+    if not 1 <= limit <= 500:
+        raise HttpError(422, "limit: must be between 1 and 500")
+    runs = Run.objects.order_by("-created_at", "-id")
+    if workflow:
+        runs = runs.filter(workflow=workflow)
+    if status:
+        if status not in RunStatus.values:
+            raise HttpError(422, f"status: must be one of {', '.join(RunStatus.values)}")
+        runs = runs.filter(status=status)
+    return runs[:limit]
+
+
+@router.get(
+    "/runs/{run_id}",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="A run with its journal: every attempt of every step, with timings",
+)
+def get_run(request: HttpRequest, run_id: int) -> Any:
+    require_capability(request, Capability.VIEW)
+    return _detail(get_object_or_404(Run, pk=run_id))
+
+
+def _control(
+    request: HttpRequest, run_id: int, capability: Capability, action: Callable[[int], Run]
+) -> Any:
+    require_capability(request, capability)
+    get_object_or_404(Run, pk=run_id)
+    try:
+        action(run_id)
+    except RunStateError as refused:
+        raise HttpError(409, str(refused)) from None
+    return _detail(Run.objects.get(pk=run_id))
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="Cancel a run that has not ended, and its children (409 if it has)",
+)
+def cancel(request: HttpRequest, run_id: int) -> Any:
+    return _control(request, run_id, Capability.CANCEL_RUNS, cancel_run)
+
+
+@router.post(
+    "/runs/{run_id}/retry",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="Run a failed run again from its failed step (409 unless failed)",
+)
+def retry(request: HttpRequest, run_id: int) -> Any:
+    return _control(request, run_id, Capability.RETRY_RUNS, retry_run)
+
+
+@router.post(
+    "/events",
+    response={202: EventOut},
+    tags=["events"],
+    summary="Deliver an event: stored once per id, matched to waiting runs",
+)
+def post_event(request: HttpRequest, body: EventIn) -> Status[EventOut]:
+    require_capability(request, Capability.START_RUNS)
+    try:
+        delivery = deliver_event(body.type, body.payload, event_id=body.id, source="api")
+    except EventInputError as bad:
+        raise HttpError(422, str(bad)) from None
+    return Status(
+        202,
+        EventOut(
+            id=delivery.event.event_id,
+            type=delivery.event.type,
+            created=delivery.created,
+            woken_runs=delivery.woken_runs,
+        ),
+    )
