@@ -12,6 +12,7 @@ moves only when every run waits: the clock jumps to the next sleep, retry, deadl
 """
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class WorkflowTester:
         self._fakes: dict[str, Callable[..., Any]] = {}
         self._calls: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {}
         self._cache: dict[str, Any] = {}
+        self._workflow_cache: dict[str, tuple[Any, datetime]] = {}
         self._interrupt_after: set[str] = set()
 
     # --- setting the scene ------------------------------------------------------------
@@ -198,6 +200,9 @@ class WorkflowTester:
         if definition.timeout:
             run.deadline = self.clock + timedelta(seconds=definition.timeout)
         self._runs[run.id] = run
+        cached = self._workflow_cache.get(_workflow_cache_key(definition, input))
+        if definition.cache_ttl and cached is not None and cached[1] > self.clock:
+            run.status, run.output = "completed", cached[0]  # served from the run cache
         return run
 
     def _advance(self, run: _Run) -> None:
@@ -238,6 +243,9 @@ class WorkflowTester:
         self, run: _Run, status: str, *, output: Any = None, error: dict[str, Any] | None = None
     ) -> None:
         run.status, run.output, run.error = status, output, error
+        if status == "completed" and run.workflow.cache_ttl:
+            expires = self.clock + timedelta(seconds=run.workflow.cache_ttl)
+            self._workflow_cache[_workflow_cache_key(run.workflow, run.input)] = (output, expires)
         for child in self._runs.values():
             if child.parent == run.id and child.status not in TERMINAL:
                 self._finish(
@@ -487,6 +495,10 @@ def _definition(workflow: WorkflowDefinition | str) -> WorkflowDefinition:
     if found is None:
         raise DefinitionError(f"no workflow registered as {workflow!r}")
     return found
+
+
+def _workflow_cache_key(definition: WorkflowDefinition, input: Any) -> str:
+    return json.dumps([definition.slug, input], sort_keys=True, default=str)
 
 
 def _all_step_keys(tester: WorkflowTester) -> list[str]:

@@ -98,3 +98,21 @@ def report_inside() -> int:
 def reporting(input: Any) -> int:
     """Reports progress and a metric from inside a step."""
     return int(report_inside())
+
+
+@workflow("core-test-cached", cache=60)
+def cached_run(input: Any) -> int:
+    """Squares its input; the run's output is kept for a minute."""
+    first.named("compute")()
+    return int(input) ** 2
+
+
+@step(cache=60)
+def lookup(key: str) -> str:
+    return key.upper()
+
+
+@workflow("core-test-step-cache")
+def step_cached(input: Any) -> str:
+    """Calls a cached step."""
+    return str(lookup(input))

@@ -1,5 +1,7 @@
 """Replay guards: non-determinism cannot be swallowed; compensations, children, reports."""
 
+from datetime import timedelta
+
 import pytest
 
 from engine.testing import WorkflowTester
@@ -62,3 +64,21 @@ def test_progress_and_metrics_can_be_reported_from_inside_a_step() -> None:
     assert result.status == "completed"
     assert result.progress == [{"current": 1, "total": 2, "message": "half way inside the step"}]
     assert result.metrics == [("rows", 42.0)]
+
+
+def test_the_harness_serves_a_cached_run_until_it_expires() -> None:
+    tester = WorkflowTester()
+    assert tester.run("core-test-cached", 3).output == 9
+    assert tester.run("core-test-cached", 3).steps == []  # served from the cache
+    assert tester.run("core-test-cached", 4).steps == [("compute", "completed", 1)]
+    tester.clock += timedelta(minutes=2)
+    assert tester.run("core-test-cached", 3).steps == [("compute", "completed", 1)]
+
+
+def test_a_cached_step_is_journaled_without_running_again() -> None:
+    tester = WorkflowTester()
+    assert tester.run("core-test-step-cache", "a").output == "A"
+    second = tester.run("core-test-step-cache", "a")
+    assert second.output == "A"
+    assert second.steps == [("lookup", "completed", 1)]
+    assert tester.calls(replay_flows.lookup) == 1

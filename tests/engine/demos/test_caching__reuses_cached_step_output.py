@@ -1,11 +1,11 @@
-"""A cached step's output is reused for the same arguments instead of running again."""
+"""Cached results are reused for the same input instead of running again."""
 
 from engine.demos import caching
 from engine.testing import WorkflowTester
 
 
 def test_a_second_run_with_the_same_input_takes_the_cached_output() -> None:
-    """The second run gets the first run's output without running the step."""
+    """The second run gets the first run's output from the run cache, running no step."""
     tester = WorkflowTester()
     outputs = iter([{"total": 1}, {"total": 2}])
     tester.fake(caching.complex_calculation, lambda numbers: next(outputs))
@@ -15,7 +15,7 @@ def test_a_second_run_with_the_same_input_takes_the_cached_output() -> None:
 
     assert first.output == second.output == {"total": 1}
     assert tester.calls(caching.complex_calculation) == 1
-    assert second.steps == [("expensive", "completed", 1)]  # journaled like any step
+    assert second.steps == []  # served whole from the workflow's run cache
 
 
 def test_other_arguments_are_not_served_from_the_cache() -> None:
@@ -31,6 +31,6 @@ def test_other_arguments_are_not_served_from_the_cache() -> None:
 
 
 def test_the_step_and_the_workflow_are_declared_cached_for_an_hour() -> None:
-    """Both cache= options are one hour (the harness applies the step's, the engine both)."""
+    """Both cache= options are one hour."""
     assert caching.complex_calculation.cache_ttl == 3600
     assert caching.expensive_operation.cache_ttl == 3600
