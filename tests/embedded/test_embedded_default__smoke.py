@@ -79,6 +79,22 @@ def test_serve_migrate_demo_login_probe_and_stop(tmp_path) -> None:
             server,
         )
         assert operator.get(probe_url).json()["answered_by"]
+
+        # A demo workflow runs durably on SQLite through the in-process worker.
+        started = operator.post(
+            "/api/workflows/customer-onboarding/runs",
+            json={"input": {"name": "Ada", "email": "ada@example.com", "id": "c-1"}},
+            headers=csrf_headers(operator),
+        )
+        assert started.status_code == 201, started.text
+        run_url = f"/api/runs/{started.json()['id']}"
+        wait_until(
+            lambda: operator.get(run_url).json()["status"] == "completed",
+            20,
+            "the demo run to complete",
+            server,
+        )
+        assert len(operator.get(run_url).json()["steps"]) == 3
     finally:
         exit_code = server.stop(signal.SIGINT, timeout=20)
 

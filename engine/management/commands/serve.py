@@ -2,6 +2,7 @@
 
 import logging
 import os
+import signal
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +49,9 @@ class Command(BaseCommand):
             verbosity=0,
             ready_callable=lambda: self._announce(host, port, with_worker=runtime is not None),
         )
+        # A shell that starts this in the background ignores SIGINT for it, and Twisted then
+        # leaves Ctrl-C alone: restore Python's handler so Twisted installs its own.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if runtime is not None:
             runtime.start()
         try:
