@@ -210,7 +210,7 @@ class WorkflowTester:
         run.advances += 1
         backend = _MemoryBackend(self, run)
         overrides = {key: self._recording(key, fn) for key, fn in self._fakes.items()}
-        for key in list(_all_step_keys(self)):
+        for key in _all_step_keys():
             overrides.setdefault(key, self._recording(key, None))
         token = _step_overrides.set(overrides)
         try:
@@ -501,7 +501,7 @@ def _workflow_cache_key(definition: WorkflowDefinition, input: Any) -> str:
     return json.dumps([definition.slug, input], sort_keys=True, default=str)
 
 
-def _all_step_keys(tester: WorkflowTester) -> list[str]:
+def _all_step_keys() -> list[str]:
     from engine.core.definitions import _steps
 
     return list(_steps)
