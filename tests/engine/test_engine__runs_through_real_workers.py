@@ -174,3 +174,29 @@ def test_the_same_idempotency_key_returns_the_same_run(celery_worker: RunningPro
     second = start_run("test-sequence", {"steps": 1}, idempotency_key="order-1")
     assert first.pk == second.pk
     assert Run.objects.filter(idempotency_key="order-1").count() == 1
+
+
+def test_cancelling_a_running_run_stops_it_between_steps(celery_worker: RunningProcess) -> None:
+    run = start_run("test-sequence", {"steps": 20, "pause": 0.1})
+    deadline = time.monotonic() + 20
+    while StepRecord.objects.filter(run=run).count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    cancel_run(run.pk, reason="stop now")
+    time.sleep(0.5)  # the step in flight finishes; its journal write is refused
+    written = StepRecord.objects.filter(run=run).count()
+    time.sleep(0.5)
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert 2 <= written < 20
+    assert StepRecord.objects.filter(run=run).count() == written
+
+
+def test_duplicate_advance_messages_run_each_step_once(celery_worker: RunningProcess) -> None:
+    from engine.tasks import advance_run
+
+    run = start_run("test-sequence", {"steps": 6, "pause": 0.02})
+    for _ in range(5):  # redelivered or re-sent messages for the same run
+        advance_run.delay(run.pk)
+    run = wait_for_status(run, "completed")
+    assert list(effects(str(run.pk)).values()) == [1] * 6
+    assert StepRecord.objects.filter(run=run).count() == 6
