@@ -15,7 +15,7 @@ from config.accounts.roles import Capability
 from engine.actions import RunStateError, cancel_run, request_worker_probe, retry_run, start_run
 from engine.definitions import UnknownWorkflow
 from engine.events import EventInputError, deliver_event
-from engine.models import Run, RunStatus, WorkerProbe
+from engine.models import Run, RunStatus, StepRecord, WorkerProbe
 
 router = Router(tags=["system"])
 
@@ -64,6 +64,12 @@ class StepOut(Schema):
     error: dict[str, Any] | None = None
     superseded: bool
 
+    @staticmethod
+    def resolve_duration_ms(record: StepRecord) -> float | None:
+        if record.finished_at is None:
+            return None
+        return (record.finished_at - record.started_at).total_seconds() * 1000
+
 
 class RunOut(Schema):
     id: int
@@ -88,6 +94,10 @@ class RunOut(Schema):
 class RunDetailOut(RunOut):
     steps: list[StepOut]
 
+    @staticmethod
+    def resolve_steps(run: Run) -> Any:
+        return run.steps.order_by("seq", "branch", "attempt")
+
 
 class StartRunIn(Schema):
     input: Any = None
@@ -111,33 +121,6 @@ class ErrorOut(Schema):
     detail: str
 
 
-def _detail(run: Run) -> dict[str, Any]:
-    steps = []
-    for record in run.steps.order_by("seq", "branch", "attempt"):
-        duration = (
-            (record.finished_at - record.started_at).total_seconds() * 1000
-            if record.finished_at
-            else None
-        )
-        steps.append(
-            StepOut(
-                seq=record.seq,
-                branch=record.branch,
-                attempt=record.attempt,
-                kind=record.kind,
-                name=record.name,
-                status=record.status,
-                started_at=record.started_at,
-                finished_at=record.finished_at,
-                duration_ms=duration,
-                output=record.output,
-                error=record.error,
-                superseded=record.superseded,
-            )
-        )
-    return {**RunOut.from_orm(run).dict(), "steps": steps}
-
-
 @router.post(
     "/workflows/{slug}/runs",
     response={200: RunDetailOut, 201: RunDetailOut, 404: ErrorOut},
@@ -159,7 +142,7 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
         return Status(404, {"detail": str(missing)})
     except TypeError as not_json:
         raise HttpError(422, f"input: {not_json}") from None
-    return Status(200 if existed else 201, _detail(run))
+    return Status(200 if existed else 201, run)
 
 
 @router.get(
@@ -195,7 +178,7 @@ def list_runs(
 )
 def get_run(request: HttpRequest, run_id: int) -> Any:
     require_capability(request, Capability.VIEW)
-    return _detail(get_object_or_404(Run, pk=run_id))
+    return get_object_or_404(Run, pk=run_id)
 
 
 def _control(
@@ -207,7 +190,7 @@ def _control(
         action(run_id)
     except RunStateError as refused:
         raise HttpError(409, str(refused)) from None
-    return _detail(Run.objects.get(pk=run_id))
+    return Run.objects.get(pk=run_id)
 
 
 @router.post(

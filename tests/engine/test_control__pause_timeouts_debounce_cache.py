@@ -92,3 +92,25 @@ def test_unknown_workflows_and_bad_events_are_refused_clearly(
         deliver_event("", {})
     with pytest.raises(EventInputError, match="payload: must be a JSON object"):
         deliver_event("X.y", ["not", "an", "object"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "lease_owner", "lease_until"),
+    [
+        ("pending", "", None),  # its "advance" message was lost (a broker restart)
+        ("running", "dead-worker:1", timedelta(seconds=-30)),  # its advancer died
+    ],
+)
+def test_the_timer_loop_recovers_a_run_whose_work_was_lost(
+    status: str, lease_owner: str, lease_until: timedelta | None
+) -> None:
+    from engine.definitions import resolve
+
+    now = timezone.now()
+    run = Run.objects.create(
+        workflow="test-sequence", version=resolve("test-sequence").version,
+        input={"steps": 2}, status=status, created_at=now - timedelta(hours=1),
+        dispatched_at=now - timedelta(hours=1), lease_owner=lease_owner,
+        lease_until=now + lease_until if lease_until else None,
+    )
+    assert wait_for_status(run, "completed").output == ["step-1", "step-2"]
