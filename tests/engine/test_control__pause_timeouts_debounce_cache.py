@@ -108,9 +108,13 @@ def test_the_timer_loop_recovers_a_run_whose_work_was_lost(
 
     now = timezone.now()
     run = Run.objects.create(
-        workflow="test-sequence", version=resolve("test-sequence").version,
-        input={"steps": 2}, status=status, created_at=now - timedelta(hours=1),
-        dispatched_at=now - timedelta(hours=1), lease_owner=lease_owner,
+        workflow="test-sequence",
+        version=resolve("test-sequence").version,
+        input={"steps": 2},
+        status=status,
+        created_at=now - timedelta(hours=1),
+        dispatched_at=now - timedelta(hours=1),
+        lease_owner=lease_owner,
         lease_until=now + lease_until if lease_until else None,
     )
     assert wait_for_status(run, "completed").output == ["step-1", "step-2"]
