@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 from django.db import connection
 
-from engine.core import step, workflow
+from engine.core import action, step, workflow
 
 CHAIN_DONE_TABLE = """
 CREATE TABLE IF NOT EXISTS bench_chain_done (id TEXT PRIMARY KEY, done_at TIMESTAMPTZ NOT NULL)
@@ -46,3 +46,17 @@ def noop_task(marker: str | None = None) -> None:
                 "ON CONFLICT (id) DO NOTHING",
                 [marker],
             )
+
+
+@action("bench.noop")
+def noop_action(index: int) -> int:
+    """What bench/graph_overhead.py calls from both the code workflow and the graph."""
+    return index
+
+
+@workflow("bench-actions")
+def actions_in_code(input: dict[str, Any]) -> int:
+    """Call the bench.noop action N times in order: the code twin of the bench graph."""
+    for index in range(input["steps"]):
+        noop_action.named(f"n{index}")(index)
+    return int(input["steps"])

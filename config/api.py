@@ -7,7 +7,9 @@ from ninja import NinjaAPI
 from config.accounts.api import router as accounts_router
 from config.accounts.api_auth import API_AUTH
 from designer.api import router as designer_router
+from designer.workflows import DesignerError
 from engine.api import router as engine_router
+from engine.human import TaskError
 
 api = NinjaAPI(
     title="Stepwise API",
@@ -24,3 +26,17 @@ api.add_router("", designer_router)
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+
+
+@api.exception_handler(DesignerError)
+def designer_error(request: HttpRequest, exc: DesignerError) -> HttpResponse:
+    body = {"detail": str(exc), "field": exc.field, **exc.extra}
+    if exc.problems:
+        body["problems"] = [problem.as_dict() for problem in exc.problems]
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(TaskError)
+def task_error(request: HttpRequest, exc: TaskError) -> HttpResponse:
+    detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    return api.create_response(request, {"detail": detail, "field": exc.field}, status=exc.status)

@@ -164,6 +164,47 @@ STEPWISE_WORKFLOW_MODULES = env_list("STEPWISE_WORKFLOW_MODULES", ["engine.demos
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
 
+# --- Action nodes: HTTP, email, AI -----------------------------------------------------------
+# HTTP nodes may call private, loopback and link-local addresses only when listed here: host
+# names, *.suffix, IP addresses or CIDR networks, each optionally with :port (IPv6 as [::1]:80).
+STEPWISE_HTTP_ALLOWLIST = env_list("STEPWISE_HTTP_ALLOWLIST", [])
+
+# Email goes through Django's default mailer, built from the EMAIL_* variables (Django 6.1
+# replaced the EMAIL_* settings with MAILERS; the variables keep their familiar names). Without
+# EMAIL_HOST and EMAIL_BACKEND the console backend prints each message to the worker's log:
+# nothing leaves the machine by surprise and nothing fails in the embedded default.
+_email_host = env_str("EMAIL_HOST")
+_email_backend = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if _email_host
+    else "django.core.mail.backends.console.EmailBackend"
+)
+_email_options: dict[str, object] = {}
+if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
+    _email_port = int(env_float("EMAIL_PORT", 0))
+    _email_options = {
+        "host": _email_host or "localhost",
+        # None picks 465 with EMAIL_USE_SSL, 587 with EMAIL_USE_TLS, else 25.
+        "port": _email_port or None,
+        "username": env_str("EMAIL_HOST_USER"),
+        "password": env_str("EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        # Without a timeout a silent SMTP server would hold a step forever.
+        "timeout": env_float("EMAIL_TIMEOUT", 30.0),
+    }
+elif _email_backend == "django.core.mail.backends.filebased.EmailBackend":
+    _email_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "stepwise@localhost")
+
+# AI nodes talk to an OpenAI-compatible chat completions endpoint, e.g. https://api.openai.com/v1.
+STEPWISE_AI_BASE_URL = env_str("STEPWISE_AI_BASE_URL", "")
+STEPWISE_AI_MODEL = env_str("STEPWISE_AI_MODEL", "")
+# The name of the environment variable holding the API key: the key itself never enters
+# settings (which debug pages and `diffsettings` show), only the worker reads it, per call.
+STEPWISE_AI_API_KEY_ENV = env_str("STEPWISE_AI_API_KEY_ENV", "STEPWISE_AI_API_KEY")
+
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

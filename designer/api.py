@@ -1,16 +1,24 @@
-"""Workflows API: code workflows now; canvas workflows join them with the graph editor."""
+"""Workflows API: code workflows (read-only) and graph workflows with drafts and versions."""
 
+from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Router, Schema
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from config.accounts.api_auth import require_capability
 from config.accounts.roles import Capability
+from designer import workflows as actions
+from designer.models import Workflow
 from engine.core import get_workflow
 from engine.core.definitions import WorkflowDefinition
 from engine.definitions import code_workflows
+from engine.graph.nodes import all_node_types
+from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
+from engine.graph.resolver import load_program
+from engine.models import GraphVersion
 
 router = Router(tags=["workflows"])
 
@@ -20,14 +28,106 @@ class WorkflowOut(Schema):
     kind: str
     title: str
     description: str
-    version: str
+    version: str = Field(description="The current published version ('' if none yet)")
     tags: list[str]
     input_schema: dict[str, Any] | None
     timeout_seconds: float | None
     editable: bool
+    revision: int | None = Field(default=None, description="Graph workflows: the draft's revision")
+    published_version: int | None = None
+    is_template: bool = False
+    parameters: list[dict[str, Any]] = []
+    updated_at: datetime | None = None
 
 
-def _described(definition: WorkflowDefinition) -> WorkflowOut:
+class ProblemOut(Schema):
+    node: str | None
+    field: str | None
+    message: str
+
+
+class WorkflowCreatedOut(WorkflowOut):
+    problems: list[ProblemOut]
+
+
+class WorkflowIn(Schema):
+    slug: str
+    title: str
+    description: str = ""
+    graph: dict[str, Any] | None = None
+    is_template: bool = False
+    parameters: list[dict[str, Any]] = []
+
+
+class WorkflowPatch(Schema):
+    title: str | None = None
+    description: str | None = None
+    is_template: bool | None = None
+    parameters: list[dict[str, Any]] | None = None
+
+
+class DraftOut(Schema):
+    graph: dict[str, Any]
+    revision: int
+    problems: list[ProblemOut]
+
+
+class DraftIn(Schema):
+    graph: dict[str, Any]
+    revision: int
+
+
+class ValidateIn(Schema):
+    graph: dict[str, Any] | None = Field(None, description="Validate this graph, not the draft")
+
+
+class ValidationOut(Schema):
+    valid: bool
+    problems: list[ProblemOut]
+
+
+class PublishIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class VersionOut(Schema):
+    number: int
+    title: str
+    note: str
+    author: str | None
+    published_at: datetime
+
+
+class VersionDetailOut(VersionOut):
+    graph: dict[str, Any]
+
+
+class InstantiateIn(Schema):
+    slug: str
+    title: str
+    parameters: dict[str, Any] = {}
+
+
+class ImportIn(Schema):
+    document: dict[str, Any]
+    slug: str | None = Field(None, description="Import under another slug")
+
+
+class NodeTypeOut(Schema):
+    type: str
+    group: str
+    title: str
+    description: str
+    icon: str
+    config_schema: dict[str, Any]
+    outputs: list[str] | None = Field(
+        description="Output handles ('' is the plain output); null when the config decides"
+    )
+    error_handling: bool
+    is_trigger: bool
+
+
+def _code_out(definition: WorkflowDefinition) -> WorkflowOut:
     return WorkflowOut(
         slug=definition.slug,
         kind="code",
@@ -41,24 +141,270 @@ def _described(definition: WorkflowDefinition) -> WorkflowOut:
     )
 
 
+def _graph_out(workflow: Workflow, latest: GraphVersion | None = None) -> dict[str, Any]:
+    latest = latest or actions.latest_version(workflow.slug)
+    program = load_program(workflow.slug, latest.version) if latest else None
+    return {
+        "slug": workflow.slug,
+        "kind": "graph",
+        "title": workflow.title,
+        "description": workflow.description,
+        "version": latest.version if latest else "",
+        "tags": ["template"] if workflow.is_template else [],
+        "input_schema": program.input_schema if program else None,
+        "timeout_seconds": None,
+        "editable": True,
+        "revision": workflow.revision,
+        "published_version": latest.number if latest else None,
+        "is_template": workflow.is_template,
+        "parameters": workflow.parameters,
+        "updated_at": workflow.updated_at,
+    }
+
+
+def _user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _graph_workflow(slug: str) -> Workflow:
+    workflow = Workflow.objects.filter(slug=slug).first()
+    if workflow is None:
+        if get_workflow(slug) is not None:
+            raise HttpError(409, f"slug: {slug!r} is a code workflow and cannot be edited")
+        raise HttpError(404, f"slug: no workflow called {slug!r}")
+    return workflow
+
+
+def _problems(problems: list[Any]) -> list[dict[str, Any]]:
+    return [problem.as_dict() for problem in problems]
+
+
 @router.get(
     "/workflows",
     response=list[WorkflowOut],
     summary="Every workflow; code workflows have kind 'code' and are read-only",
 )
-def list_workflows(request: HttpRequest, kind: str | None = None) -> list[WorkflowOut]:
+def list_workflows(request: HttpRequest, kind: str | None = None) -> list[Any]:
     require_capability(request, Capability.VIEW)
     if kind not in (None, "code", "graph"):
         raise HttpError(422, "kind: must be 'code' or 'graph'")
-    if kind == "graph":
-        return []
-    return [_described(definition) for definition in code_workflows()]
+    listed: list[Any] = []
+    if kind in (None, "code"):
+        listed += [_code_out(definition) for definition in code_workflows()]
+    if kind in (None, "graph"):
+        latest = {
+            version.workflow: version
+            for version in GraphVersion.objects.filter(retired=False).order_by("workflow", "number")
+        }
+        listed += [
+            _graph_out(workflow, latest.get(workflow.slug)) for workflow in Workflow.objects.all()
+        ]
+    return sorted(listed, key=lambda item: getattr(item, "slug", None) or item["slug"])
+
+
+@router.post(
+    "/workflows",
+    response={201: WorkflowCreatedOut},
+    summary="Create a graph workflow (an empty draft unless a graph is given)",
+)
+def create_workflow(request: HttpRequest, body: WorkflowIn) -> Status[Any]:
+    require_capability(request, Capability.EDIT_WORKFLOWS)
+    workflow, problems = actions.create_workflow(
+        slug=body.slug,
+        title=body.title,
+        user=_user(request),
+        description=body.description,
+        graph=body.graph,
+        is_template=body.is_template,
+        parameters=body.parameters,
+    )
+    return Status(201, {**_graph_out(workflow), "problems": _problems(problems)})
+
+
+@router.post(
+    "/workflows/import",
+    response={201: WorkflowCreatedOut},
+    summary="Create a workflow from an exported JSON file (validated)",
+)
+def import_workflow(request: HttpRequest, body: ImportIn) -> Status[Any]:
+    require_capability(request, Capability.EDIT_WORKFLOWS)
+    workflow, problems = actions.import_document(body.document, _user(request), body.slug)
+    return Status(201, {**_graph_out(workflow), "problems": _problems(problems)})
 
 
 @router.get("/workflows/{slug}", response=WorkflowOut, summary="One workflow by its slug")
-def get_workflow_detail(request: HttpRequest, slug: str) -> WorkflowOut:
+def get_workflow_detail(request: HttpRequest, slug: str) -> Any:
     require_capability(request, Capability.VIEW)
     definition = get_workflow(slug)
-    if definition is None:
-        raise HttpError(404, f"slug: no workflow called {slug!r}")
-    return _described(definition)
+    if definition is not None:
+        return _code_out(definition)
+    return _graph_out(_graph_workflow(slug))
+
+
+@router.patch(
+    "/workflows/{slug}", response=WorkflowOut, summary="Rename, describe, mark as template"
+)
+def patch_workflow(request: HttpRequest, slug: str, body: WorkflowPatch) -> Any:
+    require_capability(request, Capability.EDIT_WORKFLOWS)
+    workflow = _graph_workflow(slug)
+    changes = body.model_dump(exclude_unset=True)
+    return _graph_out(actions.update_workflow(workflow, _user(request), **changes))
+
+
+@router.delete(
+    "/workflows/{slug}",
+    response={204: None},
+    summary="Delete a graph workflow; runs already started finish on their version",
+)
+def delete_workflow(request: HttpRequest, slug: str) -> Status[None]:
+    require_capability(request, Capability.EDIT_WORKFLOWS)
+    actions.delete_workflow(_graph_workflow(slug))
+    return Status(204, None)
+
+
+@router.get(
+    "/workflows/{slug}/draft", response=DraftOut, summary="The draft graph and its problems"
+)
+def get_draft(request: HttpRequest, slug: str) -> Any:
+    require_capability(request, Capability.VIEW)
+    workflow = _graph_workflow(slug)
+    return {
+        "graph": workflow.draft,
+        "revision": workflow.revision,
+        "problems": _problems(actions.problems_of(workflow.draft)),
+    }
+
+
+@router.put(
+    "/workflows/{slug}/draft",
+    response=DraftOut,
+    summary="Save the draft; a stale revision is a 409, never a lost edit",
+)
+def put_draft(request: HttpRequest, slug: str, body: DraftIn) -> Any:
+    require_capability(request, Capability.EDIT_WORKFLOWS)
+    draft = actions.save_draft(_graph_workflow(slug), body.graph, body.revision, _user(request))
+    return {"graph": draft.graph, "revision": draft.revision, "problems": _problems(draft.problems)}
+
+
+@router.post(
+    "/workflows/{slug}/validate",
+    response=ValidationOut,
+    summary="Every problem of the draft (or of the graph sent) at once",
+)
+def validate(request: HttpRequest, slug: str, body: ValidateIn | None = None) -> Any:
+    require_capability(request, Capability.VIEW)
+    workflow = _graph_workflow(slug)
+    graph = body.graph if body is not None and body.graph is not None else workflow.draft
+    problems = actions.problems_of(graph)
+    return {"valid": not problems, "problems": _problems(problems)}
+
+
+def _version_out(version: GraphVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "title": version.title,
+        "note": version.note,
+        "author": version.author.username if version.author else None,
+        "published_at": version.published_at,
+    }
+
+
+@router.post(
+    "/workflows/{slug}/publish",
+    response={201: VersionOut},
+    summary="Publish the draft as the next immutable version; an invalid draft is refused",
+)
+def publish(request: HttpRequest, slug: str, body: PublishIn | None = None) -> Status[Any]:
+    require_capability(request, Capability.PUBLISH_WORKFLOWS)
+    note = body.note if body is not None else ""
+    version = actions.publish(_graph_workflow(slug), _user(request), note)
+    return Status(201, _version_out(version))
+
+
+@router.get("/workflows/{slug}/versions", response=list[VersionOut], summary="Published versions")
+def list_versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    require_capability(request, Capability.VIEW)
+    workflow = _graph_workflow(slug)
+    versions = actions.live_versions(workflow.slug).select_related("author").order_by("-number")
+    return [_version_out(version) for version in versions]
+
+
+@router.get(
+    "/workflows/{slug}/versions/{number}",
+    response=VersionDetailOut,
+    summary="One published version with its graph",
+)
+def get_version(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    workflow = _graph_workflow(slug)
+    version = actions.live_versions(workflow.slug).filter(number=number).first()
+    if version is None:
+        raise HttpError(404, f"number: {slug!r} has no version {number}")
+    return {**_version_out(version), "graph": version.graph}
+
+
+@router.get(
+    "/workflows/{slug}/diff",
+    summary="Nodes and edges added, removed and changed between two versions (or 'draft')",
+)
+def diff(
+    request: HttpRequest,
+    slug: str,
+    old: str = Query(..., alias="from", description="A version number or 'draft'"),  # type: ignore[type-arg]
+    new: str = Query(..., alias="to", description="A version number or 'draft'"),  # type: ignore[type-arg]
+) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    return actions.diff(_graph_workflow(slug), old, new)
+
+
+@router.get("/workflows/{slug}/export", summary="The workflow as a JSON file to import elsewhere")
+def export(request: HttpRequest, slug: str) -> HttpResponse:
+    require_capability(request, Capability.VIEW)
+    workflow = _graph_workflow(slug)
+    response = JsonResponse(actions.export_document(workflow), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{workflow.slug}.stepwise.json"'
+    return response
+
+
+@router.post(
+    "/workflows/{slug}/instantiate",
+    response={201: WorkflowCreatedOut},
+    summary="A new workflow from a template, its ${parameters} filled in",
+)
+def instantiate(request: HttpRequest, slug: str, body: InstantiateIn) -> Status[Any]:
+    require_capability(request, Capability.EDIT_WORKFLOWS)
+    workflow, problems = actions.instantiate(
+        _graph_workflow(slug),
+        slug=body.slug,
+        title=body.title,
+        values=body.parameters,
+        user=_user(request),
+    )
+    return Status(201, {**_graph_out(workflow), "problems": _problems(problems)})
+
+
+def node_type_out(node_type: NodeType) -> dict[str, Any]:
+    schema = dict(node_type.config_schema)
+    if node_type.error_handling:
+        schema["properties"] = {**schema.get("properties", {}), **ERROR_HANDLING_SCHEMA}
+    return {
+        "type": node_type.type,
+        "group": node_type.group,
+        "title": node_type.title,
+        "description": node_type.description,
+        "icon": node_type.icon,
+        "config_schema": schema,
+        "outputs": None if callable(node_type.outputs) else list(node_type.outputs),
+        "error_handling": node_type.error_handling,
+        "is_trigger": node_type.is_trigger,
+    }
+
+
+@router.get(
+    "/node-types",
+    response=list[NodeTypeOut],
+    summary="The node library: each type's config JSON Schema and output handles",
+)
+def node_types(request: HttpRequest) -> list[dict[str, Any]]:
+    require_capability(request, Capability.VIEW)
+    return [node_type_out(node_type) for node_type in all_node_types()]

@@ -149,6 +149,10 @@ def finish_run(
         StepRecord.objects.filter(run=run, status__in=["queued", "dispatched"]).update(
             status="cancelled", finished_at=now
         )
+        # Nobody should be asked to decide for a run that is over.
+        from engine.human import cancel_open_tasks
+
+        cancel_open_tasks([run.pk])
     for child in Run.objects.filter(parent=run).exclude(status__in=TERMINAL_STATUSES):
         finish_run(
             child,

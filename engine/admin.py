@@ -8,10 +8,14 @@ from engine.actions import RunStateError, cancel_run, retry_run
 from engine.models import (
     DebounceSlot,
     Event,
+    GraphVersion,
+    HumanTask,
     ProcessHeartbeat,
+    Record,
     Run,
     RunMetric,
     StepRecord,
+    TaskDecision,
     Timer,
     Wait,
 )
@@ -137,3 +141,40 @@ class ProcessHeartbeatAdmin(admin.ModelAdmin[ProcessHeartbeat]):
     list_display = ["kind", "name", "started_at", "last_seen"]
     list_filter = ["kind"]
     readonly_fields = ["kind", "name", "started_at", "last_seen", "details"]
+
+
+@admin.register(GraphVersion)
+class GraphVersionAdmin(admin.ModelAdmin[GraphVersion]):
+    """Published versions are immutable: the admin shows them, never edits them."""
+
+    list_display = ["workflow", "number", "title", "author", "published_at", "retired"]
+    list_filter = ["retired", "published_at"]
+    search_fields = ["workflow", "title", "note"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class DecisionInline(ReadOnlyInline):
+    model = TaskDecision
+    fields = ["user", "decision", "comment", "decided_at"]
+
+
+@admin.register(HumanTask)
+class HumanTaskAdmin(admin.ModelAdmin[HumanTask]):
+    list_display = ["id", "kind", "title", "status", "run", "created_at", "due_at", "decided_at"]
+    list_filter = ["kind", "status", "created_at"]
+    search_fields = ["title", "run__workflow"]
+    readonly_fields = ["run", "step_name", "kind", "created_at", "decided_at", "status"]
+    raw_id_fields = ["run"]
+    inlines = [DecisionInline]
+
+
+@admin.register(Record)
+class RecordAdmin(admin.ModelAdmin[Record]):
+    list_display = ["collection", "key", "created_at", "updated_at"]
+    list_filter = ["collection"]
+    search_fields = ["collection", "key"]

@@ -314,3 +314,122 @@ class DebounceSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow}/{self.key}"
+
+
+class GraphVersion(models.Model):
+    """A published graph: immutable, numbered per workflow. Runs are pinned to one.
+
+    The designer edits drafts; publishing hands the engine one of these, which is all the
+    engine needs to run (and later replay) a graph workflow.
+    """
+
+    workflow = models.CharField(max_length=100)
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    graph = models.JSONField()
+    note = models.TextField(blank=True)
+    author = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField()
+    # A deleted workflow's versions stay for the runs pinned to them but start nothing new.
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="graph_version_number")
+        ]
+        ordering = ["workflow", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} v{self.number}"
+
+    @property
+    def version(self) -> str:
+        return f"v{self.number}"
+
+
+class TaskKind(models.TextChoices):
+    APPROVAL = "approval", "Approval"
+    REVIEW = "review", "Review"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    CHANGES = "changes", "Changes requested"
+    REJECTED = "rejected", "Rejected"
+    TIMED_OUT = "timed_out", "Timed out"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class HumanTask(models.Model):
+    """An approval or review a run waits for; only its assignees may decide it."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tasks")
+    step_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=TaskKind.choices)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    assignees = models.ManyToManyField("auth.User", blank=True, related_name="assigned_tasks")
+    assigned_groups = models.ManyToManyField("auth.Group", blank=True, related_name="tasks")
+    required_approvals = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "step_name"], name="task_per_step")]
+        indexes = [models.Index(fields=["status", "-created_at"], name="task_open")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.title}"
+
+
+class TaskDecision(models.Model):
+    """One assignee's decision with its comment: the audit trail of a task."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="decisions")
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=16)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="one_decision_per_assignee")
+        ]
+        ordering = ["decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.decision}"
+
+
+class Record(models.Model):
+    """A document in a named collection: what the `action.record` node creates and queries."""
+
+    collection = models.CharField(max_length=100)
+    key = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    # The step that created it, so a retried create returns the same record.
+    created_by_step = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "key"], name="record_key"),
+            models.UniqueConstraint(
+                fields=["created_by_step"],
+                name="record_created_once",
+                condition=models.Q(created_by_step__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["collection", "-created_at"], name="record_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.collection}/{self.key}"

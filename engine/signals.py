@@ -23,3 +23,7 @@ run_metric = Signal()
 
 def send_on_commit(signal: Signal, **kwargs: Any) -> None:
     transaction.on_commit(lambda: signal.send(sender=None, **kwargs))
+
+
+task_changed = Signal()
+"""task_id, run_id, kind, status, event: created, decision, decided, reminded, escalated, closed."""

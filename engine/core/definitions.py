@@ -15,6 +15,9 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 _workflows: dict[str, "WorkflowDefinition"] = {}
 _steps: dict[str, "StepDefinition"] = {}
+_actions: dict[str, "StepDefinition"] = {}
+_step_resolvers: list[Callable[[str], "StepDefinition | None"]] = []
+ACTION_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
 
 
 def _seconds(value: float | timedelta | None, what: str) -> float | None:
@@ -143,6 +146,47 @@ def step(
     return declare(fn) if fn is not None else declare
 
 
+def action(
+    name: str,
+    *,
+    retry: Retry | None = None,
+    timeout: float | timedelta | None = None,
+) -> Callable[[Callable[..., Any]], StepDefinition]:
+    """Declare a step that graphs can call by name (`action.python`): `@action("crm.lookup")`.
+
+    It stays an ordinary step for code workflows, so code and canvas share building blocks.
+    Graph nodes pass their `args` as keyword arguments.
+    """
+    if not isinstance(name, str) or not ACTION_NAME_PATTERN.match(name):
+        raise DefinitionError(
+            f"action name {name!r}: lowercase letters, digits, '.', '_' and '-' (max 100)"
+        )
+
+    def declare(function: Callable[..., Any]) -> StepDefinition:
+        existing = _actions.get(name)
+        if existing is not None and existing.fn.__qualname__ != function.__qualname__:
+            raise DefinitionError(f"action {name!r} is already registered")
+        definition = step(name=name, retry=retry, timeout=timeout)(function)
+        _actions[name] = definition
+        return definition
+
+    return declare
+
+
+def get_action(name: str) -> StepDefinition | None:
+    return _actions.get(name)
+
+
+def all_actions() -> list[StepDefinition]:
+    return [_actions[name] for name in sorted(_actions)]
+
+
+def register_step_resolver(resolver: Callable[[str], "StepDefinition | None"]) -> None:
+    """Let steps that are not module-level functions (graph nodes) be found by key in workers."""
+    if resolver not in _step_resolvers:
+        _step_resolvers.append(resolver)
+
+
 def workflow(
     slug: str,
     *,
@@ -205,4 +249,10 @@ def all_workflows() -> list[WorkflowDefinition]:
 
 
 def get_step(key: str) -> StepDefinition | None:
-    return _steps.get(key)
+    found = _steps.get(key)
+    if found is None:
+        for resolver in _step_resolvers:
+            found = resolver(key)
+            if found is not None:
+                break
+    return found

@@ -1,0 +1,31 @@
+"""What the designer edits: a workflow's draft graph, its revision and its template settings.
+
+Published versions belong to the engine (engine.models.GraphVersion): it runs them.
+"""
+
+from django.db import models
+
+
+class Workflow(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    draft = models.JSONField(default=dict)
+    # Bumped by every saved draft: a save naming an older revision is refused, never merged.
+    revision = models.PositiveIntegerField(default=1)
+    is_template = models.BooleanField(default=False)
+    parameters = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.title or self.slug

@@ -1,0 +1,259 @@
+"""Flow nodes: delays, waiting for events, sub-workflows, variables, transforms and the end.
+
+Delays, waits and sub-workflows are driven by the interpreter through the durable API; their
+steps here only evaluate the config, so what the node decided is journaled with the run.
+"""
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.graph.nodes.base import (
+    CheckContext,
+    NodeContext,
+    NodeResult,
+    NodeType,
+    Problem,
+    register,
+)
+from engine.graph.nodes.triggers import EVENT_TYPE_PATTERN
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+DURATION_SCHEMA = {
+    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}],
+    "description": "Seconds, or text such as 90s, 15m, 48h, 7d.",
+}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a text duration such as `90s`, `15m`, `48h`, `7d`."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration (seconds, or 90s, 15m, 48h, 7d)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _delay(context: NodeContext) -> NodeResult:
+    now = context.scope["now"]
+    if "until" in context.config:
+        until = context.render("until")
+        try:
+            moment = datetime.fromisoformat(str(until))
+        except ValueError:
+            raise ValueError(
+                f'node "{context.node_id}", field "until": {until!r} is not an ISO 8601 time'
+            ) from None
+        if moment.tzinfo is None:
+            raise ValueError(f'node "{context.node_id}", field "until": give a time zone offset')
+    else:
+        moment = now + timedelta(seconds=parse_duration(context.config.get("duration", 0)))
+    return NodeResult(output={"until": moment.isoformat()})
+
+
+def _check_delay(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
+    if ("duration" in config) == ("until" in config):
+        return [Problem(node, "config.duration", "give either a duration or an until time")]
+    return []
+
+
+def _wait_event(context: NodeContext) -> NodeResult:
+    types = context.config["event_types"]
+    return NodeResult(
+        output={
+            "event_types": [types] if isinstance(types, str) else list(types),
+            "match": context.render("match"),
+            "timeout": (
+                parse_duration(context.config["timeout"]) if "timeout" in context.config else None
+            ),
+        }
+    )
+
+
+def _subworkflow(context: NodeContext) -> NodeResult:
+    return NodeResult(
+        output={"workflow": context.config["workflow"], "input": context.render("input")}
+    )
+
+
+def _check_subworkflow(node: str, config: Mapping[str, Any], world: CheckContext) -> list[Problem]:
+    slug = config.get("workflow")
+    if isinstance(slug, str) and not world.workflow_exists(slug):
+        return [Problem(node, "config.workflow", f"no workflow called {slug!r}")]
+    return []
+
+
+def _set(context: NodeContext) -> NodeResult:
+    values = context.render("values", {})
+    return NodeResult(output=values, vars=values)
+
+
+def _transform(context: NodeContext) -> NodeResult:
+    return NodeResult(output=context.render("output"))
+
+
+register(
+    NodeType(
+        type="flow.delay",
+        group="flow",
+        title="Delay",
+        description="Waits durably for a duration or until a time; holds no worker.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "duration": {**DURATION_SCHEMA, "title": "Duration"},
+                "until": {"type": "string", "title": "Until (ISO time, template)"},
+            },
+        },
+        templates=("until",),
+        execute=_delay,
+        check=_check_delay,
+        icon="hourglass",
+    )
+)
+
+register(
+    NodeType(
+        type="flow.wait_event",
+        group="flow",
+        title="Wait for event",
+        description="Waits durably for a matching event; leaves by `timeout` if none comes.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["event_types"],
+            "properties": {
+                "event_types": {
+                    "title": "Event types",
+                    "anyOf": [
+                        {"type": "string", "pattern": EVENT_TYPE_PATTERN},
+                        {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "string", "pattern": EVENT_TYPE_PATTERN},
+                        },
+                    ],
+                },
+                "match": {
+                    "type": "object",
+                    "title": "Match",
+                    "description": "Payload fields the event must have (values are templates).",
+                },
+                "filter": {
+                    "type": "string",
+                    "title": "Filter",
+                    "description": "CEL over `event` (the payload) and `input`.",
+                },
+                "timeout": {**DURATION_SCHEMA, "title": "Timeout"},
+            },
+        },
+        outputs=("", "timeout"),
+        expressions=("filter",),
+        templates=("match",),
+        execute=_wait_event,
+        icon="inbox",
+    )
+)
+
+register(
+    NodeType(
+        type="flow.subworkflow",
+        group="flow",
+        title="Sub-workflow",
+        description="Runs another workflow (graph or code) and waits for its output.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["workflow"],
+            "properties": {
+                "workflow": {
+                    "type": "string",
+                    "title": "Workflow",
+                    "pattern": "^[a-z0-9][a-z0-9-]{0,99}$",
+                },
+                "input": {"title": "Input", "description": "Templates shaping the child's input."},
+                "wait": {
+                    "type": "boolean",
+                    "title": "Wait for it",
+                    "default": True,
+                    "description": "Off: start it detached and go on at once.",
+                },
+            },
+        },
+        templates=("input",),
+        execute=_subworkflow,
+        check=_check_subworkflow,
+        icon="layers",
+    )
+)
+
+register(
+    NodeType(
+        type="flow.set",
+        group="flow",
+        title="Set variables",
+        description="Sets workflow variables, read later as vars.<name>.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["values"],
+            "properties": {
+                "values": {
+                    "type": "object",
+                    "title": "Values",
+                    "propertyNames": {"pattern": IDENTIFIER},
+                    "description": "name → value; strings may hold {{ templates }}.",
+                }
+            },
+        },
+        templates=("values",),
+        execute=_set,
+        icon="variable",
+    )
+)
+
+register(
+    NodeType(
+        type="flow.transform",
+        group="flow",
+        title="Transform",
+        description="Reshapes data: its output is the template rendered against the scope.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["output"],
+            "properties": {
+                "output": {"title": "Output", "description": "JSON with {{ templates }}."}
+            },
+        },
+        templates=("output",),
+        execute=_transform,
+        icon="shuffle",
+    )
+)
+
+register(
+    NodeType(
+        type="flow.end",
+        group="flow",
+        title="End",
+        description="Ends the run; its output becomes the run's output.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "output": {"title": "Output", "description": "JSON with {{ templates }}."}
+            },
+        },
+        outputs=(),
+        templates=("output",),
+        execute=_transform,
+        icon="flag",
+    )
+)

@@ -1,0 +1,204 @@
+"""Human nodes: an approval or a review creates a task and waits durably for its decision.
+
+The node's own step opens the task; the interpreter then waits for the `Task.decided` event,
+reminding, escalating and timing out through the steps below, each journaled.
+"""
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from engine.core.definitions import step
+from engine.graph.nodes.base import (
+    CheckContext,
+    NodeContext,
+    NodeResult,
+    NodeType,
+    Problem,
+    register,
+)
+from engine.graph.nodes.flow import DURATION_SCHEMA, parse_duration
+
+PEOPLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "users": {"type": "array", "items": {"type": "string"}, "title": "Users"},
+        "groups": {"type": "array", "items": {"type": "string"}, "title": "Groups"},
+    },
+}
+
+
+def _open(kind: str) -> Any:
+    def execute(context: NodeContext) -> NodeResult:
+        from engine.human import Assignees, open_task
+        from engine.models import TaskKind
+
+        config = context.config
+        people = Assignees.from_config(config.get("assignees") or config.get("reviewers"))
+        timeout = parse_duration(config["timeout"]) if "timeout" in config else None
+        default_required = len(people.users) if kind == TaskKind.REVIEW else 1
+        task = open_task(
+            run_id=context.run_id,
+            step_name=context.step_name,
+            kind=TaskKind(kind),
+            title=str(context.render("title", "") or context.node_id),
+            description=str(context.render("description", "") or ""),
+            data=context.render("data", {}),
+            assignees=people,
+            required=int(config.get("required", default_required or 1)),
+            due_at=context.scope["now"] + timedelta(seconds=timeout) if timeout else None,
+        )
+        return NodeResult(output={"task": task.pk})
+
+    return execute
+
+
+def _check_people(field: str) -> Any:
+    def check(node: str, config: Mapping[str, Any], world: CheckContext) -> list[Problem]:
+        people = config.get(field) or {}
+        users, groups = people.get("users", []), people.get("groups", [])
+        problems = []
+        if not users and not groups:
+            problems.append(Problem(node, f"config.{field}", "name at least one user or group"))
+        problems += [
+            Problem(node, f"config.{field}.users", f"no user called {name!r}")
+            for name in users
+            if isinstance(name, str) and not world.user_exists(name)
+        ]
+        problems += [
+            Problem(node, f"config.{field}.groups", f"no group called {name!r}")
+            for name in groups
+            if isinstance(name, str) and not world.group_exists(name)
+        ]
+        required = config.get("required")
+        if (
+            field == "assignees"
+            and isinstance(required, int)
+            and not groups
+            and required > len(users)
+        ):
+            problems.append(
+                Problem(node, "config.required", f"{required} approvals from {len(users)} users")
+            )
+        reminder, timeout = config.get("reminder"), config.get("timeout")
+        if reminder is not None and timeout is None:
+            problems.append(Problem(node, "config.reminder", "a reminder needs a timeout"))
+        elif reminder is not None and timeout is not None:
+            try:
+                if parse_duration(reminder) >= parse_duration(timeout):
+                    problems.append(
+                        Problem(
+                            node, "config.reminder", "the reminder must come before the timeout"
+                        )
+                    )
+            except ValueError:
+                pass  # the schema reports the malformed duration
+        return problems
+
+    return check
+
+
+@step(name="remind")
+def remind_task(task_id: int) -> dict[str, Any]:
+    from django.core.mail import send_mail
+
+    from engine.human import mark_reminded
+    from engine.models import HumanTask
+
+    recipients = mark_reminded(task_id)
+    task = HumanTask.objects.get(pk=task_id)
+    if recipients:
+        send_mail(
+            f"Reminder: {task.title}",
+            f"A {task.kind} is waiting for you in the Stepwise inbox: {task.title}",
+            None,
+            recipients,
+        )
+    return {"task": task_id, "reminded": recipients}
+
+
+@step(name="escalate")
+def escalate_task(task_id: int, people: dict[str, Any]) -> dict[str, Any]:
+    from engine.human import Assignees, escalate
+
+    escalate(task_id, Assignees.from_config(people))
+    return {"task": task_id, "escalated_to": people}
+
+
+@step(name="expire")
+def expire_task(task_id: int) -> dict[str, Any]:
+    from engine.human import close_task
+    from engine.models import TaskStatus
+
+    task = close_task(task_id, TaskStatus.TIMED_OUT)
+    return {"task": task_id, "status": task.status}
+
+
+_COMMON = {
+    "title": {"type": "string", "title": "Title", "description": "Shown in the inbox; a template."},
+    "description": {"type": "string", "title": "Description"},
+    "data": {"type": "object", "title": "Details", "description": "Shown to the people deciding."},
+    "timeout": {**DURATION_SCHEMA, "title": "Timeout"},
+    "reminder": {**DURATION_SCHEMA, "title": "Remind after"},
+}
+
+register(
+    NodeType(
+        type="human.approval",
+        group="human",
+        title="Approval",
+        description="Asks users or groups to approve; waits, reminds, escalates, times out.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["assignees"],
+            "properties": {
+                **_COMMON,
+                "assignees": {**PEOPLE_SCHEMA, "title": "Assignees"},
+                "required": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 1,
+                    "title": "Approvals needed",
+                },
+                "escalate_to": {**PEOPLE_SCHEMA, "title": "Escalate to"},
+                "escalation_timeout": {**DURATION_SCHEMA, "title": "Escalation timeout"},
+            },
+        },
+        outputs=("approved", "rejected", "timeout"),
+        templates=("title", "description", "data"),
+        execute=_open("approval"),
+        check=_check_people("assignees"),
+        icon="check",
+    )
+)
+
+register(
+    NodeType(
+        type="human.review",
+        group="human",
+        title="Review",
+        description="Several reviewers decide in parallel: approved, changes or rejected.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["reviewers"],
+            "properties": {
+                **_COMMON,
+                "reviewers": {**PEOPLE_SCHEMA, "title": "Reviewers"},
+                "required": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "title": "Reviews needed",
+                    "description": "Default: one per named user.",
+                },
+            },
+        },
+        outputs=("approved", "changes", "rejected", "timeout"),
+        templates=("title", "description", "data"),
+        execute=_open("review"),
+        check=_check_people("reviewers"),
+        icon="eye",
+    )
+)

@@ -1,0 +1,105 @@
+"""`action.python` calls a registered Python action by name; `action.emit` emits an event."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.core.definitions import get_action
+from engine.core.errors import NonRetryableError
+from engine.graph.nodes.base import (
+    CheckContext,
+    NodeContext,
+    NodeResult,
+    NodeType,
+    Problem,
+    register,
+)
+from engine.graph.nodes.triggers import EVENT_TYPE_PATTERN
+
+
+class UnknownAction(NonRetryableError):
+    pass
+
+
+def _python(context: NodeContext) -> NodeResult:
+    name = context.config["action"]
+    action = get_action(name)
+    if action is None:
+        raise UnknownAction(f"no Python action called {name!r} is registered")
+    arguments = context.render("args", {})
+    return NodeResult(output=action.fn(**arguments))
+
+
+def _check_python(node: str, config: Mapping[str, Any], world: CheckContext) -> list[Problem]:
+    name = config.get("action")
+    if isinstance(name, str) and not world.action_exists(name):
+        return [Problem(node, "config.action", f"no Python action called {name!r}")]
+    return []
+
+
+def _emit(context: NodeContext) -> NodeResult:
+    from engine.events import deliver_event
+
+    # The step's idempotency key is the default event id: a retried attempt emits nothing new.
+    event_id = context.render("id") or context.idempotency_key or None
+    payload = context.render("payload", {})
+    if not isinstance(payload, dict):
+        raise NonRetryableError(f'node "{context.node_id}", field "payload": must be an object')
+    delivery = deliver_event(context.config["type"], payload, event_id=event_id, source="workflow")
+    return NodeResult(
+        output={"id": delivery.event.event_id, "type": delivery.event.type, "payload": payload}
+    )
+
+
+register(
+    NodeType(
+        type="action.python",
+        group="actions",
+        title="Python action",
+        description="Calls a Python function registered with @action(name), with these arguments.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["action"],
+            "properties": {
+                "action": {"type": "string", "title": "Action"},
+                "args": {
+                    "type": "object",
+                    "title": "Arguments",
+                    "description": "Keyword arguments; strings may hold {{ templates }}.",
+                },
+            },
+        },
+        templates=("args",),
+        execute=_python,
+        error_handling=True,
+        check=_check_python,
+        icon="code",
+    )
+)
+
+register(
+    NodeType(
+        type="action.emit",
+        group="actions",
+        title="Emit event",
+        description="Emits an event (Noun.verb) that starts workflows and wakes waiting runs.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "title": "Event type", "pattern": EVENT_TYPE_PATTERN},
+                "payload": {"type": "object", "title": "Payload"},
+                "id": {
+                    "type": "string",
+                    "title": "Event id",
+                    "description": "Duplicates are dropped.",
+                },
+            },
+        },
+        templates=("payload", "id"),
+        execute=_emit,
+        error_handling=True,
+        icon="send",
+    )
+)

@@ -1,0 +1,167 @@
+"""Trigger nodes: where a graph starts. Each passes the run's input on as its output."""
+
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from engine.graph.nodes.base import (
+    CheckContext,
+    NodeContext,
+    NodeResult,
+    NodeType,
+    Problem,
+    register,
+)
+
+EVENT_TYPE_PATTERN = r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9_]*$"
+
+
+def pass_input(context: NodeContext) -> NodeResult:
+    return NodeResult(output=context.scope.get("input"))
+
+
+def _check_manual(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
+    schema = config.get("input_schema")
+    if schema is None:
+        return []
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return [Problem(node, "config.input_schema", f"not a valid JSON Schema: {error.message}")]
+    return []
+
+
+def _check_schedule(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
+    problems = []
+    cron = config.get("cron")
+    if cron is not None and not (isinstance(cron, str) and croniter.is_valid(cron)):
+        problems.append(
+            Problem(node, "config.cron", f"{cron!r} is not a cron expression (5 fields or @daily)")
+        )
+    if (cron is None) == (config.get("interval") is None):
+        problems.append(
+            Problem(node, "config.cron", "give either a cron expression or an interval")
+        )
+    zone = config.get("timezone", "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(node, "config.timezone", f"unknown time zone {zone!r}"))
+    return problems
+
+
+register(
+    NodeType(
+        type="trigger.manual",
+        group="triggers",
+        title="Manual start",
+        description="Started by a person (the Run button) or the API, with an input form.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "input_schema": {
+                    "type": "object",
+                    "title": "Input schema",
+                    "description": "JSON Schema the run's input must match.",
+                }
+            },
+        },
+        execute=pass_input,
+        check=_check_manual,
+        is_trigger=True,
+        icon="play",
+    )
+)
+
+register(
+    NodeType(
+        type="trigger.event",
+        group="triggers",
+        title="On event",
+        description="Started when an event of one of these types arrives (e.g. Order.created).",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["event_types"],
+            "properties": {
+                "event_types": {
+                    "type": "array",
+                    "title": "Event types",
+                    "minItems": 1,
+                    "items": {"type": "string", "pattern": EVENT_TYPE_PATTERN},
+                    "description": "Semantic names, Noun.verb: Order.created.",
+                },
+                "filter": {
+                    "type": "string",
+                    "title": "Filter",
+                    "description": "CEL over `event`: only matching events start a run.",
+                },
+            },
+        },
+        expressions=("filter",),
+        execute=pass_input,
+        is_trigger=True,
+        icon="bolt",
+    )
+)
+
+register(
+    NodeType(
+        type="trigger.schedule",
+        group="triggers",
+        title="On schedule",
+        description="Started by a cron expression or an interval, in a time zone.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "cron": {"type": "string", "title": "Cron", "description": "0 9 * * 1-5, @daily"},
+                "interval": {
+                    "type": "number",
+                    "title": "Interval (seconds)",
+                    "minimum": 1,
+                },
+                "timezone": {"type": "string", "title": "Time zone", "default": "UTC"},
+                "input": {"title": "Input", "description": "The input each run starts with."},
+            },
+        },
+        execute=pass_input,
+        check=_check_schedule,
+        is_trigger=True,
+        icon="clock",
+    )
+)
+
+register(
+    NodeType(
+        type="trigger.webhook",
+        group="triggers",
+        title="On webhook",
+        description="Started by a signed delivery to /hooks/<endpoint>.",
+        config_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["endpoint"],
+            "properties": {
+                "endpoint": {
+                    "type": "string",
+                    "title": "Endpoint",
+                    "pattern": "^[a-z0-9][a-z0-9-]{0,99}$",
+                },
+                "input": {
+                    "title": "Input",
+                    "description": "Templates over `event` (the delivery) shaping the run input.",
+                },
+            },
+        },
+        templates=("input",),
+        execute=pass_input,
+        is_trigger=True,
+        icon="link",
+    )
+)
