@@ -143,16 +143,17 @@ def finish_run(
         return False
     run.status, run.output, run.error, run.finished_at = status, output, error, now
     Timer.objects.filter(run=run).delete()
+    # A graph that reached its end node may leave other branches waiting: close them too.
+    Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
     if status != RunStatus.COMPLETED:
-        # A run that completed waits on nothing and has no step in flight.
-        Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
+        # A run that completed has no step in flight.
         StepRecord.objects.filter(run=run, status__in=["queued", "dispatched"]).update(
             status="cancelled", finished_at=now
         )
-        # Nobody should be asked to decide for a run that is over.
-        from engine.human import cancel_open_tasks
+    # Nobody should be asked to decide for a run that is over.
+    from engine.human import cancel_open_tasks
 
-        cancel_open_tasks([run.pk])
+    cancel_open_tasks([run.pk])
     for child in Run.objects.filter(parent=run).exclude(status__in=TERMINAL_STATUSES):
         finish_run(
             child,

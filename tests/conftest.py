@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
 from django.test import TransactionTestCase
 
+from tests.graph.local_server import AI_TEST_MODEL, LocalServer
 from tests.processes import (
     RunningProcess,
     database_url_for,
@@ -89,11 +90,25 @@ def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stepwise_env(django_db_setup: None, django_db_blocker: Any) -> dict[str, str]:
+def worker_server() -> Iterator[LocalServer]:
+    """A local HTTP server the workers' HTTP and AI nodes may call (allow-listed for them)."""
+    with LocalServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stepwise_env(
+    django_db_setup: None, django_db_blocker: Any, worker_server: LocalServer
+) -> dict[str, str]:
     """Environment for child processes: production settings on the test database."""
     with django_db_blocker.unblock():
         test_database = connection.settings_dict["NAME"]
-    return process_environment(DATABASE_URL=database_url_for(settings.DATABASE_URL, test_database))
+    return process_environment(
+        DATABASE_URL=database_url_for(settings.DATABASE_URL, test_database),
+        STEPWISE_HTTP_ALLOWLIST=f"127.0.0.1:{worker_server.port}",
+        STEPWISE_AI_BASE_URL=worker_server.url("/v1"),
+        STEPWISE_AI_MODEL=AI_TEST_MODEL,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,13 @@
 import random as _random
 import uuid as _uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from engine.core.context import (
     ChildRun,
+    ExecutionContext,
     Reporter,
     _require_context,
     current_reporter,
@@ -84,6 +86,19 @@ def wait_for_any(
 ) -> dict[str, Any]:
     """Like wait_for(), satisfied by the first matching event of any of the types."""
     context = _require_context("wait_for()")
+    spec, label, seconds = _wait_spec(context, event_types, match, filter, timeout, name)
+    result: dict[str, Any] = context.wait_for(spec, label, seconds)
+    return result
+
+
+def _wait_spec(
+    context: ExecutionContext,
+    event_types: Iterable[str],
+    match: dict[str, Any] | None,
+    filter: str | None,
+    timeout: float | timedelta | None,
+    name: str | None,
+) -> tuple[WaitSpec, str, float | None]:
     types = tuple(event_types)
     if not types or not all(isinstance(kind, str) and kind for kind in types):
         raise DefinitionError("wait_for() needs at least one event type")
@@ -98,9 +113,7 @@ def wait_for_any(
             raise DefinitionError(f"wait_for(filter=...): {error}") from None
     seconds = None if timeout is None else _as_seconds(timeout, "wait timeout")
     deadline = None if seconds is None else context.backend.now() + timedelta(seconds=seconds)
-    spec = WaitSpec(types, match, filter, deadline)
-    result: dict[str, Any] = context.wait_for(spec, name or "wait:" + "|".join(types), seconds)
-    return result
+    return WaitSpec(types, match, filter, deadline), name or "wait:" + "|".join(types), seconds
 
 
 def parallel(
@@ -164,3 +177,71 @@ def idempotency_key() -> str:
     if info is None:
         raise DefinitionError("idempotency_key() works only inside a running step")
     return info.idempotency_key
+
+
+# --- waiting for several things at once ----------------------------------------------------
+@dataclass(frozen=True)
+class Pending:
+    """A sleep, event wait or child result registered without suspending the run.
+
+    Register several, then take them one at a time with first_settled(): the run suspends
+    only when none of them is settled. This is how a graph's parallel branches wait side by
+    side; workflow code rarely needs it (parallel() and start_child() cover most cases).
+    """
+
+    seq: int
+    name: str
+
+
+def pending_sleep_until(moment: datetime, *, name: str = "sleep") -> Pending:
+    if moment.tzinfo is None:
+        raise DefinitionError("pending_sleep_until() needs an aware datetime")
+    entry = _require_context("pending_sleep_until()").begin_pending_sleep(moment, name)
+    return Pending(entry.seq, name)
+
+
+def pending_wait_for_any(
+    event_types: Iterable[str],
+    *,
+    match: dict[str, Any] | None = None,
+    filter: str | None = None,
+    timeout: float | timedelta | None = None,
+    name: str | None = None,
+) -> Pending:
+    context = _require_context("pending_wait_for_any()")
+    spec, label, _ = _wait_spec(context, event_types, match, filter, timeout, name)
+    return Pending(context.begin_pending_wait(spec, label).seq, label)
+
+
+def pending_child(child: ChildRun) -> Pending:
+    context = _require_context("pending_child()")
+    return Pending(context.begin_pending_child(child.workflow, child.run_id).seq, child.workflow)
+
+
+def first_settled(pending: Iterable[Pending], *, name: str = "settled") -> Pending | None:
+    """The first of these that has settled (the choice is journaled), or None if none has."""
+    context = _require_context("first_settled()")
+    by_seq = {item.seq: item for item in pending}
+    chosen = context.choose_settled(sorted(by_seq), name)
+    return None if chosen is None else by_seq[chosen]
+
+
+def outcome(pending: Pending) -> Any:
+    """A settled wait's result: the event, the child's output, or None for a sleep.
+
+    Raises WaitTimeout for an event wait that timed out, ChildWorkflowFailed for a child that
+    did not complete.
+    """
+    from engine.core.errors import ChildWorkflowFailed, WaitTimeout
+    from engine.core.journal import EntryKind, EntryStatus
+
+    entry = _require_context("outcome()").settle(pending.seq)
+    if entry.kind == EntryKind.SLEEP:
+        return None
+    if entry.status == EntryStatus.COMPLETED:
+        return entry.output
+    if entry.kind == EntryKind.WAIT:
+        raise WaitTimeout((pending.name,), 0)
+    error = entry.error or {}
+    run_id = int((entry.output or {}).get("run_id", 0)) if isinstance(entry.output, dict) else 0
+    raise ChildWorkflowFailed(run_id, error.get("status", "failed"), error)

@@ -288,6 +288,62 @@ class ExecutionContext:
             )
         raise Suspend(f"waiting for {len(calls)} parallel steps")
 
+    # --- several waits at once -------------------------------------------------------------
+    # A graph's parallel branches may each wait (a delay, an event, a child, a person). They
+    # register their waits without suspending, then go on with whichever is settled first.
+    # Which one that was is journaled (a VALUE), because a replay sees every wait that has
+    # settled since, and must still take them in the order the first execution did.
+    def begin_pending_sleep(self, until: datetime, name: str) -> Entry:
+        seq, entry = self._next(EntryKind.SLEEP, name)
+        if entry is None:
+            self.backend.begin_sleep(seq, name, until, self._take_reports())
+            entry = Entry(seq, EntryKind.SLEEP, name, EntryStatus.WAITING, wake_at=until)
+            self.journal[seq] = entry
+        return entry
+
+    def begin_pending_wait(self, spec: WaitSpec, name: str) -> Entry:
+        seq, entry = self._next(EntryKind.WAIT, name)
+        if entry is None:
+            entry = self.backend.begin_wait(seq, name, spec, self._take_reports())
+            self.journal[seq] = entry
+        return entry
+
+    def begin_pending_child(self, workflow: str, run_id: int) -> Entry:
+        seq, entry = self._next(EntryKind.CHILD_RESULT, workflow)
+        if entry is None:
+            entry = self.backend.await_child(seq, workflow, run_id, self._take_reports())
+            self.journal[seq] = entry
+        return entry
+
+    def pending_settled(self, seq: int) -> bool:
+        entry = self.journal[seq]
+        if entry.status in (EntryStatus.COMPLETED, EntryStatus.FAILED):
+            return True
+        due = entry.wake_at is not None and self.backend.now() >= entry.wake_at
+        return due and entry.kind in (EntryKind.SLEEP, EntryKind.WAIT)
+
+    def choose_settled(self, seqs: list[int], name: str) -> int | None:
+        """The first settled of these waits (journaled), or None if none is, without a record."""
+        upcoming = self.journal.get(self.seq)
+        recorded = upcoming is not None and upcoming.kind == EntryKind.VALUE
+        if not recorded and not any(self.pending_settled(seq) for seq in seqs):
+            return None
+
+        def first() -> int:
+            settled = [seq for seq in seqs if self.pending_settled(seq)]
+            return min(settled, key=lambda seq: (self.journal[seq].wake_at is None, seq))
+
+        chosen: int = self.value(name, first)
+        return chosen
+
+    def settle(self, seq: int) -> Entry:
+        """The outcome of a settled wait; a wait past its deadline is expired now."""
+        entry = self.journal[seq]
+        if entry.kind == EntryKind.WAIT and entry.status == EntryStatus.WAITING:
+            entry = self.backend.expire_wait(seq)
+            self.journal[seq] = entry
+        return entry
+
     # --- progress and metrics -----------------------------------------------------------
     def report_progress(self, current: float, total: float | None, message: str | None) -> None:
         if not self.replaying:

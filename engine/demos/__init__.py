@@ -1,6 +1,7 @@
 """Demo workflows: the pattern catalogue of the seed, written with the Python authoring API.
 
-Importing this package registers every demo (list "engine.demos" in STEPWISE_WORKFLOW_MODULES).
+Importing this package registers every demo (list "engine.demos" in STEPWISE_WORKFLOW_MODULES)
+and the `demo.*` Python actions that the canvas demos (designer/demo_graphs.py) call.
 docs/authoring.md explains the API they use.
 """
 
@@ -12,6 +13,7 @@ from engine.demos import (
     document_review,
     error_handling,
     expense_approval,
+    graph_actions,
     long_running,
     loop,
     orchestration,
@@ -35,6 +37,7 @@ __all__ = [
     "document_review",
     "error_handling",
     "expense_approval",
+    "graph_actions",
     "long_running",
     "loop",
     "orchestration",

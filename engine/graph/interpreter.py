@@ -19,7 +19,16 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from engine.core.api import parallel, run_child, sleep_until, start_child, wait_for_any
+from engine.core.api import (
+    Pending,
+    first_settled,
+    outcome,
+    parallel,
+    pending_child,
+    pending_sleep_until,
+    pending_wait_for_any,
+    start_child,
+)
 from engine.core.context import current_step
 from engine.core.definitions import (
     StepDefinition,
@@ -32,6 +41,7 @@ from engine.core.errors import (
     NonRetryableError,
     StepFailed,
     StepTimeout,
+    Suspend,
     WaitTimeout,
     WorkflowError,
     describe_exception,
@@ -263,6 +273,33 @@ class Token:
 
 
 @dataclass
+class Waiting:
+    """A branch waiting for a delay, an event, a child or a decision; `then` says what next."""
+
+    token: Token
+    pending: Pending
+    then: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _task_phases(config: Mapping[str, Any]) -> list[tuple[float | None, str]]:
+    """Each phase waits for the decision; its timeout reminds, escalates or expires the task."""
+    timeout = parse_duration(config["timeout"]) if "timeout" in config else None
+    if timeout is None:
+        return [(None, "expire")]
+    reminder = parse_duration(config["reminder"]) if "reminder" in config else None
+    phases: list[tuple[float | None, str]] = []
+    if reminder is not None:
+        phases.append((reminder, "remind"))
+    last = timeout - (reminder or 0)
+    if "escalate_to" in config:
+        phases.append((last, "escalate"))
+        last = parse_duration(config.get("escalation_timeout", config["timeout"]))
+    phases.append((last, "expire"))
+    return phases
+
+
+@dataclass
 class LoopState:
     node: str
     frame: Frame
@@ -301,6 +338,8 @@ class Interpreter:
         self.compensations: list[tuple[str, str, dict[str, Any]]] = []
         self.result: Any = _NOTHING
         self.last_output: Any = None
+        # Branches waiting side by side: each registered its wait and the run goes on.
+        self.waiting: list[Waiting] = []
 
     # --- the main loop --------------------------------------------------------------------
     def run(self) -> Any:
@@ -310,15 +349,16 @@ class Interpreter:
         self.queue.append(Token((manual or self.program.triggers)[0], ()))
         try:
             while self.result is _NOTHING:
-                if not self.queue and not self._settle():
+                if self.queue:
+                    wave, self.queue = self.queue, []
+                    for token, result in zip(wave, self._run_steps(wave), strict=True):
+                        if self.result is not _NOTHING:
+                            break
+                        self._after(token, result)
+                elif self.waiting:
+                    self._resume_first_settled()
+                elif not self._settle():
                     break
-                wave, self.queue = self.queue, []
-                if not wave:
-                    continue
-                for token, result in zip(wave, self._run_steps(wave), strict=True):
-                    if self.result is not _NOTHING:
-                        break
-                    self._after(token, result)
                 self._finish_iterations()
         except WorkflowError:
             self._compensate()
@@ -356,7 +396,12 @@ class Interpreter:
         output, handle = result.get("output"), result.get("handle") or NORMAL
         self.vars.update(result.get("vars") or {})
         if handle != ERROR and node.type.type in DRIVEN:
-            output, handle = self._drive(node, token, output)
+            self._begin_waiting(node, token, output)
+        else:
+            self._complete(token, output, handle)
+
+    def _complete(self, token: Token, output: Any, handle: str) -> None:
+        node = self.node(token.node)
         self._record(token, output)
         if handle == ERROR:
             self._follow(token, node.edges.get(ERROR, ()), output)
@@ -446,11 +491,13 @@ class Interpreter:
         index = state.next_index
         state.next_index += 1
         state.running.append(index)
-        frame = (*state.frame, (state.node, index))
+        token = Token(state.node, (*state.frame, (state.node, index)))
         if index and state.delay:
-            moment = _delay_until(state.delay)
-            sleep_until(moment, name=f"{step_name(state.node, frame)}:delay")
-        self._follow(Token(state.node, frame), self.node(state.node).edges.get("body", ()), None)
+            name = f"{step_name(state.node, token.frame)}:delay"
+            pending = pending_sleep_until(_delay_until(state.delay), name=name)
+            self.waiting.append(Waiting(token, pending, "item"))
+            return
+        self._follow(token, self.node(state.node).edges.get("body", ()), None)
 
     def _finish_iterations(self) -> bool:
         """Close the loop items nothing is running in any more; start the next ones."""
@@ -480,6 +527,7 @@ class Interpreter:
                 for state in self.joins.values()
             )
             or any(state.frame[:depth] == frame for state in self.loops.values())
+            or any(waiting.token.frame[:depth] == frame for waiting in self.waiting)
         )
 
     def _end_loop(self, state: LoopState) -> None:
@@ -489,80 +537,103 @@ class Interpreter:
         self._follow(token, self.node(state.node).edges.get("done", ()), results)
 
     # --- nodes that wait ----------------------------------------------------------------
-    def _drive(self, node: CompiledNode, token: Token, prepared: Any) -> tuple[Any, str]:
+    def _begin_waiting(self, node: CompiledNode, token: Token, prepared: Any) -> None:
+        """Register what the node waits for; the run goes on with its other branches."""
         name = step_name(node.id, token.frame)
         kind = node.type.type
         if kind == "flow.delay":
-            sleep_until(datetime.fromisoformat(prepared["until"]), name=f"{name}:sleep")
-            return prepared, NORMAL
-        if kind == "flow.wait_event":
-            try:
-                event = wait_for_any(
-                    prepared["event_types"],
-                    match=prepared.get("match") or None,
-                    filter=node.config.get("filter"),
-                    timeout=prepared.get("timeout"),
-                    name=f"{name}:wait",
-                )
-            except WaitTimeout:
-                return None, "timeout"
-            return event, NORMAL
-        if kind == "flow.subworkflow":
-            return self._subworkflow(node, prepared)
-        return self._human(node, name, prepared["task"])
-
-    def _subworkflow(self, node: CompiledNode, prepared: Any) -> tuple[Any, str]:
-        if node.config.get("wait", True) is False:
-            child = start_child(prepared["workflow"], prepared.get("input"), detached=True)
-            return {"run_id": child.run_id}, NORMAL
-        try:
-            return run_child(prepared["workflow"], prepared.get("input")), NORMAL
-        except ChildWorkflowFailed as failure:
-            if not node.has_error_edge:
-                raise
-            return {
-                "run_id": failure.run_id,
-                "status": failure.status,
-                "error": failure.error,
-            }, ERROR
-
-    def _human(self, node: CompiledNode, name: str, task_id: int) -> tuple[Any, str]:
-        config = node.config
-        timeout = parse_duration(config["timeout"]) if "timeout" in config else None
-        reminder = parse_duration(config["reminder"]) if "reminder" in config else None
-        # Each phase waits for the decision; its timeout leads to the next phase.
-        phases: list[tuple[float | None, str]] = []
-        if timeout is None:
-            phases.append((None, "expire"))
+            until = datetime.fromisoformat(prepared["until"])
+            pending = pending_sleep_until(until, name=f"{name}:sleep")
+            self.waiting.append(Waiting(token, pending, "delay", {"output": prepared}))
+        elif kind == "flow.wait_event":
+            pending = pending_wait_for_any(
+                prepared["event_types"],
+                match=prepared.get("match") or None,
+                filter=node.config.get("filter"),
+                timeout=prepared.get("timeout"),
+                name=f"{name}:wait",
+            )
+            self.waiting.append(Waiting(token, pending, "event"))
+        elif kind == "flow.subworkflow":
+            if node.config.get("wait", True) is False:
+                child = start_child(prepared["workflow"], prepared.get("input"), detached=True)
+                self._complete(token, {"run_id": child.run_id}, NORMAL)
+                return
+            child = start_child(prepared["workflow"], prepared.get("input"))
+            self.waiting.append(Waiting(token, pending_child(child), "child"))
         else:
-            if reminder is not None:
-                phases.append((reminder, "remind"))
-            last = timeout - (reminder or 0)
-            if "escalate_to" in config:
-                phases.append((last, "escalate"))
-                last = parse_duration(config.get("escalation_timeout", config["timeout"]))
-            phases.append((last, "expire"))
-        for number, (seconds, then) in enumerate(phases, start=1):
+            phases = _task_phases(node.config)
+            state = {"task": prepared["task"], "phases": phases, "phase": 0}
+            self._wait_for_decision(token, state)
+
+    def _wait_for_decision(self, token: Token, state: dict[str, Any]) -> None:
+        name = step_name(token.node, token.frame)
+        phase = state["phase"]
+        pending = pending_wait_for_any(
+            [TASK_DECIDED],
+            match={"task": state["task"]},
+            timeout=state["phases"][phase][0],
+            name=f"{name}:wait" if phase == 0 else f"{name}:wait-{phase + 1}",
+        )
+        self.waiting.append(Waiting(token, pending, "task", state))
+
+    def _resume_first_settled(self) -> None:
+        chosen = first_settled([waiting.pending for waiting in self.waiting], name="next")
+        if chosen is None:
+            names = ", ".join(waiting.pending.name for waiting in self.waiting)
+            raise Suspend(f"waiting for {names}")
+        waiting = next(item for item in self.waiting if item.pending == chosen)
+        self.waiting.remove(waiting)
+        token, node = waiting.token, self.node(waiting.token.node)
+        if waiting.then == "item":
+            self._follow(token, node.edges.get("body", ()), None)
+        elif waiting.then == "delay":
+            outcome(chosen)
+            self._complete(token, waiting.state["output"], NORMAL)
+        elif waiting.then == "event":
             try:
-                event = wait_for_any(
-                    [TASK_DECIDED],
-                    match={"task": task_id},
-                    timeout=seconds,
-                    name=f"{name}:wait" if number == 1 else f"{name}:wait-{number}",
-                )
+                self._complete(token, outcome(chosen), NORMAL)
             except WaitTimeout:
-                if then == "remind":
-                    remind_task.named(f"{name}:remind")(task_id)
-                elif then == "escalate":
-                    escalate_task.named(f"{name}:escalate")(task_id, dict(config["escalate_to"]))
-                else:
-                    expire_task.named(f"{name}:expire")(task_id)
-                    return {"task": task_id, "outcome": "timeout", "decisions": []}, "timeout"
-                continue
-            payload = event["payload"]
-            outcome = str(payload["outcome"])
-            return {"task": task_id, "outcome": outcome, "decisions": payload["decisions"]}, outcome
-        raise GraphError(f"node {node.id!r}: the task was never decided")  # pragma: no cover
+                self._complete(token, None, "timeout")
+        elif waiting.then == "child":
+            try:
+                self._complete(token, outcome(chosen), NORMAL)
+            except ChildWorkflowFailed as failure:
+                if not node.has_error_edge:
+                    raise
+                failed = {
+                    "run_id": failure.run_id,
+                    "status": failure.status,
+                    "error": failure.error,
+                }
+                self._complete(token, failed, ERROR)
+        else:
+            self._task_settled(token, waiting.state, chosen)
+
+    def _task_settled(self, token: Token, state: dict[str, Any], chosen: Pending) -> None:
+        task_id, name = state["task"], step_name(token.node, token.frame)
+        try:
+            event = outcome(chosen)
+        except WaitTimeout:
+            then = state["phases"][state["phase"]][1]
+            if then == "remind":
+                remind_task.named(f"{name}:remind")(task_id)
+            elif then == "escalate":
+                people = dict(self.node(token.node).config["escalate_to"])
+                escalate_task.named(f"{name}:escalate")(task_id, people)
+            else:
+                expire_task.named(f"{name}:expire")(task_id)
+                self._complete(
+                    token, {"task": task_id, "outcome": "timeout", "decisions": []}, "timeout"
+                )
+                return
+            self._wait_for_decision(token, {**state, "phase": state["phase"] + 1})
+            return
+        payload = event["payload"]
+        decided = str(payload["outcome"])
+        self._complete(
+            token, {"task": task_id, "outcome": decided, "decisions": payload["decisions"]}, decided
+        )
 
     # --- failure -------------------------------------------------------------------------
     def _compensate(self) -> None:

@@ -58,6 +58,10 @@ class Reply:
 Responder = Reply | Callable[[RecordedRequest], Reply]
 
 
+AI_TEST_MODEL = "stepwise-test-model"
+"""The model name the test session's workers are configured with."""
+
+
 class LocalServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 and a free port; use it as a context manager."""
 

@@ -170,7 +170,10 @@ def test_check_requires_a_valid_schema_for_json() -> None:
     assert ai.check("w", {"prompt": "p", "output": "json", "schema": POST_SCHEMA}, context) == []
     assert ai.check("w", {"prompt": "p"}, context) == []
     (missing,) = ai.check("w", {"prompt": "p", "output": "json"}, context)
-    assert (missing.field, missing.message) == ("config.schema", 'output "json" needs a JSON Schema here')
+    assert (missing.field, missing.message) == (
+        "config.schema",
+        'output "json" needs a JSON Schema here',
+    )
     (invalid,) = ai.check(
         "w",
         {

@@ -1,7 +1,7 @@
 """The graph interpreter walks branches, loops, joins, variables, errors and compensation,
 journaling every node as a step (in memory, through the workflow test harness)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -35,7 +35,12 @@ def fresh_calls() -> None:
 
 def run(document: dict[str, Any], input: Any = None, tester: WorkflowTester | None = None) -> Any:
     program = Program("test-graph", f"v{next(_versions)}", "Test", document)
-    return (tester or WorkflowTester()).run(program.definition, input)
+    return (tester or clocked_tester()).run(program.definition, input)
+
+
+def clocked_tester() -> WorkflowTester:
+    # A node's step reads the real clock (its `now`), so the virtual clock starts there too.
+    return WorkflowTester(start=datetime.now(UTC))
 
 
 def test_a_condition_takes_one_branch_and_the_end_node_gives_the_output() -> None:
@@ -130,7 +135,7 @@ def test_a_loop_with_a_delay_waits_between_items() -> None:
         ],
         ["start>each", "each>body>send"],
     )
-    tester = WorkflowTester()
+    tester = clocked_tester()
     result = run(document, None, tester)
     assert result.status == "completed", result.error
     assert calls == [1, 2, 3]
@@ -262,7 +267,7 @@ def test_a_wait_for_event_continues_with_the_event_or_by_timeout() -> None:
         ],
         ["start>wait", "wait>paid", "wait>timeout>late"],
     )
-    tester = WorkflowTester()
+    tester = clocked_tester()
     tester.send_event("Payment.received", {"order": 7, "amount": 30}, after=timedelta(hours=5))
     assert run(document, {"order": 7}, tester).output == 30
     timed_out = run(document, {"order": 8})
@@ -294,9 +299,61 @@ def test_a_replayed_run_does_not_repeat_completed_nodes() -> None:
         ],
         ["start>one", "one>pause", "pause>two"],
     )
-    tester = WorkflowTester()
+    tester = clocked_tester()
     tester.interrupt_after("one")
     result = run(document, None, tester)
     assert result.status == "completed"
     assert calls == [1, 2]
     assert result.advances > 1
+
+
+def test_parallel_branches_wait_side_by_side() -> None:
+    """Two waits on parallel branches run at the same time, in whichever order they settle."""
+    document = graph(
+        [
+            ("start", "trigger.manual"),
+            ("fan", "logic.parallel"),
+            (
+                "a",
+                "flow.wait_event",
+                {"event_types": "Check.done", "match": {"who": "a"}, "timeout": "2h"},
+            ),
+            (
+                "b",
+                "flow.wait_event",
+                {"event_types": "Check.done", "match": {"who": "b"}, "timeout": "2h"},
+            ),
+            ("late-a", "flow.transform", {"output": "a timed out"}),
+            (
+                "got-b",
+                "flow.transform",
+                {"output": "{{ 'b at ' + string(nodes.b.output.payload.n) }}"},
+            ),
+            ("join", "logic.join"),
+        ],
+        ["start>fan", "fan>a", "fan>b", "a>timeout>late-a", "b>got-b", "late-a>join", "got-b>join"],
+    )
+    tester = clocked_tester()
+    tester.send_event("Check.done", {"who": "b", "n": 1}, after=timedelta(minutes=30))
+    result = run(document, None, tester)
+    assert result.status == "completed", result.error
+    assert result.output == {"late-a": "a timed out", "got-b": "b at 1"}
+    assert timedelta(hours=2) <= result.elapsed < timedelta(hours=3)
+    names = result.step_names()
+    assert names.index("got-b") < names.index("late-a")  # b settled first
+
+
+def test_parallel_delays_overlap() -> None:
+    document = graph(
+        [
+            ("start", "trigger.manual"),
+            ("fan", "logic.parallel"),
+            ("one", "flow.delay", {"duration": "1h"}),
+            ("two", "flow.delay", {"duration": "1h"}),
+            ("join", "logic.join"),
+        ],
+        ["start>fan", "fan>one", "fan>two", "one>join", "two>join"],
+    )
+    result = run(document)
+    assert result.status == "completed"
+    assert timedelta(hours=1) <= result.elapsed < timedelta(hours=2)

@@ -270,7 +270,9 @@ def check(node_id: str, config: Mapping[str, Any], context: CheckContext) -> lis
         except jsonschema.exceptions.SchemaError as exc:
             where = "/".join(str(part) for part in exc.absolute_path)
             suffix = f" (at {where})" if where else ""
-            return [Problem(node_id, "config.schema", f"not a valid JSON Schema{suffix}: {exc.message}")]
+            return [
+                Problem(node_id, "config.schema", f"not a valid JSON Schema{suffix}: {exc.message}")
+            ]
     return []
 
 

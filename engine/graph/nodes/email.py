@@ -231,7 +231,9 @@ def check(node_id: str, config: Mapping[str, Any], context: CheckContext) -> lis
                 problems.append(Problem(node_id, f"config.{where}", str(exc).split(": ", 1)[1]))
                 continue
             if field == "from" and len(addresses) > 1:
-                problems.append(Problem(node_id, f"config.{where}", "the sender must be one address"))
+                problems.append(
+                    Problem(node_id, f"config.{where}", "the sender must be one address")
+                )
     return problems
 
 

@@ -429,7 +429,9 @@ def check(node_id: str, config: Mapping[str, Any], context: CheckContext) -> lis
     if isinstance(url, str) and "{{" not in url and url.strip():
         parts = urlsplit(url.strip())
         if parts.scheme.lower() not in netguard.SCHEMES:
-            problems.append(Problem(node_id, "config.url", "the URL must start with http:// or https://"))
+            problems.append(
+                Problem(node_id, "config.url", "the URL must start with http:// or https://")
+            )
         elif not parts.netloc:
             problems.append(Problem(node_id, "config.url", "the URL has no host"))
     return problems

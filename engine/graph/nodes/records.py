@@ -312,7 +312,9 @@ def check(node_id: str, config: Mapping[str, Any], context: CheckContext) -> lis
     if operation in NEEDS_KEY and not (isinstance(key, str) and key.strip()):
         problems.append(Problem(node_id, "config.key", f"{operation} needs the record's key"))
     elif isinstance(key, str) and "{{" not in key and len(key) > MAX_KEY_LENGTH:
-        problems.append(Problem(node_id, "config.key", f"a key is at most {MAX_KEY_LENGTH} characters"))
+        problems.append(
+            Problem(node_id, "config.key", f"a key is at most {MAX_KEY_LENGTH} characters")
+        )
     if operation == "update" and "data" not in config:
         problems.append(Problem(node_id, "config.data", "update needs the fields to change"))
     return problems

@@ -2,14 +2,19 @@
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
 from config.accounts.demo import ensure_demo_users
 from config.accounts.roles import ROLE_DESCRIPTIONS
+from designer.demo_graphs import load_demo_graphs
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (one per role) and print their logins."
+    help = (
+        "Create the demo users (one per role) and publish the canvas demo workflows; "
+        "print the logins."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = ensure_demo_users()
@@ -23,3 +28,10 @@ class Command(BaseCommand):
             )
             password = demo.password if login.password_unchanged else "(changed by its owner)"
             self.stdout.write(f"  {demo.username:<10} {password:<22} {what}")
+
+        # The demos name the demo users and groups, so they come after them.
+        author = User.objects.filter(username="admin").first()
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo workflows (canvas)"))
+        for slug, created in load_demo_graphs(author):
+            state = "published" if created else "already there, left as it is"
+            self.stdout.write(f"  {slug:<28} {state}")
