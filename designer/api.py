@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import StrictInt
 
 from config.accounts.api_auth import require_capability
 from config.accounts.roles import Capability
@@ -74,7 +75,7 @@ class DraftOut(Schema):
 
 class DraftIn(Schema):
     graph: dict[str, Any]
-    revision: int
+    revision: StrictInt = Field(description="The revision the edit started from")
 
 
 class ValidateIn(Schema):

@@ -84,6 +84,16 @@ def test_a_broken_draft_is_refused_and_an_invalid_one_is_saved_with_its_problems
     )
     assert broken.status_code == 422
     assert broken.json()["detail"].startswith("graph.nodes[0]")
+    for revision in (True, "1", None):
+        odd = send(
+            client,
+            "put",
+            "/api/workflows/d/draft",
+            designer,
+            {"graph": VALID, "revision": revision},
+        )
+        assert odd.status_code == 422, revision
+        assert "revision" in str(odd.json()["detail"])
     invalid = graph(
         [
             ("start", "trigger.manual"),
