@@ -1,0 +1,49 @@
+"""What the canvas browser tests share: logging in, opening a canvas, watching for errors."""
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "correct horse battery"
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def collect_errors(page: Page) -> list[str]:
+    """Console errors, page errors and failed responses other than the expected conflicts."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def response(r: Any) -> None:
+        if r.status >= 400 and r.status != 409:
+            problems.append(f"{r.status} {r.url}")
+
+    page.on("response", response)
+    return problems
+
+
+def open_canvas(page: Page, base_url: str, slug: str) -> None:
+    page.goto(f"{base_url}/designer/{slug}/")
+    expect(page.get_by_role("navigation", name="Node palette")).to_be_visible()
+    expect(page.locator("html[data-canvas-ready='1']")).to_have_count(1)
+
+
+def drag_from_palette(page: Page, title: str, x: float, y: float) -> None:
+    """Drag a palette entry onto the canvas at (x, y), relative to the canvas pane."""
+    item = page.get_by_role("button", name=f"Add {title}:")
+    pane = page.locator(".react-flow__pane")
+    item.drag_to(pane, target_position={"x": x, "y": y})
+
+
+def connect(page: Page, source: str, handle: str, target: str) -> None:
+    """Draw an edge from a labelled output to a node's input (or its body if it has none)."""
+    node = page.get_by_test_id(f"node-{target}")
+    inputs = node.locator(".handle-in")
+    page.get_by_test_id(f"handle-{source}-{handle}").drag_to(inputs if inputs.count() else node)

@@ -1,0 +1,57 @@
+"""Designer pages: a new workflow opens its canvas; the side panel validates a node's config."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from designer.models import Workflow
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_new_workflow_form_creates_a_draft_and_opens_the_canvas(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("dora", "designers"))
+    response = client.post("/designer/new", {"slug": "fresh", "title": "Fresh"})
+    assert response.status_code == 302
+    assert response["Location"] == "/designer/fresh/"
+    page = client.get("/designer/fresh/")
+    assert b'id="canvas-boot"' in page.content
+    assert client.post("/designer/new", {"slug": "Bad Slug", "title": "x"}).status_code == 422
+
+
+def test_the_panel_answers_with_the_form_and_an_event_carrying_the_config(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("dora", "designers"))
+    client.post("/designer/new", {"slug": "panel", "title": "Panel"})
+    base = {"node_id": "check", "node_type": "logic.condition", "label": "Big?", "config": "{}"}
+    opened = client.post("/designer/panel/panel", {**base, "open": "1"})
+    assert opened.status_code == 200 and "HX-Trigger" not in opened
+    assert b'name="cfg.expression"' in opened.content
+
+    bad = client.post("/designer/panel/panel", {**base, "cfg.expression": "input.amount >"})
+    event = json.loads(bad["HX-Trigger"])["stepwise:node-updated"]
+    assert event["node"] == "check" and event["label"] == "Big?"
+    assert event["problems"][0]["field"] == "config.expression"
+    assert b'aria-invalid="true"' in bad.content
+
+    good = client.post("/designer/panel/panel", {**base, "cfg.expression": "input.amount > 10"})
+    event = json.loads(good["HX-Trigger"])["stepwise:node-updated"]
+    assert event["config"] == {"expression": "input.amount > 10"} and event["problems"] == []
+    assert Workflow.objects.get(slug="panel").draft == {"nodes": [], "edges": []}
+
+
+def test_viewers_see_the_panel_read_only_and_cannot_create(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("vera", "viewers"))
+    assert client.post("/designer/new", {"slug": "nope", "title": "Nope"}).status_code == 403
+
+
+def test_a_code_workflow_opens_read_only(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("dora", "designers"))
+    page = client.get("/designer/api-call/")
+    assert page.status_code == 200
+    assert b'data-testid="read-only-note"' in page.content
+    assert b"canvas-boot" not in page.content
