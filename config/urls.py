@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from config.api import api
+from engine.views import webhook
 
 admin.site.site_header = "Stepwise administration"
 admin.site.site_title = "Stepwise admin"
@@ -9,6 +10,7 @@ admin.site.site_title = "Stepwise admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    re_path(r"^hooks/(?P<slug>[^/]{1,200})/?$", webhook, name="webhook"),
     path("designer/", include("designer.urls")),
     path("", include("config.accounts.urls")),
     path("", include("monitoring.urls")),

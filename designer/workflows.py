@@ -21,6 +21,8 @@ from engine.graph.format import GRAPH_SCHEMA
 from engine.graph.nodes import CheckContext, Problem
 from engine.graph.validate import validate_graph
 from engine.models import GraphVersion
+from engine.schedules import delete_graph_schedules, sync_graph_schedules
+from engine.triggers import sync_event_triggers
 
 EMPTY_GRAPH: dict[str, Any] = {"nodes": [], "edges": []}
 EXPORT_FORMAT = "stepwise-workflow"
@@ -216,7 +218,7 @@ def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersi
         # Numbers continue after a deleted workflow's retired versions: v1 always means one graph.
         Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
         last = GraphVersion.objects.filter(workflow=workflow.slug).aggregate(n=Max("number"))["n"]
-        return GraphVersion.objects.create(
+        version = GraphVersion.objects.create(
             workflow=workflow.slug,
             number=(last or 0) + 1,
             title=workflow.title,
@@ -225,6 +227,9 @@ def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersi
             author=user,
             published_at=timezone.now(),
         )
+        sync_graph_schedules(version)
+        sync_event_triggers(workflow.slug)
+        return version
 
 
 def live_versions(slug: str) -> QuerySet[GraphVersion]:
@@ -239,6 +244,8 @@ def delete_workflow(workflow: Workflow) -> None:
     """Remove the workflow; its versions stay for the runs pinned to them but start nothing."""
     with transaction.atomic():
         GraphVersion.objects.filter(workflow=workflow.slug).update(retired=True)
+        delete_graph_schedules(workflow.slug)
+        sync_event_triggers(workflow.slug)
         workflow.delete()
 
 

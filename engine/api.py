@@ -7,19 +7,22 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from config.accounts.api_auth import require_capability
 from config.accounts.roles import Capability, can
 from engine.actions import RunStateError, cancel_run, request_worker_probe, retry_run, start_run
+from engine.api_webhooks import router as webhooks_router
 from engine.definitions import UnknownWorkflow, resolve
-from engine.events import EventInputError, deliver_event
+from engine.events import EventInputError, deliver_event, event_history
 from engine.human import decide_task, is_assignee, tasks_for
 from engine.inputs import first_input_problem
 from engine.models import HumanTask, Run, RunStatus, StepRecord, TaskStatus, WorkerProbe
 
 router = Router(tags=["system"])
+router.add_router("", webhooks_router)
 
 
 class WorkerProbeOut(Schema):
@@ -104,6 +107,11 @@ class RunDetailOut(RunOut):
 class StartRunIn(Schema):
     input: Any = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    start_at: datetime | None = Field(
+        default=None,
+        description="Start later: an ISO 8601 time with its offset, in the future. The run "
+        "waits as scheduled (durably) and can be cancelled until then.",
+    )
 
 
 class EventIn(Schema):
@@ -116,6 +124,23 @@ class EventOut(Schema):
     id: str
     type: str
     created: bool
+    woken_runs: list[int]
+    started_runs: list[int]
+
+
+class EventRunOut(Schema):
+    id: int
+    workflow: str
+    status: str
+
+
+class EventRecordOut(Schema):
+    id: str
+    type: str
+    source: str
+    payload: dict[str, Any]
+    received_at: datetime
+    started_runs: list[EventRunOut]
     woken_runs: list[int]
 
 
@@ -144,9 +169,19 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
         problem = first_input_problem(schema, body.input)
         if problem is not None:
             raise HttpError(422, problem)
+    if body.start_at is not None:
+        if body.start_at.tzinfo is None or body.start_at.utcoffset() is None:
+            raise HttpError(422, "start_at: give the time zone offset, e.g. 2030-01-01T09:00Z")
+        if body.start_at <= timezone.now():
+            raise HttpError(422, "start_at: must be in the future")
     try:
         run = start_run(
-            slug, body.input, trigger="api", idempotency_key=body.idempotency_key, created_by=user
+            slug,
+            body.input,
+            trigger="api",
+            idempotency_key=body.idempotency_key,
+            created_by=user,
+            start_at=body.start_at,
         )
     except UnknownWorkflow as missing:
         return Status(404, {"detail": str(missing)})
@@ -242,8 +277,24 @@ def post_event(request: HttpRequest, body: EventIn) -> Status[EventOut]:
             type=delivery.event.type,
             created=delivery.created,
             woken_runs=delivery.woken_runs,
+            started_runs=delivery.started_runs,
         ),
     )
+
+
+@router.get(
+    "/events",
+    response=list[EventRecordOut],
+    tags=["events"],
+    summary="Event history, newest first: each event with the runs it started and woke",
+)
+def list_events(
+    request: HttpRequest, type: str | None = None, source: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    require_capability(request, Capability.VIEW)
+    if not 1 <= limit <= 500:
+        raise HttpError(422, "limit: must be between 1 and 500")
+    return event_history(event_type=type, source=source, limit=limit)
 
 
 class TaskDecisionOut(Schema):

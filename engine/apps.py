@@ -11,15 +11,21 @@ class EngineConfig(AppConfig):
         from django.conf import settings
         from django.utils.module_loading import autodiscover_modules
 
-        from engine import sweepers
+        from engine import schedules, sweepers, webhooks
         from engine.core.definitions import register_step_resolver
+        from engine.core.triggers import register_emitter
         from engine.definitions import register_resolver
         from engine.graph.resolver import resolve_graph, resolve_graph_step
-        from engine.timers import register_sweeper
+        from engine.timers import register_on_start, register_sweeper
+        from engine.triggers import emit_from_code
 
         register_sweeper("timers", sweepers.fire_due_timers)
         register_sweeper("debounce", sweepers.start_due_debounces)
         register_sweeper("recovery", sweepers.redispatch_lost_work)
+        register_sweeper("webhooks", webhooks.process_waiting_deliveries)
+        register_emitter(emit_from_code)
+        register_sweeper("schedules", schedules.fire_due_schedules)
+        register_on_start("schedules", schedules.sync_declared_schedules)
         register_resolver(resolve_graph)
         register_step_resolver(resolve_graph_step)
         # Code workflows register themselves when their modules are imported.

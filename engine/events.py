@@ -3,7 +3,7 @@
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,11 +11,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from engine.core.journal import EntryStatus, WaitSpec
+from engine.core.triggers import event_type_problem
 from engine.dispatch import wake
 from engine.models import Event, Run, StepRecord, Wait, WaitStatus
 from engine.signals import send_on_commit, step_changed
-
-EVENT_TYPE_MAX = 200
 
 
 class EventInputError(ValueError):
@@ -31,6 +30,7 @@ class Delivery:
     event: Event
     created: bool
     woken_runs: list[int]
+    started_runs: list[int] = field(default_factory=list)
 
 
 def match_key_of(match: dict[str, Any] | None) -> tuple[str, str]:
@@ -75,10 +75,9 @@ def _matches(spec_match: dict[str, Any] | None, payload: Any) -> bool:
 
 
 def validate_event(event_type: Any, payload: Any, event_id: Any) -> None:
-    if not isinstance(event_type, str) or not event_type.strip():
-        raise EventInputError("type", "an event type such as Order.created is required")
-    if len(event_type) > EVENT_TYPE_MAX:
-        raise EventInputError("type", f"at most {EVENT_TYPE_MAX} characters")
+    problem = event_type_problem(event_type)
+    if problem is not None:
+        raise EventInputError("type", problem)
     if payload is not None and not isinstance(payload, dict):
         raise EventInputError("payload", "must be a JSON object")
     if event_id is not None and (not isinstance(event_id, str) or not 0 < len(event_id) <= 200):
@@ -92,8 +91,10 @@ def deliver_event(
     event_id: str | None = None,
     source: str = "api",
 ) -> Delivery:
-    """Store an event once and satisfy every open wait it matches (one per run)."""
+    """Store an event once, satisfy every open wait it matches (one per run) and start every
+    workflow subscribed to it; a duplicate id changes nothing."""
     from engine.store import event_output, lock_channels
+    from engine.triggers import start_subscribed
 
     validate_event(event_type, payload, event_id)
     payload = payload or {}
@@ -135,7 +136,8 @@ def deliver_event(
                 satisfied_runs.add(wait.run_id)
                 if wake(wait.run_id):
                     woken.append(wait.run_id)
-    return Delivery(event, created=True, woken_runs=woken)
+        started = start_subscribed(event)
+    return Delivery(event, created=True, woken_runs=woken, started_runs=started)
 
 
 def _satisfy(wait: Wait, event: Event, output: dict[str, Any]) -> bool:
@@ -194,3 +196,48 @@ def find_buffered_event(run: Run, seq: int, spec: WaitSpec) -> Event | None:
             )
             return event
     return None
+
+
+def event_history(
+    *, event_type: str | None = None, source: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest events, each with the runs it started and the runs whose waits it satisfied.
+
+    Three queries, however many events are listed.
+    """
+    events = Event.objects.order_by("-received_at", "-id")
+    if event_type:
+        events = events.filter(type=event_type)
+    if source:
+        events = events.filter(source=source)
+    listed = list(events[:limit])
+    ids = [event.event_id for event in listed]
+    started: dict[str, list[dict[str, Any]]] = {}
+    for run_id, workflow, status, event_id in (
+        Run.objects.filter(trigger="event", trigger_ref__in=ids)
+        .order_by("id")
+        .values_list("id", "workflow", "status", "trigger_ref")
+    ):
+        started.setdefault(event_id, []).append(
+            {"id": run_id, "workflow": workflow, "status": status}
+        )
+    woken: dict[int, list[int]] = {}
+    for event_pk, run_id in (
+        Wait.objects.filter(event__in=listed, status=WaitStatus.SATISFIED)
+        .order_by("run_id")
+        .values_list("event_id", "run_id")
+        .distinct()
+    ):
+        woken.setdefault(event_pk, []).append(run_id)
+    return [
+        {
+            "id": event.event_id,
+            "type": event.type,
+            "source": event.source,
+            "payload": event.payload,
+            "received_at": event.received_at,
+            "started_runs": started.get(event.event_id, []),
+            "woken_runs": woken.get(event.pk, []),
+        }
+        for event in listed
+    ]

@@ -28,3 +28,11 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
     from engine.runner import run_branch as run
 
     run(run_id, seq, branch)
+
+
+@shared_task(name="engine.process_webhook_delivery")
+def process_webhook_delivery(delivery_id: int) -> None:
+    from engine.webhooks import process_delivery
+
+    # Redelivery finds the delivery processed under its row lock and does nothing.
+    process_delivery(delivery_id)

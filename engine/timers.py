@@ -20,10 +20,16 @@ Sweeper = Callable[[], int]
 """A function that fires what is due and returns how many things it fired."""
 
 _sweepers: dict[str, Sweeper] = {}
+_on_start: dict[str, Callable[[], object]] = {}
 
 
 def register_sweeper(name: str, sweeper: Sweeper) -> None:
     _sweepers[name] = sweeper
+
+
+def register_on_start(name: str, task: Callable[[], object]) -> None:
+    """Something each timer loop does once when it starts (e.g. syncing declared schedules)."""
+    _on_start[name] = task
 
 
 class TimerLoop:
@@ -53,8 +59,18 @@ class TimerLoop:
         )
         return fired
 
+    def start_up(self) -> None:
+        """Run each start-up task once; a failing one is logged and the loop starts anyway."""
+        for task_name, task in list(_on_start.items()):
+            try:
+                task()
+            except Exception:
+                logger.exception("timer start-up task %s failed", task_name)
+
     def run(self, stop: threading.Event) -> None:
         self.started_at = timezone.now()
+        close_old_connections()
+        self.start_up()
         logger.info("timer loop %s started (every %ss)", self.name, self.interval)
         while not stop.is_set():
             began = time.monotonic()

@@ -1,6 +1,6 @@
 """Stepwise's durable execution core and its authoring API (plain Python, no Django).
 
-    from engine.core import workflow, step, sleep, wait_for, Retry
+    from engine.core import workflow, step, sleep, wait_for, Retry, every, cron
 
 Workflow code is replayed: completed steps return their journaled results instead of running
 again, so everything that is not deterministic belongs in a step or comes from now(),
@@ -45,15 +45,19 @@ from engine.core.errors import (
 )
 from engine.core.retry import Retry
 from engine.core.saga import Saga
+from engine.core.schedules import CronError, ScheduleSpec, cron, every
+from engine.core.triggers import emit, on
 
 __all__ = [
     "ChildRun",
     "ChildWorkflowFailed",
+    "CronError",
     "DefinitionError",
     "NonDeterminismError",
     "NonRetryableError",
     "Retry",
     "Saga",
+    "ScheduleSpec",
     "StepCall",
     "StepDefinition",
     "StepFailed",
@@ -64,11 +68,15 @@ __all__ = [
     "WorkflowError",
     "action",
     "all_workflows",
+    "cron",
     "current_step",
+    "emit",
+    "every",
     "get_workflow",
     "idempotency_key",
     "metric",
     "now",
+    "on",
     "parallel",
     "progress",
     "random",

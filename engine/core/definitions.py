@@ -3,13 +3,14 @@
 import hashlib
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, ClassVar, overload
 
 from engine.core.errors import DefinitionError
 from engine.core.retry import NO_RETRY, Retry
+from engine.core.schedules import ScheduleSpec
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -82,6 +83,7 @@ class WorkflowDefinition:
     cache_ttl: float | None = None
     input_schema: dict[str, Any] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    schedules: tuple[ScheduleSpec, ...] = field(default_factory=tuple)
     # Templates call callables; a definition shown on a page must be read, not started.
     do_not_call_in_templates: ClassVar[bool] = True
 
@@ -195,12 +197,17 @@ def workflow(
     cache: float | timedelta | None = None,
     input_schema: dict[str, Any] | None = None,
     tags: tuple[str, ...] = (),
+    schedule: ScheduleSpec | Sequence[ScheduleSpec] | None = None,
 ) -> Callable[[Callable[[Any], Any]], WorkflowDefinition]:
-    """Declare and register a code workflow under a slug: `@workflow("process-payment")`."""
+    """Declare and register a code workflow under a slug: `@workflow("process-payment")`.
+
+    `schedule=every.day.at("09:00")` (or a list of schedules) starts it by itself.
+    """
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         raise DefinitionError(
             f"workflow slug {slug!r}: use lowercase letters, digits and hyphens (max 100)"
         )
+    schedules = _schedules(slug, schedule)
 
     def declare(function: Callable[[Any], Any]) -> WorkflowDefinition:
         parameters = [
@@ -225,11 +232,28 @@ def workflow(
             cache_ttl=_seconds(cache, "workflow cache"),
             input_schema=input_schema,
             tags=tuple(tags),
+            schedules=schedules,
         )
         _workflows[slug] = definition
         return definition
 
     return declare
+
+
+def _schedules(
+    slug: str, schedule: ScheduleSpec | Sequence[ScheduleSpec] | None
+) -> tuple[ScheduleSpec, ...]:
+    if schedule is None:
+        return ()
+    if isinstance(schedule, str):
+        raise DefinitionError(f"workflow {slug!r}: write schedule=cron({schedule!r})")
+    specs = (schedule,) if isinstance(schedule, ScheduleSpec) else tuple(schedule)
+    for spec in specs:
+        if not isinstance(spec, ScheduleSpec):
+            raise DefinitionError(
+                f"workflow {slug!r}: schedule= takes every...(), cron(...) or a list of them"
+            )
+    return specs
 
 
 def _source_version(function: Callable[..., Any]) -> str:

@@ -4,7 +4,7 @@
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.core import Retry, idempotency_key, step, workflow
+from engine.core import Retry, idempotency_key, on, step, workflow
 
 if TYPE_CHECKING:
     from engine.models import DebounceSlot
@@ -18,9 +18,10 @@ def update_search_index(entity_id: str) -> dict[str, Any]:
     return {"indexed": entity_id, "idempotency_key": idempotency_key()}
 
 
+@on.Product.updated(debounce=DEBOUNCE_WINDOW, key="event.entityId")
 @workflow("search-index-update", tags=("demo", "debouncing"))
 def search_index_update(data: dict[str, Any]) -> dict[str, Any]:
-    """Re-index one entity; started through request_index_update(), which debounces it."""
+    """Re-index one entity; Product.updated events and request_index_update() debounce it."""
     result: dict[str, Any] = update_search_index(data["entityId"])
     return result
 

@@ -29,7 +29,7 @@ from engine.core.api import (
     pending_wait_for_any,
     start_child,
 )
-from engine.core.context import current_step
+from engine.core.context import current_context, current_step
 from engine.core.definitions import (
     StepDefinition,
     WorkflowDefinition,
@@ -59,6 +59,13 @@ DRIVEN = frozenset(
     {"flow.delay", "flow.wait_event", "flow.subworkflow", "human.approval", "human.review"}
 )
 TASK_DECIDED = "Task.decided"
+TRIGGER_NODES = {
+    "event": "trigger.event",
+    "debounce": "trigger.event",
+    "schedule": "trigger.schedule",
+    "webhook": "trigger.webhook",
+}
+"""Which trigger node a run starts at, by what started it (anything else: the manual one)."""
 
 
 class GraphError(WorkflowError):
@@ -345,8 +352,7 @@ class Interpreter:
     def run(self) -> Any:
         if not self.program.triggers:
             raise GraphError("the graph has no trigger")
-        manual = [t for t in self.program.triggers if self.node(t).type.type == "trigger.manual"]
-        self.queue.append(Token((manual or self.program.triggers)[0], ()))
+        self.queue.append(Token(self._start_node(), ()))
         try:
             while self.result is _NOTHING:
                 if self.queue:
@@ -367,6 +373,19 @@ class Interpreter:
 
     def node(self, node_id: str) -> CompiledNode:
         return self.program.nodes[node_id]
+
+    def _start_node(self) -> str:
+        """The trigger node matching what started the run (an event starts at trigger.event)."""
+        context = current_context()
+        # The Django backend knows its run; the in-memory test harness starts runs by hand.
+        run = getattr(context.backend, "run", None) if context else None
+        started_by = str(getattr(run, "trigger", "manual"))
+        wanted = TRIGGER_NODES.get(started_by, "trigger.manual")
+        for kind in (wanted, "trigger.manual"):
+            found = [t for t in self.program.triggers if self.node(t).type.type == kind]
+            if found:
+                return found[0]
+        return self.program.triggers[0]
 
     def scope(self, token: Token) -> dict[str, Any]:
         nodes: dict[str, dict[str, Any]] = {}

@@ -5,111 +5,264 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engine', '0003_graphs_tasks_records'),
+        ("engine", "0003_graphs_tasks_records"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('secret', models.CharField(max_length=200)),
-                ('previous_secret', models.CharField(blank=True, max_length=200)),
-                ('previous_secret_until', models.DateTimeField(blank=True, null=True)),
-                ('tolerance_seconds', models.PositiveIntegerField(default=300)),
-                ('max_body_bytes', models.PositiveIntegerField(default=1000000)),
-                ('event_type', models.CharField(blank=True, max_length=200)),
-                ('workflow', models.CharField(blank=True, max_length=100)),
-                ('input', models.JSONField(blank=True, help_text='Templates over `event` shaping the run input.', null=True)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("secret", models.CharField(max_length=200)),
+                ("previous_secret", models.CharField(blank=True, max_length=200)),
+                ("previous_secret_until", models.DateTimeField(blank=True, null=True)),
+                ("tolerance_seconds", models.PositiveIntegerField(default=300)),
+                ("max_body_bytes", models.PositiveIntegerField(default=1000000)),
+                ("event_type", models.CharField(blank=True, max_length=200)),
+                ("workflow", models.CharField(blank=True, max_length=100)),
+                (
+                    "input",
+                    models.JSONField(
+                        blank=True,
+                        help_text="Templates over `event` shaping the run input.",
+                        null=True,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='EventTrigger',
+            name="EventTrigger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('workflow', models.CharField(max_length=100)),
-                ('node', models.CharField(max_length=64)),
-                ('event_type', models.CharField(max_length=200)),
-                ('filter', models.TextField(blank=True)),
-                ('debounce_key', models.TextField(blank=True)),
-                ('debounce_seconds', models.FloatField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("workflow", models.CharField(max_length=100)),
+                ("node", models.CharField(max_length=64)),
+                ("event_type", models.CharField(max_length=200)),
+                ("filter", models.TextField(blank=True)),
+                ("debounce_key", models.TextField(blank=True)),
+                ("debounce_seconds", models.FloatField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['event_type'], name='trigger_by_event')],
-                'constraints': [models.UniqueConstraint(fields=('workflow', 'node', 'event_type'), name='event_trigger_once')],
+                "indexes": [models.Index(fields=["event_type"], name="trigger_by_event")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workflow", "node", "event_type"), name="event_trigger_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('workflow', models.CharField(max_length=100)),
-                ('source', models.CharField(choices=[('admin', 'Admin'), ('code', 'Code workflow'), ('graph', 'Graph trigger')], default='admin', max_length=8)),
-                ('source_key', models.CharField(blank=True, max_length=300)),
-                ('cron', models.CharField(blank=True, max_length=200)),
-                ('interval_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('start_at', models.DateTimeField(blank=True, null=True)),
-                ('end_at', models.DateTimeField(blank=True, null=True)),
-                ('jitter_seconds', models.PositiveIntegerField(default=0)),
-                ('input', models.JSONField(blank=True, null=True)),
-                ('overlap', models.CharField(choices=[('skip', 'Skip the fire'), ('buffer_one', 'Buffer one fire until the previous run ends'), ('allow_all', 'Start it anyway'), ('cancel_previous', 'Cancel the previous run')], default='skip', max_length=16)),
-                ('catch_up', models.CharField(choices=[('skip', 'Skip missed fires'), ('run_once', 'Run once for all missed fires'), ('run_all', 'Run each missed fire (up to the limit)')], default='run_once', max_length=16)),
-                ('catch_up_limit', models.PositiveIntegerField(default=10)),
-                ('paused', models.BooleanField(default=False)),
-                ('next_fire_at', models.DateTimeField(blank=True, null=True)),
-                ('buffered_for', models.DateTimeField(blank=True, null=True)),
-                ('last_fired_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("workflow", models.CharField(max_length=100)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Admin"),
+                            ("code", "Code workflow"),
+                            ("graph", "Graph trigger"),
+                        ],
+                        default="admin",
+                        max_length=8,
+                    ),
+                ),
+                ("source_key", models.CharField(blank=True, max_length=300)),
+                ("cron", models.CharField(blank=True, max_length=200)),
+                ("interval_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("start_at", models.DateTimeField(blank=True, null=True)),
+                ("end_at", models.DateTimeField(blank=True, null=True)),
+                ("jitter_seconds", models.PositiveIntegerField(default=0)),
+                ("input", models.JSONField(blank=True, null=True)),
+                (
+                    "overlap",
+                    models.CharField(
+                        choices=[
+                            ("skip", "Skip the fire"),
+                            ("buffer_one", "Buffer one fire until the previous run ends"),
+                            ("allow_all", "Start it anyway"),
+                            ("cancel_previous", "Cancel the previous run"),
+                        ],
+                        default="skip",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "catch_up",
+                    models.CharField(
+                        choices=[
+                            ("skip", "Skip missed fires"),
+                            ("run_once", "Run once for all missed fires"),
+                            ("run_all", "Run each missed fire (up to the limit)"),
+                        ],
+                        default="run_once",
+                        max_length=16,
+                    ),
+                ),
+                ("catch_up_limit", models.PositiveIntegerField(default=10)),
+                ("paused", models.BooleanField(default=False)),
+                ("next_fire_at", models.DateTimeField(blank=True, null=True)),
+                ("buffered_for", models.DateTimeField(blank=True, null=True)),
+                ("last_fired_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['paused', 'next_fire_at'], name='schedule_due')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('source', 'admin'), _negated=True), fields=('source', 'source_key'), name='schedule_declared_once')],
+                "indexes": [models.Index(fields=["paused", "next_fire_at"], name="schedule_due")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("source", "admin"), _negated=True),
+                        fields=("source", "source_key"),
+                        name="schedule_declared_once",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleFire',
+            name="ScheduleFire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scheduled_for', models.DateTimeField()),
-                ('fired_at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('started', 'Started a run'), ('skipped', 'Skipped (previous run still going)'), ('buffered', 'Buffered until the previous run ends'), ('missed', 'Missed (catch-up policy)'), ('replaced', 'Started after cancelling the previous run')], max_length=16)),
-                ('manual', models.BooleanField(default=False, help_text="Fired by 'run now'.")),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='schedule_fires', to='engine.run')),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fires', to='engine.schedule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scheduled_for", models.DateTimeField()),
+                ("fired_at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("started", "Started a run"),
+                            ("skipped", "Skipped (previous run still going)"),
+                            ("buffered", "Buffered until the previous run ends"),
+                            ("missed", "Missed (catch-up policy)"),
+                            ("replaced", "Started after cancelling the previous run"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("manual", models.BooleanField(default=False, help_text="Fired by 'run now'.")),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="schedule_fires",
+                        to="engine.run",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fires",
+                        to="engine.schedule",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['schedule', '-scheduled_for'], name='fire_history')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('manual', False)), fields=('schedule', 'scheduled_for'), name='schedule_fires_once')],
+                "indexes": [
+                    models.Index(fields=["schedule", "-scheduled_for"], name="fire_history")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("manual", False)),
+                        fields=("schedule", "scheduled_for"),
+                        name="schedule_fires_once",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivery_id', models.CharField(max_length=200)),
-                ('received_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('accepted', 'Accepted'), ('processed', 'Processed'), ('failed', 'Failed')], default='accepted', max_length=16)),
-                ('body', models.TextField()),
-                ('headers', models.JSONField(default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('replays', models.PositiveIntegerField(default=0)),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='engine.event')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='engine.run')),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='engine.webhookendpoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("delivery_id", models.CharField(max_length=200)),
+                ("received_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("accepted", "Accepted"),
+                            ("processed", "Processed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="accepted",
+                        max_length=16,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("headers", models.JSONField(default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("replays", models.PositiveIntegerField(default=0)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="engine.event",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="engine.run",
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="engine.webhookendpoint",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['endpoint', '-received_at'], name='delivery_recent')],
-                'constraints': [models.UniqueConstraint(fields=('endpoint', 'delivery_id'), name='delivery_once')],
+                "indexes": [
+                    models.Index(fields=["endpoint", "-received_at"], name="delivery_recent")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("endpoint", "delivery_id"), name="delivery_once"
+                    )
+                ],
             },
         ),
     ]

@@ -210,3 +210,40 @@ def test_cancelling_a_run_closes_its_open_task(client: Client, people: dict[str,
     )
     assert late.status_code == 409
     assert api(client, "get", "/api/tasks", people["manager"]).json() == []
+
+
+def test_a_run_starts_at_the_trigger_that_started_it(
+    client: Client, people: dict[str, Any]
+) -> None:
+    designer, operator = people["designer"], people["operator"]
+    two_ways = graph(
+        [
+            ("by-hand", "trigger.manual"),
+            ("on-order", "trigger.event", {"event_types": ["Parcel.arrived"]}),
+            ("manual-path", "flow.end", {"output": "started by hand"}),
+            ("event-path", "flow.end", {"output": "{{ 'parcel ' + input.ref }}"}),
+        ],
+        ["by-hand>manual-path", "on-order>event-path"],
+    )
+    api(
+        client,
+        "post",
+        "/api/workflows",
+        designer,
+        {"slug": "two-ways", "title": "T", "graph": two_ways},
+    )
+    assert api(client, "post", "/api/workflows/two-ways/publish", designer, {}).status_code == 201
+    delivered = api(
+        client,
+        "post",
+        "/api/events",
+        operator,
+        {"type": "Parcel.arrived", "payload": {"ref": "p-1"}, "id": "parcel-1"},
+    )
+    assert delivered.status_code == 202, delivered.json()
+    (started,) = delivered.json()["started_runs"]
+    assert wait_for_status(Run.objects.get(pk=started), "completed").output == "parcel p-1"
+    by_hand = api(client, "post", "/api/workflows/two-ways/runs", operator, {"input": {}}).json()
+    assert (
+        wait_for_status(Run.objects.get(pk=by_hand["id"]), "completed").output == "started by hand"
+    )

@@ -80,6 +80,7 @@ def test_an_event_through_the_api_completes_a_waiting_run(client: Client, operat
         "type": "Approval.decided",
         "created": True,
         "woken_runs": [run_id],
+        "started_runs": [],
     }
     duplicate = client.post("/api/events", event, content_type="application/json", headers=operator)
     assert duplicate.json()["created"] is False

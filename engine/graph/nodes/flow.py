@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.core.triggers import EVENT_TYPE_PATTERN
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -17,7 +18,6 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-from engine.graph.nodes.triggers import EVENT_TYPE_PATTERN
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}

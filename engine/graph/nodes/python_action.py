@@ -5,6 +5,7 @@ from typing import Any
 
 from engine.core.definitions import get_action
 from engine.core.errors import NonRetryableError
+from engine.core.triggers import EVENT_TYPE_PATTERN
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -13,7 +14,6 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-from engine.graph.nodes.triggers import EVENT_TYPE_PATTERN
 
 
 class UnknownAction(NonRetryableError):

@@ -4,10 +4,11 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from engine.core.schedules import CronError, parse_cron
+from engine.core.triggers import EVENT_TYPE_PATTERN
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -16,8 +17,6 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-
-EVENT_TYPE_PATTERN = r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9_]*$"
 
 
 def pass_input(context: NodeContext) -> NodeResult:
@@ -38,10 +37,11 @@ def _check_manual(node: str, config: Mapping[str, Any], _: CheckContext) -> list
 def _check_schedule(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
     problems = []
     cron = config.get("cron")
-    if cron is not None and not (isinstance(cron, str) and croniter.is_valid(cron)):
-        problems.append(
-            Problem(node, "config.cron", f"{cron!r} is not a cron expression (5 fields or @daily)")
-        )
+    if cron is not None:
+        try:
+            parse_cron(cron)
+        except CronError as error:
+            problems.append(Problem(node, "config.cron", str(error)))
     if (cron is None) == (config.get("interval") is None):
         problems.append(
             Problem(node, "config.cron", "give either a cron expression or an interval")
@@ -101,9 +101,30 @@ register(
                     "title": "Filter",
                     "description": "CEL over `event`: only matching events start a run.",
                 },
+                "debounce": {
+                    "type": "object",
+                    "title": "Debounce",
+                    "description": "Of the events with one key inside the window, only the "
+                    "last starts a run, once the window passes without another.",
+                    "additionalProperties": False,
+                    "required": ["seconds"],
+                    "properties": {
+                        "seconds": {
+                            "type": "number",
+                            "title": "Window (seconds)",
+                            "exclusiveMinimum": 0,
+                        },
+                        "key": {
+                            "type": "string",
+                            "title": "Key",
+                            "description": "CEL over `event`, e.g. event.id; "
+                            "without it all events share one window.",
+                        },
+                    },
+                },
             },
         },
-        expressions=("filter",),
+        expressions=("filter", "debounce.key"),
         execute=pass_input,
         is_trigger=True,
         icon="bolt",

@@ -9,6 +9,7 @@ EXPECTED = {
     "contract-approval",
     "contract-signature",
     "customer-onboarding",
+    "daily-report",
     "document-review",
     "ecommerce-order",
     "email-campaign",
