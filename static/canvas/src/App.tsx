@@ -21,6 +21,7 @@ import * as clipboard from "./clipboard";
 import { refusal } from "./connect";
 import { TypesContext } from "./context";
 import { newEdgeId, newNodeId, problemsByNode, toDoc, toFlow, toFlowEdge, type StepNode } from "./graph";
+import ConnectDialog from "./ConnectDialog";
 import HelpOverlay from "./HelpOverlay";
 import { History, type Snapshot } from "./history";
 import { layout } from "./layout";
@@ -63,7 +64,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   const [conflict, setConflict] = useState<{ current: number | null } | null>(null);
   const [notice, setNotice] = useState("");
   const [snap, setSnap] = useState(true);
-  const [dialog, setDialog] = useState<"help" | "versions" | "run" | null>(null);
+  const [dialog, setDialog] = useState<"help" | "versions" | "run" | "connect" | null>(null);
   const [diff, setDiff] = useState<DiffView | null>(null);
   const [published, setPublished] = useState(boot.publishedVersion);
   const [run, setRun] = useState<{ id: number; status: string } | null>(null);
@@ -166,19 +167,27 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
     [addNode, flow],
   );
 
-  const onConnect = useCallback(
-    (connection: Connection) => {
+  // Draws an edge, or answers why it may not be drawn.
+  const connectNodes = useCallback(
+    (connection: Connection): string | null => {
       const reason = refusal(connection, nodesRef.current, edgesRef.current, types);
-      if (reason) {
-        say(`Not connected: ${reason}.`);
-        return;
-      }
+      if (reason) return reason;
       const id = newEdgeId(new Set(edgesRef.current.map((edge) => edge.id)));
       const handle = connection.sourceHandle === "out" ? null : connection.sourceHandle;
       const edge = toFlowEdge(id, connection.source, connection.target, handle);
       commit({ nodes: nodesRef.current, edges: [...edgesRef.current, edge] });
+      say(`Connected '${connection.source}'${handle ? ` (${handle})` : ""} to '${connection.target}'.`);
+      return null;
     },
     [commit, say, types],
+  );
+
+  const onConnect = useCallback(
+    (connection: Connection) => {
+      const reason = connectNodes(connection);
+      if (reason) say(`Not connected: ${reason}.`);
+    },
+    [connectNodes, say],
   );
 
   const isValidConnection = useCallback(
@@ -488,6 +497,12 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
         toggleSnap: () => setSnap((value) => !value),
         save: () => void saver.flush(),
         help: () => setDialog("help"),
+        connect: () => {
+          const chosen = nodesRef.current.filter((node) => node.selected);
+          if (!editable) return;
+          if (chosen.length === 1) setDialog("connect");
+          else say("Select one step to connect it (Tab to a step, then Enter).");
+        },
         search: () => document.getElementById("palette-search")?.focus(),
         escape: () => {
           setNodes((current) => current.map((node) => (node.selected ? { ...node, selected: false } : node)));
@@ -496,7 +511,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
       });
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [autoLayout, deleteSelection, flow, paste, redo, saver, say, undo]);
+  }, [autoLayout, deleteSelection, editable, flow, paste, redo, saver, say, undo]);
 
   // --- render ------------------------------------------------------------------------------
 
@@ -514,6 +529,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
             </span>
             <button type="button" className="button" onClick={undo} disabled={!editable || !history.canUndo} aria-keyshortcuts="Control+Z">Undo</button>
             <button type="button" className="button" onClick={redo} disabled={!editable || !history.canRedo} aria-keyshortcuts="Control+Shift+Z">Redo</button>
+            <button type="button" className="button" onClick={() => setDialog("connect")} disabled={!editable || !single} aria-keyshortcuts="C">Connect…</button>
             <button type="button" className="button" onClick={() => void autoLayout()} disabled={!editable} aria-keyshortcuts="L">Auto-layout</button>
             <button type="button" className="button" onClick={() => void flow.fitView({ padding: 0.15 })} aria-keyshortcuts="F">Fit</button>
             <label className="toggle"><input type="checkbox" checked={snap} onChange={(e) => setSnap(e.target.checked)} /> Snap</label>
@@ -542,7 +558,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
           {run && (
             <div className="banner" role="status" data-testid="run-banner">
               Run #{run.id}: <span className={`run-status run-${run.status}`}>{run.status}</span>{" "}
-              <a href={`/api/runs/${run.id}`}>Open the run</a>{" "}
+              <a href={`${boot.urls.runs}${run.id}/`}>Open the run</a>{" "}
               <button type="button" className="button" onClick={clearRun}>Hide</button>
             </div>
           )}
@@ -592,6 +608,15 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
         </div>
       </div>
       {dialog === "help" && <HelpOverlay onClose={() => setDialog(null)} />}
+      {dialog === "connect" && single && (
+        <ConnectDialog
+          from={single}
+          nodes={nodes}
+          types={types}
+          onConnect={(sourceHandle, target) => connectNodes({ source: single.id, sourceHandle, target, targetHandle: "in" })}
+          onClose={() => setDialog(null)}
+        />
+      )}
       {dialog === "versions" && (
         <VersionsDialog
           slug={boot.slug}

@@ -14,13 +14,15 @@ export interface ShortcutActions {
   toggleSnap(): void;
   save(): void;
   help(): void;
+  connect(): void;
   search(): void;
   escape(): void;
 }
 
 function typing(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
-  if (target.closest("#panel, dialog")) return true;
+  // A dialog that has just closed may still hold the focus until React removes it.
+  if (target.closest("#panel, dialog[open]")) return true;
   const tag = target.tagName;
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
 }
@@ -40,6 +42,7 @@ export function handleShortcut(event: KeyboardEvent, actions: ShortcutActions): 
   else if (mod || event.altKey) return;
   else if (key === "delete" || key === "backspace") action = actions.remove;
   else if (key === "l") action = actions.layout;
+  else if (key === "c") action = actions.connect;
   else if (key === "f") action = actions.fit;
   else if (key === "+" || key === "=") action = actions.zoomIn;
   else if (key === "-") action = actions.zoomOut;
