@@ -5,6 +5,9 @@ from monitoring import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("runs/", views.runs, name="runs"),
+    path("runs/<int:run_id>/", views.run_page, name="run-detail"),
+    path("runs/<int:run_id>/cancel", views.cancel_run_page, name="run-cancel"),
+    path("runs/<int:run_id>/retry", views.retry_run_page, name="run-retry"),
     path("inbox/", views.inbox, name="inbox"),
     path("health", views.health, name="health"),
 ]

@@ -1,13 +1,22 @@
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from collections.abc import Callable
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from config.accounts.roles import Capability, capabilities_of, require
 from config.htmx import HtmxHttpRequest
-from engine.models import RunStatus
+from engine.actions import RunStateError, cancel_run, retry_run
+from engine.models import Run, RunStatus
 from monitoring.health import health_report
 from monitoring.queries import recent_runs
+from monitoring.run_detail import run_detail as load_run_detail
 
 
 @login_not_required
@@ -36,6 +45,78 @@ def runs(request: HttpRequest) -> HttpResponse:
         request,
         "monitoring/runs.html",
         {"runs": recent_runs(status), "status": status, "statuses": statuses},
+    )
+
+
+def _missing_run(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
+    # A poll that finds the run gone gets a fragment without a trigger, so polling stops.
+    template = (
+        "monitoring/run_missing.html#missing" if request.htmx else "monitoring/run_missing.html"
+    )
+    return render(request, template, {"run_id": run_id}, status=404)
+
+
+@never_cache
+@require_GET
+def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
+    """One run: status, progress, input and output, the step journal on a timeline, controls."""
+    granted = capabilities_of(request.user)
+    if Capability.VIEW not in granted:
+        # Inputs and outputs are business data: the same rule as GET /api/runs/{id}.
+        raise PermissionDenied("your roles do not allow: view")
+    detail = load_run_detail(run_id)
+    if detail is None:
+        return _missing_run(request, run_id)
+    context = {
+        "detail": detail,
+        "run": detail.run,
+        "may_cancel": Capability.CANCEL_RUNS in granted and detail.can_be_cancelled,
+        "may_retry": Capability.RETRY_RUNS in granted and detail.can_be_retried,
+    }
+    template = "monitoring/run.html#live" if request.htmx else "monitoring/run.html"
+    response = render(request, template, context)
+    # The same URL answers a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _control(
+    request: HtmxHttpRequest,
+    run_id: int,
+    capability: Capability,
+    action: Callable[[int], Run],
+    done: str,
+) -> HttpResponse:
+    require(request.user, capability)
+    if not Run.objects.filter(pk=run_id).exists():
+        return _missing_run(request, run_id)
+    try:
+        action(run_id)
+    except RunStateError as refused:
+        messages.warning(request, f"Nothing changed: {refused}.")
+    else:
+        messages.success(request, f"Run #{run_id} {done}.")
+    return HttpResponseRedirect(reverse("run-detail", args=[run_id]))
+
+
+@require_POST
+def cancel_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
+    """Cancel a run that has not ended (and its children), as POST /api/runs/{id}/cancel does."""
+    by = request.user.get_username()
+    return _control(
+        request,
+        run_id,
+        Capability.CANCEL_RUNS,
+        lambda pk: cancel_run(pk, reason=f"cancelled by {by} on the run page"),
+        "cancelled",
+    )
+
+
+@require_POST
+def retry_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
+    """Run a failed run again from its failed step, as POST /api/runs/{id}/retry does."""
+    return _control(
+        request, run_id, Capability.RETRY_RUNS, retry_run, "retried from its failed step"
     )
 
 

@@ -1,0 +1,217 @@
+"""What the run page shows: a run, its journal laid out on a timeline, metrics and relations."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from engine.core.definitions import get_workflow
+from engine.graph.resolver import version_number
+from engine.models import GraphVersion, Run, RunMetric, RunStatus, StepRecord, Trigger
+
+# The page re-renders every 2 s while a run moves: a loop of thousands of steps must not make
+# each poll fetch and draw them all. The newest rows matter most to someone on call.
+MAX_STEP_ROWS = 500
+# Inputs and outputs can be large documents; the API serves them whole.
+MAX_JSON_CHARS = 50_000
+# A step shorter than this share of the run still gets a visible sliver on the timeline.
+MIN_BAR_PERCENT = 1.0
+
+
+def format_duration(delta: timedelta | None) -> str:
+    """A duration for people: 350 ms, 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 4 h."""
+    if delta is None:
+        return ""
+    seconds = max(delta.total_seconds(), 0.0)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def pretty_json(value: Any) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    if len(text) > MAX_JSON_CHARS:
+        return text[:MAX_JSON_CHARS] + "\n… (cut here; GET /api/runs/<id> has all of it)"
+    return text
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One attempt of one journal position, placed on the run's timeline."""
+
+    record: StepRecord
+    duration: str
+    # Percentages of the run's span, as strings with a dot: SVG attributes, never localised.
+    bar_x: str
+    bar_width: str
+    open: bool
+    # Still marked waiting (or in flight) although the run ended: cancelled or timed out there.
+    interrupted: bool
+
+    @property
+    def error_message(self) -> str:
+        error = self.record.error
+        if not isinstance(error, dict):
+            return ""
+        kind, message = error.get("type") or "", error.get("message") or ""
+        return f"{kind}: {message}" if kind and message else str(kind or message)
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    name: str
+    latest: float
+    total: float
+    reports: int
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: Run
+    title: str
+    started_by: str
+    duration: str
+    steps: list[StepRow]
+    hidden_steps: int
+    span: str
+    metrics: list[MetricRow]
+    children: list[Run]
+    progress_percent: str | None
+
+    @property
+    def input_json(self) -> str:
+        return pretty_json(self.run.input)
+
+    @property
+    def output_json(self) -> str:
+        return pretty_json(self.run.output)
+
+    @property
+    def error_json(self) -> str:
+        return pretty_json(self.run.error)
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return not self.run.is_terminal
+
+    @property
+    def can_be_retried(self) -> bool:
+        # The same rule as engine.actions.retry_run, which has the last word.
+        return self.run.status == RunStatus.FAILED
+
+
+def workflow_title(run: Run) -> str:
+    """The title of the definition the run is pinned to, or "" when it is gone."""
+    if run.kind == "graph":
+        number = version_number(run.version)
+        if number is None:
+            return ""
+        found = GraphVersion.objects.filter(workflow=run.workflow, number=number).first()
+        return found.title if found is not None else ""
+    definition = get_workflow(run.workflow)
+    return definition.title if definition is not None else ""
+
+
+def _started_by(run: Run) -> str:
+    if run.created_by is not None:
+        return run.created_by.get_username()
+    if run.trigger == Trigger.SCHEDULE:
+        fire = run.schedule_fires.select_related("schedule").first()
+        if fire is not None:
+            return f"schedule “{fire.schedule.name}”"
+    return ""
+
+
+def _percent(value: float) -> str:
+    return f"{min(max(value, 0.0), 100.0):.2f}"
+
+
+def _steps(run: Run, start: datetime, end: datetime) -> tuple[list[StepRow], int]:
+    newest_first = list(
+        StepRecord.objects.filter(run=run)
+        .defer("output", "detail")
+        .order_by("-seq", "-branch", "-attempt", "-id")[: MAX_STEP_ROWS + 1]
+    )
+    hidden = 0
+    if len(newest_first) > MAX_STEP_ROWS:
+        newest_first = newest_first[:MAX_STEP_ROWS]
+        hidden = StepRecord.objects.filter(run=run).count() - MAX_STEP_ROWS
+    span = max((end - start).total_seconds(), 0.001)
+    rows = []
+    for record in reversed(newest_first):
+        finished = record.finished_at
+        is_open = finished is None and not run.is_terminal
+        bar_end = finished or end
+        offset = (record.started_at - start).total_seconds() / span * 100
+        width = max((bar_end - record.started_at).total_seconds() / span * 100, MIN_BAR_PERCENT)
+        rows.append(
+            StepRow(
+                record=record,
+                duration=format_duration(finished - record.started_at if finished else None),
+                bar_x=_percent(min(offset, 100 - MIN_BAR_PERCENT)),
+                bar_width=_percent(min(width, 100 - max(offset, 0.0))),
+                open=is_open,
+                interrupted=finished is None and run.is_terminal,
+            )
+        )
+    return rows, hidden
+
+
+def _metrics(run: Run) -> list[MetricRow]:
+    latest = (
+        RunMetric.objects.filter(run=run, name=OuterRef("name"))
+        .order_by("-recorded_at", "-id")
+        .values("value")[:1]
+    )
+    rows = (
+        RunMetric.objects.filter(run=run)
+        .values("name")
+        .annotate(reports=Count("id"), total=Sum("value"), latest=Subquery(latest))
+        .order_by("name")
+    )
+    return [MetricRow(row["name"], row["latest"], row["total"], row["reports"]) for row in rows]
+
+
+def _progress_percent(progress: Any) -> str | None:
+    if not isinstance(progress, dict):
+        return None
+    current, total = progress.get("current"), progress.get("total")
+    if not isinstance(current, int | float) or not isinstance(total, int | float) or total <= 0:
+        return None
+    return _percent(current / total * 100)
+
+
+def run_detail(run_id: int) -> RunDetail | None:
+    """Everything the run page shows, or None when there is no such run."""
+    run = Run.objects.select_related("created_by", "parent").filter(pk=run_id).first()
+    if run is None:
+        return None
+    now = timezone.now()
+    start = run.started_at or run.created_at
+    end = run.finished_at or (now if not run.is_terminal else start)
+    steps, hidden = _steps(run, start, end)
+    children = list(Run.objects.filter(parent=run).only("id", "workflow", "status").order_by("id"))
+    return RunDetail(
+        run=run,
+        title=workflow_title(run),
+        started_by=_started_by(run),
+        duration=format_duration(end - start) if run.started_at else "",
+        steps=steps,
+        hidden_steps=hidden,
+        span=format_duration(end - start),
+        metrics=_metrics(run),
+        children=children,
+        progress_percent=_progress_percent(run.progress),
+    )
