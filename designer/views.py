@@ -1,6 +1,7 @@
 import json
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.models import User
 from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.accounts.roles import Capability, can, require
-from designer import panel
+from designer import forms, panel
 from designer import workflows as actions
 from designer.api import node_type_out
 from designer.models import Workflow
@@ -47,24 +48,60 @@ def _user(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
 
+def _template(slug: str) -> Workflow | None:
+    return Workflow.objects.filter(slug=slug, is_template=True).first() if slug else None
+
+
+@require_GET
+def template_fields(request: HttpRequest) -> HttpResponse:
+    """The inputs for the chosen template's parameters, swapped into the new-workflow form."""
+    require(request.user, Capability.EDIT_WORKFLOWS)
+    slug = request.GET.get("template", "")
+    template = _template(slug)
+    context = {
+        "chosen_template": template,
+        "template_fields": forms.parameter_fields(template) if template else [],
+        "missing_template": slug if slug and template is None else "",
+    }
+    status = 404 if context["missing_template"] else 200
+    return render(request, "designer/index.html#parameter_fields", context, status=status)
+
+
 @require_POST
 def new_workflow(request: HttpRequest) -> HttpResponse:
-    """Create an empty workflow, or one from a template, and open it on the canvas."""
+    """Create an empty workflow, or one from a template with its parameters, and open it.
+
+    Without JavaScript the parameter inputs are not on the page yet: a template that needs a
+    value then comes back as a 422 that shows them, and nothing is created.
+    """
     require(request.user, Capability.EDIT_WORKFLOWS)
     slug, title = request.POST.get("slug", "").strip(), request.POST.get("title", "").strip()
     template_slug = request.POST.get("template", "")
+    template = _template(template_slug)
     try:
         if template_slug:
-            template = Workflow.objects.filter(slug=template_slug, is_template=True).first()
             if template is None:
                 raise actions.DesignerError("no such template", field="template")
             workflow, _ = actions.instantiate(
-                template, slug=slug, title=title, values={}, user=_user(request)
+                template,
+                slug=slug,
+                title=title,
+                values=forms.parameter_values(template, request.POST),
+                user=_user(request),
             )
         else:
             workflow, _ = actions.create_workflow(slug=slug, title=title, user=_user(request))
     except actions.DesignerError as error:
-        return _listing(request, status=422, new_error=str(error), new_values=request.POST)
+        return _listing(
+            request,
+            status=422,
+            new_error=str(error),
+            new_values=request.POST,
+            chosen_template=template,
+            template_fields=forms.parameter_fields(template, request.POST, error)
+            if template
+            else [],
+        )
     return HttpResponseRedirect(reverse("designer-canvas", args=[workflow.slug]))
 
 
@@ -80,13 +117,94 @@ def import_workflow(request: HttpRequest) -> HttpResponse:
             raise actions.DesignerError("the file is larger than 5 MB", field="document")
         try:
             document = json.loads(upload.read())
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise actions.DesignerError(f"not JSON ({error})", field="document") from None
         slug = request.POST.get("slug", "").strip() or None
         workflow, _ = actions.import_document(document, _user(request), slug)
     except actions.DesignerError as error:
-        return _listing(request, status=422, import_error=str(error))
+        return _listing(
+            request,
+            status=422,
+            import_error=f"Nothing was imported. {error}",
+            import_values=request.POST,
+        )
+    messages.success(request, f"Imported “{workflow.title}” as {workflow.slug}.")
     return HttpResponseRedirect(reverse("designer-canvas", args=[workflow.slug]))
+
+
+def _settings_page(
+    request: HttpRequest,
+    workflow: Workflow,
+    *,
+    status: int = 200,
+    error: actions.DesignerError | None = None,
+    rows: list[forms.ParameterRow] | None = None,
+    delete_error: str = "",
+) -> HttpResponse:
+    # After a refused save the form shows what was posted, not what is stored.
+    values = request.POST if error else None
+    context = {
+        "workflow": workflow,
+        "title": values.get("title", "") if values else workflow.title,
+        "description": values.get("description", "") if values else workflow.description,
+        "is_template": bool(values.get("is_template")) if values else workflow.is_template,
+        "rows": rows if rows is not None else forms.rows_of(workflow.parameters),
+        "error": error,
+        "delete_error": delete_error,
+        "export_url": f"/api/workflows/{workflow.slug}/export",
+    }
+    return render(request, "designer/settings.html", context, status=status)
+
+
+def _editable_workflow(request: HttpRequest, slug: str) -> Workflow | HttpResponse:
+    require(request.user, Capability.EDIT_WORKFLOWS)
+    workflow = Workflow.objects.filter(slug=slug).first()
+    if workflow is None:
+        return render(request, "designer/missing.html", {"slug": slug}, status=404)
+    return workflow
+
+
+@require_http_methods(["GET", "POST"])
+def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """Title, description, whether it is a template, and its parameters."""
+    workflow = _editable_workflow(request, slug)
+    if isinstance(workflow, HttpResponse):
+        return workflow
+    if request.method != "POST":
+        return _settings_page(request, workflow)
+    rows: list[forms.ParameterRow] = []
+    try:
+        rows = forms.posted_rows(request.POST)
+        actions.update_workflow(
+            workflow,
+            _user(request),
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", "").strip(),
+            is_template=bool(request.POST.get("is_template")),
+            parameters=forms.parameters_from_rows(rows, workflow.parameters),
+        )
+    except actions.DesignerError as error:
+        marked = forms.rows_with_error(rows, error) if rows else None
+        return _settings_page(request, workflow, status=422, error=error, rows=marked)
+    messages.success(request, "Settings saved.")
+    return HttpResponseRedirect(reverse("designer-settings", args=[workflow.slug]))
+
+
+@require_POST
+def delete_workflow(request: HttpRequest, slug: str) -> HttpResponse:
+    """Delete after the user typed the slug: a click alone is too easy to make by mistake."""
+    workflow = _editable_workflow(request, slug)
+    if isinstance(workflow, HttpResponse):
+        return workflow
+    if request.POST.get("confirm", "").strip() != workflow.slug:
+        message = f"confirm: type {workflow.slug} to delete this workflow"
+        return _settings_page(request, workflow, status=422, delete_error=message)
+    actions.delete_workflow(workflow)
+    messages.success(
+        request,
+        f"Deleted “{workflow.title}” ({slug}). Runs already started finish on their version.",
+    )
+    return HttpResponseRedirect(reverse("designer"))
 
 
 @require_GET

@@ -44,6 +44,7 @@ class DesignerError(ValueError):
         extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{field}: {message}" if field else message)
+        self.message = message
         self.status = status
         self.field = field
         self.problems = problems or []
@@ -168,19 +169,25 @@ def create_workflow(
 
 
 def update_workflow(workflow: Workflow, user: User | None, **changes: Any) -> Workflow:
+    """Change the settings, never the draft: the canvas may be saving it at the same moment."""
     if "title" in changes:
         title = changes["title"]
         if not isinstance(title, str) or not title.strip() or len(title) > 200:
             raise DesignerError("1 to 200 characters", field="title")
-        workflow.title = title.strip()
+    parameters = check_parameters(changes["parameters"]) if "parameters" in changes else None
+    if "title" in changes:
+        workflow.title = changes["title"].strip()
     if "description" in changes:
         workflow.description = str(changes["description"] or "")
     if "is_template" in changes:
         workflow.is_template = bool(changes["is_template"])
-    if "parameters" in changes:
-        workflow.parameters = check_parameters(changes["parameters"])
+    if parameters is not None:
+        workflow.parameters = parameters
     workflow.updated_by, workflow.updated_at = user, timezone.now()
-    workflow.save()
+    changed = [
+        name for name in ("title", "description", "is_template", "parameters") if name in changes
+    ]
+    workflow.save(update_fields=[*changed, "updated_by", "updated_at"])
     return workflow
 
 

@@ -24,7 +24,7 @@ def test_build_configure_undo_layout_reload_publish_and_run(
     create_workflow(slug="greet", title="Greet", user=None)
     log_in(page, daphne_server, "dora")
     page.goto(f"{daphne_server}/designer/")
-    page.get_by_role("link", name="Greet").click()
+    page.get_by_role("link", name="Greet", exact=True).click()
     open_canvas(page, daphne_server, "greet")
 
     # Two nodes dragged from the palette, then connected.
@@ -88,4 +88,11 @@ def test_build_configure_undo_layout_reload_publish_and_run(
     expect(page.get_by_test_id("run-banner")).to_contain_text("completed", timeout=30_000)
     expect(page.get_by_test_id("node-manual")).to_have_attribute("data-run-state", "done")
     expect(page.get_by_test_id("node-set")).to_have_attribute("data-run-state", "done")
+
+    # The run's own page tells the rest: its status and the journal of both steps.
+    page.get_by_test_id("run-banner").get_by_role("link", name="Open the run").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Greet")
+    expect(page.locator("main")).to_contain_text("completed")
+    expect(page.locator("main")).to_contain_text("manual")
+    expect(page.locator("main")).to_contain_text("set")
     assert errors == [], errors

@@ -92,6 +92,7 @@ def test_build_and_connect_with_the_keyboard_alone(
     dialog.get_by_label("To the step").select_option("end")
     dialog.get_by_label("From the output").select_option("error")
     dialog.get_by_role("button", name="Connect").press("Enter")
+    expect(dialog).to_have_count(0)
     expect(page.locator(".react-flow__edge")).to_have_count(2)
 
     # The same edge again is refused, with the reason read out in the dialog.
@@ -115,7 +116,20 @@ def test_build_and_connect_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("badge-set")).to_have_count(0)
 
-    # Arrow keys move the selected step; Delete removes it, Ctrl+Z brings it back.
+    # Arrow keys move the selected step; with nothing selected they pan the view.
+    _select_by_keyboard(page, "end")
+    end = page.locator(".react-flow__node[data-id='end']")
+    before = end.get_attribute("style")
+    page.keyboard.press("ArrowDown")
+    expect(end).not_to_have_attribute("style", before or "")
+    page.keyboard.press("Escape")
+    expect(page.locator(".react-flow__node.selected")).to_have_count(0)
+    viewport = page.locator(".react-flow__viewport")
+    before = viewport.get_attribute("style")
+    page.keyboard.press("ArrowRight")
+    expect(viewport).not_to_have_attribute("style", before or "")
+
+    # Delete removes the selected step, Ctrl+Z brings it back.
     _select_by_keyboard(page, "end")
     page.keyboard.press("Delete")
     expect(page.get_by_test_id("node-end")).to_have_count(0)

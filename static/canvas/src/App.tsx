@@ -497,6 +497,12 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
         toggleSnap: () => setSnap((value) => !value),
         save: () => void saver.flush(),
         help: () => setDialog("help"),
+        pan: (dx, dy) => {
+          if (nodesRef.current.some((node) => node.selected)) return false;
+          const { x, y, zoom } = flow.getViewport();
+          void flow.setViewport({ x: x - dx, y: y - dy, zoom });
+          return true;
+        },
         connect: () => {
           const chosen = nodesRef.current.filter((node) => node.selected);
           if (!editable) return;

@@ -10,7 +10,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Ctrl+A", "select everything"],
   ["Shift+click, Shift+drag", "add to the selection, select with a box"],
   ["Tab, then Enter", "go to a step and select it"],
-  ["Arrow keys", "move the selected nodes"],
+  ["Arrow keys", "move the selected steps; with none selected, pan the view (Shift: further)"],
   ["C", "connect the selected step to another (choose output and step)"],
   ["L", "auto-layout"],
   ["F", "fit the view"],

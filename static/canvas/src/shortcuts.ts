@@ -15,9 +15,18 @@ export interface ShortcutActions {
   save(): void;
   help(): void;
   connect(): void;
+  // Pans the view unless steps are selected (then React Flow moves them); true if it panned.
+  pan(dx: number, dy: number): boolean;
   search(): void;
   escape(): void;
 }
+
+const PAN: Record<string, [number, number]> = {
+  arrowleft: [-1, 0],
+  arrowright: [1, 0],
+  arrowup: [0, -1],
+  arrowdown: [0, 1],
+};
 
 function typing(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -50,6 +59,12 @@ export function handleShortcut(event: KeyboardEvent, actions: ShortcutActions): 
   else if (key === "?") action = actions.help;
   else if (key === "/") action = actions.search;
   else if (key === "escape") action = actions.escape;
+  else if (key in PAN) {
+    const [dx, dy] = PAN[key];
+    const step = event.shiftKey ? 200 : 60;
+    if (actions.pan(dx * step, dy * step)) event.preventDefault();
+    return;
+  }
   if (action) {
     event.preventDefault();
     action();
