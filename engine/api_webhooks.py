@@ -146,7 +146,7 @@ def list_deliveries(
 
 
 @router.post(
-    "/webhooks/{slug}/deliveries/{delivery_id}/replay",
+    "/webhooks/{slug}/deliveries/{path:delivery_id}/replay",
     response={202: DeliveryOut, 409: ErrorOut},
     summary="Process a delivery again as a new occurrence (its workflows run again, once)",
 )

@@ -131,6 +131,12 @@ class Run(models.Model):
                 name="run_runnable",
                 condition=models.Q(status__in=["pending", "running"]),
             ),
+            # Event history shows the runs each event started: looked up by (trigger, ref).
+            models.Index(
+                fields=["trigger", "trigger_ref"],
+                name="run_by_trigger_ref",
+                condition=~models.Q(trigger_ref=""),
+            ),
         ]
 
     def __str__(self) -> str:
