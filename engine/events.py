@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from engine.core.expressions import event_passes_filter
 from engine.core.journal import EntryStatus, WaitSpec
 from engine.core.triggers import event_type_problem
 from engine.dispatch import wake
@@ -50,20 +51,6 @@ def _payload_key(payload: dict[str, Any], fields: str) -> str | None:
     if not all(name in payload for name in names):
         return None
     return _digest([payload[name] for name in names])
-
-
-def _passes_filter(filter_source: str, payload: Any, run_input: Any) -> bool:
-    if not filter_source:
-        return True
-    from engine.core.expressions import ExpressionError, compile_expression, evaluate_condition
-
-    try:
-        return evaluate_condition(
-            compile_expression(filter_source), {"event": payload, "input": run_input}
-        )
-    except ExpressionError:
-        # A filter that cannot be evaluated on this event does not match it.
-        return False
 
 
 def _matches(spec_match: dict[str, Any] | None, payload: Any) -> bool:
@@ -130,7 +117,9 @@ def deliver_event(
                     inputs[wait.run_id] = Run.objects.values_list("input", flat=True).get(
                         pk=wait.run_id
                     )
-                if not _passes_filter(wait.filter, payload, inputs[wait.run_id]):
+                if not event_passes_filter(
+                    wait.filter, payload, inputs[wait.run_id], wait.filter_scope
+                ):
                     continue
             if _satisfy(wait, event, event_output(event)):
                 satisfied_runs.add(wait.run_id)
@@ -183,8 +172,8 @@ def find_buffered_event(run: Run, seq: int, spec: WaitSpec) -> Event | None:
             events = events.filter(**{f"payload__{name}": value})
     events = events.exclude(pk__in=consumed).order_by("received_at", "pk")
     for event in events[:500]:
-        if _matches(spec.match, event.payload) and _passes_filter(
-            spec.filter or "", event.payload, run.input
+        if _matches(spec.match, event.payload) and event_passes_filter(
+            spec.filter, event.payload, run.input, spec.scope
         ):
             Wait.objects.create(
                 run_id=run.pk,

@@ -268,6 +268,9 @@ class Wait(models.Model):
     match_fields = models.CharField(max_length=500, blank=True)
     match_key = models.CharField(max_length=64, blank=True)
     filter = models.TextField(blank=True)
+    # What a graph's filter may read besides the event and input (vars, nodes, loop item),
+    # as it was when the wait began.
+    filter_scope = models.JSONField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=WaitStatus.choices, default=WaitStatus.WAITING)
     event = models.ForeignKey(

@@ -232,6 +232,7 @@ class DjangoBackend:
                     "event_types": list(spec.event_types),
                     "match": spec.match,
                     "filter": spec.filter,
+                    **({"filter_scope": spec.scope} if spec.scope else {}),
                 },
             )
             self._insert(record)
@@ -259,6 +260,7 @@ class DjangoBackend:
                         match_fields=fields,
                         match_key=key,
                         filter=spec.filter or "",
+                        filter_scope=spec.scope if spec.filter else None,
                         deadline=spec.deadline,
                         created_at=now,
                     )

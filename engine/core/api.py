@@ -3,7 +3,7 @@
 import random as _random
 import uuid as _uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -205,11 +205,15 @@ def pending_wait_for_any(
     *,
     match: dict[str, Any] | None = None,
     filter: str | None = None,
+    filter_scope: dict[str, Any] | None = None,
     timeout: float | timedelta | None = None,
     name: str | None = None,
 ) -> Pending:
+    """Begin waiting without blocking; `filter_scope` adds names the filter may read."""
     context = _require_context("pending_wait_for_any()")
     spec, label, _ = _wait_spec(context, event_types, match, filter, timeout, name)
+    if filter_scope:
+        spec = replace(spec, scope=filter_scope)
     return Pending(context.begin_pending_wait(spec, label).seq, label)
 
 

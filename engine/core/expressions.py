@@ -323,6 +323,21 @@ def evaluate_condition(expression: Expression, scope: Mapping[str, Any]) -> bool
     return result
 
 
+def event_passes_filter(
+    source: str | None, payload: Any, run_input: Any, scope: Mapping[str, Any] | None = None
+) -> bool:
+    """Whether an event passes a wait's filter: CEL over `event`, `input` and what the wait
+    saw when it began (`scope`: a graph's `vars`, `nodes`, loop `item`). A filter that cannot
+    be evaluated on this event does not match it."""
+    if not source:
+        return True
+    names = {**(scope or {}), "event": payload, "input": run_input}
+    try:
+        return evaluate_condition(compile_expression(source), names)
+    except ExpressionError:
+        return False
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Template:
     """Text with `{{ expr }}` parts, compiled up front so validation sees every error."""

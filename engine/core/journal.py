@@ -55,6 +55,8 @@ class WaitSpec:
     match: dict[str, Any] | None
     filter: str | None
     deadline: datetime | None
+    # Names the filter may use besides `event` and `input`, fixed when the wait began.
+    scope: dict[str, Any] | None = None
 
 
 @dataclass

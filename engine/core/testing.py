@@ -551,13 +551,6 @@ def _event_matches(spec: WaitSpec, event: _Event, run_input: Any) -> bool:
         k in event.payload and event.payload[k] == v for k, v in spec.match.items()
     ):
         return False
-    if spec.filter:
-        from engine.core.expressions import ExpressionError, compile_expression, evaluate_condition
+    from engine.core.expressions import event_passes_filter
 
-        try:
-            return evaluate_condition(
-                compile_expression(spec.filter), {"event": event.payload, "input": run_input}
-            )
-        except ExpressionError:
-            return False
-    return True
+    return event_passes_filter(spec.filter, event.payload, run_input, spec.scope)

@@ -399,6 +399,12 @@ class Interpreter:
         scope.update(token.extra)
         return scope
 
+    def _filter_scope(self, token: Token) -> dict[str, Any]:
+        """What a wait's filter reads besides the event: the scope as the wait begins."""
+        scope = self.scope(token)
+        del scope["input"]  # the matcher has the run's input already
+        return scope
+
     def _run_steps(self, wave: list[Token]) -> list[dict[str, Any]]:
         steps = [
             self.program.step_for(token.node).named(step_name(token.node, token.frame))
@@ -569,6 +575,7 @@ class Interpreter:
                 prepared["event_types"],
                 match=prepared.get("match") or None,
                 filter=node.config.get("filter"),
+                filter_scope=self._filter_scope(token) if node.config.get("filter") else None,
                 timeout=prepared.get("timeout"),
                 name=f"{name}:wait",
             )

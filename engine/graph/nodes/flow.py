@@ -148,7 +148,10 @@ register(
                 "filter": {
                     "type": "string",
                     "title": "Filter",
-                    "description": "CEL over `event` (the payload) and `input`.",
+                    "description": (
+                        "CEL over `event` (the payload), `input`, and `vars`, `nodes`, "
+                        "`item` as they were when the wait began."
+                    ),
                 },
                 "timeout": {**DURATION_SCHEMA, "title": "Timeout"},
             },
