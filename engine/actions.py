@@ -205,19 +205,21 @@ def retry_run(run_id: int) -> Run:
         run = Run.objects.select_for_update().get(pk=run_id)
         if run.status != RunStatus.FAILED:
             raise RunStateError(f"only failed runs can be retried; run {run_id} is {run.status}")
-        failed_at = (
-            StepRecord.objects.filter(
-                run=run, branch=0, superseded=False, status=EntryStatus.FAILED
-            )
-            .order_by("-seq")
-            .values_list("seq", flat=True)
-            .first()
+        # Replay from the earliest step the failure left unfinished: the failed one, and any
+        # wait of a parallel branch that the failure closed (its timer and wait rows are gone).
+        unfinished = StepRecord.objects.filter(run=run, branch=0, superseded=False).exclude(
+            status=EntryStatus.COMPLETED
         )
+        failed_at = unfinished.order_by("seq").values_list("seq", flat=True).first()
         if failed_at is not None:
-            # The failed step and all that followed it are replayed afresh; attempts so far
-            # stay in the journal, marked superseded.
+            # Those steps and all that followed are replayed afresh; attempts so far stay in
+            # the journal, marked superseded.
             StepRecord.objects.filter(run=run, seq__gte=failed_at).update(superseded=True)
             Wait.objects.filter(run=run, seq__gte=failed_at).delete()
+        from engine.human import reopen_cancelled_tasks
+
+        # The failure cancelled the run's open tasks; the replayed waits need them open again.
+        reopen_cancelled_tasks(run.pk)
         now = timezone.now()
         Run.objects.filter(pk=run.pk).update(
             status=RunStatus.PENDING,

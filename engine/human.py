@@ -222,6 +222,17 @@ def cancel_open_tasks(run_ids: Iterable[int]) -> None:
         close_task(task_id, TaskStatus.CANCELLED)
 
 
+def reopen_cancelled_tasks(run_id: int) -> None:
+    """Open again the tasks a run's end cancelled, for a retried run that waits on them."""
+    for task in HumanTask.objects.select_for_update().filter(
+        run_id=run_id, status=TaskStatus.CANCELLED
+    ):
+        task.status = TaskStatus.OPEN
+        task.decided_at = None
+        task.save(update_fields=["status", "decided_at"])
+        _announce(task, "reopened")
+
+
 def _people(task: HumanTask) -> list[User]:
     direct = set(task.assignees.all())
     grouped = set(User.objects.filter(groups__in=task.assigned_groups.all(), is_active=True))
