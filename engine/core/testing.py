@@ -19,14 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.core.context import StepInfo, _step_overrides, run_step_attempt
+from engine.core.context import StepInfo, _step_overrides, current_step, run_step_attempt
 from engine.core.definitions import StepDefinition, WorkflowDefinition, get_step, get_workflow
 from engine.core.errors import Cancelled, DefinitionError, describe_exception
 from engine.core.executor import execute
 from engine.core.journal import Entry, EntryKind, EntryStatus, Reports, StepCallSpec, WaitSpec
+from engine.core.triggers import _emit_event
 from engine.core.values import to_json_value
 
 TERMINAL = {"completed", "failed", "cancelled", "timed_out"}
+
+EMIT_STEP = _emit_event
+"""The step behind emit(): `tester.fake(EMIT_STEP, ...)`, `tester.calls(EMIT_STEP)`."""
 
 
 @dataclass
@@ -95,6 +99,9 @@ class WorkflowTester:
         self._cache: dict[str, Any] = {}
         self._workflow_cache: dict[str, tuple[Any, datetime]] = {}
         self._interrupt_after: set[str] = set()
+        self.emitted: list[dict[str, Any]] = []
+        """Every event the runs emitted, as {"id", "type", "payload"}, in order."""
+        self._fakes[_emit_event.key] = self._emit
 
     # --- setting the scene ------------------------------------------------------------
     def fake(
@@ -134,6 +141,17 @@ class WorkflowTester:
         self._events.append(
             _Event(event_id or str(uuid.uuid4()), event_type, payload or {}, self.clock + after)
         )
+
+    def _emit(self, event_type: str, payload: dict[str, Any], event_id: str | None) -> Any:
+        # As in the engine: the step's idempotency key is the default id, and the event
+        # reaches runs of this tester that wait for it (subscribed workflows are not started).
+        info = current_step()
+        event_id = event_id or (info.idempotency_key if info else str(uuid.uuid4()))
+        if not any(event.id == event_id for event in self._events):
+            self._events.append(_Event(event_id, event_type, payload, self.clock))
+        emitted = {"id": event_id, "type": event_type, "payload": payload}
+        self.emitted.append(emitted)
+        return emitted
 
     def interrupt_after(self, step_name: str) -> None:
         """Simulate a crash right after the step is journaled: the run is replayed from the
