@@ -164,6 +164,10 @@ STEPWISE_WORKFLOW_MODULES = env_list("STEPWISE_WORKFLOW_MODULES", ["engine.demos
 # A schedule's fire that the timer loop reaches later than this counts as missed, and the
 # schedule's catch-up policy decides whether it still runs.
 STEPWISE_SCHEDULE_GRACE_SECONDS = env_float("STEPWISE_SCHEDULE_GRACE_SECONDS", 60.0)
+# An event emitted by a run that an event started is one link further down a chain; events
+# deeper than this start no workflows (they still wake waiting runs), so a workflow that
+# triggers itself ends instead of running forever.
+STEPWISE_EVENT_CHAIN_LIMIT = int(env_float("STEPWISE_EVENT_CHAIN_LIMIT", 20))
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
 

@@ -168,11 +168,19 @@ class RunAdmin(admin.ModelAdmin[Run]):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin[Event]):
-    list_display = ["type", "event_id", "source", "received_at"]
+    list_display = ["type", "event_id", "source", "depth", "received_at"]
     list_filter = ["type", "source"]
     search_fields = ["event_id", "type"]
     date_hierarchy = "received_at"
-    readonly_fields = ["event_id", "type", "payload", "source", "received_at", "started_runs"]
+    readonly_fields = [
+        "event_id",
+        "type",
+        "payload",
+        "source",
+        "depth",
+        "received_at",
+        "started_runs",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

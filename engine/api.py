@@ -138,6 +138,10 @@ class EventRecordOut(Schema):
     id: str
     type: str
     source: str
+    depth: int = Field(
+        description="Runs between this event and an outside one (0: from outside); events "
+        "deeper than STEPWISE_EVENT_CHAIN_LIMIT start no workflows"
+    )
     payload: dict[str, Any]
     received_at: datetime
     started_runs: list[EventRunOut]

@@ -77,9 +77,11 @@ def deliver_event(
     *,
     event_id: str | None = None,
     source: str = "api",
+    emitted_by: int | None = None,
 ) -> Delivery:
     """Store an event once, satisfy every open wait it matches (one per run) and start every
-    workflow subscribed to it; a duplicate id changes nothing."""
+    workflow subscribed to it; a duplicate id changes nothing. `emitted_by` is the run that
+    emits it, which places it in a chain of events (see Event.depth)."""
     from engine.store import event_output, lock_channels
     from engine.triggers import start_subscribed
 
@@ -93,6 +95,7 @@ def deliver_event(
                     type=event_type,
                     payload=payload,
                     source=source,
+                    depth=_depth_after(emitted_by),
                     received_at=timezone.now(),
                 )
         except IntegrityError:
@@ -127,6 +130,17 @@ def deliver_event(
                     woken.append(wait.run_id)
         started = start_subscribed(event)
     return Delivery(event, created=True, woken_runs=woken, started_runs=started)
+
+
+def _depth_after(run_id: int | None) -> int:
+    """The depth of an event a run emits: one more than the event that started the run."""
+    if run_id is None:
+        return 0
+    run = Run.objects.filter(pk=run_id).values("trigger", "trigger_ref").first()
+    if run is None or run["trigger"] != "event":
+        return 1
+    started_by = Event.objects.filter(event_id=run["trigger_ref"]).values_list("depth", flat=True)
+    return (started_by.first() or 0) + 1
 
 
 def _satisfy(wait: Wait, event: Event, output: dict[str, Any]) -> bool:
@@ -223,6 +237,7 @@ def event_history(
             "id": event.event_id,
             "type": event.type,
             "source": event.source,
+            "depth": event.depth,
             "payload": event.payload,
             "received_at": event.received_at,
             "started_runs": started.get(event.event_id, []),

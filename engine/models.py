@@ -224,6 +224,9 @@ class Event(models.Model):
     type = models.CharField(max_length=200)
     payload = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=100, blank=True)
+    # How many runs this event is away from an outside event: a run started by an event of
+    # depth d emits events of depth d + 1. Deep chains (a workflow re-triggering itself) stop.
+    depth = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField()
 
     class Meta:

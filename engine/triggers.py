@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from engine.core.context import current_step
 from engine.core.expressions import (
     ExpressionError,
     compile_expression,
@@ -97,6 +99,16 @@ def start_subscribed(event: Event) -> list[int]:
     workflow is gone, its input function raises) is skipped and logged; the event and the
     other subscriptions go on.
     """
+    if event.depth > settings.STEPWISE_EVENT_CHAIN_LIMIT:
+        logger.warning(
+            "event %s (%s) is %d runs deep in a chain of emitted events, over "
+            "STEPWISE_EVENT_CHAIN_LIMIT=%d: it starts no workflows",
+            event.event_id,
+            event.type,
+            event.depth,
+            settings.STEPWISE_EVENT_CHAIN_LIMIT,
+        )
+        return []
     targets = [_code_target(found) for found in subscriptions_for(event.type)]
     targets += [
         _graph_target(trigger)
@@ -231,10 +243,12 @@ def emit_from_code(
     """What `engine.core.emit` calls inside its step: deliver the event through the mailbox."""
     from engine.events import deliver_event
 
+    info = current_step()
     delivery = deliver_event(
         event_type,
         payload,
         event_id=bounded(event_id) if event_id else None,
         source="workflow",
+        emitted_by=info.run_id if info else None,
     )
     return {"id": delivery.event.event_id, "type": delivery.event.type, "payload": payload}

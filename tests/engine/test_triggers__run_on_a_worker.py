@@ -9,12 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from config.accounts.models import ApiToken
 from designer.workflows import create_workflow, publish
-from engine.models import DebounceSlot, Run, Timer
+from engine.models import DebounceSlot, Event, Run, Timer
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.graphs import graph
 from tests.processes import wait_until
@@ -176,3 +177,41 @@ def test_a_subscription_can_start_its_run_later(client: Client, operator: dict[s
     assert sorted(runs) == [1, 2]
     assert wait_for_status(runs[1], "completed").output == {"basket": "b-1", "reminder": 1}
     assert Run.objects.get(pk=runs[2].pk).status == "scheduled"
+
+
+def test_a_workflow_that_triggers_itself_stops_at_the_event_chain_limit(
+    client: Client, operator: dict[str, str]
+) -> None:
+    """Each run emits the event that started it; the chain ends at STEPWISE_EVENT_CHAIN_LIMIT."""
+    limit = settings.STEPWISE_EVENT_CHAIN_LIMIT
+    publish_graph(
+        "test-graph-echo",
+        graph(
+            [
+                ("start", "trigger.event", {"event_types": ["Echo.drawn"]}),
+                ("again", "action.emit", {"type": "Echo.drawn", "payload": {}}),
+            ],
+            ["start>again"],
+        ),
+    )
+    post(client, "/api/events", operator, {"type": "Echo.heard", "payload": {"hop": 0}})
+    post(client, "/api/events", operator, {"type": "Echo.drawn", "payload": {}})
+
+    def chain_ended(event_type: str, workflow: str) -> bool:
+        deepest = Event.objects.filter(type=event_type, depth=limit + 1).exists()
+        runs = Run.objects.filter(workflow=workflow)
+        return deepest and not runs.exclude(status="completed").exists()
+
+    for event_type, workflow in [("Echo.heard", "test-echo"), ("Echo.drawn", "test-graph-echo")]:
+        wait_until(
+            lambda t=event_type, w=workflow: chain_ended(t, w), timeout=60, what=f"{workflow} chain"
+        )
+        # One run per event of depth 0 to limit; the deepest event started none.
+        assert Run.objects.filter(workflow=workflow).count() == limit + 1
+        depths = Event.objects.filter(type=event_type).values_list("depth", flat=True)
+        assert sorted(depths) == list(range(limit + 2))
+    history = client.get("/api/events?type=Echo.heard&limit=1", headers=operator).json()
+    assert history[0]["depth"] == limit + 1
+    assert history[0]["started_runs"] == []
+    time.sleep(1)
+    assert Run.objects.filter(workflow="test-echo").count() == limit + 1

@@ -1,7 +1,7 @@
 """Code workflows the trigger and webhook tests start by events, emits and deliveries.
 
-Their event types (Parcel.*, Catalog.*, Basket.*, Remittance.*) are used by no other test, so
-these subscriptions start nothing elsewhere in the suite.
+Their event types (Parcel.*, Catalog.*, Basket.*, Remittance.*, Echo.*) are used by no other
+test, so these subscriptions start nothing elsewhere in the suite.
 """
 
 from datetime import timedelta
@@ -77,3 +77,11 @@ def on_remittance(remittance: dict[str, Any]) -> dict[str, Any]:
 def hook_target(input: dict[str, Any]) -> dict[str, Any]:
     """Started by webhook deliveries, with an input shaped by the endpoint's templates."""
     return {"got": note(input)}
+
+
+@on.Echo.heard
+@workflow("test-echo")
+def echo(sound: dict[str, Any]) -> dict[str, Any]:
+    """Started by Echo.heard and emits it again: a loop only the event chain limit ends."""
+    emit(on.Echo.heard, {"hop": sound.get("hop", 0) + 1})
+    return sound

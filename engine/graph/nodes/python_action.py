@@ -44,7 +44,13 @@ def _emit(context: NodeContext) -> NodeResult:
     payload = context.render("payload", {})
     if not isinstance(payload, dict):
         raise NonRetryableError(f'node "{context.node_id}", field "payload": must be an object')
-    delivery = deliver_event(context.config["type"], payload, event_id=event_id, source="workflow")
+    delivery = deliver_event(
+        context.config["type"],
+        payload,
+        event_id=event_id,
+        source="workflow",
+        emitted_by=context.run_id or None,
+    )
     return NodeResult(
         output={"id": delivery.event.event_id, "type": delivery.event.type, "payload": payload}
     )
