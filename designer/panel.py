@@ -1,12 +1,14 @@
 """The node side panel: form fields from a node type's JSON Schema, and a config from the form.
 
 Plain functions over the schema and the posted values, so the rules read without a request.
-A field the form cannot express as a simple input (objects, lists, mixed types) is a JSON
-textarea; a value left empty is removed from the config, so defaults apply and required keys
-are reported as missing by validation.
+A field that is a number or text (a duration: 90 or "48h") is one line; a field the form cannot
+express as a simple input (objects, lists, other mixed types) is a JSON textarea that also takes
+plain text where text is allowed. A value left empty is removed from the config, so defaults
+apply and required keys are reported as missing by validation.
 """
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +47,11 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
         return [kind]
     if isinstance(kind, list):
         return [str(item) for item in kind]
-    return []
+    # anyOf/oneOf: the types of the alternatives, e.g. a duration is a number or a string.
+    found: list[str] = []
+    for option in [*schema.get("anyOf", []), *schema.get("oneOf", [])]:
+        found += [name for name in _types(option) if name not in found]
+    return found
 
 
 def widget_for(key: str, schema: Mapping[str, Any]) -> str:
@@ -61,6 +67,8 @@ def widget_for(key: str, schema: Mapping[str, Any]) -> str:
         return "number"
     if types == ["boolean"]:
         return "checkbox"
+    if sorted(types) in (["number", "string"], ["integer", "string"]):
+        return "scalar"  # one line: a number when it reads as one, else text ("48h")
     return "json"
 
 
@@ -158,6 +166,9 @@ def config_from_form(
             continue
         if widget in ("text", "textarea", "select"):
             config[key] = text
+        elif widget == "scalar":
+            number = _number(text, integer=False)
+            config[key] = text.strip() if number is None else number
         elif widget in ("integer", "number"):
             number = _number(text, integer=widget == "integer")
             if number is None:
@@ -183,6 +194,8 @@ def _number(text: str, *, integer: bool) -> int | float | None:
         number = float(text)
     except ValueError:
         return None
+    if not math.isfinite(number):
+        return None  # "nan" and "inf" parse, but JSON cannot hold them
     if integer:
         return int(number) if number.is_integer() else None
     return int(number) if number.is_integer() and "." not in text else number

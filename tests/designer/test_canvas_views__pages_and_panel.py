@@ -42,6 +42,36 @@ def test_the_panel_answers_with_the_form_and_an_event_carrying_the_config(make_u
     assert Workflow.objects.get(slug="panel").draft == {"nodes": [], "edges": []}
 
 
+def test_durations_and_event_types_are_typed_as_plain_text(make_user) -> None:
+    """A field that is a number or a string is one line: 48h stays text, 90 becomes a number."""
+    client = Client()
+    client.force_login(make_user("dora", "designers"))
+    client.post("/designer/new", {"slug": "waits", "title": "Waits"})
+    base = {"node_id": "paid", "node_type": "flow.wait_event", "label": "", "config": "{}"}
+    opened = client.post("/designer/waits/panel", {**base, "open": "1"})
+    assert b'<input id="panel-field-timeout"' in opened.content
+    assert b'<textarea id="panel-field-timeout"' not in opened.content
+
+    def config_after(**fields: str) -> dict:
+        posted = {**base, **{f"cfg.{key}": value for key, value in fields.items()}}
+        answer = client.post("/designer/waits/panel", posted)
+        assert answer.status_code == 200
+        event = json.loads(answer["HX-Trigger"])["stepwise:node-updated"]
+        assert event["problems"] == [], event["problems"]
+        return event["config"]
+
+    assert config_after(event_types="Order.paid", timeout="48h") == {
+        "event_types": "Order.paid",
+        "timeout": "48h",
+    }
+    assert config_after(event_types='["Order.paid", "Order.voided"]', timeout="90")["timeout"] == 90
+    nan = client.post(
+        "/designer/waits/panel", {**base, "cfg.event_types": "A.b", "cfg.timeout": "nan"}
+    )
+    problems = json.loads(nan["HX-Trigger"])["stepwise:node-updated"]["problems"]
+    assert [problem["field"] for problem in problems] == ["config.timeout"]
+
+
 def test_viewers_see_the_panel_read_only_and_cannot_create(make_user) -> None:
     client = Client()
     client.force_login(make_user("vera", "viewers"))

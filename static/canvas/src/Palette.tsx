@@ -1,6 +1,6 @@
 // The searchable palette of node types, grouped; drag onto the canvas or press Enter to add.
 import { useMemo, useState, type DragEvent } from "react";
-import { iconFor } from "./icons";
+import Icon from "./Icon";
 import type { NodeTypeInfo } from "./types";
 
 export const DRAG_TYPE = "application/x-stepwise-node";
@@ -58,7 +58,7 @@ export default function Palette({ types, disabled, onAdd }: Props) {
                     title={info.description}
                     aria-label={`Add ${info.title}: ${info.description}`}
                   >
-                    <span aria-hidden="true">{iconFor(info.icon)}</span> {info.title}
+                    <Icon name={info.icon} /> {info.title}
                   </button>
                 </li>
               ))}

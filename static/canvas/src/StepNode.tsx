@@ -3,7 +3,7 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo, useContext } from "react";
 import type { StepNode as StepNodeType } from "./graph";
 import { handleLabel, outputsOf } from "./handles";
-import { iconFor } from "./icons";
+import Icon from "./Icon";
 import { TypesContext } from "./context";
 
 function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
@@ -27,7 +27,7 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
     >
       {!info?.is_trigger && <Handle type="target" position={Position.Left} id="in" className="handle-in" />}
       <div className="step-head">
-        <span className="step-icon" aria-hidden="true">{iconFor(info?.icon ?? "")}</span>
+        <span className="step-icon"><Icon name={info?.icon ?? ""} /></span>
         <span className="step-title">{data.label || title}</span>
         {problems.length > 0 && (
           <span className="problem-badge" data-testid={`badge-${id}`} title={problems.map((p) => p.message).join("\n")}>
