@@ -50,7 +50,7 @@ from engine.core.expressions import ExpressionError
 from engine.core.retry import NO_RETRY, Retry
 from engine.graph.nodes.base import ERROR, NORMAL, NodeContext, NodeResult, NodeType, get_node_type
 from engine.graph.nodes.flow import parse_duration
-from engine.graph.nodes.human import escalate_task, expire_task, remind_task
+from engine.graph.nodes.human import escalate_task, expire_task, remind_task, withdraw_task
 
 Frame = tuple[tuple[str, int], ...]
 """Where a token is: () at the top, then (loop node, item index) per enclosing loop."""
@@ -58,6 +58,7 @@ Frame = tuple[tuple[str, int], ...]
 DRIVEN = frozenset(
     {"flow.delay", "flow.wait_event", "flow.subworkflow", "human.approval", "human.review"}
 )
+HUMAN = frozenset({"human.approval", "human.review"})
 TASK_DECIDED = "Task.decided"
 TRIGGER_NODES = {
     "event": "trigger.event",
@@ -347,6 +348,9 @@ class Interpreter:
         self.last_output: Any = None
         # Branches waiting side by side: each registered its wait and the run goes on.
         self.waiting: list[Waiting] = []
+        # (frame, node) of branches a join of `any` or `n` no longer needs once it fired.
+        self.abandoned: set[tuple[Frame, str]] = set()
+        self._feeder_cache: dict[str, frozenset[str]] = {}
 
     # --- the main loop --------------------------------------------------------------------
     def run(self) -> Any:
@@ -355,6 +359,8 @@ class Interpreter:
         self.queue.append(Token(self._start_node(), ()))
         try:
             while self.result is _NOTHING:
+                if self.abandoned:
+                    self.queue = [t for t in self.queue if (t.frame, t.node) not in self.abandoned]
                 if self.queue:
                     wave, self.queue = self.queue, []
                     for token, result in zip(wave, self._run_steps(wave), strict=True):
@@ -419,6 +425,12 @@ class Interpreter:
     def _after(self, token: Token, result: Mapping[str, Any]) -> None:
         node = self.node(token.node)
         output, handle = result.get("output"), result.get("handle") or NORMAL
+        if (token.frame, token.node) in self.abandoned:
+            # It ran in the same wave as the branch that fired its join: it goes no further.
+            if handle != ERROR and node.type.type in HUMAN and isinstance(output, Mapping):
+                name = step_name(token.node, token.frame)
+                withdraw_task.named(f"{name}:withdraw")(output["task"])
+            return
         self.vars.update(result.get("vars") or {})
         if handle != ERROR and node.type.type in DRIVEN:
             self._begin_waiting(node, token, output)
@@ -473,6 +485,55 @@ class Interpreter:
         needed = {"any": 1, "n": int(join.config.get("count", 1))}.get(mode, join.incoming)
         if len(state.arrivals) >= needed:
             self._fire(state)
+            if mode in ("any", "n"):
+                self._abandon_feeders(state)
+
+    def _feeders(self, join_id: str) -> frozenset[str]:
+        """Nodes from which every path leads into this join and nowhere else.
+
+        Once a join of `any` or `n` fired, work on those nodes can change nothing: their
+        branches are abandoned. Loops are never counted (their items run in frames of their own).
+        """
+        cached = self._feeder_cache.get(join_id)
+        if cached is not None:
+            return cached
+        successors = {
+            node_id: {target for targets in node.edges.values() for target in targets}
+            for node_id, node in self.program.nodes.items()
+        }
+        feeders: set[str] = set()
+        grew = True
+        while grew:
+            grew = False
+            for node_id, targets in successors.items():
+                if node_id in feeders or node_id == join_id or not targets:
+                    continue
+                if self.node(node_id).type.type == "logic.loop":
+                    continue
+                if all(target == join_id or target in feeders for target in targets):
+                    feeders.add(node_id)
+                    grew = True
+        self._feeder_cache[join_id] = frozenset(feeders)
+        return self._feeder_cache[join_id]
+
+    def _abandon_feeders(self, state: JoinState) -> None:
+        feeders = self._feeders(state.node)
+        if not feeders:
+            return
+        self.abandoned.update((state.frame, node_id) for node_id in feeders)
+        kept: list[Waiting] = []
+        for waiting in self.waiting:
+            token = waiting.token
+            if (token.frame, token.node) not in self.abandoned:
+                kept.append(waiting)
+            elif waiting.then == "task":
+                # Nobody should be asked to decide what no longer matters.
+                name = step_name(token.node, token.frame)
+                withdraw_task.named(f"{name}:withdraw")(waiting.state["task"])
+        self.waiting = kept
+        for (frame, node_id), other in self.joins.items():
+            if frame == state.frame and node_id in feeders:
+                other.fired = True  # a join inside an abandoned branch never fires
 
     def _fire(self, state: JoinState) -> None:
         state.fired = True

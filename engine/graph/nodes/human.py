@@ -135,6 +135,16 @@ def expire_task(task_id: int) -> dict[str, Any]:
     return {"task": task_id, "status": task.status}
 
 
+@step(name="withdraw")
+def withdraw_task(task_id: int) -> dict[str, Any]:
+    """Close the task of a branch a join no longer needs (another branch won the race)."""
+    from engine.human import close_task
+    from engine.models import TaskStatus
+
+    task = close_task(task_id, TaskStatus.CANCELLED)
+    return {"task": task_id, "status": task.status}
+
+
 _COMMON = {
     "title": {"type": "string", "title": "Title", "description": "Shown in the inbox; a template."},
     "description": {"type": "string", "title": "Description"},
