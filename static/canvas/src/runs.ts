@@ -28,11 +28,12 @@ function stepState(status: string): RunState {
   return "running";
 }
 
-// Steps are named by node id; inside loops `send[3]`. The newest attempt decides the colour.
+// Steps are named by node id; inside loops `send[3]`, and a node's own waits and follow-ups
+// `ask:wait`, `pause:sleep`, `ask:remind`. The newest entry decides the colour.
 export function nodeStates(run: RunOut): Map<string, RunState> {
   const states = new Map<string, RunState>();
   for (const step of run.steps) {
-    const node = step.name.replace(/\[\d+\]/g, "");
+    const node = step.name.replace(/\[\d+\]/g, "").split(":")[0];
     const state = stepState(step.status);
     const before = states.get(node);
     // Inside a loop one failed or running item colours the node until the loop is over.
