@@ -47,3 +47,18 @@ def connect(page: Page, source: str, handle: str, target: str) -> None:
     node = page.get_by_test_id(f"node-{target}")
     inputs = node.locator(".handle-in")
     page.get_by_test_id(f"handle-{source}-{handle}").drag_to(inputs if inputs.count() else node)
+
+
+def publish_expense_demo(make_user: Any) -> str:
+    """The demo expense approval, published, with the admin its VP step names; returns its slug."""
+    from designer.demo_graphs import demo_graph
+    from designer.workflows import create_workflow, publish
+
+    slug = "canvas-expense-approval"
+    make_user("admin", is_superuser=True)
+    workflow, problems = create_workflow(
+        slug=slug, title="Expense approval", user=None, graph=demo_graph(slug).graph
+    )
+    assert problems == []
+    publish(workflow, None)
+    return slug

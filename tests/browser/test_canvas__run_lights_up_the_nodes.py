@@ -6,11 +6,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from designer.demo_graphs import demo_graph
-from designer.workflows import create_workflow, publish
 from engine.human import decide_task
 from engine.models import Run
-from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
+from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas, publish_expense_demo
 from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import open_task
 
 pytestmark = [
@@ -19,8 +17,6 @@ pytestmark = [
     pytest.mark.usefixtures("celery_worker"),
 ]
 
-EXPENSE = "canvas-expense-approval"
-
 
 def test_waiting_and_done_nodes_follow_the_run(
     page: Page, daphne_server: str, make_user: Any
@@ -28,15 +24,10 @@ def test_waiting_and_done_nodes_follow_the_run(
     errors = collect_errors(page)
     make_user("otto", "operators")
     manager = make_user("manny", "approvers")
-    make_user("admin", is_superuser=True)  # the demo's VP, named by its graph
-    workflow, problems = create_workflow(
-        slug=EXPENSE, title="Expense approval", user=None, graph=demo_graph(EXPENSE).graph
-    )
-    assert problems == []
-    publish(workflow, None)
+    expense = publish_expense_demo(make_user)
 
     log_in(page, daphne_server, "otto")
-    open_canvas(page, daphne_server, EXPENSE)
+    open_canvas(page, daphne_server, expense)
     page.get_by_role("button", name="Run…").click()
     dialog = page.get_by_role("dialog", name="Start a run")
     dialog.get_by_label("employee").fill("eve")
@@ -50,7 +41,7 @@ def test_waiting_and_done_nodes_follow_the_run(
     expect(page.get_by_test_id("node-manager")).to_have_attribute("data-run-state", "waiting")
     expect(page.get_by_test_id("node-vp")).to_have_attribute("data-run-state", "")
 
-    run = Run.objects.get(workflow=EXPENSE)
+    run = Run.objects.get(workflow=expense)
     decide_task(open_task(run, "manager").pk, manager, "approved")
     # Over 1,000: the condition sends it on to the VP, who is asked next.
     expect(page.get_by_test_id("node-manager")).to_have_attribute(

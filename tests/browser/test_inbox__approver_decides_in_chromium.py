@@ -6,11 +6,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from designer.demo_graphs import demo_graph
-from designer.workflows import create_workflow, publish
 from engine.actions import start_run
 from engine.models import TaskDecision
-from tests.browser.canvas_helpers import collect_errors, log_in
+from tests.browser.canvas_helpers import collect_errors, log_in, publish_expense_demo
 from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import open_task
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 
@@ -20,21 +18,14 @@ pytestmark = [
     pytest.mark.usefixtures("celery_worker"),
 ]
 
-EXPENSE = "canvas-expense-approval"
-
 
 def test_a_manager_approves_an_expense_from_the_inbox(
     page: Page, daphne_server: str, make_user: Any
 ) -> None:
     problems = collect_errors(page)
     make_user("manny", "approvers")
-    make_user("admin", is_superuser=True)  # the demo's VP, named by its graph
-    workflow, draft_problems = create_workflow(
-        slug=EXPENSE, title="Expense approval", user=None, graph=demo_graph(EXPENSE).graph
-    )
-    assert draft_problems == []
-    publish(workflow, None)
-    run = start_run(EXPENSE, {"employee": "eve", "amount": 400, "description": "Train tickets"})
+    expense = publish_expense_demo(make_user)
+    run = start_run(expense, {"employee": "eve", "amount": 400, "description": "Train tickets"})
     task = open_task(run, "manager")
 
     log_in(page, daphne_server, "manny")
