@@ -116,6 +116,9 @@ def test_only_my_open_tasks_are_listed_directly_or_through_a_group_newest_first(
     assert 'value="changes"' not in page  # approvals cannot ask for changes
 
     assert "Sam&#x27;s own task" in logged_in(people["sam"]).get("/inbox/").content.decode()
+    # Every page's navigation counts my open tasks (two: one direct, one through a group).
+    designer = logged_in(people["manny"]).get("/designer/").content.decode()
+    assert 'aria-label="2 open tasks">2</span>' in designer
 
 
 @pytest.mark.django_db
@@ -153,6 +156,7 @@ def test_the_empty_state_appears_only_when_nothing_is_open(people: dict[str, Use
     decide(manny, waiting.pk, "approved", "fine")
     page = manny.get("/inbox/").content.decode()
     assert EMPTY in page
+    assert "nav-count" not in page
     recent = page[page.index("Recently decided by me") :]
     assert "Expense of 12 by eve" in recent and "Approved" in recent and "fine" in recent
 
