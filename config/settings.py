@@ -113,7 +113,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A consumer blocks on Redis for 5 s at a time (BZPOPMIN); redis-py's default
+                # 5 s socket timeout would cut that read and close every idle WebSocket.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
+                ],
                 "prefix": env_str("STEPWISE_CHANNEL_PREFIX", "stepwise"),
             },
         }
@@ -169,6 +173,8 @@ STEPWISE_SCHEDULE_GRACE_SECONDS = env_float("STEPWISE_SCHEDULE_GRACE_SECONDS", 6
 # deeper than this start no workflows (they still wake waiting runs), so a workflow that
 # triggers itself ends instead of running forever.
 STEPWISE_EVENT_CHAIN_LIMIT = int(env_float("STEPWISE_EVENT_CHAIN_LIMIT", 20))
+# Publish engine changes to Channels groups so open pages update live (monitoring.live).
+STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
 

@@ -1,8 +1,23 @@
 """WebSocket consumers. Every socket needs a logged-in user."""
 
+import asyncio
+import time
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
+from django.conf import settings
+
+from config.accounts.roles import Capability, capabilities_of
+from monitoring.live import (
+    TASKS_GROUP,
+    WATCH_SECONDS,
+    publisher,
+    run_group,
+    watch_member,
+    watched_key,
+)
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -31,3 +46,86 @@ class PingConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.send_json(
             {"type": "pong", "id": message.get("id"), "user": self.scope["user"].get_username()}
         )
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """Relays the messages of one Channels group (see monitoring.live) to a page.
+
+    Anyone who may view runs may listen: messages carry ids and statuses only, and the page
+    reads the details over HTTP with the user's own permissions.
+    """
+
+    def group_name(self) -> str:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not await database_sync_to_async(_may_view)(user):
+            await self.close()
+            return
+        if isinstance(self.channel_layer, InMemoryChannelLayer):
+            # Embedded default: publishers must use this loop, where the layer lives.
+            publisher.adopt_loop(asyncio.get_running_loop())
+        self.group = self.group_name()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+
+class RunConsumer(LiveConsumer):
+    """/ws/runs/<id>/: the run's status, steps, progress, metrics and tasks as they change."""
+
+    def group_name(self) -> str:
+        return run_group(self.run_id())
+
+    def run_id(self) -> int:
+        return int(self.scope["url_route"]["kwargs"]["run_id"])
+
+    async def connect(self) -> None:
+        await super().connect()
+        if getattr(self, "group", None):
+            # Workers publish only the runs someone watches (see monitoring.live).
+            await _watched_runs(
+                "zadd",
+                {watch_member(self.run_id(), self.channel_name): time.time() + WATCH_SECONDS},
+            )
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await _watched_runs("zrem", watch_member(self.run_id(), self.channel_name))
+        await super().disconnect(code)
+
+
+class InboxConsumer(LiveConsumer):
+    """/ws/inbox/: that some task was created, decided or closed."""
+
+    def group_name(self) -> str:
+        return TASKS_GROUP
+
+
+def _may_view(user: Any) -> bool:
+    return Capability.VIEW in capabilities_of(user)
+
+
+async def _watched_runs(command: str, *args: Any) -> None:
+    """Change the set of watched runs in Redis (the in-memory layer publishes every run)."""
+    if not settings.REDIS_URL:
+        return
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    try:
+        key = watched_key()
+        await getattr(client, command)(key, *args)
+        # Entries of servers that died without disconnecting their sockets expire.
+        await client.zremrangebyscore(key, "-inf", time.time())
+    except redis.RedisError:
+        pass  # the page still refreshes by itself now and then
+    finally:
+        await client.aclose()

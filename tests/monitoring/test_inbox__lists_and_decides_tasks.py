@@ -373,6 +373,7 @@ def waiting_task(run: Run, timeout: float = 20) -> HumanTask:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("celery_worker", "timer_loop")
 def test_an_approval_given_in_the_inbox_lets_the_run_complete(make_user: Any) -> None:
+    approver = make_user("manny", "approvers")  # first: the graph names the approvers group
     workflow, problems = create_workflow(
         slug="inbox-expense", title="Expense (inbox)", user=None, graph=EXPENSE
     )
@@ -390,7 +391,7 @@ def test_an_approval_given_in_the_inbox_lets_the_run_complete(make_user: Any) ->
     run = Run.objects.get(pk=started.json()["id"])
     waiting = waiting_task(run)
 
-    manny = logged_in(make_user("manny", "approvers"), enforce_csrf=True)
+    manny = logged_in(approver, enforce_csrf=True)
     page = manny.get("/inbox/").content.decode()
     assert "Expense of 400 by eve" in page and "<dt>amount</dt><dd>400</dd>" in page
     answer = manny.post(

@@ -13,7 +13,7 @@ from tests.graph.builders import document, edge, node
 from tests.processes import RunningProcess
 
 HTMX = {"HX-Request": "true"}
-POLLING = 'hx-trigger="every 2s"'
+POLLING = 'hx-trigger="live-update, every 15s"'
 
 
 def logged_in(make_user, username: str, *roles: str, enforce_csrf: bool = False) -> Client:

@@ -28,7 +28,7 @@ import { layout } from "./layout";
 import Palette, { DRAG_TYPE } from "./Palette";
 import ProblemsList from "./ProblemsList";
 import RunDialog from "./RunDialog";
-import { fetchRun, isTerminal, nodeStates, startRun } from "./runs";
+import { fetchRun, followRun, isTerminal, nodeStates, startRun } from "./runs";
 import { handleShortcut } from "./shortcuts";
 import { closePanel, onPanelUpdate, openPanel, panelShows } from "./sidePanel";
 import StepNodeView from "./StepNode";
@@ -430,8 +430,12 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   useEffect(() => {
     if (!run) return undefined;
     let stopped = false;
-    const poll = async () => {
-      if (stopped) return;
+    let ended = false;
+    let timer = 0;
+    // Read the run again; soon when its socket says it changed, else now and then.
+    const look = async () => {
+      if (stopped || ended) return;
+      window.clearTimeout(timer);
       try {
         const detail = await fetchRun(run.id);
         const states = nodeStates(detail);
@@ -442,15 +446,21 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
           }),
         );
         setRun((current) => (current && current.status !== detail.status ? { ...current, status: detail.status } : current));
-        if (isTerminal(detail.status)) return;
+        ended = isTerminal(detail.status);
       } catch {
-        // A failed poll is retried on the next tick.
+        // A failed read is tried again on the next message or tick.
       }
-      window.setTimeout(() => void poll(), 600);
+      if (!ended && !stopped) timer = window.setTimeout(() => void look(), 5000);
     };
-    void poll();
+    const stopFollowing = followRun(run.id, () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void look(), 100);
+    });
+    void look();
     return () => {
       stopped = true;
+      window.clearTimeout(timer);
+      stopFollowing();
     };
   }, [run?.id]);
 

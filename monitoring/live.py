@@ -1,0 +1,170 @@
+"""Engine signals become messages in Channels groups, so open pages update live.
+
+Workers send the signals after each commit. Publishing must not slow a worker down: messages go
+to the channel layer from a loop of their own, fire and forget; a run's step messages are
+coalesced to a few per second (its status changes always go out, so the last state is never
+missed); and with Redis, only runs that an open socket watches are published at all (the
+sockets list themselves in a sorted set the publisher reads up to 4 times a second). Pages treat
+a message as "look again": they re-read the run or the inbox over HTTP, so nothing shown depends
+on a message arriving, and a page also refreshes now and then by itself.
+"""
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+TASKS_GROUP = "tasks"
+STEP_INTERVAL_SECONDS = 0.2
+MESSAGE_TYPE = "live.event"
+
+
+WATCH_SECONDS = 6 * 3600  # a socket's entry outlives a crashed server by this much at most
+WATCHED_REFRESH_SECONDS = 0.25
+
+
+def run_group(run_id: int) -> str:
+    return f"run.{run_id}"
+
+
+def watched_key() -> str:
+    layer: Any = settings.CHANNEL_LAYERS["default"]
+    prefix = layer.get("CONFIG", {}).get("prefix", "stepwise")
+    return f"{prefix}:live-watched-runs"
+
+
+def watch_member(run_id: int, channel_name: str) -> str:
+    return f"{run_id}|{channel_name}"
+
+
+class Publisher:
+    """Sends group messages from any thread without waiting for them."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_pid = 0
+        self._lock = threading.Lock()
+        self._last_step: dict[int, float] = {}
+        self._redis: Any = None
+        self._watched: frozenset[int] = frozenset()
+        self._watched_at = 0.0
+
+    def adopt_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Publish on the server's own loop: an in-memory layer lives there (embedded default)."""
+        self._loop = loop
+
+    def _publishing_loop(self, layer: Any) -> asyncio.AbstractEventLoop | None:
+        if isinstance(layer, InMemoryChannelLayer):
+            # Only the server's loop may touch it; before a socket connected nobody listens.
+            return self._loop
+        with self._lock:
+            # A forked worker child inherits the loop but not the thread that ran it.
+            if self._loop is None or self._loop.is_closed() or self._loop_pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="stepwise-live", daemon=True).start()
+                self._loop, self._loop_pid = loop, os.getpid()
+            return self._loop
+
+    def publish(self, groups: list[str], event: dict[str, Any]) -> None:
+        layer = get_channel_layer()
+        loop = self._publishing_loop(layer) if layer is not None else None
+        if loop is None:
+            return
+        message = {"type": MESSAGE_TYPE, "event": event}
+        for group in groups:
+            sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            sent.add_done_callback(_log_failure)
+
+    def watched(self, run_id: int) -> bool:
+        """Whether an open socket follows this run (always true for the in-memory layer)."""
+        if not isinstance(get_channel_layer(), InMemoryChannelLayer) and settings.REDIS_URL:
+            now = time.monotonic()
+            if now - self._watched_at > WATCHED_REFRESH_SECONDS:
+                self._watched_at = now
+                self._watched = self._read_watched()
+            return run_id in self._watched
+        return True
+
+    def _read_watched(self) -> frozenset[int]:
+        import redis
+
+        try:
+            if self._redis is None:
+                self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+            members = self._redis.zrangebyscore(watched_key(), time.time(), "+inf")
+        except redis.RedisError as error:
+            logger.debug("cannot read the watched runs: %s", error)
+            return self._watched
+        return frozenset(int(member.split(b"|", 1)[0]) for member in members)
+
+    def step_due(self, run_id: int, *, always: bool = False) -> bool:
+        """Whether a message about this run may go out now: status changes always, anything
+        else at most every 0.2 s after the run's last message."""
+        now = time.monotonic()
+        with self._lock:
+            if not always and now - self._last_step.get(run_id, 0.0) < STEP_INTERVAL_SECONDS:
+                return False
+            if len(self._last_step) > 10_000:
+                self._last_step.clear()
+            self._last_step[run_id] = now
+            return True
+
+
+def _log_failure(sent: Any) -> None:
+    if sent.cancelled():
+        return
+    error = sent.exception()
+    if error is not None:
+        logger.debug("a live update was not published: %s", error)
+
+
+publisher = Publisher()
+
+
+def on_run_changed(*, run_id: int, workflow: str, status: str, **_: Any) -> None:
+    if status == "pending" or not publisher.watched(run_id):
+        return  # pending: the page that started or retried it reads it anyway
+    publisher.step_due(run_id, always=True)
+    event = {"kind": "run", "run": run_id, "workflow": workflow, "status": status}
+    publisher.publish([run_group(run_id)], event)
+
+
+def on_step_changed(*, run_id: int, name: str, status: str, **_: Any) -> None:
+    if publisher.watched(run_id) and publisher.step_due(run_id):
+        event = {"kind": "step", "run": run_id, "step": name, "status": status}
+        publisher.publish([run_group(run_id)], event)
+
+
+def on_progress(*, run_id: int, progress: dict[str, Any], **_: Any) -> None:
+    if publisher.watched(run_id) and publisher.step_due(run_id):
+        publisher.publish([run_group(run_id)], {"kind": "progress", "run": run_id, **progress})
+
+
+def on_metric(*, run_id: int, name: str, value: float, **_: Any) -> None:
+    if publisher.watched(run_id) and publisher.step_due(run_id):
+        event = {"kind": "metric", "run": run_id, "name": name, "value": value}
+        publisher.publish([run_group(run_id)], event)
+
+
+def on_task_changed(*, task_id: int, run_id: int, status: str, event: str, **_: Any) -> None:
+    # Only ids go out: each page reads what its user may see over HTTP.
+    message = {"kind": "task", "task": task_id, "run": run_id, "status": status, "event": event}
+    groups = [TASKS_GROUP, run_group(run_id)] if publisher.watched(run_id) else [TASKS_GROUP]
+    publisher.publish(groups, message)
+
+
+def connect_signals() -> None:
+    from engine.signals import run_changed, run_metric, run_progress, step_changed, task_changed
+
+    run_changed.connect(on_run_changed, dispatch_uid="live-run")
+    step_changed.connect(on_step_changed, dispatch_uid="live-step")
+    run_progress.connect(on_progress, dispatch_uid="live-progress")
+    run_metric.connect(on_metric, dispatch_uid="live-metric")
+    task_changed.connect(on_task_changed, dispatch_uid="live-task")

@@ -1,0 +1,95 @@
+"""Live updates: a run's changes on a real worker reach a WebSocket through Daphne and the Redis
+channel layer, and so do task changes for the inbox; sockets need a role that may view."""
+
+import json
+import time
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from engine.actions import start_run
+from engine.events import deliver_event
+from engine.human import Assignees, decide_task, open_task
+from engine.models import TaskKind
+from monitoring.live import WATCHED_REFRESH_SECONDS
+from tests.http import logged_in_client
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("celery_worker", "side_effects_table"),
+]
+
+PASSWORD = "correct horse battery"
+
+
+def _socket(base_url: str, path: str, username: str) -> ClientConnection:
+    client = logged_in_client(base_url, username, PASSWORD)
+    headers = {"Cookie": f"sessionid={client.cookies['sessionid']}", "Origin": base_url}
+    url = base_url.replace("http://", "ws://") + path
+    return connect(url, additional_headers=headers, open_timeout=10)
+
+
+def _until(socket: ClientConnection, wanted: Any, timeout: float = 20) -> list[dict[str, Any]]:
+    """Every message up to and including the first that `wanted` accepts."""
+    seen: list[dict[str, Any]] = []
+    while True:
+        message = json.loads(socket.recv(timeout=timeout))
+        seen.append(message)
+        if wanted(message):
+            return seen
+
+
+def test_a_run_streams_its_status_and_steps_to_its_socket(daphne_server: str, make_user) -> None:
+    make_user("vera", "viewers")
+    run = start_run("test-wait-simple", {"n": 41})
+    other = start_run("test-wait-simple", {"n": 42})
+    with (
+        _socket(daphne_server, f"/ws/runs/{run.pk}/", "vera") as watching,
+        _socket(daphne_server, f"/ws/runs/{other.pk}/", "vera") as elsewhere,
+    ):
+        time.sleep(WATCHED_REFRESH_SECONDS * 2)  # workers learn of new watchers this often
+        deliver_event("Load.released", {"n": 41})
+        seen = _until(watching, lambda m: m == {**m, "kind": "run", "status": "completed"})
+        assert {message["kind"] for message in seen} >= {"run", "step"}
+        assert all(message["run"] == run.pk for message in seen)
+        # The other run's socket hears nothing of this one.
+        with pytest.raises(TimeoutError):
+            elsewhere.recv(timeout=1)
+
+
+def test_task_changes_reach_the_inbox_socket(daphne_server: str, make_user) -> None:
+    manager = make_user("manny", "approvers")
+    run = start_run("test-sleep", {"seconds": 60})
+    with _socket(daphne_server, "/ws/inbox/", "manny") as socket:
+        task = open_task(
+            run_id=run.pk,
+            step_name="ask",
+            kind=TaskKind.APPROVAL,
+            title="Go?",
+            assignees=Assignees(users=("manny",), groups=()),
+        )
+        created = _until(socket, lambda m: m.get("task") == task.pk)[-1]
+        assert created == {
+            "kind": "task",
+            "task": task.pk,
+            "run": run.pk,
+            "status": "open",
+            "event": "created",
+        }
+        decide_task(task.pk, manager, "approved")
+        decided = _until(socket, lambda m: m.get("status") == "approved")[-1]
+        assert decided["task"] == task.pk
+
+
+def test_sockets_need_a_login_and_a_role(daphne_server: str, make_user) -> None:
+    make_user("nobody")
+    for path in ("/ws/runs/1/", "/ws/inbox/"):
+        with pytest.raises(InvalidStatus) as refused:
+            _socket(daphne_server, path, "nobody")
+        assert refused.value.response.status_code == 403
+        url = daphne_server.replace("http://", "ws://") + path
+        with pytest.raises(InvalidStatus):
+            connect(url, additional_headers={"Origin": daphne_server}, open_timeout=10)
