@@ -1,5 +1,6 @@
 """What the canvas browser tests share: logging in, opening a canvas, watching for errors."""
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -62,3 +63,27 @@ def publish_expense_demo(make_user: Any) -> str:
     assert problems == []
     publish(workflow, None)
     return slug
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def audit(page: Page, *selectors: str) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2 A and AA rules) over the given parts of the page."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # Evaluated through the debugging protocol: the page's strict CSP does not apply.
+        page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        """async (selectors) => {
+            const found = await axe.run(
+                {include: selectors.map((s) => [s])},
+                {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
+            );
+            return found.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => n.target.join(" ")),
+            }));
+        }""",
+        list(selectors),
+    )
+    return list(result)

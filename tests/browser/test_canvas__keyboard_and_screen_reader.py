@@ -3,19 +3,15 @@ finds nothing a screen reader would stumble on in the palette, the side panel an
 
 import json
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from designer.models import Workflow
 from designer.workflows import create_workflow
-from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
+from tests.browser.canvas_helpers import audit, collect_errors, log_in, open_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _add_by_search(page: Page, words: str) -> None:
@@ -33,27 +29,6 @@ def _select_by_keyboard(page: Page, node_id: str) -> None:
     step.focus()
     page.keyboard.press("Enter")
     expect(step).to_have_class(re.compile(r"\bselected\b"))
-
-
-def _audit(page: Page, *selectors: str) -> list[dict[str, Any]]:
-    """Run axe-core (WCAG 2 A and AA rules) over the given parts of the page."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        # Evaluated through the debugging protocol: the page's strict CSP does not apply.
-        page.evaluate(AXE.read_text())
-    result = page.evaluate(
-        """async (selectors) => {
-            const found = await axe.run(
-                {include: selectors.map((s) => [s])},
-                {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
-            );
-            return found.violations.map((v) => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map((n) => n.target.join(" ")),
-            }));
-        }""",
-        list(selectors),
-    )
-    return list(result)
 
 
 def test_build_and_connect_with_the_keyboard_alone(
@@ -145,7 +120,7 @@ def test_build_and_connect_with_the_keyboard_alone(
     assert errors == [], errors
 
 
-def test_palette_panel_and_dialogs_pass_an_accessibility_audit(
+def test_palette_panel_and_dialogs_pass_an_accessibilityaudit(
     page: Page, daphne_server: str, make_user
 ) -> None:
     make_user("kim", "designers", "operators")
@@ -156,21 +131,21 @@ def test_palette_panel_and_dialogs_pass_an_accessibility_audit(
     _add_by_search(page, "send email")
     expect(page.locator("#panel").get_by_role("heading", name="Send email")).to_be_visible()
 
-    violations = _audit(page, ".palette", "#panel", ".canvas-toolbar", "[data-testid=problems]")
+    violations = audit(page, ".palette", "#panel", ".canvas-toolbar", "[data-testid=problems]")
     assert violations == [], json.dumps(violations, indent=1)
 
     for opener, name in [("?", "Keyboard shortcuts"), ("c", "Connect")]:
         _select_by_keyboard(page, "email")
         page.keyboard.press(opener)
         expect(page.get_by_role("dialog", name=name)).to_be_visible()
-        violations = _audit(page, "dialog[open]")
+        violations = audit(page, "dialog[open]")
         assert violations == [], f"{name}: {json.dumps(violations, indent=1)}"
         page.keyboard.press("Escape")
 
     page.get_by_role("button", name="Versions").click()
     expect(page.get_by_role("dialog", name="Versions")).to_be_visible()
-    assert _audit(page, "dialog[open]") == []
+    assert audit(page, "dialog[open]") == []
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Run…").click()
     expect(page.get_by_role("dialog", name="Start a run")).to_be_visible()
-    assert _audit(page, "dialog[open]") == []
+    assert audit(page, "dialog[open]") == []
