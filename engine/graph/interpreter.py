@@ -169,6 +169,35 @@ class Program:
             input_schema=self.input_schema,
         )
 
+    @cached_property
+    def feeders(self) -> dict[str, frozenset[str]]:
+        """For each join of `any` or `n`: the nodes from which every path leads into it and
+        nowhere else. Once such a join fired, work on those nodes can change nothing, so their
+        branches are abandoned. Loops never count (their items run in frames of their own).
+        Worked out once per compiled version, not on every replay."""
+        successors = {
+            node_id: {target for targets in node.edges.values() for target in targets}
+            for node_id, node in self.nodes.items()
+        }
+        found: dict[str, frozenset[str]] = {}
+        for join_id, join in self.nodes.items():
+            if join.type.type != "logic.join" or join.config.get("mode", "all") == "all":
+                continue
+            feeders: set[str] = set()
+            grew = True
+            while grew:
+                grew = False
+                for node_id, targets in successors.items():
+                    if node_id in feeders or node_id == join_id or not targets:
+                        continue
+                    if self.nodes[node_id].type.type == "logic.loop":
+                        continue
+                    if all(target == join_id or target in feeders for target in targets):
+                        feeders.add(node_id)
+                        grew = True
+            found[join_id] = frozenset(feeders)
+        return found
+
     def step_key(self, node_id: str) -> str:
         return f"graph:{self.slug}:{self.version}:{node_id}"
 
@@ -350,7 +379,6 @@ class Interpreter:
         self.waiting: list[Waiting] = []
         # (frame, node) of branches a join of `any` or `n` no longer needs once it fired.
         self.abandoned: set[tuple[Frame, str]] = set()
-        self._feeder_cache: dict[str, frozenset[str]] = {}
 
     # --- the main loop --------------------------------------------------------------------
     def run(self) -> Any:
@@ -488,36 +516,8 @@ class Interpreter:
             if mode in ("any", "n"):
                 self._abandon_feeders(state)
 
-    def _feeders(self, join_id: str) -> frozenset[str]:
-        """Nodes from which every path leads into this join and nowhere else.
-
-        Once a join of `any` or `n` fired, work on those nodes can change nothing: their
-        branches are abandoned. Loops are never counted (their items run in frames of their own).
-        """
-        cached = self._feeder_cache.get(join_id)
-        if cached is not None:
-            return cached
-        successors = {
-            node_id: {target for targets in node.edges.values() for target in targets}
-            for node_id, node in self.program.nodes.items()
-        }
-        feeders: set[str] = set()
-        grew = True
-        while grew:
-            grew = False
-            for node_id, targets in successors.items():
-                if node_id in feeders or node_id == join_id or not targets:
-                    continue
-                if self.node(node_id).type.type == "logic.loop":
-                    continue
-                if all(target == join_id or target in feeders for target in targets):
-                    feeders.add(node_id)
-                    grew = True
-        self._feeder_cache[join_id] = frozenset(feeders)
-        return self._feeder_cache[join_id]
-
     def _abandon_feeders(self, state: JoinState) -> None:
-        feeders = self._feeders(state.node)
+        feeders = self.program.feeders.get(state.node, frozenset())
         if not feeders:
             return
         self.abandoned.update((state.frame, node_id) for node_id in feeders)

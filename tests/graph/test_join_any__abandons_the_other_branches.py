@@ -104,3 +104,34 @@ def test_an_approval_that_lost_the_race_is_withdrawn(
     run = wait_for_status(run, "completed", timeout=20)
     assert list(run.output["by"]) == ["wait"]
     assert "ask:withdraw" in set(run.steps.values_list("name", flat=True))
+
+
+def test_an_approval_asked_in_the_same_wave_as_the_winner_is_withdrawn(
+    client: Client, make_user
+) -> None:
+    """The winner and the approval run side by side; the join fires before the approval waits."""
+    headers = bearer(make_user, "dana", "designers", "operators")
+    make_user("manny", "approvers")
+    race = graph(
+        [
+            ("start", "trigger.manual", {}),
+            ("fork", "logic.parallel", {}),
+            ("fast", "flow.transform", {"output": "fast"}),
+            ("ask", "human.approval", {"title": "Too late?", "assignees": {"users": ["manny"]}}),
+            ("either", "logic.join", {"mode": "any"}),
+            ("done", "flow.end", {"output": "{{ nodes.either.output }}"}),
+        ],
+        [
+            "start>fork",
+            "fork>fast",
+            "fork>ask",
+            "fast>either",
+            "ask>approved>either",
+            "either>done",
+        ],
+    )
+    publish(client, headers, "test-join-any-same-wave", race)
+    run = wait_for_status(start(client, headers, "test-join-any-same-wave", {}), "completed")
+    assert run.output == {"fast": "fast"}
+    assert HumanTask.objects.get(run=run).status == TaskStatus.CANCELLED
+    assert "ask:withdraw" in set(run.steps.values_list("name", flat=True))
