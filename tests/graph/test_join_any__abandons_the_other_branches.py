@@ -20,14 +20,20 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def headers(make_user) -> dict[str, str]:
+    """A designer who may run workflows; manny approves what the graphs ask."""
+    make_user("manny", "approvers")
+    return bearer(make_user, "dana", "designers", "operators")
+
+
 def _post(path: str) -> dict:
     return {"method": "POST", "url": "{{ input.api }}" + path, "body": {}, "timeout": 5}
 
 
 def test_the_losing_branch_runs_no_further_and_its_wait_holds_nothing(
-    client: Client, make_user, worker_server: LocalServer
+    client: Client, headers: dict[str, str], worker_server: LocalServer
 ) -> None:
-    headers = bearer(make_user, "dana", "designers", "operators")
     worker_server.route("POST", "/slow", Reply(200, {"ok": True}))
     worker_server.route("POST", "/after-slow", Reply(200, {"ok": True}))
     race = graph(
@@ -68,10 +74,8 @@ def test_the_losing_branch_runs_no_further_and_its_wait_holds_nothing(
 
 
 def test_an_approval_that_lost_the_race_is_withdrawn(
-    client: Client, make_user, worker_server: LocalServer
+    client: Client, headers: dict[str, str]
 ) -> None:
-    headers = bearer(make_user, "dana", "designers", "operators")
-    make_user("manny", "approvers")
     race = graph(
         [
             ("start", "trigger.manual", {}),
@@ -107,11 +111,9 @@ def test_an_approval_that_lost_the_race_is_withdrawn(
 
 
 def test_an_approval_asked_in_the_same_wave_as_the_winner_is_withdrawn(
-    client: Client, make_user
+    client: Client, headers: dict[str, str]
 ) -> None:
     """The winner and the approval run side by side; the join fires before the approval waits."""
-    headers = bearer(make_user, "dana", "designers", "operators")
-    make_user("manny", "approvers")
     race = graph(
         [
             ("start", "trigger.manual", {}),
