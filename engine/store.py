@@ -232,7 +232,6 @@ class DjangoBackend:
                     "event_types": list(spec.event_types),
                     "match": spec.match,
                     "filter": spec.filter,
-                    **({"filter_scope": spec.scope} if spec.scope else {}),
                 },
             )
             self._insert(record)
@@ -260,7 +259,7 @@ class DjangoBackend:
                         match_fields=fields,
                         match_key=key,
                         filter=spec.filter or "",
-                        filter_scope=spec.scope if spec.filter else None,
+                        filter_scope=spec.scope,
                         deadline=spec.deadline,
                         created_at=now,
                     )
