@@ -12,7 +12,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_float, env_list, env_str, persistent_secret_key
+from config.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret_key
 
 # Lets ModelAdmin[Model] and QuerySet[Model] be subscripted at run time, as mypy sees them.
 django_stubs_ext.monkeypatch()
@@ -172,7 +172,7 @@ STEPWISE_SCHEDULE_GRACE_SECONDS = env_float("STEPWISE_SCHEDULE_GRACE_SECONDS", 6
 # An event emitted by a run that an event started is one link further down a chain; events
 # deeper than this start no workflows (they still wake waiting runs), so a workflow that
 # triggers itself ends instead of running forever.
-STEPWISE_EVENT_CHAIN_LIMIT = int(env_float("STEPWISE_EVENT_CHAIN_LIMIT", 20))
+STEPWISE_EVENT_CHAIN_LIMIT = env_int("STEPWISE_EVENT_CHAIN_LIMIT", 20)
 # Publish engine changes to Channels groups so open pages update live (monitoring.live).
 STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
 # /health calls a worker or the timer loop stale after this long without a heartbeat.

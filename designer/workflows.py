@@ -4,6 +4,7 @@ Each action validates first and changes nothing on a bad input; each owns its tr
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -106,6 +107,12 @@ def check_slug(slug: Any) -> str:
     return slug
 
 
+def check_title(title: Any) -> str:
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        raise DesignerError("1 to 200 characters", field="title")
+    return title.strip()
+
+
 def check_parameters(parameters: Any) -> list[dict[str, Any]]:
     if not isinstance(parameters, list):
         raise DesignerError("a list of {name, title, default}", field="parameters")
@@ -141,8 +148,7 @@ def create_workflow(
     parameters: Any = None,
 ) -> tuple[Workflow, list[Problem]]:
     check_slug(slug)
-    if not isinstance(title, str) or not title.strip() or len(title) > 200:
-        raise DesignerError("1 to 200 characters", field="title")
+    title = check_title(title)
     graph = EMPTY_GRAPH if graph is None else graph
     check_shape(graph)
     cleaned = check_parameters(parameters or [])
@@ -151,7 +157,7 @@ def create_workflow(
         with transaction.atomic():
             workflow = Workflow.objects.create(
                 slug=slug,
-                title=title.strip(),
+                title=title,
                 description=description,
                 draft=graph,
                 is_template=is_template,
@@ -168,26 +174,23 @@ def create_workflow(
     return workflow, problems_of(graph)
 
 
+# The settings update_workflow may change, each with what checks and normalises its value.
+_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "title": check_title,
+    "description": lambda value: str(value or ""),
+    "is_template": bool,
+    "parameters": check_parameters,
+}
+
+
 def update_workflow(workflow: Workflow, user: User | None, **changes: Any) -> Workflow:
     """Change the settings, never the draft: the canvas may be saving it at the same moment."""
-    if "title" in changes:
-        title = changes["title"]
-        if not isinstance(title, str) or not title.strip() or len(title) > 200:
-            raise DesignerError("1 to 200 characters", field="title")
-    parameters = check_parameters(changes["parameters"]) if "parameters" in changes else None
-    if "title" in changes:
-        workflow.title = changes["title"].strip()
-    if "description" in changes:
-        workflow.description = str(changes["description"] or "")
-    if "is_template" in changes:
-        workflow.is_template = bool(changes["is_template"])
-    if parameters is not None:
-        workflow.parameters = parameters
+    # Everything is checked before anything changes: a refused update leaves the object as it was.
+    cleaned = {name: clean(changes[name]) for name, clean in _SETTINGS.items() if name in changes}
+    for name, value in cleaned.items():
+        setattr(workflow, name, value)
     workflow.updated_by, workflow.updated_at = user, timezone.now()
-    changed = [
-        name for name in ("title", "description", "is_template", "parameters") if name in changes
-    ]
-    workflow.save(update_fields=[*changed, "updated_by", "updated_at"])
+    workflow.save(update_fields=[*cleaned, "updated_by", "updated_at"])
     return workflow
 
 

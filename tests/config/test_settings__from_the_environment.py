@@ -83,6 +83,12 @@ def test_urls_switch_to_postgresql_and_redis(tmp_path) -> None:
         ("DEBUG", "maybe", "DEBUG must be one of"),
         ("DATABASE_URL", "nonsense://x", "DATABASE_URL is not a database URL"),
         ("STEPWISE_HEARTBEAT_SECONDS", "often", "STEPWISE_HEARTBEAT_SECONDS must be a number"),
+        (
+            "STEPWISE_EVENT_CHAIN_LIMIT",
+            "2.5",
+            "STEPWISE_EVENT_CHAIN_LIMIT must be a whole number",
+        ),
+        ("STEPWISE_LIVE_UPDATES", "sometimes", "STEPWISE_LIVE_UPDATES must be one of"),
     ],
 )
 def test_a_bad_value_fails_at_start_naming_the_variable(tmp_path, name, value, message) -> None:
