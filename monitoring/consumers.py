@@ -55,6 +55,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     reads the details over HTTP with the user's own permissions.
     """
 
+    group = ""  # set once the socket is accepted
+
     def group_name(self) -> str:
         raise NotImplementedError
 
@@ -71,7 +73,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
+        if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
@@ -89,16 +91,13 @@ class RunConsumer(LiveConsumer):
 
     async def connect(self) -> None:
         await super().connect()
-        if getattr(self, "group", None):
+        if self.group:
             # Workers publish only the runs someone watches (see monitoring.live).
-            await _watched_runs(
-                "zadd",
-                {watch_member(self.run_id(), self.channel_name): time.time() + WATCH_SECONDS},
-            )
+            await _set_watching(watch_member(self.run_id(), self.channel_name), True)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await _watched_runs("zrem", watch_member(self.run_id(), self.channel_name))
+        if self.group:
+            await _set_watching(watch_member(self.run_id(), self.channel_name), False)
         await super().disconnect(code)
 
 
@@ -113,8 +112,9 @@ def _may_view(user: Any) -> bool:
     return Capability.VIEW in capabilities_of(user)
 
 
-async def _watched_runs(command: str, *args: Any) -> None:
-    """Change the set of watched runs in Redis (the in-memory layer publishes every run)."""
+async def _set_watching(member: str, watching: bool) -> None:
+    """Add a socket to the watched runs in Redis, or take it out (without Redis every run is
+    published anyway)."""
     if not settings.REDIS_URL:
         return
     import redis.asyncio as redis
@@ -122,7 +122,10 @@ async def _watched_runs(command: str, *args: Any) -> None:
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
     try:
         key = watched_key()
-        await getattr(client, command)(key, *args)
+        if watching:
+            await client.zadd(key, {member: time.time() + WATCH_SECONDS})
+        else:
+            await client.zrem(key, member)
         # Entries of servers that died without disconnecting their sockets expire.
         await client.zremrangebyscore(key, "-inf", time.time())
     except redis.RedisError:

@@ -12,8 +12,8 @@ from engine.core.definitions import get_workflow
 from engine.graph.resolver import version_number
 from engine.models import GraphVersion, Run, RunMetric, RunStatus, StepRecord, Trigger
 
-# The page re-renders every 2 s while a run moves: a loop of thousands of steps must not make
-# each poll fetch and draw them all. The newest rows matter most to someone on call.
+# The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
+# each refresh fetch and draw them all. The newest rows matter most to someone on call.
 MAX_STEP_ROWS = 500
 # Inputs and outputs can be large documents; the API serves them whole.
 MAX_JSON_CHARS = 50_000

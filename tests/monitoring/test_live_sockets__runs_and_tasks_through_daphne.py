@@ -1,6 +1,7 @@
 """Live updates: a run's changes on a real worker reach a WebSocket through Daphne and the Redis
 channel layer, and so do task changes for the inbox; sockets need a role that may view."""
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -13,7 +14,8 @@ from engine.actions import start_run
 from engine.events import deliver_event
 from engine.human import Assignees, decide_task, open_task
 from engine.models import TaskKind
-from monitoring.live import WATCHED_REFRESH_SECONDS
+from monitoring.consumers import _set_watching
+from monitoring.live import WATCHED_REFRESH_SECONDS, Publisher, watch_member
 from tests.http import logged_in_client
 
 pytestmark = [
@@ -93,3 +95,15 @@ def test_sockets_need_a_login_and_a_role(daphne_server: str, make_user) -> None:
         url = daphne_server.replace("http://", "ws://") + path
         with pytest.raises(InvalidStatus):
             connect(url, additional_headers={"Origin": daphne_server}, open_timeout=10)
+
+
+def test_workers_publish_only_the_runs_an_open_socket_watches() -> None:
+    """The watched set in Redis decides; a socket that closes takes its run out again."""
+    member = watch_member(9_001, "specific.test!channel")
+    asyncio.run(_set_watching(member, True))
+    try:
+        fresh = Publisher()
+        assert fresh.watched(9_001) and not fresh.watched(9_002)
+    finally:
+        asyncio.run(_set_watching(member, False))
+    assert not Publisher().watched(9_001)
