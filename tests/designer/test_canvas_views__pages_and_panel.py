@@ -10,9 +10,16 @@ from designer.models import Workflow
 pytestmark = pytest.mark.django_db
 
 
-def test_the_new_workflow_form_creates_a_draft_and_opens_the_canvas(make_user) -> None:
+@pytest.fixture
+def designer(make_user) -> Client:
+    """A client logged in as a designer."""
     client = Client()
     client.force_login(make_user("dora", "designers"))
+    return client
+
+
+def test_the_new_workflow_form_creates_a_draft_and_opens_the_canvas(designer: Client) -> None:
+    client = designer
     response = client.post("/designer/new", {"slug": "fresh", "title": "Fresh"})
     assert response.status_code == 302
     assert response["Location"] == "/designer/fresh/"
@@ -21,9 +28,8 @@ def test_the_new_workflow_form_creates_a_draft_and_opens_the_canvas(make_user) -
     assert client.post("/designer/new", {"slug": "Bad Slug", "title": "x"}).status_code == 422
 
 
-def test_the_panel_answers_with_the_form_and_an_event_carrying_the_config(make_user) -> None:
-    client = Client()
-    client.force_login(make_user("dora", "designers"))
+def test_the_panel_answers_with_the_form_and_an_event_carrying_the_config(designer: Client) -> None:
+    client = designer
     client.post("/designer/new", {"slug": "panel", "title": "Panel"})
     base = {"node_id": "check", "node_type": "logic.condition", "label": "Big?", "config": "{}"}
     opened = client.post("/designer/panel/panel", {**base, "open": "1"})
@@ -42,10 +48,9 @@ def test_the_panel_answers_with_the_form_and_an_event_carrying_the_config(make_u
     assert Workflow.objects.get(slug="panel").draft == {"nodes": [], "edges": []}
 
 
-def test_durations_and_event_types_are_typed_as_plain_text(make_user) -> None:
+def test_durations_and_event_types_are_typed_as_plain_text(designer: Client) -> None:
     """A field that is a number or a string is one line: 48h stays text, 90 becomes a number."""
-    client = Client()
-    client.force_login(make_user("dora", "designers"))
+    client = designer
     client.post("/designer/new", {"slug": "waits", "title": "Waits"})
     base = {"node_id": "paid", "node_type": "flow.wait_event", "label": "", "config": "{}"}
     opened = client.post("/designer/waits/panel", {**base, "open": "1"})
@@ -78,9 +83,8 @@ def test_viewers_see_the_panel_read_only_and_cannot_create(make_user) -> None:
     assert client.post("/designer/new", {"slug": "nope", "title": "Nope"}).status_code == 403
 
 
-def test_a_code_workflow_opens_read_only(make_user) -> None:
-    client = Client()
-    client.force_login(make_user("dora", "designers"))
+def test_a_code_workflow_opens_read_only(designer: Client) -> None:
+    client = designer
     page = client.get("/designer/api-call/")
     assert page.status_code == 200
     assert b'data-testid="read-only-note"' in page.content
