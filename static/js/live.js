@@ -1,9 +1,54 @@
-// Live updates: an element with data-live-socket opens that WebSocket; every message asks the
-// element named by data-live-target to refresh itself (its hx-trigger listens for
-// "live-update"). Messages only say "something changed": the page reads the details over HTTP.
-// With data-live-keep-input, a refresh never wipes what the user is typing: a notice offers it.
+// Live updates. `stepwiseLive.follow(path, changed)` holds a WebSocket to one of the /ws/
+// endpoints, reconnecting with back-off, and calls `changed(quiet)` after each burst of messages
+// (quiet: a catch-up on (re)connecting, which may have missed nothing). Messages only say
+// "something changed": pages read the details over HTTP. The canvas's run overlay uses it too.
+//
+// Server-rendered pages opt in with markup: an element with data-live-socket follows that path
+// and asks the element named by data-live-target to refresh (its hx-trigger listens for
+// "live-update"). With data-live-keep-input, a refresh never wipes what the user is typing: a
+// [data-live-stale] notice inside the element offers it instead.
 (function () {
   "use strict";
+
+  function follow(path, changed) {
+    var url = new URL(path, window.location.href);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var delay = 1000;
+    var pending = 0;
+    var socket = null;
+    var stopped = false;
+
+    function soon(quiet) {
+      // A burst of messages becomes one call.
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () { changed(quiet); }, 150);
+    }
+
+    function open() {
+      if (stopped) return;
+      socket = new WebSocket(url);
+      socket.onopen = function () {
+        delay = 1000;
+        soon(true); // whatever happened before the socket opened
+      };
+      socket.onmessage = function () { soon(false); };
+      socket.onclose = function () {
+        if (stopped) return;
+        window.setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+
+    open();
+    return {
+      connected: function () { return socket !== null && socket.readyState === WebSocket.OPEN; },
+      stop: function () {
+        stopped = true;
+        window.clearTimeout(pending);
+        if (socket) socket.close();
+      },
+    };
+  }
 
   function busy(target) {
     var active = document.activeElement;
@@ -13,14 +58,9 @@
     });
   }
 
-  function follow(host) {
-    var url = new URL(host.dataset.liveSocket, window.location.href);
-    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
-    var delay = 1000;
-    var pending = 0;
-
-    // `quiet`: a catch-up after (re)connecting, which may have missed nothing.
-    function refresh(quiet) {
+  function followMarkup(host) {
+    var following = follow(host.dataset.liveSocket, function (quiet) {
+      host.dataset.liveConnected = following.connected() ? "1" : "0";
       var target = document.querySelector(host.dataset.liveTarget);
       if (!target) return;
       if (host.hasAttribute("data-live-keep-input") && busy(target)) {
@@ -29,34 +69,13 @@
         return;
       }
       target.dispatchEvent(new CustomEvent("live-update"));
-    }
-
-    function changed(quiet) {
-      // A burst of messages becomes one refresh.
-      window.clearTimeout(pending);
-      pending = window.setTimeout(function () { refresh(quiet === true); }, 150);
-    }
-
-    function open() {
-      var socket = new WebSocket(url);
-      socket.onopen = function () {
-        delay = 1000;
-        host.dataset.liveConnected = "1";
-        changed(true); // whatever happened between the page's rendering and now
-      };
-      socket.onmessage = function () { changed(false); };
-      socket.onclose = function () {
-        host.dataset.liveConnected = "0";
-        window.setTimeout(open, delay);
-        delay = Math.min(delay * 2, 30000);
-      };
-    }
-
-    open();
+    });
   }
 
+  window.stepwiseLive = { follow: follow };
+
   function start() {
-    document.querySelectorAll("[data-live-socket]").forEach(follow);
+    document.querySelectorAll("[data-live-socket]").forEach(followMarkup);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

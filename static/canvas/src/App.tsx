@@ -432,9 +432,16 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
     let stopped = false;
     let ended = false;
     let timer = 0;
-    // Read the run again; soon when its socket says it changed, else now and then.
+    let reading = false;
+    let again = false;
+    // Read the run again when its socket says it changed, else now and then; one read at a time.
     const look = async () => {
       if (stopped || ended) return;
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
       window.clearTimeout(timer);
       try {
         const detail = await fetchRun(run.id);
@@ -450,12 +457,15 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
       } catch {
         // A failed read is tried again on the next message or tick.
       }
-      if (!ended && !stopped) timer = window.setTimeout(() => void look(), 5000);
+      reading = false;
+      if (again) {
+        again = false;
+        void look();
+      } else if (!ended && !stopped) {
+        timer = window.setTimeout(() => void look(), 5000);
+      }
     };
-    const stopFollowing = followRun(run.id, () => {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(() => void look(), 100);
-    });
+    const stopFollowing = followRun(run.id, () => void look());
     void look();
     return () => {
       stopped = true;
@@ -514,9 +524,8 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
           return true;
         },
         connect: () => {
-          const chosen = nodesRef.current.filter((node) => node.selected);
           if (!editable) return;
-          if (chosen.length === 1) setDialog("connect");
+          if (nodesRef.current.filter((node) => node.selected).length === 1) setDialog("connect");
           else say("Select one step to connect it (Tab to a step, then Enter).");
         },
         search: () => document.getElementById("palette-search")?.focus(),

@@ -51,32 +51,19 @@ export async function fetchRun(id: number): Promise<RunOut> {
   return api<RunOut>("GET", `/api/runs/${id}`);
 }
 
-// The run's WebSocket (monitoring.live): every message means "it changed". Reconnects with
-// back-off until stopped; the caller reads the run over HTTP.
+// The run's WebSocket through static/js/live.js (loaded by every page): each burst of messages
+// means "it changed", and the caller reads the run over HTTP. Without it, polling still works.
+interface LiveFollower {
+  stop(): void;
+}
+
+declare global {
+  interface Window {
+    stepwiseLive?: { follow(path: string, changed: (quiet: boolean) => void): LiveFollower };
+  }
+}
+
 export function followRun(id: number, changed: () => void): () => void {
-  const url = new URL(`/ws/runs/${id}/`, window.location.href);
-  url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
-  let socket: WebSocket | null = null;
-  let stopped = false;
-  let delay = 1000;
-  const open = () => {
-    if (stopped) return;
-    socket = new WebSocket(url);
-    socket.onopen = () => {
-      delay = 1000;
-      document.documentElement.dataset.runSocket = "open";
-      changed(); // whatever happened before the socket opened
-    };
-    socket.onmessage = changed;
-    socket.onclose = () => {
-      if (stopped) return;
-      window.setTimeout(open, delay);
-      delay = Math.min(delay * 2, 30000);
-    };
-  };
-  open();
-  return () => {
-    stopped = true;
-    socket?.close();
-  };
+  const following = window.stepwiseLive?.follow(`/ws/runs/${id}/`, changed);
+  return () => following?.stop();
 }
