@@ -42,6 +42,13 @@ def test_build_and_connect_with_the_keyboard_alone(
 
     _add_by_search(page, "manual start")
     expect(page.get_by_test_id("node-manual")).to_be_visible()
+    # With nothing to lead to, the connect dialog says so instead of offering an empty list.
+    _select_by_keyboard(page, "manual")
+    page.keyboard.press("c")
+    lonely = page.get_by_role("dialog", name="Connect")
+    expect(lonely).to_contain_text("There is no other step to lead to yet")
+    page.keyboard.press("Escape")
+    expect(lonely).to_have_count(0)
     _add_by_search(page, "set variables")
     expect(page.get_by_test_id("node-set")).to_be_visible()
     _add_by_search(page, "flow.end")

@@ -33,7 +33,9 @@ export default function ConnectDialog({ from, nodes, types, onConnect, onClose }
   const submit = () => {
     const reason = onConnect(output, target);
     if (reason) setMessage(`Not connected: ${reason}.`);
-    else ref.current?.close();
+    // Closed by unmounting, at once: the native "close" event would arrive a moment later and
+    // could shut a dialog opened again meanwhile (C pressed right after connecting).
+    else onClose();
   };
   return (
     <dialog ref={ref} className="dialog" aria-labelledby="connect-title" onClose={onClose}>
@@ -61,7 +63,7 @@ export default function ConnectDialog({ from, nodes, types, onConnect, onClose }
           <p role="alert" className="hint" data-testid="connect-message">{message}</p>
           <div className="row">
             <button type="submit" className="button primary">Connect</button>
-            <button type="button" className="button" onClick={() => ref.current?.close()}>Cancel</button>
+            <button type="button" className="button" onClick={onClose}>Cancel</button>
           </div>
         </form>
       )}
