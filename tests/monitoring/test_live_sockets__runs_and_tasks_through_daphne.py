@@ -4,6 +4,7 @@ channel layer, and so do task changes for the inbox; sockets need a role that ma
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -100,10 +101,16 @@ def test_sockets_need_a_login_and_a_role(daphne_server: str, make_user) -> None:
 def test_workers_publish_only_the_runs_an_open_socket_watches() -> None:
     """The watched set in Redis decides; a socket that closes takes its run out again."""
     member = watch_member(9_001, "specific.test!channel")
-    asyncio.run(_set_watching(member, True))
+    _run_async(_set_watching(member, True))
     try:
         fresh = Publisher()
         assert fresh.watched(9_001) and not fresh.watched(9_002)
     finally:
-        asyncio.run(_set_watching(member, False))
+        _run_async(_set_watching(member, False))
     assert not Publisher().watched(9_001)
+
+
+def _run_async(coroutine: Any) -> None:
+    # In another thread: Playwright's tests keep an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
