@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import StrictInt
+from pydantic import StrictBool, StrictInt
 
 from config.accounts.api_auth import require_capability
 from config.accounts.roles import Capability
@@ -38,6 +38,11 @@ class WorkflowOut(Schema):
     published_version: int | None = None
     is_template: bool = False
     parameters: list[dict[str, Any]] = []
+    compensate_on_cancel: bool = Field(
+        default=True,
+        description="Cancelling a run first runs its compensations (code: the workflow's "
+        "option; graphs: this setting, copied into each published version)",
+    )
     updated_at: datetime | None = None
 
 
@@ -58,6 +63,7 @@ class WorkflowIn(Schema):
     graph: dict[str, Any] | None = None
     is_template: bool = False
     parameters: list[dict[str, Any]] = []
+    compensate_on_cancel: StrictBool = True
 
 
 class WorkflowPatch(Schema):
@@ -65,6 +71,11 @@ class WorkflowPatch(Schema):
     description: str | None = None
     is_template: bool | None = None
     parameters: list[dict[str, Any]] | None = None
+    compensate_on_cancel: StrictBool | None = Field(
+        default=None,
+        description="Whether a cancelled run runs its compensation nodes first; takes effect "
+        "with the next published version",
+    )
 
 
 class DraftOut(Schema):
@@ -139,6 +150,7 @@ def _code_out(definition: WorkflowDefinition) -> WorkflowOut:
         input_schema=definition.input_schema,
         timeout_seconds=definition.timeout,
         editable=False,
+        compensate_on_cancel=definition.compensate_on_cancel,
     )
 
 
@@ -159,6 +171,7 @@ def _graph_out(workflow: Workflow, latest: GraphVersion | None = None) -> dict[s
         "published_version": latest.number if latest else None,
         "is_template": workflow.is_template,
         "parameters": workflow.parameters,
+        "compensate_on_cancel": workflow.compensate_on_cancel,
         "updated_at": workflow.updated_at,
     }
 
@@ -218,6 +231,7 @@ def create_workflow(request: HttpRequest, body: WorkflowIn) -> Status[Any]:
         graph=body.graph,
         is_template=body.is_template,
         parameters=body.parameters,
+        compensate_on_cancel=body.compensate_on_cancel,
     )
     return Status(201, {**_graph_out(workflow), "problems": _problems(problems)})
 

@@ -15,6 +15,8 @@ class Workflow(models.Model):
     revision = models.PositiveIntegerField(default=1)
     is_template = models.BooleanField(default=False)
     parameters = models.JSONField(default=list, blank=True)
+    # Copied into each published version: whether cancelling a run undoes its steps first.
+    compensate_on_cancel = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -148,6 +148,9 @@ def _settings_page(
         "title": values.get("title", "") if values else workflow.title,
         "description": values.get("description", "") if values else workflow.description,
         "is_template": bool(values.get("is_template")) if values else workflow.is_template,
+        "compensate_on_cancel": (
+            bool(values.get("compensate_on_cancel")) if values else workflow.compensate_on_cancel
+        ),
         "rows": rows if rows is not None else forms.rows_of(workflow.parameters),
         "error": error,
         "delete_error": delete_error,
@@ -181,6 +184,7 @@ def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
             title=request.POST.get("title", ""),
             description=request.POST.get("description", "").strip(),
             is_template=bool(request.POST.get("is_template")),
+            compensate_on_cancel=bool(request.POST.get("compensate_on_cancel")),
             parameters=forms.parameters_from_rows(rows, workflow.parameters),
         )
     except actions.DesignerError as error:

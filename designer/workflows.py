@@ -146,6 +146,7 @@ def create_workflow(
     graph: Any = None,
     is_template: bool = False,
     parameters: Any = None,
+    compensate_on_cancel: bool = True,
 ) -> tuple[Workflow, list[Problem]]:
     check_slug(slug)
     title = check_title(title)
@@ -162,6 +163,7 @@ def create_workflow(
                 draft=graph,
                 is_template=is_template,
                 parameters=cleaned,
+                compensate_on_cancel=compensate_on_cancel,
                 created_by=user,
                 created_at=now,
                 updated_by=user,
@@ -180,6 +182,7 @@ _SETTINGS: dict[str, Callable[[Any], Any]] = {
     "description": lambda value: str(value or ""),
     "is_template": bool,
     "parameters": check_parameters,
+    "compensate_on_cancel": bool,
 }
 
 
@@ -233,6 +236,7 @@ def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersi
             number=(last or 0) + 1,
             title=workflow.title,
             graph=workflow.draft,
+            compensate_on_cancel=workflow.compensate_on_cancel,
             note=note,
             author=user,
             published_at=timezone.now(),
@@ -322,6 +326,7 @@ def export_document(workflow: Workflow) -> dict[str, Any]:
         "description": workflow.description,
         "is_template": workflow.is_template,
         "parameters": workflow.parameters,
+        "compensate_on_cancel": workflow.compensate_on_cancel,
         "graph": workflow.draft,
     }
 
@@ -345,4 +350,5 @@ def import_document(
         graph=document["graph"],
         is_template=bool(document.get("is_template")),
         parameters=document.get("parameters") or [],
+        compensate_on_cancel=document.get("compensate_on_cancel") is not False,
     )

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import StrictBool, ValidationError
 
 from config.accounts.api_auth import require_capability
 from config.accounts.roles import Capability, can
@@ -67,7 +68,20 @@ class StepOut(Schema):
     duration_ms: float | None
     output: Any = None
     error: dict[str, Any] | None = None
-    superseded: bool
+    superseded: bool = Field(
+        description="Set aside by a retry: kept for the record, no longer replayed"
+    )
+    undoes: dict[str, int] | None = Field(
+        default=None,
+        description="For a compensation: the position ({seq, branch}) of the step it undid; a "
+        "retry does that step again",
+    )
+
+    @staticmethod
+    def resolve_undoes(record: StepRecord) -> dict[str, int] | None:
+        detail = record.detail if isinstance(record.detail, dict) else {}
+        undoes = detail.get("undoes")
+        return undoes if isinstance(undoes, dict) else None
 
     @staticmethod
     def resolve_duration_ms(record: StepRecord) -> float | None:
@@ -94,14 +108,19 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     progress: dict[str, Any] | None = None
+    stopped_at: int | None = Field(
+        default=None,
+        description="The journal position where a failed, cancelled or timed-out run stopped: "
+        "where a retry resumes it",
+    )
 
 
 class RunDetailOut(RunOut):
-    steps: list[StepOut]
+    steps: list[StepOut] = Field(description="The journal in the order it was written")
 
     @staticmethod
     def resolve_steps(run: Run) -> Any:
-        return run.steps.order_by("seq", "branch", "attempt")
+        return run.steps.order_by("id")
 
 
 class StartRunIn(Schema):
@@ -242,21 +261,58 @@ def _control(
     return Run.objects.get(pk=run_id)
 
 
+class CancelIn(Schema):
+    reason: str = Field(
+        default="cancelled", min_length=1, max_length=500, description="Kept in the run's error"
+    )
+    compensate: StrictBool | None = Field(
+        default=None,
+        description="Undo the run's completed steps first (its compensations). Default: as "
+        "the workflow says (yes unless it opted out). false on a cancelling run stops its "
+        "undoing at once.",
+    )
+
+
+def _cancel_options(request: HttpRequest) -> CancelIn:
+    """The optional JSON body; a POST without one (or a form post) cancels as the workflow says."""
+    if not request.body or request.content_type != "application/json":
+        return CancelIn()
+    try:
+        return CancelIn.model_validate_json(request.body)
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise HttpError(422, f"{where}: {first['msg']}") from None
+
+
 @router.post(
     "/runs/{run_id}/cancel",
     response=RunDetailOut,
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": CancelIn.model_json_schema()}},
+        }
+    },
     tags=["runs"],
-    summary="Cancel a run that has not ended, and its children (409 if it has)",
+    summary="Cancel a run that has not ended, and its children (409 if it has); it undoes "
+    "its completed steps first, as `cancelling`",
 )
 def cancel(request: HttpRequest, run_id: int) -> Any:
-    return _control(request, run_id, Capability.CANCEL_RUNS, cancel_run)
+    wanted = _cancel_options(request)
+
+    def cancel_as_asked(run_id: int) -> Run:
+        return cancel_run(run_id, reason=wanted.reason, compensate=wanted.compensate)
+
+    return _control(request, run_id, Capability.CANCEL_RUNS, cancel_as_asked)
 
 
 @router.post(
     "/runs/{run_id}/retry",
     response=RunDetailOut,
     tags=["runs"],
-    summary="Run a failed run again from its failed step (409 unless failed)",
+    summary="Run a failed, cancelled or timed-out run again from where it stopped; steps a "
+    "compensation undid run again (409 otherwise)",
 )
 def retry(request: HttpRequest, run_id: int) -> Any:
     return _control(request, run_id, Capability.RETRY_RUNS, retry_run)

@@ -48,11 +48,18 @@ def wake(run_id: int) -> bool:
 
     One statement, so it cannot fall between the checks of an advancer that is suspending
     the run: either the advancer sees wake_requested and goes round again, or this sees the
-    run already waiting and makes it pending. A paused run keeps the request until resumed.
+    run already waiting and makes it pending. A paused run keeps the request until resumed; a
+    cancelling one stays cancelling.
     """
     woken = Run.objects.filter(
         pk=run_id,
-        status__in=[RunStatus.WAITING, RunStatus.PENDING, RunStatus.RUNNING, RunStatus.PAUSED],
+        status__in=[
+            RunStatus.WAITING,
+            RunStatus.PENDING,
+            RunStatus.RUNNING,
+            RunStatus.PAUSED,
+            RunStatus.CANCELLING,
+        ],
     ).update(
         wake_requested=True,
         status=Case(

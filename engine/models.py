@@ -53,6 +53,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     WAITING = "waiting", "Waiting"
     PAUSED = "paused", "Paused"
+    CANCELLING = "cancelling", "Cancelling"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
@@ -63,8 +64,17 @@ TERMINAL_STATUSES = frozenset(
     {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT}
 )
 ACTIVE_STATUSES = frozenset(
-    {RunStatus.SCHEDULED, RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED}
+    {
+        RunStatus.SCHEDULED,
+        RunStatus.PENDING,
+        RunStatus.RUNNING,
+        RunStatus.WAITING,
+        RunStatus.PAUSED,
+        RunStatus.CANCELLING,
+    }
 )
+ADVANCING_STATUSES = (RunStatus.RUNNING, RunStatus.CANCELLING)
+"""The statuses in which a lease holder advances a run (a cancelling one runs its undo)."""
 
 
 class Trigger(models.TextChoices):
@@ -109,6 +119,11 @@ class Run(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     wake_requested = models.BooleanField(default=False)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Where a failed, cancelled or timed-out run stopped: where a retry resumes it.
+    stopped_at = models.PositiveIntegerField(null=True, blank=True)
+    # "seq.branch" → how many times a compensation undid that step: its idempotency key's
+    # generation when a retry does it again.
+    redo = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -129,7 +144,7 @@ class Run(models.Model):
             models.Index(
                 fields=["dispatched_at"],
                 name="run_runnable",
-                condition=models.Q(status__in=["pending", "running"]),
+                condition=models.Q(status__in=["pending", "running", "cancelling"]),
             ),
             # Event history shows the runs each event started: looked up by (trigger, ref).
             models.Index(
@@ -346,6 +361,9 @@ class GraphVersion(models.Model):
     published_at = models.DateTimeField()
     # A deleted workflow's versions stay for the runs pinned to them but start nothing new.
     retired = models.BooleanField(default=False)
+    compensate_on_cancel = models.BooleanField(
+        default=True, help_text="A cancelled run runs its compensation nodes before it ends."
+    )
 
     class Meta:
         constraints = [
@@ -373,6 +391,8 @@ class TaskStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     TIMED_OUT = "timed_out", "Timed out"
     CANCELLED = "cancelled", "Cancelled"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    """A join no longer needed the branch that asked: a retry never reopens it."""
 
 
 class HumanTask(models.Model):

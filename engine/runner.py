@@ -10,22 +10,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engine.actions import begin_deadline, finish_run
-from engine.core.context import StepInfo, idempotency_key, run_step_attempt
+from engine.core.context import StepInfo, run_step_attempt
 from engine.core.definitions import get_step
 from engine.core.errors import Cancelled, describe_exception
 from engine.core.executor import execute
-from engine.core.journal import EntryStatus, Reports
+from engine.core.journal import EntryStatus, Position, Reports
 from engine.core.values import to_json_value
 from engine.definitions import UnknownWorkflow, resolve
-from engine.dispatch import run_branch_on_commit, wake
-from engine.models import Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.dispatch import advance_on_commit, run_branch_on_commit, wake
+from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.signals import run_changed, send_on_commit
-from engine.store import DjangoBackend, announce_step, load_journal, write_reports
+from engine.store import DjangoBackend, announce_step, load_journal, position_key, write_reports
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,13 @@ def acquire(run_id: int) -> str | None:
     taken = Run.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now),
         pk=run_id,
-        status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+        status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING],
     ).update(
-        status=RunStatus.RUNNING,
+        # A cancelling run stays cancelling while it runs its compensations.
+        status=Case(
+            When(status=RunStatus.CANCELLING, then=Value(RunStatus.CANCELLING.value)),
+            default=Value(RunStatus.RUNNING.value),
+        ),
         lease_owner=owner,
         lease_until=_lease_until(),
         wake_requested=False,
@@ -108,7 +112,9 @@ def advance(run_id: int) -> None:
         first = True
         while True:
             run = Run.objects.get(pk=run_id)
-            if run.status != RunStatus.RUNNING or run.lease_owner != owner:
+            if run.status not in ADVANCING_STATUSES or run.lease_owner != owner:
+                if run.status == RunStatus.PAUSED and run.lease_owner == owner:
+                    _release_if_paused(run_id, owner)
                 return
             if first and run.started_at and run.deadline_at is None:
                 _begin(run)
@@ -147,6 +153,7 @@ def _advance_once(run: Run, owner: str) -> bool:
     try:
         outcome = execute(definition, run.input, backend, load_journal(run.pk))
     except Cancelled:
+        _release_if_paused(run.pk, owner)
         return False  # cancelled, paused or taken over: stop without writing anything more
     with transaction.atomic():
         if outcome.reports:
@@ -154,26 +161,70 @@ def _advance_once(run: Run, owner: str) -> bool:
                 backend.flush(outcome.reports)
             except Cancelled:
                 return False
-        if outcome.status == "completed":
-            finish_run(run, RunStatus.COMPLETED, output=outcome.output, only_if_owner=owner)
-            return False
-        if outcome.status == "failed":
-            finish_run(run, RunStatus.FAILED, error=outcome.error, only_if_owner=owner)
-            return False
-        suspended = Run.objects.filter(
-            pk=run.pk, lease_owner=owner, status=RunStatus.RUNNING, wake_requested=False
-        ).update(status=RunStatus.WAITING, lease_owner="", lease_until=None)
-        if suspended:
-            send_on_commit(
-                run_changed, run_id=run.pk, workflow=run.workflow, status=RunStatus.WAITING
+        if outcome.status != "suspended":
+            finish_run(
+                run,
+                _ENDS[outcome.status],
+                output=outcome.output,
+                error=outcome.error,
+                only_if_owner=owner,
+                stopped_at=outcome.stopped_at,
             )
+            return False
+        # A cancelling run may wait too (a compensation's retry back-off): it stays cancelling.
+        suspended = Run.objects.filter(
+            pk=run.pk, lease_owner=owner, status__in=ADVANCING_STATUSES, wake_requested=False
+        ).update(
+            status=Case(
+                When(status=RunStatus.RUNNING, then=Value(RunStatus.WAITING.value)),
+                default=F("status"),
+            ),
+            lease_owner="",
+            lease_until=None,
+        )
+        if suspended:
+            if run.status == RunStatus.RUNNING:
+                send_on_commit(
+                    run_changed, run_id=run.pk, workflow=run.workflow, status=RunStatus.WAITING
+                )
             return False
         # Not suspended: either a wake arrived (go round) or the lease is gone (stop).
-        return bool(
-            Run.objects.filter(pk=run.pk, lease_owner=owner, status=RunStatus.RUNNING).update(
-                wake_requested=False, lease_until=_lease_until()
-            )
+        going_round = Run.objects.filter(
+            pk=run.pk, lease_owner=owner, status__in=ADVANCING_STATUSES
+        ).update(wake_requested=False, lease_until=_lease_until())
+    if not going_round:
+        _release_if_paused(run.pk, owner)
+    return bool(going_round)
+
+
+_ENDS = {
+    "completed": RunStatus.COMPLETED,
+    "failed": RunStatus.FAILED,
+    "cancelled": RunStatus.CANCELLED,
+    "timed_out": RunStatus.TIMED_OUT,
+}
+
+
+def _release_if_paused(run_id: int, owner: str) -> None:
+    """An advancer that stopped for a pause lets the run go. If the run was resumed or
+    cancelled meanwhile, it is sent on at once."""
+    with transaction.atomic():
+        released = Run.objects.filter(
+            pk=run_id,
+            lease_owner=owner,
+            status__in=[RunStatus.PAUSED, RunStatus.RUNNING, RunStatus.CANCELLING],
+        ).update(
+            lease_owner="",
+            lease_until=None,
+            status=Case(
+                When(status=RunStatus.RUNNING, then=Value(RunStatus.PENDING.value)),
+                default=F("status"),
+            ),
+            dispatched_at=timezone.now(),
         )
+        moving = [RunStatus.PENDING, RunStatus.CANCELLING]
+        if released and Run.objects.filter(pk=run_id, status__in=moving).exists():
+            advance_on_commit(run_id)
 
 
 class BranchReporter:
@@ -201,7 +252,9 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
         return
     detail = record.detail or {}
     step = get_step(detail.get("step", ""))
-    info = StepInfo(run_id, seq, record.name, record.attempt)
+    redo = record.run.redo if isinstance(record.run.redo, dict) else {}
+    generation = int(redo.get(position_key(Position(seq, branch)), 0))
+    info = StepInfo(run_id, seq, record.name, record.attempt, generation, branch)
     reporter = BranchReporter()
     started = timezone.now()
     retry_at = None
@@ -226,9 +279,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
             error = describe_exception(exc)
             if step.retry.should_retry(exc, record.attempt):
                 status = EntryStatus.RETRYING
-                delay = step.retry.delay(
-                    record.attempt, seed=idempotency_key(run_id, seq, record.name)
-                )
+                delay = step.retry.delay(record.attempt, seed=info.idempotency_key)
                 retry_at = timezone.now() + timedelta(seconds=delay)
             else:
                 status = EntryStatus.FAILED

@@ -12,7 +12,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from engine.core.errors import Cancelled
-from engine.core.journal import Entry, EntryKind, EntryStatus, Reports, StepCallSpec, WaitSpec
+from engine.core.journal import (
+    CancelRequest,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Position,
+    Reports,
+    StepCallSpec,
+    WaitSpec,
+)
 from engine.dispatch import run_branch_on_commit
 from engine.models import (
     EventChannel,
@@ -59,6 +68,25 @@ def lease_seconds() -> float:
     return float(settings.STEPWISE_LEASE_SECONDS)
 
 
+def cancel_request_of(run: Run) -> CancelRequest | None:
+    """The cancellation a cancelling run carries out (kept in its error until it ends)."""
+    if run.status != RunStatus.CANCELLING:
+        return None
+    error = run.error if isinstance(run.error, dict) else {}
+    status = RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
+    return CancelRequest(str(error.get("message") or "cancelled"), str(status))
+
+
+def cancel_error(request: CancelRequest) -> dict[str, Any]:
+    kind = "RunTimeout" if request.status == RunStatus.TIMED_OUT else "Cancelled"
+    return {"type": kind, "message": request.reason}
+
+
+def position_key(position: Position) -> str:
+    """How Run.redo names a position."""
+    return f"{position.seq}.{position.branch}"
+
+
 class DjangoBackend:
     """Writes one run's journal; every write checks the lease, the fence against duplicates."""
 
@@ -66,9 +94,15 @@ class DjangoBackend:
         self.run = run
         self.run_id = run.pk
         self.lease_owner = lease_owner
+        self.cancel_request = cancel_request_of(run)
+        self.pause_requested = False
 
     def now(self) -> datetime:
         return timezone.now()
+
+    def generation(self, position: Position) -> int:
+        redo = self.run.redo if isinstance(self.run.redo, dict) else {}
+        return int(redo.get(position_key(position), 0))
 
     # --- the fence --------------------------------------------------------------------------
     def _hold(self, reports: Reports) -> None:
@@ -81,8 +115,29 @@ class DjangoBackend:
             pk=self.run_id, lease_owner=self.lease_owner, status=RunStatus.RUNNING
         ).update(**fields)
         if not held:
-            raise Cancelled()
+            self._hold_interrupted(fields)
         self._write_reports(reports)
+
+    def _hold_interrupted(self, fields: dict[str, Any]) -> None:
+        """The run is no longer simply running. If it was cancelled or paused while this
+        advancer still holds it, the write goes through (a step that ran is recorded, so its
+        effect can be undone or kept), and the workflow stops at its next position."""
+        run = (
+            Run.objects.select_for_update()
+            .filter(
+                pk=self.run_id,
+                lease_owner=self.lease_owner,
+                status__in=[RunStatus.CANCELLING, RunStatus.PAUSED],
+            )
+            .first()
+        )
+        if run is None:
+            raise Cancelled()
+        Run.objects.filter(pk=self.run_id).update(**fields)
+        if run.status == RunStatus.PAUSED:
+            self.pause_requested = True
+        else:
+            self.cancel_request = cancel_request_of(run)
 
     def _write_reports(self, reports: Reports) -> None:
         write_reports(self.run_id, reports, progress_saved=True)
@@ -119,7 +174,10 @@ class DjangoBackend:
         except IntegrityError:
             raise Cancelled() from None
         if not inserted:
-            raise Cancelled()
+            # Not running: cancelled or paused meanwhile (recorded all the same), or lost.
+            with self._writing(Reports()):
+                self._insert(record)
+            return
         announce_step(record)
 
     def _insert(self, record: StepRecord) -> None:
@@ -143,8 +201,11 @@ class DjangoBackend:
         output: Any = None,
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
+        undoes: Position | None = None,
         reports: Reports,
     ) -> None:
+        # A compensation names the step it undid: a retry does that step again.
+        detail = {"undoes": undoes.as_json()} if undoes is not None else None
         if not reports and retry_at is None:
             record = StepRecord(
                 run_id=self.run_id,
@@ -155,6 +216,7 @@ class DjangoBackend:
                 status=status,
                 output=output,
                 error=error,
+                detail=detail,
                 started_at=started_at,
                 finished_at=timezone.now(),
             )
@@ -171,6 +233,7 @@ class DjangoBackend:
                     status=status,
                     output=output,
                     error=error,
+                    detail=detail,
                     started_at=started_at,
                     finished_at=timezone.now(),
                     retry_at=retry_at,
@@ -181,17 +244,91 @@ class DjangoBackend:
                     run_id=self.run_id, kind=TimerKind.WAKE, due_at=retry_at, seq=seq
                 )
 
+    # --- cancellation -------------------------------------------------------------------------
+    def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
+        self._record_instant(
+            seq,
+            EntryKind.CANCEL,
+            "cancel",
+            EntryStatus.CANCELLED,
+            reports,
+            error=cancel_error(request),
+        )
+
+    def cancel_entry(self, seq: int) -> Entry:
+        request = self.cancel_request
+        assert request is not None
+        now = timezone.now()
+        with self._writing(Reports()):
+            record = (
+                StepRecord.objects.select_for_update()
+                .filter(run_id=self.run_id, seq=seq, branch=0, superseded=False)
+                .order_by("-attempt")
+                .first()
+            )
+            assert record is not None
+            Timer.objects.filter(run_id=self.run_id, seq=seq).delete()
+            if record.status == EntryStatus.RETRYING:
+                # The failed attempt stays as it was; the attempt that will not happen says why.
+                record = StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    attempt=record.attempt + 1,
+                    kind=record.kind,
+                    name=record.name,
+                    status=EntryStatus.CANCELLED,
+                    error=cancel_error(request),
+                    started_at=now,
+                    finished_at=now,
+                )
+                self._insert(record)
+                return entry_of(record)
+            Wait.objects.filter(run_id=self.run_id, seq=seq, status=WaitStatus.WAITING).update(
+                status=WaitStatus.CANCELLED
+            )
+            # A group's steps not yet started never will; those running finish on their own.
+            StepRecord.objects.filter(
+                run_id=self.run_id,
+                seq=seq,
+                branch__gt=0,
+                superseded=False,
+                status__in=["queued", EntryStatus.RETRYING],
+            ).update(status=EntryStatus.CANCELLED, finished_at=now)
+            record.status = EntryStatus.CANCELLED
+            record.error = cancel_error(request)
+            record.finished_at = now
+            record.save(update_fields=["status", "error", "finished_at"])
+            announce_step(record)
+        return entry_of(record)
+
     def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None:
+        self._record_instant(
+            seq, EntryKind.VALUE, name, EntryStatus.COMPLETED, reports, output=value
+        )
+
+    def _record_instant(
+        self,
+        seq: int,
+        kind: EntryKind,
+        name: str,
+        status: EntryStatus,
+        reports: Reports,
+        *,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        """Journal something that happens in an instant: a value, where a cancel struck."""
         now = timezone.now()
         with self._writing(reports):
             self._insert(
                 StepRecord(
                     run_id=self.run_id,
                     seq=seq,
-                    kind=EntryKind.VALUE,
+                    kind=kind,
                     name=name,
-                    status=EntryStatus.COMPLETED,
-                    output=value,
+                    status=status,
+                    output=output,
+                    error=error,
                     started_at=now,
                     finished_at=now,
                 )
@@ -356,21 +493,34 @@ class DjangoBackend:
         reports: Reports,
     ) -> Entry:
         now = timezone.now()
-        limit = len(calls) if concurrency is None else min(concurrency, len(calls))
         with self._writing(reports):
+            # A retried run keeps the steps of this group that completed (see engine.core.redo).
+            kept = {
+                record.branch: record.output
+                for record in StepRecord.objects.filter(
+                    run_id=self.run_id,
+                    seq=seq,
+                    branch__gt=0,
+                    superseded=False,
+                    status=EntryStatus.COMPLETED,
+                )
+            }
+            to_run = [(n + 1, call) for n, call in enumerate(calls) if n + 1 not in kept]
+            limit = len(to_run) if concurrency is None else min(concurrency, len(to_run))
             group = StepRecord(
                 run_id=self.run_id,
                 seq=seq,
                 kind=EntryKind.PARALLEL,
                 name=name,
-                status=EntryStatus.WAITING if calls else EntryStatus.COMPLETED,
-                output=None if calls else [],
+                status=EntryStatus.WAITING if to_run else EntryStatus.COMPLETED,
+                output=None if to_run else [kept.get(index + 1) for index in range(len(calls))],
                 started_at=now,
+                finished_at=None if to_run else now,
                 detail={
                     "count": len(calls),
                     "concurrency": concurrency,
                     "dispatched": limit,
-                    "finished": 0,
+                    "finished": len(calls) - len(to_run),
                 },
             )
             self._insert(group)
@@ -379,18 +529,18 @@ class DjangoBackend:
                     StepRecord(
                         run_id=self.run_id,
                         seq=seq,
-                        branch=index + 1,
+                        branch=branch,
                         kind=EntryKind.STEP,
                         name=call.name,
-                        status="dispatched" if index < limit else "queued",
+                        status="dispatched" if order < limit else "queued",
                         started_at=now,
                         detail={"step": call.step_key, "args": call.args, "kwargs": call.kwargs},
                     )
-                    for index, call in enumerate(calls)
+                    for order, (branch, call) in enumerate(to_run)
                 ]
             )
-            for index in range(limit):
-                run_branch_on_commit(self.run_id, seq, index + 1)
+            for branch, _ in to_run[:limit]:
+                run_branch_on_commit(self.run_id, seq, branch)
         return entry_of(group)
 
     # --- cache ------------------------------------------------------------------------------
@@ -414,6 +564,7 @@ def _fenced_insert_fields() -> list[Any]:
         "status",
         "output",
         "error",
+        "detail",
         "started_at",
         "finished_at",
         "superseded",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from engine.actions import create_run, finish_run
+from engine.actions import create_run, request_cancel
 from engine.core.journal import EntryKind, EntryStatus
 from engine.dispatch import advance_on_commit, queued_messages, run_branch_on_commit, wake
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
@@ -63,11 +63,9 @@ def _fire(timer: Timer) -> None:
             )
     elif timer.kind == TimerKind.RUN_TIMEOUT:
         run = Run.objects.select_for_update().get(pk=timer.run_id)
-        finish_run(
-            run,
-            RunStatus.TIMED_OUT,
-            error={"type": "RunTimeout", "message": "the run passed its timeout"},
-        )
+        if not run.is_terminal and run.status != RunStatus.CANCELLING:
+            # Like a cancel: the run undoes what it did, then ends timed out.
+            request_cancel(run, "the run passed its timeout", status=RunStatus.TIMED_OUT)
     elif timer.kind == TimerKind.BRANCH_RETRY and timer.seq is not None:
         retry_branch(timer.run_id, timer.seq, timer.branch or 0)
 
@@ -95,11 +93,8 @@ def redispatch_all_runnable() -> int:
     """At the start of an embedded server: its in-memory queue began empty, so every run
     that should be moving has lost its message."""
     with transaction.atomic():
-        runs = list(
-            Run.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).values_list(
-                "pk", flat=True
-            )
-        )
+        moving = [RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING]
+        runs = list(Run.objects.filter(status__in=moving).values_list("pk", flat=True))
         # Leases left by the previous process lapse on their own; the recovery sweeper then
         # sends those runs again.
         Run.objects.filter(pk__in=runs).update(dispatched_at=timezone.now())
@@ -119,11 +114,15 @@ def redispatch_lost_work() -> int:
     """
     now = timezone.now()
     lapsed = Q(
-        status=RunStatus.RUNNING,
+        status__in=[RunStatus.RUNNING, RunStatus.CANCELLING],
         lease_until__lt=now,
         dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_LEASE_SECONDS),
     )
-    forgotten = Q(status=RunStatus.PENDING) & (
+    # A cancelling run with nobody holding it and a wake asked for is as good as pending.
+    due = Q(status=RunStatus.PENDING) | Q(
+        status=RunStatus.CANCELLING, lease_owner="", wake_requested=True
+    )
+    forgotten = due & (
         Q(dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_REDISPATCH_SECONDS))
         | Q(dispatched_at__isnull=True)
     )

@@ -6,11 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from engine.actions import RETRYABLE_STATUSES
 from engine.core.definitions import get_workflow
 from engine.graph.resolver import version_number
-from engine.models import GraphVersion, Run, RunMetric, RunStatus, StepRecord, Trigger
+from engine.models import GraphVersion, Run, RunMetric, StepRecord, Trigger
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
 # each refresh fetch and draw them all. The newest rows matter most to someone on call.
@@ -59,6 +61,10 @@ class StepRow:
     open: bool
     # Still marked waiting (or in flight) although the run ended: cancelled or timed out there.
     interrupted: bool
+    undoes: str = ""
+    """For a compensation: the name of the step it undid."""
+    redone: bool = False
+    """A step a compensation undid before, done again by a retry."""
 
     @property
     def error_message(self) -> str:
@@ -109,7 +115,7 @@ class RunDetail:
     @property
     def can_be_retried(self) -> bool:
         # The same rule as engine.actions.retry_run, which has the last word.
-        return self.run.status == RunStatus.FAILED
+        return self.run.status in RETRYABLE_STATUSES
 
 
 def workflow_title(run: Run) -> str:
@@ -142,13 +148,17 @@ def _steps(run: Run, start: datetime, end: datetime) -> tuple[list[StepRow], int
     newest_first = list(
         StepRecord.objects.filter(run=run)
         .defer("output", "detail")
-        .order_by("-seq", "-branch", "-attempt", "-id")[: MAX_STEP_ROWS + 1]
+        # Only a compensation's link to the step it undid, not the whole detail (branch args).
+        .annotate(undoes_link=KeyTransform("undoes", "detail"))
+        .order_by("-id")[: MAX_STEP_ROWS + 1]
     )
     hidden = 0
     if len(newest_first) > MAX_STEP_ROWS:
         newest_first = newest_first[:MAX_STEP_ROWS]
         hidden = StepRecord.objects.filter(run=run).count() - MAX_STEP_ROWS
     span = max((end - start).total_seconds(), 0.001)
+    names = {(record.seq, record.branch): record.name for record in newest_first}
+    redo = run.redo if isinstance(run.redo, dict) else {}
     rows = []
     for record in reversed(newest_first):
         finished = record.finished_at
@@ -164,9 +174,21 @@ def _steps(run: Run, start: datetime, end: datetime) -> tuple[list[StepRow], int
                 bar_width=_percent(min(width, 100 - max(offset, 0.0))),
                 open=is_open,
                 interrupted=finished is None and run.is_terminal,
+                undoes=_undone_name(getattr(record, "undoes_link", None), names),
+                redone=not record.superseded
+                and record.kind == "step"
+                and f"{record.seq}.{record.branch}" in redo,
             )
         )
     return rows, hidden
+
+
+def _undone_name(link: Any, names: dict[tuple[int, int], str]) -> str:
+    """The name of the step a compensation undid, from its journaled link."""
+    if not isinstance(link, dict) or not isinstance(link.get("seq"), int):
+        return ""
+    position = (link["seq"], int(link.get("branch") or 0))
+    return names.get(position, f"position {link['seq']}")
 
 
 def _metrics(run: Run) -> list[MetricRow]:

@@ -108,22 +108,28 @@ def _control(
 
 @require_POST
 def cancel_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
-    """Cancel a run that has not ended (and its children), as POST /api/runs/{id}/cancel does."""
+    """Cancel a run that has not ended (and its children), as POST /api/runs/{id}/cancel does;
+    "stop undoing" ends a cancelling run without finishing its compensations."""
     by = request.user.get_username()
+    stop_now = request.POST.get("compensate") == "false"
     return _control(
         request,
         run_id,
         Capability.CANCEL_RUNS,
-        lambda pk: cancel_run(pk, reason=f"cancelled by {by} on the run page"),
-        "cancelled",
+        lambda pk: cancel_run(
+            pk,
+            reason=f"cancelled by {by} on the run page",
+            compensate=False if stop_now else None,
+        ),
+        "stopped without finishing its undo" if stop_now else "cancelled",
     )
 
 
 @require_POST
 def retry_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
-    """Run a failed run again from its failed step, as POST /api/runs/{id}/retry does."""
+    """Run an ended, unfinished run again from where it stopped, as POST /api/runs/{id}/retry."""
     return _control(
-        request, run_id, Capability.RETRY_RUNS, retry_run, "retried from its failed step"
+        request, run_id, Capability.RETRY_RUNS, retry_run, "retried from where it stopped"
     )
 
 

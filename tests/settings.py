@@ -13,7 +13,9 @@ TEST_ENVIRONMENT_DEFAULTS = {
     "STEPWISE_QUEUE": "stepwise-test",
     "STEPWISE_CHANNEL_PREFIX": "stepwise-test",
     "STEPWISE_HEARTBEAT_SECONDS": "1",
-    "STEPWISE_WORKFLOW_MODULES": "engine.demos,tests.engine.flows,tests.engine.trigger_flows",
+    "STEPWISE_WORKFLOW_MODULES": (
+        "engine.demos,tests.engine.flows,tests.engine.trigger_flows,tests.engine.saga_flows"
+    ),
     "STEPWISE_LEASE_SECONDS": "1",
     "STEPWISE_REDISPATCH_SECONDS": "5",
     # Playwright's sync API runs an event loop in the test thread; the tests' own database

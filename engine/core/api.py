@@ -236,16 +236,4 @@ def outcome(pending: Pending) -> Any:
     Raises WaitTimeout for an event wait that timed out, ChildWorkflowFailed for a child that
     did not complete.
     """
-    from engine.core.errors import ChildWorkflowFailed, WaitTimeout
-    from engine.core.journal import EntryKind, EntryStatus
-
-    entry = _require_context("outcome()").settle(pending.seq)
-    if entry.kind == EntryKind.SLEEP:
-        return None
-    if entry.status == EntryStatus.COMPLETED:
-        return entry.output
-    if entry.kind == EntryKind.WAIT:
-        raise WaitTimeout((pending.name,), 0)
-    error = entry.error or {}
-    run_id = int((entry.output or {}).get("run_id", 0)) if isinstance(entry.output, dict) else 0
-    raise ChildWorkflowFailed(run_id, error.get("status", "failed"), error)
+    return _require_context("outcome()").outcome(pending.seq, pending.name)

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.errors import (
+    Cancelled,
     ChildWorkflowFailed,
     NonDeterminismError,
+    RunCancelled,
     StepFailed,
     StepTimeout,
     Suspend,
@@ -18,9 +20,11 @@ from engine.core.errors import (
 )
 from engine.core.journal import (
     Backend,
+    CancelRequest,
     Entry,
     EntryKind,
     EntryStatus,
+    Position,
     Reports,
     StepCallSpec,
     WaitSpec,
@@ -71,15 +75,22 @@ class StepInfo:
     seq: int
     name: str
     attempt: int
+    generation: int = 0
+    """How many times a compensation undid this step before: a re-done step is a new effect."""
+    branch: int = 0
+    """n for the n-th step of a parallel group, whose steps may share a name."""
 
     @property
     def idempotency_key(self) -> str:
-        """Stable across attempts, retries and replays of this step in this run."""
-        return idempotency_key(self.run_id, self.seq, self.name)
+        """Stable across attempts, retries and replays of this step in this run; new only when
+        a compensation undid the step and a retry does it again."""
+        return idempotency_key(self.run_id, self.seq, self.name, self.generation, self.branch)
 
 
-def idempotency_key(run_id: int, seq: int, name: str) -> str:
-    return f"stepwise:{run_id}:{seq}:{name}"
+def idempotency_key(run_id: int, seq: int, name: str, generation: int = 0, branch: int = 0) -> str:
+    position = f"{seq}.{branch}" if branch else str(seq)
+    key = f"stepwise:{run_id}:{position}:{name}"
+    return f"{key}:redo-{generation}" if generation else key
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,14 @@ class ExecutionContext:
         self.seq = 0
         self.last_recorded = max(journal, default=-1)
         self.reports = Reports()
+        self.last_position: Position | None = None
+        """The step (or parallel group) the workflow ran last: what a compensation added
+        now undoes."""
+        self.step_positions: dict[str, Position] = {}
+        self.cancelled: RunCancelled | None = None
+        self.cancelled_at: int | None = None
+        # The failures raised from journal entries, so the run knows where it stopped.
+        self._failures: list[tuple[BaseException, int]] = []
 
     @property
     def replaying(self) -> bool:
@@ -121,19 +140,82 @@ class ExecutionContext:
         seq = self.seq
         self.seq += 1
         entry = self.journal.get(seq)
+        if entry is not None and entry.status == EntryStatus.CANCELLED:
+            raise self._deliver_cancel(seq, entry.error)
+        if self.cancelled is None and seq >= self.last_recorded:
+            entry = self._interrupt_if_requested(seq, entry)
         if entry is not None and (entry.kind != kind or entry.name != name):
             raise NonDeterminismError(seq, f"{entry.kind} {entry.name!r}", f"{kind} {name!r}")
         return seq, entry
 
+    # --- cancelling and pausing ---------------------------------------------------------------
+    # A cancellation reaches the workflow at its frontier, the first position with work to do
+    # or to wait for, and is journaled there: a replay meets it at the same place. Only then
+    # can compensations run at the positions after it without breaking determinism.
+    def _interrupt_if_requested(self, seq: int, entry: Entry | None) -> Entry | None:
+        unsettled = entry is None or entry.status in (EntryStatus.WAITING, EntryStatus.RETRYING)
+        if not unsettled:
+            return entry
+        if self.backend.pause_requested and (entry is None or entry.status == EntryStatus.RETRYING):
+            raise Cancelled()  # paused: stop before doing anything new
+        request = self.backend.cancel_request
+        if request is None:
+            return entry
+        if entry is None:
+            self.backend.record_cancel(seq, request, self._take_reports())
+            recorded = Entry(seq, EntryKind.CANCEL, "cancel", EntryStatus.CANCELLED)
+        else:
+            recorded = self.backend.cancel_entry(seq)
+        self.journal[seq] = recorded
+        raise self._deliver_cancel(seq, _cancel_error(request))
+
+    def _deliver_cancel(self, seq: int, error: dict[str, Any] | None) -> RunCancelled:
+        error = error or {}
+        status = "timed_out" if error.get("type") == "RunTimeout" else "cancelled"
+        self.cancelled = RunCancelled(str(error.get("message") or "cancelled"), status)
+        self.cancelled_at = seq
+        return self.cancelled
+
+    def _stop_for_cancel_instead_of_waiting(self, name: str) -> None:
+        """Called where the workflow would suspend without taking a position."""
+        if self.cancelled is None and (
+            self.backend.cancel_request is not None or self.backend.pause_requested
+        ):
+            self._next(EntryKind.VALUE, name)  # takes the frontier and raises there
+
+    # --- where the run stopped ----------------------------------------------------------
+    def _failed(self, error: BaseException, seq: int) -> BaseException:
+        self._failures.append((error, seq))
+        return error
+
+    def failure_position(self, error: BaseException) -> int | None:
+        """The journal position whose failure ended the run, if it came from one."""
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            for failure, seq in self._failures:
+                if failure is current:
+                    return seq
+            current = current.__cause__ or current.__context__
+        return None
+
     # --- steps ------------------------------------------------------------------------------
-    def call_step(self, step: "StepDefinition", args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def call_step(
+        self,
+        step: "StepDefinition",
+        args: list[Any],
+        kwargs: dict[str, Any],
+        undoes: Position | None = None,
+    ) -> Any:
         seq, entry = self._next(EntryKind.STEP, step.name)
+        self.last_position = self.step_positions[step.name] = Position(seq)
         attempt = 1
         if entry is not None:
             if entry.status == EntryStatus.COMPLETED:
                 return entry.output
             if entry.status == EntryStatus.FAILED:
-                raise StepFailed(step.name, entry.error or {}, entry.attempt)
+                raise self._failed(StepFailed(step.name, entry.error or {}, entry.attempt), seq)
             if entry.status == EntryStatus.RETRYING:
                 if entry.retry_at is not None and self.backend.now() < entry.retry_at:
                     raise Suspend(f"step {step.name!r} retries at {entry.retry_at.isoformat()}")
@@ -149,12 +231,14 @@ class ExecutionContext:
                     self.backend.now(),
                     status=EntryStatus.COMPLETED,
                     output=cached,
+                    undoes=undoes,
                     reports=self._take_reports(),
                 )
                 return cached
+        generation = self.backend.generation(Position(seq))
         while True:
             started = self.backend.now()
-            info = StepInfo(self.backend.run_id, seq, step.name, attempt)
+            info = StepInfo(self.backend.run_id, seq, step.name, attempt, generation)
             try:
                 output = to_json_value(run_step_attempt(step, args, kwargs, info))
             except Exception as exc:
@@ -167,9 +251,10 @@ class ExecutionContext:
                         started,
                         status=EntryStatus.FAILED,
                         error=error,
+                        undoes=undoes,
                         reports=self._take_reports(),
                     )
-                    raise StepFailed(step.name, error, attempt) from exc
+                    raise self._failed(StepFailed(step.name, error, attempt), seq) from exc
                 delay = step.retry.delay(attempt, seed=info.idempotency_key)
                 retry_at = self.backend.now() + timedelta(seconds=delay)
                 self.backend.record_step(
@@ -180,6 +265,7 @@ class ExecutionContext:
                     status=EntryStatus.RETRYING,
                     error=error,
                     retry_at=retry_at,
+                    undoes=undoes,
                     reports=self._take_reports(),
                 )
                 if delay > 0:
@@ -193,6 +279,7 @@ class ExecutionContext:
                 started,
                 status=EntryStatus.COMPLETED,
                 output=output,
+                undoes=undoes,
                 reports=self._take_reports(),
             )
             if cache_key is not None and step.cache_ttl:
@@ -234,7 +321,7 @@ class ExecutionContext:
         if entry.status == EntryStatus.COMPLETED:
             return entry.output
         if entry.status == EntryStatus.FAILED:
-            raise WaitTimeout(spec.event_types, timeout_seconds or 0)
+            raise self._failed(WaitTimeout(spec.event_types, timeout_seconds or 0), seq)
         raise Suspend(f"waiting for {' or '.join(spec.event_types)}")
 
     # --- children and fan-out -----------------------------------------------------------
@@ -263,7 +350,9 @@ class ExecutionContext:
             return entry.output
         if entry.status == EntryStatus.FAILED:
             error = entry.error or {}
-            raise ChildWorkflowFailed(run_id, error.get("status", "failed"), error)
+            raise self._failed(
+                ChildWorkflowFailed(run_id, error.get("status", "failed"), error), seq
+            )
         raise Suspend(f"waiting for child run {run_id} ({workflow})")
 
     def parallel(self, calls: list["StepCall"], concurrency: int | None, name: str) -> list[Any]:
@@ -279,13 +368,15 @@ class ExecutionContext:
                 for call in calls
             ]
             entry = self.backend.begin_parallel(seq, name, specs, concurrency, self._take_reports())
+        self.last_position = Position(seq)
         if entry.status == EntryStatus.COMPLETED:
             return list(entry.output)
         if entry.status == EntryStatus.FAILED:
             error = entry.error or {}
-            raise StepFailed(
+            failure = StepFailed(
                 error.get("step", name), error.get("cause", error), int(error.get("attempts", 1))
             )
+            raise self._failed(failure, seq)
         raise Suspend(f"waiting for {len(calls)} parallel steps")
 
     # --- several waits at once -------------------------------------------------------------
@@ -325,8 +416,9 @@ class ExecutionContext:
     def choose_settled(self, seqs: list[int], name: str) -> int | None:
         """The first settled of these waits (journaled), or None if none is, without a record."""
         upcoming = self.journal.get(self.seq)
-        recorded = upcoming is not None and upcoming.kind == EntryKind.VALUE
+        recorded = upcoming is not None and upcoming.kind in (EntryKind.VALUE, EntryKind.CANCEL)
         if not recorded and not any(self.pending_settled(seq) for seq in seqs):
+            self._stop_for_cancel_instead_of_waiting(name)
             return None
 
         def first() -> int:
@@ -343,6 +435,20 @@ class ExecutionContext:
             entry = self.backend.expire_wait(seq)
             self.journal[seq] = entry
         return entry
+
+    def outcome(self, seq: int, name: str) -> Any:
+        """A settled wait's result; its failure is raised (and known as where the run stopped)."""
+        entry = self.settle(seq)
+        if entry.kind == EntryKind.SLEEP:
+            return None
+        if entry.status == EntryStatus.COMPLETED:
+            return entry.output
+        if entry.kind == EntryKind.WAIT:
+            raise self._failed(WaitTimeout((name,), 0), seq)
+        error = entry.error or {}
+        output = entry.output
+        run_id = int(output.get("run_id", 0)) if isinstance(output, dict) else 0
+        raise self._failed(ChildWorkflowFailed(run_id, error.get("status", "failed"), error), seq)
 
     # --- progress and metrics -----------------------------------------------------------
     def report_progress(self, current: float, total: float | None, message: str | None) -> None:
@@ -405,6 +511,11 @@ def run_step_attempt(
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def _cancel_error(request: CancelRequest) -> dict[str, Any]:
+    kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
+    return {"type": kind, "message": request.reason}
 
 
 def _cache_key(step: "StepDefinition", args: list[Any], kwargs: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, overload
 
 from engine.core.errors import DefinitionError
+from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.schedules import ScheduleSpec
 
@@ -69,6 +70,16 @@ class StepCall:
     def run(self) -> Any:
         return self.step(*self.args, **self.kwargs)
 
+    def run_as_compensation(self, undoes: Position | None) -> Any:
+        """Run it as the compensation of the step at `undoes`: the journal keeps the link, so
+        a retry knows that step's effect was undone and does it again."""
+        from engine.core.context import current_context
+
+        context = current_context()
+        if context is None or undoes is None:
+            return self.run()
+        return context.call_step(self.step, self.args, self.kwargs, undoes=undoes)
+
 
 @dataclass(frozen=True)
 class WorkflowDefinition:
@@ -84,6 +95,8 @@ class WorkflowDefinition:
     input_schema: dict[str, Any] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     schedules: tuple[ScheduleSpec, ...] = field(default_factory=tuple)
+    compensate_on_cancel: bool = True
+    """A cancelled (or timed-out) run first undoes what it did: its Saga compensations run."""
     # Templates call callables; a definition shown on a page must be read, not started.
     do_not_call_in_templates: ClassVar[bool] = True
 
@@ -198,10 +211,12 @@ def workflow(
     input_schema: dict[str, Any] | None = None,
     tags: tuple[str, ...] = (),
     schedule: ScheduleSpec | Sequence[ScheduleSpec] | None = None,
+    compensate_on_cancel: bool = True,
 ) -> Callable[[Callable[[Any], Any]], WorkflowDefinition]:
     """Declare and register a code workflow under a slug: `@workflow("process-payment")`.
 
     `schedule=every.day.at("09:00")` (or a list of schedules) starts it by itself.
+    `compensate_on_cancel=False`: cancelling a run stops it without running its compensations.
     """
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         raise DefinitionError(
@@ -233,6 +248,7 @@ def workflow(
             input_schema=input_schema,
             tags=tuple(tags),
             schedules=schedules,
+            compensate_on_cancel=bool(compensate_on_cancel),
         )
         _workflows[slug] = definition
         return definition

@@ -84,7 +84,22 @@ class Suspend(BaseException):  # control flow, not an error
 
 
 class Cancelled(BaseException):  # control flow, not an error
-    """The run was cancelled or lost its lease while executing; stop without writing more."""
+    """The run lost its lease or was paused while executing; stop without writing more."""
+
+
+class RunCancelled(BaseException):  # control flow, not an error
+    """The run was cancelled (or passed its run timeout) and must stop here.
+
+    Raised inside the workflow where the cancellation reached it, so that `Saga` blocks and a
+    graph's compensation nodes undo what was done, newest first, before the run ends. A
+    BaseException: `except Exception` in workflow code cannot swallow it. `status` is how the
+    run ends ("cancelled" or "timed_out").
+    """
+
+    def __init__(self, reason: str, status: str = "cancelled") -> None:
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
 
 
 def describe_exception(exc: BaseException) -> dict[str, Any]:

@@ -14,6 +14,8 @@ class EntryKind(StrEnum):
     CHILD_RESULT = "child_result"
     PARALLEL = "parallel"
     VALUE = "value"
+    CANCEL = "cancel"
+    """Where a cancellation reached the workflow: a replay raises it at the same place."""
 
 
 class EntryStatus(StrEnum):
@@ -21,6 +23,26 @@ class EntryStatus(StrEnum):
     FAILED = "failed"
     RETRYING = "retrying"
     WAITING = "waiting"
+    CANCELLED = "cancelled"
+    """Stopped by a cancellation: the workflow meets RunCancelled here on every replay."""
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a run's journal: `seq`, and `branch` n for the n-th step of a parallel group."""
+
+    seq: int
+    branch: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {"seq": self.seq, "branch": self.branch}
+
+    @classmethod
+    def from_json(cls, value: Any) -> "Position | None":
+        if not isinstance(value, dict) or not isinstance(value.get("seq"), int):
+            return None
+        branch = value.get("branch", 0)
+        return cls(value["seq"], branch if isinstance(branch, int) else 0)
 
 
 @dataclass(frozen=True)
@@ -37,6 +59,8 @@ class Entry:
     retry_at: datetime | None = None
     wake_at: datetime | None = None
     """For sleeps: when the sleep ends. For waits: the deadline, if any."""
+    undoes: Position | None = None
+    """For a compensation: the step whose effect it undid."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +100,15 @@ class Reports:
         self.metrics.append((name, float(value), at))
 
 
+@dataclass(frozen=True)
+class CancelRequest:
+    """A cancellation the run must take in: undo what it did, then end with `status`."""
+
+    reason: str
+    status: str = "cancelled"
+    """How the run ends: "cancelled", or "timed_out" when its run timeout passed."""
+
+
 class Backend(Protocol):
     """What executing a workflow needs from storage: the Django store and the test harness.
 
@@ -85,7 +118,17 @@ class Backend(Protocol):
 
     run_id: int
 
+    cancel_request: CancelRequest | None
+    """Set when the run must stop and undo its work; a write may discover it mid-run."""
+
+    pause_requested: bool
+    """Set when the run was paused: it stops before its next new position."""
+
     def now(self) -> datetime: ...
+
+    def generation(self, position: Position) -> int:
+        """How many times the step at this position was undone and must be done anew."""
+        ...
 
     def record_step(
         self,
@@ -98,8 +141,18 @@ class Backend(Protocol):
         output: Any = None,
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
+        undoes: Position | None = None,
         reports: Reports,
     ) -> None: ...
+
+    def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
+        """Journal, at a new position, that the cancellation reached the workflow here."""
+        ...
+
+    def cancel_entry(self, seq: int) -> Entry:
+        """Close the unsettled entry at `seq` (a wait, sleep, retry, child or group) as
+        cancelled; the workflow meets the cancellation there."""
+        ...
 
     def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None: ...
 

@@ -1,10 +1,13 @@
-"""Compensation: undo completed steps, newest first, when a later one fails."""
+"""Compensation: undo completed steps, newest first, when a later one fails or the run is
+cancelled."""
 
 import contextlib
 from types import TracebackType
 
+from engine.core.context import current_context
 from engine.core.definitions import StepCall
-from engine.core.errors import StepFailed
+from engine.core.errors import RunCancelled, StepFailed
+from engine.core.journal import Position
 
 
 class Saga:
@@ -14,13 +17,27 @@ class Saga:
         reservation = reserve_inventory(items)
         saga.add(release_inventory.call(reservation))
         charge_payment(order)          # fails → release_inventory runs, then it re-raises
+
+    Each compensation is linked to the step it undoes (by default the step that ran just
+    before `add`), so that retrying the run does that step again instead of trusting a result
+    whose effect is gone.
     """
 
     def __init__(self) -> None:
-        self._compensations: list[StepCall] = []
+        self._compensations: list[tuple[StepCall, Position | str | None]] = []
 
-    def add(self, compensation: StepCall) -> None:
-        self._compensations.append(compensation)
+    def add(self, compensation: StepCall, *, undoes: str | Position | None = None) -> None:
+        """Register `compensation` as the undo of the step that just ran.
+
+        `undoes="reserve-inventory"` names the step instead (its latest run when the saga
+        compensates), for a compensation registered before its step runs; a `Position` names
+        a journal position (the graph interpreter's way).
+        """
+        if not isinstance(compensation, StepCall):
+            raise TypeError("Saga.add() takes a step call: release.call(reservation)")
+        context = current_context()
+        target = undoes if undoes is not None else (context.last_position if context else None)
+        self._compensations.append((compensation, target))
 
     def compensate(self) -> None:
         """Run every compensation, newest first; a failing one does not stop the older ones.
@@ -30,8 +47,9 @@ class Saga:
         """
         first_failure: StepFailed | None = None
         while self._compensations:
+            call, target = self._compensations.pop()
             try:
-                self._compensations.pop().run()
+                call.run_as_compensation(_position(target))
             except StepFailed as failure:
                 first_failure = first_failure or failure
         if first_failure is not None:
@@ -46,8 +64,15 @@ class Saga:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # Only failures compensate: Suspend and Cancelled are BaseException, not Exception.
+        # Failures and cancellation compensate; waiting (Suspend) never does.
         # A failing compensation does not hide the failure that started compensating.
-        if isinstance(error, Exception):
+        if isinstance(error, Exception | RunCancelled):
             with contextlib.suppress(StepFailed):
                 self.compensate()
+
+
+def _position(target: Position | str | None) -> Position | None:
+    if isinstance(target, str):
+        context = current_context()
+        return context.step_positions.get(target) if context else None
+    return target

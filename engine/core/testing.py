@@ -23,7 +23,17 @@ from engine.core.context import StepInfo, _step_overrides, current_step, run_ste
 from engine.core.definitions import StepDefinition, WorkflowDefinition, get_step, get_workflow
 from engine.core.errors import Cancelled, DefinitionError, describe_exception
 from engine.core.executor import execute
-from engine.core.journal import Entry, EntryKind, EntryStatus, Reports, StepCallSpec, WaitSpec
+from engine.core.journal import (
+    CancelRequest,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Position,
+    Reports,
+    StepCallSpec,
+    WaitSpec,
+)
+from engine.core.redo import JournalRow, plan_retry
 from engine.core.triggers import _emit_event
 from engine.core.values import to_json_value
 
@@ -59,6 +69,10 @@ class _Run:
     progress: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[tuple[str, float]] = field(default_factory=list)
     advances: int = 0
+    cancel_request: CancelRequest | None = None
+    stopped_at: int | None = None
+    generations: dict[Position, int] = field(default_factory=dict)
+    history: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,9 @@ class TestRun:
     metrics: list[tuple[str, float]]
     advances: int
     """How many times the run was (re)played: 1 + one per wait it resumed from."""
+    history: list[tuple[str, str, int]] = field(default_factory=list)
+    """(name, status, attempt) of every step as it was journaled, those a retry set aside
+    included, in the order they ran."""
 
     def step_names(self) -> list[str]:
         return [name for name, _, _ in self.steps]
@@ -207,7 +224,71 @@ class WorkflowTester:
             progress=list(run.progress),
             metrics=list(run.metrics),
             advances=run.advances,
+            history=list(run.history),
         )
+
+    # --- operators ------------------------------------------------------------------------
+    def cancel(
+        self,
+        run_id: int,
+        reason: str = "cancelled",
+        *,
+        status: str = "cancelled",
+        compensate: bool | None = None,
+    ) -> None:
+        """Cancel a run as the engine does: it first undoes what it did (unless its workflow
+        opted out, or compensate=False), at its next advance; `resume()` carries it to its end.
+        compensate=False on a cancelling run stops its undoing at once."""
+        run = self._runs[run_id]
+        if run.status in TERMINAL:
+            raise ValueError(f"run {run_id} already ended {run.status}")
+        if run.cancel_request is not None:
+            if compensate is not False:
+                raise ValueError(f"run {run_id} is already cancelling")
+            self._end_now(run, run.cancel_request.reason, run.cancel_request.status)
+            return
+        if compensate is None:
+            compensate = bool(run.journal) and run.workflow.compensate_on_cancel
+        if not compensate:
+            self._end_now(run, reason, status)
+        else:
+            run.cancel_request = CancelRequest(reason, status)
+            run.status = "pending"
+
+    def _end_now(self, run: _Run, reason: str, status: str) -> None:
+        kind = "RunTimeout" if status == "timed_out" else "Cancelled"
+        self._finish(run, status, error={"type": kind, "message": reason})
+
+    def retry(self, run_id: int) -> None:
+        """Retry a failed, cancelled or timed-out run by the engine's rule (engine.core.redo);
+        `resume()` carries it on."""
+        run = self._runs[run_id]
+        if run.status not in ("failed", "cancelled", "timed_out"):
+            raise ValueError(f"run {run_id} is {run.status}; only ended, unfinished runs retry")
+        rows = [
+            JournalRow(seq, 0, entry.kind, entry.status, entry.undoes, _child_id(entry))
+            for seq, entry in run.journal.items()
+        ]
+        # The harness keeps a parallel group as one entry; the rule wants its steps.
+        rows += [
+            JournalRow(seq, index + 1, EntryKind.STEP, EntryStatus.COMPLETED)
+            for seq, entry in run.journal.items()
+            if entry.kind == EntryKind.PARALLEL and entry.status == EntryStatus.COMPLETED
+            for index in range(len(entry.output or []))
+        ]
+        plan = plan_retry(rows, run.stopped_at)
+        for position in plan.redo:
+            run.generations[position] = run.generations.get(position, 0) + 1
+        for position in plan.set_aside:
+            run.journal.pop(position.seq, None)
+            run.waits.pop(position.seq, None)
+        for child_id in plan.children:
+            if self._runs[child_id].status in ("failed", "cancelled", "timed_out"):
+                self.retry(child_id)
+        run.status, run.output, run.error = "pending", None, None
+        run.cancel_request, run.stopped_at = None, None
+        if run.workflow.timeout:
+            run.deadline = self.clock + timedelta(seconds=run.workflow.timeout)
 
     def children(self, run_id: int) -> list[TestRun]:
         return [self.result(run.id) for run in self._runs.values() if run.parent == run_id]
@@ -239,12 +320,11 @@ class WorkflowTester:
         finally:
             _step_overrides.reset(token)
         backend.flush(outcome.reports or Reports())
-        if outcome.status == "completed":
-            self._finish(run, "completed", output=outcome.output)
-        elif outcome.status == "failed":
-            self._finish(run, "failed", error=outcome.error)
-        else:
+        if outcome.status == "suspended":
             run.status = "waiting"
+            return
+        run.stopped_at = outcome.stopped_at
+        self._finish(run, outcome.status, output=outcome.output, error=outcome.error)
 
     def _recording(self, key: str, fake: Callable[..., Any] | None) -> Callable[..., Any]:
         step = get_step(key)
@@ -264,11 +344,9 @@ class WorkflowTester:
         if status == "completed" and run.workflow.cache_ttl:
             expires = self.clock + timedelta(seconds=run.workflow.cache_ttl)
             self._workflow_cache[_workflow_cache_key(run.workflow, run.input)] = (output, expires)
-        for child in self._runs.values():
+        for child in list(self._runs.values()):
             if child.parent == run.id and child.status not in TERMINAL:
-                self._finish(
-                    child, "cancelled", error={"type": "Cancelled", "message": f"parent {status}"}
-                )
+                self.cancel(child.id, f"parent run {run.id} ended {status}")
         if run.parent is not None:
             parent = self._runs[run.parent]
             for seq, entry in parent.journal.items():
@@ -301,12 +379,8 @@ class WorkflowTester:
         for run in self._runs.values():
             if run.status != "waiting":
                 continue
-            if run.deadline and self.clock >= run.deadline:
-                self._finish(
-                    run,
-                    "timed_out",
-                    error={"type": "RunTimeout", "message": "the run passed its timeout"},
-                )
+            if run.deadline and self.clock >= run.deadline and run.cancel_request is None:
+                self.cancel(run.id, "the run passed its timeout", status="timed_out")
                 continue
             for seq, entry in list(run.journal.items()):
                 due = (
@@ -350,16 +424,50 @@ class WorkflowTester:
 
 
 class _MemoryBackend:
+    pause_requested = False
+
     def __init__(self, tester: WorkflowTester, run: _Run) -> None:
         self.tester = tester
         self.run = run
         self.run_id = run.id
+        self.cancel_request = run.cancel_request
 
     def now(self) -> datetime:
         return self.tester.clock
 
+    def generation(self, position: Position) -> int:
+        return self.run.generations.get(position, 0)
+
+    def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
+        kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
+        self._put(
+            Entry(
+                seq,
+                EntryKind.CANCEL,
+                "cancel",
+                EntryStatus.CANCELLED,
+                error={"type": kind, "message": request.reason},
+            ),
+            reports,
+        )
+
+    def cancel_entry(self, seq: int) -> Entry:
+        request = self.cancel_request
+        assert request is not None
+        self.run.waits.pop(seq, None)
+        kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
+        entry = _replace(
+            self.run.journal[seq],
+            EntryStatus.CANCELLED,
+            error={"type": kind, "message": request.reason},
+        )
+        self.run.journal[seq] = entry
+        return entry
+
     def _put(self, entry: Entry, reports: Reports) -> None:
         self.run.journal[entry.seq] = entry
+        if entry.kind in (EntryKind.STEP, EntryKind.PARALLEL):
+            self.run.history.append((entry.name, entry.status.value, entry.attempt))
         self.flush(reports)
         if (
             entry.kind == EntryKind.STEP
@@ -385,10 +493,14 @@ class _MemoryBackend:
         output: Any = None,
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
+        undoes: Position | None = None,
         reports: Reports,
     ) -> None:
         self._put(
-            Entry(seq, EntryKind.STEP, name, status, attempt, output, error, retry_at), reports
+            Entry(
+                seq, EntryKind.STEP, name, status, attempt, output, error, retry_at, undoes=undoes
+            ),
+            reports,
         )
 
     def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None:
@@ -460,13 +572,14 @@ class _MemoryBackend:
         # Branches run one after another here; retries do not move the clock.
         outputs: list[Any] = []
         entry: Entry | None = None
-        for call in calls:
+        for index, call in enumerate(calls):
             step = get_step(call.step_key)
             if step is None:
                 raise DefinitionError(f"no step registered as {call.step_key}")
             attempt = 1
+            generation = self.generation(Position(seq, index + 1))
             while True:
-                info = StepInfo(self.run_id, seq, call.name, attempt)
+                info = StepInfo(self.run_id, seq, call.name, attempt, generation, index + 1)
                 try:
                     outputs.append(
                         to_json_value(
@@ -538,7 +651,15 @@ def _replace(
         error,
         entry.retry_at,
         entry.wake_at,
+        entry.undoes,
     )
+
+
+def _child_id(entry: Entry) -> int | None:
+    if entry.kind != EntryKind.CHILD_RESULT or not isinstance(entry.output, dict):
+        return None
+    run_id = entry.output.get("run_id")
+    return run_id if isinstance(run_id, int) else None
 
 
 def _child_entry(entry: Entry, child: _Run) -> Entry:
@@ -549,6 +670,7 @@ def _child_entry(entry: Entry, child: _Run) -> Entry:
         entry.kind,
         entry.name,
         EntryStatus.FAILED,
+        output={"run_id": child.id},
         error={"status": child.status, **(child.error or {})},
     )
 

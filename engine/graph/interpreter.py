@@ -10,6 +10,7 @@ sub-workflows and human tasks suspend the run durably after their node's step ha
 its config.
 """
 
+import contextlib
 import contextvars
 import threading
 import weakref
@@ -39,6 +40,7 @@ from engine.core.definitions import (
 from engine.core.errors import (
     ChildWorkflowFailed,
     NonRetryableError,
+    RunCancelled,
     StepFailed,
     StepTimeout,
     Suspend,
@@ -47,7 +49,9 @@ from engine.core.errors import (
     describe_exception,
 )
 from engine.core.expressions import ExpressionError
+from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
+from engine.core.saga import Saga
 from engine.graph.nodes.base import ERROR, NORMAL, NodeContext, NodeResult, NodeType, get_node_type
 from engine.graph.nodes.flow import parse_duration
 from engine.graph.nodes.human import escalate_task, expire_task, remind_task, withdraw_task
@@ -114,10 +118,19 @@ def _retry_policy(node_type: NodeType, config: Mapping[str, Any]) -> Retry:
 class Program:
     """A graph compiled for running: nodes with their edges by handle, one step per node."""
 
-    def __init__(self, slug: str, version: str, title: str, document: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        slug: str,
+        version: str,
+        title: str,
+        document: Mapping[str, Any],
+        *,
+        compensate_on_cancel: bool = True,
+    ) -> None:
         self.slug = slug
         self.version = version
         self.title = title
+        self.compensate_on_cancel = compensate_on_cancel
         edges: dict[str, dict[str, list[str]]] = {}
         incoming: dict[str, int] = {}
         for edge in document.get("edges", []):
@@ -167,6 +180,9 @@ class Program:
             description="",
             version=self.version,
             input_schema=self.input_schema,
+            # A graph without compensation nodes has nothing to undo: cancel ends it at once.
+            compensate_on_cancel=self.compensate_on_cancel
+            and any(node.compensation for node in self.nodes.values()),
         )
 
     @cached_property
@@ -372,7 +388,9 @@ class Interpreter:
         self.queue: list[Token] = []
         self.loops: dict[tuple[Frame, str], LoopState] = {}
         self.joins: dict[tuple[Frame, str], JoinState] = {}
-        self.compensations: list[tuple[str, str, dict[str, Any]]] = []
+        # Compensation nodes of the nodes that completed, each linked to the step it undoes.
+        self.saga = Saga()
+        self.positions: dict[tuple[Frame, str], Position] = {}
         self.result: Any = _NOTHING
         self.last_output: Any = None
         # Branches waiting side by side: each registered its wait and the run goes on.
@@ -400,7 +418,7 @@ class Interpreter:
                 elif not self._settle():
                     break
                 self._finish_iterations()
-        except WorkflowError:
+        except (WorkflowError, RunCancelled):
             self._compensate()
             raise
         return self.last_output if self.result is _NOTHING else self.result
@@ -444,10 +462,19 @@ class Interpreter:
             self.program.step_for(token.node).named(step_name(token.node, token.frame))
             for token in wave
         ]
+        context = current_context()
         if len(wave) == 1:
-            return [steps[0](self.scope(wave[0]))]
+            result = steps[0](self.scope(wave[0]))
+            if context is not None and context.last_position is not None:
+                self.positions[(wave[0].frame, wave[0].node)] = context.last_position
+            return [result]
         calls = [step.call(self.scope(token)) for step, token in zip(steps, wave, strict=True)]
-        return parallel(calls, name="parallel")
+        results: list[dict[str, Any]] = parallel(calls, name="parallel")
+        group = context.last_position if context is not None else None
+        if group is not None:
+            for index, token in enumerate(wave):
+                self.positions[(token.frame, token.node)] = Position(group.seq, index + 1)
+        return results
 
     # --- after a node's step ---------------------------------------------------------------
     def _after(self, token: Token, result: Mapping[str, Any]) -> None:
@@ -472,8 +499,10 @@ class Interpreter:
             self._follow(token, node.edges.get(ERROR, ()), output)
             return
         if node.compensation:
-            self.compensations.append(
-                (node.compensation, step_name(token.node, token.frame), self.scope(token))
+            name = f"{node.compensation}:undo:{step_name(token.node, token.frame)}"
+            undo = self.program.step_for(node.compensation).named(name)
+            self.saga.add(
+                undo.call(self.scope(token)), undoes=self.positions.get((token.frame, token.node))
             )
         if node.type.type == "flow.end":
             self.result = output
@@ -725,13 +754,9 @@ class Interpreter:
     # --- failure -------------------------------------------------------------------------
     def _compensate(self) -> None:
         """Run the compensation nodes of completed nodes, newest first; each is a step."""
-        while self.compensations:
-            undo, done_by, scope = self.compensations.pop()
-            step = self.program.step_for(undo).named(f"{undo}:undo:{done_by}")
-            try:
-                step(scope)
-            except StepFailed:
-                continue  # the failure that started compensating is what the run reports
+        # The failure (or cancellation) that started compensating is what the run reports.
+        with contextlib.suppress(StepFailed):
+            self.saga.compensate()
 
 
 def _delay_until(seconds: float) -> datetime:

@@ -43,7 +43,13 @@ def load_program(slug: str, version: str | None) -> Program | None:
         if program is None:
             if len(_programs) >= _MAX_PROGRAMS:
                 _programs.pop(next(iter(_programs)))
-            program = Program(slug, found.version, found.title, found.graph)
+            program = Program(
+                slug,
+                found.version,
+                found.title,
+                found.graph,
+                compensate_on_cancel=found.compensate_on_cancel,
+            )
             _programs[key] = program
     return program
 

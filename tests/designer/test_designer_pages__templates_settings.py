@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import resolve
 
 from designer.models import Workflow
-from designer.workflows import create_workflow, export_document
+from designer.workflows import create_workflow, export_document, publish
 from tests.graph.graphs import graph
 
 pytestmark = pytest.mark.django_db
@@ -312,3 +312,26 @@ def test_importing_a_bad_file_explains_and_creates_nothing(
     copy = Workflow.objects.get(slug="copy")
     assert copy.draft == GREETER and copy.is_template and copy.parameters == greeter.parameters
     assert "Imported “Greeter” as copy." in designer.get(good["Location"]).content.decode()
+
+
+def test_undo_on_cancel_is_a_setting_published_exported_and_imported(designer: Client) -> None:
+    """The checkbox is ticked for a new workflow; unticked, publishing copies it into the
+    version the engine runs, and an export carries it to the workflow it is imported as."""
+    workflow, _ = create_workflow(slug="undoer", title="Undoer", user=None, graph=GREETER)
+    page = designer.get("/designer/undoer/settings").content.decode()
+    assert 'name="compensate_on_cancel" value="1" checked' in page
+    assert workflow.compensate_on_cancel
+
+    saved = designer.post("/designer/undoer/settings", _settings_form(workflow, []))
+    assert saved.status_code == 302
+    workflow.refresh_from_db()
+    assert workflow.compensate_on_cancel is False
+    assert publish(workflow, None).compensate_on_cancel is False
+
+    document = export_document(workflow)
+    assert document["compensate_on_cancel"] is False
+    imported = designer.post(
+        "/designer/import", {"document": _upload(json.dumps(document).encode()), "slug": "again"}
+    )
+    assert imported.status_code == 302
+    assert Workflow.objects.get(slug="again").compensate_on_cancel is False

@@ -42,9 +42,10 @@ def test_cancel_from_the_admin_and_a_refusal_explained(admin_client_logged_in: C
     )
     assert "1 run(s) cancelled." in response.content.decode()
     assert Run.objects.get(pk=run.pk).status == "cancelled"
+    waiting = start_run("test-sequence", {"steps": 1})
     again = admin_client_logged_in.post(
         "/admin/engine/run/",
-        {"action": "retry_runs", "_selected_action": [run.pk]},
+        {"action": "retry_runs", "_selected_action": [waiting.pk]},
         follow=True,
     )
-    assert "Only failed runs can be retried; run" in again.content.decode()
+    assert "Only failed, cancelled or timed-out runs can be retried; run" in again.content.decode()

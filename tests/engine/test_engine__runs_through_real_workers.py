@@ -143,8 +143,7 @@ def test_compensation_releases_the_reservation(celery_worker: RunningProcess) ->
 def test_cancel_a_waiting_run_and_its_children(celery_worker: RunningProcess) -> None:
     run = wait_for_status(start_run("test-wait", {"order_id": 11}), "waiting")
     cancel_run(run.pk, reason="operator said so")
-    run.refresh_from_db()
-    assert run.status == "cancelled"
+    run = wait_for_status(run, "cancelled")
     assert run.error == {"type": "Cancelled", "message": "operator said so"}
     assert deliver_event("Approval.decided", {"order_id": 11, "approved": True}).woken_runs == []
     with pytest.raises(RunStateError, match="already ended cancelled"):

@@ -96,12 +96,18 @@ def test_cancel_retry_and_their_refusals(client: Client, operator, viewer) -> No
     ).json()["id"]
     assert client.post(f"/api/runs/{run_id}/cancel", headers=viewer).status_code == 403
     cancelled = client.post(f"/api/runs/{run_id}/cancel", headers=operator)
-    assert cancelled.json()["status"] == "cancelled"
+    # A run that did something first undoes it (this one has nothing to undo), then ends.
+    assert cancelled.json()["status"] in ("cancelling", "cancelled")  # the worker may be quick
+    wait_for_status(Run.objects.get(pk=run_id), "cancelled")
     again = client.post(f"/api/runs/{run_id}/cancel", headers=operator)
     assert again.status_code == 409
     assert "already ended cancelled" in again.json()["detail"]
+    retried = client.post(f"/api/runs/{run_id}/retry", headers=operator)
+    assert retried.status_code == 200, retried.json()
+    wait_for_status(Run.objects.get(pk=run_id), "waiting")
     refused = client.post(f"/api/runs/{run_id}/retry", headers=operator)
     assert refused.status_code == 409
+    assert "only failed, cancelled or timed-out runs" in refused.json()["detail"]
     assert client.post("/api/runs/999999/cancel", headers=operator).status_code == 404
 
 
@@ -137,3 +143,45 @@ def test_bad_bodies_name_the_field_and_change_nothing(client: Client, operator) 
     assert bad_status.status_code == 422
     assert "status" in bad_status.json()["detail"]
     assert Run.objects.count() == before
+
+
+def test_cancel_takes_a_reason_and_may_skip_the_undo(client: Client, operator) -> None:
+    from engine.models import Record
+
+    def start_waiting(hold: str) -> int:
+        started = client.post(
+            "/api/workflows/saga-hold/runs",
+            {"input": {"hold": hold, "charge_url": "http://127.0.0.1:9/", "wait": True}},
+            content_type="application/json",
+            headers=operator,
+        )
+        wait_for_status(Run.objects.get(pk=started.json()["id"]), "waiting")
+        return int(started.json()["id"])
+
+    run_id = start_waiting("api-hold-1")
+    bad = client.post(
+        f"/api/runs/{run_id}/cancel",
+        {"compensate": "yes"},
+        content_type="application/json",
+        headers=operator,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"].startswith("compensate: ")
+    assert Run.objects.get(pk=run_id).status == "waiting"  # a refused body changes nothing
+
+    skipped = client.post(
+        f"/api/runs/{run_id}/cancel",
+        {"reason": "duplicate order", "compensate": False},
+        content_type="application/json",
+        headers=operator,
+    )
+    assert skipped.status_code == 200, skipped.json()
+    assert skipped.json()["status"] == "cancelled"
+    assert skipped.json()["error"] == {"type": "Cancelled", "message": "duplicate order"}
+    assert Record.objects.filter(collection="Holds", key="api-hold-1").count() == 1
+
+    run_id = start_waiting("api-hold-2")
+    undoing = client.post(f"/api/runs/{run_id}/cancel", headers=operator)
+    assert undoing.json()["status"] in ("cancelling", "cancelled")
+    assert wait_for_status(Run.objects.get(pk=run_id), "cancelled").stopped_at is not None
+    assert Record.objects.filter(collection="Holds", key="api-hold-2").count() == 0

@@ -102,7 +102,7 @@ def test_an_approval_that_lost_the_race_is_withdrawn(
     # While the run lingers after the join, the approval is already out of the inbox.
     wait_until(lambda: run.steps.filter(name="linger:sleep").exists(), timeout=20, what="the join")
     task = HumanTask.objects.get(run=run)
-    assert task.status == TaskStatus.CANCELLED
+    assert task.status == TaskStatus.WITHDRAWN
     run.refresh_from_db()
     assert run.status == "waiting"
     run = wait_for_status(run, "completed", timeout=20)
@@ -135,5 +135,5 @@ def test_an_approval_asked_in_the_same_wave_as_the_winner_is_withdrawn(
     publish(client, headers, "test-join-any-same-wave", race)
     run = wait_for_status(start(client, headers, "test-join-any-same-wave", {}), "completed")
     assert run.output == {"fast": "fast"}
-    assert HumanTask.objects.get(run=run).status == TaskStatus.CANCELLED
+    assert HumanTask.objects.get(run=run).status == TaskStatus.WITHDRAWN
     assert "ask:withdraw" in set(run.steps.values_list("name", flat=True))

@@ -139,7 +139,7 @@ def test_a_failed_run_shows_its_error_and_an_operator_retries_it(
     retried = operator.post(f"/runs/{run.pk}/retry", {"csrfmiddlewaretoken": csrf_token_of(page)})
     assert retried.status_code == 302 and retried["Location"] == f"/runs/{run.pk}/"
     assert Run.objects.get(pk=run.pk).status in {"pending", "running", "waiting", "completed"}
-    assert "retried from its failed step" in operator.get(retried["Location"]).content.decode()
+    assert "retried from where it stopped" in operator.get(retried["Location"]).content.decode()
     done = wait_for_status(run, "completed")
     assert done.output == "ok" and done.error is None
     assert StepRecord.objects.filter(run=run, superseded=True).count() == 3
@@ -165,12 +165,13 @@ def test_a_waiting_run_is_polled_until_an_operator_cancels_it(
     cancelled = operator.post(f"/runs/{run.pk}/cancel", follow=True)
     assert cancelled.redirect_chain == [(f"/runs/{run.pk}/", 302)]
     assert f"Run #{run.pk} cancelled." in cancelled.content.decode()
-    run.refresh_from_db()
-    assert run.status == "cancelled"
+    run = wait_for_status(run, "cancelled")  # once it undid what it did (nothing, here)
     assert run.error == {"type": "Cancelled", "message": "cancelled by olga on the run page"}
     stopped = operator.get(f"/runs/{run.pk}/", headers=HTMX).content.decode()
     assert 'data-testid="run-status">Cancelled<' in stopped
-    assert ">run ended</span>" in stopped  # the wait the cancel interrupted
+    # The wait the cancel interrupted, and the way back: a retry waits there again.
+    assert '<span class="run-status run-cancelled">cancelled</span>' in stopped
+    assert "Retry from where it stopped" in stopped
     assert POLLING not in stopped and "hx-get" not in stopped  # polling ends with the run
     again = operator.post(f"/runs/{run.pk}/cancel", follow=True).content.decode()
     assert "Nothing changed: run" in again and "already ended cancelled" in again

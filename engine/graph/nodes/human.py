@@ -141,7 +141,7 @@ def withdraw_task(task_id: int) -> dict[str, Any]:
     from engine.human import close_task
     from engine.models import TaskStatus
 
-    task = close_task(task_id, TaskStatus.CANCELLED)
+    task = close_task(task_id, TaskStatus.WITHDRAWN)
     return {"task": task_id, "status": task.status}
 
 
