@@ -13,9 +13,11 @@ class EngineConfig(AppConfig):
 
         from engine import schedules, sweepers, webhooks
         from engine.core.definitions import register_step_resolver
+        from engine.core.human import register_task_service
         from engine.core.triggers import register_emitter
         from engine.definitions import register_resolver
         from engine.graph.resolver import resolve_graph, resolve_graph_step
+        from engine.human import DjangoTaskService
         from engine.timers import register_on_start, register_sweeper
         from engine.triggers import emit_from_code
 
@@ -24,6 +26,7 @@ class EngineConfig(AppConfig):
         register_sweeper("recovery", sweepers.redispatch_lost_work)
         register_sweeper("webhooks", webhooks.process_waiting_deliveries)
         register_emitter(emit_from_code)
+        register_task_service(DjangoTaskService())
         register_sweeper("schedules", schedules.fire_due_schedules)
         register_on_start("schedules", schedules.sync_declared_schedules)
         register_resolver(resolve_graph)

@@ -1,28 +1,33 @@
 """Human tasks: approvals and reviews a run waits for, decided only by their assignees.
 
-A task's outcome is settled here, in the transaction that records the deciding decision; the
-waiting run learns it from a `Task.decided` event, which the event mailbox keeps even if it
-comes before the run starts waiting.
+A task's outcome is settled here, in the transaction that records the deciding decision, and
+the same transaction completes the run's wait on it (engine.store.await_task checks a task
+that settled before the run began waiting). A run learns a decision only from the task's own
+rows: there is no event anyone could send instead.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from engine.models import HumanTask, TaskDecision, TaskKind, TaskStatus
-from engine.signals import send_on_commit, task_changed
+from engine.core.errors import NonRetryableError
+from engine.core.journal import EntryKind, EntryStatus
+from engine.dispatch import wake
+from engine.models import HumanTask, Run, StepRecord, TaskDecision, TaskKind, TaskStatus, Timer
+from engine.signals import announce_step, send_on_commit, task_changed
 
 DECISIONS = {
     TaskKind.APPROVAL: ("approved", "rejected"),
     TaskKind.REVIEW: ("approved", "changes", "rejected"),
 }
-DECIDED_EVENT = "Task.decided"
+DECIDED = (TaskStatus.APPROVED, TaskStatus.CHANGES, TaskStatus.REJECTED)
 
 
 class TaskError(ValueError):
@@ -116,9 +121,13 @@ def decide_task(task_id: int, user: User, decision: Any, comment: Any = "") -> H
     if not isinstance(comment, str):
         raise TaskError("comment must be text", status=422, field="comment")
     with transaction.atomic():
-        task = HumanTask.objects.select_for_update().filter(pk=task_id).first()
-        if task is None:
+        run_id = HumanTask.objects.filter(pk=task_id).values_list("run_id", flat=True).first()
+        if run_id is None:
             raise TaskError(f"no task {task_id}", status=404)
+        # Lock order, as where a run's wait on the task ends at its deadline: the run, the
+        # task, then the wait (completed below).
+        Run.objects.select_for_update().filter(pk=run_id).first()
+        task = HumanTask.objects.select_for_update().get(pk=task_id)
         if not is_assignee(task, user):
             raise TaskError("only the task's assignees may decide it", status=403)
         allowed = DECISIONS[TaskKind(task.kind)]
@@ -157,27 +166,74 @@ def _outcome(task: HumanTask) -> str | None:
 
 
 def _settle(task: HumanTask, outcome: str) -> None:
-    from engine.events import deliver_event
-
     task.status = outcome
     task.decided_at = timezone.now()
     task.save(update_fields=["status", "decided_at"])
-    decisions = [
-        {
-            "user": decision.user.username,
-            "decision": decision.decision,
-            "comment": decision.comment,
-            "decided_at": decision.decided_at.isoformat(),
-        }
-        for decision in task.decisions.select_related("user")
-    ]
-    deliver_event(
-        DECIDED_EVENT,
-        {"task": task.pk, "run": task.run_id, "outcome": outcome, "decisions": decisions},
-        event_id=f"task-{task.pk}-decided",
-        source="task",
-    )
+    complete_task_waits(task)
     _announce(task, "decided")
+
+
+def complete_task_waits(task: HumanTask) -> None:
+    """Inside the transaction that settled the task (its row locked): end the run's waits on
+    it with the decision and wake the run."""
+    waiting = StepRecord.objects.filter(
+        run_id=task.run_id,
+        kind=EntryKind.TASK,
+        status=EntryStatus.WAITING,
+        superseded=False,
+        detail__task=task.pk,
+    )
+    outcome = task_outcome(task)
+    now = timezone.now()
+    for record in waiting:
+        record.status, record.output, record.finished_at = EntryStatus.COMPLETED, outcome, now
+        record.save(update_fields=["status", "output", "finished_at"])
+        Timer.objects.filter(run_id=task.run_id, seq=record.seq).delete()
+        announce_step(record)
+        wake(task.run_id)
+
+
+def settle_task_wait(record: StepRecord, task: HumanTask) -> None:
+    """Inside a transaction with the task locked: a wait that begins or reaches its deadline
+    takes the task's decision if it has one; at the deadline of a wait that `closes`, an open
+    task is closed as timed out right here, so a decision and a timeout cannot both win."""
+    now = timezone.now()
+    if task.status in DECIDED:
+        record.status, record.output, record.finished_at = (
+            EntryStatus.COMPLETED,
+            task_outcome(task),
+            now,
+        )
+        return
+    due = record.wake_at is not None and now >= record.wake_at
+    closes = bool((record.detail or {}).get("closes"))
+    if task.status == TaskStatus.OPEN and due and closes:
+        task.status, task.decided_at = TaskStatus.TIMED_OUT, now
+        task.save(update_fields=["status", "decided_at"])
+        _announce(task, "closed")
+    if task.status != TaskStatus.OPEN or due:
+        record.status, record.finished_at = EntryStatus.FAILED, now
+        record.output = task_outcome(task)
+        record.error = {"type": "TaskTimeout", "message": f"no decision on task {task.pk} in time"}
+
+
+def task_outcome(task: HumanTask) -> dict[str, Any]:
+    """What a run waiting on the task learns: {"task", "outcome", "decisions"}, read from the
+    task's rows; a task closed without settling has the outcome "timeout" and lists the
+    decisions taken before (a review some reviewers finished)."""
+    return {
+        "task": task.pk,
+        "outcome": task.status if task.status in DECIDED else "timeout",
+        "decisions": [
+            {
+                "user": decision.user.username,
+                "decision": decision.decision,
+                "comment": decision.comment,
+                "decided_at": decision.decided_at.isoformat(),
+            }
+            for decision in task.decisions.select_related("user")
+        ],
+    }
 
 
 def close_task(task_id: int, status: TaskStatus) -> HumanTask:
@@ -248,3 +304,58 @@ def _announce(task: HumanTask, what: str) -> None:
         status=task.status,
         event=what,
     )
+
+
+# --- what the task steps of engine.core.human do ------------------------------------------
+class DjangoTaskService:
+    """Tasks in the database, for the steps of `approval()`, `review()` and the human nodes."""
+
+    def open(
+        self,
+        *,
+        run_id: int,
+        step_name: str,
+        kind: str,
+        title: str,
+        description: str,
+        data: dict[str, Any],
+        assignees: dict[str, Any],
+        required: int,
+        timeout_seconds: float | None,
+    ) -> int:
+        now = timezone.now()
+        try:
+            task = open_task(
+                run_id=run_id,
+                step_name=step_name,
+                kind=TaskKind(kind),
+                title=title,
+                description=description,
+                data=data,
+                assignees=Assignees.from_config(assignees),
+                required=required,
+                due_at=now + timedelta(seconds=timeout_seconds) if timeout_seconds else None,
+            )
+        except UnknownAssignee as unknown:
+            raise NonRetryableError(str(unknown)) from None
+        return int(task.pk)
+
+    def remind(self, task_id: int) -> dict[str, Any]:
+        recipients = mark_reminded(task_id)
+        task = HumanTask.objects.get(pk=task_id)
+        if recipients:
+            send_mail(
+                f"Reminder: {task.title}",
+                f"A {task.kind} is waiting for you in the Stepwise inbox: {task.title}",
+                None,
+                recipients,
+            )
+        return {"task": task_id, "reminded": recipients}
+
+    def escalate(self, task_id: int, people: dict[str, Any]) -> dict[str, Any]:
+        escalate(task_id, Assignees.from_config(people))
+        return {"task": task_id, "escalated_to": people}
+
+    def close(self, task_id: int, status: str) -> dict[str, Any]:
+        task = close_task(task_id, TaskStatus(status))
+        return {"task": task_id, "status": task.status}

@@ -24,8 +24,8 @@ from engine.core.values import to_json_value
 from engine.definitions import UnknownWorkflow, resolve
 from engine.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
-from engine.signals import run_changed, send_on_commit
-from engine.store import DjangoBackend, announce_step, load_journal, position_key, write_reports
+from engine.signals import announce_step, run_changed, send_on_commit
+from engine.store import DjangoBackend, load_journal, position_key, write_reports
 
 logger = logging.getLogger(__name__)
 

@@ -25,5 +25,20 @@ def send_on_commit(signal: Signal, **kwargs: Any) -> None:
     transaction.on_commit(lambda: signal.send(sender=None, **kwargs))
 
 
+def announce_step(record: Any) -> None:
+    """Tell listeners, once committed, that a journal entry (a StepRecord) was written or
+    changed."""
+    send_on_commit(
+        step_changed,
+        run_id=record.run_id,
+        seq=record.seq,
+        branch=record.branch,
+        name=record.name,
+        kind=record.kind,
+        status=record.status,
+        attempt=record.attempt,
+    )
+
+
 task_changed = Signal()
 """task_id, run_id, kind, status, event: created, decision, decided, reminded, escalated, closed."""

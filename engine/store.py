@@ -23,8 +23,10 @@ from engine.core.journal import (
     WaitSpec,
 )
 from engine.dispatch import run_branch_on_commit
+from engine.human import settle_task_wait
 from engine.models import (
     EventChannel,
+    HumanTask,
     Run,
     RunMetric,
     RunStatus,
@@ -34,7 +36,7 @@ from engine.models import (
     Wait,
     WaitStatus,
 )
-from engine.signals import run_metric, run_progress, send_on_commit, step_changed
+from engine.signals import announce_step, run_metric, run_progress, send_on_commit
 
 _MISSING = object()
 
@@ -426,6 +428,52 @@ class DjangoBackend:
                 announce_step(record)
         return entry_of(record)
 
+    # --- people -----------------------------------------------------------------------------
+    def await_task(
+        self,
+        seq: int,
+        name: str,
+        task_id: int,
+        deadline: datetime | None,
+        closes: bool,
+        reports: Reports,
+    ) -> Entry:
+        now = timezone.now()
+        with self._writing(reports):
+            # The task's row lock orders this against a decision being recorded.
+            task = HumanTask.objects.select_for_update().get(pk=task_id)
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.TASK,
+                name=name,
+                status=EntryStatus.WAITING,
+                started_at=now,
+                wake_at=deadline,
+                detail={"task": task_id, "closes": closes},
+            )
+            settle_task_wait(record, task)
+            self._insert(record)
+            if record.status == EntryStatus.WAITING and deadline is not None:
+                Timer.objects.create(
+                    run_id=self.run_id, kind=TimerKind.WAKE, due_at=deadline, seq=seq
+                )
+        return entry_of(record)
+
+    def expire_task(self, seq: int) -> Entry:
+        # Lock order, as in engine.human.decide_task: the run (the fence), the task, the wait.
+        with self._writing(Reports()):
+            found = StepRecord.objects.get(
+                run_id=self.run_id, seq=seq, branch=0, superseded=False, kind=EntryKind.TASK
+            )
+            task = HumanTask.objects.select_for_update().get(pk=(found.detail or {})["task"])
+            record = StepRecord.objects.select_for_update().get(pk=found.pk)
+            if record.status == EntryStatus.WAITING:
+                settle_task_wait(record, task)
+                record.save(update_fields=["status", "output", "error", "finished_at"])
+                announce_step(record)
+        return entry_of(record)
+
     # --- children ---------------------------------------------------------------------------
     def start_child(
         self,
@@ -583,20 +631,6 @@ def _fenced_insert_sql(vendor: str) -> str:
         f"INSERT INTO {StepRecord._meta.db_table} ({columns}) "  # noqa: S608
         f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "
         f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
-    )
-
-
-def announce_step(record: StepRecord) -> None:
-    """Tell listeners, once committed, that a journal entry was written or changed."""
-    send_on_commit(
-        step_changed,
-        run_id=record.run_id,
-        seq=record.seq,
-        branch=record.branch,
-        name=record.name,
-        kind=record.kind,
-        status=record.status,
-        attempt=record.attempt,
     )
 
 

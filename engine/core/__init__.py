@@ -43,6 +43,7 @@ from engine.core.errors import (
     WaitTimeout,
     WorkflowError,
 )
+from engine.core.human import Decision, approval, review
 from engine.core.retry import Retry
 from engine.core.saga import Saga
 from engine.core.schedules import CronError, ScheduleSpec, cron, every
@@ -52,6 +53,7 @@ __all__ = [
     "ChildRun",
     "ChildWorkflowFailed",
     "CronError",
+    "Decision",
     "DefinitionError",
     "NonDeterminismError",
     "NonRetryableError",
@@ -68,6 +70,7 @@ __all__ = [
     "WorkflowError",
     "action",
     "all_workflows",
+    "approval",
     "cron",
     "current_step",
     "emit",
@@ -80,6 +83,7 @@ __all__ = [
     "parallel",
     "progress",
     "random",
+    "review",
     "run_child",
     "sleep",
     "sleep_until",

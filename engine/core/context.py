@@ -324,6 +324,33 @@ class ExecutionContext:
             raise self._failed(WaitTimeout(spec.event_types, timeout_seconds or 0), seq)
         raise Suspend(f"waiting for {' or '.join(spec.event_types)}")
 
+    # --- people ---------------------------------------------------------------------------
+    def await_task(
+        self, task_id: int, name: str, timeout_seconds: float | None, *, closes: bool
+    ) -> Any:
+        """Wait for a task's decision: {"task", "outcome", "decisions"} read from the task, with
+        the outcome "timeout" when the deadline came first."""
+        seq = self.begin_pending_task(task_id, name, timeout_seconds, closes=closes).seq
+        if self.pending_settled(seq):
+            return self.outcome(seq, name)
+        raise Suspend(f"waiting for a decision on task {task_id}")
+
+    def begin_pending_task(
+        self, task_id: int, name: str, timeout_seconds: float | None, *, closes: bool
+    ) -> Entry:
+        seq, entry = self._next(EntryKind.TASK, name)
+        if entry is None:
+            deadline = (
+                self.backend.now() + timedelta(seconds=timeout_seconds)
+                if timeout_seconds is not None
+                else None
+            )
+            entry = self.backend.await_task(
+                seq, name, task_id, deadline, closes, self._take_reports()
+            )
+            self.journal[seq] = entry
+        return entry
+
     # --- children and fan-out -----------------------------------------------------------
     def start_child(
         self, workflow: str, input: Any, idempotency_key: str | None, detached: bool = False
@@ -411,7 +438,7 @@ class ExecutionContext:
         if entry.status in (EntryStatus.COMPLETED, EntryStatus.FAILED):
             return True
         due = entry.wake_at is not None and self.backend.now() >= entry.wake_at
-        return due and entry.kind in (EntryKind.SLEEP, EntryKind.WAIT)
+        return due and entry.kind in (EntryKind.SLEEP, EntryKind.WAIT, EntryKind.TASK)
 
     def choose_settled(self, seqs: list[int], name: str) -> int | None:
         """The first settled of these waits (journaled), or None if none is, without a record."""
@@ -434,6 +461,9 @@ class ExecutionContext:
         if entry.kind == EntryKind.WAIT and entry.status == EntryStatus.WAITING:
             entry = self.backend.expire_wait(seq)
             self.journal[seq] = entry
+        elif entry.kind == EntryKind.TASK and entry.status == EntryStatus.WAITING:
+            entry = self.backend.expire_task(seq)
+            self.journal[seq] = entry
         return entry
 
     def outcome(self, seq: int, name: str) -> Any:
@@ -443,6 +473,9 @@ class ExecutionContext:
             return None
         if entry.status == EntryStatus.COMPLETED:
             return entry.output
+        if entry.kind == EntryKind.TASK:
+            # A task nobody decided in time: the caller decides what a timeout means.
+            return entry.output or {"task": None, "outcome": "timeout", "decisions": []}
         if entry.kind == EntryKind.WAIT:
             raise self._failed(WaitTimeout((name,), 0), seq)
         error = entry.error or {}

@@ -14,6 +14,8 @@ class EntryKind(StrEnum):
     CHILD_RESULT = "child_result"
     PARALLEL = "parallel"
     VALUE = "value"
+    TASK = "task"
+    """Waiting for a person's decision, settled from the task itself (never from an event)."""
     CANCEL = "cancel"
     """Where a cancellation reached the workflow: a replay raises it at the same place."""
 
@@ -155,6 +157,26 @@ class Backend(Protocol):
         ...
 
     def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None: ...
+
+    def await_task(
+        self,
+        seq: int,
+        name: str,
+        task_id: int,
+        deadline: datetime | None,
+        closes: bool,
+        reports: Reports,
+    ) -> Entry:
+        """Begin waiting for a task's decision (settled at once if it was decided already).
+
+        At the deadline the wait ends as failed; `closes` also closes the task as timed out,
+        in the same transaction that a decision would take: whichever comes first wins.
+        """
+        ...
+
+    def expire_task(self, seq: int) -> Entry:
+        """The task wait at `seq` reached its deadline: settle it from the task's state."""
+        ...
 
     def begin_sleep(self, seq: int, name: str, until: datetime, reports: Reports) -> None: ...
 

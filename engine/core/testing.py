@@ -34,6 +34,7 @@ from engine.core.journal import (
     WaitSpec,
 )
 from engine.core.redo import JournalRow, plan_retry
+from engine.core.tester_tasks import TaskDesk, TestTask
 from engine.core.triggers import _emit_event
 from engine.core.values import to_json_value
 
@@ -73,6 +74,8 @@ class _Run:
     stopped_at: int | None = None
     generations: dict[Position, int] = field(default_factory=dict)
     history: list[tuple[str, str, int]] = field(default_factory=list)
+    task_waits: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    """seq → (task id, whether its deadline closes the task)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ class WorkflowTester:
         self.emitted: list[dict[str, Any]] = []
         """Every event the runs emitted, as {"id", "type", "payload"}, in order."""
         self._fakes[_emit_event.key] = self._emit
+        self.desk = TaskDesk(lambda: self.clock, self._task_settled)
+        self._fakes.update(self.desk.fakes())
 
     # --- setting the scene ------------------------------------------------------------
     def fake(
@@ -170,6 +175,36 @@ class WorkflowTester:
         self.emitted.append(emitted)
         return emitted
 
+    @property
+    def tasks(self) -> list[TestTask]:
+        """The tasks the runs opened with approval() and review(), in order."""
+        return list(self.desk.tasks)
+
+    def decide(
+        self,
+        name: str,
+        decision: str,
+        *,
+        by: str = "approver",
+        comment: str = "",
+        after: timedelta = timedelta(0),
+        run_id: int | None = None,
+    ) -> None:
+        """Decide the task an approval() or review() named `name` opened (in `run_id`, or the
+        first run that opens one), `after` this long on the virtual clock. Each person decides
+        once; the task settles by the inbox's rules."""
+        self.desk.plan(name, decision, by=by, comment=comment, after=after, run_id=run_id)
+
+    def _task_settled(self, task: TestTask) -> None:
+        run = self._runs[task.run_id]
+        for seq, (task_id, _) in list(run.task_waits.items()):
+            entry = run.journal.get(seq)
+            if task_id == task.id and entry is not None and entry.status == EntryStatus.WAITING:
+                run.journal[seq] = _replace(entry, EntryStatus.COMPLETED, output=task.outcome())
+                del run.task_waits[seq]
+                if run.status == "waiting":
+                    run.status = "pending"
+
     def interrupt_after(self, step_name: str) -> None:
         """Simulate a crash right after the step is journaled: the run is replayed from the
         journal, as after a worker dies, and the step must not run again."""
@@ -196,6 +231,7 @@ class WorkflowTester:
         """Carry every run on after sending events to runs left waiting."""
         for _ in range(max_advances):
             self._deliver_due_events()
+            self.desk.decide_due()
             runnable = [run for run in self._runs.values() if run.status == "pending"]
             if runnable:
                 for run in runnable:
@@ -372,6 +408,9 @@ class WorkflowTester:
                 if entry.status == EntryStatus.RETRYING and entry.retry_at:
                     moments.append(entry.retry_at)
         moments.extend(event.at for event in self._events if not event.delivered)
+        planned = self.desk.next_moment()
+        if planned is not None:
+            moments.append(planned)
         waiting = any(run.status == "waiting" for run in self._runs.values())
         return min(moments) if moments and waiting else None
 
@@ -450,6 +489,42 @@ class _MemoryBackend:
             ),
             reports,
         )
+
+    def await_task(
+        self,
+        seq: int,
+        name: str,
+        task_id: int,
+        deadline: datetime | None,
+        closes: bool,
+        reports: Reports,
+    ) -> Entry:
+        task = self.tester.desk.get(task_id)
+        entry = Entry(seq, EntryKind.TASK, name, EntryStatus.WAITING, wake_at=deadline)
+        if task.status != "open":
+            entry = _replace(
+                entry,
+                EntryStatus.COMPLETED
+                if task.outcome()["outcome"] != "timeout"
+                else EntryStatus.FAILED,
+                output=task.outcome(),
+            )
+        else:
+            self.run.task_waits[seq] = (task_id, closes)
+        self._put(entry, reports)
+        return entry
+
+    def expire_task(self, seq: int) -> Entry:
+        entry = self.run.journal[seq]
+        task_id, closes = self.run.task_waits.pop(seq, (0, False))
+        task = self.tester.desk.get(task_id)
+        if task.status == "open" and closes:
+            task.status = "timed_out"
+        settled = task.outcome()
+        status = EntryStatus.COMPLETED if settled["outcome"] != "timeout" else EntryStatus.FAILED
+        entry = _replace(entry, status, output=settled)
+        self.run.journal[seq] = entry
+        return entry
 
     def cancel_entry(self, seq: int) -> Entry:
         request = self.cancel_request

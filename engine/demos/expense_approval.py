@@ -1,15 +1,30 @@
 # engine.core.step(...) is annotated "-> Any", which strict mypy calls an untyped decorator.
-"""Human in the loop: an expense needs its manager's approval, and a VP's above 1,000."""
+"""Human in the loop: an expense needs its manager's approval, and a VP's above 1,000.
+
+Each approval is a task in the inbox of the person it names; the run learns the decision from
+the task itself, so nobody can approve an expense by sending an event.
+"""
 
 from datetime import timedelta
 from typing import Any
 
-from engine.core import WaitTimeout, step, wait_for_any, workflow
+from engine.core import Decision, approval, step, workflow
 
 DECISION_TIMEOUT = timedelta(hours=48)
 SECOND_APPROVAL_ABOVE = 1_000
-DECISIONS = ("Expense.approved", "Expense.rejected")
-"""The events an approver's decision arrives as; the payload names the expense and approver."""
+
+INPUT_SCHEMA = {
+    "type": "object",
+    "required": ["id", "amount", "employee", "manager", "vp"],
+    "properties": {
+        "id": {"type": "string", "title": "Expense", "default": "exp-1"},
+        "amount": {"type": "number", "title": "Amount", "minimum": 0, "default": 1500},
+        "description": {"type": "string", "title": "What for", "default": "Train to Lyon"},
+        "employee": {"type": "string", "title": "Employee", "default": "viewer"},
+        "manager": {"type": "string", "title": "Manager (a user)", "default": "approver"},
+        "vp": {"type": "string", "title": "VP (a user)", "default": "admin"},
+    },
+}
 
 
 @step(name="submit")
@@ -26,7 +41,7 @@ def submit_expense(expense: dict[str, Any]) -> dict[str, Any]:
 
 @step(name="escalate")
 def request_second_approval(expense: dict[str, Any]) -> dict[str, Any]:
-    """Ask the VP to approve as well (simulated)."""
+    """Tell the VP a second approval is needed (simulated)."""
     return {"event": "Approval.requested", "expenseId": expense["id"], "approver": expense["vp"]}
 
 
@@ -46,40 +61,45 @@ def pay_expense(expense: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _decision(approver: str, **where: Any) -> tuple[bool, str]:
-    """Wait for one approver's decision: (approved, reason). A missed deadline rejects."""
-    try:
-        event = wait_for_any(
-            DECISIONS, timeout=DECISION_TIMEOUT, name=f"decision-{approver}", **where
-        )
-    except WaitTimeout:
-        return False, f"no decision from the {approver} within 48 hours"
-    if event["type"] == "Expense.approved":
-        return True, ""
-    return False, str(event["payload"].get("comment") or f"rejected by the {approver}")
+def _ask(expense: dict[str, Any], approver: str, role: str) -> Decision:
+    return approval(
+        f"Expense of {expense['amount']} by {expense['employee']}",
+        users=[expense[approver]],
+        description=str(expense.get("description") or ""),
+        data={
+            "expense": expense["id"],
+            "amount": expense["amount"],
+            "employee": expense["employee"],
+            "asked as": role,
+        },
+        timeout=DECISION_TIMEOUT,
+        name=f"{approver}-approval",
+    )
 
 
-@workflow("expense-approval", tags=("demo", "human-in-the-loop"))
+def _reason(decision: Decision, role: str) -> str:
+    if decision.outcome == "timeout":
+        return f"no decision from the {role} within 48 hours"
+    return decision.comment or f"rejected by the {role}"
+
+
+@workflow("expense-approval", tags=("demo", "human-in-the-loop"), input_schema=INPUT_SCHEMA)
 def expense_approval(expense: dict[str, Any]) -> dict[str, Any]:
     """Approve an expense: the manager decides, a VP too above 1,000; then it is paid."""
     submit_expense(expense)
-    # `match` compares payload fields with fixed values...
-    approved, reason = _decision(
-        "manager", match={"expenseId": expense["id"], "approver": expense["manager"]}
-    )
-    if not approved:
+    manager = _ask(expense, "manager", "manager")
+    if not manager.approved:
+        reason = _reason(manager, "manager")
         reject_expense.named("reject")(expense["id"], reason)
         return {"status": "rejected", "reason": reason, "approvals": []}
-    approvals = [expense["manager"]]
+    approvals = [decision["user"] for decision in manager.decisions]
     if expense["amount"] > SECOND_APPROVAL_ABOVE:
         request_second_approval(expense)
-        # ...a `filter` is a CEL expression over the event's payload and the run's input.
-        approved, reason = _decision(
-            "vp", filter="event.expenseId == input.id && event.approver == input.vp"
-        )
-        if not approved:
+        vp = _ask(expense, "vp", "VP")
+        if not vp.approved:
+            reason = _reason(vp, "VP")
             reject_expense.named("reject-final")(expense["id"], reason)
             return {"status": "rejected", "reason": reason, "approvals": approvals}
-        approvals.append(expense["vp"])
+        approvals += [decision["user"] for decision in vp.decisions]
     pay_expense(expense)
     return {"status": "approved", "approvals": approvals}

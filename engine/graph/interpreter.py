@@ -49,12 +49,19 @@ from engine.core.errors import (
     describe_exception,
 )
 from engine.core.expressions import ExpressionError
+from engine.core.human import (
+    escalate_task,
+    expire_task,
+    phase_wait_name,
+    remind_task,
+    task_phases,
+    withdraw_task,
+)
 from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.saga import Saga
 from engine.graph.nodes.base import ERROR, NORMAL, NodeContext, NodeResult, NodeType, get_node_type
 from engine.graph.nodes.flow import parse_duration
-from engine.graph.nodes.human import escalate_task, expire_task, remind_task, withdraw_task
 
 Frame = tuple[tuple[str, int], ...]
 """Where a token is: () at the top, then (loop node, item index) per enclosing loop."""
@@ -63,7 +70,6 @@ DRIVEN = frozenset(
     {"flow.delay", "flow.wait_event", "flow.subworkflow", "human.approval", "human.review"}
 )
 HUMAN = frozenset({"human.approval", "human.review"})
-TASK_DECIDED = "Task.decided"
 TRIGGER_NODES = {
     "event": "trigger.event",
     "debounce": "trigger.event",
@@ -338,18 +344,14 @@ class Waiting:
 def _task_phases(config: Mapping[str, Any]) -> list[tuple[float | None, str]]:
     """Each phase waits for the decision; its timeout reminds, escalates or expires the task."""
     timeout = parse_duration(config["timeout"]) if "timeout" in config else None
-    if timeout is None:
-        return [(None, "expire")]
     reminder = parse_duration(config["reminder"]) if "reminder" in config else None
-    phases: list[tuple[float | None, str]] = []
-    if reminder is not None:
-        phases.append((reminder, "remind"))
-    last = timeout - (reminder or 0)
-    if "escalate_to" in config:
-        phases.append((last, "escalate"))
-        last = parse_duration(config.get("escalation_timeout", config["timeout"]))
-    phases.append((last, "expire"))
-    return phases
+    escalation = config.get("escalation_timeout", config.get("timeout"))
+    return task_phases(
+        timeout,
+        reminder,
+        "escalate_to" in config,
+        parse_duration(escalation) if escalation is not None else None,
+    )
 
 
 @dataclass
@@ -683,15 +685,17 @@ class Interpreter:
             self._wait_for_decision(token, state)
 
     def _wait_for_decision(self, token: Token, state: dict[str, Any]) -> None:
-        name = step_name(token.node, token.frame)
+        # The wait ends from the task's own rows when it is decided (engine.human), never from
+        # an event; the last phase's deadline closes the task in the same transaction.
         phase = state["phase"]
-        pending = pending_wait_for_any(
-            [TASK_DECIDED],
-            match={"task": state["task"]},
-            timeout=state["phases"][phase][0],
-            name=f"{name}:wait" if phase == 0 else f"{name}:wait-{phase + 1}",
+        seconds, then = state["phases"][phase]
+        wait_name = phase_wait_name(step_name(token.node, token.frame), phase)
+        context = current_context()
+        assert context is not None
+        entry = context.begin_pending_task(
+            state["task"], wait_name, seconds, closes=then == "expire"
         )
-        self.waiting.append(Waiting(token, pending, "task", state))
+        self.waiting.append(Waiting(token, Pending(entry.seq, wait_name), "task", state))
 
     def _resume_first_settled(self) -> None:
         chosen = first_settled([waiting.pending for waiting in self.waiting], name="next")
@@ -728,9 +732,8 @@ class Interpreter:
 
     def _task_settled(self, token: Token, state: dict[str, Any], chosen: Pending) -> None:
         task_id, name = state["task"], step_name(token.node, token.frame)
-        try:
-            event = outcome(chosen)
-        except WaitTimeout:
+        settled = outcome(chosen)
+        if settled["outcome"] == "timeout":
             then = state["phases"][state["phase"]][1]
             if then == "remind":
                 remind_task.named(f"{name}:remind")(task_id)
@@ -739,16 +742,18 @@ class Interpreter:
                 escalate_task.named(f"{name}:escalate")(task_id, people)
             else:
                 expire_task.named(f"{name}:expire")(task_id)
-                self._complete(
-                    token, {"task": task_id, "outcome": "timeout", "decisions": []}, "timeout"
-                )
+                timed_out = {
+                    "task": task_id,
+                    "outcome": "timeout",
+                    "decisions": settled["decisions"],
+                }
+                self._complete(token, timed_out, "timeout")
                 return
             self._wait_for_decision(token, {**state, "phase": state["phase"] + 1})
             return
-        payload = event["payload"]
-        decided = str(payload["outcome"])
+        decided = str(settled["outcome"])
         self._complete(
-            token, {"task": task_id, "outcome": decided, "decisions": payload["decisions"]}, decided
+            token, {"task": task_id, "outcome": decided, "decisions": settled["decisions"]}, decided
         )
 
     # --- failure -------------------------------------------------------------------------

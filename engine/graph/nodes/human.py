@@ -1,14 +1,13 @@
 """Human nodes: an approval or a review creates a task and waits durably for its decision.
 
-The node's own step opens the task; the interpreter then waits for the `Task.decided` event,
-reminding, escalating and timing out through the steps below, each journaled.
+The node's own step opens the task; the interpreter then waits on the task itself (never on an
+event), reminding, escalating and timing out through engine.human's journaled steps.
 """
 
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from engine.core.definitions import step
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -97,52 +96,6 @@ def _check_people(field: str) -> Any:
         return problems
 
     return check
-
-
-@step(name="remind")
-def remind_task(task_id: int) -> dict[str, Any]:
-    from django.core.mail import send_mail
-
-    from engine.human import mark_reminded
-    from engine.models import HumanTask
-
-    recipients = mark_reminded(task_id)
-    task = HumanTask.objects.get(pk=task_id)
-    if recipients:
-        send_mail(
-            f"Reminder: {task.title}",
-            f"A {task.kind} is waiting for you in the Stepwise inbox: {task.title}",
-            None,
-            recipients,
-        )
-    return {"task": task_id, "reminded": recipients}
-
-
-@step(name="escalate")
-def escalate_task(task_id: int, people: dict[str, Any]) -> dict[str, Any]:
-    from engine.human import Assignees, escalate
-
-    escalate(task_id, Assignees.from_config(people))
-    return {"task": task_id, "escalated_to": people}
-
-
-@step(name="expire")
-def expire_task(task_id: int) -> dict[str, Any]:
-    from engine.human import close_task
-    from engine.models import TaskStatus
-
-    task = close_task(task_id, TaskStatus.TIMED_OUT)
-    return {"task": task_id, "status": task.status}
-
-
-@step(name="withdraw")
-def withdraw_task(task_id: int) -> dict[str, Any]:
-    """Close the task of a branch a join no longer needs (another branch won the race)."""
-    from engine.human import close_task
-    from engine.models import TaskStatus
-
-    task = close_task(task_id, TaskStatus.WITHDRAWN)
-    return {"task": task_id, "status": task.status}
 
 
 _COMMON = {

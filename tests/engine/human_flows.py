@@ -1,0 +1,30 @@
+"""Code workflows that ask people, for the tests of human tasks on real workers.
+
+Input: {"who": [user names], "seconds": timeout} and, for the escalating one, {"then": [...]}.
+"""
+
+from typing import Any
+
+from engine.core import approval, workflow
+
+
+@workflow("ask-quickly")
+def ask_quickly(input: dict[str, Any]) -> dict[str, Any]:
+    """One approval with a short timeout; returns how it ended."""
+    decision = approval("Quick question", users=input["who"], timeout=input["seconds"])
+    return {"outcome": decision.outcome, "by": [d["user"] for d in decision.decisions]}
+
+
+@workflow("ask-then-escalate")
+def ask_then_escalate(input: dict[str, Any]) -> dict[str, Any]:
+    """Reminded after 1 s, escalated to `then` after `seconds`, given a minute more."""
+    decision = approval(
+        "Needs an answer",
+        users=input["who"],
+        timeout=input["seconds"],
+        reminder=1,
+        escalate_to={"users": input["then"]},
+        escalation_timeout=60,
+        name="answer",
+    )
+    return {"outcome": decision.outcome, "by": [d["user"] for d in decision.decisions]}
