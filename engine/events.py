@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from engine.core.expressions import event_passes_filter
 from engine.core.journal import EntryStatus, WaitSpec
-from engine.core.triggers import event_type_problem
+from engine.core.triggers import event_id_problem, event_type_problem
 from engine.dispatch import wake
 from engine.models import Event, Run, StepRecord, Wait, WaitStatus
 from engine.signals import send_on_commit, step_changed
@@ -23,6 +23,7 @@ class EventInputError(ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
 
 
@@ -62,13 +63,16 @@ def _matches(spec_match: dict[str, Any] | None, payload: Any) -> bool:
 
 
 def validate_event(event_type: Any, payload: Any, event_id: Any) -> None:
+    """Raise EventInputError naming the field for a type, payload or caller's id refused."""
     problem = event_type_problem(event_type)
     if problem is not None:
         raise EventInputError("type", problem)
     if payload is not None and not isinstance(payload, dict):
         raise EventInputError("payload", "must be a JSON object")
-    if event_id is not None and (not isinstance(event_id, str) or not 0 < len(event_id) <= 200):
-        raise EventInputError("id", "must be a string of 1 to 200 characters")
+    if event_id is not None:
+        problem = event_id_problem(event_id)
+        if problem is not None:
+            raise EventInputError("id", problem)
 
 
 def deliver_event(
@@ -76,22 +80,28 @@ def deliver_event(
     payload: dict[str, Any] | None = None,
     *,
     event_id: str | None = None,
+    internal_id: str | None = None,
     source: str = "api",
     emitted_by: int | None = None,
 ) -> Delivery:
     """Store an event once, satisfy every open wait it matches (one per run) and start every
     workflow subscribed to it; a duplicate id changes nothing. `emitted_by` is the run that
-    emits it, which places it in a chain of events (see Event.depth)."""
+    emits it, which places it in a chain of events (see Event.depth).
+
+    `event_id` comes from outside and may not use a reserved prefix; `internal_id`, used when
+    `event_id` is None, is one the engine made itself (a step's key, a webhook delivery's).
+    """
     from engine.store import event_output, lock_channels
     from engine.triggers import start_subscribed
 
     validate_event(event_type, payload, event_id)
     payload = payload or {}
+    event_id = event_id or internal_id or str(uuid.uuid4())
     with transaction.atomic():
         try:
             with transaction.atomic():
                 event = Event.objects.create(
-                    event_id=event_id or str(uuid.uuid4()),
+                    event_id=event_id,
                     type=event_type,
                     payload=payload,
                     source=source,

@@ -238,16 +238,20 @@ def webhook_subscribers(endpoint_slug: str) -> Iterable[EventTrigger]:
 
 # --- emit() from code workflows ----------------------------------------------------------------
 def emit_from_code(
-    event_type: str, payload: dict[str, Any], event_id: str | None
+    event_type: str, payload: dict[str, Any], event_id: str | None, internal_id: str | None
 ) -> dict[str, Any]:
-    """What `engine.core.emit` calls inside its step: deliver the event through the mailbox."""
+    """What `engine.core.emit` calls inside its step: deliver the event through the mailbox.
+
+    `event_id` is the author's (checked like any caller's), `internal_id` the step's key.
+    """
     from engine.events import deliver_event
 
     info = current_step()
     delivery = deliver_event(
         event_type,
         payload,
-        event_id=bounded(event_id) if event_id else None,
+        event_id=event_id,
+        internal_id=bounded(internal_id) if internal_id else None,
         source="workflow",
         emitted_by=info.run_id if info else None,
     )

@@ -259,7 +259,7 @@ def hand_on(delivery: WebhookDelivery) -> Outcome:
         event = deliver_event(
             endpoint.event_type,
             shaped,
-            event_id=delivery_event_id(delivery, endpoint.slug),
+            internal_id=delivery_event_id(delivery, endpoint.slug),
             source="webhook",
         ).event
     starts: dict[str, Any] = {}

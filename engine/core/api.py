@@ -18,6 +18,7 @@ from engine.core.context import (
 from engine.core.definitions import StepCall, WorkflowDefinition
 from engine.core.errors import DefinitionError
 from engine.core.journal import WaitSpec
+from engine.core.triggers import reserved_event_type_problem
 
 
 def _as_seconds(duration: float | timedelta, what: str) -> float:
@@ -102,6 +103,11 @@ def _wait_spec(
     types = tuple(event_types)
     if not types or not all(isinstance(kind, str) and kind for kind in types):
         raise DefinitionError("wait_for() needs at least one event type")
+    # Waits see only events anyone may send; the engine's own events are its internals.
+    for kind in types:
+        reserved = reserved_event_type_problem(kind)
+        if reserved is not None:
+            raise DefinitionError(f"wait_for(): {reserved}")
     if match is not None and not isinstance(match, dict):
         raise DefinitionError("wait_for(match=...) takes a dict of payload values")
     if filter is not None:

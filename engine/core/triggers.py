@@ -36,12 +36,24 @@ EVENT_TYPE_PATTERN = r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9_]*$"
 
 _EVENT_TYPE = re.compile(EVENT_TYPE_PATTERN)
 EVENT_TYPE_MAX = 200
+EVENT_ID_MAX = 200
+
+RESERVED_EVENT_NOUNS = ("Task", "Run", "Step", "Stepwise")
+"""Nouns of the engine's own event types: one sent from outside (`Task.decided`) would pass for
+the engine's word, so no one else may send, subscribe to or wait for them."""
+
+RESERVED_EVENT_ID_PREFIXES = ("stepwise:", "webhook:")
+"""Prefixes of the ids the engine gives events (step idempotency keys, webhook deliveries).
+
+An outside event that took one of these ids first would make the engine's own event a
+duplicate, which the mailbox drops without a word.
+"""
 
 Target = TypeVar("Target")
 
 
 def event_type_problem(name: Any) -> str | None:
-    """Why `name` is not an event type, or None when it is one."""
+    """Why `name` is not an event type anyone may send, or None when it is one."""
     if not isinstance(name, str) or not name:
         return "an event type such as Order.created is required"
     if len(name) > EVENT_TYPE_MAX:
@@ -51,6 +63,28 @@ def event_type_problem(name: Any) -> str | None:
             f"{name!r} is not a Noun.verb event type: a capitalised noun, a dot and a "
             "lowercase verb, e.g. Order.created"
         )
+    return reserved_event_type_problem(name)
+
+
+def reserved_event_type_problem(name: str) -> str | None:
+    """Why `name` is kept for the engine's own events, or None when it is not."""
+    noun = name.split(".", 1)[0]
+    if noun not in RESERVED_EVENT_NOUNS:
+        return None
+    reserved = ", ".join(f"{each}.*" for each in RESERVED_EVENT_NOUNS)
+    problem = f"{name!r} is reserved for the engine's own events ({reserved})"
+    if noun == "Task":
+        problem += "; decide tasks in the inbox or with POST /api/tasks/{id}/decide"
+    return problem
+
+
+def event_id_problem(event_id: Any) -> str | None:
+    """Why an event id given from outside the engine cannot be used, or None when it can."""
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= EVENT_ID_MAX:
+        return f"must be a string of 1 to {EVENT_ID_MAX} characters"
+    for prefix in RESERVED_EVENT_ID_PREFIXES:
+        if event_id.startswith(prefix):
+            return f"ids starting with {prefix!r} are reserved for events the engine emits"
     return None
 
 
@@ -257,7 +291,8 @@ on = _On()
 
 
 # --- emit ---------------------------------------------------------------------------------
-Emitter = Callable[[str, dict[str, Any], str | None], dict[str, Any]]
+Emitter = Callable[[str, dict[str, Any], str | None, str | None], dict[str, Any]]
+"""(type, payload, the author's id or None, the engine's id used when the author gave none)."""
 _emitters: list[Emitter] = []
 
 
@@ -272,10 +307,10 @@ def _emit_event(event_type: str, payload: dict[str, Any], event_id: str | None) 
         raise DefinitionError("emit() delivers through the engine, and none is running here")
     info = current_step()
     # The step's idempotency key is the default id: a retried attempt delivers the same event,
-    # which the mailbox stores once.
-    if event_id is None and info is not None:
-        event_id = info.idempotency_key
-    return _emitters[0](event_type, payload, event_id)
+    # which the mailbox stores once. It is passed apart from the author's id because only the
+    # engine may use its reserved `stepwise:` prefix.
+    internal_id = info.idempotency_key if info is not None else None
+    return _emitters[0](event_type, payload, event_id, internal_id)
 
 
 def emit(
@@ -293,7 +328,9 @@ def emit(
     check_event_type(event_type)
     if payload is not None and not isinstance(payload, dict):
         raise DefinitionError("emit(payload=...) takes a dict")
-    if id is not None and (not isinstance(id, str) or not 0 < len(id) <= 200):
-        raise DefinitionError("emit(id=...) takes a string of 1 to 200 characters")
+    if id is not None:
+        problem = event_id_problem(id)
+        if problem is not None:
+            raise DefinitionError(f"emit(id=...): {problem}")
     result: dict[str, Any] = _emit_event.named(f"emit:{event_type}")(event_type, payload or {}, id)
     return result

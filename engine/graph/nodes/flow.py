@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.core.triggers import EVENT_TYPE_PATTERN
+from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -73,6 +73,20 @@ def _wait_event(context: NodeContext) -> NodeResult:
             ),
         }
     )
+
+
+def _check_wait_event(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
+    types = config.get("event_types")
+    named = (
+        [("config.event_types", types)]
+        if isinstance(types, str)
+        else [(f"config.event_types[{index}]", name) for index, name in enumerate(types or [])]
+    )
+    return [
+        Problem(node, field, problem)
+        for field, name in named
+        if (problem := reserved_event_type_problem(name)) is not None
+    ]
 
 
 def _subworkflow(context: NodeContext) -> NodeResult:
@@ -160,6 +174,7 @@ register(
         expressions=("filter",),
         templates=("match",),
         execute=_wait_event,
+        check=_check_wait_event,
         icon="inbox",
     )
 )

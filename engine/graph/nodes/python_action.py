@@ -5,7 +5,7 @@ from typing import Any
 
 from engine.core.definitions import get_action
 from engine.core.errors import NonRetryableError
-from engine.core.triggers import EVENT_TYPE_PATTERN
+from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -36,21 +36,33 @@ def _check_python(node: str, config: Mapping[str, Any], world: CheckContext) -> 
     return []
 
 
-def _emit(context: NodeContext) -> NodeResult:
-    from engine.events import deliver_event
+def _check_emit(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
+    # The `id` template renders only at run time, where deliver_event checks it.
+    problem = reserved_event_type_problem(config["type"])
+    return [] if problem is None else [Problem(node, "config.type", problem)]
 
-    # The step's idempotency key is the default event id: a retried attempt emits nothing new.
-    event_id = context.render("id") or context.idempotency_key or None
+
+def _emit(context: NodeContext) -> NodeResult:
+    from engine.events import EventInputError, deliver_event
+
     payload = context.render("payload", {})
     if not isinstance(payload, dict):
         raise NonRetryableError(f'node "{context.node_id}", field "payload": must be an object')
-    delivery = deliver_event(
-        context.config["type"],
-        payload,
-        event_id=event_id,
-        source="workflow",
-        emitted_by=context.run_id or None,
-    )
+    try:
+        delivery = deliver_event(
+            context.config["type"],
+            payload,
+            event_id=context.render("id") or None,
+            # The step's idempotency key is the default id: a retried attempt emits nothing new.
+            internal_id=context.idempotency_key or None,
+            source="workflow",
+            emitted_by=context.run_id or None,
+        )
+    except EventInputError as error:
+        # The rendered id is known only now; another attempt would render the same one.
+        raise NonRetryableError(
+            f'node "{context.node_id}", field "{error.field}": {error.message}'
+        ) from None
     return NodeResult(
         output={"id": delivery.event.event_id, "type": delivery.event.type, "payload": payload}
     )
@@ -106,6 +118,7 @@ register(
         templates=("payload", "id"),
         execute=_emit,
         error_handling=True,
+        check=_check_emit,
         icon="send",
     )
 )

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from engine.core.schedules import CronError, parse_cron
-from engine.core.triggers import EVENT_TYPE_PATTERN
+from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -52,6 +52,14 @@ def _check_schedule(node: str, config: Mapping[str, Any], _: CheckContext) -> li
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(Problem(node, "config.timezone", f"unknown time zone {zone!r}"))
     return problems
+
+
+def _check_event(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
+    return [
+        Problem(node, f"config.event_types[{index}]", problem)
+        for index, name in enumerate(config.get("event_types") or [])
+        if (problem := reserved_event_type_problem(name)) is not None
+    ]
 
 
 register(
@@ -126,6 +134,7 @@ register(
         },
         expressions=("filter", "debounce.key"),
         execute=pass_input,
+        check=_check_event,
         is_trigger=True,
         icon="bolt",
     )
