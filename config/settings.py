@@ -211,6 +211,13 @@ elif _email_backend == "django.core.mail.backends.filebased.EmailBackend":
     _email_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
 MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "stepwise@localhost")
+# Task e-mails are sent by workers, which have no request to learn the site's address from.
+STEPWISE_BASE_URL = env_str("STEPWISE_BASE_URL", "http://127.0.0.1:8000")
+# One-click decision links in task e-mails work this long (checked when used, so shortening it
+# also shortens links already sent); 0 sends none and refuses those sent before.
+STEPWISE_DECISION_LINK_MAX_AGE_SECONDS = env_int(
+    "STEPWISE_DECISION_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600
+)
 
 # AI nodes talk to an OpenAI-compatible chat completions endpoint, e.g. https://api.openai.com/v1.
 STEPWISE_AI_BASE_URL = env_str("STEPWISE_AI_BASE_URL", "")

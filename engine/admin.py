@@ -23,6 +23,7 @@ from engine.core.schedules import zone_of
 from engine.definitions import UnknownWorkflow
 from engine.models import (
     DebounceSlot,
+    Delegation,
     Event,
     EventChannel,
     GraphVersion,
@@ -36,8 +37,10 @@ from engine.models import (
     ScheduleSource,
     StepRecord,
     TaskDecision,
+    TaskEvent,
     Timer,
     Trigger,
+    UsedDecisionLink,
     Wait,
     WorkerProbe,
 )
@@ -243,17 +246,61 @@ class GraphVersionAdmin(ReadOnlyAdmin[GraphVersion]):
 
 class DecisionInline(ReadOnlyInline):
     model = TaskDecision
-    fields = ["user", "decision", "comment", "decided_at"]
+    fields = ["user", "decided_by", "decision", "comment", "decided_at"]
+
+
+class TaskHistoryInline(ReadOnlyInline):
+    model = TaskEvent
+    fields = ["at", "kind", "actor", "on_behalf_of", "note", "detail"]
 
 
 @admin.register(HumanTask)
-class HumanTaskAdmin(admin.ModelAdmin[HumanTask]):
-    list_display = ["id", "kind", "title", "status", "run", "created_at", "due_at", "decided_at"]
+class HumanTaskAdmin(ReadOnlyAdmin[HumanTask]):
+    """Tasks and their audit trail, read-only: decisions, claims and reassignments go through
+    the inbox and the tasks API, where the four-eyes rule and the history are kept."""
+
+    list_display = [
+        "id",
+        "kind",
+        "title",
+        "status",
+        "run",
+        "claimed_by",
+        "created_at",
+        "due_at",
+        "decided_at",
+    ]
     list_filter = ["kind", "status", "created_at"]
     search_fields = ["title", "run__workflow"]
-    readonly_fields = ["run", "step_name", "kind", "created_at", "decided_at", "status"]
     raw_id_fields = ["run"]
-    inlines = [DecisionInline]
+    inlines = [DecisionInline, TaskHistoryInline]
+
+
+@admin.register(TaskEvent)
+class TaskEventAdmin(ReadOnlyAdmin[TaskEvent]):
+    """Every task's audit trail across tasks: who did what, for whom, when and why."""
+
+    list_display = ["task", "kind", "actor", "on_behalf_of", "at"]
+    list_filter = ["kind", "at"]
+    search_fields = ["task__title", "actor__username", "note"]
+    list_select_related = ["task", "actor", "on_behalf_of"]
+
+
+@admin.register(UsedDecisionLink)
+class UsedDecisionLinkAdmin(ReadOnlyAdmin[UsedDecisionLink]):
+    """One-click decision links that were used (each works once)."""
+
+    list_display = ["task", "user", "decision", "used_at"]
+    list_filter = ["decision", "used_at"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyAdmin[Delegation]):
+    """Out-of-office rules, set by each person on their own delegation page."""
+
+    list_display = ["user", "delegate", "starts_on", "ends_on", "workflows", "created_at"]
+    list_filter = ["starts_on", "ends_on"]
+    search_fields = ["user__username", "delegate__username"]
 
 
 @admin.register(Record)
@@ -286,7 +333,7 @@ class RunMetricAdmin(ReadOnlyAdmin[RunMetric]):
 class TaskDecisionAdmin(ReadOnlyAdmin[TaskDecision]):
     """The audit trail of human tasks: who decided what, when, with which comment."""
 
-    list_display = ["task", "user", "decision", "decided_at"]
+    list_display = ["task", "user", "decided_by", "decision", "decided_at"]
     list_filter = ["decision", "decided_at"]
     search_fields = ["task__title", "user__username", "comment"]
     list_select_related = ["task", "user"]

@@ -13,17 +13,18 @@ from ninja.errors import HttpError
 from pydantic import StrictBool, ValidationError
 
 from config.accounts.api_auth import require_capability
-from config.accounts.roles import Capability, can
+from config.accounts.roles import Capability
 from engine.actions import RunStateError, cancel_run, request_worker_probe, retry_run, start_run
+from engine.api_tasks import router as tasks_router
 from engine.api_webhooks import router as webhooks_router
 from engine.definitions import UnknownWorkflow, resolve
 from engine.events import EventInputError, deliver_event, event_history
-from engine.human import decide_task, is_assignee, tasks_for
 from engine.inputs import first_input_problem
-from engine.models import HumanTask, Run, RunStatus, StepRecord, TaskStatus, WorkerProbe
+from engine.models import Run, RunStatus, StepRecord, WorkerProbe
 
 router = Router(tags=["system"])
 router.add_router("", webhooks_router)
+router.add_router("", tasks_router)
 
 
 class WorkerProbeOut(Schema):
@@ -355,114 +356,3 @@ def list_events(
     if not 1 <= limit <= 500:
         raise HttpError(422, "limit: must be between 1 and 500")
     return event_history(event_type=type, source=source, limit=limit)
-
-
-class TaskDecisionOut(Schema):
-    user: str
-    decision: str
-    comment: str
-    decided_at: datetime
-
-
-class TaskOut(Schema):
-    id: int
-    run_id: int
-    workflow: str
-    step: str
-    kind: str
-    title: str
-    description: str
-    data: dict[str, Any]
-    status: str
-    required: int
-    assignees: list[str]
-    groups: list[str]
-    created_at: datetime
-    due_at: datetime | None
-    decided_at: datetime | None
-    decisions: list[TaskDecisionOut]
-
-
-class DecideIn(Schema):
-    decision: str = Field(description="approved or rejected; reviews also take changes")
-    comment: str = Field("", max_length=5000)
-
-
-def _task_out(task: HumanTask) -> dict[str, Any]:
-    return {
-        "id": task.pk,
-        "run_id": task.run_id,
-        "workflow": task.run.workflow,
-        "step": task.step_name,
-        "kind": task.kind,
-        "title": task.title,
-        "description": task.description,
-        "data": task.data,
-        "status": task.status,
-        "required": task.required_approvals,
-        "assignees": [user.username for user in task.assignees.all()],
-        "groups": [group.name for group in task.assigned_groups.all()],
-        "created_at": task.created_at,
-        "due_at": task.due_at,
-        "decided_at": task.decided_at,
-        "decisions": [
-            {
-                "user": decision.user.username,
-                "decision": decision.decision,
-                "comment": decision.comment,
-                "decided_at": decision.decided_at,
-            }
-            for decision in task.decisions.all()
-        ],
-    }
-
-
-def _tasks_with_details(tasks: Any) -> Any:
-    return tasks.select_related("run").prefetch_related(
-        "assignees", "assigned_groups", "decisions__user"
-    )
-
-
-@router.get(
-    "/tasks",
-    response=list[TaskOut],
-    tags=["tasks"],
-    summary="Tasks assigned to me (directly or through my groups); open ones unless status=all",
-)
-def list_tasks(request: HttpRequest, status: str = "open", limit: int = 100) -> list[Any]:
-    require_capability(request, Capability.VIEW)
-    if status != "all" and status not in TaskStatus.values:
-        raise HttpError(422, f"status: one of all, {', '.join(TaskStatus.values)}")
-    if not 1 <= limit <= 500:
-        raise HttpError(422, "limit: between 1 and 500")
-    assert isinstance(request.user, User)
-    tasks = tasks_for(request.user)
-    if status != "all":
-        tasks = tasks.filter(status=status)
-    return [_task_out(task) for task in _tasks_with_details(tasks)[:limit]]
-
-
-@router.get("/tasks/{task_id}", response=TaskOut, tags=["tasks"], summary="One of my tasks")
-def get_task(request: HttpRequest, task_id: int) -> Any:
-    require_capability(request, Capability.VIEW)
-    assert isinstance(request.user, User)
-    task = _tasks_with_details(HumanTask.objects.filter(pk=task_id)).first()
-    if task is None or not (
-        is_assignee(task, request.user) or can(request.user, Capability.CANCEL_RUNS)
-    ):
-        raise HttpError(404, f"task_id: no task {task_id} assigned to you")
-    return _task_out(task)
-
-
-@router.post(
-    "/tasks/{task_id}/decide",
-    response=TaskOut,
-    tags=["tasks"],
-    summary="Decide a task assigned to me, with a comment; the waiting run goes on",
-)
-def decide(request: HttpRequest, task_id: int, body: DecideIn) -> Any:
-    # Being an assignee is the permission: a designer asked for a review may answer it.
-    require_capability(request, Capability.VIEW)
-    assert isinstance(request.user, User)
-    decide_task(task_id, request.user, body.decision, body.comment)
-    return _task_out(_tasks_with_details(HumanTask.objects.filter(pk=task_id)).get())

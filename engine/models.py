@@ -413,6 +413,22 @@ class HumanTask(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Four-eyes: besides whoever started the run, the person the workflow names as requester
+    # may not decide; nor may whoever decided one of the `distinct_from` stages of this run.
+    requester = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    distinct_from = models.JSONField(default=list, blank=True)
+    any_rejection_rejects = models.BooleanField(
+        default=True,
+        help_text="The first rejection rejects an approval (else only when the "
+        "rejections leave too few people to approve).",
+    )
+    # A group task claimed by one member is theirs alone until they let it go.
+    claimed_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_tasks"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "step_name"], name="task_per_step")]
@@ -426,7 +442,12 @@ class TaskDecision(models.Model):
     """One assignee's decision with its comment: the audit trail of a task."""
 
     task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="decisions")
+    # The person whose decision it is (an assignee), counted once per task...
     user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    # ...and who took it for them, when a delegate acted on their behalf.
+    decided_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decision = models.CharField(max_length=16)
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField()
@@ -439,6 +460,86 @@ class TaskDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.decision}"
+
+
+class TaskEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    CLAIMED = "claimed", "Claimed"
+    UNCLAIMED = "unclaimed", "Let go"
+    REASSIGNED = "reassigned", "Reassigned"
+    REMINDED = "reminded", "Reminded"
+    ESCALATED = "escalated", "Escalated"
+    DECISION = "decision", "Decision"
+    REFUSED = "refused", "Refused"
+    SETTLED = "settled", "Settled"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
+
+
+class TaskEvent(models.Model):
+    """One line of a task's audit trail: what happened, who did it (for whom), when, why."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=16, choices=TaskEventKind.choices)
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["task", "at"], name="task_history")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.kind}"
+
+
+class Delegation(models.Model):
+    """Out of office: `delegate` decides `user`'s tasks between two dates, on their behalf.
+
+    Not transitive: a delegate acts only on tasks assigned to `user` themselves.
+    """
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    workflows = models.JSONField(
+        default=list, blank=True, help_text="Only these workflows' tasks (all when empty)."
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(user=models.F("delegate")), name="delegate_is_someone_else"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_on__lte=models.F("ends_on")), name="delegation_dates"
+            ),
+        ]
+        indexes = [models.Index(fields=["delegate", "ends_on"], name="delegated_to")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.delegate} ({self.starts_on} to {self.ends_on})"
+
+
+class UsedDecisionLink(models.Model):
+    """A one-click decision link that decided: its nonce, so the same link never decides again."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=16)
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.decision} on task {self.task_id}"
 
 
 class Record(models.Model):

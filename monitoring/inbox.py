@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch
 
 from engine.human import DECISIONS, tasks_for
-from engine.models import HumanTask, TaskDecision, TaskKind, TaskStatus
+from engine.human.delegation import active_rules_to
+from engine.models import Delegation, HumanTask, TaskDecision, TaskKind, TaskStatus
 
 # A page, not an archive: GET /api/tasks pages through the rest.
 OPEN_LIMIT = 100
@@ -37,6 +38,10 @@ _TASK_FIELDS = (
     "step_name",
     "run__id",
     "run__workflow",
+    "run__created_by",
+    "requester",
+    "distinct_from",
+    "claimed_by__username",
 )
 
 
@@ -60,6 +65,12 @@ class OpenTask:
     # rejection ends it), every answer for a review.
     received: int
     mine: TaskDecision | None
+    on_behalf_of: str = ""
+    """The person who delegated the task to the user ("" for their own)."""
+    blocked: str = ""
+    """Why the four-eyes rule keeps the user from deciding ("" when it does not)."""
+    claimable: bool = False
+    claimed_by_me: bool = False
 
     @property
     def shows_tally(self) -> bool:
@@ -89,12 +100,55 @@ def _detail(key: str, value: Any) -> Detail:
     return Detail(key, text, structured=isinstance(value, (dict, list)))
 
 
-def _open_task(task: HumanTask, user: User, now: datetime) -> OpenTask:
+@dataclass(frozen=True)
+class _Who:
+    """What the inbox needs to know about the user, read once for all their tasks."""
+
+    user: User
+    groups: frozenset[int]
+    principals: tuple[tuple[User, frozenset[int], tuple[str, ...]], ...]
+    stage_deciders: dict[tuple[int, str], set[int]]
+
+
+def _assigned(task: HumanTask, user_id: int, groups: frozenset[int]) -> bool:
+    direct = any(person.pk == user_id for person in task.assignees.all())
+    return direct or any(group.pk in groups for group in task.assigned_groups.all())
+
+
+def _principal(task: HumanTask, who: _Who) -> User | None:
+    """The person the user stands in for on this task, when it is not the user's own."""
+    if _assigned(task, who.user.pk, who.groups):
+        return None
+    for person, groups, workflows in who.principals:
+        if (not workflows or task.run.workflow in workflows) and _assigned(task, person.pk, groups):
+            return person
+    return None
+
+
+def _blocked(task: HumanTask, people: list[User], who: _Who) -> str:
+    """The four-eyes reason, from what was read already (the server checks it all again)."""
+    for person in people:
+        if person.pk in (task.requester_id, task.run.created_by_id):
+            return f"four-eyes: {person.get_username()} asked for this; someone else must decide"
+        for stage in task.distinct_from or ():
+            if person.pk in who.stage_deciders.get((task.run_id, stage), set()):
+                return (
+                    f"four-eyes: {person.get_username()} decided the {stage!r} stage of this "
+                    "run; this stage needs someone else"
+                )
+    return ""
+
+
+def _open_task(task: HumanTask, who: _Who, now: datetime) -> OpenTask:
+    user = who.user
     decisions = tuple(task.decisions.all())  # prefetched, oldest first
     if task.kind == TaskKind.APPROVAL:
         received = sum(1 for decision in decisions if decision.decision == "approved")
     else:
         received = len(decisions)
+    principal = _principal(task, who)
+    counted = principal or user
+    grouped = bool(task.assigned_groups.all())
     return OpenTask(
         task=task,
         choices=tuple((value, BUTTON_LABELS[value]) for value in DECISIONS[TaskKind(task.kind)]),
@@ -102,27 +156,63 @@ def _open_task(task: HumanTask, user: User, now: datetime) -> OpenTask:
         overdue=task.due_at is not None and task.due_at < now,
         decisions=decisions,
         received=received,
-        mine=next((decision for decision in decisions if decision.user_id == user.pk), None),
+        mine=next(
+            (
+                decision
+                for decision in decisions
+                if decision.user_id in (user.pk, counted.pk) or decision.decided_by_id == user.pk
+            ),
+            None,
+        ),
+        on_behalf_of=principal.get_username() if principal else "",
+        blocked=_blocked(task, [user, *([principal] if principal else [])], who),
+        claimable=grouped and task.claimed_by_id is None,
+        claimed_by_me=task.claimed_by_id == user.pk,
     )
 
 
 def open_tasks(user: User, now: datetime) -> tuple[list[OpenTask], bool]:
     """The user's open tasks, newest first, and whether more exist than one page shows."""
+    rules = active_rules_to(user)
     tasks = list(
-        tasks_for(user)
+        tasks_for(user, rules)
         .filter(status=TaskStatus.OPEN)
-        .select_related("run")
+        .select_related("run", "claimed_by")
         .only(*_TASK_FIELDS)
         .prefetch_related(
             Prefetch(
                 "decisions",
                 queryset=TaskDecision.objects.select_related("user").only(
-                    "task", "decision", "decided_at", "user__username"
+                    "task", "decision", "decided_at", "decided_by", "user__username"
                 ),
-            )
+            ),
+            Prefetch("assignees", queryset=User.objects.only("pk")),
+            Prefetch("assigned_groups", queryset=Group.objects.only("pk")),
         )[: OPEN_LIMIT + 1]
     )
-    return [_open_task(task, user, now) for task in tasks[:OPEN_LIMIT]], len(tasks) > OPEN_LIMIT
+    who = _who(user, rules, tasks)
+    return [_open_task(task, who, now) for task in tasks[:OPEN_LIMIT]], len(tasks) > OPEN_LIMIT
+
+
+def _who(user: User, rules: list[Delegation], tasks: list[HumanTask]) -> _Who:
+    groups = frozenset(user.groups.values_list("pk", flat=True))
+    principals = tuple(
+        (
+            rule.user,
+            frozenset(rule.user.groups.values_list("pk", flat=True)),
+            tuple(rule.workflows or ()),
+        )
+        for rule in rules
+    )
+    stages = {stage for task in tasks for stage in task.distinct_from or ()}
+    deciders: dict[tuple[int, str], set[int]] = {}
+    if stages:
+        earlier = TaskDecision.objects.filter(
+            task__run_id__in={task.run_id for task in tasks}, task__step_name__in=stages
+        ).values_list("task__run_id", "task__step_name", "user_id", "decided_by_id")
+        for run_id, stage, person, delegate in earlier:
+            deciders.setdefault((run_id, stage), set()).update({person, delegate} - {None})
+    return _Who(user, groups, principals, deciders)
 
 
 def recent_decisions(user: User) -> list[TaskDecision]:

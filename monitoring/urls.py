@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import views
+from monitoring import decision_links, inbox_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,7 +8,11 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run_page, name="run-detail"),
     path("runs/<int:run_id>/cancel", views.cancel_run_page, name="run-cancel"),
     path("runs/<int:run_id>/retry", views.retry_run_page, name="run-retry"),
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/<int:task_id>/decide", views.decide_inbox_task, name="inbox-decide"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/<int:task_id>/decide", inbox_views.decide_inbox_task, name="inbox-decide"),
+    path("inbox/<int:task_id>/claim", inbox_views.claim_inbox_task, name="inbox-claim"),
+    path("inbox/<int:task_id>/unclaim", inbox_views.unclaim_inbox_task, name="inbox-unclaim"),
+    path("inbox/decide/<str:token>", decision_links.decision_link, name="inbox-decide-link"),
+    path("profile/delegation", inbox_views.delegation, name="delegation"),
     path("health", views.health, name="health"),
 ]

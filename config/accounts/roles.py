@@ -22,6 +22,7 @@ class Capability(StrEnum):
     RETRY_RUNS = "retry_runs"
     EDIT_SCHEDULES = "edit_schedules"
     DECIDE_TASKS = "decide_tasks"
+    REASSIGN_TASKS = "reassign_tasks"
     RUN_DIAGNOSTICS = "run_diagnostics"
 
 
@@ -37,6 +38,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.RETRY_RUNS,
             Capability.EDIT_SCHEDULES,
             Capability.RUN_DIAGNOSTICS,
+            Capability.REASSIGN_TASKS,
         }
     ),
     # Approvers may decide only the tasks assigned to them; the task check adds that.
@@ -46,7 +48,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.DESIGNER: "edit and publish workflows",
-    Role.OPERATOR: "start, cancel and retry runs; edit schedules",
+    Role.OPERATOR: "start, cancel and retry runs; reassign tasks; edit schedules",
     Role.APPROVER: "act on the tasks assigned to them",
     Role.VIEWER: "read only",
 }

@@ -9,6 +9,7 @@ steps with tasks of its own.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -66,6 +67,9 @@ class TaskService(Protocol):
         assignees: dict[str, Any],
         required: int,
         timeout_seconds: float | None,
+        requester: str | None = None,
+        distinct_from: list[str] | None = None,
+        any_rejection_rejects: bool = True,
     ) -> int: ...
 
     def remind(self, task_id: int) -> dict[str, Any]: ...
@@ -101,6 +105,9 @@ def open_task(
     assignees: dict[str, Any],
     required: int = 1,
     timeout_seconds: float | None = None,
+    requester: str | None = None,
+    distinct_from: list[str] | None = None,
+    any_rejection_rejects: bool = True,
 ) -> dict[str, Any]:
     """Open the task a run waits for; a retried attempt finds the task it opened before."""
     info = current_step()
@@ -116,6 +123,9 @@ def open_task(
         assignees=assignees,
         required=required,
         timeout_seconds=timeout_seconds,
+        requester=requester,
+        distinct_from=distinct_from,
+        any_rejection_rejects=any_rejection_rejects,
     )
     return {"task": task_id}
 
@@ -169,6 +179,27 @@ def phase_wait_name(name: str, phase: int) -> str:
     return f"{name}:wait" if phase == 0 else f"{name}:wait-{phase + 1}"
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """Everything approval() and review() were asked, checked before any task opens."""
+
+    kind: str
+    title: str
+    users: Sequence[str]
+    groups: Sequence[str]
+    required: int
+    description: str
+    data: dict[str, Any] | None
+    timeout: float | timedelta | None
+    reminder: float | timedelta | None
+    escalate_to: dict[str, Sequence[str]] | None
+    escalation_timeout: float | timedelta | None
+    requester: str | None
+    distinct_from: Sequence[str]
+    any_rejection_rejects: bool
+    name: str
+
+
 def approval(
     title: str,
     *,
@@ -181,30 +212,24 @@ def approval(
     reminder: float | timedelta | None = None,
     escalate_to: dict[str, Sequence[str]] | None = None,
     escalation_timeout: float | timedelta | None = None,
+    requester: str | None = None,
+    distinct_from: Sequence[str] = (),
+    any_rejection_rejects: bool = True,
     name: str = "approval",
 ) -> Decision:
     """Ask these users or groups to approve; wait durably for the decision.
 
-    `required` approvals (by distinct people) approve it; the first rejection rejects it.
+    `required` approvals (by distinct people) approve it; the first rejection rejects it
+    (with `any_rejection_rejects=False`, only once too few people are left to approve).
     `data` is shown to the people deciding. With `timeout`, a task nobody decided ends with
     outcome "timeout" (after a `reminder`, and an escalation to `escalate_to` — {"users": [...],
-    "groups": [...]} — with its own `escalation_timeout`, when given). `name` names the task's
-    steps in the journal; give each approval of a workflow its own.
+    "groups": [...]} — with its own `escalation_timeout`, when given).
+
+    Four-eyes: whoever started the run may not decide, nor the user named `requester`, nor
+    anyone who decided one of the earlier approvals or reviews named in `distinct_from`.
+    `name` names the task's steps in the journal; give each approval of a workflow its own.
     """
-    return _ask(
-        "approval",
-        title,
-        users,
-        groups,
-        required,
-        description,
-        data,
-        timeout,
-        reminder,
-        escalate_to,
-        escalation_timeout,
-        name,
-    )
+    return _ask(_Ask(kind="approval", **locals()))  # every parameter, as given
 
 
 def review(
@@ -219,78 +244,67 @@ def review(
     reminder: float | timedelta | None = None,
     escalate_to: dict[str, Sequence[str]] | None = None,
     escalation_timeout: float | timedelta | None = None,
+    requester: str | None = None,
+    distinct_from: Sequence[str] = (),
     name: str = "review",
 ) -> Decision:
     """Ask reviewers for a review; wait durably until `required` of them decided (by default
     every named user). The outcome is "rejected" if any rejected, else "changes" if any asked
     for changes, else "approved" (or "timeout"). Options as for `approval()`."""
-    return _ask(
-        "review",
-        title,
-        users,
-        groups,
-        required if required is not None else max(len(users), 1),
-        description,
-        data,
-        timeout,
-        reminder,
-        escalate_to,
-        escalation_timeout,
-        name,
-    )
+    asked = {key: value for key, value in locals().items() if key != "required"}
+    required_reviews = required if required is not None else max(len(users), 1)
+    return _ask(_Ask(**asked, required=required_reviews, any_rejection_rejects=True, kind="review"))
 
 
-def _ask(
-    kind: str,
-    title: str,
-    users: Sequence[str],
-    groups: Sequence[str],
-    required: int,
-    description: str,
-    data: dict[str, Any] | None,
-    timeout: float | timedelta | None,
-    reminder: float | timedelta | None,
-    escalate_to: dict[str, Sequence[str]] | None,
-    escalation_timeout: float | timedelta | None,
-    name: str,
-) -> Decision:
+def _ask(ask: _Ask) -> Decision:
+    kind = ask.kind
     context = _require_context(f"{kind}()")
-    people = _people(kind, "users/groups", {"users": users, "groups": groups})
-    escalation = _people(kind, "escalate_to", escalate_to) if escalate_to is not None else None
-    if not title or not isinstance(title, str):
+    people = _people(kind, "users/groups", {"users": ask.users, "groups": ask.groups})
+    escalation = (
+        _people(kind, "escalate_to", ask.escalate_to) if ask.escalate_to is not None else None
+    )
+    if not ask.title or not isinstance(ask.title, str):
         raise DefinitionError(f"{kind}() needs a title")
+    required = ask.required
     if isinstance(required, bool) or not isinstance(required, int) or required < 1:
         raise DefinitionError(f"{kind}(required=...) must be a whole number of at least 1")
-    if data is not None and not isinstance(data, dict):
+    if ask.data is not None and not isinstance(ask.data, dict):
         raise DefinitionError(f"{kind}(data=...) takes a dict shown to the people deciding")
-    seconds = _seconds(timeout, kind, "timeout")
-    remind_after = _seconds(reminder, kind, "reminder")
+    if ask.requester is not None and not isinstance(ask.requester, str):
+        raise DefinitionError(f"{kind}(requester=...) takes a user name")
+    stages = ask.distinct_from
+    if isinstance(stages, str) or not all(isinstance(stage, str) and stage for stage in stages):
+        raise DefinitionError(f"{kind}(distinct_from=...) takes a list of approval names")
+    seconds = _seconds(ask.timeout, kind, "timeout")
+    remind_after = _seconds(ask.reminder, kind, "reminder")
     if remind_after is not None and (seconds is None or remind_after >= seconds):
         raise DefinitionError(f"{kind}(reminder=...) must come before its timeout")
     if escalation is not None and seconds is None:
         raise DefinitionError(f"{kind}(escalate_to=...) needs a timeout")
-    opened = open_task.named(name)(
+    opened = open_task.named(ask.name)(
         kind=kind,
-        title=title,
-        description=description,
-        data=data or {},
+        title=ask.title,
+        description=ask.description,
+        data=ask.data or {},
         assignees=people,
         required=required,
         timeout_seconds=seconds,
+        requester=ask.requester or None,
+        distinct_from=list(stages),
+        any_rejection_rejects=bool(ask.any_rejection_rejects),
     )
     task_id = int(opened["task"])
     phases = task_phases(
         seconds,
         remind_after,
         escalation is not None,
-        _seconds(escalation_timeout, kind, "escalation_timeout"),
+        _seconds(ask.escalation_timeout, kind, "escalation_timeout"),
     )
-    return _wait_for_decision(context, kind, task_id, phases, escalation, name)
+    return _wait_for_decision(context, task_id, phases, escalation, ask.name)
 
 
 def _wait_for_decision(
     context: ExecutionContext,
-    kind: str,
     task_id: int,
     phases: list[tuple[float | None, str]],
     escalation: dict[str, list[str]] | None,

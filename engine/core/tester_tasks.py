@@ -31,6 +31,9 @@ class TestTask:
     data: dict[str, Any]
     assignees: dict[str, Any]
     required: int
+    requester: str | None = None
+    distinct_from: tuple[str, ...] = ()
+    any_rejection_rejects: bool = True
     status: str = "open"
     decisions: list[dict[str, Any]] = field(default_factory=list)
     reminded: int = 0
@@ -116,7 +119,7 @@ class TaskDesk:
             if task is None:
                 continue
             planned.done = True
-            if not _assigned(task, planned.by):
+            if not _assigned(task, planned.by) or self._four_eyes(task, planned.by):
                 self.refused.append((task.name, planned.by))
                 continue
             self.decide(task, planned.decision, planned.by, planned.comment)
@@ -137,6 +140,18 @@ class TaskDesk:
             task.status = outcome
             self._settled(task)
 
+    def _four_eyes(self, task: TestTask, person: str) -> bool:
+        """The engine's four-eyes rule: the requester, and whoever decided a `distinct_from`
+        stage of the same run, may not decide."""
+        if person == task.requester:
+            return True
+        return any(
+            other.run_id == task.run_id
+            and other.name in task.distinct_from
+            and any(decision["user"] == person for decision in other.decisions)
+            for other in self.tasks
+        )
+
     def _open(self, **options: Any) -> dict[str, Any]:
         info = current_step()
         assert info is not None
@@ -152,6 +167,9 @@ class TaskDesk:
             data=dict(options.get("data") or {}),
             assignees=dict(options["assignees"]),
             required=int(options.get("required", 1)),
+            requester=options.get("requester"),
+            distinct_from=tuple(options.get("distinct_from") or ()),
+            any_rejection_rejects=bool(options.get("any_rejection_rejects", True)),
         )
         self.tasks.append(task)
         return {"task": task.id}
@@ -180,9 +198,11 @@ def _assigned(task: TestTask, person: str) -> bool:
 def _outcome(task: TestTask) -> str | None:
     decisions = [decision["decision"] for decision in task.decisions]
     if task.kind == "approval":
-        if "rejected" in decisions:
+        if decisions.count("approved") >= task.required:
+            return "approved"
+        if "rejected" in decisions and task.any_rejection_rejects:
             return "rejected"
-        return "approved" if decisions.count("approved") >= task.required else None
+        return None
     if len(decisions) < task.required:
         return None
     if "rejected" in decisions:

@@ -62,6 +62,8 @@ def pay_expense(expense: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ask(expense: dict[str, Any], approver: str, role: str) -> Decision:
+    # Four-eyes: the employee never approves their own expense, and the VP's approval must
+    # come from someone other than whoever gave the manager's.
     return approval(
         f"Expense of {expense['amount']} by {expense['employee']}",
         users=[expense[approver]],
@@ -73,6 +75,8 @@ def _ask(expense: dict[str, Any], approver: str, role: str) -> Decision:
             "asked as": role,
         },
         timeout=DECISION_TIMEOUT,
+        requester=expense["employee"],
+        distinct_from=["manager-approval"] if approver == "vp" else [],
         name=f"{approver}-approval",
     )
 

@@ -94,6 +94,7 @@ def validate_graph(document: object, context: CheckContext = _DEFAULT_CONTEXT) -
     problems += _cycles(graph, types)
     problems += _loops_and_joins(graph, types, valid_config)
     problems += _compensation_problems(graph, types)
+    problems += _four_eyes_problems(graph, types)
 
     for node in graph.nodes:
         node_type = types.get(node.id)
@@ -446,6 +447,25 @@ def _compensation_problems(graph: Graph, types: Mapping[str, NodeType]) -> list[
                 "fails later, so no edge may lead into it"
             )
             problems.append(Problem(node_id, field, message))
+    return problems
+
+
+def _four_eyes_problems(graph: Graph, types: Mapping[str, NodeType]) -> list[Problem]:
+    """`distinct_from` names other approval or review nodes of the graph."""
+    problems: list[Problem] = []
+    for node_id, node_type in types.items():
+        stages = graph.node(node_id).config.get("distinct_from")
+        if not node_type.type.startswith("human.") or not isinstance(stages, list):
+            continue
+        for index, stage in enumerate(stages):
+            field = f"config.distinct_from[{index}]"
+            if stage == node_id:
+                problems.append(Problem(node_id, field, "a step cannot be distinct from itself"))
+            elif stage not in graph:
+                problems.append(Problem(node_id, field, f"no node has the id '{stage}'"))
+            elif stage in types and not types[stage].type.startswith("human."):
+                message = f"'{stage}' is a {types[stage].type} node, not an approval or review"
+                problems.append(Problem(node_id, field, message))
     return problems
 
 

@@ -231,3 +231,35 @@ def test_validate_node_config_handles_bad_input() -> None:
     assert [(p.field, p.message) for p in validate_node_config("flow.end", "n", [1])] == [
         ("config", "must be an object, not a list")
     ]
+
+
+def test_four_eyes_stages_name_other_human_nodes() -> None:
+    """distinct_from names approval or review nodes of the graph, never the node itself, and
+    the requester is a template like the title."""
+    from tests.graph.graphs import graph
+
+    document = graph(
+        [
+            ("start", "trigger.manual"),
+            ("first", "human.approval", {"assignees": {"users": ["a"]}}),
+            (
+                "second",
+                "human.approval",
+                {
+                    "assignees": {"users": ["b"]},
+                    "requester": "{{ input.employee",
+                    "distinct_from": ["first", "second", "ghost", "start"],
+                },
+            ),
+        ],
+        ["start>first", "first>approved>second"],
+    )
+    found = {
+        (problem.node, problem.field): problem.message
+        for problem in validate_graph(document, CheckContext(user_exists=lambda name: True))
+    }
+    assert ("second", "config.distinct_from[0]") not in found
+    assert found[("second", "config.distinct_from[1]")] == "a step cannot be distinct from itself"
+    assert found[("second", "config.distinct_from[2]")] == "no node has the id 'ghost'"
+    assert "not an approval or review" in found[("second", "config.distinct_from[3]")]
+    assert ("second", "config.requester") in found

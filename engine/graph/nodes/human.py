@@ -47,6 +47,9 @@ def _open(kind: str) -> Any:
             assignees=people,
             required=int(config.get("required", default_required or 1)),
             due_at=context.scope["now"] + timedelta(seconds=timeout) if timeout else None,
+            requester=str(context.render("requester", "") or "") or None,
+            distinct_from=list(config.get("distinct_from") or ()),
+            any_rejection_rejects=bool(config.get("any_rejection_rejects", True)),
         )
         return NodeResult(output={"task": task.pk})
 
@@ -104,6 +107,22 @@ _COMMON = {
     "data": {"type": "object", "title": "Details", "description": "Shown to the people deciding."},
     "timeout": {**DURATION_SCHEMA, "title": "Timeout"},
     "reminder": {**DURATION_SCHEMA, "title": "Remind after"},
+    "requester": {
+        "type": "string",
+        "title": "Requester",
+        "maxLength": 1000,
+        "description": "A template naming the user who asked (e.g. {{ input.employee }}): "
+        "they may not decide, nor may whoever started the run.",
+    },
+    "distinct_from": {
+        "type": "array",
+        "title": "Decided by someone else than",
+        "items": {"type": "string"},
+        "maxItems": 20,
+        "uniqueItems": True,
+        "description": "Earlier approval or review steps: whoever decided one of them in the "
+        "run may not decide this one (four-eyes).",
+    },
 }
 
 register(
@@ -127,10 +146,16 @@ register(
                 },
                 "escalate_to": {**PEOPLE_SCHEMA, "title": "Escalate to"},
                 "escalation_timeout": {**DURATION_SCHEMA, "title": "Escalation timeout"},
+                "any_rejection_rejects": {
+                    "type": "boolean",
+                    "default": True,
+                    "title": "One rejection rejects",
+                    "description": "Off: rejected only once too few people are left to approve.",
+                },
             },
         },
         outputs=("approved", "rejected", "timeout"),
-        templates=("title", "description", "data"),
+        templates=("title", "description", "data", "requester"),
         execute=_open("approval"),
         check=_check_people("assignees"),
         icon="check",
@@ -159,7 +184,7 @@ register(
             },
         },
         outputs=("approved", "changes", "rejected", "timeout"),
-        templates=("title", "description", "data"),
+        templates=("title", "description", "data", "requester"),
         execute=_open("review"),
         check=_check_people("reviewers"),
         icon="eye",

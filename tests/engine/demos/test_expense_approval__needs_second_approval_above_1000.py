@@ -88,3 +88,30 @@ def test_only_the_named_approvers_decisions_count() -> None:
     assert run.output["status"] == "rejected"
     assert run.output["reason"] == "no decision from the manager within 48 hours"
     assert run.elapsed == expense_approval.DECISION_TIMEOUT
+
+
+def test_the_employee_cannot_approve_their_own_expense() -> None:
+    """Four-eyes: the employee who asked is refused even when named as the manager."""
+    tester = WorkflowTester()
+    own = {**expense(300), "manager": "emp-1"}
+    tester.decide("manager-approval", "approved", by="emp-1", after=timedelta(hours=1))
+
+    run = tester.run(expense_approval.expense_approval, own)
+
+    assert tester.desk.refused == [("manager-approval", "emp-1")]
+    assert run.output["status"] == "rejected"
+    assert tester.calls(expense_approval.pay_expense) == 0
+
+
+def test_the_manager_cannot_also_be_the_vp() -> None:
+    """Four-eyes: whoever gave the manager's approval cannot give the VP's too."""
+    tester = WorkflowTester()
+    same = {**expense(2500), "vp": "mgr-1"}
+    tester.decide("manager-approval", "approved", by="mgr-1", after=timedelta(hours=1))
+    tester.decide("vp-approval", "approved", by="mgr-1", after=timedelta(hours=2))
+
+    run = tester.run(expense_approval.expense_approval, same)
+
+    assert tester.desk.refused == [("vp-approval", "mgr-1")]
+    assert run.output["status"] == "rejected"
+    assert run.output["approvals"] == ["mgr-1"]
