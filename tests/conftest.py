@@ -228,3 +228,19 @@ def make_user(django_user_model: Any) -> Any:
         return user
 
     return make
+
+
+@pytest.fixture
+def designer_api(client: Any, make_user: Any) -> Any:
+    """Call the JSON API as a designer with a bearer token: call(method, path, body)."""
+    from config.accounts.models import ApiToken
+
+    _, raw = ApiToken.issue(make_user("dana", "designers"), "ci")
+    headers = {"Authorization": f"Bearer {raw}"}
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        return getattr(client, method)(
+            path, body or {}, content_type="application/json", headers=headers
+        )
+
+    return call

@@ -7,7 +7,7 @@ from engine.definitions import Resolved
 from engine.graph.interpreter import Program, parse_step_key
 from engine.models import GraphVersion
 
-_programs: dict[tuple[str, int], Program] = {}
+_programs: dict[int, Program] = {}
 _lock = threading.Lock()
 _MAX_PROGRAMS = 500
 
@@ -21,36 +21,39 @@ def version_number(version: str) -> int | None:
 def load_program(slug: str, version: str | None) -> Program | None:
     """The compiled program of a published version (the newest live one when version is None).
 
-    Versions are immutable, so a compiled program is kept for as long as the process lives.
+    A version row never changes, so its compiled program is kept for as long as the process
+    lives. The cache is keyed by the row's id, not by slug and number: a workflow deleted and
+    created again under the same slug starts at version 1 with a different graph.
     """
     versions = GraphVersion.objects.filter(workflow=slug)
     if version is None:
-        found = versions.filter(retired=False).order_by("-number").first()
+        versions = versions.filter(retired=False).order_by("-number")
     else:
         number = version_number(version)
         if number is None:
             return None
-        with _lock:
-            cached = _programs.get((slug, number))
-        if cached is not None:
-            return cached
-        found = versions.filter(number=number).first()
+        versions = versions.filter(number=number)
+    found_id = versions.values_list("pk", flat=True).first()
+    if found_id is None:
+        return None
+    with _lock:
+        program = _programs.get(found_id)
+    if program is not None:
+        return program
+    found = GraphVersion.objects.filter(pk=found_id).first()
     if found is None:
         return None
-    key = (slug, found.number)
+    program = Program(
+        slug,
+        found.version,
+        found.title,
+        found.graph,
+        compensate_on_cancel=found.compensate_on_cancel,
+    )
     with _lock:
-        program = _programs.get(key)
-        if program is None:
-            if len(_programs) >= _MAX_PROGRAMS:
-                _programs.pop(next(iter(_programs)))
-            program = Program(
-                slug,
-                found.version,
-                found.title,
-                found.graph,
-                compensate_on_cancel=found.compensate_on_cancel,
-            )
-            _programs[key] = program
+        if len(_programs) >= _MAX_PROGRAMS:
+            _programs.pop(next(iter(_programs)))
+        _programs[found_id] = program
     return program
 
 

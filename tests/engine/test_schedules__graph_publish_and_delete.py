@@ -6,9 +6,7 @@ refuses the publish."""
 from typing import Any
 
 import pytest
-from django.test import Client
 
-from config.accounts.models import ApiToken
 from engine.models import Schedule
 from engine.schedules import pause
 from tests.graph.graphs import graph
@@ -29,16 +27,8 @@ def two_schedules(cron: str = "0 9 * * 1-5", with_interval: bool = True) -> dict
 
 
 @pytest.fixture
-def designer(client: Client, make_user: Any) -> Any:
-    _, raw = ApiToken.issue(make_user("dana", "designers"), "ci")
-    headers = {"Authorization": f"Bearer {raw}"}
-
-    def call(method: str, path: str, body: Any = None) -> Any:
-        return getattr(client, method)(
-            path, body or {}, content_type="application/json", headers=headers
-        )
-
-    return call
+def designer(designer_api: Any) -> Any:
+    return designer_api
 
 
 def keys() -> dict[str, Schedule]:
