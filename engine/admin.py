@@ -32,6 +32,7 @@ from engine.models import (
     Record,
     Run,
     RunMetric,
+    SavedView,
     Schedule,
     ScheduleFire,
     ScheduleSource,
@@ -284,6 +285,14 @@ class TaskEventAdmin(ReadOnlyAdmin[TaskEvent]):
     list_filter = ["kind", "at"]
     search_fields = ["task__title", "actor__username", "note"]
     list_select_related = ["task", "actor", "on_behalf_of"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(ReadOnlyAdmin[SavedView]):
+    """People's saved inbox views."""
+
+    list_display = ["user", "name", "created_at"]
+    search_fields = ["user__username", "name"]
 
 
 @admin.register(UsedDecisionLink)

@@ -26,6 +26,7 @@ from engine.human import (
     tasks_for,
     unclaim_task,
 )
+from engine.human.queries import find_tasks, parse_query
 from engine.models import Delegation, HumanTask, TaskStatus
 
 router = Router(tags=["tasks"])
@@ -84,6 +85,9 @@ class DecideIn(Schema):
     on_behalf_of: str | None = Field(
         default=None,
         description="The user who delegated this task to you (inferred when there is one)",
+    )
+    form: dict[str, Any] | None = Field(
+        default=None, description="The task's form fields, when it asks for some on approval"
     )
 
 
@@ -200,6 +204,29 @@ def list_tasks(request: HttpRequest, status: str = "open", limit: int = 100) -> 
     return [task_out(task) for task in _with_details(tasks)[:limit]]
 
 
+class TaskPageOut(Schema):
+    tasks: list[TaskOut]
+    next_cursor: str = Field(description="Pass as cursor for the next page; empty on the last")
+
+
+@router.get(
+    "/tasks/search",
+    response=TaskPageOut,
+    summary="Find my tasks: view (open, mine, queue, delegated, decided), workflow, due "
+    "(overdue, today, week, none), assignee, q (title, description, data), data "
+    "(amount>=1000,city=Lyon), sort (due, -due, created, -created, workflow), cursor, limit",
+)
+def search_tasks(request: HttpRequest) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    page = find_tasks(_me(request), parse_query(request.GET))
+    tasks = _with_details(HumanTask.objects.filter(pk__in=[task.pk for task in page.tasks]))
+    loaded = {task.pk: task for task in tasks}
+    return {
+        "tasks": [task_out(loaded[task.pk]) for task in page.tasks if task.pk in loaded],
+        "next_cursor": page.next_cursor,
+    }
+
+
 @router.get(
     "/tasks/{task_id}",
     response=TaskDetailOut,
@@ -219,7 +246,7 @@ def get_task(request: HttpRequest, task_id: int) -> Any:
 def decide(request: HttpRequest, task_id: int, body: DecideIn) -> Any:
     # Being an assignee is the permission: a designer asked for a review may answer it.
     require_capability(request, Capability.VIEW)
-    decide_task(task_id, _me(request), body.decision, body.comment, body.on_behalf_of)
+    decide_task(task_id, _me(request), body.decision, body.comment, body.on_behalf_of, body.form)
     return _detail_out(_with_details(HumanTask.objects.filter(pk=task_id)).get())
 
 

@@ -1,6 +1,10 @@
 """Engine state kept in the database, the source of truth for every process."""
 
+from datetime import UTC, datetime
+
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 
 
 class ProcessKind(models.TextChoices):
@@ -384,6 +388,10 @@ class TaskKind(models.TextChoices):
     REVIEW = "review", "Review"
 
 
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""The due date of a task without one, when tasks sort by due date: after every real one."""
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", "Open"
     APPROVED = "approved", "Approved"
@@ -429,10 +437,27 @@ class HumanTask(models.Model):
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_tasks"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # What the people deciding fill in when they approve (a small JSON Schema), and the
+    # decisions that need a comment (e.g. a rejection must say why).
+    form = models.JSONField(default=dict, blank=True)
+    comment_required = models.JSONField(default=list, blank=True)
+    # The task's clock as its workflow set it, for people to see (the run's timers keep it).
+    remind_at = models.DateTimeField(null=True, blank=True)
+    escalate_to = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "step_name"], name="task_per_step")]
-        indexes = [models.Index(fields=["status", "-created_at"], name="task_open")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="task_open"),
+            # The inbox reads open tasks in due order and stops at a page (bench/inbox.py).
+            models.Index(
+                Coalesce("due_at", Value(NEVER), output_field=models.DateTimeField()),
+                "id",
+                name="task_open_by_due",
+                condition=models.Q(status="open"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.title}"
@@ -450,6 +475,7 @@ class TaskDecision(models.Model):
     )
     decision = models.CharField(max_length=16)
     comment = models.TextField(blank=True)
+    form = models.JSONField(default=dict, blank=True)
     decided_at = models.DateTimeField()
 
     class Meta:
@@ -527,6 +553,23 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.delegate} ({self.starts_on} to {self.ends_on})"
+
+
+class SavedView(models.Model):
+    """A person's named inbox query (view, filters, sort), one click away."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=100)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name}"
 
 
 class UsedDecisionLink(models.Model):

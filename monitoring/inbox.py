@@ -7,17 +7,26 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import Group, User
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import timezone
+from django.utils.timesince import timesince, timeuntil
 
-from engine.human import DECISIONS, tasks_for
+from engine.human import DECISIONS
 from engine.human.delegation import active_rules_to
-from engine.models import Delegation, HumanTask, TaskDecision, TaskKind, TaskStatus
+from engine.human.queries import TaskQuery, find_tasks
+from engine.models import Delegation, HumanTask, SavedView, TaskDecision, TaskKind
 
-# A page, not an archive: GET /api/tasks pages through the rest.
-OPEN_LIMIT = 100
 RECENT_LIMIT = 10
+VIEW_LABELS = (
+    ("open", "Everything open"),
+    ("mine", "My tasks"),
+    ("queue", "My groups' queue"),
+    ("delegated", "Delegated to me"),
+    ("decided", "Decided"),
+)
 
 BUTTON_LABELS = {"approved": "Approve", "changes": "Request changes", "rejected": "Reject"}
 PAST_TENSE = {"approved": "approved", "changes": "asked for changes on", "rejected": "rejected"}
@@ -42,6 +51,10 @@ _TASK_FIELDS = (
     "requester",
     "distinct_from",
     "claimed_by__username",
+    "form",
+    "remind_at",
+    "escalate_to",
+    "expires_at",
 )
 
 
@@ -52,6 +65,67 @@ class Detail:
     key: str
     value: str
     structured: bool
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of the task's form, as the page draws it."""
+
+    name: str
+    title: str
+    kind: str  # text, number, integer, checkbox or select
+    required: bool
+    choices: tuple[str, ...]
+    description: str
+
+
+def form_fields(form: dict[str, Any]) -> tuple[FormField, ...]:
+    required = set(form.get("required") or ())
+    fields = []
+    for name, spec in (form.get("properties") or {}).items():
+        kind = {"boolean": "checkbox", "number": "number", "integer": "integer"}.get(
+            spec.get("type"), "text"
+        )
+        choices = tuple(str(choice) for choice in spec.get("enum") or ())
+        fields.append(
+            FormField(
+                name=name,
+                title=str(spec.get("title") or name),
+                kind="select" if choices else kind,
+                required=name in required,
+                choices=choices,
+                description=str(spec.get("description") or ""),
+            )
+        )
+    return tuple(fields)
+
+
+def clock_of(task: HumanTask, now: datetime) -> str:
+    """The task's clock in words: "due in 3 hours · reminder at 09:00 (sent) · escalates to
+    finance at 17:00 · closes at 09:00 tomorrow"."""
+    parts: list[str] = []
+    if task.due_at is not None:
+        parts.append(
+            f"overdue since {timesince(task.due_at, now)}"
+            if task.due_at < now
+            else f"due in {timeuntil(task.due_at, now)}"
+        )
+    if task.remind_at is not None:
+        sent = " (sent)" if task.reminded_at else ""
+        parts.append(f"reminder {_moment(task.remind_at)}{sent}")
+    escalate_to = task.escalate_to or {}
+    if escalate_to and task.due_at is not None:
+        people = ", ".join([*escalate_to.get("users", []), *escalate_to.get("groups", [])])
+        done = "escalated to" if task.escalated_at else "escalates to"
+        parts.append(f"{done} {people} {_moment(task.due_at)}")
+    if task.expires_at is not None and task.expires_at != task.due_at:
+        parts.append(f"closes {_moment(task.expires_at)}")
+    return " · ".join(parts)
+
+
+def _moment(when: datetime) -> str:
+    local = timezone.localtime(when)
+    return f"at {local:%Y-%m-%d %H:%M}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +145,8 @@ class OpenTask:
     """Why the four-eyes rule keeps the user from deciding ("" when it does not)."""
     claimable: bool = False
     claimed_by_me: bool = False
+    fields: tuple[FormField, ...] = ()
+    clock: str = ""
 
     @property
     def shows_tally(self) -> bool:
@@ -80,8 +156,40 @@ class OpenTask:
 @dataclass(frozen=True)
 class Inbox:
     open: list[OpenTask]
-    more: bool
+    next_cursor: str
     recent: list[TaskDecision]
+    query: TaskQuery
+    saved: list[SavedView]
+
+    @property
+    def more(self) -> bool:
+        return bool(self.next_cursor)
+
+    @property
+    def filtered(self) -> bool:
+        """Whether the page shows less than everything open (a view or a filter is chosen)."""
+        return self.query.as_params() != TaskQuery().as_params()
+
+    @property
+    def params(self) -> str:
+        return urlencode(self.query.as_params())
+
+    @property
+    def next_params(self) -> str:
+        return urlencode({**self.query.as_params(), "cursor": self.next_cursor})
+
+    @property
+    def view_links(self) -> list[tuple[str, str, str, bool]]:
+        """(view, label, query string, current) for the view tabs, keeping the filters."""
+        return [
+            (
+                view,
+                label,
+                urlencode({**self.query.as_params(), "view": view}),
+                view == self.query.view,
+            )
+            for view, label in VIEW_LABELS
+        ]
 
 
 def details_of(data: Any) -> tuple[Detail, ...]:
@@ -149,6 +257,7 @@ def _open_task(task: HumanTask, who: _Who, now: datetime) -> OpenTask:
     principal = _principal(task, who)
     counted = principal or user
     grouped = bool(task.assigned_groups.all())
+    blocked = _blocked(task, [user, *([principal] if principal else [])], who)
     return OpenTask(
         task=task,
         choices=tuple((value, BUTTON_LABELS[value]) for value in DECISIONS[TaskKind(task.kind)]),
@@ -165,33 +274,36 @@ def _open_task(task: HumanTask, who: _Who, now: datetime) -> OpenTask:
             None,
         ),
         on_behalf_of=principal.get_username() if principal else "",
-        blocked=_blocked(task, [user, *([principal] if principal else [])], who),
-        claimable=grouped and task.claimed_by_id is None,
+        blocked=blocked,
+        # A claim goes through the same four-eyes check as a decision: never offer one it refuses.
+        claimable=grouped and task.claimed_by_id is None and not blocked,
+        fields=form_fields(task.form or {}),
+        clock=clock_of(task, now),
         claimed_by_me=task.claimed_by_id == user.pk,
     )
 
 
-def open_tasks(user: User, now: datetime) -> tuple[list[OpenTask], bool]:
-    """The user's open tasks, newest first, and whether more exist than one page shows."""
+def open_tasks(
+    user: User, now: datetime, query: TaskQuery | None = None
+) -> tuple[list[OpenTask], str]:
+    """One page of the user's tasks for the query (newest due first by default), as cards,
+    and the cursor of the next page ("" when it is the last)."""
     rules = active_rules_to(user)
-    tasks = list(
-        tasks_for(user, rules)
-        .filter(status=TaskStatus.OPEN)
-        .select_related("run", "claimed_by")
-        .only(*_TASK_FIELDS)
-        .prefetch_related(
-            Prefetch(
-                "decisions",
-                queryset=TaskDecision.objects.select_related("user").only(
-                    "task", "decision", "decided_at", "decided_by", "user__username"
-                ),
+    page = find_tasks(user, query or TaskQuery(), now, rules)
+    tasks = list(page.tasks)
+    prefetch_related_objects(
+        tasks,
+        Prefetch(
+            "decisions",
+            queryset=TaskDecision.objects.select_related("user").only(
+                "task", "decision", "decided_at", "decided_by", "user__username"
             ),
-            Prefetch("assignees", queryset=User.objects.only("pk")),
-            Prefetch("assigned_groups", queryset=Group.objects.only("pk")),
-        )[: OPEN_LIMIT + 1]
+        ),
+        Prefetch("assignees", queryset=User.objects.only("pk")),
+        Prefetch("assigned_groups", queryset=Group.objects.only("pk")),
     )
     who = _who(user, rules, tasks)
-    return [_open_task(task, who, now) for task in tasks[:OPEN_LIMIT]], len(tasks) > OPEN_LIMIT
+    return [_open_task(task, who, now) for task in tasks], page.next_cursor
 
 
 def _who(user: User, rules: list[Delegation], tasks: list[HumanTask]) -> _Who:
@@ -235,9 +347,25 @@ def recent_decisions(user: User) -> list[TaskDecision]:
     )
 
 
-def inbox_of(user: User, now: datetime) -> Inbox:
-    tasks, more = open_tasks(user, now)
-    return Inbox(open=tasks, more=more, recent=recent_decisions(user))
+def inbox_of(user: User, now: datetime, query: TaskQuery | None = None) -> Inbox:
+    query = query or TaskQuery()
+    tasks, cursor = open_tasks(user, now, query)
+    return Inbox(
+        open=tasks,
+        next_cursor=cursor,
+        recent=recent_decisions(user),
+        query=query,
+        saved=list(SavedView.objects.filter(user=user).order_by("name")),
+    )
+
+
+def posted_form(post: Any) -> dict[str, str]:
+    """The task form's fields from a posted HTML form (named form.<field>)."""
+    return {
+        key.removeprefix("form."): value
+        for key, value in post.items()
+        if key.startswith("form.") and isinstance(value, str)
+    }
 
 
 def task_title(task_id: int) -> str:

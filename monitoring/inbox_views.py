@@ -2,6 +2,7 @@
 a group's task, and my out-of-office rules. The same rules as the tasks API, in engine.human."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.models import User
@@ -25,8 +26,13 @@ from engine.human import (
     set_delegation,
     unclaim_task,
 )
-from engine.models import Delegation, TaskStatus
-from monitoring.inbox import PAST_TENSE, inbox_of, task_title
+from engine.human.queries import TaskQuery, parse_query
+from engine.models import Delegation, HumanTask, SavedView, TaskStatus
+from monitoring.inbox import PAST_TENSE, inbox_of, posted_form, task_title
+from monitoring.task_page import may_see, task_page
+
+MAX_BULK = 100
+MAX_SAVED_VIEWS = 30
 
 
 def _inbox_response(
@@ -35,13 +41,19 @@ def _inbox_response(
     notice: tuple[str, str] | None = None,
     failed: dict[str, Any] | None = None,
     status: int = 200,
+    results: list[tuple[str, str, str]] | None = None,
 ) -> HttpResponse:
     """The whole page, or only its task list for htmx; a notice rides in the list itself."""
     assert isinstance(request.user, User)
+    try:
+        query = parse_query(request.GET)
+    except TaskError as refused:
+        query, notice, status = TaskQuery(), ("error", f"{refused.field}: {refused.message}"), 422
     context = {
-        "inbox": inbox_of(request.user, timezone.now()),
+        "inbox": inbox_of(request.user, timezone.now(), query),
         "notice": notice,
         "failed": failed or {},
+        "results": results or [],
     }
     template = "monitoring/inbox.html#tasks" if request.htmx else "monitoring/inbox.html"
     response = render(request, template, context, status=status)
@@ -75,17 +87,18 @@ def decide_inbox_task(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "")
     on_behalf_of = request.POST.get("on_behalf_of") or None
+    form = posted_form(request.POST)
     try:
         # The API's own body schema, so both doors take the same comments.
-        DecideIn(decision=decision, comment=comment, on_behalf_of=on_behalf_of)
-        task = decide_task(task_id, request.user, decision, comment, on_behalf_of)
+        DecideIn(decision=decision, comment=comment, on_behalf_of=on_behalf_of, form=form)
+        task = decide_task(task_id, request.user, decision, comment, on_behalf_of, form)
     except ValidationError as invalid:
         problem = invalid.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])
         refused = TaskError(problem["msg"].lower(), status=422, field=field)
         return _refused(request, task_id, refused, comment)
     except TaskError as refused:
-        return _refused(request, task_id, refused, comment)
+        return _refused(request, task_id, refused, comment, form)
     text = f"You {PAST_TENSE[decision]} “{task.title}”"
     text += f" for {on_behalf_of}." if on_behalf_of else "."
     if task.status == TaskStatus.OPEN:
@@ -118,7 +131,11 @@ def unclaim_inbox_task(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
 
 
 def _refused(
-    request: HtmxHttpRequest, task_id: int, refused: TaskError, comment: str
+    request: HtmxHttpRequest,
+    task_id: int,
+    refused: TaskError,
+    comment: str,
+    form: dict[str, str] | None = None,
 ) -> HttpResponse:
     if refused.status == 409:
         title = task_title(task_id)
@@ -134,7 +151,7 @@ def _refused(
         return _inbox_response(request, notice=("warning", text), status=409)
     where = f"{refused.field}: " if refused.field else ""
     # The comment typed so far comes back in its form, so a bad request loses no writing.
-    failed = {"task_id": task_id, "field": refused.field, "comment": comment}
+    failed = {"task_id": task_id, "field": refused.field, "comment": comment, "form": form or {}}
     return _inbox_response(
         request,
         notice=("error", f"Nothing changed: {where}{refused.message}."),
@@ -193,3 +210,99 @@ def delegation(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request, "monitoring/delegation.html", context, status=error.status if error else 200
     )
+
+
+@never_cache
+@require_GET
+def task_detail(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
+    """One task with everything needed to decide it well."""
+    require(request.user, Capability.VIEW)
+    assert isinstance(request.user, User)
+    task = (
+        HumanTask.objects.select_related("run", "claimed_by", "requester")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or not may_see(task, request.user):
+        return render(request, "monitoring/task_missing.html", {"task_id": task_id}, status=404)
+    context = {"page": task_page(task, request.user, timezone.now())}
+    return render(request, "monitoring/task.html", context)
+
+
+@require_POST
+def bulk_decide(request: HtmxHttpRequest) -> HttpResponse:
+    """Decide the selected tasks alike; each goes through the same rules as one decision, and
+    the page says for each what happened."""
+    require(request.user, Capability.VIEW)
+    assert isinstance(request.user, User)
+    decision = request.POST.get("decision", "")
+    comment = request.POST.get("comment", "")
+    try:
+        ids = sorted({int(value) for value in request.POST.getlist("task")})
+    except ValueError:
+        return _inbox_response(
+            request,
+            notice=("error", "Nothing changed: task: pick tasks from the list."),
+            status=422,
+        )
+    if not ids or len(ids) > MAX_BULK:
+        text = f"Nothing changed: task: pick between 1 and {MAX_BULK} tasks."
+        return _inbox_response(request, notice=("error", text), status=422)
+    results: list[tuple[str, str, str]] = []
+    for task_id in ids:
+        title = task_title(task_id)
+        try:
+            decide_task(task_id, request.user, decision, comment)
+        except TaskError as refused:
+            where = f"{refused.field}: " if refused.field else ""
+            results.append((title, "refused", f"{where}{refused.message}"))
+        else:
+            results.append((title, "done", PAST_TENSE.get(decision, decision)))
+    done = sum(1 for _, outcome, _ in results if outcome == "done")
+    text = f"{done} of {len(results)} tasks {PAST_TENSE.get(decision, decision)}."
+    return _inbox_response(
+        request, notice=("success" if done else "warning", text), results=results
+    )
+
+
+@require_POST
+def save_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Keep the current filters under a name; the same name again replaces them."""
+    require(request.user, Capability.VIEW)
+    assert isinstance(request.user, User)
+    name = request.POST.get("name", "").strip()
+    try:
+        query = parse_query(request.POST)
+    except TaskError as refused:
+        messages.error(request, f"Nothing saved: {refused.field}: {refused.message}.")
+        return HttpResponseRedirect(reverse("inbox"), status=303)
+    if not name or len(name) > 100:
+        messages.error(request, "Nothing saved: name: 1 to 100 characters.")
+        return HttpResponseRedirect(reverse("inbox"), status=303)
+    if SavedView.objects.filter(user=request.user).exclude(name=name).count() >= MAX_SAVED_VIEWS:
+        messages.error(request, f"Nothing saved: at most {MAX_SAVED_VIEWS} views; delete one.")
+        return HttpResponseRedirect(reverse("inbox"), status=303)
+    SavedView.objects.update_or_create(
+        user=request.user,
+        name=name,
+        defaults={"params": query.as_params(), "created_at": timezone.now()},
+    )
+    messages.success(request, f"Saved the view “{name}”.")
+    return HttpResponseRedirect(f"{reverse('inbox')}?{urlencode(query.as_params())}", status=303)
+
+
+@require_POST
+def delete_view(request: HtmxHttpRequest, view_id: int) -> HttpResponse:
+    require(request.user, Capability.VIEW)
+    assert isinstance(request.user, User)
+    deleted, _ = SavedView.objects.filter(pk=view_id, user=request.user).delete()
+    if deleted:
+        messages.success(request, "The view is gone.")
+    return HttpResponseRedirect(reverse("inbox"), status=303)
+
+
+@never_cache
+@require_GET
+def open_count(request: HtmxHttpRequest) -> HttpResponse:
+    """The nav's count of open tasks, refreshed live."""
+    return render(request, "base.html#inbox-count", {})

@@ -5,14 +5,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from engine.actions import RETRYABLE_STATUSES
 from engine.core.definitions import get_workflow
 from engine.graph.resolver import version_number
-from engine.models import GraphVersion, Run, RunMetric, StepRecord, Trigger
+from engine.models import (
+    GraphVersion,
+    HumanTask,
+    Run,
+    RunMetric,
+    StepRecord,
+    TaskEvent,
+    Trigger,
+)
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
 # each refresh fetch and draw them all. The newest rows matter most to someone on call.
@@ -95,6 +103,8 @@ class RunDetail:
     metrics: list[MetricRow]
     children: list[Run]
     progress_percent: str | None
+    tasks: list[HumanTask]
+    """The people the run asked, each task with its history (the audit trail)."""
 
     @property
     def input_json(self) -> str:
@@ -236,4 +246,14 @@ def run_detail(run_id: int) -> RunDetail | None:
         metrics=_metrics(run),
         children=children,
         progress_percent=_progress_percent(run.progress),
+        tasks=list(
+            HumanTask.objects.filter(run=run)
+            .order_by("created_at", "pk")
+            .prefetch_related(
+                Prefetch(
+                    "history",
+                    queryset=TaskEvent.objects.select_related("actor", "on_behalf_of"),
+                )
+            )
+        ),
     )

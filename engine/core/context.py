@@ -32,7 +32,8 @@ from engine.core.journal import (
 from engine.core.values import to_json_value
 
 if TYPE_CHECKING:
-    from engine.core.definitions import StepCall, StepDefinition
+    from engine.core.calendar import BusinessCalendar
+    from engine.core.definitions import StepCall, StepDefinition, WorkflowDefinition
 
 _current: contextvars.ContextVar["ExecutionContext | None"] = contextvars.ContextVar(
     "stepwise_execution", default=None
@@ -129,6 +130,8 @@ class ExecutionContext:
         self.step_positions: dict[str, Position] = {}
         self.cancelled: RunCancelled | None = None
         self.cancelled_at: int | None = None
+        self.workflow: WorkflowDefinition | None = None
+        """The definition being executed, for its defaults (e.g. its business calendar)."""
         # The failures raised from journal entries, so the run knows where it stopped.
         self._failures: list[tuple[BaseException, int]] = []
 
@@ -326,25 +329,43 @@ class ExecutionContext:
 
     # --- people ---------------------------------------------------------------------------
     def await_task(
-        self, task_id: int, name: str, timeout_seconds: float | None, *, closes: bool
+        self,
+        task_id: int,
+        name: str,
+        timeout_seconds: float | None,
+        *,
+        closes: bool,
+        calendar: "BusinessCalendar | None" = None,
     ) -> Any:
         """Wait for a task's decision: {"task", "outcome", "decisions"} read from the task, with
         the outcome "timeout" when the deadline came first."""
-        seq = self.begin_pending_task(task_id, name, timeout_seconds, closes=closes).seq
+        seq = self.begin_pending_task(
+            task_id, name, timeout_seconds, closes=closes, calendar=calendar
+        ).seq
         if self.pending_settled(seq):
             return self.outcome(seq, name)
         raise Suspend(f"waiting for a decision on task {task_id}")
 
     def begin_pending_task(
-        self, task_id: int, name: str, timeout_seconds: float | None, *, closes: bool
+        self,
+        task_id: int,
+        name: str,
+        timeout_seconds: float | None,
+        *,
+        closes: bool,
+        calendar: "BusinessCalendar | None" = None,
     ) -> Entry:
+        """Begin waiting on a task; its deadline counts working time when a calendar says so."""
         seq, entry = self._next(EntryKind.TASK, name)
         if entry is None:
-            deadline = (
-                self.backend.now() + timedelta(seconds=timeout_seconds)
-                if timeout_seconds is not None
-                else None
-            )
+            deadline = None
+            if timeout_seconds is not None:
+                now = self.backend.now()
+                deadline = (
+                    calendar.add(now, timeout_seconds)
+                    if calendar is not None
+                    else now + timedelta(seconds=timeout_seconds)
+                )
             entry = self.backend.await_task(
                 seq, name, task_id, deadline, closes, self._take_reports()
             )

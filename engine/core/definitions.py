@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, ClassVar, overload
 
+from engine.core.calendar import CalendarError, business_calendar
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
@@ -97,6 +98,8 @@ class WorkflowDefinition:
     schedules: tuple[ScheduleSpec, ...] = field(default_factory=tuple)
     compensate_on_cancel: bool = True
     """A cancelled (or timed-out) run first undoes what it did: its Saga compensations run."""
+    calendar: dict[str, Any] | None = None
+    """Business hours its approvals and reviews count their timeouts in, unless they say."""
     # Templates call callables; a definition shown on a page must be read, not started.
     do_not_call_in_templates: ClassVar[bool] = True
 
@@ -212,17 +215,25 @@ def workflow(
     tags: tuple[str, ...] = (),
     schedule: ScheduleSpec | Sequence[ScheduleSpec] | None = None,
     compensate_on_cancel: bool = True,
+    calendar: dict[str, Any] | None = None,
 ) -> Callable[[Callable[[Any], Any]], WorkflowDefinition]:
     """Declare and register a code workflow under a slug: `@workflow("process-payment")`.
 
     `schedule=every.day.at("09:00")` (or a list of schedules) starts it by itself.
     `compensate_on_cancel=False`: cancelling a run stops it without running its compensations.
+    `calendar=` business hours (engine.core.calendar) for its approvals' and reviews' timeouts.
     """
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         raise DefinitionError(
             f"workflow slug {slug!r}: use lowercase letters, digits and hyphens (max 100)"
         )
     schedules = _schedules(slug, schedule)
+    if calendar is not None:
+        try:
+            calendar = business_calendar(calendar).as_json()
+        except CalendarError as wrong:
+            message = f"workflow {slug!r}: calendar.{wrong.field}: {wrong.message}"
+            raise DefinitionError(message) from None
 
     def declare(function: Callable[[Any], Any]) -> WorkflowDefinition:
         parameters = [
@@ -249,6 +260,7 @@ def workflow(
             tags=tuple(tags),
             schedules=schedules,
             compensate_on_cancel=bool(compensate_on_cancel),
+            calendar=calendar,
         )
         _workflows[slug] = definition
         return definition

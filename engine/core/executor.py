@@ -26,6 +26,7 @@ def execute(
 ) -> Outcome:
     """Replay the journal and carry on; Cancelled propagates to the caller."""
     context = ExecutionContext(backend, journal)
+    context.workflow = definition
     token = enter(context)
     try:
         output = definition.fn(input)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
+from engine.core.calendar import BusinessCalendar, CalendarError, business_calendar
 from engine.core.context import ExecutionContext, _require_context, current_step
 from engine.core.definitions import step
 from engine.core.errors import DefinitionError, NonRetryableError
+from engine.core.task_forms import form_problems
 
 TIMED_OUT = "timeout"
 """The outcome of a task nobody decided in time."""
@@ -70,6 +72,9 @@ class TaskService(Protocol):
         requester: str | None = None,
         distinct_from: list[str] | None = None,
         any_rejection_rejects: bool = True,
+        form: dict[str, Any] | None = None,
+        comment_required: list[str] | None = None,
+        clock: dict[str, Any] | None = None,
     ) -> int: ...
 
     def remind(self, task_id: int) -> dict[str, Any]: ...
@@ -108,8 +113,13 @@ def open_task(
     requester: str | None = None,
     distinct_from: list[str] | None = None,
     any_rejection_rejects: bool = True,
+    form: dict[str, Any] | None = None,
+    comment_required: list[str] | None = None,
+    clock: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Open the task a run waits for; a retried attempt finds the task it opened before."""
+    """Open the task a run waits for; a retried attempt finds the task it opened before.
+
+    `clock`: reminder_seconds, escalate_to, escalation_seconds, shown with the task."""
     info = current_step()
     if info is None:
         raise NonRetryableError("a task is opened by a running step")
@@ -126,6 +136,9 @@ def open_task(
         requester=requester,
         distinct_from=distinct_from,
         any_rejection_rejects=any_rejection_rejects,
+        form=form,
+        comment_required=comment_required,
+        clock=clock,
     )
     return {"task": task_id}
 
@@ -197,6 +210,9 @@ class _Ask:
     requester: str | None
     distinct_from: Sequence[str]
     any_rejection_rejects: bool
+    form: dict[str, Any] | None
+    comment_required: Sequence[str]
+    calendar: dict[str, Any] | BusinessCalendar | None
     name: str
 
 
@@ -215,6 +231,9 @@ def approval(
     requester: str | None = None,
     distinct_from: Sequence[str] = (),
     any_rejection_rejects: bool = True,
+    form: dict[str, Any] | None = None,
+    comment_required: Sequence[str] = (),
+    calendar: dict[str, Any] | BusinessCalendar | None = None,
     name: str = "approval",
 ) -> Decision:
     """Ask these users or groups to approve; wait durably for the decision.
@@ -227,6 +246,10 @@ def approval(
 
     Four-eyes: whoever started the run may not decide, nor the user named `requester`, nor
     anyone who decided one of the earlier approvals or reviews named in `distinct_from`.
+    `form` is a small JSON Schema object the approver fills in (each decision's `form`);
+    `comment_required=["rejected"]` makes a rejection say why. With `calendar` (business
+    hours: {"timezone", "days", "start", "end", "holidays"}) the timeout, reminder and
+    escalation count working time only.
     `name` names the task's steps in the journal; give each approval of a workflow its own.
     """
     return _ask(_Ask(kind="approval", **locals()))  # every parameter, as given
@@ -246,6 +269,9 @@ def review(
     escalation_timeout: float | timedelta | None = None,
     requester: str | None = None,
     distinct_from: Sequence[str] = (),
+    form: dict[str, Any] | None = None,
+    comment_required: Sequence[str] = (),
+    calendar: dict[str, Any] | BusinessCalendar | None = None,
     name: str = "review",
 ) -> Decision:
     """Ask reviewers for a review; wait durably until `required` of them decided (by default
@@ -275,6 +301,20 @@ def _ask(ask: _Ask) -> Decision:
     stages = ask.distinct_from
     if isinstance(stages, str) or not all(isinstance(stage, str) and stage for stage in stages):
         raise DefinitionError(f"{kind}(distinct_from=...) takes a list of approval names")
+    if ask.form and form_problems(ask.form):
+        where, message = form_problems(ask.form)[0]
+        raise DefinitionError(f"{kind}(form=...){'.' + where if where else ''}: {message}")
+    allowed = (
+        ("approved", "rejected") if kind == "approval" else ("approved", "changes", "rejected")
+    )
+    needing = ask.comment_required
+    if isinstance(needing, str) or any(answer not in allowed for answer in needing):
+        raise DefinitionError(f"{kind}(comment_required=...) takes some of {', '.join(allowed)}")
+    default = context.workflow.calendar if context.workflow is not None else None
+    try:
+        calendar = business_calendar(ask.calendar or default) if ask.calendar or default else None
+    except CalendarError as wrong:
+        raise DefinitionError(f"{kind}(calendar=...).{wrong.field}: {wrong.message}") from None
     seconds = _seconds(ask.timeout, kind, "timeout")
     remind_after = _seconds(ask.reminder, kind, "reminder")
     if remind_after is not None and (seconds is None or remind_after >= seconds):
@@ -292,6 +332,15 @@ def _ask(ask: _Ask) -> Decision:
         requester=ask.requester or None,
         distinct_from=list(stages),
         any_rejection_rejects=bool(ask.any_rejection_rejects),
+        form=ask.form or None,
+        comment_required=list(ask.comment_required),
+        clock={
+            "reminder_seconds": remind_after,
+            "escalate_to": escalation,
+            "escalation_seconds": _seconds(ask.escalation_timeout, kind, "escalation_timeout")
+            or seconds,
+            "calendar": calendar.as_json() if calendar else None,
+        },
     )
     task_id = int(opened["task"])
     phases = task_phases(
@@ -300,7 +349,7 @@ def _ask(ask: _Ask) -> Decision:
         escalation is not None,
         _seconds(ask.escalation_timeout, kind, "escalation_timeout"),
     )
-    return _wait_for_decision(context, task_id, phases, escalation, ask.name)
+    return _wait_for_decision(context, task_id, phases, escalation, ask.name, calendar)
 
 
 def _wait_for_decision(
@@ -309,11 +358,16 @@ def _wait_for_decision(
     phases: list[tuple[float | None, str]],
     escalation: dict[str, list[str]] | None,
     name: str,
+    calendar: BusinessCalendar | None = None,
 ) -> Decision:
     settled: dict[str, Any] = {}
     for phase, (seconds, then) in enumerate(phases):
         settled = context.await_task(
-            task_id, phase_wait_name(name, phase), seconds, closes=then == "expire"
+            task_id,
+            phase_wait_name(name, phase),
+            seconds,
+            closes=then == "expire",
+            calendar=calendar,
         )
         if settled["outcome"] != TIMED_OUT:
             return Decision(settled)

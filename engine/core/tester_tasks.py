@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.core.context import current_step
 from engine.core.human import escalate_task, expire_task, open_task, remind_task, withdraw_task
+from engine.core.task_forms import clean_form
 
 DECIDED = ("approved", "changes", "rejected")
 CHOICES = {"approval": ("approved", "rejected"), "review": ("approved", "changes", "rejected")}
@@ -34,6 +35,8 @@ class TestTask:
     requester: str | None = None
     distinct_from: tuple[str, ...] = ()
     any_rejection_rejects: bool = True
+    form: dict[str, Any] = field(default_factory=dict)
+    comment_required: tuple[str, ...] = ()
     status: str = "open"
     decisions: list[dict[str, Any]] = field(default_factory=list)
     reminded: int = 0
@@ -55,6 +58,7 @@ class _PlannedDecision:
     comment: str
     at: datetime
     run_id: int | None
+    form: dict[str, Any] | None = None
     done: bool = False
 
 
@@ -91,9 +95,10 @@ class TaskDesk:
         comment: str,
         after: timedelta,
         run_id: int | None,
+        form: dict[str, Any] | None = None,
     ) -> None:
         self._planned.append(
-            _PlannedDecision(name, decision, by, comment, self._clock() + after, run_id)
+            _PlannedDecision(name, decision, by, comment, self._clock() + after, run_id, form)
         )
 
     def next_moment(self) -> datetime | None:
@@ -122,16 +127,29 @@ class TaskDesk:
             if not _assigned(task, planned.by) or self._four_eyes(task, planned.by):
                 self.refused.append((task.name, planned.by))
                 continue
-            self.decide(task, planned.decision, planned.by, planned.comment)
+            self.decide(task, planned.decision, planned.by, planned.comment, planned.form)
 
-    def decide(self, task: TestTask, decision: str, by: str, comment: str) -> None:
+    def decide(
+        self,
+        task: TestTask,
+        decision: str,
+        by: str,
+        comment: str,
+        form: dict[str, Any] | None = None,
+    ) -> None:
+        """Decide as the inbox would, refusing what it refuses (ValueError naming the field)."""
         if decision not in CHOICES[task.kind]:
             raise ValueError(f"a {task.kind} is decided {' or '.join(CHOICES[task.kind])}")
+        if decision in task.comment_required and not comment.strip():
+            raise ValueError(f"comment: say why ({decision} needs a comment)")
+        values = clean_form(task.form, form or {}) if decision == "approved" else {}
         task.decisions.append(
             {
                 "user": by,
+                "decided_by": None,
                 "decision": decision,
                 "comment": comment,
+                "form": values,
                 "decided_at": self._clock().isoformat(),
             }
         )
@@ -170,6 +188,8 @@ class TaskDesk:
             requester=options.get("requester"),
             distinct_from=tuple(options.get("distinct_from") or ()),
             any_rejection_rejects=bool(options.get("any_rejection_rejects", True)),
+            form=dict(options.get("form") or {}),
+            comment_required=tuple(options.get("comment_required") or ()),
         )
         self.tasks.append(task)
         return {"task": task.id}

@@ -189,11 +189,15 @@ class WorkflowTester:
         comment: str = "",
         after: timedelta = timedelta(0),
         run_id: int | None = None,
+        form: dict[str, Any] | None = None,
     ) -> None:
         """Decide the task an approval() or review() named `name` opened (in `run_id`, or the
-        first run that opens one), `after` this long on the virtual clock. Each person decides
-        once; the task settles by the inbox's rules."""
-        self.desk.plan(name, decision, by=by, comment=comment, after=after, run_id=run_id)
+        first run that opens one), `after` this long on the virtual clock, with `form` values
+        when it asks for some. Each person decides once; the task settles by the inbox's
+        rules."""
+        self.desk.plan(
+            name, decision, by=by, comment=comment, after=after, run_id=run_id, form=form
+        )
 
     def _task_settled(self, task: TestTask) -> None:
         run = self._runs[task.run_id]

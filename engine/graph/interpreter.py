@@ -30,6 +30,7 @@ from engine.core.api import (
     pending_wait_for_any,
     start_child,
 )
+from engine.core.calendar import business_calendar
 from engine.core.context import current_context, current_step
 from engine.core.definitions import (
     StepDefinition,
@@ -692,8 +693,10 @@ class Interpreter:
         wait_name = phase_wait_name(step_name(token.node, token.frame), phase)
         context = current_context()
         assert context is not None
+        config = self.node(token.node).config
+        calendar = business_calendar(config["calendar"]) if config.get("calendar") else None
         entry = context.begin_pending_task(
-            state["task"], wait_name, seconds, closes=then == "expire"
+            state["task"], wait_name, seconds, closes=then == "expire", calendar=calendar
         )
         self.waiting.append(Waiting(token, Pending(entry.seq, wait_name), "task", state))
 

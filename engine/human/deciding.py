@@ -13,11 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from engine.core.journal import EntryKind, EntryStatus
+from engine.core.task_forms import clean_form
 from engine.dispatch import wake
 from engine.human.audit import record_event
 from engine.human.choices import DECIDED, DECISIONS
+from engine.human.people import people_of
 from engine.human.standing import standing
-from engine.human.tasks import TaskError, announce, people_of
+from engine.human.tasks import TaskError, announce
 from engine.models import (
     HumanTask,
     Run,
@@ -34,7 +36,12 @@ MAX_COMMENT = 10_000
 
 
 def decide_task(
-    task_id: int, user: User, decision: Any, comment: Any = "", on_behalf_of: Any = None
+    task_id: int,
+    user: User,
+    decision: Any,
+    comment: Any = "",
+    on_behalf_of: Any = None,
+    form: Any = None,
 ) -> HumanTask:
     """Record one person's decision; settle the task once the decisions say how it ends.
 
@@ -50,7 +57,7 @@ def decide_task(
             "the user name of whoever delegated to you", status=422, field="on_behalf_of"
         )
     try:
-        return _decide(task_id, user, decision, comment, on_behalf_of)
+        return _decide(task_id, user, decision, comment, on_behalf_of, form)
     except TaskError as refused:
         if refused.status == 403:
             _note_refusal(task_id, user, refused.message)
@@ -58,7 +65,7 @@ def decide_task(
 
 
 def _decide(
-    task_id: int, user: User, decision: Any, comment: str, on_behalf_of: str | None
+    task_id: int, user: User, decision: Any, comment: str, on_behalf_of: str | None, form: Any
 ) -> HumanTask:
     with transaction.atomic():
         task = _lock(task_id)
@@ -69,6 +76,14 @@ def _decide(
             )
         if task.status != TaskStatus.OPEN:
             raise TaskError(f"the task is already {task.get_status_display().lower()}", status=409)
+        if decision in (task.comment_required or ()) and not comment.strip():
+            raise TaskError(f"say why ({decision} needs a comment)", status=422, field="comment")
+        try:
+            # The form is what an approval asks to be filled in; other answers leave it.
+            values = clean_form(task.form, form or {}) if decision == "approved" else {}
+        except ValueError as invalid:
+            field, _, message = str(invalid).partition(": ")
+            raise TaskError(message, status=422, field=field) from None
         acting = standing(task, user, on_behalf_of or None)
         person = acting.counts_for
         # One answer per person, whether they gave it or a delegate gave it for them.
@@ -82,6 +97,7 @@ def _decide(
             decided_by=user if acting.on_behalf_of else None,
             decision=decision,
             comment=comment,
+            form=values,
             decided_at=timezone.now(),
         )
         record_event(
@@ -244,6 +260,7 @@ def task_outcome(task: HumanTask) -> dict[str, Any]:
                 "decided_by": decision.decided_by.username if decision.decided_by else None,
                 "decision": decision.decision,
                 "comment": decision.comment,
+                "form": decision.form or {},
                 "decided_at": decision.decided_at.isoformat(),
             }
             for decision in task.decisions.select_related("user", "decided_by")

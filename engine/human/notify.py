@@ -5,7 +5,7 @@ it in the inbox; assignment and reminder mails also carry one-click decision lin
 for its recipient (engine.human.tokens). People without an e-mail address are skipped. A mail
 that cannot be sent is logged: a notification never undoes or fails the change it announces.
 
-The callers pass the people (engine.human.tasks.people_of), as this module is imported by
+The callers pass the people (engine.human.people.still_to_answer), as this module is imported by
 engine.human.tasks and so cannot import it back.
 """
 

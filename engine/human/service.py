@@ -5,8 +5,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from engine.core.calendar import business_calendar
 from engine.core.errors import NonRetryableError
 from engine.human.notify import reminded_on_commit
+from engine.human.people import still_to_answer
 from engine.human.tasks import (
     Assignees,
     UnknownAssignee,
@@ -14,7 +16,6 @@ from engine.human.tasks import (
     escalate,
     mark_reminded,
     open_task,
-    people_of,
 )
 from engine.models import HumanTask, TaskKind, TaskStatus
 
@@ -37,8 +38,20 @@ class DjangoTaskService:
         requester: str | None = None,
         distinct_from: list[str] | None = None,
         any_rejection_rejects: bool = True,
+        form: dict[str, Any] | None = None,
+        comment_required: list[str] | None = None,
+        clock: dict[str, Any] | None = None,
     ) -> int:
         now = timezone.now()
+        settings = clock or {}
+        calendar = business_calendar(settings["calendar"]) if settings.get("calendar") else None
+        due_at = None
+        if timeout_seconds:
+            due_at = (
+                calendar.add(now, timeout_seconds)
+                if calendar
+                else now + timedelta(seconds=timeout_seconds)
+            )
         try:
             task = open_task(
                 run_id=run_id,
@@ -49,10 +62,13 @@ class DjangoTaskService:
                 data=data,
                 assignees=Assignees.from_config(assignees),
                 required=required,
-                due_at=now + timedelta(seconds=timeout_seconds) if timeout_seconds else None,
+                due_at=due_at,
                 requester=requester,
                 distinct_from=distinct_from or (),
                 any_rejection_rejects=any_rejection_rejects,
+                form=form,
+                comment_required=comment_required or (),
+                clock=clock,
             )
         except UnknownAssignee as unknown:
             raise NonRetryableError(str(unknown)) from None
@@ -61,7 +77,7 @@ class DjangoTaskService:
     def remind(self, task_id: int) -> dict[str, Any]:
         recipients = mark_reminded(task_id)
         task = HumanTask.objects.get(pk=task_id)
-        reminded_on_commit(task, people_of(task))
+        reminded_on_commit(task, still_to_answer(task))
         return {"task": task_id, "reminded": recipients}
 
     def escalate(self, task_id: int, people: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 
 from engine.human.delegation import delegators_of
+from engine.human.people import requesters
 from engine.human.tasks import TaskError, is_assignee
-from engine.models import HumanTask, Run, TaskDecision
+from engine.models import HumanTask, TaskDecision
 
-MAX_PARENTS = 50
 _FRAME = re.compile(r"\[\d+\]")
 
 
@@ -61,25 +61,6 @@ def four_eyes_problem(task: HumanTask, person: User) -> str:
             "this stage needs someone else"
         )
     return ""
-
-
-def requesters(task: HumanTask) -> set[int]:
-    """Whoever started the run (or the run it is a child of) and the person the workflow
-    named as requester."""
-    found: set[int] = set()
-    if task.requester_id is not None:
-        found.add(task.requester_id)
-    run_id: int | None = task.run_id
-    for _ in range(MAX_PARENTS):
-        if run_id is None:
-            break
-        row = Run.objects.filter(pk=run_id).values("created_by_id", "parent_id").first()
-        if row is None:
-            break
-        if row["created_by_id"] is not None:
-            found.add(row["created_by_id"])
-        run_id = row["parent_id"]
-    return found
 
 
 def earlier_stage_decided_by(task: HumanTask, person: User) -> str:

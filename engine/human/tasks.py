@@ -6,7 +6,7 @@ announced after commit.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -14,8 +14,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from engine.core.calendar import business_calendar
 from engine.human.audit import record_event
 from engine.human.notify import assigned_on_commit, escalated_on_commit, reassigned_on_commit
+from engine.human.people import still_to_answer
 from engine.models import HumanTask, TaskEventKind, TaskKind, TaskStatus
 from engine.signals import send_on_commit, task_changed
 
@@ -73,6 +75,9 @@ def open_task(
     requester: str | None = None,
     distinct_from: Iterable[str] = (),
     any_rejection_rejects: bool = True,
+    form: dict[str, Any] | None = None,
+    comment_required: Iterable[str] = (),
+    clock: dict[str, Any] | None = None,
 ) -> HumanTask:
     """Create the task a step waits for; a retried step gets the task it created before.
 
@@ -96,6 +101,9 @@ def open_task(
                 "requester": named,
                 "distinct_from": sorted(set(distinct_from)),
                 "any_rejection_rejects": any_rejection_rejects,
+                "form": form or {},
+                "comment_required": sorted(set(comment_required)),
+                **_clock_fields(due_at, clock or {}),
             },
         )
         if created:
@@ -103,8 +111,28 @@ def open_task(
             task.assigned_groups.set(groups)
             record_event(task, TaskEventKind.CREATED, detail=assignees.as_json())
             announce(task, "created")
-            assigned_on_commit(task, people_of(task))
+            assigned_on_commit(task, still_to_answer(task))
     return task
+
+
+def _clock_fields(due_at: datetime | None, clock: dict[str, Any]) -> dict[str, Any]:
+    """When the reminder, the escalation (at the due date) and the end will come."""
+    now = timezone.now()
+    reminder, escalation = clock.get("reminder_seconds"), clock.get("escalation_seconds")
+    escalate_to = clock.get("escalate_to") or {}
+    calendar = business_calendar(clock["calendar"]) if clock.get("calendar") else None
+
+    def after(moment: datetime, seconds: float) -> datetime:
+        return calendar.add(moment, seconds) if calendar else moment + timedelta(seconds=seconds)
+
+    expires_at = due_at
+    if due_at is not None and escalate_to and escalation:
+        expires_at = after(due_at, float(escalation))
+    return {
+        "remind_at": after(now, float(reminder)) if reminder else None,
+        "escalate_to": escalate_to if due_at is not None else {},
+        "expires_at": expires_at,
+    }
 
 
 def close_task(task_id: int, status: TaskStatus, *, by: User | None = None) -> HumanTask:
@@ -126,7 +154,8 @@ def mark_reminded(task_id: int) -> list[str]:
         task = HumanTask.objects.select_for_update().get(pk=task_id)
         task.reminded_at = timezone.now()
         task.save(update_fields=["reminded_at"])
-        recipients = sorted({user.email for user in people_of(task) if user.email})
+        # Nobody is reminded of what they answered already, or may not answer.
+        recipients = sorted({user.email for user in still_to_answer(task) if user.email})
         record_event(task, TaskEventKind.REMINDED, detail={"recipients": recipients})
         announce(task, "reminded")
     return recipients
@@ -138,14 +167,14 @@ def escalate(task_id: int, assignees: Assignees) -> HumanTask:
     with transaction.atomic():
         task = HumanTask.objects.select_for_update().get(pk=task_id)
         if task.escalated_at is None:
-            before = people_of(task)
+            before = still_to_answer(task)
             task.assignees.add(*users)
             task.assigned_groups.add(*groups)
             task.escalated_at = timezone.now()
             task.save(update_fields=["escalated_at"])
             record_event(task, TaskEventKind.ESCALATED, detail=assignees.as_json())
             announce(task, "escalated")
-            escalated_on_commit(task, before=before, after=people_of(task))
+            escalated_on_commit(task, before=before, after=still_to_answer(task))
     return task
 
 
@@ -168,7 +197,7 @@ def reassign(task_id: int, assignees: Any, by: User, note: str = "") -> HumanTas
             "users": sorted(task.assignees.values_list("username", flat=True)),
             "groups": sorted(task.assigned_groups.values_list("name", flat=True)),
         }
-        people_before = people_of(task)
+        people_before = still_to_answer(task)
         task.assignees.set(users)
         task.assigned_groups.set(groups)
         task.claimed_by, task.claimed_at = None, None
@@ -181,7 +210,7 @@ def reassign(task_id: int, assignees: Any, by: User, note: str = "") -> HumanTas
             detail={**people.as_json(), "before": before},
         )
         announce(task, "reassigned")
-        reassigned_on_commit(task, before=people_before, after=people_of(task), by=by)
+        reassigned_on_commit(task, before=people_before, after=still_to_answer(task), by=by)
     return task
 
 
@@ -213,12 +242,6 @@ def is_assignee(task: HumanTask, user: User) -> bool:
     if task.assignees.filter(pk=user.pk).exists():
         return True
     return task.assigned_groups.filter(pk__in=user.groups.values("pk")).exists()
-
-
-def people_of(task: HumanTask) -> list[User]:
-    direct = set(task.assignees.all())
-    grouped = set(User.objects.filter(groups__in=task.assigned_groups.all(), is_active=True))
-    return sorted(direct | grouped, key=lambda user: user.pk)
 
 
 def announce(task: HumanTask, what: str) -> None:

@@ -67,3 +67,46 @@ def test_a_manager_approves_an_expense_from_the_inbox(
     }
     assert TaskDecision.objects.get(task=task).comment == "Receipts look right."
     assert problems == [], problems
+
+
+def test_the_python_expense_demo_is_decided_in_the_inbox(
+    page: Page, browser: Any, daphne_server: str, make_user: Any
+) -> None:
+    """The code demo expense-approval asks its manager, then its VP above 1,000, in their
+    inboxes; the employee who asked sees neither as theirs to decide."""
+    from django.contrib.auth.models import User
+
+    problems = collect_errors(page)
+    for name in ("manny", "vera"):
+        make_user(name, "approvers")
+    eve = make_user("eve", "operators")
+    expense = {"id": "e-77", "amount": 1500, "employee": "eve", "manager": "manny", "vp": "vera"}
+    run = start_run("expense-approval", expense, created_by=eve)
+    first = open_task(run, "manager-approval")
+
+    log_in(page, daphne_server, "manny")
+    page.goto(f"{daphne_server}/inbox/")
+    card = page.get_by_test_id(f"task-{first.pk}")
+    expect(card).to_contain_text("Expense of 1500 by eve")
+    card.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_contain_text("You approved")
+
+    second = open_task(run, "vp-approval")
+    vera_context = browser.new_context()
+    vera = vera_context.new_page()
+    log_in(vera, daphne_server, "vera")
+    vera.goto(f"{daphne_server}/inbox/{second.pk}/")
+    expect(vera.get_by_test_id("task-status")).to_have_text("Open")
+    vera.get_by_role("button", name="Approve").click()
+    expect(vera.get_by_role("status")).to_contain_text("You approved")
+    vera_context.close()
+
+    run = wait_for_status(run, "completed")
+    assert run.output == {"status": "approved", "approvals": ["manny", "vera"]}
+    assert list(
+        TaskDecision.objects.filter(task__run=run)
+        .order_by("pk")
+        .values_list("user__username", flat=True)
+    ) == ["manny", "vera"]
+    assert User.objects.get(username="eve").pk == run.created_by_id
+    assert problems == [], problems

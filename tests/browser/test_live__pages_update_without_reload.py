@@ -41,7 +41,7 @@ def test_the_run_page_follows_the_run(page: Page, daphne_server: str, make_user:
     page.goto(f"{daphne_server}/runs/{run.pk}/")
     status = page.get_by_test_id("run-status")
     expect(status).to_have_text("Waiting", timeout=20_000)
-    expect(page.locator("[data-live-connected='1']")).to_have_count(1)
+    expect(page.locator("[data-live-target='#run-live'][data-live-connected='1']")).to_have_count(1)
     page.wait_for_timeout(WATCHED_REFRESH_SECONDS * 2000)  # workers learn of new watchers
 
     deliver_event("Load.released", {"n": 7})
@@ -58,12 +58,17 @@ def test_the_inbox_shows_new_tasks_and_keeps_a_comment_being_written(
     run = start_run("test-wait-simple", {"n": 8})
     log_in(page, daphne_server, "manny")
     page.goto(f"{daphne_server}/inbox/")
-    expect(page.locator("[data-live-connected='1']")).to_have_count(1)
+    expect(
+        page.locator("[data-live-target='#inbox-tasks'][data-live-connected='1']")
+    ).to_have_count(1)
     expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
 
     first = _ask(run.pk, "first", "Approve the first thing")
     card = page.get_by_test_id(f"task-{first.pk}")
     expect(card).to_be_visible(timeout=FASTER_THAN_POLLING)
+    # The count in the navigation follows too.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_label("1 open task")).to_be_visible(timeout=FASTER_THAN_POLLING)
 
     # While a comment is being written, a new task only raises a notice.
     card.get_by_label("Comment").fill("Half a thought")

@@ -1,5 +1,6 @@
 """In Chromium, axe-core finds no WCAG 2.1 A/AA problem on the server-rendered pages: home,
-designer, workflow settings, runs, a run, the inbox with a task, and the login page."""
+designer, workflow settings, runs, a run, the inbox with a task (with a form), a task's page,
+the decided view, the out-of-office page, and the login page."""
 
 import json
 from typing import Any
@@ -21,13 +22,21 @@ def test_the_pages_pass_an_accessibility_audit(
     make_user("dora", "designers", "operators", "approvers")
     slug = publish_expense_demo(make_user)
     run = start_run("test-wait-simple", {"n": 3})
-    open_task(
+    task = open_task(
         run_id=run.pk,
         step_name="ask",
         kind=TaskKind.APPROVAL,
         title="Approve the audit",
         data={"amount": 12},
         assignees=Assignees(users=("dora",)),
+        form={
+            "type": "object",
+            "properties": {
+                "centre": {"type": "string", "title": "Cost centre", "enum": ["A", "B"]},
+                "nights": {"type": "integer", "title": "Nights"},
+                "urgent": {"type": "boolean", "title": "Urgent"},
+            },
+        },
     )
 
     page.goto(f"{daphne_server}/login/")
@@ -40,6 +49,9 @@ def test_the_pages_pass_an_accessibility_audit(
         "/runs/",
         f"/runs/{run.pk}/",
         "/inbox/",
+        "/inbox/?view=decided",
+        f"/inbox/{task.pk}/",
+        "/profile/delegation",
     ]:
         page.goto(f"{daphne_server}{path}")
         expect(page.locator("main")).to_be_visible()

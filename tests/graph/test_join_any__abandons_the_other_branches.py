@@ -103,8 +103,8 @@ def test_an_approval_that_lost_the_race_is_withdrawn(
     wait_until(lambda: run.steps.filter(name="linger:sleep").exists(), timeout=20, what="the join")
     task = HumanTask.objects.get(run=run)
     assert task.status == TaskStatus.WITHDRAWN
-    run.refresh_from_db()
-    assert run.status == "waiting"
+    # The sleep is journaled a moment before the advancer lets the run wait.
+    wait_for_status(run, "waiting", "completed")
     run = wait_for_status(run, "completed", timeout=20)
     assert list(run.output["by"]) == ["wait"]
     assert "ask:withdraw" in set(run.steps.values_list("name", flat=True))

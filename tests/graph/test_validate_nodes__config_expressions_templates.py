@@ -263,3 +263,28 @@ def test_four_eyes_stages_name_other_human_nodes() -> None:
     assert found[("second", "config.distinct_from[2]")] == "no node has the id 'ghost'"
     assert "not an approval or review" in found[("second", "config.distinct_from[3]")]
     assert ("second", "config.requester") in found
+
+
+def test_a_business_calendar_and_a_form_are_checked_where_they_are_set() -> None:
+    """A wrong time zone or a form that is not an object schema is a problem on the node."""
+    from tests.graph.graphs import graph
+
+    document = graph(
+        [
+            ("start", "trigger.manual"),
+            (
+                "ask",
+                "human.approval",
+                {
+                    "assignees": {"users": ["a"]},
+                    "timeout": "8h",
+                    "calendar": {"timezone": "Mars/Olympus"},
+                    "form": {"type": "object", "properties": {"x": {"type": "array"}}},
+                },
+            ),
+        ],
+        ["start>ask"],
+    )
+    found = {(problem.node, problem.field) for problem in validate_graph(document)}
+    assert ("ask", "config.calendar.timezone") in found
+    assert ("ask", "config.form.properties.x") in found

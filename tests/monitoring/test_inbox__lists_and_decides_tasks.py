@@ -84,7 +84,7 @@ def people(make_user: Any) -> dict[str, User]:
 
 # --- listing ------------------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_only_my_open_tasks_are_listed_directly_or_through_a_group_newest_first(
+def test_only_my_open_tasks_are_listed_directly_or_through_a_group_due_first(
     people: dict[str, User],
 ) -> None:
     direct = task(
@@ -98,10 +98,14 @@ def test_only_my_open_tasks_are_listed_directly_or_through_a_group_newest_first(
     closed = task("Timed out long ago", users=("manny",))
     close_task(closed.pk, TaskStatus.TIMED_OUT)
 
-    page = logged_in(people["manny"]).get("/inbox/").content.decode()
+    manny = logged_in(people["manny"])
+    page = manny.get("/inbox/").content.decode()
     assert "Expense of 400 by eve" in page and "Invoice from ACME" in page
     assert "Sam's own task" not in page and "Timed out long ago" not in page
-    assert page.index("Invoice from ACME") < page.index("Expense of 400 by eve")  # newest first
+    # Neither is due: by default the undated come after the dated, oldest first.
+    assert page.index("Expense of 400 by eve") < page.index("Invoice from ACME")
+    newest = manny.get("/inbox/?sort=-created").content.decode()
+    assert newest.index("Invoice from ACME") < newest.index("Expense of 400 by eve")
     assert EMPTY not in page
     assert f'href="/runs/{direct.run_id}/"' in page and f'href="/runs/{grouped.run_id}/"' in page
     assert "<code>test-sequence</code>" in page
@@ -306,16 +310,16 @@ def test_fifty_tasks_take_a_bounded_number_of_queries(
         decide_task(decided.pk, people["manny"], "approved")  # recently decided by manny
     manny = logged_in(people["manny"])
     # Session, user, roles, delegations, the tasks with their decisions, assignees and groups,
-    # my groups, my recent decisions, and the nav's count (with its own delegation look-up):
-    # the same dozen for 5 tasks or 100.
-    with django_assert_max_num_queries(12):
+    # my groups, my recent decisions, my saved views, and the nav's count (with its own
+    # delegation look-up): the same thirteen for 5 tasks or 100.
+    with django_assert_max_num_queries(13):
         page = manny.get("/inbox/").content.decode()
     assert page.count('class="card task') == 50  # each still needs a second answer
     assert page.count("1 of 2 approvals received") == 16
     assert page.count("1 of 2 reviews received") == 4
     assert page.count("You answered") == 10
     assert "Recently decided by me" in page
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert manny.get("/inbox/", headers=HTMX).status_code == 200
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from engine.core.calendar import business_calendar, calendar_problems
+from engine.core.task_forms import form_problems
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -36,6 +38,11 @@ def _open(kind: str) -> Any:
         config = context.config
         people = Assignees.from_config(config.get("assignees") or config.get("reviewers"))
         timeout = parse_duration(config["timeout"]) if "timeout" in config else None
+        calendar = business_calendar(config["calendar"]) if config.get("calendar") else None
+        now = context.scope["now"]
+        due_at = None
+        if timeout:
+            due_at = calendar.add(now, timeout) if calendar else now + timedelta(seconds=timeout)
         default_required = len(people.users) if kind == TaskKind.REVIEW else 1
         task = open_task(
             run_id=context.run_id,
@@ -46,10 +53,22 @@ def _open(kind: str) -> Any:
             data=context.render("data", {}),
             assignees=people,
             required=int(config.get("required", default_required or 1)),
-            due_at=context.scope["now"] + timedelta(seconds=timeout) if timeout else None,
+            due_at=due_at,
+            form=dict(config.get("form") or {}),
+            comment_required=list(config.get("comment_required") or ()),
             requester=str(context.render("requester", "") or "") or None,
             distinct_from=list(config.get("distinct_from") or ()),
             any_rejection_rejects=bool(config.get("any_rejection_rejects", True)),
+            clock={
+                "reminder_seconds": parse_duration(config["reminder"])
+                if "reminder" in config
+                else None,
+                "escalate_to": config.get("escalate_to") or {},
+                "escalation_seconds": parse_duration(
+                    config.get("escalation_timeout", config.get("timeout", 0))
+                ),
+                "calendar": calendar.as_json() if calendar else None,
+            },
         )
         return NodeResult(output={"task": task.pk})
 
@@ -83,6 +102,14 @@ def _check_people(field: str) -> Any:
             problems.append(
                 Problem(node, "config.required", f"{required} approvals from {len(users)} users")
             )
+        problems += [
+            Problem(node, f"config.form.{where}" if where else "config.form", message)
+            for where, message in form_problems(config.get("form"))
+        ]
+        problems += [
+            Problem(node, f"config.calendar.{where}", message)
+            for where, message in calendar_problems(config.get("calendar"))
+        ]
         reminder, timeout = config.get("reminder"), config.get("timeout")
         if reminder is not None and timeout is None:
             problems.append(Problem(node, "config.reminder", "a reminder needs a timeout"))
@@ -122,6 +149,50 @@ _COMMON = {
         "uniqueItems": True,
         "description": "Earlier approval or review steps: whoever decided one of them in the "
         "run may not decide this one (four-eyes).",
+    },
+    "form": {
+        "type": "object",
+        "title": "Form",
+        "description": "Fields the approver fills in (a JSON Schema object of text, number, "
+        "whole number or yes/no fields); each decision's output carries them.",
+    },
+    "calendar": {
+        "type": "object",
+        "title": "Business hours",
+        "description": "Count the timeout, reminder and escalation in working time: "
+        "timezone, days (mon..sun), start and end (09:00, 17:00), holidays (dates).",
+        "properties": {
+            "timezone": {"type": "string", "title": "Time zone"},
+            "days": {
+                "type": "array",
+                "title": "Working days",
+                "items": {
+                    "type": "string",
+                    "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                },
+                "uniqueItems": True,
+            },
+            "start": {
+                "type": "string",
+                "title": "Day starts",
+                "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+            },
+            "end": {"type": "string", "title": "Day ends", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            "holidays": {
+                "type": "array",
+                "title": "Holidays",
+                "items": {"type": "string", "format": "date"},
+                "maxItems": 400,
+            },
+        },
+        "additionalProperties": False,
+    },
+    "comment_required": {
+        "type": "array",
+        "title": "Comment needed for",
+        "items": {"type": "string", "enum": ["approved", "changes", "rejected"]},
+        "uniqueItems": True,
+        "description": "Answers that must say why, e.g. rejected.",
     },
 }
 
