@@ -1,19 +1,18 @@
 """The replay machine: the state of one workflow execution against its journal."""
 
 import contextvars
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.core.deadline import call_with_deadline
 from engine.core.errors import (
     Cancelled,
     ChildWorkflowFailed,
     NonDeterminismError,
     RunCancelled,
     StepFailed,
-    StepTimeout,
     Suspend,
     WaitTimeout,
     describe_exception,
@@ -542,29 +541,10 @@ def run_step_attempt(
 
     if step.timeout is None:
         return contextvars.copy_context().run(call)
-    outcome: dict[str, Any] = {}
-
-    def in_thread() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # handed back to the waiting thread
-            outcome["error"] = exc
-
-    # Python cannot stop a thread: on timeout the attempt counts as failed and its thread is
-    # abandoned; steps with timeouts must be idempotent, as every step should be.
-    worker = threading.Thread(
-        target=contextvars.copy_context().run,
-        args=(in_thread,),
-        daemon=True,
-        name=f"step-{info.name}",
+    # On timeout the attempt counts as failed and its thread is abandoned.
+    return call_with_deadline(
+        call, step.timeout, f"step {info.name!r}", thread_name=f"step-{info.name}"
     )
-    worker.start()
-    worker.join(step.timeout)
-    if worker.is_alive():
-        raise StepTimeout(f"step {info.name!r} did not finish within {step.timeout:g}s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 def _cancel_error(request: CancelRequest) -> dict[str, Any]:
