@@ -1,328 +1,53 @@
-"""Running a published graph on the durable engine: every node is a journaled step.
+"""Running a compiled graph on the durable engine: every node is a journaled step.
 
 The interpreter is ordinary workflow code, so it is replayed like any code workflow: it must
 walk the graph in the same order every time, and it does, because the order depends only on
 the graph and on journaled step results. Tokens move through the graph in waves: the nodes
 ready at the same moment run as one parallel group (separate worker tasks), a single ready node
 runs inline. Loops run their body once per item in frames of their own (`send[3]` is node
-`send` for item 3); joins collect the branches that reach them. Delays, event waits,
-sub-workflows and human tasks suspend the run durably after their node's step has evaluated
-its config.
+`send` for item 3); joins collect the branches that reach them. Nodes that suspend (delays,
+event waits, sub-workflows, human tasks) wait durably after their step has evaluated their
+config. What a node does is its type's declaration (`engine.graph.nodes.base.NodeType`): this
+module knows no node type by name.
 """
 
 import contextlib
-import contextvars
-import threading
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cached_property
+from datetime import timedelta
 from typing import Any
 
 from engine.core.api import (
-    Pending,
     first_settled,
-    outcome,
+    now,
     parallel,
-    pending_child,
     pending_sleep_until,
-    pending_wait_for_any,
-    start_child,
 )
-from engine.core.calendar import business_calendar
-from engine.core.context import current_context, current_step
-from engine.core.definitions import (
-    StepDefinition,
-    WorkflowDefinition,
-    get_action,
-    register_step_resolver,
-)
-from engine.core.errors import (
-    ChildWorkflowFailed,
-    NonRetryableError,
-    RunCancelled,
-    StepFailed,
-    StepTimeout,
-    Suspend,
-    WaitTimeout,
-    WorkflowError,
-    describe_exception,
-)
-from engine.core.expressions import ExpressionError
-from engine.core.human import (
-    escalate_task,
-    expire_task,
-    phase_wait_name,
-    remind_task,
-    task_phases,
-    withdraw_task,
-)
+from engine.core.context import current_context
+from engine.core.definitions import WorkflowDefinition
+from engine.core.errors import RunCancelled, StepFailed, Suspend, WorkflowError
 from engine.core.journal import Position
-from engine.core.retry import NO_RETRY, Retry
 from engine.core.saga import Saga
-from engine.graph.nodes.base import ERROR, NORMAL, NodeContext, NodeResult, NodeType, get_node_type
-from engine.graph.nodes.flow import parse_duration
+from engine.graph.nodes.base import ERROR, NORMAL, JoinRule, Leave, Loop, Wait, WaitContext
+from engine.graph.program import CompiledNode, GraphError, Program
 
 Frame = tuple[tuple[str, int], ...]
 """Where a token is: () at the top, then (loop node, item index) per enclosing loop."""
 
-DRIVEN = frozenset(
-    {"flow.delay", "flow.wait_event", "flow.subworkflow", "human.approval", "human.review"}
-)
-HUMAN = frozenset({"human.approval", "human.review"})
-TRIGGER_NODES = {
-    "event": "trigger.event",
-    "debounce": "trigger.event",
-    "schedule": "trigger.schedule",
-    "webhook": "trigger.webhook",
-}
-"""Which trigger node a run starts at, by what started it (anything else: the manual one)."""
 
-
-class GraphError(WorkflowError):
-    """The graph cannot go on (e.g. a join that can never be satisfied)."""
-
-
-class ExpressionFailed(NonRetryableError):
-    """A node's expression or template failed on the data it was given."""
-
-
-@dataclass(frozen=True)
-class CompiledNode:
-    id: str
-    type: NodeType
-    config: Mapping[str, Any]
-    order: int
-    edges: Mapping[str, tuple[str, ...]]
-    incoming: int
-    retry: Retry
-    timeout: float | None
-    compensation: str | None
-
-    @property
-    def has_error_edge(self) -> bool:
-        return bool(self.edges.get(ERROR))
-
-
-def _retry_policy(node_type: NodeType, config: Mapping[str, Any]) -> Retry:
-    policy = config.get("retry") if node_type.error_handling else None
-    if isinstance(policy, Mapping):
-        return Retry(
-            max_attempts=int(policy.get("max_attempts", 3)),
-            backoff=policy.get("backoff", "exponential"),
-            initial_delay=float(policy.get("initial_delay", 1.0)),
-            max_delay=float(policy.get("max_delay", 300.0)),
-            jitter=float(policy.get("jitter", 0.1)),
-        )
-    if node_type.type == "action.python":
-        action = get_action(str(config.get("action", "")))
-        if action is not None:
-            return action.retry
-    return NO_RETRY
-
-
-class Program:
-    """A graph compiled for running: nodes with their edges by handle, one step per node."""
-
-    def __init__(
-        self,
-        slug: str,
-        version: str,
-        title: str,
-        document: Mapping[str, Any],
-        *,
-        compensate_on_cancel: bool = True,
-    ) -> None:
-        self.slug = slug
-        self.version = version
-        self.title = title
-        self.compensate_on_cancel = compensate_on_cancel
-        edges: dict[str, dict[str, list[str]]] = {}
-        incoming: dict[str, int] = {}
-        for edge in document.get("edges", []):
-            handle = edge.get("handle") or NORMAL
-            edges.setdefault(edge["source"], {}).setdefault(handle, []).append(edge["target"])
-            incoming[edge["target"]] = incoming.get(edge["target"], 0) + 1
-        self.nodes: dict[str, CompiledNode] = {}
-        for order, node in enumerate(document.get("nodes", [])):
-            node_type = get_node_type(node["type"])
-            if node_type is None:
-                raise GraphError(f"node {node['id']!r}: unknown node type {node['type']!r}")
-            config = node.get("config") or {}
-            timeout = config.get("timeout") if node_type.error_handling else None
-            self.nodes[node["id"]] = CompiledNode(
-                id=node["id"],
-                type=node_type,
-                config=config,
-                order=order,
-                edges={
-                    handle: tuple(targets) for handle, targets in edges.get(node["id"], {}).items()
-                },
-                incoming=incoming.get(node["id"], 0),
-                retry=_retry_policy(node_type, config),
-                timeout=float(timeout) if timeout is not None else None,
-                compensation=config.get("compensation") if node_type.error_handling else None,
-            )
-        self.triggers = [node.id for node in self.nodes.values() if node.type.is_trigger]
-        self._steps: dict[str, StepDefinition] = {}
-        self._lock = threading.Lock()
-        _compiled[(slug, version)] = self
-
-    @cached_property
-    def input_schema(self) -> dict[str, Any] | None:
-        for node_id in self.triggers:
-            node = self.nodes[node_id]
-            if node.type.type == "trigger.manual":
-                schema = node.config.get("input_schema")
-                return dict(schema) if isinstance(schema, Mapping) else None
-        return None
-
-    @cached_property
-    def definition(self) -> WorkflowDefinition:
-        return WorkflowDefinition(
-            slug=self.slug,
-            fn=lambda input: Interpreter(self, input).run(),
-            title=self.title,
-            description="",
-            version=self.version,
-            input_schema=self.input_schema,
-            # A graph without compensation nodes has nothing to undo: cancel ends it at once.
-            compensate_on_cancel=self.compensate_on_cancel
-            and any(node.compensation for node in self.nodes.values()),
-        )
-
-    @cached_property
-    def feeders(self) -> dict[str, frozenset[str]]:
-        """For each join of `any` or `n`: the nodes from which every path leads into it and
-        nowhere else. Once such a join fired, work on those nodes can change nothing, so their
-        branches are abandoned. Loops never count (their items run in frames of their own).
-        Worked out once per compiled version, not on every replay."""
-        successors = {
-            node_id: {target for targets in node.edges.values() for target in targets}
-            for node_id, node in self.nodes.items()
-        }
-        found: dict[str, frozenset[str]] = {}
-        for join_id, join in self.nodes.items():
-            if join.type.type != "logic.join" or join.config.get("mode", "all") == "all":
-                continue
-            feeders: set[str] = set()
-            grew = True
-            while grew:
-                grew = False
-                for node_id, targets in successors.items():
-                    if node_id in feeders or node_id == join_id or not targets:
-                        continue
-                    if self.nodes[node_id].type.type == "logic.loop":
-                        continue
-                    if all(target == join_id or target in feeders for target in targets):
-                        feeders.add(node_id)
-                        grew = True
-            found[join_id] = frozenset(feeders)
-        return found
-
-    def step_key(self, node_id: str) -> str:
-        return f"graph:{self.slug}:{self.version}:{node_id}"
-
-    def step_for(self, node_id: str) -> StepDefinition:
-        """The step that runs this node; parallel branches find it again by its key."""
-        with self._lock:
-            found = self._steps.get(node_id)
-            if found is None:
-                node = self.nodes[node_id]
-                found = StepDefinition(
-                    fn=lambda scope: run_node(node, scope),
-                    key=self.step_key(node_id),
-                    name=node_id,
-                    retry=node.retry,
-                )
-                self._steps[node_id] = found
-            return found
-
-
-# Programs compiled in this process, so a parallel branch finds its node's step again by key.
-_compiled: "weakref.WeakValueDictionary[tuple[str, str], Program]" = weakref.WeakValueDictionary()
-
-
-def _compiled_step(key: str) -> StepDefinition | None:
-    parsed = parse_step_key(key)
-    program = _compiled.get(parsed[:2]) if parsed else None
-    if parsed is None or program is None or parsed[2] not in program.nodes:
-        return None
-    return program.step_for(parsed[2])
-
-
-register_step_resolver(_compiled_step)
-
-
-def parse_step_key(key: str) -> tuple[str, str, str] | None:
-    """(slug, version, node id) from a graph step key, or None for other steps."""
-    parts = key.split(":")
-    if len(parts) != 4 or parts[0] != "graph":
-        return None
-    return parts[1], parts[2], parts[3]
-
-
-def run_node(node: CompiledNode, scope: Mapping[str, Any]) -> dict[str, Any]:
-    """One attempt of a node, inside its step. With an error edge, the last failure is an output."""
-    info = current_step()
-    context = NodeContext(
-        node_id=node.id,
-        config=node.config,
-        scope={**scope, "now": datetime.now(UTC)},
-        run_id=info.run_id if info else 0,
-        idempotency_key=info.idempotency_key if info else "",
-        step_name=info.name if info else node.id,
+def graph_workflow(program: Program) -> WorkflowDefinition:
+    """The workflow definition that runs a compiled graph."""
+    return WorkflowDefinition(
+        slug=program.slug,
+        fn=lambda input: Interpreter(program, input).run(),
+        title=program.title,
+        description="",
+        version=program.version,
+        input_schema=program.input_schema,
+        # A graph without compensation nodes has nothing to undo: cancel ends it at once.
+        compensate_on_cancel=program.compensate_on_cancel
+        and any(node.compensation for node in program.nodes.values()),
     )
-    execute = node.type.execute
-    try:
-        try:
-            result = _with_timeout(execute, context, node.timeout) if execute else NodeResult()
-        except ExpressionError as broken:
-            # The same data would break the expression again: trying again cannot help.
-            raise ExpressionFailed(str(broken)) from broken
-    except Exception as exc:
-        attempt = info.attempt if info else 1
-        if node.has_error_edge and not node.retry.should_retry(exc, attempt):
-            return NodeResult(output=describe_exception(exc), handle=ERROR).as_json()
-        raise
-    return result.as_json()
-
-
-def _with_timeout(
-    execute: Callable[[NodeContext], NodeResult], context: NodeContext, timeout: float | None
-) -> NodeResult:
-    if timeout is None:
-        return execute(context)
-    outcome: dict[str, Any] = {}
-
-    def attempt() -> None:
-        try:
-            outcome["result"] = execute(context)
-        except BaseException as exc:  # handed back to the waiting thread
-            outcome["error"] = exc
-        finally:
-            _close_thread_connections()
-
-    # Python cannot stop a thread: a timed-out attempt is abandoned, as in engine steps.
-    worker = threading.Thread(target=contextvars.copy_context().run, args=(attempt,), daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise StepTimeout(f"node {context.node_id!r} did not finish within {timeout:g}s")
-    if "error" in outcome:
-        raise outcome["error"]
-    result: NodeResult = outcome["result"]
-    return result
-
-
-def _close_thread_connections() -> None:
-    """A node run in its own thread (for its timeout) must not leave a database connection open."""
-    try:
-        from django.db import connections
-    except ImportError:  # pragma: no cover - the interpreter runs without Django in unit tests
-        return
-    connections.close_all()
 
 
 @dataclass
@@ -334,31 +59,18 @@ class Token:
 
 @dataclass
 class Waiting:
-    """A branch waiting for a delay, an event, a child or a decision; `then` says what next."""
+    """A branch waiting: a suspended node, or a loop item waiting out the loop's delay."""
 
     token: Token
-    pending: Pending
-    then: str
-    state: dict[str, Any] = field(default_factory=dict)
-
-
-def _task_phases(config: Mapping[str, Any]) -> list[tuple[float | None, str]]:
-    """Each phase waits for the decision; its timeout reminds, escalates or expires the task."""
-    timeout = parse_duration(config["timeout"]) if "timeout" in config else None
-    reminder = parse_duration(config["reminder"]) if "reminder" in config else None
-    escalation = config.get("escalation_timeout", config.get("timeout"))
-    return task_phases(
-        timeout,
-        reminder,
-        "escalate_to" in config,
-        parse_duration(escalation) if escalation is not None else None,
-    )
+    wait: Wait
+    loop_item: bool = False
 
 
 @dataclass
 class LoopState:
     node: str
     frame: Frame
+    loop: Loop
     items: list[Any]
     concurrency: int
     delay: float
@@ -398,7 +110,7 @@ class Interpreter:
         self.last_output: Any = None
         # Branches waiting side by side: each registered its wait and the run goes on.
         self.waiting: list[Waiting] = []
-        # (frame, node) of branches a join of `any` or `n` no longer needs once it fired.
+        # (frame, node) of branches a join that went on early (`any`, `n`) no longer needs.
         self.abandoned: set[tuple[Frame, str]] = set()
 
     # --- the main loop --------------------------------------------------------------------
@@ -430,17 +142,19 @@ class Interpreter:
         return self.program.nodes[node_id]
 
     def _start_node(self) -> str:
-        """The trigger node matching what started the run (an event starts at trigger.event)."""
+        """The trigger node for what started the run (an event starts at the event trigger)."""
         context = current_context()
         # The Django backend knows its run; the in-memory test harness starts runs by hand.
         run = getattr(context.backend, "run", None) if context else None
-        started_by = str(getattr(run, "trigger", "manual"))
-        wanted = TRIGGER_NODES.get(started_by, "trigger.manual")
-        for kind in (wanted, "trigger.manual"):
-            found = [t for t in self.program.triggers if self.node(t).type.type == kind]
+        started_by = str(getattr(run, "trigger", ""))
+        triggers = [self.node(node_id) for node_id in self.program.triggers]
+        for found in (
+            [node for node in triggers if started_by in node.type.started_by],
+            [node for node in triggers if node.type.default_start],
+        ):
             if found:
-                return found[0]
-        return self.program.triggers[0]
+                return found[0].id
+        return triggers[0].id
 
     def scope(self, token: Token) -> dict[str, Any]:
         nodes: dict[str, dict[str, Any]] = {}
@@ -483,15 +197,17 @@ class Interpreter:
     def _after(self, token: Token, result: Mapping[str, Any]) -> None:
         node = self.node(token.node)
         output, handle = result.get("output"), result.get("handle") or NORMAL
+        suspends = node.type.suspends
         if (token.frame, token.node) in self.abandoned:
             # It ran in the same wave as the branch that fired its join: it goes no further.
-            if handle != ERROR and node.type.type in HUMAN and isinstance(output, Mapping):
-                name = step_name(token.node, token.frame)
-                withdraw_task.named(f"{name}:withdraw")(output["task"])
+            withdraw = suspends.withdraw if suspends else None
+            if handle != ERROR and withdraw is not None and isinstance(output, Mapping):
+                withdraw(self._wait_context(node, token), output)
             return
         self.vars.update(result.get("vars") or {})
-        if handle != ERROR and node.type.type in DRIVEN:
-            self._begin_waiting(node, token, output)
+        if handle != ERROR and suspends is not None:
+            # Register what the node waits for; the run goes on with its other branches.
+            self._went_on(token, suspends.begin(self._wait_context(node, token), output))
         else:
             self._complete(token, output, handle)
 
@@ -507,10 +223,10 @@ class Interpreter:
             self.saga.add(
                 undo.call(self.scope(token)), undoes=self.positions.get((token.frame, token.node))
             )
-        if node.type.type == "flow.end":
+        if node.type.ends_run:
             self.result = output
-        elif node.type.type == "logic.loop":
-            self._start_loop(node, token, output)
+        elif node.type.loop is not None:
+            self._start_loop(node, node.type.loop, token, output)
         else:
             self._follow(token, node.edges.get(handle, ()), output)
 
@@ -525,8 +241,9 @@ class Interpreter:
             if token.frame and target == token.frame[-1][0]:
                 continue  # back to the enclosing loop: this item is done
             ended = False
-            if self.node(target).type.type == "logic.join":
-                self._arrive(token, target, output)
+            rule = self.node(target).join_rule()
+            if rule is not None:
+                self._arrive(token, target, rule, output)
             else:
                 self.queue.append(Token(target, token.frame))
         if ended and token.frame:
@@ -534,18 +251,15 @@ class Interpreter:
             self.loops[(token.frame[:-1], loop_node)].results[index] = output
 
     # --- joins ---------------------------------------------------------------------------
-    def _arrive(self, token: Token, join_id: str, output: Any) -> None:
+    def _arrive(self, token: Token, join_id: str, rule: JoinRule, output: Any) -> None:
         key = (token.frame, join_id)
         state = self.joins.setdefault(key, JoinState(join_id, token.frame))
         if state.fired:
-            return  # mode "any" or "n": later branches end here
+            return  # a join that went on early: later branches end here
         state.arrivals[token.node] = output
-        join = self.node(join_id)
-        mode = join.config.get("mode", "all")
-        needed = {"any": 1, "n": int(join.config.get("count", 1))}.get(mode, join.incoming)
-        if len(state.arrivals) >= needed:
+        if len(state.arrivals) >= rule.needed:
             self._fire(state)
-            if mode in ("any", "n"):
+            if rule.abandons_rest:
                 self._abandon_feeders(state)
 
     def _abandon_feeders(self, state: JoinState) -> None:
@@ -558,10 +272,11 @@ class Interpreter:
             token = waiting.token
             if (token.frame, token.node) not in self.abandoned:
                 kept.append(waiting)
-            elif waiting.then == "task":
-                # Nobody should be asked to decide what no longer matters.
-                name = step_name(token.node, token.frame)
-                withdraw_task.named(f"{name}:withdraw")(waiting.state["task"])
+                continue
+            node = self.node(token.node)
+            withdraw = node.type.suspends.withdraw if node.type.suspends else None
+            if not waiting.loop_item and withdraw is not None:
+                withdraw(self._wait_context(node, token), waiting.wait.state)
         self.waiting = kept
         for (frame, node_id), other in self.joins.items():
             if frame == state.frame and node_id in feeders:
@@ -578,10 +293,10 @@ class Interpreter:
             key=lambda state: (state.frame, self.node(state.node).order),
         )
         for state in pending:
-            join = self.node(state.node)
-            if join.config.get("mode", "all") == "n":
+            rule = self.node(state.node).join_rule()
+            if rule is not None and rule.strict:
                 raise GraphError(
-                    f"join {state.node!r} needs {join.config.get('count')} branches, "
+                    f"join {state.node!r} needs {rule.needed} branches, "
                     f"only {len(state.arrivals)} arrived"
                 )
             self._fire(state)
@@ -589,14 +304,15 @@ class Interpreter:
         return self._finish_iterations()
 
     # --- loops ---------------------------------------------------------------------------
-    def _start_loop(self, node: CompiledNode, token: Token, output: Any) -> None:
+    def _start_loop(self, node: CompiledNode, loop: Loop, token: Token, output: Any) -> None:
         items = list((output or {}).get("items", []))
         state = LoopState(
             node=node.id,
             frame=token.frame,
+            loop=loop,
             items=items,
-            concurrency=int(node.config.get("concurrency", 1)),
-            delay=parse_duration(node.config.get("delay", 0)),
+            concurrency=loop.concurrency(node.config),
+            delay=loop.delay(node.config),
         )
         self.loops[(token.frame, node.id)] = state
         if not items:
@@ -612,10 +328,10 @@ class Interpreter:
         token = Token(state.node, (*state.frame, (state.node, index)))
         if index and state.delay:
             name = f"{step_name(state.node, token.frame)}:delay"
-            pending = pending_sleep_until(_delay_until(state.delay), name=name)
-            self.waiting.append(Waiting(token, pending, "item"))
+            pending = pending_sleep_until(now() + timedelta(seconds=state.delay), name=name)
+            self.waiting.append(Waiting(token, Wait(pending), loop_item=True))
             return
-        self._follow(token, self.node(state.node).edges.get("body", ()), None)
+        self._follow(token, self.node(state.node).edges.get(state.loop.body, ()), None)
 
     def _finish_iterations(self) -> bool:
         """Close the loop items nothing is running in any more; start the next ones."""
@@ -652,112 +368,37 @@ class Interpreter:
         results = [state.results.get(index) for index in range(len(state.items))]
         token = Token(state.node, state.frame)
         self._record(token, results)
-        self._follow(token, self.node(state.node).edges.get("done", ()), results)
+        self._follow(token, self.node(state.node).edges.get(state.loop.done, ()), results)
 
     # --- nodes that wait ----------------------------------------------------------------
-    def _begin_waiting(self, node: CompiledNode, token: Token, prepared: Any) -> None:
-        """Register what the node waits for; the run goes on with its other branches."""
-        name = step_name(node.id, token.frame)
-        kind = node.type.type
-        if kind == "flow.delay":
-            until = datetime.fromisoformat(prepared["until"])
-            pending = pending_sleep_until(until, name=f"{name}:sleep")
-            self.waiting.append(Waiting(token, pending, "delay", {"output": prepared}))
-        elif kind == "flow.wait_event":
-            pending = pending_wait_for_any(
-                prepared["event_types"],
-                match=prepared.get("match") or None,
-                filter=node.config.get("filter"),
-                filter_scope=self._filter_scope(token) if node.config.get("filter") else None,
-                timeout=prepared.get("timeout"),
-                name=f"{name}:wait",
-            )
-            self.waiting.append(Waiting(token, pending, "event"))
-        elif kind == "flow.subworkflow":
-            if node.config.get("wait", True) is False:
-                child = start_child(prepared["workflow"], prepared.get("input"), detached=True)
-                self._complete(token, {"run_id": child.run_id}, NORMAL)
-                return
-            child = start_child(prepared["workflow"], prepared.get("input"))
-            self.waiting.append(Waiting(token, pending_child(child), "child"))
-        else:
-            phases = _task_phases(node.config)
-            state = {"task": prepared["task"], "phases": phases, "phase": 0}
-            self._wait_for_decision(token, state)
-
-    def _wait_for_decision(self, token: Token, state: dict[str, Any]) -> None:
-        # The wait ends from the task's own rows when it is decided (engine.human), never from
-        # an event; the last phase's deadline closes the task in the same transaction.
-        phase = state["phase"]
-        seconds, then = state["phases"][phase]
-        wait_name = phase_wait_name(step_name(token.node, token.frame), phase)
-        context = current_context()
-        assert context is not None
-        config = self.node(token.node).config
-        calendar = business_calendar(config["calendar"]) if config.get("calendar") else None
-        entry = context.begin_pending_task(
-            state["task"], wait_name, seconds, closes=then == "expire", calendar=calendar
+    def _wait_context(self, node: CompiledNode, token: Token) -> WaitContext:
+        return WaitContext(
+            node_id=node.id,
+            config=node.config,
+            name=step_name(node.id, token.frame),
+            has_error_edge=node.has_error_edge,
+            filter_scope=lambda: self._filter_scope(token),
         )
-        self.waiting.append(Waiting(token, Pending(entry.seq, wait_name), "task", state))
+
+    def _went_on(self, token: Token, next: Wait | Leave) -> None:
+        if isinstance(next, Leave):
+            self._complete(token, next.output, next.handle)
+        else:
+            self.waiting.append(Waiting(token, next))
 
     def _resume_first_settled(self) -> None:
-        chosen = first_settled([waiting.pending for waiting in self.waiting], name="next")
+        chosen = first_settled([waiting.wait.pending for waiting in self.waiting], name="next")
         if chosen is None:
-            names = ", ".join(waiting.pending.name for waiting in self.waiting)
+            names = ", ".join(waiting.wait.pending.name for waiting in self.waiting)
             raise Suspend(f"waiting for {names}")
-        waiting = next(item for item in self.waiting if item.pending == chosen)
+        waiting = next(item for item in self.waiting if item.wait.pending == chosen)
         self.waiting.remove(waiting)
         token, node = waiting.token, self.node(waiting.token.node)
-        if waiting.then == "item":
-            self._follow(token, node.edges.get("body", ()), None)
-        elif waiting.then == "delay":
-            outcome(chosen)
-            self._complete(token, waiting.state["output"], NORMAL)
-        elif waiting.then == "event":
-            try:
-                self._complete(token, outcome(chosen), NORMAL)
-            except WaitTimeout:
-                self._complete(token, None, "timeout")
-        elif waiting.then == "child":
-            try:
-                self._complete(token, outcome(chosen), NORMAL)
-            except ChildWorkflowFailed as failure:
-                if not node.has_error_edge:
-                    raise
-                failed = {
-                    "run_id": failure.run_id,
-                    "status": failure.status,
-                    "error": failure.error,
-                }
-                self._complete(token, failed, ERROR)
-        else:
-            self._task_settled(token, waiting.state, chosen)
-
-    def _task_settled(self, token: Token, state: dict[str, Any], chosen: Pending) -> None:
-        task_id, name = state["task"], step_name(token.node, token.frame)
-        settled = outcome(chosen)
-        if settled["outcome"] == "timeout":
-            then = state["phases"][state["phase"]][1]
-            if then == "remind":
-                remind_task.named(f"{name}:remind")(task_id)
-            elif then == "escalate":
-                people = dict(self.node(token.node).config["escalate_to"])
-                escalate_task.named(f"{name}:escalate")(task_id, people)
-            else:
-                expire_task.named(f"{name}:expire")(task_id)
-                timed_out = {
-                    "task": task_id,
-                    "outcome": "timeout",
-                    "decisions": settled["decisions"],
-                }
-                self._complete(token, timed_out, "timeout")
-                return
-            self._wait_for_decision(token, {**state, "phase": state["phase"] + 1})
-            return
-        decided = str(settled["outcome"])
-        self._complete(
-            token, {"task": task_id, "outcome": decided, "decisions": settled["decisions"]}, decided
-        )
+        loop, suspends = node.type.loop, node.type.suspends
+        if waiting.loop_item and loop is not None:
+            self._follow(token, node.edges.get(loop.body, ()), None)
+        elif suspends is not None:
+            self._went_on(token, suspends.resume(self._wait_context(node, token), waiting.wait))
 
     # --- failure -------------------------------------------------------------------------
     def _compensate(self) -> None:
@@ -767,12 +408,4 @@ class Interpreter:
             self.saga.compensate()
 
 
-def _delay_until(seconds: float) -> datetime:
-    from datetime import timedelta
-
-    from engine.core.api import now
-
-    return now() + timedelta(seconds=seconds)
-
-
-__all__ = ["DRIVEN", "GraphError", "Interpreter", "Program", "parse_step_key", "run_node"]
+__all__ = ["GraphError", "Interpreter", "graph_workflow"]

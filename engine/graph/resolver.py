@@ -1,10 +1,15 @@
-"""Finding published graphs for the engine: by slug (the newest) or pinned to a version."""
+"""Finding published graphs for the engine: by slug (the newest) or pinned to a version.
+
+This is the only cache of compiled programs and the only resolver of graph steps: a worker
+running a parallel branch finds the node's step through the same program as the run itself.
+"""
 
 import threading
 
 from engine.core.definitions import StepDefinition
 from engine.definitions import Resolved
-from engine.graph.interpreter import Program, parse_step_key
+from engine.graph.interpreter import graph_workflow
+from engine.graph.program import Program, parse_step_key
 from engine.models import GraphVersion
 
 _programs: dict[int, Program] = {}
@@ -43,7 +48,7 @@ def load_program(slug: str, version: str | None) -> Program | None:
     found = GraphVersion.objects.filter(pk=found_id).first()
     if found is None:
         return None
-    program = Program(
+    program = Program.from_document(
         slug,
         found.version,
         found.title,
@@ -61,7 +66,7 @@ def resolve_graph(slug: str, version: str | None) -> Resolved | None:
     program = load_program(slug, version)
     if program is None:
         return None
-    return Resolved(program.definition, "graph", program.version)
+    return Resolved(graph_workflow(program), "graph", program.version)
 
 
 def resolve_graph_step(key: str) -> StepDefinition | None:

@@ -1,5 +1,6 @@
 """The graph interpreter walks branches, loops, joins, variables, errors and compensation,
-journaling every node as a step (in memory, through the workflow test harness)."""
+journaling every node as a step (in memory, through the workflow test harness; the graph is a
+published version, so that parallel branches find their node's step as workers do)."""
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -9,10 +10,15 @@ import pytest
 
 from engine.core import Retry, action
 from engine.core.testing import WorkflowTester
-from engine.graph.interpreter import Program
+from engine.graph.interpreter import graph_workflow
+from engine.graph.resolver import load_program
+from engine.models import GraphVersion
 from tests.graph.graphs import graph
 
+pytestmark = pytest.mark.django_db
+
 _versions = count(1)
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 calls: list[Any] = []
 
 
@@ -34,8 +40,13 @@ def fresh_calls() -> None:
 
 
 def run(document: dict[str, Any], input: Any = None, tester: WorkflowTester | None = None) -> Any:
-    program = Program("test-graph", f"v{next(_versions)}", "Test", document)
-    return (tester or clocked_tester()).run(program.definition, input)
+    number = next(_versions)
+    GraphVersion.objects.create(
+        workflow="test-graph", number=number, title="Test", graph=document, published_at=_EPOCH
+    )
+    program = load_program("test-graph", f"v{number}")
+    assert program is not None
+    return (tester or clocked_tester()).run(graph_workflow(program), input)
 
 
 def clocked_tester() -> WorkflowTester:

@@ -1,15 +1,18 @@
-"""What a node type is: its config schema, its output handles and how it runs.
+"""What a node type is: its config schema, its output handles, how it runs and how it moves.
 
-A node type is plain data plus, for the nodes that do work, an `execute` function that runs
-inside a journaled step. Nodes that shape the run itself (loops, waits, delays, sub-workflows,
-human tasks) have no `execute`: the interpreter drives them through the engine's durable API.
+A node type is plain data plus an `execute` function that runs inside a journaled step. Besides
+that, it declares what the interpreter must know to walk it (DESIGN): whether it suspends the run
+and how it resumes, whether it is a join or a loop, whether it starts or ends a run. The
+interpreter asks these declarations and never a type's name, so a new node type is one module.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.api import Pending
 from engine.core.expressions import compile_expression, render_value
+from engine.core.retry import Retry
 
 NORMAL = ""
 """The handle of a node's single normal output (an edge without `handle`)."""
@@ -87,6 +90,72 @@ class CheckContext:
 
 
 @dataclass(frozen=True)
+class WaitContext:
+    """What a suspending node sees while it waits: its config and where it is in the run."""
+
+    node_id: str
+    config: Mapping[str, Any]
+    name: str
+    """Its step name in its loop frame (`send[3]`): the prefix of its waits' names."""
+    has_error_edge: bool
+    filter_scope: Callable[[], dict[str, Any]]
+    """The scope as the wait begins, for a filter that reads `vars`, `nodes` or `item`."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The node waits for `pending`; `state` comes back to it when the wait settles."""
+
+    pending: Pending
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Leave:
+    """The node is done: it leaves by `handle` with `output`."""
+
+    output: Any
+    handle: str = NORMAL
+
+
+@dataclass(frozen=True)
+class Suspends:
+    """How a node waits durably after its step prepared what it waits for (its output).
+
+    `begin` and `resume` run in the workflow, not in a step: they call the durable API in the
+    same order on every replay. `withdraw` undoes what the step opened when a join abandoned the
+    node's branch (given the prepared output, or the wait's state).
+    """
+
+    begin: Callable[[WaitContext, Any], Wait | Leave]
+    resume: Callable[[WaitContext, Wait], Wait | Leave]
+    withdraw: Callable[[WaitContext, Mapping[str, Any]], None] | None = None
+
+
+@dataclass(frozen=True)
+class JoinRule:
+    """When a join goes on, worked out from its config and its number of incoming edges."""
+
+    needed: int
+    """Arrivals that fire it."""
+    abandons_rest: bool
+    """Once fired, the branches that only lead into it are abandoned."""
+    strict: bool
+    """Fewer arrivals when nothing else can run is an error rather than a partial join."""
+
+
+@dataclass(frozen=True)
+class Loop:
+    """The node runs its `body` branch once per item of its output's `items`, then leaves by
+    `done` with the results; `concurrency` and `delay` (seconds) read its config."""
+
+    body: str
+    done: str
+    concurrency: Callable[[Mapping[str, Any]], int]
+    delay: Callable[[Mapping[str, Any]], float]
+
+
+@dataclass(frozen=True)
 class NodeType:
     type: str
     group: str
@@ -106,6 +175,20 @@ class NodeType:
     is_trigger: bool = False
     icon: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
+    # --- how the interpreter walks it -----------------------------------------------------
+    suspends: Suspends | None = None
+    join: Callable[[Mapping[str, Any], int], JoinRule] | None = None
+    loop: Loop | None = None
+    ends_run: bool = False
+    """Its output is the run's output; nothing after it runs."""
+    started_by: tuple[str, ...] = ()
+    """A trigger: what starts runs here (the run's `trigger`: event, schedule, ...)."""
+    default_start: bool = False
+    """A trigger: runs started in any other way (by hand, the API, a parent) begin here."""
+    input_schema: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
+    """A trigger: the JSON Schema of the run's input, from its config."""
+    default_retry: Callable[[Mapping[str, Any]], Retry | None] | None = None
+    """The retry policy when the config sets none (e.g. the called action's own)."""
 
     def handles(self, config: Mapping[str, Any]) -> tuple[str, ...]:
         """The outputs this node has with this config (the error output is always there)."""

@@ -1,7 +1,8 @@
 """Flow nodes: delays, waiting for events, sub-workflows, variables, transforms and the end.
 
-Delays, waits and sub-workflows are driven by the interpreter through the durable API; their
-steps here only evaluate the config, so what the node decided is journaled with the run.
+Delays, waits and sub-workflows suspend the run: their steps here only evaluate the config, so
+what the node decided is journaled with the run, and their `Suspends` then wait through the
+durable API (in the workflow, replayed like any code workflow).
 """
 
 import re
@@ -9,13 +10,26 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.core.api import (
+    outcome,
+    pending_child,
+    pending_sleep_until,
+    pending_wait_for_any,
+    start_child,
+)
+from engine.core.errors import ChildWorkflowFailed, WaitTimeout
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
+    ERROR,
     CheckContext,
+    Leave,
     NodeContext,
     NodeResult,
     NodeType,
     Problem,
+    Suspends,
+    Wait,
+    WaitContext,
     register,
 )
 
@@ -102,6 +116,55 @@ def _check_subworkflow(node: str, config: Mapping[str, Any], world: CheckContext
     return []
 
 
+def _sleep(waiting: WaitContext, prepared: Any) -> Wait | Leave:
+    until = datetime.fromisoformat(prepared["until"])
+    pending = pending_sleep_until(until, name=f"{waiting.name}:sleep")
+    return Wait(pending, {"output": prepared})
+
+
+def _slept(_: WaitContext, wait: Wait) -> Wait | Leave:
+    outcome(wait.pending)
+    return Leave(wait.state["output"])
+
+
+def _wait_for_event(waiting: WaitContext, prepared: Any) -> Wait | Leave:
+    filter = waiting.config.get("filter")
+    pending = pending_wait_for_any(
+        prepared["event_types"],
+        match=prepared.get("match") or None,
+        filter=filter,
+        filter_scope=waiting.filter_scope() if filter else None,
+        timeout=prepared.get("timeout"),
+        name=f"{waiting.name}:wait",
+    )
+    return Wait(pending)
+
+
+def _event_came(_: WaitContext, wait: Wait) -> Wait | Leave:
+    try:
+        return Leave(outcome(wait.pending))
+    except WaitTimeout:
+        return Leave(None, "timeout")
+
+
+def _start_child(waiting: WaitContext, prepared: Any) -> Wait | Leave:
+    if waiting.config.get("wait", True) is False:
+        child = start_child(prepared["workflow"], prepared.get("input"), detached=True)
+        return Leave({"run_id": child.run_id})
+    child = start_child(prepared["workflow"], prepared.get("input"))
+    return Wait(pending_child(child))
+
+
+def _child_ended(waiting: WaitContext, wait: Wait) -> Wait | Leave:
+    try:
+        return Leave(outcome(wait.pending))
+    except ChildWorkflowFailed as failure:
+        if not waiting.has_error_edge:
+            raise
+        failed = {"run_id": failure.run_id, "status": failure.status, "error": failure.error}
+        return Leave(failed, ERROR)
+
+
 def _set(context: NodeContext) -> NodeResult:
     values = context.render("values", {})
     return NodeResult(output=values, vars=values)
@@ -129,6 +192,7 @@ register(
         execute=_delay,
         check=_check_delay,
         icon="hourglass",
+        suspends=Suspends(begin=_sleep, resume=_slept),
     )
 )
 
@@ -176,6 +240,7 @@ register(
         execute=_wait_event,
         check=_check_wait_event,
         icon="inbox",
+        suspends=Suspends(begin=_wait_for_event, resume=_event_came),
     )
 )
 
@@ -208,6 +273,7 @@ register(
         execute=_subworkflow,
         check=_check_subworkflow,
         icon="layers",
+        suspends=Suspends(begin=_start_child, resume=_child_ended),
     )
 )
 
@@ -273,5 +339,6 @@ register(
         templates=("output",),
         execute=_transform,
         icon="flag",
+        ends_run=True,
     )
 )

@@ -1,21 +1,35 @@
 """Human nodes: an approval or a review creates a task and waits durably for its decision.
 
-The node's own step opens the task; the interpreter then waits on the task itself (never on an
-event), reminding, escalating and timing out through engine.human's journaled steps.
+The node's own step opens the task; the run then waits on the task itself (never on an event),
+reminding, escalating and timing out through engine.core.human's journaled steps.
 """
 
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from engine.core.api import Pending, outcome
 from engine.core.calendar import business_calendar, calendar_problems
+from engine.core.context import current_context
+from engine.core.human import (
+    escalate_task,
+    expire_task,
+    phase_wait_name,
+    remind_task,
+    task_phases,
+    withdraw_task,
+)
 from engine.core.task_forms import form_problems
 from engine.graph.nodes.base import (
     CheckContext,
+    Leave,
     NodeContext,
     NodeResult,
     NodeType,
     Problem,
+    Suspends,
+    Wait,
+    WaitContext,
     register,
 )
 from engine.graph.nodes.flow import DURATION_SCHEMA, parse_duration
@@ -73,6 +87,68 @@ def _open(kind: str) -> Any:
         return NodeResult(output={"task": task.pk})
 
     return execute
+
+
+def _task_phases(config: Mapping[str, Any]) -> list[tuple[float | None, str]]:
+    """Each phase waits for the decision; its timeout reminds, escalates or expires the task."""
+    timeout = parse_duration(config["timeout"]) if "timeout" in config else None
+    reminder = parse_duration(config["reminder"]) if "reminder" in config else None
+    escalation = config.get("escalation_timeout", config.get("timeout"))
+    return task_phases(
+        timeout,
+        reminder,
+        "escalate_to" in config,
+        parse_duration(escalation) if escalation is not None else None,
+    )
+
+
+def _wait_for_decision(waiting: WaitContext, state: dict[str, Any]) -> Wait:
+    # The wait ends from the task's own rows when it is decided (engine.human), never from
+    # an event; the last phase's deadline closes the task in the same transaction.
+    phase = state["phase"]
+    seconds, then = state["phases"][phase]
+    wait_name = phase_wait_name(waiting.name, phase)
+    context = current_context()
+    assert context is not None
+    config = waiting.config
+    calendar = business_calendar(config["calendar"]) if config.get("calendar") else None
+    entry = context.begin_pending_task(
+        state["task"], wait_name, seconds, closes=then == "expire", calendar=calendar
+    )
+    return Wait(Pending(entry.seq, wait_name), state)
+
+
+def _ask(waiting: WaitContext, prepared: Any) -> Wait | Leave:
+    phases = _task_phases(waiting.config)
+    return _wait_for_decision(waiting, {"task": prepared["task"], "phases": phases, "phase": 0})
+
+
+def _decided(waiting: WaitContext, wait: Wait) -> Wait | Leave:
+    state, name = wait.state, waiting.name
+    task_id = state["task"]
+    settled = outcome(wait.pending)
+    if settled["outcome"] == "timeout":
+        then = state["phases"][state["phase"]][1]
+        if then == "remind":
+            remind_task.named(f"{name}:remind")(task_id)
+        elif then == "escalate":
+            people = dict(waiting.config["escalate_to"])
+            escalate_task.named(f"{name}:escalate")(task_id, people)
+        else:
+            expire_task.named(f"{name}:expire")(task_id)
+            timed_out = {"task": task_id, "outcome": "timeout", "decisions": settled["decisions"]}
+            return Leave(timed_out, "timeout")
+        return _wait_for_decision(waiting, {**state, "phase": state["phase"] + 1})
+    decided = str(settled["outcome"])
+    return Leave({"task": task_id, "outcome": decided, "decisions": settled["decisions"]}, decided)
+
+
+def _withdraw(waiting: WaitContext, opened: Mapping[str, Any]) -> None:
+    # Nobody should be asked to decide what no longer matters.
+    withdraw_task.named(f"{waiting.name}:withdraw")(opened["task"])
+
+
+_ASKS = Suspends(begin=_ask, resume=_decided, withdraw=_withdraw)
 
 
 def _check_people(field: str) -> Any:
@@ -230,6 +306,7 @@ register(
         execute=_open("approval"),
         check=_check_people("assignees"),
         icon="check",
+        suspends=_ASKS,
     )
 )
 
@@ -259,5 +336,6 @@ register(
         execute=_open("review"),
         check=_check_people("reviewers"),
         icon="eye",
+        suspends=_ASKS,
     )
 )

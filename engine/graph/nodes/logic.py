@@ -6,12 +6,15 @@ from typing import Any
 from engine.core.expressions import compile_expression, evaluate_condition
 from engine.graph.nodes.base import (
     CheckContext,
+    JoinRule,
+    Loop,
     NodeContext,
     NodeResult,
     NodeType,
     Problem,
     register,
 )
+from engine.graph.nodes.flow import parse_duration
 
 MAX_LOOP_ITEMS = 10_000
 
@@ -55,17 +58,32 @@ def _check_switch(node: str, config: Mapping[str, Any], _: CheckContext) -> list
     return problems
 
 
+_LOOP = Loop(
+    body="body",
+    done="done",
+    concurrency=lambda config: int(config.get("concurrency", 1)),
+    delay=lambda config: parse_duration(config.get("delay", 0)),
+)
+
+
 def _loop(context: NodeContext) -> NodeResult:
     items = context.evaluate("items")
     if not isinstance(items, list):
         raise TypeError(f'node "{context.node_id}", field "items": expected a list, got {items!r}')
     if len(items) > MAX_LOOP_ITEMS:
         raise ValueError(f"a loop takes at most {MAX_LOOP_ITEMS:,} items, got {len(items):,}")
-    return NodeResult(output={"items": items, "count": len(items)}, handle="body")
+    return NodeResult(output={"items": items, "count": len(items)}, handle=_LOOP.body)
 
 
 def _passthrough(context: NodeContext) -> NodeResult:
     return NodeResult(output=context.scope.get("arrivals"))
+
+
+def _join_rule(config: Mapping[str, Any], incoming: int) -> JoinRule:
+    """`all` waits for every incoming branch (or the ones taken); `any` and `n` go on early."""
+    mode = config.get("mode", "all")
+    needed = {"any": 1, "n": int(config.get("count", 1))}.get(mode, incoming)
+    return JoinRule(needed=needed, abandons_rest=mode in ("any", "n"), strict=mode == "n")
 
 
 register(
@@ -162,10 +180,11 @@ register(
                 },
             },
         },
-        outputs=("body", "done"),
+        outputs=(_LOOP.body, _LOOP.done),
         expressions=("items",),
         execute=_loop,
         icon="repeat",
+        loop=_LOOP,
     )
 )
 
@@ -197,5 +216,6 @@ register(
         },
         execute=_passthrough,
         icon="merge",
+        join=_join_rule,
     )
 )

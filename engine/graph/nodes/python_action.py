@@ -5,6 +5,7 @@ from typing import Any
 
 from engine.core.definitions import get_action
 from engine.core.errors import NonRetryableError
+from engine.core.retry import Retry
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
     CheckContext,
@@ -27,6 +28,12 @@ def _python(context: NodeContext) -> NodeResult:
         raise UnknownAction(f"no Python action called {name!r} is registered")
     arguments = context.render("args", {})
     return NodeResult(output=action.fn(**arguments))
+
+
+def _action_retry(config: Mapping[str, Any]) -> Retry | None:
+    """Without a retry policy of its own, the node retries as the action was declared to."""
+    action = get_action(str(config.get("action", "")))
+    return action.retry if action is not None else None
 
 
 def _check_python(node: str, config: Mapping[str, Any], world: CheckContext) -> list[Problem]:
@@ -92,6 +99,7 @@ register(
         error_handling=True,
         check=_check_python,
         icon="code",
+        default_retry=_action_retry,
     )
 )
 

@@ -23,6 +23,11 @@ def pass_input(context: NodeContext) -> NodeResult:
     return NodeResult(output=context.scope.get("input"))
 
 
+def _input_schema(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    schema = config.get("input_schema")
+    return dict(schema) if isinstance(schema, Mapping) else None
+
+
 def _check_manual(node: str, config: Mapping[str, Any], _: CheckContext) -> list[Problem]:
     schema = config.get("input_schema")
     if schema is None:
@@ -83,6 +88,8 @@ register(
         check=_check_manual,
         is_trigger=True,
         icon="play",
+        default_start=True,
+        input_schema=_input_schema,
     )
 )
 
@@ -137,6 +144,7 @@ register(
         check=_check_event,
         is_trigger=True,
         icon="bolt",
+        started_by=("event", "debounce"),
     )
 )
 
@@ -164,6 +172,7 @@ register(
         check=_check_schedule,
         is_trigger=True,
         icon="clock",
+        started_by=("schedule",),
     )
 )
 
@@ -193,5 +202,6 @@ register(
         execute=pass_input,
         is_trigger=True,
         icon="link",
+        started_by=("webhook",),
     )
 )

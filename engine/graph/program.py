@@ -1,0 +1,244 @@
+"""A graph compiled for running: its nodes with their edges by handle, one step per node.
+
+A `Program` is built from a parsed `format.Graph` and never changes; the resolver keeps one per
+published version. Each node runs as a journaled step whose key (`graph:<slug>:<version>:<node>`)
+lets a worker running a parallel branch find the same step again.
+"""
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from engine.core.context import current_step
+from engine.core.deadline import call_with_deadline
+from engine.core.definitions import StepDefinition
+from engine.core.errors import NonRetryableError, WorkflowError, describe_exception
+from engine.core.expressions import ExpressionError
+from engine.core.retry import NO_RETRY, Retry
+from engine.graph.format import Graph
+from engine.graph.nodes.base import (
+    ERROR,
+    JoinRule,
+    NodeContext,
+    NodeResult,
+    NodeType,
+    get_node_type,
+)
+
+
+class GraphError(WorkflowError):
+    """The graph cannot go on (e.g. a join that can never be satisfied)."""
+
+
+class ExpressionFailed(NonRetryableError):
+    """A node's expression or template failed on the data it was given."""
+
+
+@dataclass(frozen=True)
+class CompiledNode:
+    id: str
+    type: NodeType
+    config: Mapping[str, Any]
+    order: int
+    edges: Mapping[str, tuple[str, ...]]
+    incoming: int
+    retry: Retry
+    timeout: float | None
+    compensation: str | None
+
+    @property
+    def has_error_edge(self) -> bool:
+        return bool(self.edges.get(ERROR))
+
+    def join_rule(self) -> JoinRule | None:
+        """When this node goes on if it is a join; None for every other node."""
+        join = self.type.join
+        return join(self.config, self.incoming) if join is not None else None
+
+
+def _retry_policy(node_type: NodeType, config: Mapping[str, Any]) -> Retry:
+    policy = config.get("retry") if node_type.error_handling else None
+    if isinstance(policy, Mapping):
+        return Retry(
+            max_attempts=int(policy.get("max_attempts", 3)),
+            backoff=policy.get("backoff", "exponential"),
+            initial_delay=float(policy.get("initial_delay", 1.0)),
+            max_delay=float(policy.get("max_delay", 300.0)),
+            jitter=float(policy.get("jitter", 0.1)),
+        )
+    default = node_type.default_retry(config) if node_type.default_retry else None
+    return default if default is not None else NO_RETRY
+
+
+class Program:
+    """A published graph, compiled: nodes in document order, their edges and their steps."""
+
+    def __init__(
+        self,
+        slug: str,
+        version: str,
+        title: str,
+        graph: Graph,
+        *,
+        compensate_on_cancel: bool = True,
+    ) -> None:
+        self.slug = slug
+        self.version = version
+        self.title = title
+        self.compensate_on_cancel = compensate_on_cancel
+        edges: dict[str, dict[str, list[str]]] = {}
+        incoming: dict[str, int] = {}
+        for edge in graph.edges:
+            edges.setdefault(edge.source, {}).setdefault(edge.handle, []).append(edge.target)
+            incoming[edge.target] = incoming.get(edge.target, 0) + 1
+        self.nodes: dict[str, CompiledNode] = {}
+        for order, node in enumerate(graph.nodes):
+            node_type = get_node_type(node.type)
+            if node_type is None:
+                raise GraphError(f"node {node.id!r}: unknown node type {node.type!r}")
+            config = node.config or {}
+            timeout = config.get("timeout") if node_type.error_handling else None
+            self.nodes[node.id] = CompiledNode(
+                id=node.id,
+                type=node_type,
+                config=config,
+                order=order,
+                edges={
+                    handle: tuple(targets) for handle, targets in edges.get(node.id, {}).items()
+                },
+                incoming=incoming.get(node.id, 0),
+                retry=_retry_policy(node_type, config),
+                timeout=float(timeout) if timeout is not None else None,
+                compensation=config.get("compensation") if node_type.error_handling else None,
+            )
+        self.triggers = [node.id for node in self.nodes.values() if node.type.is_trigger]
+        self._steps: dict[str, StepDefinition] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_document(
+        cls,
+        slug: str,
+        version: str,
+        title: str,
+        document: Mapping[str, Any],
+        *,
+        compensate_on_cancel: bool = True,
+    ) -> "Program":
+        """Compile a graph document that passed validation."""
+        graph = Graph.from_document(document)
+        return cls(slug, version, title, graph, compensate_on_cancel=compensate_on_cancel)
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any] | None:
+        """The run input's JSON Schema, as the first trigger that declares one gives it."""
+        for node_id in self.triggers:
+            node = self.nodes[node_id]
+            if node.type.input_schema is not None:
+                return node.type.input_schema(node.config)
+        return None
+
+    @cached_property
+    def feeders(self) -> dict[str, frozenset[str]]:
+        """For each join that abandons the rest once fired: the nodes from which every path
+        leads into it and nowhere else. Once such a join fired, work on those nodes can change
+        nothing, so their branches are abandoned. Loops never count (their items run in frames
+        of their own). Worked out once per compiled version, not on every replay."""
+        successors = {
+            node_id: {target for targets in node.edges.values() for target in targets}
+            for node_id, node in self.nodes.items()
+        }
+        found: dict[str, frozenset[str]] = {}
+        for join_id, join in self.nodes.items():
+            rule = join.join_rule()
+            if rule is None or not rule.abandons_rest:
+                continue
+            feeders: set[str] = set()
+            grew = True
+            while grew:
+                grew = False
+                for node_id, targets in successors.items():
+                    if node_id in feeders or node_id == join_id or not targets:
+                        continue
+                    if self.nodes[node_id].type.loop is not None:
+                        continue
+                    if all(target == join_id or target in feeders for target in targets):
+                        feeders.add(node_id)
+                        grew = True
+            found[join_id] = frozenset(feeders)
+        return found
+
+    def step_key(self, node_id: str) -> str:
+        return f"graph:{self.slug}:{self.version}:{node_id}"
+
+    def step_for(self, node_id: str) -> StepDefinition:
+        """The step that runs this node; parallel branches find it again by its key."""
+        with self._lock:
+            found = self._steps.get(node_id)
+            if found is None:
+                node = self.nodes[node_id]
+                found = StepDefinition(
+                    fn=lambda scope: run_node(node, scope),
+                    key=self.step_key(node_id),
+                    name=node_id,
+                    retry=node.retry,
+                )
+                self._steps[node_id] = found
+            return found
+
+
+def parse_step_key(key: str) -> tuple[str, str, str] | None:
+    """(slug, version, node id) from a graph step key, or None for other steps."""
+    parts = key.split(":")
+    if len(parts) != 4 or parts[0] != "graph":
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+def run_node(node: CompiledNode, scope: Mapping[str, Any]) -> dict[str, Any]:
+    """One attempt of a node, inside its step. With an error edge, the last failure is an output."""
+    info = current_step()
+    context = NodeContext(
+        node_id=node.id,
+        config=node.config,
+        scope={**scope, "now": datetime.now(UTC)},
+        run_id=info.run_id if info else 0,
+        idempotency_key=info.idempotency_key if info else "",
+        step_name=info.name if info else node.id,
+    )
+    execute = node.type.execute
+    try:
+        try:
+            if execute is None:
+                result = NodeResult()
+            elif node.timeout is None:
+                result = execute(context)
+            else:
+                result = call_with_deadline(
+                    lambda: execute(context),
+                    node.timeout,
+                    f"node {node.id!r}",
+                    on_thread_exit=_close_thread_connections,
+                )
+        except ExpressionError as broken:
+            # The same data would break the expression again: trying again cannot help.
+            raise ExpressionFailed(str(broken)) from broken
+    except Exception as exc:
+        attempt = info.attempt if info else 1
+        if node.has_error_edge and not node.retry.should_retry(exc, attempt):
+            return NodeResult(output=describe_exception(exc), handle=ERROR).as_json()
+        raise
+    return result.as_json()
+
+
+def _close_thread_connections() -> None:
+    """A node run in its own thread (for its timeout) must not leave a database connection open."""
+    # Deferred so that programs compile and run without Django (the in-memory test harness).
+    try:
+        from django.db import connections
+    except ImportError:  # pragma: no cover - Django is always installed with the project
+        return
+    connections.close_all()
