@@ -14,8 +14,7 @@ from config.accounts.roles import Capability
 from designer import workflows as actions
 from designer.models import Workflow
 from engine.core import get_workflow
-from engine.core.definitions import WorkflowDefinition
-from engine.definitions import code_workflows
+from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import all_node_types
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
 from engine.graph.resolver import load_program
@@ -204,7 +203,7 @@ def list_workflows(request: HttpRequest, kind: str | None = None) -> list[Any]:
         raise HttpError(422, "kind: must be 'code' or 'graph'")
     listed: list[Any] = []
     if kind in (None, "code"):
-        listed += [_code_out(definition) for definition in code_workflows()]
+        listed += [_code_out(definition) for definition in all_workflows()]
     if kind in (None, "graph"):
         latest = {
             version.workflow: version

@@ -15,8 +15,7 @@ from designer import forms, panel
 from designer import workflows as actions
 from designer.api import node_type_out
 from designer.models import Workflow
-from engine.core import get_workflow
-from engine.definitions import code_workflows
+from engine.core import all_workflows, get_workflow
 from engine.graph.nodes import Problem, all_node_types, get_node_type
 from engine.graph.validate import config_schema, validate_node_config
 from engine.models import GraphVersion
@@ -30,7 +29,7 @@ def _listing(request: HttpRequest, status: int = 200, **extra: Any) -> HttpRespo
         published=Subquery(newest.values("workflow").annotate(n=Max("number")).values("n")[:1])
     )
     context = {
-        "code_workflows": code_workflows(),
+        "code_workflows": all_workflows(),
         "graph_workflows": graph_workflows,
         "templates": [workflow for workflow in graph_workflows if workflow.is_template],
         "can_edit": can(request.user, Capability.EDIT_WORKFLOWS),
