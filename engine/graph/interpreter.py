@@ -207,7 +207,7 @@ class Interpreter:
         self.vars.update(result.get("vars") or {})
         if handle != ERROR and suspends is not None:
             # Register what the node waits for; the run goes on with its other branches.
-            self._went_on(token, suspends.begin(self._wait_context(node, token), output))
+            self._go_on(token, suspends.begin(self._wait_context(node, token), output))
         else:
             self._complete(token, output, handle)
 
@@ -380,11 +380,12 @@ class Interpreter:
             filter_scope=lambda: self._filter_scope(token),
         )
 
-    def _went_on(self, token: Token, next: Wait | Leave) -> None:
-        if isinstance(next, Leave):
-            self._complete(token, next.output, next.handle)
+    def _go_on(self, token: Token, then: Wait | Leave) -> None:
+        """A suspending node either waits (side by side with other branches) or is done."""
+        if isinstance(then, Leave):
+            self._complete(token, then.output, then.handle)
         else:
-            self.waiting.append(Waiting(token, next))
+            self.waiting.append(Waiting(token, then))
 
     def _resume_first_settled(self) -> None:
         chosen = first_settled([waiting.wait.pending for waiting in self.waiting], name="next")
@@ -398,7 +399,7 @@ class Interpreter:
         if waiting.loop_item and loop is not None:
             self._follow(token, node.edges.get(loop.body, ()), None)
         elif suspends is not None:
-            self._went_on(token, suspends.resume(self._wait_context(node, token), waiting.wait))
+            self._go_on(token, suspends.resume(self._wait_context(node, token), waiting.wait))
 
     # --- failure -------------------------------------------------------------------------
     def _compensate(self) -> None:
