@@ -9,17 +9,17 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import StrictBool, StrictInt
 
-from config.accounts.api_auth import require_capability
-from config.accounts.roles import Capability
+from accounts.api_auth import require_capability
+from accounts.roles import Capability
 from designer import workflows as actions
 from designer.models import Workflow
 from engine.core import get_workflow
 from engine.core.definitions import WorkflowDefinition
-from engine.definitions import code_workflows
 from engine.graph.nodes import all_node_types
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
 from engine.graph.resolver import load_program
 from engine.models import GraphVersion
+from engine.runtime.resolving import code_workflows
 
 router = Router(tags=["workflows"])
 

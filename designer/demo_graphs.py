@@ -949,7 +949,7 @@ def load_demo_graphs(user: User | None) -> list[tuple[str, bool]]:
     """Create and publish each demo workflow that is missing: (slug, created) per demo.
 
     An existing workflow of the same slug is left alone, edited or not. The demos name the demo
-    users and groups (config/accounts/demo.py), which must exist for them to validate.
+    users and groups (accounts/demo.py), which must exist for them to validate.
     """
     loaded = []
     for demo in DEMO_GRAPHS:

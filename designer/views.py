@@ -10,16 +10,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.accounts.roles import Capability, can, require
+from accounts.roles import Capability, can, require
 from designer import forms, panel
 from designer import workflows as actions
 from designer.api import node_type_out
 from designer.models import Workflow
 from engine.core import get_workflow
-from engine.definitions import code_workflows
 from engine.graph.nodes import Problem, all_node_types, get_node_type
 from engine.graph.validate import config_schema, validate_node_config
 from engine.models import GraphVersion
+from engine.runtime.resolving import code_workflows
 
 PANEL_EVENT = "stepwise:node-updated"
 

@@ -21,9 +21,9 @@ from engine.graph.diff import diff_graphs
 from engine.graph.format import GRAPH_SCHEMA
 from engine.graph.nodes import CheckContext, Problem
 from engine.graph.validate import validate_graph
+from engine.inbound.schedules import delete_graph_schedules, sync_graph_schedules
+from engine.inbound.triggers import sync_event_triggers
 from engine.models import GraphVersion
-from engine.schedules import delete_graph_schedules, sync_graph_schedules
-from engine.triggers import sync_event_triggers
 
 EMPTY_GRAPH: dict[str, Any] = {"nodes": [], "edges": []}
 EXPORT_FORMAT = "stepwise-workflow"

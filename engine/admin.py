@@ -15,12 +15,19 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from config.accounts.roles import Capability, can
-from engine.actions import RunStateError, cancel_run, retry_run
+from accounts.roles import Capability, can
 from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
 from engine.core.schedules import zone_of
-from engine.definitions import UnknownWorkflow
+from engine.inbound.schedules import (
+    describe,
+    pause,
+    resume,
+    run_now,
+    save_schedule,
+    schedule_problems,
+    upcoming,
+)
 from engine.models import (
     DebounceSlot,
     Delegation,
@@ -45,15 +52,8 @@ from engine.models import (
     Wait,
     WorkerProbe,
 )
-from engine.schedules import (
-    describe,
-    pause,
-    resume,
-    run_now,
-    save_schedule,
-    schedule_problems,
-    upcoming,
-)
+from engine.runtime.resolving import UnknownWorkflow
+from engine.runtime.runs import RunStateError, cancel_run, retry_run
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]

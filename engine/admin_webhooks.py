@@ -10,14 +10,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from engine.models import EventTrigger, WebhookDelivery, WebhookEndpoint
-from engine.webhooks import (
+from engine.inbound.webhooks import (
     WebhookError,
     endpoint_problems,
     new_secret,
     replay_delivery,
     rotate_secret,
 )
+from engine.models import EventTrigger, WebhookDelivery, WebhookEndpoint
 
 ROTATION_OVERLAP = 86_400
 

@@ -111,7 +111,7 @@ class WorkflowDefinition:
         if current_context() is None:
             raise DefinitionError(
                 f"workflow {self.slug!r} runs through the engine: start it with "
-                "engine.actions.start_run, or test it with engine.testing.WorkflowTester"
+                "engine.runtime.runs.start_run, or test it with engine.core.testing.WorkflowTester"
             )
         return run_child(self, input)
 

@@ -95,7 +95,7 @@ def _service() -> TaskService:
     if not _services:
         raise DefinitionError(
             "people's tasks need the engine: run the workflow through it, or test it with "
-            "engine.testing.WorkflowTester"
+            "engine.core.testing.WorkflowTester"
         )
     return _services[0]
 

@@ -3,9 +3,9 @@
 import threading
 
 from engine.core.definitions import StepDefinition
-from engine.definitions import Resolved
 from engine.graph.interpreter import Program, parse_step_key
 from engine.models import GraphVersion
+from engine.runtime.resolving import Resolved
 
 _programs: dict[int, Program] = {}
 _lock = threading.Lock()

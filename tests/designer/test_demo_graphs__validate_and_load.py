@@ -22,7 +22,7 @@ SLUGS = [demo.slug for demo in DEMO_GRAPHS]
 
 @pytest.fixture
 def demo_people() -> None:
-    """The users and groups the demos name (without config.accounts.demo's slow passwords)."""
+    """The users and groups the demos name (without accounts.demo's slow passwords)."""
     Group.objects.get_or_create(name="approvers")
     for username in {VP_USER, *REVIEWERS}:
         User.objects.create(username=username)

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from designer.workflows import create_workflow, publish
-from engine.actions import start_run
 from engine.models import Run, StepRecord
+from engine.runtime.runs import start_run
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.builders import document, edge, node
 from tests.processes import RunningProcess

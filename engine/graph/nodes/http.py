@@ -3,7 +3,7 @@
 The URL, headers, query and body are templates; those four (and only those) may also use
 `{{ secrets.NAME }}`, read from the worker's environment just for this call and redacted from
 everything the node returns or raises. Every address, including each redirect hop, passes the
-network guard (engine/netguard.py).
+network guard (engine/outbound/netguard.py).
 """
 
 import dataclasses
@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from engine import netguard
 from engine.core.errors import NonRetryableError
 from engine.core.expressions import ExpressionError
 from engine.graph.nodes.base import (
@@ -26,7 +25,8 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-from engine.secrets import redact, redact_value, referenced_secrets, resolve_secrets
+from engine.outbound import netguard
+from engine.outbound.secrets import redact, redact_value, referenced_secrets, resolve_secrets
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 DEFAULT_TIMEOUT = 30.0

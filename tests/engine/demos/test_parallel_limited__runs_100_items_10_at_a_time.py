@@ -4,9 +4,8 @@ from typing import Any
 
 import pytest
 
-from engine.core.testing import _MemoryBackend
+from engine.core.testing import WorkflowTester, _MemoryBackend
 from engine.demos import parallel_limited
-from engine.testing import WorkflowTester
 
 
 def test_100_operations_run_and_come_back_in_order() -> None:
