@@ -736,4 +736,4 @@ class ScheduleFireAdmin(KeptByOperators, admin.ModelAdmin[ScheduleFire]):
 
 
 # Webhook endpoints, their deliveries and event subscriptions.
-from engine import admin_webhooks  # noqa: E402, F401
+from engine.admin import webhooks  # noqa: E402, F401
