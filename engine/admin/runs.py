@@ -12,9 +12,9 @@ from engine.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from engine.models import (
     Run,
     RunMetric,
+    ScheduleFire,
     StepRecord,
     Timer,
-    Trigger,
 )
 
 
@@ -70,9 +70,7 @@ class RunAdmin(admin.ModelAdmin[Run]):
 
     @admin.display(description="Started by schedule")
     def started_by_schedule(self, run: Run) -> str:
-        if run.trigger != Trigger.SCHEDULE:
-            return "-"
-        fire = run.schedule_fires.select_related("schedule").first()
+        fire = ScheduleFire.that_started(run)
         if fire is None:
             return "-"
         url = reverse("admin:engine_schedule_change", args=[fire.schedule_id])

@@ -3,7 +3,7 @@ their fires, event subscriptions, webhook endpoints and deliveries."""
 
 from django.db import models
 
-from engine.models.runs import Run
+from engine.models.runs import Run, Trigger
 
 
 class Event(models.Model):
@@ -206,6 +206,16 @@ class ScheduleFire(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule} at {self.scheduled_for:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def that_started(cls, run: Run) -> "ScheduleFire | None":
+        """The fire that started `run`, its schedule fetched with it; None when no schedule did.
+
+        The admin and the run page both name the schedule behind a run from this one lookup.
+        """
+        if run.trigger != Trigger.SCHEDULE:
+            return None
+        return run.schedule_fires.select_related("schedule").first()
 
 
 class EventTrigger(models.Model):
