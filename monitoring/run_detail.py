@@ -16,9 +16,9 @@ from engine.models import (
     HumanTask,
     Run,
     RunMetric,
+    ScheduleFire,
     StepRecord,
     TaskEvent,
-    Trigger,
 )
 from engine.runtime.runs import RETRYABLE_STATUSES
 
@@ -143,10 +143,9 @@ def workflow_title(run: Run) -> str:
 def _started_by(run: Run) -> str:
     if run.created_by is not None:
         return run.created_by.get_username()
-    if run.trigger == Trigger.SCHEDULE:
-        fire = run.schedule_fires.select_related("schedule").first()
-        if fire is not None:
-            return f"schedule “{fire.schedule.name}”"
+    fire = ScheduleFire.that_started(run)
+    if fire is not None:
+        return f"schedule “{fire.schedule.name}”"
     return ""
 
 

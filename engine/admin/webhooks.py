@@ -1,4 +1,4 @@
-"""Triggers in the admin: webhook endpoints (secrets shown once), deliveries, subscriptions."""
+"""Webhooks in the admin: endpoints (secrets shown once, rotated) and deliveries (replayed)."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from engine.inbound.webhooks import (
@@ -17,7 +18,7 @@ from engine.inbound.webhooks import (
     replay_delivery,
     rotate_secret,
 )
-from engine.models import EventTrigger, WebhookDelivery, WebhookEndpoint
+from engine.models import WebhookDelivery, WebhookEndpoint
 
 ROTATION_OVERLAP = 86_400
 
@@ -100,8 +101,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
         self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
     ) -> None:
         if not change:
-            from django.utils import timezone
-
             obj.secret = new_secret()
             obj.created_at = timezone.now()
             # Kept on the instance for response_add only; never logged or stored elsewhere.
@@ -221,18 +220,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
             self.message_user(
                 request, f"{done} deliver{'y' if done == 1 else 'ies'} queued to be replayed."
             )
-
-
-@admin.register(EventTrigger)
-class EventTriggerAdmin(admin.ModelAdmin[EventTrigger]):
-    """Graph subscriptions follow the published versions; they are read here, not edited."""
-
-    list_display = ["event_type", "workflow", "node", "filter", "debounce_seconds"]
-    list_filter = ["event_type"]
-    search_fields = ["event_type", "workflow"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
