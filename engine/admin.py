@@ -17,9 +17,9 @@ from django.utils.safestring import SafeString
 
 from config.accounts.roles import Capability, can
 from engine.actions import RunStateError, cancel_run, retry_run
+from engine.core.cron import zone_of
 from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
-from engine.core.schedules import zone_of
 from engine.definitions import UnknownWorkflow
 from engine.models import (
     DebounceSlot,

@@ -23,6 +23,7 @@ from engine.core.api import (
     wait_for_any,
 )
 from engine.core.context import ChildRun, StepInfo, current_step
+from engine.core.cron import CronError
 from engine.core.definitions import (
     StepCall,
     StepDefinition,
@@ -46,7 +47,7 @@ from engine.core.errors import (
 from engine.core.human import Decision, approval, review
 from engine.core.retry import Retry
 from engine.core.saga import Saga
-from engine.core.schedules import CronError, ScheduleSpec, cron, every
+from engine.core.schedules import ScheduleSpec, cron, every
 from engine.core.triggers import emit, on
 
 __all__ = [
