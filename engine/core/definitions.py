@@ -195,10 +195,6 @@ def get_action(name: str) -> StepDefinition | None:
     return _actions.get(name)
 
 
-def all_actions() -> list[StepDefinition]:
-    return [_actions[name] for name in sorted(_actions)]
-
-
 def register_step_resolver(resolver: Callable[[str], "StepDefinition | None"]) -> None:
     """Let steps that are not module-level functions (graph nodes) be found by key in workers."""
     if resolver not in _step_resolvers:
