@@ -9,7 +9,6 @@ from typing import Any
 
 from engine.core.context import (
     ChildRun,
-    ExecutionContext,
     Reporter,
     _require_context,
     current_reporter,
@@ -17,7 +16,9 @@ from engine.core.context import (
 )
 from engine.core.definitions import StepCall, WorkflowDefinition
 from engine.core.errors import DefinitionError
+from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.journal import WaitSpec
+from engine.core.replay import ExecutionContext
 from engine.core.triggers import reserved_event_type_problem
 
 
@@ -111,8 +112,6 @@ def _wait_spec(
     if match is not None and not isinstance(match, dict):
         raise DefinitionError("wait_for(match=...) takes a dict of payload values")
     if filter is not None:
-        from engine.core.expressions import ExpressionError, compile_expression
-
         try:
             compile_expression(filter, field="filter")
         except ExpressionError as error:

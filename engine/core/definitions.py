@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, overload
 
 from engine.core.calendar import CalendarError, business_calendar
+from engine.core.context import current_context
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
@@ -44,8 +45,6 @@ class StepDefinition:
     cache_ttl: float | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from engine.core.context import current_context
-
         context = current_context()
         if context is None:  # outside a workflow it is a plain function
             return self.fn(*args, **kwargs)
@@ -74,8 +73,6 @@ class StepCall:
     def run_as_compensation(self, undoes: Position | None) -> Any:
         """Run it as the compensation of the step at `undoes`: the journal keeps the link, so
         a retry knows that step's effect was undone and does it again."""
-        from engine.core.context import current_context
-
         context = current_context()
         if context is None or undoes is None:
             return self.run()
@@ -105,15 +102,13 @@ class WorkflowDefinition:
 
     def __call__(self, input: Any) -> Any:
         """Calling a workflow directly runs it as a child from inside another workflow."""
-        from engine.core.api import run_child
-        from engine.core.context import current_context
-
-        if current_context() is None:
+        context = current_context()
+        if context is None:
             raise DefinitionError(
                 f"workflow {self.slug!r} runs through the engine: start it with "
                 "engine.actions.start_run, or test it with engine.testing.WorkflowTester"
             )
-        return run_child(self, input)
+        return context.start_child(self.slug, input, None).result()
 
 
 @overload

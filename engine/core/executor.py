@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.core.context import ExecutionContext, enter, leave
+from engine.core.context import enter, leave
 from engine.core.definitions import WorkflowDefinition
 from engine.core.errors import NonDeterminismError, RunCancelled, Suspend, describe_exception
 from engine.core.journal import Backend, Entry, Reports
+from engine.core.replay import ExecutionContext
 from engine.core.values import to_json_value
 
 

@@ -20,9 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.core.context import StepInfo, _step_overrides, current_step, run_step_attempt
-from engine.core.definitions import StepDefinition, WorkflowDefinition, get_step, get_workflow
+from engine.core.definitions import (
+    StepDefinition,
+    WorkflowDefinition,
+    _steps,
+    get_step,
+    get_workflow,
+)
 from engine.core.errors import Cancelled, DefinitionError, describe_exception
 from engine.core.executor import execute
+from engine.core.expressions import event_passes_filter
 from engine.core.journal import (
     CancelRequest,
     Entry,
@@ -712,8 +719,6 @@ def _workflow_cache_key(definition: WorkflowDefinition, input: Any) -> str:
 
 
 def _all_step_keys() -> list[str]:
-    from engine.core.definitions import _steps
-
     return list(_steps)
 
 
@@ -770,6 +775,4 @@ def _event_matches(spec: WaitSpec, event: _Event, run_input: Any) -> bool:
         k in event.payload and event.payload[k] == v for k, v in spec.match.items()
     ):
         return False
-    from engine.core.expressions import event_passes_filter
-
     return event_passes_filter(spec.filter, event.payload, run_input, spec.scope)

@@ -9,6 +9,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+type JSON = dict[str, Any] | list[Any] | str | int | float | bool | None
+"""A JSON-shaped value: a run's input and output, an event's payload, a journaled result.
+
+Only the top level is spelled out. A recursive alias (`dict[str, "JSON"] | ...`) would refuse
+a `dict[str, str]` argument (mypy's dict is invariant) and make every read of a nested field
+narrow the union first, which would put casts all over the engine.
+"""
+
 
 def _encode(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
