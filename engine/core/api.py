@@ -20,6 +20,7 @@ from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.journal import WaitSpec
 from engine.core.replay import ExecutionContext
 from engine.core.triggers import reserved_event_type_problem
+from engine.core.values import JSON
 
 
 def _as_seconds(duration: float | timedelta, what: str) -> float:
@@ -137,7 +138,7 @@ def parallel(
 
 def start_child(
     workflow: WorkflowDefinition | str,
-    input: Any = None,
+    input: JSON = None,
     *,
     idempotency_key: str | None = None,
     detached: bool = False,
@@ -152,7 +153,7 @@ def start_child(
     return context.start_child(slug, input, idempotency_key, detached)
 
 
-def run_child(workflow: WorkflowDefinition | str, input: Any = None) -> Any:
+def run_child(workflow: WorkflowDefinition | str, input: JSON = None) -> Any:
     """Start a child workflow and wait durably for its output."""
     return start_child(workflow, input).result()
 

@@ -14,6 +14,7 @@ from engine.core.errors import DefinitionError
 from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.schedules import ScheduleSpec
+from engine.core.values import JSON
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -100,7 +101,7 @@ class WorkflowDefinition:
     # Templates call callables; a definition shown on a page must be read, not started.
     do_not_call_in_templates: ClassVar[bool] = True
 
-    def __call__(self, input: Any) -> Any:
+    def __call__(self, input: JSON) -> Any:
         """Calling a workflow directly runs it as a child from inside another workflow."""
         context = current_context()
         if context is None:

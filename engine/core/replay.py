@@ -32,7 +32,7 @@ from engine.core.journal import (
     StepCallSpec,
     WaitSpec,
 )
-from engine.core.values import to_json_value
+from engine.core.values import JSON, to_json_value
 
 if TYPE_CHECKING:
     from engine.core.calendar import BusinessCalendar
@@ -298,7 +298,7 @@ class ExecutionContext:
 
     # --- children and fan-out -----------------------------------------------------------
     def start_child(
-        self, workflow: str, input: Any, idempotency_key: str | None, detached: bool = False
+        self, workflow: str, input: JSON, idempotency_key: str | None, detached: bool = False
     ) -> ChildRun:
         seq, entry = self._next(EntryKind.CHILD_START, workflow)
         if entry is not None:

@@ -17,6 +17,7 @@ from engine.core.cron import (
     zone_of,
 )
 from engine.core.errors import DefinitionError
+from engine.core.values import JSON
 
 __all__ = [
     "CATCH_UP_POLICIES",
@@ -155,7 +156,7 @@ class ScheduleSpec:
     start_at: datetime | None = None
     end_at: datetime | None = None
     jitter_seconds: int = 0
-    input: Any = None
+    input: JSON = None
     overlap: str = "skip"
     catch_up: str = "run_once"
     catch_up_limit: int = 10
@@ -192,7 +193,7 @@ class ScheduleSpec:
         self,
         *,
         timezone: str | None = None,
-        input: Any = None,
+        input: JSON = None,
         overlap: str | None = None,
         catch_up: str | None = None,
         catch_up_limit: int | None = None,

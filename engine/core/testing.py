@@ -50,7 +50,7 @@ from engine.core.tester_backend import (
 )
 from engine.core.tester_tasks import TaskDesk, TestTask
 from engine.core.triggers import _emit_event
-from engine.core.values import to_json_value
+from engine.core.values import JSON, to_json_value
 
 EMIT_STEP = _emit_event
 """The step behind emit(): `tester.fake(EMIT_STEP, ...)`, `tester.calls(EMIT_STEP)`."""
@@ -200,7 +200,7 @@ class WorkflowTester:
 
     # --- running ----------------------------------------------------------------------
     def run(
-        self, workflow: WorkflowDefinition | str, input: Any = None, *, max_advances: int = 10_000
+        self, workflow: WorkflowDefinition | str, input: JSON = None, *, max_advances: int = 10_000
     ) -> TestRun:
         """Run to the end, or until the run waits for something that will never come."""
         definition = definition_of(workflow)
