@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from engine.core.cron import zone_of
 from engine.core.errors import DefinitionError
-from engine.core.schedules import zone_of
 from engine.models import (
     Run,
     Schedule,

@@ -14,9 +14,10 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from engine.core.calendar import BusinessCalendar, CalendarError, business_calendar
-from engine.core.context import ExecutionContext, _require_context, current_step
+from engine.core.context import _require_context, current_step
 from engine.core.definitions import step
 from engine.core.errors import DefinitionError, NonRetryableError
+from engine.core.replay import ExecutionContext
 from engine.core.task_forms import form_problems
 
 TIMED_OUT = "timeout"

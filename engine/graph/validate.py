@@ -16,7 +16,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.core.expressions import ExpressionError, compile_expression, compile_template
+from engine.core.expressions import ExpressionError, compile_expression
+from engine.core.templates import compile_template
 from engine.graph.format import GRAPH_SCHEMA, NODE_ID_PATTERN, Graph
 from engine.graph.nodes.base import (
     ERROR_HANDLING_SCHEMA,

@@ -26,18 +26,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from engine.core.definitions import all_workflows
-from engine.core.errors import DefinitionError
-from engine.core.schedules import (
+from engine.core.cron import (
     CronError,
-    ScheduleSpec,
-    describe,
     jitter_offset,
     next_fire_times,
     parse_cron,
     previous_fire_times,
     zone_of,
 )
+from engine.core.definitions import all_workflows
+from engine.core.errors import DefinitionError
+from engine.core.schedules import ScheduleSpec, describe
 from engine.models import (
     ACTIVE_STATUSES,
     CatchUpPolicy,

@@ -23,7 +23,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from engine.core.definitions import SLUG_PATTERN
-from engine.core.expressions import ExpressionError, compile_template, render_value
+from engine.core.expressions import ExpressionError
+from engine.core.templates import compile_template, render_value
 from engine.core.triggers import event_type_problem
 from engine.inbound.events import deliver_event
 from engine.inbound.triggers import bounded, webhook_starts

@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.expressions import compile_expression, render_value
+from engine.core.expressions import compile_expression
+from engine.core.templates import render_value
 
 NORMAL = ""
 """The handle of a node's single normal output (an edge without `handle`)."""

@@ -17,6 +17,7 @@ import httpx
 
 from engine.core.errors import NonRetryableError
 from engine.core.expressions import ExpressionError
+from engine.core.values import to_text
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -352,7 +353,7 @@ def _headers(rendered: Any) -> dict[str, str]:
     for name, value in rendered.items():
         if value is None:
             continue  # a template that yields null leaves the header out
-        text = _text(value)
+        text = to_text(value)
         if "\r" in text or "\n" in text:
             raise HttpRequestInvalid(f"header {name!r} holds a line break")
         headers[str(name)] = text
@@ -367,9 +368,9 @@ def _query(rendered: Any) -> dict[str, str | list[str]]:
         if value is None:
             continue
         if isinstance(value, list):
-            query[str(name)] = [_text(item) for item in value if item is not None]
+            query[str(name)] = [to_text(item) for item in value if item is not None]
         else:
-            query[str(name)] = _text(value)
+            query[str(name)] = to_text(value)
     return query
 
 
@@ -389,16 +390,6 @@ def _safe_headers(headers: httpx.Headers) -> dict[str, str]:
             continue
         safe[lowered] = ", ".join(headers.get_list(name))[:MAX_HEADER_CHARS]
     return safe
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
 
 
 def _shown(value: Any) -> str:

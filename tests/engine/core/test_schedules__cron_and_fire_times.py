@@ -8,13 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.core import CronError, DefinitionError, ScheduleSpec, cron, definitions, every, workflow
-from engine.core.schedules import (
-    describe,
-    jitter_offset,
-    next_fire_times,
-    parse_cron,
-    previous_fire_times,
-)
+from engine.core.cron import jitter_offset, next_fire_times, parse_cron, previous_fire_times
+from engine.core.schedules import describe
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TO = "\N{EN DASH}"  # messages write ranges with it: 0 (en dash) 59
