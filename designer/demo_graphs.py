@@ -11,8 +11,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from designer.drafts import create_workflow, publish
 from designer.models import Workflow
-from designer.workflows import create_workflow, publish
 
 COLUMN = 240
 ROW = 150

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from designer.workflows import create_workflow, publish
+from designer.drafts import create_workflow, publish
 from engine.actions import start_run
 from engine.models import Run, StepRecord
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status

@@ -1,4 +1,4 @@
-"""Designer actions: create, edit, publish, delete, copy from a template, import and export.
+"""Designer actions on drafts: create, edit, publish, delete, copy from a template, import, export.
 
 Each action validates first and changes nothing on a bad input; each owns its transaction.
 """
