@@ -18,6 +18,7 @@ from engine.core.definitions import WorkflowDefinition
 from engine.definitions import code_workflows
 from engine.graph.nodes import all_node_types
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
+from engine.graph.publishing import latest_version, latest_versions, live_versions
 from engine.graph.resolver import load_program
 from engine.models import GraphVersion
 
@@ -155,7 +156,7 @@ def _code_out(definition: WorkflowDefinition) -> WorkflowOut:
 
 
 def _graph_out(workflow: Workflow, latest: GraphVersion | None = None) -> dict[str, Any]:
-    latest = latest or drafts.latest_version(workflow.slug)
+    latest = latest or latest_version(workflow.slug)
     program = load_program(workflow.slug, latest.version) if latest else None
     return {
         "slug": workflow.slug,
@@ -206,10 +207,7 @@ def list_workflows(request: HttpRequest, kind: str | None = None) -> list[Any]:
     if kind in (None, "code"):
         listed += [_code_out(definition) for definition in code_workflows()]
     if kind in (None, "graph"):
-        latest = {
-            version.workflow: version
-            for version in GraphVersion.objects.filter(retired=False).order_by("workflow", "number")
-        }
+        latest = latest_versions()
         listed += [
             _graph_out(workflow, latest.get(workflow.slug)) for workflow in Workflow.objects.all()
         ]
@@ -340,7 +338,7 @@ def publish(request: HttpRequest, slug: str, body: PublishIn | None = None) -> S
 def list_versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
-    versions = drafts.live_versions(workflow.slug).select_related("author").order_by("-number")
+    versions = live_versions(workflow.slug).select_related("author").order_by("-number")
     return [_version_out(version) for version in versions]
 
 
@@ -352,7 +350,7 @@ def list_versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 def get_version(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
-    version = drafts.live_versions(workflow.slug).filter(number=number).first()
+    version = live_versions(workflow.slug).filter(number=number).first()
     if version is None:
         raise HttpError(404, f"number: {slug!r} has no version {number}")
     return {**_version_out(version), "graph": version.graph}

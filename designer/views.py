@@ -3,7 +3,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -17,17 +16,14 @@ from designer.models import Workflow
 from engine.core import get_workflow
 from engine.definitions import code_workflows
 from engine.graph.nodes import Problem, all_node_types, get_node_type
+from engine.graph.publishing import latest_version, published_number
 from engine.graph.validate import config_schema, validate_node_config
-from engine.models import GraphVersion
 
 PANEL_EVENT = "stepwise:node-updated"
 
 
 def _listing(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
-    newest = GraphVersion.objects.filter(workflow=OuterRef("slug"), retired=False)
-    graph_workflows = Workflow.objects.annotate(
-        published=Subquery(newest.values("workflow").annotate(n=Max("number")).values("n")[:1])
-    )
+    graph_workflows = Workflow.objects.annotate(published=published_number("slug"))
     context = {
         "code_workflows": code_workflows(),
         "graph_workflows": graph_workflows,
@@ -219,7 +215,7 @@ def canvas(request: HttpRequest, slug: str) -> HttpResponse:
         if definition is None:
             return render(request, "designer/missing.html", {"slug": slug}, status=404)
         return render(request, "designer/code_workflow.html", {"definition": definition})
-    latest = drafts.latest_version(workflow.slug)
+    latest = latest_version(workflow.slug)
     manual = next(
         (node for node in workflow.draft.get("nodes", []) if node.get("type") == "trigger.manual"),
         None,
