@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
 from designer.api import router as designer_router
-from designer.workflows import DesignerError
+from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
 

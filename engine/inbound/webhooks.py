@@ -12,7 +12,6 @@ import hmac
 import json
 import re
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,12 +71,6 @@ def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
     """The hex HMAC-SHA256 of `"<timestamp>.<body>"`: what `v1=` carries."""
     message = str(timestamp).encode() + b"." + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """A `Stepwise-Signature` value for a body, signed now unless a timestamp is given."""
-    moment = int(time.time()) if timestamp is None else timestamp
-    return f"t={moment},{SCHEME}={compute_signature(secret, moment, body)}"
 
 
 def parse_signature(header: str | None) -> tuple[int, list[str]]:

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.core.definitions import WorkflowDefinition, all_workflows, get_workflow
+from engine.core.definitions import WorkflowDefinition, get_workflow
 
 
 class UnknownWorkflow(LookupError):
@@ -40,7 +40,3 @@ def resolve(slug: str, version: str | None = None) -> Resolved:
         if found is not None:
             return found
     raise UnknownWorkflow(slug)
-
-
-def code_workflows() -> list[WorkflowDefinition]:
-    return all_workflows()

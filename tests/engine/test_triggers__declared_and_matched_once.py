@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from designer.workflows import create_workflow, delete_workflow, publish
+from designer.drafts import create_workflow, delete_workflow, publish
 from engine.core import DefinitionError, on
 from engine.core.triggers import all_subscriptions
 from engine.inbound.events import EventInputError, deliver_event, event_history

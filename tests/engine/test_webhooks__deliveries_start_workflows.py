@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from designer.workflows import create_workflow, publish
+from designer.drafts import create_workflow, publish
 from engine.inbound.webhooks import create_endpoint
 from engine.models import DeliveryStatus, Event, Run, WebhookDelivery
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status

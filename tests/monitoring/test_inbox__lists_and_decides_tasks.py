@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from designer.workflows import create_workflow, publish
+from designer.drafts import create_workflow, publish
 from engine.human import Assignees, close_task, decide_task, escalate, mark_reminded, open_task
 from engine.models import Event, HumanTask, Run, TaskDecision, TaskKind, TaskStatus
 from engine.runtime.runs import start_run

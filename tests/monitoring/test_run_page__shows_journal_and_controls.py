@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from designer.workflows import create_workflow, publish
+from designer.drafts import create_workflow, publish
 from engine.inbound.schedules import fire_due_schedules
 from engine.models import Run, Schedule, StepRecord
 from engine.runtime.runs import start_run

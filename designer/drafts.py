@@ -1,28 +1,31 @@
-"""Designer actions: create, edit, publish, delete, copy from a template, import and export.
+"""Designer actions on drafts: create, edit, publish, delete, copy from a template, import, export.
 
 Each action validates first and changes nothing on a bad input; each owns its transaction.
 """
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from designer.models import Workflow
-from engine.core.definitions import SLUG_PATTERN, get_action, get_workflow
+from engine.core.definitions import SLUG_PATTERN, get_workflow
 from engine.graph.diff import diff_graphs
 from engine.graph.format import GRAPH_SCHEMA
 from engine.graph.nodes import CheckContext, Problem
+from engine.graph.publishing import (
+    live_versions,
+    publish_graph,
+    published_context,
+    retire_graph,
+)
 from engine.graph.validate import validate_graph
-from engine.inbound.schedules import delete_graph_schedules, sync_graph_schedules
-from engine.inbound.triggers import sync_event_triggers
 from engine.models import GraphVersion
 
 EMPTY_GRAPH: dict[str, Any] = {"nodes": [], "edges": []}
@@ -60,30 +63,21 @@ class Draft:
 
 
 def world() -> CheckContext:
-    """What validation may look up outside the graph, each answer remembered per validation."""
+    """What validation may look up outside the graph, each answer remembered per validation.
+
+    The engine's view, except that a workflow exists as soon as it has a draft: a graph may name
+    one that is published later.
+    """
 
     @cache
     def workflow_exists(slug: str) -> bool:
         return get_workflow(slug) is not None or Workflow.objects.filter(slug=slug).exists()
 
-    @cache
-    def user_exists(username: str) -> bool:
-        return User.objects.filter(username=username, is_active=True).exists()
-
-    @cache
-    def group_exists(name: str) -> bool:
-        return Group.objects.filter(name=name).exists()
-
-    return CheckContext(
-        workflow_exists=workflow_exists,
-        action_exists=lambda name: get_action(name) is not None,
-        user_exists=user_exists,
-        group_exists=group_exists,
-    )
+    return replace(published_context(), workflow_exists=workflow_exists)
 
 
-def problems_of(graph: Any) -> list[Problem]:
-    return validate_graph(graph, world())
+def problems_of(graph: Any, context: CheckContext | None = None) -> list[Problem]:
+    return validate_graph(graph, context or world())
 
 
 def check_shape(graph: Any, field: str = "graph") -> None:
@@ -219,47 +213,31 @@ def save_draft(workflow: Workflow, graph: Any, revision: Any, user: User | None)
 
 
 def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersion:
-    """Freeze the draft as the next numbered version; an invalid draft is refused."""
-    problems = problems_of(workflow.draft)
+    """Hand the draft to the engine as the next numbered version; an invalid draft is refused."""
+    context = world()
+    problems = problems_of(workflow.draft, context)
     if problems:
         raise DesignerError(
             f"the draft has {len(problems)} problem(s); fix them before publishing",
             field="draft",
             problems=problems,
         )
-    with transaction.atomic():
-        # Numbers continue after a deleted workflow's retired versions: v1 always means one graph.
-        Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
-        last = GraphVersion.objects.filter(workflow=workflow.slug).aggregate(n=Max("number"))["n"]
-        version = GraphVersion.objects.create(
-            workflow=workflow.slug,
-            number=(last or 0) + 1,
-            title=workflow.title,
-            graph=workflow.draft,
-            compensate_on_cancel=workflow.compensate_on_cancel,
-            note=note,
-            author=user,
-            published_at=timezone.now(),
-        )
-        sync_graph_schedules(version)
-        sync_event_triggers(workflow.slug)
-        return version
-
-
-def live_versions(slug: str) -> QuerySet[GraphVersion]:
-    return GraphVersion.objects.filter(workflow=slug, retired=False)
-
-
-def latest_version(slug: str) -> GraphVersion | None:
-    return live_versions(slug).order_by("-number").first()
+    # The same context: the engine checks again with the answers this check was given.
+    return publish_graph(
+        workflow.slug,
+        workflow.title,
+        workflow.draft,
+        note=note,
+        author=user,
+        compensate_on_cancel=workflow.compensate_on_cancel,
+        context=context,
+    )
 
 
 def delete_workflow(workflow: Workflow) -> None:
     """Remove the workflow; its versions stay for the runs pinned to them but start nothing."""
     with transaction.atomic():
-        GraphVersion.objects.filter(workflow=workflow.slug).update(retired=True)
-        delete_graph_schedules(workflow.slug)
-        sync_event_triggers(workflow.slug)
+        retire_graph(workflow.slug)
         workflow.delete()
 
 

@@ -1,4 +1,7 @@
-"""Load the demo data of the embedded default and print the demo logins."""
+"""Load the demo data of the embedded default and print the demo logins.
+
+It lives with the designer because it publishes the canvas demos; the demo users come from
+accounts, below it."""
 
 from typing import Any
 
