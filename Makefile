@@ -56,7 +56,7 @@ test: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy config engine designer monitoring
+	.venv/bin/mypy config accounts engine designer monitoring
 	node_modules/.bin/tsc -p static/canvas/tsconfig.json
 
 format: install

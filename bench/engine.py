@@ -253,8 +253,8 @@ def check_completed(run_ids: list[int]) -> None:
 
 def workflow_latency() -> float:
     """Seconds from start_run to the run's row saying it ended."""
-    from engine.actions import start_run
     from engine.models import TERMINAL_STATUSES, Run
+    from engine.runtime.runs import start_run
 
     began = time.perf_counter()
     run = start_run(WORKFLOW, {"steps": STEPS})
@@ -309,8 +309,8 @@ def workflow_burst(count: int) -> float:
     """Seconds to carry `count` runs, started in one transaction, to their end."""
     from django.db import transaction
 
-    from engine.actions import create_run
     from engine.models import TERMINAL_STATUSES, Run
+    from engine.runtime.runs import create_run
 
     began = time.perf_counter()
     with transaction.atomic():  # the advance messages go out once all rows are committed

@@ -77,8 +77,8 @@ def publish(nodes: int) -> None:
 
 
 def latency(workflow: str, nodes: int) -> float:
-    from engine.actions import start_run
     from engine.models import TERMINAL_STATUSES, Run
+    from engine.runtime.runs import start_run
 
     began = time.perf_counter()
     run = start_run(workflow, {"steps": nodes})

@@ -4,10 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from config.accounts.api import router as accounts_router
-from config.accounts.api_auth import API_AUTH
+from accounts.api import router as accounts_router
+from accounts.api_auth import API_AUTH
 from designer.api import router as designer_router
-from designer.workflows import DesignerError
+from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
 

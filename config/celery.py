@@ -13,7 +13,7 @@ app.autodiscover_tasks()
 
 def _install_worker_steps() -> None:
     # Imported late: the step's module uses Django models, which need the app registry.
-    from engine.heartbeat import WorkerHeartbeatStep
+    from engine.runtime.heartbeat import WorkerHeartbeatStep
 
     app.steps["worker"].add(WorkerHeartbeatStep)
 

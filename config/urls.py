@@ -12,6 +12,6 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^hooks/(?P<slug>[^/]{1,200})/?$", webhook, name="webhook"),
     path("designer/", include("designer.urls")),
-    path("", include("config.accounts.urls")),
+    path("", include("accounts.urls")),
     path("", include("monitoring.urls")),
 ]

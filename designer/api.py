@@ -9,14 +9,15 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import StrictBool, StrictInt
 
-from config.accounts.api_auth import require_capability
-from config.accounts.roles import Capability
-from designer import workflows as actions
+from accounts.api_auth import require_capability
+from accounts.roles import Capability
+from designer import drafts
 from designer.models import Workflow
 from engine.core import get_workflow
 from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import all_node_types
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
+from engine.graph.publishing import latest_version, latest_versions, live_versions
 from engine.graph.resolver import load_program
 from engine.models import GraphVersion
 
@@ -154,7 +155,7 @@ def _code_out(definition: WorkflowDefinition) -> WorkflowOut:
 
 
 def _graph_out(workflow: Workflow, latest: GraphVersion | None = None) -> dict[str, Any]:
-    latest = latest or actions.latest_version(workflow.slug)
+    latest = latest or latest_version(workflow.slug)
     program = load_program(workflow.slug, latest.version) if latest else None
     return {
         "slug": workflow.slug,
@@ -205,10 +206,7 @@ def list_workflows(request: HttpRequest, kind: str | None = None) -> list[Any]:
     if kind in (None, "code"):
         listed += [_code_out(definition) for definition in all_workflows()]
     if kind in (None, "graph"):
-        latest = {
-            version.workflow: version
-            for version in GraphVersion.objects.filter(retired=False).order_by("workflow", "number")
-        }
+        latest = latest_versions()
         listed += [
             _graph_out(workflow, latest.get(workflow.slug)) for workflow in Workflow.objects.all()
         ]
@@ -222,7 +220,7 @@ def list_workflows(request: HttpRequest, kind: str | None = None) -> list[Any]:
 )
 def create_workflow(request: HttpRequest, body: WorkflowIn) -> Status[Any]:
     require_capability(request, Capability.EDIT_WORKFLOWS)
-    workflow, problems = actions.create_workflow(
+    workflow, problems = drafts.create_workflow(
         slug=body.slug,
         title=body.title,
         user=_user(request),
@@ -242,7 +240,7 @@ def create_workflow(request: HttpRequest, body: WorkflowIn) -> Status[Any]:
 )
 def import_workflow(request: HttpRequest, body: ImportIn) -> Status[Any]:
     require_capability(request, Capability.EDIT_WORKFLOWS)
-    workflow, problems = actions.import_document(body.document, _user(request), body.slug)
+    workflow, problems = drafts.import_document(body.document, _user(request), body.slug)
     return Status(201, {**_graph_out(workflow), "problems": _problems(problems)})
 
 
@@ -262,7 +260,7 @@ def patch_workflow(request: HttpRequest, slug: str, body: WorkflowPatch) -> Any:
     require_capability(request, Capability.EDIT_WORKFLOWS)
     workflow = _graph_workflow(slug)
     changes = body.model_dump(exclude_unset=True)
-    return _graph_out(actions.update_workflow(workflow, _user(request), **changes))
+    return _graph_out(drafts.update_workflow(workflow, _user(request), **changes))
 
 
 @router.delete(
@@ -272,7 +270,7 @@ def patch_workflow(request: HttpRequest, slug: str, body: WorkflowPatch) -> Any:
 )
 def delete_workflow(request: HttpRequest, slug: str) -> Status[None]:
     require_capability(request, Capability.EDIT_WORKFLOWS)
-    actions.delete_workflow(_graph_workflow(slug))
+    drafts.delete_workflow(_graph_workflow(slug))
     return Status(204, None)
 
 
@@ -285,7 +283,7 @@ def get_draft(request: HttpRequest, slug: str) -> Any:
     return {
         "graph": workflow.draft,
         "revision": workflow.revision,
-        "problems": _problems(actions.problems_of(workflow.draft)),
+        "problems": _problems(drafts.problems_of(workflow.draft)),
     }
 
 
@@ -296,7 +294,7 @@ def get_draft(request: HttpRequest, slug: str) -> Any:
 )
 def put_draft(request: HttpRequest, slug: str, body: DraftIn) -> Any:
     require_capability(request, Capability.EDIT_WORKFLOWS)
-    draft = actions.save_draft(_graph_workflow(slug), body.graph, body.revision, _user(request))
+    draft = drafts.save_draft(_graph_workflow(slug), body.graph, body.revision, _user(request))
     return {"graph": draft.graph, "revision": draft.revision, "problems": _problems(draft.problems)}
 
 
@@ -309,7 +307,7 @@ def validate(request: HttpRequest, slug: str, body: ValidateIn | None = None) ->
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
     graph = body.graph if body is not None and body.graph is not None else workflow.draft
-    problems = actions.problems_of(graph)
+    problems = drafts.problems_of(graph)
     return {"valid": not problems, "problems": _problems(problems)}
 
 
@@ -331,7 +329,7 @@ def _version_out(version: GraphVersion) -> dict[str, Any]:
 def publish(request: HttpRequest, slug: str, body: PublishIn | None = None) -> Status[Any]:
     require_capability(request, Capability.PUBLISH_WORKFLOWS)
     note = body.note if body is not None else ""
-    version = actions.publish(_graph_workflow(slug), _user(request), note)
+    version = drafts.publish(_graph_workflow(slug), _user(request), note)
     return Status(201, _version_out(version))
 
 
@@ -339,7 +337,7 @@ def publish(request: HttpRequest, slug: str, body: PublishIn | None = None) -> S
 def list_versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
-    versions = actions.live_versions(workflow.slug).select_related("author").order_by("-number")
+    versions = live_versions(workflow.slug).select_related("author").order_by("-number")
     return [_version_out(version) for version in versions]
 
 
@@ -351,7 +349,7 @@ def list_versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 def get_version(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
-    version = actions.live_versions(workflow.slug).filter(number=number).first()
+    version = live_versions(workflow.slug).filter(number=number).first()
     if version is None:
         raise HttpError(404, f"number: {slug!r} has no version {number}")
     return {**_version_out(version), "graph": version.graph}
@@ -368,14 +366,14 @@ def diff(
     new: str = Query(..., alias="to", description="A version number or 'draft'"),  # type: ignore[type-arg]
 ) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
-    return actions.diff(_graph_workflow(slug), old, new)
+    return drafts.diff(_graph_workflow(slug), old, new)
 
 
 @router.get("/workflows/{slug}/export", summary="The workflow as a JSON file to import elsewhere")
 def export(request: HttpRequest, slug: str) -> HttpResponse:
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
-    response = JsonResponse(actions.export_document(workflow), json_dumps_params={"indent": 2})
+    response = JsonResponse(drafts.export_document(workflow), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="{workflow.slug}.stepwise.json"'
     return response
 
@@ -387,7 +385,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
 )
 def instantiate(request: HttpRequest, slug: str, body: InstantiateIn) -> Status[Any]:
     require_capability(request, Capability.EDIT_WORKFLOWS)
-    workflow, problems = actions.instantiate(
+    workflow, problems = drafts.instantiate(
         _graph_workflow(slug),
         slug=body.slug,
         title=body.title,

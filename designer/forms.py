@@ -1,6 +1,6 @@
 """What the designer pages' forms post, read into the arguments the actions take.
 
-Plain functions rather than Django forms: the actions in designer/workflows.py already validate
+Plain functions rather than Django forms: the actions in designer/drafts.py already validate
 and name the field at fault, so the pages only gather strings and put errors back on inputs.
 """
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from django.http import QueryDict
 
+from designer.drafts import DesignerError, check_parameters
 from designer.models import Workflow
-from designer.workflows import DesignerError, check_parameters
 
 PARAMETER_PREFIX = "param."
 # Far more than a template needs, but a bound: the row count is posted, so it can be forged.

@@ -1,6 +1,7 @@
 """What the designer edits: a workflow's draft graph, its revision and its template settings.
 
-Published versions belong to the engine (engine.models.GraphVersion): it runs them.
+Published versions belong to the engine (engine.models.GraphVersion): it runs them, and only
+its publishing action (engine.graph.publishing) writes them.
 """
 
 from django.db import models

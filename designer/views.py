@@ -3,31 +3,27 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.accounts.roles import Capability, can, require
-from designer import forms, panel
-from designer import workflows as actions
+from accounts.roles import Capability, can, require
+from designer import drafts, forms, panel
 from designer.api import node_type_out
 from designer.models import Workflow
-from engine.core import all_workflows, get_workflow
+from engine.core import get_workflow
+from engine.core.definitions import all_workflows
 from engine.graph.nodes import Problem, all_node_types, get_node_type
+from engine.graph.publishing import latest_version, published_number
 from engine.graph.validate import config_schema, validate_node_config
-from engine.models import GraphVersion
 
 PANEL_EVENT = "stepwise:node-updated"
 
 
 def _listing(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
-    newest = GraphVersion.objects.filter(workflow=OuterRef("slug"), retired=False)
-    graph_workflows = Workflow.objects.annotate(
-        published=Subquery(newest.values("workflow").annotate(n=Max("number")).values("n")[:1])
-    )
+    graph_workflows = Workflow.objects.annotate(published=published_number("slug"))
     context = {
         "code_workflows": all_workflows(),
         "graph_workflows": graph_workflows,
@@ -80,8 +76,8 @@ def new_workflow(request: HttpRequest) -> HttpResponse:
     try:
         if template_slug:
             if template is None:
-                raise actions.DesignerError("no such template", field="template")
-            workflow, _ = actions.instantiate(
+                raise drafts.DesignerError("no such template", field="template")
+            workflow, _ = drafts.instantiate(
                 template,
                 slug=slug,
                 title=title,
@@ -89,8 +85,8 @@ def new_workflow(request: HttpRequest) -> HttpResponse:
                 user=_user(request),
             )
         else:
-            workflow, _ = actions.create_workflow(slug=slug, title=title, user=_user(request))
-    except actions.DesignerError as error:
+            workflow, _ = drafts.create_workflow(slug=slug, title=title, user=_user(request))
+    except drafts.DesignerError as error:
         return _listing(
             request,
             status=422,
@@ -111,16 +107,16 @@ def import_workflow(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("document")
     try:
         if upload is None:
-            raise actions.DesignerError("choose an exported .json file", field="document")
+            raise drafts.DesignerError("choose an exported .json file", field="document")
         if upload.size is not None and upload.size > 5_000_000:
-            raise actions.DesignerError("the file is larger than 5 MB", field="document")
+            raise drafts.DesignerError("the file is larger than 5 MB", field="document")
         try:
             document = json.loads(upload.read())
         except (ValueError, RecursionError) as error:
-            raise actions.DesignerError(f"not JSON ({error})", field="document") from None
+            raise drafts.DesignerError(f"not JSON ({error})", field="document") from None
         slug = request.POST.get("slug", "").strip() or None
-        workflow, _ = actions.import_document(document, _user(request), slug)
-    except actions.DesignerError as error:
+        workflow, _ = drafts.import_document(document, _user(request), slug)
+    except drafts.DesignerError as error:
         return _listing(
             request,
             status=422,
@@ -136,7 +132,7 @@ def _settings_page(
     workflow: Workflow,
     *,
     status: int = 200,
-    error: actions.DesignerError | None = None,
+    error: drafts.DesignerError | None = None,
     rows: list[forms.ParameterRow] | None = None,
     delete_error: str = "",
 ) -> HttpResponse:
@@ -177,7 +173,7 @@ def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
     rows: list[forms.ParameterRow] = []
     try:
         rows = forms.posted_rows(request.POST)
-        actions.update_workflow(
+        drafts.update_workflow(
             workflow,
             _user(request),
             title=request.POST.get("title", ""),
@@ -186,7 +182,7 @@ def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
             compensate_on_cancel=bool(request.POST.get("compensate_on_cancel")),
             parameters=forms.parameters_from_rows(rows, workflow.parameters),
         )
-    except actions.DesignerError as error:
+    except drafts.DesignerError as error:
         marked = forms.rows_with_error(rows, error) if rows else None
         return _settings_page(request, workflow, status=422, error=error, rows=marked)
     messages.success(request, "Settings saved.")
@@ -202,7 +198,7 @@ def delete_workflow(request: HttpRequest, slug: str) -> HttpResponse:
     if request.POST.get("confirm", "").strip() != workflow.slug:
         message = f"confirm: type {workflow.slug} to delete this workflow"
         return _settings_page(request, workflow, status=422, delete_error=message)
-    actions.delete_workflow(workflow)
+    drafts.delete_workflow(workflow)
     messages.success(
         request,
         f"Deleted “{workflow.title}” ({slug}). Runs already started finish on their version.",
@@ -219,7 +215,7 @@ def canvas(request: HttpRequest, slug: str) -> HttpResponse:
         if definition is None:
             return render(request, "designer/missing.html", {"slug": slug}, status=404)
         return render(request, "designer/code_workflow.html", {"definition": definition})
-    latest = actions.latest_version(workflow.slug)
+    latest = latest_version(workflow.slug)
     manual = next(
         (node for node in workflow.draft.get("nodes", []) if node.get("type") == "trigger.manual"),
         None,
@@ -229,7 +225,7 @@ def canvas(request: HttpRequest, slug: str) -> HttpResponse:
         "title": workflow.title,
         "graph": workflow.draft,
         "revision": workflow.revision,
-        "problems": [problem.as_dict() for problem in actions.problems_of(workflow.draft)],
+        "problems": [problem.as_dict() for problem in drafts.problems_of(workflow.draft)],
         "nodeTypes": [node_type_out(node_type) for node_type in all_node_types()],
         "publishedVersion": latest.number if latest else None,
         "inputSchema": (manual or {}).get("config", {}).get("input_schema"),
@@ -280,7 +276,7 @@ def node_panel(request: HttpRequest, slug: str) -> HttpResponse:
         config, form_problems, raw = panel.config_from_form(schema, request.POST, previous)
     problems = [Problem(node_id, p.field, p.message) for p in form_problems]
     if not form_problems:
-        problems = validate_node_config(node_type.type, node_id, config, actions.world())
+        problems = validate_node_config(node_type.type, node_id, config, drafts.world())
     context = {
         "slug": slug,
         "node_id": node_id,

@@ -6,20 +6,23 @@ class EngineConfig(AppConfig):
     verbose_name = "Engine"
 
     def ready(self) -> None:
+        # Imported here, not at the top: the engine's modules use models, which need the app
+        # registry this method is called after.
         import importlib
 
         from django.conf import settings
         from django.utils.module_loading import autodiscover_modules
 
-        from engine import schedules, sweepers, webhooks
         from engine.core.definitions import register_step_resolver
         from engine.core.human import register_task_service
         from engine.core.triggers import register_emitter
-        from engine.definitions import register_resolver
         from engine.graph.resolver import resolve_graph, resolve_graph_step
         from engine.human import DjangoTaskService
-        from engine.timers import register_on_start, register_sweeper
-        from engine.triggers import emit_from_code
+        from engine.inbound import schedules, webhooks
+        from engine.inbound.events import emit_from_code
+        from engine.runtime import sweepers
+        from engine.runtime.resolving import register_resolver
+        from engine.runtime.timers import register_on_start, register_sweeper
 
         register_sweeper("timers", sweepers.fire_due_timers)
         register_sweeper("debounce", sweepers.start_due_debounces)

@@ -1,14 +1,24 @@
-"""Celery tasks: thin wrappers that call the engine. Redelivery is always safe."""
+"""Celery tasks: thin wrappers that call the engine, registered under the names that
+engine.messaging.dispatch sends. Redelivery is always safe."""
 
 from typing import Any
 
 from celery import Task, shared_task
 from django.utils import timezone
 
+from engine.inbound.webhooks import process_delivery
+from engine.messaging.dispatch import (
+    ADVANCE_RUN,
+    ANSWER_PROBE,
+    PROCESS_WEBHOOK_DELIVERY,
+    RUN_BRANCH,
+)
 from engine.models import WorkerProbe
+from engine.runtime.runner import advance
+from engine.runtime.runner import run_branch as run_one_branch
 
 
-@shared_task(bind=True, name="engine.answer_probe")
+@shared_task(bind=True, name=ANSWER_PROBE)
 def answer_probe(self: Task[Any, Any], probe_id: int) -> None:
     # Redelivery after a crash answers again; only the first answer is kept.
     WorkerProbe.objects.filter(pk=probe_id, answered_at__isnull=True).update(
@@ -16,23 +26,17 @@ def answer_probe(self: Task[Any, Any], probe_id: int) -> None:
     )
 
 
-@shared_task(name="engine.advance_run")
+@shared_task(name=ADVANCE_RUN)
 def advance_run(run_id: int) -> None:
-    from engine.runner import advance
-
     advance(run_id)
 
 
-@shared_task(name="engine.run_branch")
+@shared_task(name=RUN_BRANCH)
 def run_branch(run_id: int, seq: int, branch: int) -> None:
-    from engine.runner import run_branch as run
-
-    run(run_id, seq, branch)
+    run_one_branch(run_id, seq, branch)
 
 
-@shared_task(name="engine.process_webhook_delivery")
+@shared_task(name=PROCESS_WEBHOOK_DELIVERY)
 def process_webhook_delivery(delivery_id: int) -> None:
-    from engine.webhooks import process_delivery
-
     # Redelivery finds the delivery processed under its row lock and does nothing.
     process_delivery(delivery_id)

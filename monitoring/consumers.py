@@ -9,7 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
-from config.accounts.roles import Capability, capabilities_of
+from accounts.roles import Capability, capabilities_of
 from monitoring.live import (
     TASKS_GROUP,
     WATCH_SECONDS,

@@ -5,6 +5,9 @@ from collections.abc import Callable
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
+from engine.human import tasks_for
+from engine.models import TaskStatus
+
 
 def open_tasks(request: HttpRequest) -> dict[str, Callable[[], int] | None]:
     user = getattr(request, "user", None)
@@ -13,9 +16,6 @@ def open_tasks(request: HttpRequest) -> dict[str, Callable[[], int] | None]:
 
     def count() -> int:
         # Called by the template only when it renders the navigation: one query, or none.
-        from engine.human import tasks_for
-        from engine.models import TaskStatus
-
         return tasks_for(user).filter(status=TaskStatus.OPEN).count()
 
     return {"open_task_count": count}

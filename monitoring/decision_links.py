@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from config.accounts.roles import Capability, require
+from accounts.roles import Capability, require
 from engine.human import TaskError
 from engine.human.links import access_link, check_decidable, decide_by_link
 from engine.human.tokens import LinkClaim, LinkRefused

@@ -15,9 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
-from config.accounts.roles import Capability, require
-from config.htmx import HtmxHttpRequest
-from engine.api_tasks import DecideIn
+from accounts.roles import Capability, require
+from engine.api.tasks import DecideIn
 from engine.human import (
     TaskError,
     claim_task,
@@ -28,6 +27,7 @@ from engine.human import (
 )
 from engine.human.queries import TaskQuery, parse_query
 from engine.models import Delegation, HumanTask, SavedView, TaskStatus
+from monitoring.htmx import HtmxHttpRequest
 from monitoring.inbox import PAST_TENSE, inbox_of, posted_form, task_title
 from monitoring.task_page import may_see, task_page
 

@@ -19,6 +19,14 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
+from engine.messaging.signals import (
+    run_changed,
+    run_metric,
+    run_progress,
+    step_changed,
+    task_changed,
+)
+
 logger = logging.getLogger(__name__)
 
 TASKS_GROUP = "tasks"
@@ -159,8 +167,6 @@ def on_task_changed(*, task_id: int, run_id: int, status: str, event: str, **_: 
 
 
 def connect_signals() -> None:
-    from engine.signals import run_changed, run_metric, run_progress, step_changed, task_changed
-
     run_changed.connect(on_run_changed, dispatch_uid="live-run")
     step_changed.connect(on_step_changed, dispatch_uid="live-step")
     run_progress.connect(on_progress, dispatch_uid="live-progress")

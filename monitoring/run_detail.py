@@ -9,7 +9,6 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
-from engine.actions import RETRYABLE_STATUSES
 from engine.core.definitions import get_workflow
 from engine.graph.resolver import version_number
 from engine.models import (
@@ -17,10 +16,11 @@ from engine.models import (
     HumanTask,
     Run,
     RunMetric,
+    ScheduleFire,
     StepRecord,
     TaskEvent,
-    Trigger,
 )
+from engine.runtime.runs import RETRYABLE_STATUSES
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
 # each refresh fetch and draw them all. The newest rows matter most to someone on call.
@@ -124,7 +124,7 @@ class RunDetail:
 
     @property
     def can_be_retried(self) -> bool:
-        # The same rule as engine.actions.retry_run, which has the last word.
+        # The same rule as engine.runtime.runs.retry_run, which has the last word.
         return self.run.status in RETRYABLE_STATUSES
 
 
@@ -143,10 +143,9 @@ def workflow_title(run: Run) -> str:
 def _started_by(run: Run) -> str:
     if run.created_by is not None:
         return run.created_by.get_username()
-    if run.trigger == Trigger.SCHEDULE:
-        fire = run.schedule_fires.select_related("schedule").first()
-        if fire is not None:
-            return f"schedule “{fire.schedule.name}”"
+    fire = ScheduleFire.that_started(run)
+    if fire is not None:
+        return f"schedule “{fire.schedule.name}”"
     return ""
 
 

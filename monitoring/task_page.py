@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 
-from config.accounts.roles import Capability, can
+from accounts.roles import Capability, can
 from engine.human import DECISIONS, delegators_of, is_assignee
 from engine.human.standing import four_eyes_problem
 from engine.models import HumanTask, TaskDecision, TaskEvent, TaskKind, TaskStatus

@@ -10,11 +10,11 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from config.accounts.roles import Capability, capabilities_of, require
-from config.htmx import HtmxHttpRequest
-from engine.actions import RunStateError, cancel_run, retry_run
+from accounts.roles import Capability, capabilities_of, require
 from engine.models import Run, RunStatus
+from engine.runtime.runs import RunStateError, cancel_run, retry_run
 from monitoring.health import health_report
+from monitoring.htmx import HtmxHttpRequest
 from monitoring.queries import recent_runs
 from monitoring.run_detail import run_detail as load_run_detail
 

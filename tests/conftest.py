@@ -233,7 +233,7 @@ def make_user(django_user_model: Any) -> Any:
 @pytest.fixture
 def designer_api(client: Any, make_user: Any) -> Any:
     """Call the JSON API as a designer with a bearer token: call(method, path, body)."""
-    from config.accounts.models import ApiToken
+    from accounts.models import ApiToken
 
     _, raw = ApiToken.issue(make_user("dana", "designers"), "ci")
     headers = {"Authorization": f"Bearer {raw}"}

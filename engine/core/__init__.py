@@ -5,6 +5,13 @@
 Workflow code is replayed: completed steps return their journaled results instead of running
 again, so everything that is not deterministic belongs in a step or comes from now(),
 uuid4() and random() here.
+
+The rooms: `api`, `definitions`, `human`, `triggers`, `saga`, `schedules` are what workflow
+code calls; `replay` walks a run's journal through the `journal.Backend` protocol (the engine
+implements it on PostgreSQL, `tester_backend` in memory) and `executor` runs one advance;
+`context` knows where code runs and runs one step attempt; `retry`, `redo`, `cron`,
+`calendar` are the rules; `expressions`, `templates`, `cel_values` are CEL; `testing` is the
+harness for workflow authors.
 """
 
 from engine.core.api import (
@@ -23,6 +30,7 @@ from engine.core.api import (
     wait_for_any,
 )
 from engine.core.context import ChildRun, StepInfo, current_step
+from engine.core.cron import CronError
 from engine.core.definitions import (
     StepCall,
     StepDefinition,
@@ -46,7 +54,7 @@ from engine.core.errors import (
 from engine.core.human import Decision, approval, review
 from engine.core.retry import Retry
 from engine.core.saga import Saga
-from engine.core.schedules import CronError, ScheduleSpec, cron, every
+from engine.core.schedules import ScheduleSpec, cron, every
 from engine.core.triggers import emit, on
 
 __all__ = [

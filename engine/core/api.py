@@ -9,7 +9,6 @@ from typing import Any
 
 from engine.core.context import (
     ChildRun,
-    ExecutionContext,
     Reporter,
     _require_context,
     current_reporter,
@@ -17,8 +16,11 @@ from engine.core.context import (
 )
 from engine.core.definitions import StepCall, WorkflowDefinition
 from engine.core.errors import DefinitionError
+from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.journal import WaitSpec
+from engine.core.replay import ExecutionContext
 from engine.core.triggers import reserved_event_type_problem
+from engine.core.values import JSON
 
 
 def _as_seconds(duration: float | timedelta, what: str) -> float:
@@ -111,8 +113,6 @@ def _wait_spec(
     if match is not None and not isinstance(match, dict):
         raise DefinitionError("wait_for(match=...) takes a dict of payload values")
     if filter is not None:
-        from engine.core.expressions import ExpressionError, compile_expression
-
         try:
             compile_expression(filter, field="filter")
         except ExpressionError as error:
@@ -138,7 +138,7 @@ def parallel(
 
 def start_child(
     workflow: WorkflowDefinition | str,
-    input: Any = None,
+    input: JSON = None,
     *,
     idempotency_key: str | None = None,
     detached: bool = False,
@@ -153,7 +153,7 @@ def start_child(
     return context.start_child(slug, input, idempotency_key, detached)
 
 
-def run_child(workflow: WorkflowDefinition | str, input: Any = None) -> Any:
+def run_child(workflow: WorkflowDefinition | str, input: JSON = None) -> Any:
     """Start a child workflow and wait durably for its output."""
     return start_child(workflow, input).result()
 

@@ -9,10 +9,12 @@ from datetime import timedelta
 from typing import Any, ClassVar, overload
 
 from engine.core.calendar import CalendarError, business_calendar
+from engine.core.context import current_context
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.schedules import ScheduleSpec
+from engine.core.values import JSON
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -44,8 +46,6 @@ class StepDefinition:
     cache_ttl: float | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from engine.core.context import current_context
-
         context = current_context()
         if context is None:  # outside a workflow it is a plain function
             return self.fn(*args, **kwargs)
@@ -74,8 +74,6 @@ class StepCall:
     def run_as_compensation(self, undoes: Position | None) -> Any:
         """Run it as the compensation of the step at `undoes`: the journal keeps the link, so
         a retry knows that step's effect was undone and does it again."""
-        from engine.core.context import current_context
-
         context = current_context()
         if context is None or undoes is None:
             return self.run()
@@ -103,17 +101,15 @@ class WorkflowDefinition:
     # Templates call callables; a definition shown on a page must be read, not started.
     do_not_call_in_templates: ClassVar[bool] = True
 
-    def __call__(self, input: Any) -> Any:
+    def __call__(self, input: JSON) -> Any:
         """Calling a workflow directly runs it as a child from inside another workflow."""
-        from engine.core.api import run_child
-        from engine.core.context import current_context
-
-        if current_context() is None:
+        context = current_context()
+        if context is None:
             raise DefinitionError(
                 f"workflow {self.slug!r} runs through the engine: start it with "
-                "engine.actions.start_run, or test it with engine.testing.WorkflowTester"
+                "engine.runtime.runs.start_run, or test it with engine.core.testing.WorkflowTester"
             )
-        return run_child(self, input)
+        return context.start_child(self.slug, input, None).result()
 
 
 @overload
@@ -193,10 +189,6 @@ def action(
 
 def get_action(name: str) -> StepDefinition | None:
     return _actions.get(name)
-
-
-def all_actions() -> list[StepDefinition]:
-    return [_actions[name] for name in sorted(_actions)]
 
 
 def register_step_resolver(resolver: Callable[[str], "StepDefinition | None"]) -> None:

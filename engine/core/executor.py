@@ -3,17 +3,18 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.core.context import ExecutionContext, enter, leave
+from engine.core.context import enter, leave
 from engine.core.definitions import WorkflowDefinition
 from engine.core.errors import NonDeterminismError, RunCancelled, Suspend, describe_exception
 from engine.core.journal import Backend, Entry, Reports
-from engine.core.values import to_json_value
+from engine.core.replay import ExecutionContext
+from engine.core.values import JSON, to_json_value
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: Literal["completed", "failed", "suspended", "cancelled", "timed_out"]
-    output: Any = None
+    output: JSON = None
     error: dict[str, Any] | None = None
     reason: str = ""
     reports: Reports | None = None
@@ -22,7 +23,7 @@ class Outcome:
 
 
 def execute(
-    definition: WorkflowDefinition, input: Any, backend: Backend, journal: dict[int, Entry]
+    definition: WorkflowDefinition, input: JSON, backend: Backend, journal: dict[int, Entry]
 ) -> Outcome:
     """Replay the journal and carry on; Cancelled propagates to the caller."""
     context = ExecutionContext(backend, journal)

@@ -1,5 +1,8 @@
 """CEL expressions for conditions, event filters, templates and transforms.
 
+Templates (`{{ expr }}` in text) are in engine.core.templates; adapting values for cel is in
+engine.core.cel_values.
+
 Expressions are written in CEL (https://cel.dev), evaluated by the `cel` package (a Rust
 interpreter); nothing here ever reaches Python's `eval`. The engine passes these names:
 
@@ -15,18 +18,22 @@ Results are plain JSON-like Python values: timestamps come back as ISO 8601 text
 `"90s"` and bytes as base64, following CEL's JSON mapping.
 """
 
-import base64
 import dataclasses
-import datetime as dt
 import functools
-import json
 import re
-import uuid
-from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import cel
+
+from engine.core.cel_values import (
+    Measure,
+    UnsupportedValue,
+    json_size,
+    measure_scope,
+    to_cel,
+    to_plain,
+)
 
 __all__ = [
     "MAX_COMPREHENSION_DEPTH",
@@ -34,12 +41,8 @@ __all__ = [
     "MAX_SCOPE_BYTES",
     "Expression",
     "ExpressionError",
-    "Template",
     "compile_expression",
-    "compile_template",
     "evaluate_condition",
-    "render_template",
-    "render_value",
 ]
 
 MAX_EXPRESSION_LENGTH = 4_000
@@ -54,7 +57,8 @@ MAX_SCOPE_BYTES = 1_000_000
 # residual worst case is quadratic in the largest list of the scope, left to the step timeout.
 MAX_COMPREHENSION_DEPTH = 2
 
-_CACHE_SIZE = 1024
+# Compiled programs kept per process, for expressions and templates alike.
+CACHE_SIZE = 1024
 _COMPREHENSIONS = "all|exists_one|exists|map|filter"
 
 _RAW_STRING = r"(?:[bB]?[rR]|[rR][bB])(?:'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|\"[^\"\n]*\")"
@@ -62,7 +66,8 @@ _STRING = (
     r"[bB]?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\""
     r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\")"
 )
-_STRING_LITERAL = re.compile(f"{_RAW_STRING}|{_STRING}", re.DOTALL)
+# A CEL string literal: what templates skip when they look for the closing braces.
+STRING_LITERAL = re.compile(f"{_RAW_STRING}|{_STRING}", re.DOTALL)
 _STRING_OR_COMMENT = re.compile(f"{_RAW_STRING}|{_STRING}|//[^\n]*", re.DOTALL)
 _COMPREHENSION_CALL = re.compile(
     rf"\.\s*(?P<macro>{_COMPREHENSIONS})\s*(?P<paren>\()(?:\s*(?P<bound>[A-Za-z_]\w*)\s*,)?"
@@ -161,7 +166,7 @@ class Expression:
         compiled = self._compiled
         # Only the names the expression uses are converted: cel's conversion is the main cost.
         variables = {name: scope[name] for name in compiled.names if name in scope}
-        size, adapt = _measure(variables)
+        size, adapt = measure_scope(variables)
         if size is None:
             raise self._error("the scope is nested too deeply or refers to itself")
         if size > MAX_SCOPE_BYTES:
@@ -184,8 +189,8 @@ class Expression:
 
     def _adapt_scope(self, variables: dict[str, Any]) -> dict[str, Any]:
         try:
-            return {name: _to_cel(value) for name, value in variables.items()}
-        except _Unsupported as exc:
+            return {name: to_cel(value) for name, value in variables.items()}
+        except UnsupportedValue as exc:
             raise self._error(str(exc)) from None
 
     def _plain(self, result: Any) -> Any:
@@ -195,12 +200,12 @@ class Expression:
             size: int | None = len(result)
             foreign = False
         else:
-            measure = _Measure()
-            size = _json_size(result, measure)
+            measure = Measure()
+            size = json_size(result, measure)
             foreign = measure.foreign
         if size is None or size > MAX_SCOPE_BYTES:
             raise self._error(f"the result is larger than {MAX_SCOPE_BYTES:,} bytes")
-        return _to_plain(result) if foreign else result
+        return to_plain(result) if foreign else result
 
     def _runtime_message(self, exc: Exception, scope: Mapping[str, Any]) -> str:
         if isinstance(exc, KeyError):
@@ -243,7 +248,7 @@ def compile_expression(
     return Expression(source, compiled.variables, node, field, compiled)
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _compile(source: str) -> _Compiled:
     if not source.strip():
         raise ExpressionError("the expression is empty", expression=source, position=0)
@@ -336,299 +341,6 @@ def event_passes_filter(
         return evaluate_condition(compile_expression(source), names)
     except ExpressionError:
         return False
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Template:
-    """Text with `{{ expr }}` parts, compiled up front so validation sees every error."""
-
-    source: str
-    variables: frozenset[str]
-    node: str | None
-    field: str | None
-    _parts: tuple[str | tuple[int, Expression], ...] = dataclasses.field(repr=False, compare=False)
-    _whole: tuple[int, Expression] | None = dataclasses.field(repr=False, compare=False)
-
-    def render(self, scope: Mapping[str, Any]) -> Any:
-        """Return the raw value of a lone `{{ expr }}`, else the text with every part filled in."""
-        if self._whole is not None:
-            return self._evaluate(*self._whole, scope)
-        pieces = [
-            part if isinstance(part, str) else _to_text(self._evaluate(*part, scope))
-            for part in self._parts
-        ]
-        return "".join(pieces)
-
-    def _evaluate(self, offset: int, expression: Expression, scope: Mapping[str, Any]) -> Any:
-        try:
-            return expression.evaluate(scope)
-        except ExpressionError as exc:
-            raise ExpressionError(
-                exc.message,
-                expression=self.source,
-                position=offset,
-                node=self.node,
-                field=self.field,
-            ) from None
-
-
-def compile_template(
-    template: str, *, node: str | None = None, field: str | None = None
-) -> Template:
-    """Compile every `{{ expr }}` part of a template, or raise ExpressionError."""
-    if not isinstance(template, str):
-        raise ExpressionError(
-            f"a template must be text, got {type(template).__name__}",
-            expression=repr(template),
-            node=node,
-            field=field,
-        )
-    try:
-        parts, whole, variables = _compile_template(template)
-    except ExpressionError as exc:
-        raise exc.with_location(node, field) from None
-    return Template(template, variables, node, field, parts, whole)
-
-
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _compile_template(
-    template: str,
-) -> tuple[tuple[str | tuple[int, Expression], ...], tuple[int, Expression] | None, frozenset[str]]:
-    parts: list[str | tuple[int, Expression]] = []
-    for piece in _split_template(template):
-        if isinstance(piece, str):
-            parts.append(piece)
-            continue
-        offset, source = piece
-        try:
-            parts.append((offset, compile_expression(source)))
-        except ExpressionError as exc:
-            raise ExpressionError(
-                exc.message,
-                expression=template,
-                position=offset + (exc.position or 0),
-            ) from None
-    expressions = [part for part in parts if not isinstance(part, str)]
-    literals = [part for part in parts if isinstance(part, str)]
-    whole = expressions[0] if len(expressions) == 1 and not "".join(literals).strip() else None
-    variables = frozenset(name for _, expression in expressions for name in expression.variables)
-    return tuple(parts), whole, variables
-
-
-def _split_template(template: str) -> Iterator[str | tuple[int, str]]:
-    """Yield literal text and (offset, source) for each `{{ expr }}`; a stray `}}` is text."""
-    cursor = 0
-    while (opening := template.find("{{", cursor)) >= 0:
-        start = opening + 2
-        end = _closing_braces(template, start)
-        if end < 0:
-            raise ExpressionError(
-                "'{{' is never closed by '}}'", expression=template, position=opening
-            )
-        if opening > cursor:
-            yield template[cursor:opening]
-        source = template[start:end]
-        if not source.strip():
-            raise ExpressionError(
-                "'{{ }}' holds no expression", expression=template, position=opening
-            )
-        lead = len(source) - len(source.lstrip())
-        yield start + lead, source.strip()
-        cursor = end + 2
-    if cursor < len(template):
-        yield template[cursor:]
-
-
-def _closing_braces(template: str, start: int) -> int:
-    """Find the `}}` closing a part, skipping CEL strings and map literals inside it."""
-    depth = 0
-    index = start
-    while index < len(template):
-        char = template[index]
-        if char in "'\"rRbB":
-            literal = _STRING_LITERAL.match(template, index)
-            if literal and (char in "'\"" or not _is_identifier_char(template, index - 1)):
-                index = literal.end()
-                continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            if depth == 0 and template.startswith("}}", index):
-                return index
-            depth = max(depth - 1, 0)
-        index += 1
-    return -1
-
-
-def _is_identifier_char(text: str, index: int) -> bool:
-    return index >= 0 and (text[index].isalnum() or text[index] == "_")
-
-
-def render_template(
-    template: str,
-    scope: Mapping[str, Any],
-    *,
-    node: str | None = None,
-    field: str | None = None,
-) -> Any:
-    """Render a template: a lone `{{ expr }}` keeps its value's type, anything else is text."""
-    return compile_template(template, node=node, field=field).render(scope)
-
-
-def render_value(
-    value: Any,
-    scope: Mapping[str, Any],
-    *,
-    node: str | None = None,
-    field: str | None = None,
-) -> Any:
-    """Render every template string inside nested dicts and lists; other leaves stay as they are."""
-    if isinstance(value, str):
-        return render_template(value, scope, node=node, field=field)
-    if isinstance(value, Mapping):
-        return {
-            key: render_value(item, scope, node=node, field=_path(field, f".{key}"))
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [
-            render_value(item, scope, node=node, field=_path(field, f"[{index}]"))
-            for index, item in enumerate(value)
-        ]
-    return value
-
-
-def _path(field: str | None, step: str) -> str:
-    return f"{field}{step}" if field else step.lstrip(".")
-
-
-class _Unsupported(ValueError):
-    pass
-
-
-class _Measure:
-    """json.dumps hook: sizes what JSON cannot encode and notes what cel cannot take."""
-
-    __slots__ = ("adapt", "extra", "foreign")
-
-    def __init__(self) -> None:
-        self.extra = 0
-        self.foreign = False
-        self.adapt = False
-
-    def __call__(self, value: Any) -> None:
-        self.foreign = True
-        if isinstance(value, bytes | bytearray):
-            self.extra += len(value)
-            self.adapt = self.adapt or isinstance(value, bytearray)
-            return
-        if isinstance(value, dt.datetime):
-            self.adapt = self.adapt or type(value.tzinfo) is not dt.timezone
-        elif not isinstance(value, dt.timedelta | Decimal):
-            self.adapt = True
-        self.extra += len(str(value))
-
-
-def _json_size(value: Any, measure: _Measure) -> int | None:
-    """Estimate the JSON size of a value; None when it is circular or too deep."""
-    try:
-        return len(json.dumps(value, default=measure, ensure_ascii=False)) + measure.extra
-    except (ValueError, RecursionError):
-        # json's C recursion guard trips long before the depth (about 10,000) at which cel's
-        # conversion overflows the native stack and kills the process.
-        return None
-
-
-def _measure(scope: dict[str, Any]) -> tuple[int | None, bool]:
-    """Estimate a scope's JSON size cheaply and say whether it needs adapting for cel."""
-    measure = _Measure()
-    try:
-        return _json_size(scope, measure), measure.adapt
-    except TypeError:
-        pass
-    # Keys JSON cannot encode (tuples, dates): adapt first, then measure the adapted copy.
-    try:
-        adapted = _to_cel(scope)
-    except _Unsupported:
-        return 0, True
-    except RecursionError:
-        return None, True
-    return _json_size(adapted, _Measure()), True
-
-
-def _to_cel(value: Any) -> Any:
-    """Adapt a scope value to types cel converts faithfully."""
-    if value is None or isinstance(value, str | bool | int | float | bytes | Decimal):
-        return value
-    if isinstance(value, Mapping):
-        return {_to_cel_key(key): _to_cel(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_cel(item) for item in value]
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        offset = value.utcoffset()
-        return value.astimezone(dt.timezone(offset if offset is not None else dt.timedelta()))
-    if isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytearray):
-        return bytes(value)
-    if isinstance(value, set | frozenset):
-        try:
-            ordered = sorted(value)
-        except TypeError:
-            ordered = sorted(value, key=repr)
-        # Sorted so replays see the same order whatever the hash seed.
-        return [_to_cel(item) for item in ordered]
-    raise _Unsupported(f"{type(value).__name__} values cannot be used in expressions")
-
-
-def _to_cel_key(key: Any) -> str | int:
-    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
-        return key
-    # As JSON would store them, which is what a replayed run reads back.
-    return json.dumps(key) if isinstance(key, bool | float) or key is None else str(key)
-
-
-def _to_plain(value: Any) -> Any:
-    """Turn a cel result into JSON-like Python values."""
-    if isinstance(value, dict):
-        return {key: _to_plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_to_plain(item) for item in value]
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return _duration_text(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, cel.OptionalValue):
-        return _to_plain(value.value()) if value.has_value() else None
-    return value
-
-
-def _duration_text(value: dt.timedelta) -> str:
-    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-    sign = "-" if micros < 0 else ""
-    seconds, fraction = divmod(abs(micros), 1_000_000)
-    decimals = f".{fraction:06d}".rstrip("0") if fraction else ""
-    return f"{sign}{seconds}{decimals}s"
-
-
-def _to_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
 
 
 def _type_name(value: Any) -> str:

@@ -14,9 +14,10 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from engine.core.calendar import BusinessCalendar, CalendarError, business_calendar
-from engine.core.context import ExecutionContext, _require_context, current_step
+from engine.core.context import _require_context, current_step
 from engine.core.definitions import step
 from engine.core.errors import DefinitionError, NonRetryableError
+from engine.core.replay import ExecutionContext
 from engine.core.task_forms import form_problems
 
 TIMED_OUT = "timeout"
@@ -95,7 +96,7 @@ def _service() -> TaskService:
     if not _services:
         raise DefinitionError(
             "people's tasks need the engine: run the workflow through it, or test it with "
-            "engine.testing.WorkflowTester"
+            "engine.core.testing.WorkflowTester"
         )
     return _services[0]
 

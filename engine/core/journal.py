@@ -5,6 +5,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from engine.core.values import JSON
+
 
 class EntryKind(StrEnum):
     STEP = "step"
@@ -140,7 +142,7 @@ class Backend(Protocol):
         started_at: datetime,
         *,
         status: EntryStatus,
-        output: Any = None,
+        output: JSON = None,
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
         undoes: Position | None = None,
@@ -156,7 +158,7 @@ class Backend(Protocol):
         cancelled; the workflow meets the cancellation there."""
         ...
 
-    def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None: ...
+    def record_value(self, seq: int, name: str, value: JSON, reports: Reports) -> None: ...
 
     def await_task(
         self,
@@ -189,7 +191,7 @@ class Backend(Protocol):
         seq: int,
         name: str,
         workflow: str,
-        input: Any,
+        input: JSON,
         idempotency_key: str | None,
         detached: bool,
         reports: Reports,
@@ -208,6 +210,6 @@ class Backend(Protocol):
 
     def flush(self, reports: Reports) -> None: ...
 
-    def cache_get(self, key: str) -> tuple[bool, Any]: ...
+    def cache_get(self, key: str) -> tuple[bool, JSON]: ...
 
-    def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
+    def cache_set(self, key: str, value: JSON, ttl_seconds: float) -> None: ...

@@ -19,63 +19,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.core.context import StepInfo, _step_overrides, current_step, run_step_attempt
-from engine.core.definitions import StepDefinition, WorkflowDefinition, get_step, get_workflow
-from engine.core.errors import Cancelled, DefinitionError, describe_exception
+from engine.core.context import _step_overrides, current_step
+from engine.core.definitions import (
+    StepDefinition,
+    WorkflowDefinition,
+    _steps,
+    get_step,
+)
+from engine.core.errors import Cancelled
 from engine.core.executor import execute
 from engine.core.journal import (
     CancelRequest,
     Entry,
     EntryKind,
     EntryStatus,
-    Position,
     Reports,
-    StepCallSpec,
-    WaitSpec,
 )
 from engine.core.redo import JournalRow, plan_retry
+from engine.core.tester_backend import (
+    TERMINAL,
+    Harness,
+    MemoryBackend,
+    MemoryEvent,
+    MemoryRun,
+    child_entry,
+    definition_of,
+    event_matches,
+    event_output,
+    with_status,
+)
 from engine.core.tester_tasks import TaskDesk, TestTask
 from engine.core.triggers import _emit_event
-from engine.core.values import to_json_value
-
-TERMINAL = {"completed", "failed", "cancelled", "timed_out"}
+from engine.core.values import JSON, to_json_value
 
 EMIT_STEP = _emit_event
 """The step behind emit(): `tester.fake(EMIT_STEP, ...)`, `tester.calls(EMIT_STEP)`."""
-
-
-@dataclass
-class _Event:
-    id: str
-    type: str
-    payload: dict[str, Any]
-    at: datetime
-    delivered: bool = False
-
-
-@dataclass
-class _Run:
-    id: int
-    workflow: WorkflowDefinition
-    input: Any
-    created_at: datetime
-    parent: int | None = None
-    status: str = "pending"
-    output: Any = None
-    error: dict[str, Any] | None = None
-    journal: dict[int, Entry] = field(default_factory=dict)
-    waits: dict[int, WaitSpec] = field(default_factory=dict)
-    consumed: set[str] = field(default_factory=set)
-    deadline: datetime | None = None
-    progress: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[tuple[str, float]] = field(default_factory=list)
-    advances: int = 0
-    cancel_request: CancelRequest | None = None
-    stopped_at: int | None = None
-    generations: dict[Position, int] = field(default_factory=dict)
-    history: list[tuple[str, str, int]] = field(default_factory=list)
-    task_waits: dict[int, tuple[int, bool]] = field(default_factory=dict)
-    """seq → (task id, whether its deadline closes the task)."""
 
 
 @dataclass(frozen=True)
@@ -111,18 +89,15 @@ class WorkflowTester:
     def __init__(self, start: datetime | None = None) -> None:
         self.started = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self.clock = self.started
-        self._runs: dict[int, _Run] = {}
         self._ids = itertools.count(1)
-        self._events: list[_Event] = []
         self._fakes: dict[str, Callable[..., Any]] = {}
         self._calls: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {}
-        self._cache: dict[str, Any] = {}
         self._workflow_cache: dict[str, tuple[Any, datetime]] = {}
-        self._interrupt_after: set[str] = set()
         self.emitted: list[dict[str, Any]] = []
         """Every event the runs emitted, as {"id", "type", "payload"}, in order."""
         self._fakes[_emit_event.key] = self._emit
         self.desk = TaskDesk(lambda: self.clock, self._task_settled)
+        self._harness = Harness(lambda: self.clock, self.desk, self._start)
         self._fakes.update(self.desk.fakes())
 
     # --- setting the scene ------------------------------------------------------------
@@ -160,8 +135,10 @@ class WorkflowTester:
         event_id: str | None = None,
     ) -> None:
         """Deliver an event `after` this long from now on the virtual clock."""
-        self._events.append(
-            _Event(event_id or str(uuid.uuid4()), event_type, payload or {}, self.clock + after)
+        self._harness.events.append(
+            MemoryEvent(
+                event_id or str(uuid.uuid4()), event_type, payload or {}, self.clock + after
+            )
         )
 
     def _emit(self, event_type: str, payload: dict[str, Any], event_id: str | None) -> Any:
@@ -169,8 +146,8 @@ class WorkflowTester:
         # reaches runs of this tester that wait for it (subscribed workflows are not started).
         info = current_step()
         event_id = event_id or (info.idempotency_key if info else str(uuid.uuid4()))
-        if not any(event.id == event_id for event in self._events):
-            self._events.append(_Event(event_id, event_type, payload, self.clock))
+        if not any(event.id == event_id for event in self._harness.events):
+            self._harness.events.append(MemoryEvent(event_id, event_type, payload, self.clock))
         emitted = {"id": event_id, "type": event_type, "payload": payload}
         self.emitted.append(emitted)
         return emitted
@@ -200,11 +177,11 @@ class WorkflowTester:
         )
 
     def _task_settled(self, task: TestTask) -> None:
-        run = self._runs[task.run_id]
+        run = self._harness.runs[task.run_id]
         for seq, (task_id, _) in list(run.task_waits.items()):
             entry = run.journal.get(seq)
             if task_id == task.id and entry is not None and entry.status == EntryStatus.WAITING:
-                run.journal[seq] = _replace(entry, EntryStatus.COMPLETED, output=task.outcome())
+                run.journal[seq] = with_status(entry, EntryStatus.COMPLETED, output=task.outcome())
                 del run.task_waits[seq]
                 if run.status == "waiting":
                     run.status = "pending"
@@ -212,7 +189,7 @@ class WorkflowTester:
     def interrupt_after(self, step_name: str) -> None:
         """Simulate a crash right after the step is journaled: the run is replayed from the
         journal, as after a worker dies, and the step must not run again."""
-        self._interrupt_after.add(step_name)
+        self._harness.crash_after.add(step_name)
 
     def calls(self, step: StepDefinition) -> int:
         """How many attempts of the step actually ran (replays do not count)."""
@@ -223,10 +200,10 @@ class WorkflowTester:
 
     # --- running ----------------------------------------------------------------------
     def run(
-        self, workflow: WorkflowDefinition | str, input: Any = None, *, max_advances: int = 10_000
+        self, workflow: WorkflowDefinition | str, input: JSON = None, *, max_advances: int = 10_000
     ) -> TestRun:
         """Run to the end, or until the run waits for something that will never come."""
-        definition = _definition(workflow)
+        definition = definition_of(workflow)
         root = self._start(definition, to_json_value(input), parent=None)
         self.resume(max_advances=max_advances)
         return self.result(root.id)
@@ -236,7 +213,7 @@ class WorkflowTester:
         for _ in range(max_advances):
             self._deliver_due_events()
             self.desk.decide_due()
-            runnable = [run for run in self._runs.values() if run.status == "pending"]
+            runnable = [run for run in self._harness.runs.values() if run.status == "pending"]
             if runnable:
                 for run in runnable:
                     self._advance(run)
@@ -249,7 +226,7 @@ class WorkflowTester:
         raise RuntimeError(f"the runs did not settle within {max_advances} advances")
 
     def result(self, run_id: int) -> TestRun:
-        run = self._runs[run_id]
+        run = self._harness.runs[run_id]
         return TestRun(
             id=run.id,
             status=run.status,
@@ -279,7 +256,7 @@ class WorkflowTester:
         """Cancel a run as the engine does: it first undoes what it did (unless its workflow
         opted out, or compensate=False), at its next advance; `resume()` carries it to its end.
         compensate=False on a cancelling run stops its undoing at once."""
-        run = self._runs[run_id]
+        run = self._harness.runs[run_id]
         if run.status in TERMINAL:
             raise ValueError(f"run {run_id} already ended {run.status}")
         if run.cancel_request is not None:
@@ -295,14 +272,14 @@ class WorkflowTester:
             run.cancel_request = CancelRequest(reason, status)
             run.status = "pending"
 
-    def _end_now(self, run: _Run, reason: str, status: str) -> None:
+    def _end_now(self, run: MemoryRun, reason: str, status: str) -> None:
         kind = "RunTimeout" if status == "timed_out" else "Cancelled"
         self._finish(run, status, error={"type": kind, "message": reason})
 
     def retry(self, run_id: int) -> None:
         """Retry a failed, cancelled or timed-out run by the engine's rule (engine.core.redo);
         `resume()` carries it on."""
-        run = self._runs[run_id]
+        run = self._harness.runs[run_id]
         if run.status not in ("failed", "cancelled", "timed_out"):
             raise ValueError(f"run {run_id} is {run.status}; only ended, unfinished runs retry")
         rows = [
@@ -323,7 +300,7 @@ class WorkflowTester:
             run.journal.pop(position.seq, None)
             run.waits.pop(position.seq, None)
         for child_id in plan.children:
-            if self._runs[child_id].status in ("failed", "cancelled", "timed_out"):
+            if self._harness.runs[child_id].status in ("failed", "cancelled", "timed_out"):
                 self.retry(child_id)
         run.status, run.output, run.error = "pending", None, None
         run.cancel_request, run.stopped_at = None, None
@@ -331,23 +308,23 @@ class WorkflowTester:
             run.deadline = self.clock + timedelta(seconds=run.workflow.timeout)
 
     def children(self, run_id: int) -> list[TestRun]:
-        return [self.result(run.id) for run in self._runs.values() if run.parent == run_id]
+        return [self.result(run.id) for run in self._harness.runs.values() if run.parent == run_id]
 
     # --- the machinery ----------------------------------------------------------------
-    def _start(self, definition: WorkflowDefinition, input: Any, parent: int | None) -> _Run:
-        run = _Run(next(self._ids), definition, input, self.clock, parent=parent)
+    def _start(self, definition: WorkflowDefinition, input: Any, parent: int | None) -> MemoryRun:
+        run = MemoryRun(next(self._ids), definition, input, self.clock, parent=parent)
         if definition.timeout:
             run.deadline = self.clock + timedelta(seconds=definition.timeout)
-        self._runs[run.id] = run
+        self._harness.runs[run.id] = run
         cached = self._workflow_cache.get(_workflow_cache_key(definition, input))
         if definition.cache_ttl and cached is not None and cached[1] > self.clock:
             run.status, run.output = "completed", cached[0]  # served from the run cache
         return run
 
-    def _advance(self, run: _Run) -> None:
+    def _advance(self, run: MemoryRun) -> None:
         run.status = "running"
         run.advances += 1
-        backend = _MemoryBackend(self, run)
+        backend = MemoryBackend(self._harness, run)
         overrides = {key: self._recording(key, fn) for key, fn in self._fakes.items()}
         for key in _all_step_keys():
             overrides.setdefault(key, self._recording(key, None))
@@ -378,30 +355,35 @@ class WorkflowTester:
         return call
 
     def _finish(
-        self, run: _Run, status: str, *, output: Any = None, error: dict[str, Any] | None = None
+        self,
+        run: MemoryRun,
+        status: str,
+        *,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
     ) -> None:
         run.status, run.output, run.error = status, output, error
         if status == "completed" and run.workflow.cache_ttl:
             expires = self.clock + timedelta(seconds=run.workflow.cache_ttl)
             self._workflow_cache[_workflow_cache_key(run.workflow, run.input)] = (output, expires)
-        for child in list(self._runs.values()):
+        for child in list(self._harness.runs.values()):
             if child.parent == run.id and child.status not in TERMINAL:
                 self.cancel(child.id, f"parent run {run.id} ended {status}")
         if run.parent is not None:
-            parent = self._runs[run.parent]
+            parent = self._harness.runs[run.parent]
             for seq, entry in parent.journal.items():
                 if (
                     entry.kind == EntryKind.CHILD_RESULT
                     and entry.status == EntryStatus.WAITING
                     and entry.output == {"run_id": run.id}
                 ):
-                    parent.journal[seq] = _child_entry(entry, run)
+                    parent.journal[seq] = child_entry(entry, run)
                     if parent.status == "waiting":
                         parent.status = "pending"
 
     def _next_moment(self) -> datetime | None:
         moments: list[datetime] = []
-        for run in self._runs.values():
+        for run in self._harness.runs.values():
             if run.status != "waiting":
                 continue
             if run.deadline:
@@ -411,15 +393,15 @@ class WorkflowTester:
                     moments.append(entry.wake_at)
                 if entry.status == EntryStatus.RETRYING and entry.retry_at:
                     moments.append(entry.retry_at)
-        moments.extend(event.at for event in self._events if not event.delivered)
+        moments.extend(event.at for event in self._harness.events if not event.delivered)
         planned = self.desk.next_moment()
         if planned is not None:
             moments.append(planned)
-        waiting = any(run.status == "waiting" for run in self._runs.values())
+        waiting = any(run.status == "waiting" for run in self._harness.runs.values())
         return min(moments) if moments and waiting else None
 
     def _wake_due(self) -> None:
-        for run in self._runs.values():
+        for run in self._harness.runs.values():
             if run.status != "waiting":
                 continue
             if run.deadline and self.clock >= run.deadline and run.cancel_request is None:
@@ -433,278 +415,25 @@ class WorkflowTester:
                 )
                 if due is not None and self.clock >= due:
                     if entry.kind == EntryKind.SLEEP:
-                        run.journal[seq] = _replace(entry, EntryStatus.COMPLETED)
+                        run.journal[seq] = with_status(entry, EntryStatus.COMPLETED)
                     run.status = "pending"
 
     def _deliver_due_events(self) -> None:
-        for event in self._events:
+        for event in self._harness.events:
             if event.delivered or event.at > self.clock:
                 continue
             event.delivered = True
-            for run in self._runs.values():
+            for run in self._harness.runs.values():
                 for seq, spec in list(run.waits.items()):
-                    if _event_matches(spec, event, run.input):
+                    if event_matches(spec, event, run.input):
                         del run.waits[seq]
                         run.consumed.add(event.id)
-                        run.journal[seq] = _replace(
-                            run.journal[seq], EntryStatus.COMPLETED, output=_event_output(event)
+                        run.journal[seq] = with_status(
+                            run.journal[seq], EntryStatus.COMPLETED, output=event_output(event)
                         )
                         if run.status == "waiting":
                             run.status = "pending"
                         break
-
-    def _buffered(self, run: _Run, spec: WaitSpec) -> _Event | None:
-        for event in self._events:
-            if (
-                event.delivered
-                and event.at >= run.created_at
-                and event.id not in run.consumed
-                and _event_matches(spec, event, run.input)
-            ):
-                run.consumed.add(event.id)
-                return event
-        return None
-
-
-class _MemoryBackend:
-    pause_requested = False
-
-    def __init__(self, tester: WorkflowTester, run: _Run) -> None:
-        self.tester = tester
-        self.run = run
-        self.run_id = run.id
-        self.cancel_request = run.cancel_request
-
-    def now(self) -> datetime:
-        return self.tester.clock
-
-    def generation(self, position: Position) -> int:
-        return self.run.generations.get(position, 0)
-
-    def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
-        kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
-        self._put(
-            Entry(
-                seq,
-                EntryKind.CANCEL,
-                "cancel",
-                EntryStatus.CANCELLED,
-                error={"type": kind, "message": request.reason},
-            ),
-            reports,
-        )
-
-    def await_task(
-        self,
-        seq: int,
-        name: str,
-        task_id: int,
-        deadline: datetime | None,
-        closes: bool,
-        reports: Reports,
-    ) -> Entry:
-        task = self.tester.desk.get(task_id)
-        entry = Entry(seq, EntryKind.TASK, name, EntryStatus.WAITING, wake_at=deadline)
-        if task.status != "open":
-            entry = _replace(
-                entry,
-                EntryStatus.COMPLETED
-                if task.outcome()["outcome"] != "timeout"
-                else EntryStatus.FAILED,
-                output=task.outcome(),
-            )
-        else:
-            self.run.task_waits[seq] = (task_id, closes)
-        self._put(entry, reports)
-        return entry
-
-    def expire_task(self, seq: int) -> Entry:
-        entry = self.run.journal[seq]
-        task_id, closes = self.run.task_waits.pop(seq, (0, False))
-        task = self.tester.desk.get(task_id)
-        if task.status == "open" and closes:
-            task.status = "timed_out"
-        settled = task.outcome()
-        status = EntryStatus.COMPLETED if settled["outcome"] != "timeout" else EntryStatus.FAILED
-        entry = _replace(entry, status, output=settled)
-        self.run.journal[seq] = entry
-        return entry
-
-    def cancel_entry(self, seq: int) -> Entry:
-        request = self.cancel_request
-        assert request is not None
-        self.run.waits.pop(seq, None)
-        kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
-        entry = _replace(
-            self.run.journal[seq],
-            EntryStatus.CANCELLED,
-            error={"type": kind, "message": request.reason},
-        )
-        self.run.journal[seq] = entry
-        return entry
-
-    def _put(self, entry: Entry, reports: Reports) -> None:
-        self.run.journal[entry.seq] = entry
-        if entry.kind in (EntryKind.STEP, EntryKind.PARALLEL):
-            self.run.history.append((entry.name, entry.status.value, entry.attempt))
-        self.flush(reports)
-        if (
-            entry.kind == EntryKind.STEP
-            and entry.name in self.tester._interrupt_after
-            and entry.status == EntryStatus.COMPLETED
-        ):
-            self.tester._interrupt_after.discard(entry.name)
-            raise Cancelled()
-
-    def flush(self, reports: Reports) -> None:
-        if reports.progress is not None:
-            self.run.progress.append(reports.progress)
-        self.run.metrics.extend((name, value) for name, value, _ in reports.metrics)
-
-    def record_step(
-        self,
-        seq: int,
-        name: str,
-        attempt: int,
-        started_at: datetime,
-        *,
-        status: EntryStatus,
-        output: Any = None,
-        error: dict[str, Any] | None = None,
-        retry_at: datetime | None = None,
-        undoes: Position | None = None,
-        reports: Reports,
-    ) -> None:
-        self._put(
-            Entry(
-                seq, EntryKind.STEP, name, status, attempt, output, error, retry_at, undoes=undoes
-            ),
-            reports,
-        )
-
-    def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None:
-        self._put(Entry(seq, EntryKind.VALUE, name, EntryStatus.COMPLETED, output=value), reports)
-
-    def begin_sleep(self, seq: int, name: str, until: datetime, reports: Reports) -> None:
-        self._put(Entry(seq, EntryKind.SLEEP, name, EntryStatus.WAITING, wake_at=until), reports)
-
-    def begin_wait(self, seq: int, name: str, spec: WaitSpec, reports: Reports) -> Entry:
-        event = self.tester._buffered(self.run, spec)
-        if event is not None:
-            entry = Entry(
-                seq, EntryKind.WAIT, name, EntryStatus.COMPLETED, output=_event_output(event)
-            )
-        else:
-            entry = Entry(seq, EntryKind.WAIT, name, EntryStatus.WAITING, wake_at=spec.deadline)
-            self.run.waits[seq] = spec
-        self._put(entry, reports)
-        return entry
-
-    def expire_wait(self, seq: int) -> Entry:
-        self.run.waits.pop(seq, None)
-        entry = _replace(
-            self.run.journal[seq],
-            EntryStatus.FAILED,
-            error={"type": "WaitTimeout", "message": "no matching event in time"},
-        )
-        self.run.journal[seq] = entry
-        return entry
-
-    def start_child(
-        self,
-        seq: int,
-        name: str,
-        workflow: str,
-        input: Any,
-        idempotency_key: str | None,
-        detached: bool,
-        reports: Reports,
-    ) -> int:
-        parent = None if detached else self.run.id
-        child = self.tester._start(_definition(workflow), input, parent=parent)
-        self._put(
-            Entry(
-                seq, EntryKind.CHILD_START, name, EntryStatus.COMPLETED, output={"run_id": child.id}
-            ),
-            reports,
-        )
-        return child.id
-
-    def await_child(self, seq: int, name: str, child_run_id: int, reports: Reports) -> Entry:
-        child = self.tester._runs[child_run_id]
-        entry = Entry(
-            seq, EntryKind.CHILD_RESULT, name, EntryStatus.WAITING, output={"run_id": child_run_id}
-        )
-        if child.status in TERMINAL:
-            entry = _child_entry(entry, child)
-        self._put(entry, reports)
-        return entry
-
-    def begin_parallel(
-        self,
-        seq: int,
-        name: str,
-        calls: list[StepCallSpec],
-        concurrency: int | None,
-        reports: Reports,
-    ) -> Entry:
-        # Branches run one after another here; retries do not move the clock.
-        outputs: list[Any] = []
-        entry: Entry | None = None
-        for index, call in enumerate(calls):
-            step = get_step(call.step_key)
-            if step is None:
-                raise DefinitionError(f"no step registered as {call.step_key}")
-            attempt = 1
-            generation = self.generation(Position(seq, index + 1))
-            while True:
-                info = StepInfo(self.run_id, seq, call.name, attempt, generation, index + 1)
-                try:
-                    outputs.append(
-                        to_json_value(
-                            run_step_attempt(step, list(call.args), dict(call.kwargs), info)
-                        )
-                    )
-                    break
-                except Exception as exc:
-                    if step.retry.should_retry(exc, attempt):
-                        attempt += 1
-                        continue
-                    entry = Entry(
-                        seq,
-                        EntryKind.PARALLEL,
-                        name,
-                        EntryStatus.FAILED,
-                        error={
-                            "type": "StepFailed",
-                            "step": call.name,
-                            "cause": describe_exception(exc),
-                            "attempts": attempt,
-                        },
-                    )
-                    break
-            if entry is not None:
-                break
-        entry = entry or Entry(seq, EntryKind.PARALLEL, name, EntryStatus.COMPLETED, output=outputs)
-        self._put(entry, reports)
-        return entry
-
-    def cache_get(self, key: str) -> tuple[bool, Any]:
-        if key in self.tester._cache:
-            return True, self.tester._cache[key]
-        return False, None
-
-    def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
-        self.tester._cache[key] = value
-
-
-def _definition(workflow: WorkflowDefinition | str) -> WorkflowDefinition:
-    if isinstance(workflow, WorkflowDefinition):
-        return workflow
-    found = get_workflow(workflow)
-    if found is None:
-        raise DefinitionError(f"no workflow registered as {workflow!r}")
-    return found
 
 
 def _workflow_cache_key(definition: WorkflowDefinition, input: Any) -> str:
@@ -712,26 +441,7 @@ def _workflow_cache_key(definition: WorkflowDefinition, input: Any) -> str:
 
 
 def _all_step_keys() -> list[str]:
-    from engine.core.definitions import _steps
-
     return list(_steps)
-
-
-def _replace(
-    entry: Entry, status: EntryStatus, *, output: Any = None, error: dict[str, Any] | None = None
-) -> Entry:
-    return Entry(
-        entry.seq,
-        entry.kind,
-        entry.name,
-        status,
-        entry.attempt,
-        output if output is not None else entry.output,
-        error,
-        entry.retry_at,
-        entry.wake_at,
-        entry.undoes,
-    )
 
 
 def _child_id(entry: Entry) -> int | None:
@@ -739,37 +449,3 @@ def _child_id(entry: Entry) -> int | None:
         return None
     run_id = entry.output.get("run_id")
     return run_id if isinstance(run_id, int) else None
-
-
-def _child_entry(entry: Entry, child: _Run) -> Entry:
-    if child.status == "completed":
-        return Entry(entry.seq, entry.kind, entry.name, EntryStatus.COMPLETED, output=child.output)
-    return Entry(
-        entry.seq,
-        entry.kind,
-        entry.name,
-        EntryStatus.FAILED,
-        output={"run_id": child.id},
-        error={"status": child.status, **(child.error or {})},
-    )
-
-
-def _event_output(event: _Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "payload": event.payload,
-        "received_at": event.at.isoformat(),
-    }
-
-
-def _event_matches(spec: WaitSpec, event: _Event, run_input: Any) -> bool:
-    if event.type not in spec.event_types:
-        return False
-    if spec.match and not all(
-        k in event.payload and event.payload[k] == v for k, v in spec.match.items()
-    ):
-        return False
-    from engine.core.expressions import event_passes_filter
-
-    return event_passes_filter(spec.filter, event.payload, run_input, spec.scope)

@@ -1,10 +1,21 @@
-"""Journaled values must survive a JSON round trip unchanged, or replay would see other values."""
+"""JSON-shaped values: what the journal stores, and how such a value reads as text.
+
+Journaled values must survive a JSON round trip unchanged, or replay would see other values.
+"""
 
 import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+type JSON = dict[str, Any] | list[Any] | str | int | float | bool | None
+"""A JSON-shaped value: a run's input and output, an event's payload, a journaled result.
+
+Only the top level is spelled out. A recursive alias (`dict[str, "JSON"] | ...`) would refuse
+a `dict[str, str]` argument (mypy's dict is invariant) and make every read of a nested field
+narrow the union first, which would put casts all over the engine.
+"""
 
 
 def _encode(value: Any) -> Any:
@@ -20,3 +31,17 @@ def _encode(value: Any) -> Any:
 def to_json_value(value: Any) -> Any:
     """The value as the journal will give it back (tuples become lists, datetimes strings)."""
     return json.loads(json.dumps(value, default=_encode))
+
+
+def to_text(value: Any) -> str:
+    """A value as it reads inside text (a template, a header): null is empty, booleans are
+    `true`/`false` and maps and lists compact JSON, as CEL and JSON write them."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)

@@ -1,7 +1,7 @@
 """Demo workflows: the pattern catalogue of the seed, written with the Python authoring API.
 
 Importing this package registers every demo (list "engine.demos" in STEPWISE_WORKFLOW_MODULES)
-and the `demo.*` Python actions that the canvas demos (designer/demo_graphs.py) call.
+and the `demo.*` Python actions that the canvas demos (designer/demo_graphs/) call.
 docs/authoring.md explains the API they use.
 """
 

@@ -29,7 +29,7 @@ def search_index_update(data: dict[str, Any]) -> dict[str, Any]:
 def request_index_update(entity_id: str) -> "DebounceSlot":
     """Ask for a re-index: calls for one entity within 5 seconds of each other start one run."""
     # Imported here so that importing the demos never needs the Django app registry.
-    from engine.debounce import debounce_start
+    from engine.runtime.debounce import debounce_start
 
     return debounce_start(
         "search-index-update",

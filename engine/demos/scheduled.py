@@ -15,6 +15,8 @@ from engine.core import every, idempotency_key, now, step, workflow
 @step(name="count-runs")
 def count_runs(since: str, until: str) -> dict[str, int]:
     """How many runs started in the window, by status (read from Stepwise's own tables)."""
+    # Deferred: workflow modules stay importable without Django's app registry (the demos'
+    # tests run them under WorkflowTester alone).
     from django.db.models import Count
 
     from engine.models import Run

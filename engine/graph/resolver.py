@@ -7,10 +7,10 @@ running a parallel branch finds the node's step through the same program as the 
 import threading
 
 from engine.core.definitions import StepDefinition
-from engine.definitions import Resolved
 from engine.graph.interpreter import graph_workflow
 from engine.graph.program import Program, parse_step_key
 from engine.models import GraphVersion
+from engine.runtime.resolving import Resolved
 
 _programs: dict[int, Program] = {}
 _lock = threading.Lock()

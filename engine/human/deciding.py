@@ -1,9 +1,10 @@
 """Deciding tasks: claims, decisions, and settling a task together with the run waiting on it.
 
 A task's outcome is settled in the transaction that records the deciding decision, and the same
-transaction completes the run's wait on it (engine.store.await_task finds a task that settled
-before the run began waiting). A run learns a decision only from the task's own rows: there is
-no event anyone could send instead. Lock order everywhere: the run, the task, then the wait.
+transaction completes the run's wait on it (engine.runtime.store.await_task finds a task that
+settled before the run began waiting). A run learns a decision only from the task's own rows:
+there is no event anyone could send instead. Lock order everywhere: the run, the task, then the
+wait.
 """
 
 from typing import Any
@@ -14,12 +15,13 @@ from django.utils import timezone
 
 from engine.core.journal import EntryKind, EntryStatus
 from engine.core.task_forms import clean_form
-from engine.dispatch import wake
 from engine.human.audit import record_event
 from engine.human.choices import DECIDED, DECISIONS
 from engine.human.people import people_of
 from engine.human.standing import standing
 from engine.human.tasks import TaskError, announce
+from engine.messaging.dispatch import wake
+from engine.messaging.signals import announce_step
 from engine.models import (
     HumanTask,
     Run,
@@ -30,7 +32,6 @@ from engine.models import (
     TaskStatus,
     Timer,
 )
-from engine.signals import announce_step
 
 MAX_COMMENT = 10_000
 

@@ -18,8 +18,8 @@ from engine.core.calendar import business_calendar
 from engine.human.audit import record_event
 from engine.human.notify import assigned_on_commit, escalated_on_commit, reassigned_on_commit
 from engine.human.people import still_to_answer
+from engine.messaging.signals import send_on_commit, task_changed
 from engine.models import HumanTask, TaskEventKind, TaskKind, TaskStatus
-from engine.signals import send_on_commit, task_changed
 
 
 class TaskError(ValueError):

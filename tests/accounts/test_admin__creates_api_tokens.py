@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 

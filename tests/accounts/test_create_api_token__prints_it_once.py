@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from config.accounts.models import ApiToken, digest_token
+from accounts.models import ApiToken, digest_token
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
-from config.accounts.roles import Capability, Role, can, capabilities_of, require
+from accounts.roles import Capability, Role, can, capabilities_of, require
 
 pytestmark = pytest.mark.django_db
 

@@ -53,7 +53,7 @@ def connect(page: Page, source: str, handle: str, target: str) -> None:
 def publish_expense_demo(make_user: Any) -> str:
     """The demo expense approval, published, with the admin its VP step names; returns its slug."""
     from designer.demo_graphs import demo_graph
-    from designer.workflows import create_workflow, publish
+    from designer.drafts import create_workflow, publish
 
     slug = "canvas-expense-approval"
     make_user("admin", is_superuser=True)

@@ -4,8 +4,8 @@ its explanation and nothing changes; a good one is saved and the next five fire 
 import pytest
 from playwright.sync_api import Page, expect
 
+from engine.inbound.schedules import save_schedule
 from engine.models import Schedule
-from engine.schedules import save_schedule
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from designer.drafts import create_workflow, publish, save_draft
 from designer.models import Workflow
-from designer.workflows import create_workflow, publish, save_draft
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
 from tests.graph.builders import EXPENSE, document, edge, node
 

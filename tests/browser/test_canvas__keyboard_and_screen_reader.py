@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from designer.drafts import create_workflow
 from designer.models import Workflow
-from designer.workflows import create_workflow
 from tests.browser.canvas_helpers import audit, collect_errors, log_in, open_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

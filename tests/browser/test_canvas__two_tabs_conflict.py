@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import Browser, expect
 
+from designer.drafts import create_workflow
 from designer.models import Workflow
-from designer.workflows import create_workflow
 from tests.browser.canvas_helpers import log_in, open_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from designer.drafts import create_workflow
 from designer.models import Workflow
-from designer.workflows import create_workflow
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
 from tests.graph.graphs import graph
 

@@ -15,8 +15,8 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 
 from designer.demo_graphs import demo_graph
-from engine.actions import start_run
 from engine.models import HumanTask, TaskDecision
+from engine.runtime.runs import start_run
 from tests.browser.canvas_helpers import collect_errors, log_in
 from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import (
     bearer,

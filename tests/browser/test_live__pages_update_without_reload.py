@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.actions import start_run
-from engine.events import deliver_event
 from engine.human import Assignees, open_task
+from engine.inbound.events import deliver_event
 from engine.models import HumanTask, TaskKind
+from engine.runtime.runs import start_run
 from monitoring.live import WATCHED_REFRESH_SECONDS
 from tests.browser.canvas_helpers import collect_errors, log_in
 

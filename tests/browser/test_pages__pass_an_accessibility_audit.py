@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.actions import start_run
 from engine.human import Assignees, open_task
 from engine.models import TaskKind
+from engine.runtime.runs import start_run
 from tests.browser.canvas_helpers import audit, log_in, publish_expense_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from designer.demo_graphs import demo_graph
 from engine.models import Event, HumanTask, Run
 from tests.designer.test_graph_api__draft_publish_run import api

@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from designer.demo_graphs import DEMO_GRAPHS, REVIEWERS, VP_USER, DemoGraph, load_demo_graphs
+from designer.drafts import save_draft, world
 from designer.models import Workflow
-from designer.workflows import save_draft, world
 from engine.core import get_workflow
 from engine.core.definitions import get_action
 from engine.graph.validate import validate_graph
@@ -22,7 +22,7 @@ SLUGS = [demo.slug for demo in DEMO_GRAPHS]
 
 @pytest.fixture
 def demo_people() -> None:
-    """The users and groups the demos name (without config.accounts.demo's slow passwords)."""
+    """The users and groups the demos name (without accounts.demo's slow passwords)."""
     Group.objects.get_or_create(name="approvers")
     for username in {VP_USER, *REVIEWERS}:
         User.objects.create(username=username)

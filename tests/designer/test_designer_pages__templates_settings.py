@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import resolve
 
+from designer.drafts import create_workflow, export_document, publish
 from designer.models import Workflow
-from designer.workflows import create_workflow, export_document, publish
 from tests.graph.graphs import graph
 
 pytestmark = pytest.mark.django_db

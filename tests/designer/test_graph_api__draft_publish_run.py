@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from engine.models import GraphVersion, HumanTask, Run
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.graphs import graph

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from designer.models import Workflow
 from engine.models import GraphVersion
 from tests.graph.graphs import graph

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from engine.actions import start_run
 from engine.models import Run, StepRecord
+from engine.runtime.runs import start_run
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.contrib import admin
 from django.test import Client
 from django.utils import timezone
 
+from engine.inbound.schedules import fire_due_schedules, save_schedule
 from engine.models import Run, Schedule, ScheduleFire
-from engine.schedules import fire_due_schedules, save_schedule
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from engine.actions import RunStateError, cancel_run, pause_run, resume_run, start_run
-from engine.debounce import debounce_start
-from engine.events import deliver_event
+from engine.inbound.events import deliver_event
 from engine.models import Run, Timer
+from engine.runtime.debounce import debounce_start
+from engine.runtime.runs import RunStateError, cancel_run, pause_run, resume_run, start_run
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess, wait_until
 
@@ -83,8 +83,8 @@ def test_a_cached_workflow_answers_the_same_input_at_once() -> None:
 def test_unknown_workflows_and_bad_events_are_refused_clearly(
     celery_worker: RunningProcess,
 ) -> None:
-    from engine.definitions import UnknownWorkflow
-    from engine.events import EventInputError
+    from engine.inbound.events import EventInputError
+    from engine.runtime.resolving import UnknownWorkflow
 
     with pytest.raises(UnknownWorkflow, match="workflow: no workflow called 'nope'"):
         start_run("nope")
@@ -104,7 +104,7 @@ def test_unknown_workflows_and_bad_events_are_refused_clearly(
 def test_the_timer_loop_recovers_a_run_whose_work_was_lost(
     status: str, lease_owner: str, lease_until: timedelta | None
 ) -> None:
-    from engine.definitions import resolve
+    from engine.runtime.resolving import resolve
 
     now = timezone.now()
     run = Run.objects.create(

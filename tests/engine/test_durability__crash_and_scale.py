@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from config.celery import app as celery_app
-from engine.actions import create_run
-from engine.events import deliver_event
+from engine.inbound.events import deliver_event
 from engine.models import Run, StepRecord
+from engine.runtime.runs import create_run
 from tests.processes import RunningProcess, start_process, wait_until
 
 pytestmark = [

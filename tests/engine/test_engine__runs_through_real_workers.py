@@ -5,9 +5,9 @@ import time
 import pytest
 from django.db import connection
 
-from engine.actions import RunStateError, cancel_run, retry_run, start_run
-from engine.events import deliver_event
+from engine.inbound.events import deliver_event
 from engine.models import Run, RunMetric, StepRecord, Timer
+from engine.runtime.runs import RunStateError, cancel_run, retry_run, start_run
 from tests.processes import RunningProcess
 
 pytestmark = [

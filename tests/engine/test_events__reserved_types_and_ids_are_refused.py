@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from engine.core import emit, on, wait_for, wait_for_any, workflow
 from engine.core.errors import DefinitionError, NonRetryableError
 from engine.core.testing import WorkflowTester
 from engine.core.triggers import event_id_problem, event_type_problem
-from engine.events import EventInputError, deliver_event
 from engine.graph.nodes.base import NodeContext, get_node_type
 from engine.graph.validate import validate_graph
+from engine.inbound.events import EventInputError, deliver_event
+from engine.inbound.webhooks import WebhookError, create_endpoint, process_delivery
 from engine.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
-from engine.webhooks import WebhookError, create_endpoint, process_delivery
 from tests.engine.webhook_signing import deliver
 from tests.graph.graphs import graph
 

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from engine.actions import start_run
 from engine.human import TaskError, decide_task, settle_task_wait
 from engine.models import Event, HumanTask, Run, StepRecord, TaskStatus
+from engine.runtime.runs import start_run
 from tests.designer.test_graph_api__draft_publish_run import APPROVAL, api, bearer
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.test_node_library__every_type_and_handle import publish, start

@@ -41,7 +41,7 @@ def people(make_user: Any) -> dict[str, User]:
 
 
 def token(user: User) -> dict[str, str]:
-    from config.accounts.models import ApiToken
+    from accounts.models import ApiToken
 
     _, raw = ApiToken.issue(user, "test")
     return {"Authorization": f"Bearer {raw}"}

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from engine.actions import cancel_run, pause_run, resume_run, retry_run, start_run
-from engine.events import deliver_event
+from engine.inbound.events import deliver_event
 from engine.models import Run
+from engine.runtime.runs import cancel_run, pause_run, resume_run, retry_run, start_run
 from tests.engine.saga_flows import holds, journal
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.local_server import LocalServer, Reply

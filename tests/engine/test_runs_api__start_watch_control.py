@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from engine.models import Run
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 

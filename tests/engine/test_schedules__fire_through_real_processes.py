@@ -17,10 +17,10 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.models import ApiToken
-from engine.actions import cancel_run
+from accounts.models import ApiToken
+from engine.inbound.schedules import fire_due_schedules, pause, resume, run_now, save_schedule
 from engine.models import ProcessHeartbeat, Run, Schedule, ScheduleFire
-from engine.schedules import fire_due_schedules, pause, resume, run_now, save_schedule
+from engine.runtime.runs import cancel_run
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.graphs import graph
 from tests.processes import RunningProcess, start_process, wait_until

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from engine.inbound.schedules import pause
 from engine.models import Schedule
-from engine.schedules import pause
 from tests.graph.graphs import graph
 
 pytestmark = pytest.mark.django_db

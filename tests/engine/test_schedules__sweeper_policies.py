@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from engine.models import Run, RunStatus, Schedule, ScheduleFire
-from engine.schedules import (
+from engine.inbound.schedules import (
     fire_due_schedules,
     pause,
     resume,
@@ -20,6 +19,7 @@ from engine.schedules import (
     start_buffered_fires,
     sync_code_schedules,
 )
+from engine.models import Run, RunStatus, Schedule, ScheduleFire
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from engine import timers
 from engine.models import ProcessHeartbeat
-from engine.timers import TimerLoop, register_sweeper
+from engine.runtime import timers
+from engine.runtime.timers import TimerLoop, register_sweeper
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.models import ApiToken
-from designer.workflows import create_workflow, delete_workflow, publish
+from accounts.models import ApiToken
+from designer.drafts import create_workflow, delete_workflow, publish
 from engine.core import DefinitionError, on
 from engine.core.triggers import all_subscriptions
-from engine.events import EventInputError, deliver_event, event_history
+from engine.inbound.events import EventInputError, deliver_event, event_history
+from engine.inbound.triggers import event_run_key
 from engine.models import DebounceSlot, EventTrigger, Run, RunStatus, Timer
-from engine.triggers import event_run_key
 from tests.engine import trigger_flows
 from tests.graph.graphs import graph
 

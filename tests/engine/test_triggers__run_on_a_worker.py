@@ -13,8 +13,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.models import ApiToken
-from designer.workflows import create_workflow, publish
+from accounts.models import ApiToken
+from designer.drafts import create_workflow, publish
 from engine.models import DebounceSlot, Event, Run, Timer
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.graphs import graph

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.models import ApiToken
-from designer.workflows import create_workflow, publish
+from accounts.models import ApiToken
+from designer.drafts import create_workflow, publish
+from engine.inbound.webhooks import create_endpoint
 from engine.models import DeliveryStatus, Event, Run, WebhookDelivery
-from engine.webhooks import create_endpoint
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.engine.webhook_signing import deliver
 from tests.graph.graphs import graph

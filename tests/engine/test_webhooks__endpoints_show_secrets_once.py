@@ -8,9 +8,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
+from engine.inbound.webhooks import WebhookError, create_endpoint, replay_delivery
 from engine.models import WebhookDelivery, WebhookEndpoint
-from engine.webhooks import WebhookError, create_endpoint, replay_delivery
 from tests.engine.webhook_signing import deliver
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +147,7 @@ def test_the_admin_refuses_bad_settings_with_the_reason(admin_client: Client) ->
 def test_the_admin_replays_deliveries_and_lists_subscriptions(
     client: Client, admin_client: Client
 ) -> None:
-    from engine.webhooks import process_delivery
+    from engine.inbound.webhooks import process_delivery
 
     _, secret = create_endpoint("test-admin-replay", workflow="test-hook-target")
     deliver(client, "test-admin-replay", secret, {"order": 1}, delivery_id="a-1")

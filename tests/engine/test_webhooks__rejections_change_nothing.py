@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from engine.inbound.webhooks import create_endpoint, process_delivery, rotate_secret
 from engine.models import DeliveryStatus, Event, Run, WebhookDelivery, WebhookEndpoint
-from engine.webhooks import create_endpoint, process_delivery, rotate_secret
 from tests.engine.webhook_signing import deliver, sign
 
 pytestmark = pytest.mark.django_db

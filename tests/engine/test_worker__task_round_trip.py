@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from engine.models import ProcessHeartbeat, WorkerProbe
 from tests.processes import RunningProcess
 

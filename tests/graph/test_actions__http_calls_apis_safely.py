@@ -11,8 +11,8 @@ from django.test import override_settings
 from engine.core.errors import NonRetryableError
 from engine.graph.nodes import http
 from engine.graph.nodes.base import NodeContext
-from engine.netguard import AddressRefused
-from engine.secrets import SecretMissing
+from engine.outbound.netguard import AddressRefused
+from engine.outbound.secrets import SecretMissing
 from tests.graph.local_server import LocalServer, RecordedRequest, Reply
 
 SECRET = "tok-9f8e7d6c5b4a"

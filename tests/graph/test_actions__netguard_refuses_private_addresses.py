@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from engine.core.errors import NonRetryableError
-from engine.netguard import (
+from engine.outbound.netguard import (
     AddressRefused,
     HostNotFound,
     check_url,

@@ -7,7 +7,7 @@ from engine.core.errors import NonRetryableError
 from engine.core.expressions import ExpressionError
 from engine.graph.nodes import email
 from engine.graph.nodes.base import NodeContext
-from engine.secrets import (
+from engine.outbound.secrets import (
     REDACTED,
     SecretMissing,
     env_name,

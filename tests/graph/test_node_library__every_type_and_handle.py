@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from designer.demo_graphs import DEMO_GRAPHS
 from engine.graph.nodes import ERROR, NORMAL, all_node_types, get_node_type
 from engine.models import Record, Run, Wait

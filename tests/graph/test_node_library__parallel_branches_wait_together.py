@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from config.accounts.models import ApiToken
+from accounts.models import ApiToken
 from engine.models import Run
 from tests.designer.test_graph_api__draft_publish_run import api
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status

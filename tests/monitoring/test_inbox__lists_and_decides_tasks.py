@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.models import ApiToken
-from designer.workflows import create_workflow, publish
-from engine.actions import start_run
+from accounts.models import ApiToken
+from designer.drafts import create_workflow, publish
 from engine.human import Assignees, close_task, decide_task, escalate, mark_reminded, open_task
 from engine.models import Event, HumanTask, Run, TaskDecision, TaskKind, TaskStatus
+from engine.runtime.runs import start_run
 from tests.designer.test_graph_api__draft_publish_run import api
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.graphs import graph

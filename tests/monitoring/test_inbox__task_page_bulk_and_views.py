@@ -59,7 +59,7 @@ def ask(
 
 
 def token(user: User) -> dict[str, str]:
-    from config.accounts.models import ApiToken
+    from accounts.models import ApiToken
 
     _, raw = ApiToken.issue(user, "test")
     return {"Authorization": f"Bearer {raw}"}

@@ -11,10 +11,10 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from engine.actions import start_run
-from engine.events import deliver_event
 from engine.human import Assignees, decide_task, open_task
+from engine.inbound.events import deliver_event
 from engine.models import TaskKind
+from engine.runtime.runs import start_run
 from monitoring.consumers import _set_watching
 from monitoring.live import WATCHED_REFRESH_SECONDS, Publisher, watch_member
 from tests.http import logged_in_client

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from engine.actions import cancel_run, start_run
+from engine.runtime.runs import cancel_run, start_run
 
 pytestmark = pytest.mark.django_db
 

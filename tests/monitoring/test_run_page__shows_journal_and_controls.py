@@ -1,13 +1,16 @@
 """The run page shows a run with its journal on a timeline; operators cancel and retry from it."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 
-from designer.workflows import create_workflow, publish
-from engine.actions import start_run
-from engine.models import Run, StepRecord
+from designer.drafts import create_workflow, publish
+from engine.inbound.schedules import fire_due_schedules
+from engine.models import Run, Schedule, StepRecord
+from engine.runtime.runs import start_run
+from tests.engine.test_admin__schedules import morning
 from tests.engine.test_engine__runs_through_real_workers import wait_for_status
 from tests.graph.builders import document, edge, node
 from tests.processes import RunningProcess
@@ -85,6 +88,20 @@ def test_the_runs_list_and_the_admin_link_to_the_run_page(client: Client, make_u
     assert f'href="/runs/{run.pk}/"' in client.get("/runs/").content.decode()
     admin_page = client.get(f"/admin/engine/run/{run.pk}/change/").content.decode()
     assert f'href="/runs/{run.pk}/"' in admin_page
+
+
+@pytest.mark.django_db
+def test_a_run_a_schedule_started_names_its_schedule(make_user) -> None:
+    schedule = morning()
+    due = datetime(2026, 6, 1, 7, tzinfo=UTC)  # Monday 09:00 in Berlin
+    Schedule.objects.filter(pk=schedule.pk).update(next_fire_at=due)
+    fire_due_schedules(now=due)
+    run = Run.objects.get(schedule_fires__schedule=schedule)
+    viewer = logged_in(make_user, "vera", "viewers")
+    page = viewer.get(f"/runs/{run.pk}/").content.decode()
+    assert "<dt>Started by</dt><dd>schedule “Morning report”</dd>" in page
+    started_by_api = start_run("test-sequence", {"steps": 1})
+    assert "Started by" not in viewer.get(f"/runs/{started_by_api.pk}/").content.decode()
 
 
 # --- runs executed by a real worker --------------------------------------------------------

@@ -17,7 +17,6 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from engine.actions import start_run
 from engine.human import (
     DECISIONS,
     Assignees,
@@ -39,6 +38,7 @@ from engine.models import (
     TaskStatus,
     UsedDecisionLink,
 )
+from engine.runtime.runs import start_run
 
 BASE = "https://stepwise.example"
 LINK = re.compile(rf"  (Approve|Reject|Request changes): {re.escape(BASE)}(/inbox/decide/\S+)")

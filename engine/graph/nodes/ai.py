@@ -26,7 +26,7 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-from engine.secrets import redact
+from engine.outbound.secrets import redact
 
 DEFAULT_TIMEOUT = 120.0
 MAX_TIMEOUT = 600.0

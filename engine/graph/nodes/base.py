@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.api import Pending
-from engine.core.expressions import compile_expression, render_value
+from engine.core.expressions import compile_expression
 from engine.core.retry import Retry
+from engine.core.templates import render_value
 
 NORMAL = ""
 """The handle of a node's single normal output (an edge without `handle`)."""

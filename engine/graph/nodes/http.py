@@ -3,7 +3,7 @@
 The URL, headers, query and body are templates; those four (and only those) may also use
 `{{ secrets.NAME }}`, read from the worker's environment just for this call and redacted from
 everything the node returns or raises. Every address, including each redirect hop, passes the
-network guard (engine/netguard.py).
+network guard (engine/outbound/netguard.py).
 """
 
 import dataclasses
@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from engine import netguard
 from engine.core.errors import NonRetryableError
 from engine.core.expressions import ExpressionError
+from engine.core.values import to_text
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -26,7 +26,8 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-from engine.secrets import redact, redact_value, referenced_secrets, resolve_secrets
+from engine.outbound import netguard
+from engine.outbound.secrets import redact, redact_value, referenced_secrets, resolve_secrets
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 DEFAULT_TIMEOUT = 30.0
@@ -352,7 +353,7 @@ def _headers(rendered: Any) -> dict[str, str]:
     for name, value in rendered.items():
         if value is None:
             continue  # a template that yields null leaves the header out
-        text = _text(value)
+        text = to_text(value)
         if "\r" in text or "\n" in text:
             raise HttpRequestInvalid(f"header {name!r} holds a line break")
         headers[str(name)] = text
@@ -367,9 +368,9 @@ def _query(rendered: Any) -> dict[str, str | list[str]]:
         if value is None:
             continue
         if isinstance(value, list):
-            query[str(name)] = [_text(item) for item in value if item is not None]
+            query[str(name)] = [to_text(item) for item in value if item is not None]
         else:
-            query[str(name)] = _text(value)
+            query[str(name)] = to_text(value)
     return query
 
 
@@ -389,16 +390,6 @@ def _safe_headers(headers: httpx.Headers) -> dict[str, str]:
             continue
         safe[lowered] = ", ".join(headers.get_list(name))[:MAX_HEADER_CHARS]
     return safe
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
 
 
 def _shown(value: Any) -> str:

@@ -33,6 +33,8 @@ from engine.graph.nodes.base import (
     register,
 )
 from engine.graph.nodes.flow import DURATION_SCHEMA, parse_duration
+from engine.human import Assignees, open_task
+from engine.models import TaskKind
 
 PEOPLE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -46,9 +48,6 @@ PEOPLE_SCHEMA: dict[str, Any] = {
 
 def _open(kind: str) -> Any:
     def execute(context: NodeContext) -> NodeResult:
-        from engine.human import Assignees, open_task
-        from engine.models import TaskKind
-
         config = context.config
         people = Assignees.from_config(config.get("assignees") or config.get("reviewers"))
         timeout = parse_duration(config["timeout"]) if "timeout" in config else None

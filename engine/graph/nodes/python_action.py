@@ -15,6 +15,7 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
+from engine.inbound.events import EventInputError, deliver_event
 
 
 class UnknownAction(NonRetryableError):
@@ -50,8 +51,6 @@ def _check_emit(node: str, config: Mapping[str, Any], _: CheckContext) -> list[P
 
 
 def _emit(context: NodeContext) -> NodeResult:
-    from engine.events import EventInputError, deliver_event
-
     payload = context.render("payload", {})
     if not isinstance(payload, dict):
         raise NonRetryableError(f'node "{context.node_id}", field "payload": must be an object')

@@ -13,7 +13,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.core.expressions import ExpressionError, compile_expression, compile_template
+from engine.core.expressions import ExpressionError, compile_expression
+from engine.core.templates import compile_template
 from engine.graph.format import NODE_ID_PATTERN
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem, all_node_types
 

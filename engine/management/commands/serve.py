@@ -33,7 +33,7 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
-        from engine.embedded import EmbeddedRuntime
+        from engine.runtime.embedded import EmbeddedRuntime
 
         if options["no_worker"] and not settings.REDIS_URL:
             raise CommandError(

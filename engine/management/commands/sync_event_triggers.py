@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from engine.triggers import sync_all_event_triggers
+from engine.inbound.triggers import sync_all_event_triggers
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from engine.timers import TimerLoop
+from engine.runtime.timers import TimerLoop
 
 
 class Command(BaseCommand):

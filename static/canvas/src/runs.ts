@@ -2,30 +2,55 @@
 import { api } from "./api";
 import type { RunState } from "./types";
 
+// Every status the server sends for a run (RunStatus in engine/models.py): true for the final ones.
+const RUN_IS_FINAL = {
+  scheduled: false,
+  pending: false,
+  running: false,
+  waiting: false,
+  paused: false,
+  cancelling: false,
+  completed: true,
+  failed: true,
+  cancelled: true,
+  timed_out: true,
+} as const satisfies Record<string, boolean>;
+
+// Every status the server sends for a journal entry (the core's EntryStatus, and `queued` and
+// `dispatched` for parallel steps waiting for or holding a worker), and the colour it gives.
+const STEP_STATES = {
+  completed: "done",
+  failed: "failed",
+  retrying: "running",
+  waiting: "waiting",
+  cancelled: "running", // no colour of its own (yet): the overlay has always shown it so
+  queued: "running",
+  dispatched: "running",
+} as const satisfies Record<string, RunState>;
+
+export type RunStatus = keyof typeof RUN_IS_FINAL;
+export type StepStatus = keyof typeof STEP_STATES;
+
 interface StepOut {
   name: string;
-  status: string;
+  status: StepStatus;
   kind: string;
 }
 
 export interface RunOut {
   id: number;
-  status: string;
+  status: RunStatus;
   steps: StepOut[];
   error: Record<string, unknown> | null;
 }
 
-const TERMINAL = new Set(["completed", "failed", "cancelled", "timed_out"]);
-
-export function isTerminal(status: string): boolean {
-  return TERMINAL.has(status);
+export function isTerminal(status: RunStatus): boolean {
+  return RUN_IS_FINAL[status] ?? false;
 }
 
-function stepState(status: string): RunState {
-  if (status.includes("fail") || status.includes("error")) return "failed";
-  if (status === "completed" || status === "done" || status === "succeeded" || status === "skipped") return "done";
-  if (status.includes("wait") || status.includes("sleep") || status.includes("suspend")) return "waiting";
-  return "running";
+// A status from a newer server than this bundle shows as running rather than breaking the overlay.
+function stepState(status: StepStatus): RunState {
+  return STEP_STATES[status] ?? "running";
 }
 
 // Steps are named by node id; inside loops `send[3]`, and a node's own waits and follow-ups

@@ -64,3 +64,6 @@ export interface StepData extends Record<string, unknown> {
   runState?: RunState;
   diffState?: DiffState;
 }
+
+// The dialogs the canvas opens over itself, one at a time.
+export type CanvasDialog = "help" | "versions" | "run" | "connect";

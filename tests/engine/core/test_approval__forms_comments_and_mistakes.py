@@ -5,7 +5,7 @@ at the call, naming the argument."""
 import pytest
 
 from engine.core import DefinitionError, approval, workflow
-from engine.testing import WorkflowTester
+from engine.core.testing import WorkflowTester
 from tests.engine import human_flows  # noqa: F401 - registers the workflows
 
 

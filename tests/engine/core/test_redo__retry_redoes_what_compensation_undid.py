@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.testing import WorkflowTester
+from engine.core.testing import WorkflowTester
 from tests.engine.core.redo_flows import world
 
 ORDER = {"item": "lamp", "amount": 40, "order": "o-1"}

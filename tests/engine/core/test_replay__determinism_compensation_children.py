@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.testing import WorkflowTester
+from engine.core.testing import WorkflowTester
 from tests.engine.core import replay_flows
 
 

@@ -1,7 +1,7 @@
 """Cached results are reused for the same input instead of running again."""
 
+from engine.core.testing import WorkflowTester
 from engine.demos import caching
-from engine.testing import WorkflowTester
 
 
 def test_a_second_run_with_the_same_input_takes_the_cached_output() -> None:

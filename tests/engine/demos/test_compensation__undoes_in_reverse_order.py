@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from engine.core.testing import WorkflowTester
 from engine.demos import compensation
-from engine.testing import WorkflowTester
 
 
 def order(total: float) -> dict[str, Any]:

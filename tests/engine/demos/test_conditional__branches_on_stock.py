@@ -1,7 +1,7 @@
 """Order fulfilment ships what is in stock and back-orders what is not."""
 
+from engine.core.testing import WorkflowTester
 from engine.demos import conditional
-from engine.testing import WorkflowTester
 
 
 def order(product: str, quantity: int = 1) -> dict[str, object]:

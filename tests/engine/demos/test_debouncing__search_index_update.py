@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-import engine.debounce
+import engine.runtime.debounce
+from engine.core.testing import WorkflowTester
 from engine.demos import debouncing
-from engine.testing import WorkflowTester
 
 
 def test_the_workflow_updates_the_index_of_its_entity() -> None:
@@ -25,7 +25,7 @@ def test_requests_are_debounced_per_entity_for_five_seconds(
 ) -> None:
     """request_index_update debounces by entity with a 5-second window and the latest input."""
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(engine.debounce, "debounce_start", lambda *args: calls.append(args))
+    monkeypatch.setattr(engine.runtime.debounce, "debounce_start", lambda *args: calls.append(args))
 
     debouncing.request_index_update("product-42")
 

@@ -3,8 +3,8 @@ first deadline, and the review closes at the second; the worst verdict wins."""
 
 from datetime import timedelta
 
+from engine.core.testing import WorkflowTester
 from engine.demos import document_review
-from engine.testing import WorkflowTester
 
 DOCUMENT = {"id": "doc-1", "title": "Travel policy", "type": "policy", "department": "legal"}
 

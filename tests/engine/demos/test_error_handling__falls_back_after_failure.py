@@ -1,7 +1,7 @@
 """A failed step can be caught: the error is logged and a fallback produces the result."""
 
+from engine.core.testing import WorkflowTester
 from engine.demos import error_handling
-from engine.testing import WorkflowTester
 
 
 def test_a_failure_is_logged_and_the_fallback_used() -> None:

@@ -4,8 +4,8 @@ well. Decisions come from the tasks, never from events."""
 from datetime import timedelta
 from typing import Any
 
+from engine.core.testing import WorkflowTester
 from engine.demos import expense_approval
-from engine.testing import WorkflowTester
 
 
 def expense(amount: float) -> dict[str, Any]:

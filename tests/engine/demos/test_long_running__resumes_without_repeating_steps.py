@@ -3,8 +3,8 @@
 from datetime import timedelta
 from typing import Any
 
+from engine.core.testing import WorkflowTester
 from engine.demos import long_running, sequential
-from engine.testing import WorkflowTester
 
 DATA = {"dataset": "sales-2025", "rows": [1, 2, 3]}
 

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from engine.core import idempotency_key
+from engine.core.testing import WorkflowTester
 from engine.demos import loop
-from engine.testing import WorkflowTester
 
 RECIPIENTS = [{"id": f"r{n}", "email": f"r{n}@example.com"} for n in range(1, 26)]
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from engine.core.testing import TestRun, WorkflowTester
 from engine.demos import orchestration
-from engine.testing import TestRun, WorkflowTester
 
 
 def order(total: float, product: str = "sku-lamp") -> dict[str, Any]:

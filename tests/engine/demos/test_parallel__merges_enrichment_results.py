@@ -1,7 +1,7 @@
 """Lead enrichment runs three look-ups in parallel and merges what they found."""
 
+from engine.core.testing import WorkflowTester
 from engine.demos import parallel
-from engine.testing import WorkflowTester
 
 LEAD = {"name": "Ada Lovelace", "email": "ada@acme.example", "domain": "acme.example"}
 

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from engine.core.testing import _MemoryBackend
+from engine.core.tester_backend import MemoryBackend
+from engine.core.testing import WorkflowTester
 from engine.demos import parallel_limited
-from engine.testing import WorkflowTester
 
 
 def test_100_operations_run_and_come_back_in_order() -> None:
@@ -28,10 +28,10 @@ def test_the_limited_group_asks_for_a_concurrency_of_10(monkeypatch: pytest.Monk
     # The harness runs branches one after another, so the limit can only be seen where the
     # workflow hands the group to the backend (the database backend dispatches 10 at a time).
     groups: list[tuple[str, int, int | None]] = []
-    begin_parallel = _MemoryBackend.begin_parallel
+    begin_parallel = MemoryBackend.begin_parallel
 
     def spy(
-        self: _MemoryBackend,
+        self: MemoryBackend,
         seq: int,
         name: str,
         calls: list[Any],
@@ -41,7 +41,7 @@ def test_the_limited_group_asks_for_a_concurrency_of_10(monkeypatch: pytest.Monk
         groups.append((name, len(calls), concurrency))
         return begin_parallel(self, seq, name, calls, concurrency, reports)
 
-    monkeypatch.setattr(_MemoryBackend, "begin_parallel", spy)
+    monkeypatch.setattr(MemoryBackend, "begin_parallel", spy)
 
     WorkflowTester().run(parallel_limited.parallel_processing, {"factor": 1})
 

@@ -3,8 +3,8 @@
 from datetime import timedelta
 from typing import Any
 
+from engine.core.testing import WorkflowTester
 from engine.demos import progress
-from engine.testing import WorkflowTester
 
 
 def test_progress_is_reported_before_each_stage_and_at_the_end() -> None:

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
+from engine.core.testing import WorkflowTester
 from engine.demos import retries
-from engine.testing import WorkflowTester
 
 
 def test_a_transient_failure_succeeds_on_the_second_attempt() -> None:

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from engine.actions import start_run
 from engine.core import get_workflow
+from engine.core.testing import WorkflowTester
 from engine.demos import scheduled
 from engine.models import Run
-from engine.testing import WorkflowTester
+from engine.runtime.runs import start_run
 
 
 def test_the_report_covers_the_24_hours_before_the_run() -> None:

@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from engine.core.testing import WorkflowTester
 from engine.demos import sequential
-from engine.testing import WorkflowTester
 
 CUSTOMER = {"id": "cus-1", "email": "ada@example.com"}
 

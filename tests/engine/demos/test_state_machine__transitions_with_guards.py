@@ -3,8 +3,8 @@
 from datetime import timedelta
 from typing import Any
 
+from engine.core.testing import WorkflowTester
 from engine.demos import state_machine
-from engine.testing import WorkflowTester
 
 ORDER = {"id": "ord-5", "items": [{"productId": "sku-lamp", "quantity": 1}]}
 

@@ -1,7 +1,7 @@
 """A parent workflow runs sub-workflows as children and uses or survives their results."""
 
+from engine.core.testing import WorkflowTester
 from engine.demos import sub_workflows
-from engine.testing import WorkflowTester
 
 LEAD = {"email": "ada@acme.example", "domain": "acme.example", "title": "CTO"}
 

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from engine.core import get_workflow
+from engine.core.testing import WorkflowTester
 from engine.demos import templates
-from engine.testing import WorkflowTester
 
 
 def decided(tester: WorkflowTester, entity: str, approved: bool, **extra: str) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from engine.core.testing import WorkflowTester
 from engine.demos import timeouts
-from engine.testing import WorkflowTester
 
 
 def test_the_step_timeout_is_declared_as_30_seconds() -> None:

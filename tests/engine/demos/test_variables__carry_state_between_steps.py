@@ -1,7 +1,7 @@
 """Local variables carry state between steps, also across a crash and replay."""
 
+from engine.core.testing import WorkflowTester
 from engine.demos import variables
-from engine.testing import WorkflowTester
 
 
 def order(product: str) -> dict[str, object]:

@@ -1,0 +1,9 @@
+"""The engine's tables in the Django admin, one module per room.
+
+Django's admin autodiscovery imports this package; importing each module here registers its
+ModelAdmins.
+"""
+
+from engine.admin import events, graphs, processes, runs, schedules, tasks, webhooks
+
+__all__ = ["events", "graphs", "processes", "runs", "schedules", "tasks", "webhooks"]

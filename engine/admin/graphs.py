@@ -1,0 +1,25 @@
+"""Published graph versions (read-only) and the records graph nodes keep."""
+
+from django.contrib import admin
+
+from engine.admin.readonly import ReadOnlyAdmin
+from engine.models import (
+    GraphVersion,
+    Record,
+)
+
+
+@admin.register(GraphVersion)
+class GraphVersionAdmin(ReadOnlyAdmin[GraphVersion]):
+    """Published versions are immutable: the admin shows them, never edits them."""
+
+    list_display = ["workflow", "number", "title", "author", "published_at", "retired"]
+    list_filter = ["retired", "published_at"]
+    search_fields = ["workflow", "title", "note"]
+
+
+@admin.register(Record)
+class RecordAdmin(admin.ModelAdmin[Record]):
+    list_display = ["collection", "key", "created_at", "updated_at"]
+    list_filter = ["collection"]
+    search_fields = ["collection", "key"]

@@ -1,0 +1,10 @@
+"""The engine's JSON API: runs, events and probes (runs), people's tasks (tasks), webhook
+endpoints (webhooks). config/api.py mounts the router at /api/."""
+
+from ninja import Router
+
+from engine.api import runs, tasks, webhooks
+
+router = Router()
+for part in (runs.router, webhooks.router, tasks.router):
+    router.add_router("", part)

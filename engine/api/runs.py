@@ -1,0 +1,360 @@
+"""Engine API: runs, events and diagnostics."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import StrictBool, ValidationError
+
+from accounts.api_auth import require_capability
+from accounts.roles import Capability
+from engine.inbound.events import EventInputError, deliver_event, event_history
+from engine.models import Run, RunStatus, StepRecord, WorkerProbe
+from engine.runtime.inputs import first_input_problem
+from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.runs import (
+    RunStateError,
+    cancel_run,
+    request_worker_probe,
+    retry_run,
+    start_run,
+)
+
+router = Router(tags=["system"])
+
+
+class WorkerProbeOut(Schema):
+    id: int
+    requested_at: datetime
+    answered_at: datetime | None
+    answered_by: str
+    round_trip_ms: float | None
+
+
+@router.post(
+    "/system/worker-probes",
+    response={202: WorkerProbeOut},
+    summary="Send a probe through the broker; a worker answers it in the database",
+)
+def create_worker_probe(request: HttpRequest) -> Status[WorkerProbe]:
+    require_capability(request, Capability.RUN_DIAGNOSTICS)
+    user = request.user if isinstance(request.user, User) else None
+    return Status(202, request_worker_probe(user))
+
+
+@router.get(
+    "/system/worker-probes/{probe_id}",
+    response=WorkerProbeOut,
+    summary="Whether a worker has answered the probe, and how fast",
+)
+def get_worker_probe(request: HttpRequest, probe_id: int) -> WorkerProbe:
+    require_capability(request, Capability.VIEW)
+    return get_object_or_404(WorkerProbe, pk=probe_id)
+
+
+# --- runs and events ------------------------------------------------------------------------
+class StepOut(Schema):
+    seq: int
+    branch: int
+    attempt: int
+    kind: str
+    name: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    superseded: bool = Field(
+        description="Set aside by a retry: kept for the record, no longer replayed"
+    )
+    undoes: dict[str, int] | None = Field(
+        default=None,
+        description="For a compensation: the position ({seq, branch}) of the step it undid; a "
+        "retry does that step again",
+    )
+
+    @staticmethod
+    def resolve_undoes(record: StepRecord) -> dict[str, int] | None:
+        detail = record.detail if isinstance(record.detail, dict) else {}
+        undoes = detail.get("undoes")
+        return undoes if isinstance(undoes, dict) else None
+
+    @staticmethod
+    def resolve_duration_ms(record: StepRecord) -> float | None:
+        if record.finished_at is None:
+            return None
+        return (record.finished_at - record.started_at).total_seconds() * 1000
+
+
+class RunOut(Schema):
+    id: int
+    workflow: str
+    kind: str
+    version: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    trigger: str
+    trigger_ref: str
+    idempotency_key: str | None
+    parent_id: int | None
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: dict[str, Any] | None = None
+    stopped_at: int | None = Field(
+        default=None,
+        description="The journal position where a failed, cancelled or timed-out run stopped: "
+        "where a retry resumes it",
+    )
+
+
+class RunDetailOut(RunOut):
+    steps: list[StepOut] = Field(description="The journal in the order it was written")
+
+    @staticmethod
+    def resolve_steps(run: Run) -> Any:
+        return run.steps.order_by("id")
+
+
+class StartRunIn(Schema):
+    input: Any = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    start_at: datetime | None = Field(
+        default=None,
+        description="Start later: an ISO 8601 time with its offset, in the future. The run "
+        "waits as scheduled (durably) and can be cancelled until then.",
+    )
+
+
+class EventIn(Schema):
+    type: str = Field(min_length=1, max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class EventOut(Schema):
+    id: str
+    type: str
+    created: bool
+    woken_runs: list[int]
+    started_runs: list[int]
+
+
+class EventRunOut(Schema):
+    id: int
+    workflow: str
+    status: str
+
+
+class EventRecordOut(Schema):
+    id: str
+    type: str
+    source: str
+    depth: int = Field(
+        description="Runs between this event and an outside one (0: from outside); events "
+        "deeper than STEPWISE_EVENT_CHAIN_LIMIT start no workflows"
+    )
+    payload: dict[str, Any]
+    received_at: datetime
+    started_runs: list[EventRunOut]
+    woken_runs: list[int]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@router.post(
+    "/workflows/{slug}/runs",
+    response={200: RunDetailOut, 201: RunDetailOut, 404: ErrorOut},
+    tags=["runs"],
+    summary="Start a run (201); with an idempotency key used before, the existing run (200)",
+)
+def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Status[Any]:
+    require_capability(request, Capability.START_RUNS)
+    user = request.user if isinstance(request.user, User) else None
+    existed = (
+        bool(body.idempotency_key)
+        and Run.objects.filter(workflow=slug, idempotency_key=body.idempotency_key).exists()
+    )
+    try:
+        schema = resolve(slug).definition.input_schema
+    except UnknownWorkflow as missing:
+        return Status(404, {"detail": str(missing)})
+    if schema is not None:
+        problem = first_input_problem(schema, body.input)
+        if problem is not None:
+            raise HttpError(422, problem)
+    if body.start_at is not None:
+        if body.start_at.tzinfo is None or body.start_at.utcoffset() is None:
+            raise HttpError(422, "start_at: give the time zone offset, e.g. 2030-01-01T09:00Z")
+        if body.start_at <= timezone.now():
+            raise HttpError(422, "start_at: must be in the future")
+    try:
+        run = start_run(
+            slug,
+            body.input,
+            trigger="api",
+            idempotency_key=body.idempotency_key,
+            created_by=user,
+            start_at=body.start_at,
+        )
+    except UnknownWorkflow as missing:
+        return Status(404, {"detail": str(missing)})
+    except TypeError as not_json:
+        raise HttpError(422, f"input: {not_json}") from None
+    return Status(200 if existed else 201, run)
+
+
+@router.get(
+    "/runs",
+    response=list[RunOut],
+    tags=["runs"],
+    summary="Recent runs, newest first, filtered by workflow and status",
+)
+def list_runs(
+    request: HttpRequest,
+    workflow: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> Any:
+    require_capability(request, Capability.VIEW)
+    if not 1 <= limit <= 500:
+        raise HttpError(422, "limit: must be between 1 and 500")
+    runs = Run.objects.order_by("-created_at", "-id")
+    if workflow:
+        runs = runs.filter(workflow=workflow)
+    if status:
+        if status not in RunStatus.values:
+            raise HttpError(422, f"status: must be one of {', '.join(RunStatus.values)}")
+        runs = runs.filter(status=status)
+    return runs[:limit]
+
+
+@router.get(
+    "/runs/{run_id}",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="A run with its journal: every attempt of every step, with timings",
+)
+def get_run(request: HttpRequest, run_id: int) -> Any:
+    require_capability(request, Capability.VIEW)
+    return get_object_or_404(Run, pk=run_id)
+
+
+def _control(
+    request: HttpRequest, run_id: int, capability: Capability, action: Callable[[int], Run]
+) -> Any:
+    require_capability(request, capability)
+    get_object_or_404(Run, pk=run_id)
+    try:
+        action(run_id)
+    except RunStateError as refused:
+        raise HttpError(409, str(refused)) from None
+    return Run.objects.get(pk=run_id)
+
+
+class CancelIn(Schema):
+    reason: str = Field(
+        default="cancelled", min_length=1, max_length=500, description="Kept in the run's error"
+    )
+    compensate: StrictBool | None = Field(
+        default=None,
+        description="Undo the run's completed steps first (its compensations). Default: as "
+        "the workflow says (yes unless it opted out). false on a cancelling run stops its "
+        "undoing at once.",
+    )
+
+
+def _cancel_options(request: HttpRequest) -> CancelIn:
+    """The optional JSON body; a POST without one (or a form post) cancels as the workflow says."""
+    if not request.body or request.content_type != "application/json":
+        return CancelIn()
+    try:
+        return CancelIn.model_validate_json(request.body)
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise HttpError(422, f"{where}: {first['msg']}") from None
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    response=RunDetailOut,
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": CancelIn.model_json_schema()}},
+        }
+    },
+    tags=["runs"],
+    summary="Cancel a run that has not ended, and its children (409 if it has); it undoes "
+    "its completed steps first, as `cancelling`",
+)
+def cancel(request: HttpRequest, run_id: int) -> Any:
+    wanted = _cancel_options(request)
+
+    def cancel_as_asked(run_id: int) -> Run:
+        return cancel_run(run_id, reason=wanted.reason, compensate=wanted.compensate)
+
+    return _control(request, run_id, Capability.CANCEL_RUNS, cancel_as_asked)
+
+
+@router.post(
+    "/runs/{run_id}/retry",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="Run a failed, cancelled or timed-out run again from where it stopped; steps a "
+    "compensation undid run again (409 otherwise)",
+)
+def retry(request: HttpRequest, run_id: int) -> Any:
+    return _control(request, run_id, Capability.RETRY_RUNS, retry_run)
+
+
+@router.post(
+    "/events",
+    response={202: EventOut},
+    tags=["events"],
+    summary="Deliver an event: stored once per id, matched to waiting runs",
+)
+def post_event(request: HttpRequest, body: EventIn) -> Status[EventOut]:
+    require_capability(request, Capability.START_RUNS)
+    try:
+        delivery = deliver_event(body.type, body.payload, event_id=body.id, source="api")
+    except EventInputError as bad:
+        raise HttpError(422, str(bad)) from None
+    return Status(
+        202,
+        EventOut(
+            id=delivery.event.event_id,
+            type=delivery.event.type,
+            created=delivery.created,
+            woken_runs=delivery.woken_runs,
+            started_runs=delivery.started_runs,
+        ),
+    )
+
+
+@router.get(
+    "/events",
+    response=list[EventRecordOut],
+    tags=["events"],
+    summary="Event history, newest first: each event with the runs it started and woke",
+)
+def list_events(
+    request: HttpRequest, type: str | None = None, source: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    require_capability(request, Capability.VIEW)
+    if not 1 <= limit <= 500:
+        raise HttpError(422, "limit: must be between 1 and 500")
+    return event_history(event_type=type, source=source, limit=limit)

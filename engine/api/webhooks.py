@@ -1,0 +1,160 @@
+"""Webhook endpoints and their deliveries in the JSON API; deliveries themselves go to /hooks/."""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from accounts.api_auth import require_capability
+from accounts.roles import Capability
+from engine.inbound.webhooks import WebhookError, create_endpoint, replay_delivery, rotate_secret
+from engine.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+router = Router(tags=["webhooks"])
+
+
+class EndpointOut(Schema):
+    slug: str
+    title: str
+    url: str
+    event_type: str
+    workflow: str
+    input: Any = None
+    active: bool
+    tolerance_seconds: int
+    max_body_bytes: int
+    previous_secret_until: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_url(endpoint: WebhookEndpoint) -> str:
+        return f"/hooks/{endpoint.slug}"
+
+
+class EndpointWithSecretOut(EndpointOut):
+    secret: str = Field(description="Shown this once: keep it where the sender signs from.")
+
+
+class EndpointIn(Schema):
+    slug: str
+    title: str = Field("", max_length=200)
+    event_type: str = ""
+    workflow: str = ""
+    input: Any = None
+    tolerance_seconds: int = 300
+    max_body_bytes: int = 1_000_000
+
+
+class RotateIn(Schema):
+    overlap_seconds: float = Field(
+        86_400, ge=0, description="How long the old secret stays valid (0: not at all)."
+    )
+
+
+class DeliveryOut(Schema):
+    id: str
+    status: str
+    received_at: datetime
+    processed_at: datetime | None
+    error: str
+    event: str | None
+    run: int | None
+    replays: int
+
+    @staticmethod
+    def resolve_id(delivery: WebhookDelivery) -> str:
+        return delivery.delivery_id
+
+    @staticmethod
+    def resolve_event(delivery: WebhookDelivery) -> str | None:
+        return delivery.event.event_id if delivery.event is not None else None
+
+    @staticmethod
+    def resolve_run(delivery: WebhookDelivery) -> int | None:
+        return delivery.run_id
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _refuse(error: WebhookError) -> HttpError:
+    return HttpError(error.status, str(error))
+
+
+@router.get("/webhooks", response=list[EndpointOut], summary="Webhook endpoints (never secrets)")
+def list_endpoints(request: HttpRequest) -> Any:
+    require_capability(request, Capability.VIEW)
+    return WebhookEndpoint.objects.order_by("slug")
+
+
+@router.post(
+    "/webhooks",
+    response={201: EndpointWithSecretOut},
+    summary="Create an endpoint; its secret is in this answer and never again",
+)
+def create(request: HttpRequest, body: EndpointIn) -> Status[Any]:
+    require_capability(request, Capability.EDIT_SCHEDULES)
+    try:
+        endpoint, _ = create_endpoint(
+            body.slug,
+            title=body.title,
+            event_type=body.event_type,
+            workflow=body.workflow,
+            input=body.input,
+            tolerance_seconds=body.tolerance_seconds,
+            max_body_bytes=body.max_body_bytes,
+        )
+    except WebhookError as error:
+        raise _refuse(error) from None
+    return Status(201, endpoint)  # the only answer that carries the secret, with rotate
+
+
+@router.post(
+    "/webhooks/{slug}/rotate",
+    response=EndpointWithSecretOut,
+    summary="Give an endpoint a new secret (shown once); the old one lasts the overlap",
+)
+def rotate(request: HttpRequest, slug: str, body: RotateIn) -> Any:
+    require_capability(request, Capability.EDIT_SCHEDULES)
+    endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
+    rotate_secret(endpoint, body.overlap_seconds)
+    return endpoint  # refreshed: it carries the new secret
+
+
+@router.get(
+    "/webhooks/{slug}/deliveries",
+    response=list[DeliveryOut],
+    summary="An endpoint's accepted deliveries, newest first, with their outcome",
+)
+def list_deliveries(
+    request: HttpRequest, slug: str, status: str | None = None, limit: int = 50
+) -> Any:
+    require_capability(request, Capability.VIEW)
+    if not 1 <= limit <= 500:
+        raise HttpError(422, "limit: must be between 1 and 500")
+    endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
+    deliveries = endpoint.deliveries.select_related("event").order_by("-received_at", "-id")
+    if status:
+        if status not in DeliveryStatus.values:
+            raise HttpError(422, f"status: one of {', '.join(DeliveryStatus.values)}")
+        deliveries = deliveries.filter(status=status)
+    return deliveries[:limit]
+
+
+@router.post(
+    "/webhooks/{slug}/deliveries/{path:delivery_id}/replay",
+    response={202: DeliveryOut, 409: ErrorOut},
+    summary="Process a delivery again as a new occurrence (its workflows run again, once)",
+)
+def replay(request: HttpRequest, slug: str, delivery_id: str) -> Status[Any]:
+    require_capability(request, Capability.RETRY_RUNS)
+    delivery = get_object_or_404(WebhookDelivery, endpoint__slug=slug, delivery_id=delivery_id)
+    try:
+        replayed = replay_delivery(delivery.pk)
+    except WebhookError as error:
+        return Status(error.status, {"detail": str(error)})
+    return Status(202, replayed)

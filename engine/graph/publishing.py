@@ -1,0 +1,148 @@
+"""Publishing: the engine action that turns a graph into a numbered version it can run.
+
+This is the only code that writes a graph's `GraphVersion` rows, its schedules and its event
+triggers; the designer (or any other author) calls it. A caller validates for its own users
+first, but the engine refuses a graph with problems too, whoever sends it.
+"""
+
+from functools import cache
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from engine.core.definitions import get_action, get_workflow
+from engine.graph.nodes import CheckContext, Problem
+from engine.graph.validate import validate_graph
+from engine.inbound.schedules import delete_graph_schedules, sync_graph_schedules
+from engine.inbound.triggers import sync_event_triggers
+from engine.models import GraphVersion
+
+__all__ = [
+    "GraphRefused",
+    "latest_version",
+    "latest_versions",
+    "live_versions",
+    "publish_graph",
+    "published_context",
+    "published_number",
+    "retire_graph",
+]
+
+# The first key of the advisory lock that serialises publishing and retiring per slug; the second
+# is the slug's hash. A constant of its own keeps these locks apart from any other advisory lock.
+_PUBLISH_LOCK = 0x5057
+
+
+class GraphRefused(ValueError):
+    """A graph with problems: nothing was published."""
+
+    def __init__(self, slug: str, problems: list[Problem]) -> None:
+        super().__init__(f"{slug}: the graph has {len(problems)} problem(s)")
+        self.problems = problems
+
+
+def published_context() -> CheckContext:
+    """What the engine can vouch for outside a graph, each answer remembered per context."""
+
+    @cache
+    def workflow_exists(slug: str) -> bool:
+        return get_workflow(slug) is not None or live_versions(slug).exists()
+
+    @cache
+    def user_exists(username: str) -> bool:
+        return User.objects.filter(username=username, is_active=True).exists()
+
+    @cache
+    def group_exists(name: str) -> bool:
+        return Group.objects.filter(name=name).exists()
+
+    return CheckContext(
+        workflow_exists=workflow_exists,
+        action_exists=lambda name: get_action(name) is not None,
+        user_exists=user_exists,
+        group_exists=group_exists,
+    )
+
+
+def publish_graph(
+    slug: str,
+    title: str,
+    graph: dict[str, Any],
+    *,
+    note: str = "",
+    author: User | None = None,
+    compensate_on_cancel: bool = True,
+    context: CheckContext | None = None,
+) -> GraphVersion:
+    """Freeze `graph` as the slug's next version and start its schedules and event triggers.
+
+    `context` says which workflows, actions, users and groups exist (the engine's own view when
+    None); a caller that validated with a context passes the same one, so both checks agree.
+    """
+    problems = validate_graph(graph, context or published_context())
+    if problems:
+        raise GraphRefused(slug, problems)
+    with transaction.atomic():
+        _lock(slug)
+        # Numbers continue after a retired workflow's versions: v1 always means one graph.
+        last = GraphVersion.objects.filter(workflow=slug).aggregate(n=Max("number"))["n"]
+        version = GraphVersion.objects.create(
+            workflow=slug,
+            number=(last or 0) + 1,
+            title=title,
+            graph=graph,
+            compensate_on_cancel=compensate_on_cancel,
+            note=note,
+            author=author,
+            published_at=timezone.now(),
+        )
+        sync_graph_schedules(version)
+        sync_event_triggers(slug)
+        return version
+
+
+def retire_graph(slug: str) -> int:
+    """Retire every version of `slug`: they stay for the runs pinned to them but start nothing.
+
+    Its schedules and event triggers go with them. Returns how many versions were live.
+    """
+    with transaction.atomic():
+        _lock(slug)
+        retired = live_versions(slug).update(retired=True)
+        delete_graph_schedules(slug)
+        sync_event_triggers(slug)
+        return retired
+
+
+def live_versions(slug: str) -> QuerySet[GraphVersion]:
+    """The versions of `slug` that may start runs (a retired workflow has none)."""
+    return GraphVersion.objects.filter(workflow=slug, retired=False)
+
+
+def latest_version(slug: str) -> GraphVersion | None:
+    return live_versions(slug).order_by("-number").first()
+
+
+def latest_versions() -> dict[str, GraphVersion]:
+    """The newest live version of every graph workflow, by slug, in one query."""
+    newest = GraphVersion.objects.filter(retired=False).order_by("workflow", "number")
+    return {version.workflow: version for version in newest}
+
+
+def published_number(slug_field: str = "slug") -> Subquery:
+    """The newest live version's number of the outer row's `slug_field`, to annotate a list."""
+    newest = GraphVersion.objects.filter(workflow=OuterRef(slug_field), retired=False)
+    return Subquery(newest.order_by("-number").values("number")[:1])
+
+
+def _lock(slug: str) -> None:
+    """Serialise publishing and retiring one slug until the transaction ends.
+
+    Two publishes at once would otherwise both read the same last number; the unique constraint
+    would refuse the second with an error instead of numbering it after the first.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_PUBLISH_LOCK, slug])

@@ -1,0 +1,83 @@
+"""Messages to workers, sent only once the rows they are about are committed.
+
+Tasks are sent by name, so nothing here imports the code that runs them (engine/tasks.py
+registers each under the name below): the engine's rooms can ask for work without a cycle
+back through the Celery task module.
+"""
+
+import logging
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from engine.models import Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+ADVANCE_RUN = "engine.advance_run"
+RUN_BRANCH = "engine.run_branch"
+ANSWER_PROBE = "engine.answer_probe"
+PROCESS_WEBHOOK_DELIVERY = "engine.process_webhook_delivery"
+
+
+def queue_on_commit(task_name: str, *args: Any) -> None:
+    """Queue a task for a worker once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: current_app.send_task(task_name, args=args))
+
+
+def advance_on_commit(run_id: int) -> None:
+    queue_on_commit(ADVANCE_RUN, run_id)
+
+
+def run_branch_on_commit(run_id: int, seq: int, branch: int) -> None:
+    queue_on_commit(RUN_BRANCH, run_id, seq, branch)
+
+
+def queued_messages() -> int | None:
+    """How many messages wait in the engine's queue, or None when the broker cannot say."""
+    try:
+        with current_app.connection_for_write() as connection:
+            channel: Any = connection.default_channel
+            declared = channel.queue_declare(
+                queue=settings.STEPWISE_QUEUE, durable=True, auto_delete=False
+            )
+            return int(declared.message_count)
+    except Exception:
+        logger.warning(
+            "could not read the length of queue %s", settings.STEPWISE_QUEUE, exc_info=True
+        )
+        return None
+
+
+def wake(run_id: int) -> bool:
+    """Ask for a run to be advanced; call inside the transaction that made it runnable.
+
+    One statement, so it cannot fall between the checks of an advancer that is suspending
+    the run: either the advancer sees wake_requested and goes round again, or this sees the
+    run already waiting and makes it pending. A paused run keeps the request until resumed; a
+    cancelling one stays cancelling.
+    """
+    woken = Run.objects.filter(
+        pk=run_id,
+        status__in=[
+            RunStatus.WAITING,
+            RunStatus.PENDING,
+            RunStatus.RUNNING,
+            RunStatus.PAUSED,
+            RunStatus.CANCELLING,
+        ],
+    ).update(
+        wake_requested=True,
+        status=Case(
+            When(status=RunStatus.WAITING, then=Value(RunStatus.PENDING.value)),
+            default=F("status"),
+        ),
+        dispatched_at=timezone.now(),
+    )
+    if woken:
+        advance_on_commit(run_id)
+    return bool(woken)

@@ -1,0 +1,65 @@
+"""Published graph versions, and the records their `action.record` nodes keep."""
+
+from django.db import models
+
+
+class GraphVersion(models.Model):
+    """A published graph: immutable, numbered per workflow. Runs are pinned to one.
+
+    The designer edits drafts; publishing hands the engine one of these, which is all the
+    engine needs to run (and later replay) a graph workflow.
+    """
+
+    workflow = models.CharField(max_length=100)
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    graph = models.JSONField()
+    note = models.TextField(blank=True)
+    author = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField()
+    # A deleted workflow's versions stay for the runs pinned to them but start nothing new.
+    retired = models.BooleanField(default=False)
+    compensate_on_cancel = models.BooleanField(
+        default=True, help_text="A cancelled run runs its compensation nodes before it ends."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="graph_version_number")
+        ]
+        ordering = ["workflow", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} v{self.number}"
+
+    @property
+    def version(self) -> str:
+        return f"v{self.number}"
+
+
+class Record(models.Model):
+    """A document in a named collection: what the `action.record` node creates and queries."""
+
+    collection = models.CharField(max_length=100)
+    key = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    # The step that created it, so a retried create returns the same record.
+    created_by_step = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "key"], name="record_key"),
+            models.UniqueConstraint(
+                fields=["created_by_step"],
+                name="record_created_once",
+                condition=models.Q(created_by_step__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["collection", "-created_at"], name="record_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.collection}/{self.key}"

@@ -1,0 +1,399 @@
+"""Advancing runs and running parallel steps: what the Celery tasks call."""
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from engine.core.context import StepInfo, run_step_attempt
+from engine.core.definitions import get_step
+from engine.core.errors import Cancelled, describe_exception
+from engine.core.executor import execute
+from engine.core.journal import EntryStatus, Position, Reports
+from engine.core.values import to_json_value
+from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
+from engine.messaging.signals import announce_step, run_changed, send_on_commit
+from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.runtime.records import position_key
+from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.runs import begin_deadline, finish_run
+from engine.runtime.store import DjangoBackend, load_journal, write_reports
+
+logger = logging.getLogger(__name__)
+
+_PROCESS = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _lease_until() -> Any:
+    return timezone.now() + timedelta(seconds=settings.STEPWISE_LEASE_SECONDS)
+
+
+class LeaseKeeper:
+    """Renews the leases this process holds while long steps run, from one thread."""
+
+    def __init__(self) -> None:
+        self.held: dict[int, str] = {}
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def hold(self, run_id: int, owner: str) -> None:
+        with self.lock:
+            self.held[run_id] = owner
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._renew_forever, daemon=True, name="stepwise-leases"
+                )
+                self.thread.start()
+
+    def release(self, run_id: int) -> None:
+        with self.lock:
+            self.held.pop(run_id, None)
+
+    def _renew_forever(self) -> None:
+        from django.db import close_old_connections
+
+        interval = max(0.2, settings.STEPWISE_LEASE_SECONDS / 3)
+        while True:
+            threading.Event().wait(interval)
+            with self.lock:
+                held = dict(self.held)
+            if not held:
+                continue
+            try:
+                close_old_connections()
+                for run_id, owner in held.items():
+                    Run.objects.filter(pk=run_id, lease_owner=owner).update(
+                        lease_until=_lease_until()
+                    )
+            except Exception:
+                logger.exception("could not renew run leases")
+
+
+leases = LeaseKeeper()
+
+
+def acquire(run_id: int) -> str | None:
+    """Take the run's lease if nobody holds a live one; returns the owner token."""
+    owner = f"{_PROCESS}:{uuid.uuid4().hex[:12]}"
+    now = timezone.now()
+    taken = Run.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=run_id,
+        status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING],
+    ).update(
+        # A cancelling run stays cancelling while it runs its compensations.
+        status=Case(
+            When(status=RunStatus.CANCELLING, then=Value(RunStatus.CANCELLING.value)),
+            default=Value(RunStatus.RUNNING.value),
+        ),
+        lease_owner=owner,
+        lease_until=_lease_until(),
+        wake_requested=False,
+        started_at=Coalesce("started_at", now),
+    )
+    return owner if taken else None
+
+
+def advance(run_id: int) -> None:
+    """Replay the run and carry it as far as it goes: to its end or its next wait."""
+    owner = acquire(run_id)
+    if owner is None:
+        return  # another worker advances it (and will see any wake request), or it ended
+    leases.hold(run_id, owner)
+    try:
+        first = True
+        while True:
+            run = Run.objects.get(pk=run_id)
+            if run.status not in ADVANCING_STATUSES or run.lease_owner != owner:
+                if run.status == RunStatus.PAUSED and run.lease_owner == owner:
+                    _release_if_paused(run_id, owner)
+                return
+            if first and run.started_at and run.deadline_at is None:
+                _begin(run)
+            first = False
+            if not _advance_once(run, owner):
+                return
+    finally:
+        leases.release(run_id)
+
+
+def _begin(run: Run) -> None:
+    try:
+        timeout = resolve(run.workflow, run.version).definition.timeout
+    except UnknownWorkflow:
+        return
+    if timeout and not Timer.objects.filter(run=run, kind=TimerKind.RUN_TIMEOUT).exists():
+        with transaction.atomic():
+            begin_deadline(run, timeout)
+    send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
+
+
+def _advance_once(run: Run, owner: str) -> bool:
+    """One replay; True when a wake arrived meanwhile and the run must go round again."""
+    try:
+        definition = resolve(run.workflow, run.version).definition
+    except UnknownWorkflow as missing:
+        with transaction.atomic():
+            finish_run(
+                run,
+                RunStatus.FAILED,
+                only_if_owner=owner,
+                error={"type": "UnknownWorkflow", "message": str(missing)},
+            )
+        return False
+    backend = DjangoBackend(run, owner)
+    try:
+        outcome = execute(definition, run.input, backend, load_journal(run.pk))
+    except Cancelled:
+        _release_if_paused(run.pk, owner)
+        return False  # cancelled, paused or taken over: stop without writing anything more
+    with transaction.atomic():
+        if outcome.reports:
+            try:
+                backend.flush(outcome.reports)
+            except Cancelled:
+                return False
+        if outcome.status != "suspended":
+            finish_run(
+                run,
+                _ENDS[outcome.status],
+                output=outcome.output,
+                error=outcome.error,
+                only_if_owner=owner,
+                stopped_at=outcome.stopped_at,
+            )
+            return False
+        # A cancelling run may wait too (a compensation's retry back-off): it stays cancelling.
+        suspended = Run.objects.filter(
+            pk=run.pk, lease_owner=owner, status__in=ADVANCING_STATUSES, wake_requested=False
+        ).update(
+            status=Case(
+                When(status=RunStatus.RUNNING, then=Value(RunStatus.WAITING.value)),
+                default=F("status"),
+            ),
+            lease_owner="",
+            lease_until=None,
+        )
+        if suspended:
+            if run.status == RunStatus.RUNNING:
+                send_on_commit(
+                    run_changed, run_id=run.pk, workflow=run.workflow, status=RunStatus.WAITING
+                )
+            return False
+        # Not suspended: either a wake arrived (go round) or the lease is gone (stop).
+        going_round = Run.objects.filter(
+            pk=run.pk, lease_owner=owner, status__in=ADVANCING_STATUSES
+        ).update(wake_requested=False, lease_until=_lease_until())
+    if not going_round:
+        _release_if_paused(run.pk, owner)
+    return bool(going_round)
+
+
+_ENDS = {
+    "completed": RunStatus.COMPLETED,
+    "failed": RunStatus.FAILED,
+    "cancelled": RunStatus.CANCELLED,
+    "timed_out": RunStatus.TIMED_OUT,
+}
+
+
+def _release_if_paused(run_id: int, owner: str) -> None:
+    """An advancer that stopped for a pause lets the run go. If the run was resumed or
+    cancelled meanwhile, it is sent on at once."""
+    with transaction.atomic():
+        released = Run.objects.filter(
+            pk=run_id,
+            lease_owner=owner,
+            status__in=[RunStatus.PAUSED, RunStatus.RUNNING, RunStatus.CANCELLING],
+        ).update(
+            lease_owner="",
+            lease_until=None,
+            status=Case(
+                When(status=RunStatus.RUNNING, then=Value(RunStatus.PENDING.value)),
+                default=F("status"),
+            ),
+            dispatched_at=timezone.now(),
+        )
+        moving = [RunStatus.PENDING, RunStatus.CANCELLING]
+        if released and Run.objects.filter(pk=run_id, status__in=moving).exists():
+            advance_on_commit(run_id)
+
+
+class BranchReporter:
+    """Collects what a parallel step reports, written with its result."""
+
+    def __init__(self) -> None:
+        self.reports = Reports()
+
+    def report_progress(self, current: float, total: float | None, message: str | None) -> None:
+        self.reports.report_progress(current, total, message)
+
+    def report_metric(self, name: str, value: float) -> None:
+        self.reports.report_metric(name, value, timezone.now())
+
+
+def run_branch(run_id: int, seq: int, branch: int) -> None:
+    """Run one step of a parallel group (at least once; its journaled result counts once)."""
+    record = (
+        StepRecord.objects.filter(run_id=run_id, seq=seq, branch=branch, superseded=False)
+        .order_by("-attempt")
+        .select_related("run")
+        .first()
+    )
+    if record is None or record.status != "dispatched" or record.run.is_terminal:
+        return
+    detail = record.detail or {}
+    step = get_step(detail.get("step", ""))
+    redo = record.run.redo if isinstance(record.run.redo, dict) else {}
+    generation = int(redo.get(position_key(Position(seq, branch)), 0))
+    info = StepInfo(run_id, seq, record.name, record.attempt, generation, branch)
+    reporter = BranchReporter()
+    started = timezone.now()
+    retry_at = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    if step is None:
+        status = EntryStatus.FAILED
+        error = {"type": "UnknownStep", "message": f"no step registered as {detail.get('step')}"}
+    else:
+        try:
+            output = to_json_value(
+                run_step_attempt(
+                    step,
+                    list(detail.get("args", [])),
+                    dict(detail.get("kwargs", {})),
+                    info,
+                    reporter,
+                )
+            )
+            status = EntryStatus.COMPLETED
+        except Exception as exc:
+            error = describe_exception(exc)
+            if step.retry.should_retry(exc, record.attempt):
+                status = EntryStatus.RETRYING
+                delay = step.retry.delay(record.attempt, seed=info.idempotency_key)
+                retry_at = timezone.now() + timedelta(seconds=delay)
+            else:
+                status = EntryStatus.FAILED
+    with transaction.atomic():
+        group = (
+            StepRecord.objects.select_for_update()
+            .filter(run_id=run_id, seq=seq, branch=0, superseded=False)
+            .first()
+        )
+        updated = StepRecord.objects.filter(pk=record.pk, status="dispatched").update(
+            status=status,
+            output=output,
+            error=error,
+            started_at=started,
+            finished_at=timezone.now(),
+            retry_at=retry_at,
+        )
+        if not updated or group is None:
+            return  # a duplicate delivery already recorded this attempt
+        write_reports(run_id, reporter.reports)
+        record.status = status
+        announce_step(record)
+        if status == EntryStatus.RETRYING:
+            assert retry_at is not None
+            Timer.objects.create(
+                run_id=run_id, kind=TimerKind.BRANCH_RETRY, due_at=retry_at, seq=seq, branch=branch
+            )
+            return
+        _branch_finished(group, branch, status, error, record.attempt)
+
+
+def _branch_finished(
+    group: StepRecord, branch: int, status: str, error: dict[str, Any] | None, attempts: int
+) -> None:
+    detail = dict(group.detail or {})
+    detail["finished"] = detail.get("finished", 0) + 1
+    if group.status != EntryStatus.WAITING:
+        group.detail = detail
+        group.save(update_fields=["detail"])
+        return
+    if status == EntryStatus.FAILED:
+        group.status = EntryStatus.FAILED
+        group.error = {
+            "type": "StepFailed",
+            "step": _branch_name(group, branch),
+            "cause": error,
+            "attempts": attempts,
+        }
+        group.finished_at = timezone.now()
+        StepRecord.objects.filter(run_id=group.run_id, seq=group.seq, status="queued").update(
+            status="cancelled"
+        )
+    else:
+        queued = (
+            StepRecord.objects.filter(
+                run_id=group.run_id, seq=group.seq, status="queued", superseded=False
+            )
+            .order_by("branch")
+            .first()
+        )
+        if queued is not None:
+            queued.status = "dispatched"
+            queued.save(update_fields=["status"])
+            detail["dispatched"] = detail.get("dispatched", 0) + 1
+            run_branch_on_commit(group.run_id, group.seq, queued.branch)
+        if detail["finished"] >= detail.get("count", 0):
+            outputs = {
+                record.branch: record.output
+                for record in StepRecord.objects.filter(
+                    run_id=group.run_id,
+                    seq=group.seq,
+                    branch__gt=0,
+                    superseded=False,
+                    status=EntryStatus.COMPLETED,
+                )
+            }
+            group.status = EntryStatus.COMPLETED
+            group.output = [outputs.get(index + 1) for index in range(detail["count"])]
+            group.finished_at = timezone.now()
+    group.detail = detail
+    group.save(update_fields=["detail", "status", "output", "error", "finished_at"])
+    if group.status != EntryStatus.WAITING:
+        announce_step(group)
+        wake(group.run_id)
+
+
+def _branch_name(group: StepRecord, branch: int) -> str:
+    return (
+        StepRecord.objects.filter(run_id=group.run_id, seq=group.seq, branch=branch)
+        .values_list("name", flat=True)
+        .first()
+        or group.name
+    )
+
+
+def retry_branch(run_id: int, seq: int, branch: int) -> None:
+    """Inside the timer's transaction: queue the next attempt of a parallel step."""
+    last = (
+        StepRecord.objects.filter(run_id=run_id, seq=seq, branch=branch, superseded=False)
+        .order_by("-attempt")
+        .first()
+    )
+    if last is None or last.status != EntryStatus.RETRYING:
+        return
+    StepRecord.objects.create(
+        run_id=run_id,
+        seq=seq,
+        branch=branch,
+        attempt=last.attempt + 1,
+        kind=last.kind,
+        name=last.name,
+        status="dispatched",
+        detail=last.detail,
+        started_at=timezone.now(),
+    )
+    run_branch_on_commit(run_id, seq, branch)

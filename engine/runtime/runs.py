@@ -1,0 +1,376 @@
+"""Engine actions: each owns its transaction and sends messages and signals after commit."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from engine.core.journal import EntryKind, EntryStatus, Position
+from engine.core.redo import JournalRow, plan_retry
+from engine.core.values import to_json_value
+from engine.human import cancel_open_tasks, reopen_cancelled_tasks
+from engine.messaging.dispatch import ANSWER_PROBE, advance_on_commit, queue_on_commit, wake
+from engine.messaging.signals import run_changed, send_on_commit
+from engine.models import (
+    ADVANCING_STATUSES,
+    TERMINAL_STATUSES,
+    Run,
+    RunStatus,
+    StepRecord,
+    Timer,
+    TimerKind,
+    Wait,
+    WaitStatus,
+    WorkerProbe,
+)
+from engine.runtime.output_cache import cached_output, remember_output
+from engine.runtime.records import apply_child_outcome, position_key
+from engine.runtime.resolving import UnknownWorkflow, resolve
+
+RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
+
+
+class RunStateError(ValueError):
+    """The run is not in a state that allows the action; the message says why."""
+
+
+def request_worker_probe(user: User | None) -> WorkerProbe:
+    """Record a probe and ask a worker to answer it once the row is committed."""
+    with transaction.atomic():
+        probe = WorkerProbe.objects.create(requested_by=user, requested_at=timezone.now())
+        queue_on_commit(ANSWER_PROBE, probe.pk)
+    return probe
+
+
+def create_run(
+    workflow: str,
+    input: Any = None,
+    *,
+    trigger: str = "api",
+    trigger_ref: str = "",
+    parent: Run | None = None,
+    idempotency_key: str | None = None,
+    created_by: User | None = None,
+    start_at: datetime | None = None,
+) -> Run:
+    """Create a run inside the caller's transaction and dispatch it after commit.
+
+    Returns the existing run when the idempotency key was used before for this workflow.
+    """
+    resolved = resolve(workflow)
+    if idempotency_key:
+        existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    now = timezone.now()
+    definition = resolved.definition
+    input = to_json_value(input)
+    scheduled = start_at is not None and start_at > now
+    run = Run(
+        workflow=workflow,
+        kind=resolved.kind,
+        version=resolved.version,
+        input=input,
+        status=RunStatus.SCHEDULED if scheduled else RunStatus.PENDING,
+        trigger=trigger,
+        trigger_ref=trigger_ref,
+        parent=parent,
+        idempotency_key=idempotency_key or None,
+        created_by=created_by,
+        created_at=now,
+        scheduled_for=start_at if scheduled else None,
+        dispatched_at=None if scheduled else now,
+    )
+    if definition.cache_ttl and not scheduled:
+        hit, output = cached_output(workflow, input)
+        if hit:
+            run.status, run.output = RunStatus.COMPLETED, output
+            run.started_at = run.finished_at = now
+            run.trigger_ref = (trigger_ref + " (cached result)").strip()
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError:
+        return Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
+    if scheduled:
+        assert start_at is not None
+        Timer.objects.create(run=run, kind=TimerKind.START, due_at=start_at)
+    elif run.status == RunStatus.PENDING:
+        advance_on_commit(run.pk)
+    send_on_commit(run_changed, run_id=run.pk, workflow=workflow, status=run.status)
+    return run
+
+
+def start_run(workflow: str, input: Any = None, **options: Any) -> Run:
+    """Start a workflow run (or return the one its idempotency key already started)."""
+    with transaction.atomic():
+        return create_run(workflow, input, **options)
+
+
+def begin_deadline(run: Run, timeout_seconds: float | None) -> None:
+    """Called when a run first starts: its run timeout counts from then."""
+    if timeout_seconds:
+        deadline = timezone.now() + timedelta(seconds=timeout_seconds)
+        Run.objects.filter(pk=run.pk).update(deadline_at=deadline)
+        Timer.objects.create(run=run, kind=TimerKind.RUN_TIMEOUT, due_at=deadline)
+
+
+def finish_run(
+    run: Run,
+    status: str,
+    *,
+    output: Any = None,
+    error: dict[str, Any] | None = None,
+    only_if_owner: str | None = None,
+    stopped_at: int | None = None,
+) -> bool:
+    """Inside a transaction: end a run, close what it waits on, end its children, tell its parent.
+
+    Returns False when the run had already ended (or, with only_if_owner, lost its lease).
+    `stopped_at` is the journal position where a failed or cancelled run stopped.
+    """
+    now = timezone.now()
+    runs = Run.objects.filter(pk=run.pk).exclude(status__in=TERMINAL_STATUSES)
+    if only_if_owner is not None:
+        # A run paused during its last step may still end: there is no next step to hold back.
+        runs = runs.filter(
+            lease_owner=only_if_owner, status__in=[*ADVANCING_STATUSES, RunStatus.PAUSED]
+        )
+    ended = runs.update(
+        status=status,
+        output=output,
+        error=error,
+        finished_at=now,
+        lease_owner="",
+        lease_until=None,
+        wake_requested=False,
+        stopped_at=stopped_at,
+    )
+    if not ended:
+        return False
+    run.status, run.output, run.error, run.finished_at = status, output, error, now
+    Timer.objects.filter(run=run).delete()
+    # A graph that reached its end node may leave other branches waiting: close them too.
+    Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
+    if status != RunStatus.COMPLETED:
+        # A run that completed has no step in flight.
+        StepRecord.objects.filter(run=run, status__in=["queued", "dispatched"]).update(
+            status="cancelled", finished_at=now
+        )
+    # Nobody should be asked to decide for a run that is over.
+
+    cancel_open_tasks([run.pk])
+    children = Run.objects.select_for_update().filter(parent=run)
+    for child in children.exclude(status__in=TERMINAL_STATUSES):
+        # Each child undoes its own work, as any cancelled run does.
+        request_cancel(child, f"parent run {run.pk} ended {status}")
+    if run.parent_id is not None:
+        _tell_parent(run)
+    if status == RunStatus.COMPLETED:
+        transaction.on_commit(lambda: remember_output(run))
+    send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=status)
+    return True
+
+
+def _tell_parent(child: Run) -> None:
+    parent_id = child.parent_id
+    assert parent_id is not None
+    waiting = StepRecord.objects.filter(
+        run_id=parent_id,
+        kind=EntryKind.CHILD_RESULT,
+        child_run=child,
+        status=EntryStatus.WAITING,
+        superseded=False,
+    ).first()
+    if waiting is None:
+        return  # the parent has not asked for the result yet; it will find the child ended
+    apply_child_outcome(waiting, child)
+    waiting.save(update_fields=["status", "output", "error", "finished_at"])
+    wake(parent_id)
+
+
+def cancel_run(run_id: int, *, reason: str = "cancelled", compensate: bool | None = None) -> Run:
+    """Cancel a run that has not ended, and its children.
+
+    A run that did something first undoes it: its compensations (a Saga's, a graph's
+    compensation nodes) run newest first while it is `cancelling`, then it ends `cancelled`.
+    Runs whose workflow opted out, and `compensate=False`, end at once; `compensate=False` on a
+    cancelling run stops its undoing where it is.
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.is_terminal:
+            raise RunStateError(f"run {run_id} already ended {run.status}")
+        if run.status == RunStatus.CANCELLING and compensate is not False:
+            raise RunStateError(
+                f"run {run_id} is already cancelling: it is undoing its steps; cancel it with "
+                "compensate=false to stop at once without finishing the undo"
+            )
+        request_cancel(run, reason, compensate=compensate)
+    return run
+
+
+def request_cancel(
+    run: Run,
+    reason: str,
+    *,
+    status: RunStatus = RunStatus.CANCELLED,
+    compensate: bool | None = None,
+) -> None:
+    """Inside a transaction, with the run locked: cancel it (or time it out), undoing its
+    steps first unless it has nothing to undo or must not."""
+    error = {
+        "type": "RunTimeout" if status == RunStatus.TIMED_OUT else "Cancelled",
+        "message": reason,
+    }
+    if run.status == RunStatus.CANCELLING:
+        if compensate is False:
+            finish_run(run, _cancel_ends(run), error=run.error, stopped_at=None)
+        return
+    if compensate is None:
+        compensate = _undoes_on_cancel(run)
+    if not compensate:
+        finish_run(run, status, error=error)
+        return
+    # An advancer holding the run keeps its lease: it records the step it is running (so the
+    # undo covers it) and meets the cancellation at its next position.
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.CANCELLING,
+        error=error,
+        wake_requested=True,
+        dispatched_at=timezone.now(),
+    )
+    Timer.objects.filter(run=run, kind=TimerKind.RUN_TIMEOUT).delete()
+    run.status, run.error = RunStatus.CANCELLING, error
+    advance_on_commit(run.pk)
+    send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
+
+
+def _cancel_ends(run: Run) -> RunStatus:
+    error = run.error if isinstance(run.error, dict) else {}
+    return RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
+
+
+def _undoes_on_cancel(run: Run) -> bool:
+    """Whether cancelling this run runs its compensations: it started, and its workflow has
+    not opted out (a graph without compensation nodes has nothing to undo)."""
+    if not StepRecord.objects.filter(run=run).exists():
+        return False
+    try:
+        return resolve(run.workflow, run.version).definition.compensate_on_cancel
+    except UnknownWorkflow:
+        return False
+
+
+def retry_run(run_id: int) -> Run:
+    """Run a failed, cancelled or timed-out run again from where it stopped.
+
+    Steps that completed stay done, except those a compensation undid: they run again (see
+    engine.core.redo for the whole rule). Children it waits for are retried with it.
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.status not in RETRYABLE_STATUSES:
+            raise RunStateError(
+                f"only failed, cancelled or timed-out runs can be retried; run {run_id} is "
+                f"{run.status}"
+            )
+        _retry_locked(run)
+        run.refresh_from_db()
+    return run
+
+
+def _retry_locked(run: Run) -> None:
+    records = StepRecord.objects.filter(run=run, superseded=False).values_list(
+        "seq", "branch", "kind", "status", "detail", "child_run_id"
+    )
+    rows = [
+        JournalRow(
+            seq,
+            branch,
+            kind,
+            status,
+            Position.from_json(detail.get("undoes")) if isinstance(detail, dict) else None,
+            child_run_id,
+        )
+        for seq, branch, kind, status, detail, child_run_id in records
+    ]
+    plan = plan_retry(rows, run.stopped_at)
+    _set_aside(run, plan.resume_at, plan.set_aside)
+    Timer.objects.filter(run=run).delete()
+    redo = dict(run.redo) if isinstance(run.redo, dict) else {}
+    for position in plan.redo:
+        redo[position_key(position)] = int(redo.get(position_key(position), 0)) + 1
+    for child in Run.objects.select_for_update().filter(pk__in=plan.children):
+        if child.status in RETRYABLE_STATUSES:
+            _retry_locked(child)
+
+    # The run's end cancelled its open tasks; the waits that run again need them open.
+    reopen_cancelled_tasks(run.pk)
+    # A retried run gets its whole run timeout again, counted from now.
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.PENDING,
+        error=None,
+        output=None,
+        finished_at=None,
+        stopped_at=None,
+        deadline_at=None,
+        redo=redo,
+        dispatched_at=timezone.now(),
+        wake_requested=False,
+    )
+    advance_on_commit(run.pk)
+    send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=RunStatus.PENDING)
+
+
+def _set_aside(run: Run, resume_at: int | None, positions: frozenset[Position]) -> None:
+    """Mark the journal records at these positions superseded: kept, no longer replayed."""
+    records = StepRecord.objects.filter(run=run, superseded=False)
+    rest = positions
+    if resume_at is not None:
+        records.filter(seq__gt=resume_at).update(superseded=True)
+        rest = frozenset(position for position in positions if position.seq <= resume_at)
+    if rest:
+        where = Q()
+        for position in rest:
+            where |= Q(seq=position.seq, branch=position.branch)
+        records.filter(where).update(superseded=True)
+    waits = {position.seq for position in positions if position.branch == 0}
+    Wait.objects.filter(run=run).filter(
+        Q(seq__in=waits) | (Q(seq__gt=resume_at) if resume_at is not None else Q(pk__in=[]))
+    ).delete()
+
+
+def pause_run(run_id: int) -> Run:
+    """Stop advancing a run before its next step; timers and events are kept for when it
+    resumes. A step already running finishes and is recorded."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.is_terminal or run.status in (RunStatus.PAUSED, RunStatus.CANCELLING):
+            raise RunStateError(f"run {run_id} is {run.status} and cannot be paused")
+        # The lease stays with an advancer that holds it: it records its step, then lets go.
+        Run.objects.filter(pk=run.pk).update(status=RunStatus.PAUSED)
+        run.refresh_from_db()
+        send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
+    return run
+
+
+def resume_run(run_id: int) -> Run:
+    """Resume a paused run: it replays its journal and carries on."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.PAUSED:
+            raise RunStateError(f"run {run_id} is {run.status}, not paused")
+        now = timezone.now()
+        held = bool(run.lease_owner) and run.lease_until is not None and run.lease_until > now
+        # An advancer still in its step simply goes on; otherwise the run is sent on.
+        status = RunStatus.RUNNING if held else RunStatus.PENDING
+        Run.objects.filter(pk=run.pk).update(status=status, dispatched_at=now)
+        run.refresh_from_db()
+        if not held:
+            advance_on_commit(run.pk)
+        send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
+    return run

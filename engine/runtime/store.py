@@ -1,0 +1,645 @@
+"""The journal in the database: the Django implementation of the core's Backend protocol."""
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from engine.core.errors import Cancelled
+from engine.core.journal import (
+    CancelRequest,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Position,
+    Reports,
+    StepCallSpec,
+    WaitSpec,
+)
+from engine.human import settle_task_wait
+from engine.messaging.dispatch import run_branch_on_commit
+from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
+from engine.models import (
+    HumanTask,
+    Run,
+    RunMetric,
+    RunStatus,
+    StepRecord,
+    Timer,
+    TimerKind,
+    Wait,
+    WaitStatus,
+)
+from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
+from engine.runtime.records import apply_child_outcome, position_key
+from engine.runtime.runs import create_run
+
+_MISSING = object()
+
+
+def entry_of(record: StepRecord) -> Entry:
+    return Entry(
+        seq=record.seq,
+        kind=EntryKind(record.kind),
+        name=record.name,
+        status=EntryStatus(record.status),
+        attempt=record.attempt,
+        output=record.output,
+        error=record.error,
+        retry_at=record.retry_at,
+        wake_at=record.wake_at,
+    )
+
+
+def load_journal(run_id: int) -> dict[int, Entry]:
+    """The run's own positions (not branches), the latest attempt of each."""
+    journal: dict[int, Entry] = {}
+    records = StepRecord.objects.filter(run_id=run_id, branch=0, superseded=False).order_by(
+        "seq", "attempt"
+    )
+    for record in records:
+        journal[record.seq] = entry_of(record)
+    return journal
+
+
+def lease_seconds() -> float:
+    return float(settings.STEPWISE_LEASE_SECONDS)
+
+
+def cancel_request_of(run: Run) -> CancelRequest | None:
+    """The cancellation a cancelling run carries out (kept in its error until it ends)."""
+    if run.status != RunStatus.CANCELLING:
+        return None
+    error = run.error if isinstance(run.error, dict) else {}
+    status = RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
+    return CancelRequest(str(error.get("message") or "cancelled"), str(status))
+
+
+def cancel_error(request: CancelRequest) -> dict[str, Any]:
+    kind = "RunTimeout" if request.status == RunStatus.TIMED_OUT else "Cancelled"
+    return {"type": kind, "message": request.reason}
+
+
+class DjangoBackend:
+    """Writes one run's journal; every write checks the lease, the fence against duplicates."""
+
+    def __init__(self, run: Run, lease_owner: str) -> None:
+        self.run = run
+        self.run_id = run.pk
+        self.lease_owner = lease_owner
+        self.cancel_request = cancel_request_of(run)
+        self.pause_requested = False
+
+    def now(self) -> datetime:
+        return timezone.now()
+
+    def generation(self, position: Position) -> int:
+        redo = self.run.redo if isinstance(self.run.redo, dict) else {}
+        return int(redo.get(position_key(position), 0))
+
+    # --- the fence --------------------------------------------------------------------------
+    def _hold(self, reports: Reports) -> None:
+        """Inside a transaction: lock the run row if this advancer still holds it, or stop."""
+        now = timezone.now()
+        fields: dict[str, Any] = {"lease_until": now + timedelta(seconds=lease_seconds())}
+        if reports.progress is not None:
+            fields["progress"] = reports.progress
+        held = Run.objects.filter(
+            pk=self.run_id, lease_owner=self.lease_owner, status=RunStatus.RUNNING
+        ).update(**fields)
+        if not held:
+            self._hold_interrupted(fields)
+        self._write_reports(reports)
+
+    def _hold_interrupted(self, fields: dict[str, Any]) -> None:
+        """The run is no longer simply running. If it was cancelled or paused while this
+        advancer still holds it, the write goes through (a step that ran is recorded, so its
+        effect can be undone or kept), and the workflow stops at its next position."""
+        run = (
+            Run.objects.select_for_update()
+            .filter(
+                pk=self.run_id,
+                lease_owner=self.lease_owner,
+                status__in=[RunStatus.CANCELLING, RunStatus.PAUSED],
+            )
+            .first()
+        )
+        if run is None:
+            raise Cancelled()
+        Run.objects.filter(pk=self.run_id).update(**fields)
+        if run.status == RunStatus.PAUSED:
+            self.pause_requested = True
+        else:
+            self.cancel_request = cancel_request_of(run)
+
+    def _write_reports(self, reports: Reports) -> None:
+        write_reports(self.run_id, reports, progress_saved=True)
+
+    @contextmanager
+    def _writing(self, reports: Reports) -> Iterator[None]:
+        """One commit: the fence, the reports, then whatever the caller writes."""
+        try:
+            with transaction.atomic():
+                self._hold(reports)
+                yield
+        except IntegrityError:
+            # Another advancer journaled this position first: this one is a duplicate.
+            raise Cancelled() from None
+
+    def _insert_fenced(self, record: StepRecord) -> None:
+        """The common case, a step's result alone: one statement that inserts the record only
+        while this advancer holds the run (the lease renews on its own thread).
+
+        FOR SHARE makes a concurrent cancel or takeover wait for this insert, or this insert
+        see their change and write nothing.
+        """
+        values = [
+            field.get_db_prep_save(getattr(record, field.attname), connection)
+            for field in _fenced_insert_fields()
+        ]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _fenced_insert_sql(connection.vendor),
+                    [*values, self.run_id, self.lease_owner, RunStatus.RUNNING],
+                )
+                inserted = cursor.rowcount
+        except IntegrityError:
+            raise Cancelled() from None
+        if not inserted:
+            # Not running: cancelled or paused meanwhile (recorded all the same), or lost.
+            with self._writing(Reports()):
+                self._insert(record)
+            return
+        announce_step(record)
+
+    def _insert(self, record: StepRecord) -> None:
+        record.save(force_insert=True)
+        announce_step(record)
+
+    def flush(self, reports: Reports) -> None:
+        if reports:
+            with self._writing(reports):
+                pass
+
+    # --- steps and values -------------------------------------------------------------------
+    def record_step(
+        self,
+        seq: int,
+        name: str,
+        attempt: int,
+        started_at: datetime,
+        *,
+        status: EntryStatus,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+        retry_at: datetime | None = None,
+        undoes: Position | None = None,
+        reports: Reports,
+    ) -> None:
+        # A compensation names the step it undid: a retry does that step again.
+        detail = {"undoes": undoes.as_json()} if undoes is not None else None
+        if not reports and retry_at is None:
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                attempt=attempt,
+                kind=EntryKind.STEP,
+                name=name,
+                status=status,
+                output=output,
+                error=error,
+                detail=detail,
+                started_at=started_at,
+                finished_at=timezone.now(),
+            )
+            self._insert_fenced(record)
+            return
+        with self._writing(reports):
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    attempt=attempt,
+                    kind=EntryKind.STEP,
+                    name=name,
+                    status=status,
+                    output=output,
+                    error=error,
+                    detail=detail,
+                    started_at=started_at,
+                    finished_at=timezone.now(),
+                    retry_at=retry_at,
+                )
+            )
+            if retry_at is not None and retry_at > timezone.now():
+                Timer.objects.create(
+                    run_id=self.run_id, kind=TimerKind.WAKE, due_at=retry_at, seq=seq
+                )
+
+    # --- cancellation -------------------------------------------------------------------------
+    def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
+        self._record_instant(
+            seq,
+            EntryKind.CANCEL,
+            "cancel",
+            EntryStatus.CANCELLED,
+            reports,
+            error=cancel_error(request),
+        )
+
+    def cancel_entry(self, seq: int) -> Entry:
+        request = self.cancel_request
+        assert request is not None
+        now = timezone.now()
+        with self._writing(Reports()):
+            record = (
+                StepRecord.objects.select_for_update()
+                .filter(run_id=self.run_id, seq=seq, branch=0, superseded=False)
+                .order_by("-attempt")
+                .first()
+            )
+            assert record is not None
+            Timer.objects.filter(run_id=self.run_id, seq=seq).delete()
+            if record.status == EntryStatus.RETRYING:
+                # The failed attempt stays as it was; the attempt that will not happen says why.
+                record = StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    attempt=record.attempt + 1,
+                    kind=record.kind,
+                    name=record.name,
+                    status=EntryStatus.CANCELLED,
+                    error=cancel_error(request),
+                    started_at=now,
+                    finished_at=now,
+                )
+                self._insert(record)
+                return entry_of(record)
+            Wait.objects.filter(run_id=self.run_id, seq=seq, status=WaitStatus.WAITING).update(
+                status=WaitStatus.CANCELLED
+            )
+            # A group's steps not yet started never will; those running finish on their own.
+            StepRecord.objects.filter(
+                run_id=self.run_id,
+                seq=seq,
+                branch__gt=0,
+                superseded=False,
+                status__in=["queued", EntryStatus.RETRYING],
+            ).update(status=EntryStatus.CANCELLED, finished_at=now)
+            record.status = EntryStatus.CANCELLED
+            record.error = cancel_error(request)
+            record.finished_at = now
+            record.save(update_fields=["status", "error", "finished_at"])
+            announce_step(record)
+        return entry_of(record)
+
+    def record_value(self, seq: int, name: str, value: Any, reports: Reports) -> None:
+        self._record_instant(
+            seq, EntryKind.VALUE, name, EntryStatus.COMPLETED, reports, output=value
+        )
+
+    def _record_instant(
+        self,
+        seq: int,
+        kind: EntryKind,
+        name: str,
+        status: EntryStatus,
+        reports: Reports,
+        *,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        """Journal something that happens in an instant: a value, where a cancel struck."""
+        now = timezone.now()
+        with self._writing(reports):
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    kind=kind,
+                    name=name,
+                    status=status,
+                    output=output,
+                    error=error,
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
+
+    def begin_sleep(self, seq: int, name: str, until: datetime, reports: Reports) -> None:
+        now = timezone.now()
+        with self._writing(reports):
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    kind=EntryKind.SLEEP,
+                    name=name,
+                    status=EntryStatus.WAITING,
+                    started_at=now,
+                    wake_at=until,
+                    detail={"until": until.isoformat()},
+                )
+            )
+            Timer.objects.create(run_id=self.run_id, kind=TimerKind.WAKE, due_at=until, seq=seq)
+
+    # --- events -----------------------------------------------------------------------------
+    def begin_wait(self, seq: int, name: str, spec: WaitSpec, reports: Reports) -> Entry:
+        now = timezone.now()
+        with self._writing(reports):
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.WAIT,
+                name=name,
+                status=EntryStatus.WAITING,
+                started_at=now,
+                wake_at=spec.deadline,
+                detail={
+                    "event_types": list(spec.event_types),
+                    "match": spec.match,
+                    "filter": spec.filter,
+                },
+            )
+            self._insert(record)
+            channels = lock_channels(spec.event_types)
+            event = find_buffered_event(self.run, seq, spec)
+            if event is not None:
+                record.status = EntryStatus.COMPLETED
+                record.output = event_output(event)
+                record.finished_at = now
+                record.save(update_fields=["status", "output", "finished_at"])
+                return entry_of(record)
+            fields, key = match_key_of(spec.match)
+            for channel in channels.values():
+                # Deliveries look up open waits by each shape, instead of scanning them all.
+                if fields and fields not in channel.match_shapes:
+                    channel.match_shapes = [*channel.match_shapes, fields]
+                    channel.save(update_fields=["match_shapes"])
+            Wait.objects.bulk_create(
+                [
+                    Wait(
+                        run_id=self.run_id,
+                        seq=seq,
+                        event_type=event_type,
+                        match=spec.match,
+                        match_fields=fields,
+                        match_key=key,
+                        filter=spec.filter or "",
+                        filter_scope=spec.scope,
+                        deadline=spec.deadline,
+                        created_at=now,
+                    )
+                    for event_type in spec.event_types
+                ]
+            )
+            if spec.deadline is not None:
+                Timer.objects.create(
+                    run_id=self.run_id, kind=TimerKind.WAKE, due_at=spec.deadline, seq=seq
+                )
+        return entry_of(record)
+
+    def expire_wait(self, seq: int) -> Entry:
+        with self._writing(Reports()):
+            record = StepRecord.objects.select_for_update().get(
+                run_id=self.run_id, seq=seq, branch=0, superseded=False, kind=EntryKind.WAIT
+            )
+            if record.status == EntryStatus.WAITING:
+                # Conditional on the wait still being open: an event that won the race wins.
+                Wait.objects.filter(run_id=self.run_id, seq=seq, status=WaitStatus.WAITING).update(
+                    status=WaitStatus.EXPIRED
+                )
+                record.status = EntryStatus.FAILED
+                record.error = {"type": "WaitTimeout", "message": "no matching event in time"}
+                record.finished_at = timezone.now()
+                record.save(update_fields=["status", "error", "finished_at"])
+                announce_step(record)
+        return entry_of(record)
+
+    # --- people -----------------------------------------------------------------------------
+    def await_task(
+        self,
+        seq: int,
+        name: str,
+        task_id: int,
+        deadline: datetime | None,
+        closes: bool,
+        reports: Reports,
+    ) -> Entry:
+        now = timezone.now()
+        with self._writing(reports):
+            # The task's row lock orders this against a decision being recorded.
+            task = HumanTask.objects.select_for_update().get(pk=task_id)
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.TASK,
+                name=name,
+                status=EntryStatus.WAITING,
+                started_at=now,
+                wake_at=deadline,
+                detail={"task": task_id, "closes": closes},
+            )
+            settle_task_wait(record, task)
+            self._insert(record)
+            if record.status == EntryStatus.WAITING and deadline is not None:
+                Timer.objects.create(
+                    run_id=self.run_id, kind=TimerKind.WAKE, due_at=deadline, seq=seq
+                )
+        return entry_of(record)
+
+    def expire_task(self, seq: int) -> Entry:
+        # Lock order, as in engine.human.decide_task: the run (the fence), the task, the wait.
+        with self._writing(Reports()):
+            found = StepRecord.objects.get(
+                run_id=self.run_id, seq=seq, branch=0, superseded=False, kind=EntryKind.TASK
+            )
+            task = HumanTask.objects.select_for_update().get(pk=(found.detail or {})["task"])
+            record = StepRecord.objects.select_for_update().get(pk=found.pk)
+            if record.status == EntryStatus.WAITING:
+                settle_task_wait(record, task)
+                record.save(update_fields=["status", "output", "error", "finished_at"])
+                announce_step(record)
+        return entry_of(record)
+
+    # --- children ---------------------------------------------------------------------------
+    def start_child(
+        self,
+        seq: int,
+        name: str,
+        workflow: str,
+        input: Any,
+        idempotency_key: str | None,
+        detached: bool,
+        reports: Reports,
+    ) -> int:
+
+        now = timezone.now()
+        with self._writing(reports):
+            child = create_run(
+                workflow,
+                input,
+                trigger="child",
+                parent=None if detached else self.run,
+                trigger_ref=f"{'detached from' if detached else 'child of'} run {self.run_id}",
+                idempotency_key=idempotency_key,
+            )
+            self._insert(
+                StepRecord(
+                    run_id=self.run_id,
+                    seq=seq,
+                    kind=EntryKind.CHILD_START,
+                    name=name,
+                    status=EntryStatus.COMPLETED,
+                    output={"run_id": child.pk},
+                    child_run=child,
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
+        return int(child.pk)
+
+    def await_child(self, seq: int, name: str, child_run_id: int, reports: Reports) -> Entry:
+        now = timezone.now()
+        with self._writing(reports):
+            # Locking the child orders this check against the child's own completion.
+            child = Run.objects.select_for_update().get(pk=child_run_id)
+            record = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.CHILD_RESULT,
+                name=name,
+                status=EntryStatus.WAITING,
+                child_run=child,
+                started_at=now,
+            )
+            if child.is_terminal:
+                apply_child_outcome(record, child)
+            self._insert(record)
+        return entry_of(record)
+
+    # --- fan-out ----------------------------------------------------------------------------
+    def begin_parallel(
+        self,
+        seq: int,
+        name: str,
+        calls: list[StepCallSpec],
+        concurrency: int | None,
+        reports: Reports,
+    ) -> Entry:
+        now = timezone.now()
+        with self._writing(reports):
+            # A retried run keeps the steps of this group that completed (see engine.core.redo).
+            kept = {
+                record.branch: record.output
+                for record in StepRecord.objects.filter(
+                    run_id=self.run_id,
+                    seq=seq,
+                    branch__gt=0,
+                    superseded=False,
+                    status=EntryStatus.COMPLETED,
+                )
+            }
+            to_run = [(n + 1, call) for n, call in enumerate(calls) if n + 1 not in kept]
+            limit = len(to_run) if concurrency is None else min(concurrency, len(to_run))
+            group = StepRecord(
+                run_id=self.run_id,
+                seq=seq,
+                kind=EntryKind.PARALLEL,
+                name=name,
+                status=EntryStatus.WAITING if to_run else EntryStatus.COMPLETED,
+                output=None if to_run else [kept.get(index + 1) for index in range(len(calls))],
+                started_at=now,
+                finished_at=None if to_run else now,
+                detail={
+                    "count": len(calls),
+                    "concurrency": concurrency,
+                    "dispatched": limit,
+                    "finished": len(calls) - len(to_run),
+                },
+            )
+            self._insert(group)
+            StepRecord.objects.bulk_create(
+                [
+                    StepRecord(
+                        run_id=self.run_id,
+                        seq=seq,
+                        branch=branch,
+                        kind=EntryKind.STEP,
+                        name=call.name,
+                        status="dispatched" if order < limit else "queued",
+                        started_at=now,
+                        detail={"step": call.step_key, "args": call.args, "kwargs": call.kwargs},
+                    )
+                    for order, (branch, call) in enumerate(to_run)
+                ]
+            )
+            for branch, _ in to_run[:limit]:
+                run_branch_on_commit(self.run_id, seq, branch)
+        return entry_of(group)
+
+    # --- cache ------------------------------------------------------------------------------
+    def cache_get(self, key: str) -> tuple[bool, Any]:
+        value = cache.get(key, _MISSING)
+        return (False, None) if value is _MISSING else (True, value)
+
+    def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
+        cache.set(key, value, timeout=ttl_seconds)
+
+
+@functools.cache
+def _fenced_insert_fields() -> list[Any]:
+    names = [
+        "run",
+        "seq",
+        "branch",
+        "attempt",
+        "kind",
+        "name",
+        "status",
+        "output",
+        "error",
+        "detail",
+        "started_at",
+        "finished_at",
+        "superseded",
+    ]
+    return [StepRecord._meta.get_field(name) for name in names]
+
+
+@functools.cache
+def _fenced_insert_sql(vendor: str) -> str:
+    # Table and column names come from the models; every value is a bound parameter.
+    fields = _fenced_insert_fields()
+    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
+    columns = ", ".join(field.column for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {StepRecord._meta.db_table} ({columns}) "  # noqa: S608
+        f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "
+        f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
+    )
+
+
+def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:
+    """Inside a transaction: store a run's progress and metrics, and announce them on commit."""
+    if reports.progress is not None:
+        if not progress_saved:
+            Run.objects.filter(pk=run_id).update(progress=reports.progress)
+        send_on_commit(run_progress, run_id=run_id, progress=reports.progress)
+    if reports.metrics:
+        RunMetric.objects.bulk_create(
+            [
+                RunMetric(run_id=run_id, name=name, value=value, recorded_at=at)
+                for name, value, at in reports.metrics
+            ]
+        )
+        for name, value, at in reports.metrics:
+            send_on_commit(run_metric, run_id=run_id, name=name, value=value, recorded_at=at)

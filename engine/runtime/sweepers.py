@@ -1,0 +1,151 @@
+"""What the timer loop does each tick: fire due timers, start debounced runs, recover lost work.
+
+Every sweeper claims rows with SELECT ... FOR UPDATE SKIP LOCKED, so several timer loops can
+run side by side and each row is handled by exactly one of them.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from engine.core.journal import EntryKind, EntryStatus
+from engine.messaging.dispatch import advance_on_commit, queued_messages, run_branch_on_commit, wake
+from engine.messaging.signals import run_changed, send_on_commit
+from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.runtime.runner import retry_branch
+from engine.runtime.runs import create_run, request_cancel
+
+BATCH = 200
+
+
+def fire_due_timers() -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Timer.objects.select_for_update(skip_locked=True)
+            .filter(due_at__lte=now)
+            .order_by("due_at")[:BATCH]
+        )
+        if not due:
+            return 0
+        Timer.objects.filter(pk__in=[timer.pk for timer in due]).delete()
+        for timer in due:
+            _fire(timer)
+    return len(due)
+
+
+def _fire(timer: Timer) -> None:
+    if timer.kind == TimerKind.WAKE:
+        if timer.seq is not None:
+            StepRecord.objects.filter(
+                run_id=timer.run_id,
+                seq=timer.seq,
+                branch=0,
+                kind=EntryKind.SLEEP,
+                status=EntryStatus.WAITING,
+                superseded=False,
+            ).update(status=EntryStatus.COMPLETED, finished_at=timezone.now())
+        wake(timer.run_id)
+    elif timer.kind == TimerKind.START:
+        started = Run.objects.filter(pk=timer.run_id, status=RunStatus.SCHEDULED).update(
+            status=RunStatus.PENDING, dispatched_at=timezone.now()
+        )
+        if started:
+            advance_on_commit(timer.run_id)
+            send_on_commit(
+                run_changed,
+                run_id=timer.run_id,
+                workflow=Run.objects.values_list("workflow", flat=True).get(pk=timer.run_id),
+                status=RunStatus.PENDING,
+            )
+    elif timer.kind == TimerKind.RUN_TIMEOUT:
+        run = Run.objects.select_for_update().get(pk=timer.run_id)
+        if not run.is_terminal and run.status != RunStatus.CANCELLING:
+            # Like a cancel: the run undoes what it did, then ends timed out.
+            request_cancel(run, "the run passed its timeout", status=RunStatus.TIMED_OUT)
+    elif timer.kind == TimerKind.BRANCH_RETRY and timer.seq is not None:
+        retry_branch(timer.run_id, timer.seq, timer.branch or 0)
+
+
+def start_due_debounces() -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            DebounceSlot.objects.select_for_update(skip_locked=True)
+            .filter(due_at__lte=now)
+            .order_by("due_at")[:BATCH]
+        )
+        for slot in due:
+            create_run(
+                slot.workflow,
+                slot.input,
+                trigger="debounce",
+                trigger_ref=f"{slot.key} (last of {slot.calls} calls)",
+            )
+        DebounceSlot.objects.filter(pk__in=[slot.pk for slot in due]).delete()
+    return len(due)
+
+
+def redispatch_all_runnable() -> int:
+    """At the start of an embedded server: its in-memory queue began empty, so every run
+    that should be moving has lost its message."""
+    with transaction.atomic():
+        moving = [RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING]
+        runs = list(Run.objects.filter(status__in=moving).values_list("pk", flat=True))
+        # Leases left by the previous process lapse on their own; the recovery sweeper then
+        # sends those runs again.
+        Run.objects.filter(pk__in=runs).update(dispatched_at=timezone.now())
+        for run_id in runs:
+            advance_on_commit(run_id)
+        for record in StepRecord.objects.filter(status="dispatched"):
+            run_branch_on_commit(record.run_id, record.seq, record.branch)
+    return len(runs)
+
+
+def redispatch_lost_work() -> int:
+    """Send again the messages a crash or a broker restart lost; the database knows.
+
+    A run whose advancer died (its lease lapsed) is sent again at once. Pending runs and
+    parallel steps are sent again only when their message is overdue and the queue is empty:
+    behind a long queue they are merely waiting their turn, and copies would make it longer.
+    """
+    now = timezone.now()
+    lapsed = Q(
+        status__in=[RunStatus.RUNNING, RunStatus.CANCELLING],
+        lease_until__lt=now,
+        dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_LEASE_SECONDS),
+    )
+    # A cancelling run with nobody holding it and a wake asked for is as good as pending.
+    due = Q(status=RunStatus.PENDING) | Q(
+        status=RunStatus.CANCELLING, lease_owner="", wake_requested=True
+    )
+    forgotten = due & (
+        Q(dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_REDISPATCH_SECONDS))
+        | Q(dispatched_at__isnull=True)
+    )
+    in_flight = StepRecord.objects.filter(
+        status="dispatched",
+        started_at__lt=now - timedelta(seconds=settings.STEPWISE_BRANCH_REDISPATCH_SECONDS),
+    )
+    overdue = Run.objects.filter(forgotten).exists() or in_flight.exists()
+    if overdue and queued_messages() not in (0, None):
+        overdue = False
+    wanted = (lapsed | forgotten) if overdue else lapsed
+    with transaction.atomic():
+        runs = list(
+            Run.objects.select_for_update(skip_locked=True)
+            .filter(wanted)
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if runs:
+            Run.objects.filter(pk__in=runs).update(dispatched_at=now)
+            for run_id in runs:
+                advance_on_commit(run_id)
+        branches = list(in_flight.select_for_update(skip_locked=True)[:BATCH]) if overdue else []
+        for record in branches:
+            StepRecord.objects.filter(pk=record.pk).update(started_at=now)
+            run_branch_on_commit(record.run_id, record.seq, record.branch)
+    return len(runs) + len(branches)

@@ -1,0 +1,84 @@
+"""The timer loop: a periodic tick that fires due timers and reports its own heartbeat.
+
+Later capabilities (durable sleep, retry back-off, wait timeouts, schedules) register sweepers
+that claim due rows with SELECT ... FOR UPDATE SKIP LOCKED, so several loops are safe.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from engine.runtime.heartbeat import process_details, record_heartbeat
+
+logger = logging.getLogger(__name__)
+
+Sweeper = Callable[[], int]
+"""A function that fires what is due and returns how many things it fired."""
+
+_sweepers: dict[str, Sweeper] = {}
+_on_start: dict[str, Callable[[], object]] = {}
+
+
+def register_sweeper(name: str, sweeper: Sweeper) -> None:
+    _sweepers[name] = sweeper
+
+
+def register_on_start(name: str, task: Callable[[], object]) -> None:
+    """Something each timer loop does once when it starts (e.g. syncing declared schedules)."""
+    _on_start[name] = task
+
+
+class TimerLoop:
+    """Runs every registered sweeper once per interval until told to stop."""
+
+    def __init__(self, name: str, interval: float) -> None:
+        self.name = name
+        self.interval = interval
+        self.started_at = timezone.now()
+        self.ticks = 0
+
+    def tick(self) -> int:
+        """Run each sweeper once, then record the heartbeat; returns how many things fired."""
+        fired = 0
+        for sweeper_name, sweeper in list(_sweepers.items()):
+            try:
+                fired += sweeper()
+            except Exception:
+                # One broken sweeper must not stop the others or the loop.
+                logger.exception("timer sweeper %s failed", sweeper_name)
+        self.ticks += 1
+        record_heartbeat(
+            "timer",
+            self.name,
+            self.started_at,
+            process_details() | {"interval": self.interval, "ticks": self.ticks},
+        )
+        return fired
+
+    def start_up(self) -> None:
+        """Run each start-up task once; a failing one is logged and the loop starts anyway."""
+        for task_name, task in list(_on_start.items()):
+            try:
+                task()
+            except Exception:
+                logger.exception("timer start-up task %s failed", task_name)
+
+    def run(self, stop: threading.Event) -> None:
+        self.started_at = timezone.now()
+        close_old_connections()
+        self.start_up()
+        logger.info("timer loop %s started (every %ss)", self.name, self.interval)
+        while not stop.is_set():
+            began = time.monotonic()
+            # A long-lived loop must drop connections the database has closed meanwhile.
+            close_old_connections()
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("timer loop tick failed; retrying")
+            stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+        logger.info("timer loop %s stopped", self.name)

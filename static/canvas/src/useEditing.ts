@@ -1,0 +1,137 @@
+// Edits of the draft: adding nodes (from the palette or by dropping them), deleting, pasting and
+// laying out; each is one undoable step.
+import { useReactFlow, type Edge } from "@xyflow/react";
+import { useCallback, type DragEvent, type RefObject } from "react";
+import { newEdgeId, newNodeId, toFlowEdge, type StepNode } from "./graph";
+import type { Snapshot } from "./history";
+import { layout } from "./layout";
+import { DRAG_TYPE } from "./Palette";
+import type { NodeTypeInfo } from "./types";
+import type { Draft } from "./useDraft";
+import type { Notice } from "./useNotice";
+
+export interface Editing {
+  addNode(type: string, position?: { x: number; y: number }): void;
+  onDrop(event: DragEvent): void;
+  deleteSelection(): void;
+  paste(source: Snapshot | null): void;
+  autoLayout(): Promise<void>;
+}
+
+interface Surroundings {
+  editable: boolean;
+  types: Map<string, NodeTypeInfo>;
+  notice: Notice;
+  // The canvas element: a node added from the palette lands in its centre.
+  wrapper: RefObject<HTMLDivElement | null>;
+  workerUrl: string;
+}
+
+export function useEditing(
+  draft: Pick<Draft, "nodesRef" | "edgesRef" | "commit">,
+  { editable, types, notice, wrapper, workerUrl }: Surroundings,
+): Editing {
+  const flow = useReactFlow<StepNode, Edge>();
+  const { nodesRef, edgesRef, commit } = draft;
+  const { say, hold } = notice;
+
+  const addNode = useCallback(
+    (type: string, position?: { x: number; y: number }) => {
+      if (!editable) return;
+      const taken = new Set(nodesRef.current.map((node) => node.id));
+      const id = newNodeId(type, taken);
+      let where = position;
+      if (!where) {
+        const box = wrapper.current?.getBoundingClientRect();
+        const centre = flow.screenToFlowPosition({
+          x: (box?.left ?? 0) + (box?.width ?? 800) / 2,
+          y: (box?.top ?? 0) + (box?.height ?? 600) / 2,
+        });
+        const shift = (nodesRef.current.length % 8) * 30;
+        where = { x: centre.x - 100 + shift, y: centre.y - 35 + shift };
+      }
+      const node: StepNode = {
+        id,
+        type: "step",
+        position: where,
+        selected: true,
+        data: { type, label: "", config: {}, problems: [] },
+      };
+      const others = nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n));
+      commit({ nodes: [...others, node], edges: edgesRef.current });
+      say(`Added ${types.get(type)?.title ?? type} as '${id}'.`);
+    },
+    [commit, editable, edgesRef, flow, nodesRef, say, types, wrapper],
+  );
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const type = event.dataTransfer.getData(DRAG_TYPE);
+      if (!type) return;
+      event.preventDefault();
+      const point = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      addNode(type, { x: point.x - 100, y: point.y - 30 });
+    },
+    [addNode, flow],
+  );
+
+  const deleteSelection = useCallback(() => {
+    if (!editable) return;
+    const gone = new Set(nodesRef.current.filter((node) => node.selected).map((node) => node.id));
+    const keptEdges = edgesRef.current.filter(
+      (edge) => !edge.selected && !gone.has(edge.source) && !gone.has(edge.target),
+    );
+    if (!gone.size && keptEdges.length === edgesRef.current.length) return;
+    commit({ nodes: nodesRef.current.filter((node) => !gone.has(node.id)), edges: keptEdges });
+  }, [commit, editable, edgesRef, nodesRef]);
+
+  const paste = useCallback(
+    (source: Snapshot | null) => {
+      if (!editable || !source || !source.nodes.length) return;
+      const taken = new Set(nodesRef.current.map((node) => node.id));
+      const renamed = new Map<string, string>();
+      const added: StepNode[] = source.nodes.map((node) => {
+        const id = newNodeId(node.id, taken);
+        taken.add(id);
+        renamed.set(node.id, id);
+        return {
+          id,
+          type: "step",
+          selected: true,
+          position: { x: node.position.x + 40, y: node.position.y + 40 },
+          data: { type: node.data.type, label: node.data.label, config: node.data.config, problems: [] },
+        };
+      });
+      const edgeIds = new Set(edgesRef.current.map((edge) => edge.id));
+      const addedEdges = source.edges.map((edge) => {
+        const id = newEdgeId(edgeIds);
+        edgeIds.add(id);
+        const handle = edge.sourceHandle === "out" ? null : edge.sourceHandle;
+        return toFlowEdge(id, renamed.get(edge.source) ?? edge.source, renamed.get(edge.target) ?? edge.target, handle);
+      });
+      const others = nodesRef.current.map((node) => (node.selected ? { ...node, selected: false } : node));
+      commit({ nodes: [...others, ...added], edges: [...edgesRef.current, ...addedEdges] });
+      say(`Pasted ${added.length} node(s).`);
+    },
+    [commit, editable, edgesRef, nodesRef, say],
+  );
+
+  const autoLayout = useCallback(async () => {
+    if (!editable || !nodesRef.current.length) return;
+    hold("Laying out…");
+    try {
+      const positions = await layout(workerUrl, nodesRef.current, edgesRef.current);
+      commit({
+        nodes: nodesRef.current.map((node) => ({ ...node, position: positions[node.id] ?? node.position })),
+        edges: edgesRef.current,
+      });
+      window.requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+      say("Laid out.");
+      document.documentElement.dataset.layoutDone = String(Date.now());
+    } catch (error) {
+      say(`Auto-layout failed: ${error}`);
+    }
+  }, [commit, editable, edgesRef, flow, hold, nodesRef, say, workerUrl]);
+
+  return { addNode, onDrop, deleteSelection, paste, autoLayout };
+}

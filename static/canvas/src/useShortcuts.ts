@@ -1,0 +1,67 @@
+// The canvas's keyboard shortcuts (the keys are in shortcuts.ts), bound to the draft and its edits.
+import { useReactFlow, type Edge } from "@xyflow/react";
+import { useEffect, useRef } from "react";
+import * as clipboard from "./clipboard";
+import type { StepNode } from "./graph";
+import { handleShortcut, type ShortcutActions } from "./shortcuts";
+import type { Draft } from "./useDraft";
+import type { Editing } from "./useEditing";
+
+interface Surroundings {
+  editable: boolean;
+  say(text: string): void;
+  toggleSnap(): void;
+  openDialog(dialog: "help" | "connect"): void;
+}
+
+export function useShortcuts(draft: Draft, editing: Editing, surroundings: Surroundings): void {
+  const flow = useReactFlow<StepNode, Edge>();
+  const { nodesRef, edgesRef, setNodes, setEdges } = draft;
+  const { editable, say, toggleSnap, openDialog } = surroundings;
+
+  const actions: ShortcutActions = {
+    undo: draft.undo,
+    redo: draft.redo,
+    remove: editing.deleteSelection,
+    copy: () => say(`Copied ${clipboard.copy(nodesRef.current, edgesRef.current)} node(s).`),
+    paste: () => editing.paste(clipboard.read()),
+    duplicate: () => {
+      const chosen = nodesRef.current.filter((node) => node.selected);
+      const ids = new Set(chosen.map((node) => node.id));
+      editing.paste({ nodes: chosen, edges: edgesRef.current.filter((e) => ids.has(e.source) && ids.has(e.target)) });
+    },
+    selectAll: () => setNodes((current) => current.map((node) => ({ ...node, selected: true }))),
+    layout: () => void editing.autoLayout(),
+    fit: () => void flow.fitView({ padding: 0.15 }),
+    zoomIn: () => void flow.zoomIn(),
+    zoomOut: () => void flow.zoomOut(),
+    toggleSnap,
+    save: () => void draft.autosave.saver.flush(),
+    help: () => openDialog("help"),
+    pan: (dx, dy) => {
+      if (nodesRef.current.some((node) => node.selected)) return false;
+      const { x, y, zoom } = flow.getViewport();
+      void flow.setViewport({ x: x - dx, y: y - dy, zoom });
+      return true;
+    },
+    connect: () => {
+      if (!editable) return;
+      if (nodesRef.current.filter((node) => node.selected).length === 1) openDialog("connect");
+      else say("Select one step to connect it (Tab to a step, then Enter).");
+    },
+    search: () => document.getElementById("palette-search")?.focus(),
+    escape: () => {
+      setNodes((current) => current.map((node) => (node.selected ? { ...node, selected: false } : node)));
+      setEdges((current) => current.map((edge) => (edge.selected ? { ...edge, selected: false } : edge)));
+    },
+  };
+  // One listener for the page's life that always acts with this render's callbacks.
+  const latest = useRef(actions);
+  latest.current = actions;
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => handleShortcut(event, latest.current);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+}
