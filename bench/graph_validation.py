@@ -151,7 +151,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from engine.graph.nodes.base import all_node_types
+    from engine.graph.nodes.library import all_node_types
     from engine.graph.validate import validate_graph
     from engine.graph.validate.shape import GRAPH_VALIDATOR
 

@@ -19,14 +19,8 @@ from engine.core.errors import NonRetryableError, WorkflowError, describe_except
 from engine.core.expressions import ExpressionError
 from engine.core.retry import NO_RETRY, Retry
 from engine.graph.format import Graph
-from engine.graph.nodes.base import (
-    ERROR,
-    JoinRule,
-    NodeContext,
-    NodeResult,
-    NodeType,
-    get_node_type,
-)
+from engine.graph.nodes.base import ERROR, JoinRule, NodeContext, NodeResult, NodeType
+from engine.graph.nodes.library import get_node_type
 
 
 class GraphError(WorkflowError):

@@ -13,7 +13,8 @@ from engine.core import emit, on, wait_for, wait_for_any, workflow
 from engine.core.errors import DefinitionError, NonRetryableError
 from engine.core.testing import WorkflowTester
 from engine.core.triggers import event_id_problem, event_type_problem
-from engine.graph.nodes.base import NodeContext, get_node_type
+from engine.graph.nodes.base import NodeContext
+from engine.graph.nodes.library import get_node_type
 from engine.graph.validate import validate_graph
 from engine.inbound.events import EventInputError, deliver_event
 from engine.inbound.webhooks import WebhookError, create_endpoint, process_delivery

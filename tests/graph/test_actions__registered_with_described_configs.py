@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.graph.nodes.base import get_node_type
+from engine.graph.nodes.library import get_node_type
 from engine.graph.validate import validate_node_config
 
 TYPES = ("action.http", "action.email", "action.ai", "action.record")

@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 
 from engine.graph.format import GRAPH_SCHEMA
-from engine.graph.nodes.base import ERROR, NORMAL, all_node_types
+from engine.graph.nodes.base import ERROR, NORMAL
+from engine.graph.nodes.library import all_node_types
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 ROW = re.compile(r"^\| `(?P<type>[a-z]+\.[a-z_]+)` \|(?P<cells>.*)\|$", re.MULTILINE)

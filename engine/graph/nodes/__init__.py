@@ -8,10 +8,9 @@ from engine.graph.nodes.base import (
     NodeResult,
     NodeType,
     Problem,
-    all_node_types,
-    get_node_type,
     register,
 )
+from engine.graph.nodes.library import all_node_types, get_node_type
 
 __all__ = [
     "ERROR",

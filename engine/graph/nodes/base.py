@@ -207,19 +207,9 @@ def register(node_type: NodeType) -> NodeType:
     return node_type
 
 
-def get_node_type(type_name: str) -> NodeType | None:
-    _load_library()
-    return _types.get(type_name)
-
-
-def all_node_types() -> list[NodeType]:
-    _load_library()
-    return sorted(_types.values(), key=lambda t: (GROUPS.index(t.group), t.type))
-
-
-def _load_library() -> None:
-    # Importing the modules registers their node types.
-    from engine.graph.nodes import library  # noqa: F401
+def registered_types() -> dict[str, NodeType]:
+    """The node types registered so far; engine.graph.nodes.library imports them all."""
+    return _types
 
 
 ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {

@@ -1,11 +1,16 @@
-"""Importing this module registers every node type of the library."""
+"""The node library: importing the family modules registers every node type; the lookups
+here read them. Families import only base, so the registry and the families never import each
+other back."""
 
-import engine.graph.nodes.ai
-import engine.graph.nodes.email
-import engine.graph.nodes.flow
-import engine.graph.nodes.http
-import engine.graph.nodes.human
-import engine.graph.nodes.logic
-import engine.graph.nodes.python_action
-import engine.graph.nodes.records
-import engine.graph.nodes.triggers  # noqa: F401
+from engine.graph.nodes import ai, email, flow, http, human, logic, python_action, records, triggers
+from engine.graph.nodes.base import GROUPS, NodeType, registered_types
+
+FAMILIES = (ai, email, flow, http, human, logic, python_action, records, triggers)
+
+
+def get_node_type(type_name: str) -> NodeType | None:
+    return registered_types().get(type_name)
+
+
+def all_node_types() -> list[NodeType]:
+    return sorted(registered_types().values(), key=lambda t: (GROUPS.index(t.group), t.type))

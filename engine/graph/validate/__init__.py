@@ -11,7 +11,8 @@ joins) and `configs` (each node's config schema, expressions and templates).
 from collections.abc import Mapping
 
 from engine.graph.format import Graph
-from engine.graph.nodes.base import CheckContext, NodeType, Problem, get_node_type
+from engine.graph.nodes.base import CheckContext, NodeType, Problem
+from engine.graph.nodes.library import get_node_type
 from engine.graph.validate.configs import (
     check_config,
     config_schema,

@@ -16,7 +16,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.templates import compile_template
 from engine.graph.format import NODE_ID_PATTERN
-from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem, all_node_types
+from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem
+from engine.graph.nodes.library import all_node_types
 
 # Built once per node type: building a validator costs far more than running it.
 _config_validators: dict[str, tuple[NodeType, Draft202012Validator]] = {}

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.graph.nodes.base import CheckContext, NodeType, all_node_types, get_node_type
+from engine.graph.nodes.base import CheckContext, NodeType
+from engine.graph.nodes.library import all_node_types, get_node_type
 from engine.graph.validate import config_schema, validate_graph, validate_node_config
 from tests.graph.builders import expense, only, where
 
