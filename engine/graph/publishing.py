@@ -142,7 +142,10 @@ def _lock(slug: str) -> None:
     """Serialise publishing and retiring one slug until the transaction ends.
 
     Two publishes at once would otherwise both read the same last number; the unique constraint
-    would refuse the second with an error instead of numbering it after the first.
+    would refuse the second with an error instead of numbering it after the first. SQLite (the
+    embedded default) has one writer at a time already and no advisory locks.
     """
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_PUBLISH_LOCK, slug])
