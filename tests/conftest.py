@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
 from django.test import TransactionTestCase
 
-from tests.graph.local_server import AI_TEST_MODEL, LocalServer
+from tests.engine.graph.local_server import AI_TEST_MODEL, LocalServer
 from tests.processes import (
     RunningProcess,
     database_url_for,

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from designer.drafts import create_workflow, publish, save_draft
 from designer.models import Workflow
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
-from tests.graph.builders import EXPENSE, document, edge, node
+from tests.engine.graph.builders import EXPENSE, document, edge, node
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from designer.drafts import create_workflow
 from designer.models import Workflow
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
-from tests.graph.graphs import graph
+from tests.engine.graph.graphs import graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from engine.models import TaskDecision
 from engine.runtime.runs import start_run
 from tests.browser.canvas_helpers import collect_errors, log_in, publish_expense_demo
 from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import open_task
-from tests.engine.test_engine__runs_through_real_workers import wait_for_status
+from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 
 pytestmark = [
     pytest.mark.browser,

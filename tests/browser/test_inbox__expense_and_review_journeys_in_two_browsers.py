@@ -24,7 +24,7 @@ from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import (
     open_task,
     publish,
 )
-from tests.engine.test_engine__runs_through_real_workers import wait_for_status
+from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess
 
 pytestmark = [

@@ -13,7 +13,7 @@ from accounts.models import ApiToken
 from designer.demo_graphs import CAMPAIGN_DELAY_SECONDS, demo_graph
 from engine.models import Event, Record, Run
 from tests.designer.test_graph_api__draft_publish_run import api
-from tests.engine.test_engine__runs_through_real_workers import wait_for_status
+from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess
 
 pytestmark = [

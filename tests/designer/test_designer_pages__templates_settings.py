@@ -12,7 +12,7 @@ from django.urls import resolve
 
 from designer.drafts import create_workflow, export_document, publish
 from designer.models import Workflow
-from tests.graph.graphs import graph
+from tests.engine.graph.graphs import graph
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.test import Client
 
 from accounts.models import ApiToken
 from engine.models import GraphVersion, HumanTask, Run
-from tests.engine.test_engine__runs_through_real_workers import wait_for_status
-from tests.graph.graphs import graph
+from tests.engine.graph.graphs import graph
+from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 
 pytestmark = [
     pytest.mark.integration,

@@ -9,7 +9,7 @@ from django.test import Client
 from accounts.models import ApiToken
 from designer.models import Workflow
 from engine.models import GraphVersion
-from tests.graph.graphs import graph
+from tests.engine.graph.graphs import graph
 
 pytestmark = pytest.mark.django_db
 

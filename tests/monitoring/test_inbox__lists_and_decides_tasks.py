@@ -19,8 +19,8 @@ from engine.human import Assignees, close_task, decide_task, escalate, mark_remi
 from engine.models import Event, HumanTask, Run, TaskDecision, TaskKind, TaskStatus
 from engine.runtime.runs import start_run
 from tests.designer.test_graph_api__draft_publish_run import api
-from tests.engine.test_engine__runs_through_real_workers import wait_for_status
-from tests.graph.graphs import graph
+from tests.engine.graph.graphs import graph
+from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 
 HTMX = {"HX-Request": "true"}
 EMPTY = "Nothing waits for you."

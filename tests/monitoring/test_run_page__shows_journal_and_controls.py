@@ -10,9 +10,9 @@ from designer.drafts import create_workflow, publish
 from engine.inbound.schedules import fire_due_schedules
 from engine.models import Run, Schedule, StepRecord
 from engine.runtime.runs import start_run
-from tests.engine.test_admin__schedules import morning
-from tests.engine.test_engine__runs_through_real_workers import wait_for_status
-from tests.graph.builders import document, edge, node
+from tests.engine.admin.test_admin__schedules import morning
+from tests.engine.graph.builders import document, edge, node
+from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess
 
 HTMX = {"HX-Request": "true"}
