@@ -18,7 +18,7 @@ class EngineConfig(AppConfig):
         from engine.core.triggers import register_emitter
         from engine.graph.resolver import resolve_graph, resolve_graph_step
         from engine.human import DjangoTaskService
-        from engine.inbound import schedules, webhooks
+        from engine.inbound import schedule_sync, schedules, webhooks
         from engine.inbound.events import emit_from_code
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
@@ -31,7 +31,7 @@ class EngineConfig(AppConfig):
         register_emitter(emit_from_code)
         register_task_service(DjangoTaskService())
         register_sweeper("schedules", schedules.fire_due_schedules)
-        register_on_start("schedules", schedules.sync_declared_schedules)
+        register_on_start("schedules", schedule_sync.sync_declared_schedules)
         register_resolver(resolve_graph)
         register_step_resolver(resolve_graph_step)
         # Code workflows register themselves when their modules are imported.

@@ -16,7 +16,7 @@ from django.utils import timezone
 from engine.core.definitions import get_action, get_workflow
 from engine.graph.nodes import CheckContext, Problem
 from engine.graph.validate import validate_graph
-from engine.inbound.schedules import delete_graph_schedules, sync_graph_schedules
+from engine.inbound.schedule_sync import delete_graph_schedules, sync_graph_schedules
 from engine.inbound.triggers import sync_event_triggers
 from engine.models import GraphVersion
 

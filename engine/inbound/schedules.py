@@ -1,4 +1,5 @@
-"""Schedules in the database: firing each nominal time once, and keeping declared ones in step.
+"""Schedules in the database: firing each nominal time once (declared ones are kept in step by
+engine.inbound.schedule_sync).
 
 The timer loop calls `fire_due_schedules()` every tick. It claims due schedules one at a time with
 SELECT ... FOR UPDATE SKIP LOCKED and, in that schedule's transaction, decides what each due
@@ -15,14 +16,12 @@ and it always ends before the following nominal time, so the nominal time can be
 import logging
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -34,19 +33,16 @@ from engine.core.cron import (
     previous_fire_times,
     zone_of,
 )
-from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
 from engine.core.schedules import ScheduleSpec, describe
 from engine.models import (
     ACTIVE_STATUSES,
     CatchUpPolicy,
     FireOutcome,
-    GraphVersion,
     OverlapPolicy,
     Run,
     Schedule,
     ScheduleFire,
-    ScheduleSource,
     Trigger,
 )
 from engine.runtime.resolving import UnknownWorkflow, resolve
@@ -54,8 +50,6 @@ from engine.runtime.runs import RunStateError, cancel_run, create_run
 
 __all__ = [
     "CronError",
-    "SyncReport",
-    "delete_graph_schedules",
     "describe",
     "fire_due_schedules",
     "fire_moment",
@@ -69,9 +63,6 @@ __all__ = [
     "save_schedule",
     "schedule_problems",
     "start_buffered_fires",
-    "sync_code_schedules",
-    "sync_declared_schedules",
-    "sync_graph_schedules",
     "upcoming",
 ]
 
@@ -83,7 +74,6 @@ MISSED_RECORDED = 100
 TIMING_FIELDS = frozenset(
     {"cron", "interval_seconds", "timezone", "start_at", "end_at", "jitter_seconds", "paused"}
 )
-SCHEDULE_NODE = "trigger.schedule"
 
 
 # --- fire times ------------------------------------------------------------------------------
@@ -408,133 +398,3 @@ def save_schedule(schedule: Schedule, changed: Iterable[str] | None = None) -> S
             refresh_next_fire(schedule, now)
         schedule.save(force_insert=adding)
     return schedule
-
-
-# --- schedules declared in code and in graphs ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-
-    def __add__(self, other: "SyncReport") -> "SyncReport":
-        return SyncReport(
-            self.created + other.created,
-            self.updated + other.updated,
-            self.deleted + other.deleted,
-        )
-
-
-def _values(workflow: str, name: str, spec: ScheduleSpec) -> dict[str, Any]:
-    return {
-        "name": name[:200],
-        "workflow": workflow,
-        "cron": spec.cron,
-        "interval_seconds": spec.interval_seconds,
-        "timezone": spec.timezone,
-        "start_at": spec.start_at,
-        "end_at": spec.end_at,
-        "jitter_seconds": spec.jitter_seconds,
-        "input": spec.input,
-        "overlap": spec.overlap,
-        "catch_up": spec.catch_up,
-        "catch_up_limit": spec.catch_up_limit,
-    }
-
-
-def _upsert(source: str, key: str, workflow: str, name: str, spec: ScheduleSpec) -> SyncReport:
-    """Create or update a declared schedule. Whether it is paused is the operator's call once
-    it exists, so only a new row takes `paused` from the declaration."""
-    values = _values(workflow, name, spec)
-    with transaction.atomic():
-        existing = (
-            Schedule.objects.select_for_update().filter(source=source, source_key=key).first()
-        )
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    save_schedule(
-                        Schedule(source=source, source_key=key, paused=spec.paused, **values)
-                    )
-            except IntegrityError:
-                return SyncReport()  # another process declared it at the same moment
-            return SyncReport(created=1)
-        changed = [field for field, value in values.items() if getattr(existing, field) != value]
-        if not changed:
-            return SyncReport()
-        for field in changed:
-            setattr(existing, field, values[field])
-        save_schedule(existing, changed)
-        return SyncReport(updated=1)
-
-
-def sync_code_schedules() -> SyncReport:
-    """Make the code schedules (`@workflow(schedule=...)`) rows; drop those no longer declared."""
-    report = SyncReport()
-    declared: list[str] = []
-    for definition in all_workflows():
-        for index, spec in enumerate(definition.schedules):
-            key = definition.slug if index == 0 else f"{definition.slug}#{index + 1}"
-            declared.append(key)
-            name = spec.name or key
-            report += _upsert(ScheduleSource.CODE, key, definition.slug, name, spec)
-    stale = Schedule.objects.filter(source=ScheduleSource.CODE).exclude(source_key__in=declared)
-    deleted = stale.delete()[1].get(Schedule._meta.label, 0)
-    return report + SyncReport(deleted=deleted)
-
-
-def _graph_spec(config: dict[str, Any]) -> ScheduleSpec:
-    interval = config.get("interval")
-    return ScheduleSpec(
-        cron=str(config.get("cron") or ""),
-        interval_seconds=max(1, round(interval)) if interval is not None else None,
-        timezone=str(config.get("timezone") or "UTC"),
-        input=config.get("input"),
-    )
-
-
-def sync_graph_schedules(version: GraphVersion) -> SyncReport:
-    """On publish: the version's `trigger.schedule` nodes become schedules; removed ones go."""
-    slug = version.workflow
-    report = SyncReport()
-    keys: list[str] = []
-    nodes = version.graph.get("nodes", []) if isinstance(version.graph, dict) else []
-    for node in nodes:
-        if node.get("type") != SCHEDULE_NODE:
-            continue
-        key = f"{slug}:{node['id']}"
-        try:
-            spec = _graph_spec(node.get("config") or {})
-        except DefinitionError as error:
-            # Publishing validates nodes first; a version that slipped through starts nothing.
-            logger.error("%s v%s: schedule node %s ignored: %s", slug, version.number, key, error)
-            continue
-        keys.append(key)
-        name = f"{version.title}: {node.get('label') or node['id']}"
-        report += _upsert(ScheduleSource.GRAPH, key, slug, name, spec)
-    stale = Schedule.objects.filter(
-        source=ScheduleSource.GRAPH, source_key__startswith=f"{slug}:"
-    ).exclude(source_key__in=keys)
-    deleted = stale.delete()[1].get(Schedule._meta.label, 0)
-    return report + SyncReport(deleted=deleted)
-
-
-def delete_graph_schedules(slug: str) -> int:
-    """A deleted graph workflow starts nothing any more: remove its schedules."""
-    schedules = Schedule.objects.filter(
-        source=ScheduleSource.GRAPH, source_key__startswith=f"{slug}:"
-    )
-    return schedules.delete()[1].get(Schedule._meta.label, 0)
-
-
-def sync_declared_schedules() -> SyncReport:
-    """Code schedules, and the schedules of every live graph's newest version (at start-up)."""
-    report = sync_code_schedules()
-    newest: dict[str, GraphVersion] = {}
-    for version in GraphVersion.objects.filter(retired=False).order_by("workflow", "number"):
-        newest[version.workflow] = version
-    for version in newest.values():
-        report += sync_graph_schedules(version)
-    return report

@@ -23,10 +23,11 @@ from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.runtime.fence import write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import begin_deadline, finish_run
-from engine.runtime.store import DjangoBackend, load_journal, write_reports
+from engine.runtime.store import DjangoBackend, load_journal
 
 logger = logging.getLogger(__name__)
 

@@ -1,17 +1,14 @@
-"""The journal in the database: the Django implementation of the core's Backend protocol."""
+"""The journal in the database: the Django implementation of the core's Backend protocol.
 
-import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+What each kind of entry writes lives here; how a write is fenced to the advancer holding the
+run lives in engine.runtime.fence."""
+
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from engine.core.errors import Cancelled
 from engine.core.journal import (
     CancelRequest,
     Entry,
@@ -24,11 +21,10 @@ from engine.core.journal import (
 )
 from engine.human import settle_task_wait
 from engine.messaging.dispatch import run_branch_on_commit
-from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
+from engine.messaging.signals import announce_step
 from engine.models import (
     HumanTask,
     Run,
-    RunMetric,
     RunStatus,
     StepRecord,
     Timer,
@@ -36,8 +32,9 @@ from engine.models import (
     Wait,
     WaitStatus,
 )
+from engine.runtime.fence import FencedWriter
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
-from engine.runtime.records import apply_child_outcome, position_key
+from engine.runtime.records import apply_child_outcome
 from engine.runtime.runs import create_run
 
 _MISSING = object()
@@ -68,125 +65,13 @@ def load_journal(run_id: int) -> dict[int, Entry]:
     return journal
 
 
-def lease_seconds() -> float:
-    return float(settings.STEPWISE_LEASE_SECONDS)
-
-
-def cancel_request_of(run: Run) -> CancelRequest | None:
-    """The cancellation a cancelling run carries out (kept in its error until it ends)."""
-    if run.status != RunStatus.CANCELLING:
-        return None
-    error = run.error if isinstance(run.error, dict) else {}
-    status = RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
-    return CancelRequest(str(error.get("message") or "cancelled"), str(status))
-
-
 def cancel_error(request: CancelRequest) -> dict[str, Any]:
     kind = "RunTimeout" if request.status == RunStatus.TIMED_OUT else "Cancelled"
     return {"type": kind, "message": request.reason}
 
 
-class DjangoBackend:
-    """Writes one run's journal; every write checks the lease, the fence against duplicates."""
-
-    def __init__(self, run: Run, lease_owner: str) -> None:
-        self.run = run
-        self.run_id = run.pk
-        self.lease_owner = lease_owner
-        self.cancel_request = cancel_request_of(run)
-        self.pause_requested = False
-
-    def now(self) -> datetime:
-        return timezone.now()
-
-    def generation(self, position: Position) -> int:
-        redo = self.run.redo if isinstance(self.run.redo, dict) else {}
-        return int(redo.get(position_key(position), 0))
-
-    # --- the fence --------------------------------------------------------------------------
-    def _hold(self, reports: Reports) -> None:
-        """Inside a transaction: lock the run row if this advancer still holds it, or stop."""
-        now = timezone.now()
-        fields: dict[str, Any] = {"lease_until": now + timedelta(seconds=lease_seconds())}
-        if reports.progress is not None:
-            fields["progress"] = reports.progress
-        held = Run.objects.filter(
-            pk=self.run_id, lease_owner=self.lease_owner, status=RunStatus.RUNNING
-        ).update(**fields)
-        if not held:
-            self._hold_interrupted(fields)
-        self._write_reports(reports)
-
-    def _hold_interrupted(self, fields: dict[str, Any]) -> None:
-        """The run is no longer simply running. If it was cancelled or paused while this
-        advancer still holds it, the write goes through (a step that ran is recorded, so its
-        effect can be undone or kept), and the workflow stops at its next position."""
-        run = (
-            Run.objects.select_for_update()
-            .filter(
-                pk=self.run_id,
-                lease_owner=self.lease_owner,
-                status__in=[RunStatus.CANCELLING, RunStatus.PAUSED],
-            )
-            .first()
-        )
-        if run is None:
-            raise Cancelled()
-        Run.objects.filter(pk=self.run_id).update(**fields)
-        if run.status == RunStatus.PAUSED:
-            self.pause_requested = True
-        else:
-            self.cancel_request = cancel_request_of(run)
-
-    def _write_reports(self, reports: Reports) -> None:
-        write_reports(self.run_id, reports, progress_saved=True)
-
-    @contextmanager
-    def _writing(self, reports: Reports) -> Iterator[None]:
-        """One commit: the fence, the reports, then whatever the caller writes."""
-        try:
-            with transaction.atomic():
-                self._hold(reports)
-                yield
-        except IntegrityError:
-            # Another advancer journaled this position first: this one is a duplicate.
-            raise Cancelled() from None
-
-    def _insert_fenced(self, record: StepRecord) -> None:
-        """The common case, a step's result alone: one statement that inserts the record only
-        while this advancer holds the run (the lease renews on its own thread).
-
-        FOR SHARE makes a concurrent cancel or takeover wait for this insert, or this insert
-        see their change and write nothing.
-        """
-        values = [
-            field.get_db_prep_save(getattr(record, field.attname), connection)
-            for field in _fenced_insert_fields()
-        ]
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _fenced_insert_sql(connection.vendor),
-                    [*values, self.run_id, self.lease_owner, RunStatus.RUNNING],
-                )
-                inserted = cursor.rowcount
-        except IntegrityError:
-            raise Cancelled() from None
-        if not inserted:
-            # Not running: cancelled or paused meanwhile (recorded all the same), or lost.
-            with self._writing(Reports()):
-                self._insert(record)
-            return
-        announce_step(record)
-
-    def _insert(self, record: StepRecord) -> None:
-        record.save(force_insert=True)
-        announce_step(record)
-
-    def flush(self, reports: Reports) -> None:
-        if reports:
-            with self._writing(reports):
-                pass
+class DjangoBackend(FencedWriter):
+    """Writes one run's journal; every write goes through the fence (engine.runtime.fence)."""
 
     # --- steps and values -------------------------------------------------------------------
     def record_step(
@@ -592,54 +477,3 @@ class DjangoBackend:
 
     def cache_set(self, key: str, value: Any, ttl_seconds: float) -> None:
         cache.set(key, value, timeout=ttl_seconds)
-
-
-@functools.cache
-def _fenced_insert_fields() -> list[Any]:
-    names = [
-        "run",
-        "seq",
-        "branch",
-        "attempt",
-        "kind",
-        "name",
-        "status",
-        "output",
-        "error",
-        "detail",
-        "started_at",
-        "finished_at",
-        "superseded",
-    ]
-    return [StepRecord._meta.get_field(name) for name in names]
-
-
-@functools.cache
-def _fenced_insert_sql(vendor: str) -> str:
-    # Table and column names come from the models; every value is a bound parameter.
-    fields = _fenced_insert_fields()
-    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
-    columns = ", ".join(field.column for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return (
-        f"INSERT INTO {StepRecord._meta.db_table} ({columns}) "  # noqa: S608
-        f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "
-        f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
-    )
-
-
-def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:
-    """Inside a transaction: store a run's progress and metrics, and announce them on commit."""
-    if reports.progress is not None:
-        if not progress_saved:
-            Run.objects.filter(pk=run_id).update(progress=reports.progress)
-        send_on_commit(run_progress, run_id=run_id, progress=reports.progress)
-    if reports.metrics:
-        RunMetric.objects.bulk_create(
-            [
-                RunMetric(run_id=run_id, name=name, value=value, recorded_at=at)
-                for name, value, at in reports.metrics
-            ]
-        )
-        for name, value, at in reports.metrics:
-            send_on_commit(run_metric, run_id=run_id, name=name, value=value, recorded_at=at)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from engine.inbound.schedules import sync_declared_schedules
+from engine.inbound.schedule_sync import sync_declared_schedules
 
 
 class Command(BaseCommand):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from engine.inbound.schedule_sync import sync_code_schedules
 from engine.inbound.schedules import (
     fire_due_schedules,
     pause,
@@ -17,7 +18,6 @@ from engine.inbound.schedules import (
     run_now,
     save_schedule,
     start_buffered_fires,
-    sync_code_schedules,
 )
 from engine.models import Run, RunStatus, Schedule, ScheduleFire
 
