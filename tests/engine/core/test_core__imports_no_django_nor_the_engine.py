@@ -64,7 +64,7 @@ def test_the_check_catches_a_forbidden_import() -> None:
         "import django.db\n"
         "from django.conf import settings\n"
         "from engine.models import Run\n"
-        "from .. import actions\n"
+        "from .. import runtime\n"
         "from ..graph.format import Graph\n"
         "from engine import core, models\n"
         "def later() -> None:\n"
@@ -76,7 +76,7 @@ def test_the_check_catches_a_forbidden_import() -> None:
         "6: django.db",
         "7: django.conf.settings",
         "8: engine.models.Run",
-        "9: engine.runtime.runs",
+        "9: engine.runtime",
         "10: engine.graph.format.Graph",
         "11: engine.models",
         "13: engine.runtime.store.DatabaseBackend",
