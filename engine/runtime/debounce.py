@@ -1,18 +1,17 @@
 """Durable debounce: of the calls with one key inside the window, only the last one runs."""
 
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from engine.core.values import to_json_value
+from engine.core.values import JSON, to_json_value
 from engine.models import DebounceSlot
 from engine.runtime.resolving import resolve
 
 
-def debounce_start(workflow: str, key: str, input: Any, window: float | timedelta) -> DebounceSlot:
+def debounce_start(workflow: str, key: str, input: JSON, window: float | timedelta) -> DebounceSlot:
     """Start `workflow` once no call with this key came for `window`, with the latest input."""
     resolve(workflow)  # an unknown workflow fails now, not when the window closes
     seconds = window.total_seconds() if isinstance(window, timedelta) else float(window)

@@ -2,22 +2,22 @@
 
 import hashlib
 import json
-from typing import Any
 
 from django.core.cache import cache
 
+from engine.core.values import JSON
 from engine.models import Run
 from engine.runtime.resolving import resolve
 
 _MISSING = object()
 
 
-def _key(workflow: str, input: Any) -> str:
+def _key(workflow: str, input: JSON) -> str:
     payload = json.dumps([workflow, input], sort_keys=True, default=str)
     return "stepwise:workflow:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
-def cached_output(workflow: str, input: Any) -> tuple[bool, Any]:
+def cached_output(workflow: str, input: JSON) -> tuple[bool, JSON]:
     value = cache.get(_key(workflow, input), _MISSING)
     return (False, None) if value is _MISSING else (True, value)
 

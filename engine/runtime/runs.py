@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from engine.core.journal import EntryKind, EntryStatus, Position
 from engine.core.redo import JournalRow, plan_retry
-from engine.core.values import to_json_value
+from engine.core.values import JSON, to_json_value
 from engine.human import cancel_open_tasks, reopen_cancelled_tasks
 from engine.messaging.dispatch import ANSWER_PROBE, advance_on_commit, queue_on_commit, wake
 from engine.messaging.signals import run_changed, send_on_commit
@@ -47,7 +47,7 @@ def request_worker_probe(user: User | None) -> WorkerProbe:
 
 def create_run(
     workflow: str,
-    input: Any = None,
+    input: JSON = None,
     *,
     trigger: str = "api",
     trigger_ref: str = "",
@@ -104,7 +104,7 @@ def create_run(
     return run
 
 
-def start_run(workflow: str, input: Any = None, **options: Any) -> Run:
+def start_run(workflow: str, input: JSON = None, **options: Any) -> Run:
     """Start a workflow run (or return the one its idempotency key already started)."""
     with transaction.atomic():
         return create_run(workflow, input, **options)
@@ -122,7 +122,7 @@ def finish_run(
     run: Run,
     status: str,
     *,
-    output: Any = None,
+    output: JSON = None,
     error: dict[str, Any] | None = None,
     only_if_owner: str | None = None,
     stopped_at: int | None = None,

@@ -19,6 +19,7 @@ from engine.core.journal import (
     StepCallSpec,
     WaitSpec,
 )
+from engine.core.values import JSON
 from engine.human import settle_task_wait
 from engine.messaging.dispatch import run_branch_on_commit
 from engine.messaging.signals import announce_step
@@ -360,7 +361,7 @@ class DjangoBackend(FencedWriter):
         seq: int,
         name: str,
         workflow: str,
-        input: Any,
+        input: JSON,
         idempotency_key: str | None,
         detached: bool,
         reports: Reports,

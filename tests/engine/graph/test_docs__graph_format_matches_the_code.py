@@ -8,7 +8,7 @@ from engine.graph.format import GRAPH_SCHEMA
 from engine.graph.nodes.base import ERROR, NORMAL
 from engine.graph.nodes.library import all_node_types
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 ROW = re.compile(r"^\| `(?P<type>[a-z]+\.[a-z_]+)` \|(?P<cells>.*)\|$", re.MULTILINE)
 
 
