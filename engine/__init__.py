@@ -13,6 +13,7 @@ The folders are the rooms, lowest first; a room imports only the rooms before it
 - inbound: what starts and wakes runs from outside: events, triggers, webhooks, schedules.
 - graph: the graph format, validation, node types (one module per family, each declaring
   its own behaviour), the compiled program and its interpreter, publishing.
+- machines: state machines: validation, publishing, instances and the events applied to them.
 - demos: the demo workflows, written as any author would.
 
 The doors call into the rooms and nothing calls back into them: admin, api, tasks (the

@@ -52,6 +52,7 @@ from engine.core.errors import (
     WorkflowError,
 )
 from engine.core.human import Decision, approval, review
+from engine.core.machines import State, StateMachine, Transition
 from engine.core.retry import Retry
 from engine.core.saga import Saga
 from engine.core.schedules import ScheduleSpec, cron, every
@@ -68,11 +69,14 @@ __all__ = [
     "Retry",
     "Saga",
     "ScheduleSpec",
+    "State",
+    "StateMachine",
     "StepCall",
     "StepDefinition",
     "StepFailed",
     "StepInfo",
     "StepTimeout",
+    "Transition",
     "WaitTimeout",
     "WorkflowDefinition",
     "WorkflowError",

@@ -1,6 +1,7 @@
 """Engine state kept in the database, the source of truth for every process.
 
-One module per room: runs (and their journal), processes, graphs, human tasks, inbound work.
+One module per room: runs (and their journal), processes, graphs, machines, human tasks,
+inbound work.
 Every model is imported here, so Django registers them under the "engine" app and
 `from engine.models import X` reads the same whichever module X lives in.
 """
@@ -38,6 +39,14 @@ from engine.models.inbound import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from engine.models.machines import (
+    InstanceStatus,
+    MachineEvent,
+    MachineEventStatus,
+    MachineInstance,
+    MachineTimer,
+    MachineVersion,
+)
 from engine.models.processes import (
     ProcessHeartbeat,
     ProcessKind,
@@ -71,6 +80,12 @@ __all__ = [
     "FireOutcome",
     "GraphVersion",
     "HumanTask",
+    "InstanceStatus",
+    "MachineEvent",
+    "MachineEventStatus",
+    "MachineInstance",
+    "MachineTimer",
+    "MachineVersion",
     "OverlapPolicy",
     "ProcessHeartbeat",
     "ProcessKind",

@@ -31,6 +31,7 @@ ROOMS = [
     "engine.runtime",  # runs, the journal, the advancer, timers, sweepers
     "engine.inbound",  # events, triggers, webhooks, schedules
     "engine.graph",  # the graph format, validation, node types, interpreter
+    "engine.machines",  # state machines: validation, publishing, instances and their events
     "engine.demos",  # the demo workflows, written as any author would
 ]
 DOORS = ["engine.admin", "engine.api", "engine.tasks", "engine.views", "engine.apps"]
