@@ -1,5 +1,5 @@
 """In Chromium, a run started from the canvas colours its nodes as it goes: done, then waiting on
-an approval, and done again once the manager decides."""
+an approval, done again once the manager decides, and grey where a cancel stopped it."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from engine.human import decide_task
 from engine.models import Run
+from engine.runtime.runs import cancel_run
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas, publish_expense_demo
 from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import open_task
 
@@ -50,4 +51,10 @@ def test_waiting_and_done_nodes_follow_the_run(
     expect(page.get_by_test_id("node-large")).to_have_attribute("data-run-state", "done")
     expect(page.get_by_test_id("node-vp")).to_have_attribute("data-run-state", "waiting")
     expect(banner).to_contain_text("waiting")
+
+    # A cancel stops the VP's approval: its node turns grey, not "running".
+    cancel_run(run.pk, compensate=False)
+    expect(banner).to_contain_text("cancelled", timeout=20_000)
+    expect(page.get_by_test_id("node-vp")).to_have_attribute("data-run-state", "cancelled")
+    expect(page.get_by_test_id("node-manager")).to_have_attribute("data-run-state", "done")
     assert errors == [], errors

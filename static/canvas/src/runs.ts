@@ -23,7 +23,7 @@ const STEP_STATES = {
   failed: "failed",
   retrying: "running",
   waiting: "waiting",
-  cancelled: "running", // no colour of its own (yet): the overlay has always shown it so
+  cancelled: "cancelled", // a step a cancel stopped: grey, neither running nor waiting
   queued: "running",
   dispatched: "running",
 } as const satisfies Record<string, RunState>;
@@ -57,9 +57,12 @@ function stepState(status: StepStatus): RunState {
 // `ask:wait`, `pause:sleep`, `ask:remind`. The newest entry decides the colour.
 export function nodeStates(run: RunOut): Map<string, RunState> {
   const states = new Map<string, RunState>();
+  // A run that is over waits on nothing and runs nothing: what it left open was stopped.
+  const over = isTerminal(run.status);
   for (const step of run.steps) {
     const node = step.name.replace(/\[\d+\]/g, "").split(":")[0];
-    const state = stepState(step.status);
+    const raw = stepState(step.status);
+    const state = over && (raw === "waiting" || raw === "running") ? "cancelled" : raw;
     const before = states.get(node);
     // Inside a loop one failed or running item colours the node until the loop is over.
     if (before === "failed" || (before === "running" && state === "done")) continue;

@@ -52,7 +52,7 @@ export interface Boot {
   urls: { api: string; panel: string; runs: string; export: string };
 }
 
-export type RunState = "running" | "done" | "failed" | "waiting";
+export type RunState = "running" | "done" | "failed" | "waiting" | "cancelled";
 export type DiffState = "added" | "removed" | "changed";
 
 // What a canvas node carries; config and label come from Django, the rest is view state.
