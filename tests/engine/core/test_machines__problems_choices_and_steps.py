@@ -6,20 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.core.machines import (
-    MachineError,
-    Refused,
-    State,
-    StateMachine,
-    Transition,
-    allowed_events,
-    choose,
-    delays,
-    eventless,
-    machine_problems,
-    parse_machine,
-    step_for,
-)
+from engine.core.machine_code import State, StateMachine, Transition
+from engine.core.machine_moves import Refused, allowed_events, choose, delays, eventless, step_for
+from engine.core.machines import MachineError, machine_problems, parse_machine
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
