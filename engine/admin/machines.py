@@ -52,3 +52,10 @@ class MachineEventAdmin(ReadOnlyAdmin[MachineEvent]):
     search_fields = ["event_id", "name", "instance__key"]
     date_hierarchy = "received_at"
     list_select_related = ["instance"]
+
+
+@admin.register(MachineTimer)
+class MachineTimerAdmin(ReadOnlyAdmin[MachineTimer]):
+    list_display = ["transition", "instance", "entered_at", "due_at"]
+    search_fields = ["transition", "instance__key"]
+    list_select_related = ["instance"]

@@ -10,6 +10,7 @@ import pytest
 
 from accounts.models import ApiToken
 from engine.inbound.events import deliver_event
+from engine.messaging.signals import instance_changed
 from engine.models import MachineEvent
 from tests.engine.machines.helpers import wait_applied
 
@@ -118,7 +119,23 @@ def test_fail_retry_and_a_return_on_day_31_is_refused(api: Any) -> None:
 
 
 def test_a_repeated_event_id_changes_nothing(api: Any) -> None:
-    order = create(api, "order-4", ITEMS)
+    heard: list[dict[str, Any]] = []
+
+    def listen(sender: Any, **announced: Any) -> None:
+        heard.append(announced)
+
+    instance_changed.connect(listen)
+    try:
+        order = create(api, "order-4", ITEMS)
+    finally:
+        instance_changed.disconnect(listen)
+    assert heard[0] == {
+        "instance_id": order,
+        "machine": "order",
+        "state": "draft",
+        "status": "active",
+        "signal": instance_changed,
+    }
     body = {"event": "submit", "id": "client-1"}
     first = api("post", f"/api/instances/{order}/events", body)
     again = api("post", f"/api/instances/{order}/events", {**body, "event": "cancel"})
