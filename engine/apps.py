@@ -19,7 +19,10 @@ class EngineConfig(AppConfig):
         from engine.graph.resolver import resolve_graph, resolve_graph_step
         from engine.human import DjangoTaskService
         from engine.inbound import schedule_sync, schedules, webhooks
-        from engine.inbound.events import emit_from_code
+        from engine.inbound.events import emit_from_code, register_event_listener
+        from engine.machines.applying import resolve_apply_workflow
+        from engine.machines.listening import deliver_to_instances
+        from engine.machines.timers import fire_due_machine_timers
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.timers import register_on_start, register_sweeper
@@ -33,6 +36,9 @@ class EngineConfig(AppConfig):
         register_sweeper("schedules", schedules.fire_due_schedules)
         register_on_start("schedules", schedule_sync.sync_declared_schedules)
         register_resolver(resolve_graph)
+        register_resolver(resolve_apply_workflow)
+        register_sweeper("machine-timers", fire_due_machine_timers)
+        register_event_listener(deliver_to_instances)
         register_step_resolver(resolve_graph_step)
         # Code workflows register themselves when their modules are imported.
         autodiscover_modules("workflows")

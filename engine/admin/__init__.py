@@ -4,6 +4,24 @@ Django's admin autodiscovery imports this package; importing each module here re
 ModelAdmins.
 """
 
-from engine.admin import events, graphs, processes, runs, schedules, tasks, webhooks
+from engine.admin import (
+    events,
+    graphs,
+    machines,
+    processes,
+    runs,
+    schedules,
+    tasks,
+    webhooks,
+)
 
-__all__ = ["events", "graphs", "processes", "runs", "schedules", "tasks", "webhooks"]
+__all__ = [
+    "events",
+    "graphs",
+    "machines",
+    "processes",
+    "runs",
+    "schedules",
+    "tasks",
+    "webhooks",
+]

@@ -52,7 +52,7 @@ from engine.core.errors import (
     WorkflowError,
 )
 from engine.core.human import Decision, approval, review
-from engine.core.machines import State, StateMachine, Transition
+from engine.core.machine_code import State, StateMachine, Transition, register_machine
 from engine.core.retry import Retry
 from engine.core.saga import Saga
 from engine.core.schedules import ScheduleSpec, cron, every
@@ -95,6 +95,7 @@ __all__ = [
     "parallel",
     "progress",
     "random",
+    "register_machine",
     "review",
     "run_child",
     "sleep",

@@ -1,29 +1,33 @@
-"""State machines: their definition, its structural problems, and what an event does to it.
+"""State machines: their definition and its structural problems.
 
 Plain Python, no Django: the engine stores, runs and shows machines (engine.machines); this
-module only knows the shape. A definition is states (one initial, any number final, nested
-through `parent`: compound states enter their own `initial` child) and transitions, each
-started by an event (`event`), by time spent in its source (`after`) or by nothing at all
-(`always`, checked after every transition), with a CEL guard over `context`, `event` and
-`now` and actions to run. The document form is what the canvas draws and the API stores:
+module only knows the shape (engine.core.machine_moves knows what an event does to it,
+engine.core.machine_code is the Python API). A definition is states (one initial, any
+number final, nested through `parent`: compound states enter their own `initial` child) and
+transitions, each started by an event (`event`), by time spent in its source (`after`) or by
+nothing at all (`always`, checked after every transition), with a CEL guard over `context`,
+`event` and `now` and actions to run. The document form is what the canvas draws and the API stores:
 
     {"initial": "draft", "context": {...},
      "states": [{"id", "label", "parent", "initial", "final", "entry": [...], "exit": [...]}],
      "transitions": [{"id", "source", "target", "event" | "after" | "always", "guard",
-                      "actions": [...]}]}
+                      "actions": [...]}],
+     "listen": [{"type": "Order.paid", "event": "pay", "key": "orderId"}]}
+
+`listen` (optional) maps events sent to the engine (POST /api/events) to machine events: an
+event of `type` becomes `event` for the instance whose key is the payload's `key` field.
 
 An action is `{"type": <node type>, "config": {...}}` of the graph node library, which the
 engine checks and runs; here it is opaque. Parallel regions are not supported.
 """
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from engine.core.expressions import ExpressionError, compile_expression, evaluate_condition
-from engine.core.values import JSON
+from engine.core.expressions import ExpressionError, compile_expression
+from engine.core.triggers import event_type_problem
 
 STATE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 EVENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
@@ -91,11 +95,25 @@ class StateDef:
 
 
 @dataclass(frozen=True)
+class Listen:
+    """Events of `type` sent to the engine become `event` for the instance keyed by the
+    payload's `key` field."""
+
+    type: str
+    event: str
+    key: str
+
+
+@dataclass(frozen=True)
 class MachineDefinition:
     initial: str
     states: Mapping[str, StateDef]
     transitions: tuple[TransitionDef, ...]
     context: Mapping[str, Any] = field(default_factory=dict)
+    listen: tuple[Listen, ...] = ()
+
+    def transition(self, transition_id: str) -> TransitionDef | None:
+        return next((t for t in self.transitions if t.id == transition_id), None)
 
     def path(self, state: str) -> list[str]:
         """The state and its ancestors, innermost first."""
@@ -153,6 +171,7 @@ def machine_problems(document: Any) -> list[Problem]:
     _transition_rows(document, states, problems)
     if "context" in document and not isinstance(document["context"], Mapping):
         problems.append(Problem(None, "context", "must be an object"))
+    problems += listen_problems(document.get("listen", []))
     initial = document.get("initial")
     if not isinstance(initial, str) or not initial:
         problems.append(Problem(None, "initial", "name the state the machine starts in"))
@@ -205,9 +224,33 @@ def parse_machine(document: Mapping[str, Any], *, checked: bool = False) -> Mach
         )
         for row in document.get("transitions") or []
     )
-    return MachineDefinition(
-        document["initial"], states, transitions, document.get("context") or {}
+    listen = tuple(
+        Listen(row["type"], row["event"], row["key"]) for row in document.get("listen") or []
     )
+    return MachineDefinition(
+        document["initial"], states, transitions, document.get("context") or {}, listen
+    )
+
+
+def listen_problems(rows: Any) -> list[Problem]:
+    if not isinstance(rows, list):
+        return [Problem(None, "listen", "must be a list of {type, event, key}")]
+    problems: list[Problem] = []
+    for index, row in enumerate(rows):
+        where = f"listen[{index}]"
+        if not isinstance(row, Mapping):
+            problems.append(Problem(None, where, "must be an object {type, event, key}"))
+            continue
+        type_problem = event_type_problem(row.get("type"))
+        if type_problem is not None:
+            problems.append(Problem(None, f"{where}.type", type_problem))
+        event = row.get("event")
+        if not isinstance(event, str) or not EVENT_NAME.match(event):
+            problems.append(Problem(None, f"{where}.event", "the machine event it becomes"))
+        key = row.get("key")
+        if not isinstance(key, str) or not key:
+            problems.append(Problem(None, f"{where}.key", "the payload field holding the key"))
+    return problems
 
 
 def _state_rows(
@@ -381,272 +424,9 @@ def _conflict_problems(definition: MachineDefinition) -> list[Problem]:
     return problems
 
 
-# --- what an event does ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Verdict:
-    """Whether one transition may be taken now, and if not, why."""
-
-    transition: TransitionDef
-    allowed: bool
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One move: the actions to run in order (exit, transition, entry) and where it ends."""
-
-    transition: TransitionDef
-    source: str
-    target: str
-    exits: tuple[tuple[str, Any], ...]
-    actions: tuple[Any, ...]
-    entries: tuple[tuple[str, Any], ...]
-
-
-class Refused(Exception):
-    """The event cannot be applied in this state: no transition, or every guard said no."""
-
-    def __init__(self, message: str, *, guard: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.guard = guard
-
-
-def guard_scope(
-    context: Mapping[str, Any], data: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
-    return {"context": dict(context), "event": dict(data), "now": now}
-
-
-def verdict(
-    transition: TransitionDef, context: Mapping[str, Any], data: Mapping[str, Any], now: datetime
-) -> Verdict:
-    guard = transition.guard
-    if guard is None:
-        return Verdict(transition, True)
-    if callable(guard):
-        allowed = bool(guard(context, data))
-        reason = "" if allowed else f"the guard {transition.guard_label()} said no"
-        return Verdict(transition, allowed, reason)
-    try:
-        expression = compile_expression(guard, node=transition.id, field="guard")
-        allowed = evaluate_condition(expression, guard_scope(context, data, now))
-    except ExpressionError as error:
-        return Verdict(transition, False, f"the guard `{guard}` failed: {error.message}")
-    return Verdict(transition, allowed, "" if allowed else f"the guard `{guard}` is false")
-
-
-def allowed_events(
-    definition: MachineDefinition, leaf: str, context: Mapping[str, Any], now: datetime
-) -> list[Verdict]:
-    """Each event transition that applies in `leaf`, with its guard's verdict on no data."""
-    return [
-        verdict(transition, context, {}, now)
-        for transition in definition.outgoing(leaf)
-        if transition.event is not None
-    ]
-
-
-def choose(
-    definition: MachineDefinition,
-    leaf: str,
-    event: str,
-    context: Mapping[str, Any],
-    data: Mapping[str, Any],
-    now: datetime,
-) -> TransitionDef:
-    """The transition `event` takes from `leaf`: the innermost state's first whose guard holds.
-
-    Raises Refused naming the state and what it allows, or the guard that said no.
-    """
-    candidates = [t for t in definition.outgoing(leaf) if t.event == event]
-    if not candidates:
-        allowed = sorted({t.event for t in definition.outgoing(leaf) if t.event is not None})
-        listed = (
-            ", ".join(allowed)
-            if allowed
-            else "nothing (it is final)"
-            if definition.is_final(leaf)
-            else "no events"
-        )
-        raise Refused(f"cannot `{event}` from `{leaf}`; allowed: {listed}")
-    verdicts = [verdict(t, context, data, now) for t in candidates]
-    for found in verdicts:
-        if found.allowed:
-            return found.transition
-    refusal = verdicts[0]
-    raise Refused(
-        f"cannot `{event}` from `{leaf}`: {refusal.reason}", guard=refusal.transition.guard_label()
-    )
-
-
-def step_for(definition: MachineDefinition, leaf: str, transition: TransitionDef) -> Step:
-    """The exits, actions and entries of taking `transition` from the active `leaf`.
-
-    States are exited from the leaf up to (not including) the innermost state that holds both
-    the transition's source and its target, and entered from there down to the target, then
-    into initial children. A transition whose target is its own source leaves and re-enters it.
-    """
-    target_leaf = definition.settle(transition.target)
-    leaving = definition.path(leaf)
-    entering = definition.path(target_leaf)
-    source_path = definition.path(transition.source)
-    target_path = definition.path(transition.target)
-    common = next(
-        (
-            state
-            for state in source_path
-            if state in target_path and state not in (transition.source, transition.target)
-        ),
-        None,
-    )
-    exited = leaving[: leaving.index(common)] if common in leaving else leaving
-    entered = list(reversed(entering[: entering.index(common)] if common in entering else entering))
-    return Step(
-        transition=transition,
-        source=leaf,
-        target=target_leaf,
-        exits=tuple((state, a) for state in exited for a in definition.states[state].exit),
-        actions=transition.actions,
-        entries=tuple((state, a) for state in entered for a in definition.states[state].entry),
-    )
-
-
-def eventless(
-    definition: MachineDefinition, leaf: str, context: Mapping[str, Any], now: datetime
-) -> TransitionDef | None:
-    """The `always` transition to take from `leaf` now, if any guard holds."""
-    for transition in definition.outgoing(leaf):
-        if transition.always and verdict(transition, context, {}, now).allowed:
-            return transition
-    return None
-
-
-def delays(definition: MachineDefinition, leaf: str) -> list[TransitionDef]:
-    """The delayed transitions that count from entering `leaf` (and its ancestors)."""
-    return [t for t in definition.outgoing(leaf) if t.after_seconds is not None]
-
-
-# --- the Python API ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Transition:
-    """`Transition("pending", guard="size(context.items) > 0", action=announce)`."""
-
-    target: str
-    guard: Guard | None = None
-    action: Any = None
-
-
-@dataclass(frozen=True)
-class State:
-    """`State(on={"pay": Transition("paid")}, entry=..., exit=..., after={"30d": ...})`; a
-    state with `states` is compound and enters `initial` first."""
-
-    on: Mapping[str, Transition | Sequence[Transition]] = field(default_factory=dict)
-    entry: Any = None
-    exit: Any = None
-    after: Mapping[str | float, Transition] = field(default_factory=dict)
-    always: Sequence[Transition] = ()
-    final: bool = False
-    label: str = ""
-    states: Mapping[str, "State"] = field(default_factory=dict)
-    initial: str | None = None
-
-
-def _as_tuple(value: Any) -> tuple[Any, ...]:
-    if value is None:
-        return ()
-    return tuple(value) if isinstance(value, list | tuple) else (value,)
-
-
-class StateMachine:
-    """A machine written in Python: `StateMachine(initial="draft", states={...})`.
-
-    Guards are CEL text or deterministic functions of (context, event data); actions are
-    steps or registered actions, each a journaled step when the engine runs the machine.
-    """
-
-    def __init__(
-        self,
-        *,
-        initial: str,
-        states: Mapping[str, State],
-        context: Mapping[str, JSON] | None = None,
-    ) -> None:
-        self.initial = initial
-        self.states = dict(states)
-        self.context = dict(context or {})
-        self.definition = self._compile()
-
-    def _compile(self) -> MachineDefinition:
-        states: dict[str, StateDef] = {}
-        transitions: list[TransitionDef] = []
-
-        def add(state_id: str, state: State, parent: str | None) -> None:
-            if state_id in states:
-                raise MachineError(f"two states are called {state_id!r}")
-            states[state_id] = StateDef(
-                id=state_id,
-                label=state.label,
-                parent=parent,
-                initial=state.initial,
-                final=state.final,
-                entry=_as_tuple(state.entry),
-                exit=_as_tuple(state.exit),
-            )
-            for event, found in state.on.items():
-                for index, transition in enumerate(_as_tuple(found)):
-                    transitions.append(
-                        _transition(
-                            f"{state_id}.{event}.{index}", state_id, transition, event=event
-                        )
-                    )
-            for delay, transition in state.after.items():
-                seconds = parse_duration(delay)
-                transitions.append(
-                    _transition(f"{state_id}.after.{delay}", state_id, transition, after=seconds)
-                )
-            for index, transition in enumerate(state.always):
-                transitions.append(
-                    _transition(f"{state_id}.always.{index}", state_id, transition, always=True)
-                )
-            for child_id, child in state.states.items():
-                add(child_id, child, state_id)
-
-        for state_id, state in self.states.items():
-            add(state_id, state, None)
-        definition = MachineDefinition(self.initial, states, tuple(transitions), self.context)
-        problems = _definition_problems(definition)
-        if problems:
-            first = problems[0]
-            where = ".".join(part for part in (first.node, first.field) if part)
-            raise MachineError(f"{where}: {first.message}" if where else first.message)
-        return definition
-
-
-def _transition(
-    transition_id: str,
-    source: str,
-    transition: Transition,
-    *,
-    event: str | None = None,
-    after: float | None = None,
-    always: bool = False,
-) -> TransitionDef:
-    return TransitionDef(
-        id=transition_id,
-        source=source,
-        target=transition.target,
-        event=event,
-        after_seconds=after,
-        always=always,
-        guard=transition.guard,
-        actions=_as_tuple(transition.action),
-    )
-
-
-def _definition_problems(definition: MachineDefinition) -> list[Problem]:
-    """The checks of machine_problems that apply to a definition built in Python."""
+def built_problems(definition: MachineDefinition) -> list[Problem]:
+    """The checks of machine_problems that apply to a definition built in Python (the
+    document's own shape is checked before it becomes a definition)."""
     problems: list[Problem] = []
     if definition.initial not in definition.states:
         return [Problem(None, "initial", f"there is no state {definition.initial!r}")]
@@ -661,7 +441,3 @@ def _definition_problems(definition: MachineDefinition) -> list[Problem]:
         return problems
     problems += _hierarchy_problems(definition)
     return problems or _reachability_problems(definition) + _conflict_problems(definition)
-
-
-def state_names(definition: MachineDefinition) -> Iterable[str]:
-    return definition.states.keys()

@@ -67,6 +67,34 @@ def _retry_policy(node_type: NodeType, config: Mapping[str, Any]) -> Retry:
     return default if default is not None else NO_RETRY
 
 
+def compile_node(
+    node_id: str,
+    type_name: str,
+    config: Mapping[str, Any],
+    *,
+    order: int = 0,
+    edges: Mapping[str, tuple[str, ...]] | None = None,
+    incoming: int = 0,
+) -> CompiledNode:
+    """One node ready to run: its type, retry policy and timeout (a state machine's actions
+    are nodes without a graph around them)."""
+    node_type = get_node_type(type_name)
+    if node_type is None:
+        raise GraphError(f"node {node_id!r}: unknown node type {type_name!r}")
+    timeout = config.get("timeout") if node_type.error_handling else None
+    return CompiledNode(
+        id=node_id,
+        type=node_type,
+        config=config,
+        order=order,
+        edges=edges or {},
+        incoming=incoming,
+        retry=_retry_policy(node_type, config),
+        timeout=float(timeout) if timeout is not None else None,
+        compensation=config.get("compensation") if node_type.error_handling else None,
+    )
+
+
 class Program:
     """A published graph, compiled: nodes in document order, their edges and their steps."""
 
@@ -90,23 +118,15 @@ class Program:
             incoming[edge.target] = incoming.get(edge.target, 0) + 1
         self.nodes: dict[str, CompiledNode] = {}
         for order, node in enumerate(graph.nodes):
-            node_type = get_node_type(node.type)
-            if node_type is None:
-                raise GraphError(f"node {node.id!r}: unknown node type {node.type!r}")
-            config = node.config or {}
-            timeout = config.get("timeout") if node_type.error_handling else None
-            self.nodes[node.id] = CompiledNode(
-                id=node.id,
-                type=node_type,
-                config=config,
+            self.nodes[node.id] = compile_node(
+                node.id,
+                node.type,
+                node.config or {},
                 order=order,
                 edges={
                     handle: tuple(targets) for handle, targets in edges.get(node.id, {}).items()
                 },
                 incoming=incoming.get(node.id, 0),
-                retry=_retry_policy(node_type, config),
-                timeout=float(timeout) if timeout is not None else None,
-                compensation=config.get("compensation") if node_type.error_handling else None,
             )
         self.triggers = [node.id for node in self.nodes.values() if node.type.is_trigger]
         self._steps: dict[str, StepDefinition] = {}

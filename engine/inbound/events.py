@@ -1,6 +1,7 @@
 """The event mailbox: delivering events once and matching them to waiting runs."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,17 @@ from engine.inbound.triggers import bounded, start_subscribed
 from engine.messaging.dispatch import wake
 from engine.models import Event, Run, Wait, WaitStatus
 from engine.runtime.mailbox import event_output, lock_channels, matches, payload_key, satisfy_wait
+
+EventListener = Callable[[Event], object]
+"""Told of every new event inside its delivery's transaction (state machines listen so)."""
+
+_listeners: list[EventListener] = []
+
+
+def register_event_listener(listener: EventListener) -> None:
+    """Let a later room (machines) receive events without this room importing it."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 class EventInputError(ValueError):
@@ -108,6 +120,8 @@ def deliver_event(
                 if wake(wait.run_id):
                     woken.append(wait.run_id)
         started = start_subscribed(event)
+        for listener in _listeners:
+            listener(event)
     return Delivery(event, created=True, woken_runs=woken, started_runs=started)
 
 

@@ -42,3 +42,7 @@ def announce_step(record: Any) -> None:
 
 task_changed = Signal()
 """task_id, run_id, kind, status, event: created, decision, decided, reminded, escalated, closed."""
+
+instance_changed = Signal()
+"""instance_id, machine, state, status: a machine instance was created, changed state or
+context, or had an event recorded (applied, refused or failed)."""

@@ -41,6 +41,7 @@ class Trigger(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     CHILD = "child", "Child workflow"
     DEBOUNCE = "debounce", "Debounce"
+    MACHINE = "machine", "State machine event"
 
 
 class Run(models.Model):

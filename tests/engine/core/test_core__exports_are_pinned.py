@@ -40,6 +40,7 @@ EXPORTS = [
     "parallel",
     "progress",
     "random",
+    "register_machine",
     "review",
     "run_child",
     "sleep",

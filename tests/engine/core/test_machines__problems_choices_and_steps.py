@@ -6,20 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.core.machines import (
-    MachineError,
-    Refused,
-    State,
-    StateMachine,
-    Transition,
-    allowed_events,
-    choose,
-    delays,
-    eventless,
-    machine_problems,
-    parse_machine,
-    step_for,
-)
+from engine.core.machine_code import State, StateMachine, Transition, register_machine
+from engine.core.machine_moves import Refused, allowed_events, choose, delays, eventless, step_for
+from engine.core.machines import MachineError, machine_problems, parse_machine
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -221,3 +210,22 @@ def test_a_python_machine_with_a_mistake_is_refused_where_it_is_made() -> None:
         StateMachine(initial="a", states={"a": State(on={"go": Transition("b")}), "b": State()})
     with pytest.raises(MachineError, match="a state with child states names one"):
         StateMachine(initial="a", states={"a": State(states={"x": State(final=True)})})
+
+
+def test_listen_rows_and_registered_actions_are_checked_when_declared() -> None:
+    """A bad `listen` row names its field; a code machine registers only steps or action nodes."""
+    document = {**order_document(), "listen": [{"type": "paid", "event": "pay"}]}
+    assert [(p.node, p.field) for p in machine_problems(document)] == [
+        (None, "listen[0].type"),
+        (None, "listen[0].key"),
+    ]
+    document["listen"] = [{"type": "Order.paid", "event": "pay", "key": "orderId"}]
+    listen = parse_machine(document).listen
+    assert [(row.type, row.event, row.key) for row in listen] == [("Order.paid", "pay", "orderId")]
+
+    with pytest.raises(MachineError, match=r"'loose'.*a\.entry: an action is a @step"):
+        register_machine(
+            "loose", StateMachine(initial="a", states={"a": State(entry="x", final=True)})
+        )
+    with pytest.raises(MachineError, match="listen"):
+        StateMachine(initial="a", states={"a": State(final=True)}, listen={"nope": "go"})

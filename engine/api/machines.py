@@ -1,0 +1,197 @@
+"""Engine API: state machine instances and the events sent to them.
+
+Operators (who may start runs) create instances and send events; every role may read them.
+The designer's API owns the machines themselves (/machines, drafts, versions).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from accounts.api_auth import require_capability
+from accounts.roles import Capability
+from engine.machines.definitions import UnknownMachine
+from engine.machines.instances import (
+    DuplicateInstance,
+    MachineInputError,
+    create_instance,
+    send_event,
+)
+from engine.machines.queries import (
+    event_out,
+    instance_detail,
+    instance_summary,
+    instances_of,
+    machine_exists,
+)
+from engine.models import MachineEvent, MachineInstance
+
+router = Router(tags=["machines"])
+
+
+class InstanceIn(Schema):
+    key: str = Field(min_length=1, max_length=200, description="The entity's id: order-1042")
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class MachineEventIn(Schema):
+    event: str = Field(min_length=1, max_length=100)
+    data: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Sending the same id again "
+        "returns the event stored the first time (200) and changes nothing",
+    )
+
+
+class MachineEventOut(Schema):
+    id: int
+    event_id: str
+    name: str
+    data: dict[str, Any]
+    source: str
+    status: str = Field(description="pending, applying, applied, refused or failed")
+    from_state: str
+    to_state: str
+    transition: str
+    reason: str = Field(description="Why it was refused or failed, naming state, event or guard")
+    guard: str
+    actions: list[dict[str, Any]]
+    actor: str | None
+    run_id: int | None
+    received_at: datetime
+    applied_at: datetime | None
+
+
+class AllowedEventOut(Schema):
+    event: str
+    transition: str
+    target: str
+    guard: str
+    allowed: bool = Field(description="The guard's verdict now, on no event data")
+    reason: str
+
+
+class TimerOut(Schema):
+    transition: str
+    entered_at: datetime
+    due_at: datetime
+
+
+class InstanceOut(Schema):
+    id: int
+    machine: str
+    version: int = Field(description="The pinned version; 0 for a machine written in code")
+    key: str
+    state: str = Field(description="The active leaf state")
+    status: str
+    context: dict[str, Any]
+    entered_at: datetime
+    seconds_in_state: float
+    created_at: datetime
+    updated_at: datetime
+    applying_run: int | None = Field(description="The run applying an event now, if any")
+
+
+class InstanceDetailOut(InstanceOut):
+    allowed_events: list[AllowedEventOut]
+    timers: list[TimerOut]
+    history: list[MachineEventOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+@router.post(
+    "/machines/{slug}/instances",
+    response={201: InstanceDetailOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Create an instance keyed by an entity id; it enters the initial state",
+)
+def post_instance(request: HttpRequest, slug: str, body: InstanceIn) -> Status[Any]:
+    require_capability(request, Capability.START_RUNS)
+    try:
+        instance = create_instance(slug, body.key, body.context, actor=_actor(request))
+    except UnknownMachine as missing:
+        return Status(404, {"detail": str(missing)})
+    except DuplicateInstance as duplicate:
+        return Status(409, {"detail": str(duplicate), "field": "key"})
+    except MachineInputError as wrong:
+        return Status(422, {"detail": str(wrong), "field": wrong.field})
+    except TypeError as not_json:
+        return Status(422, {"detail": f"context: {not_json}", "field": "context"})
+    return Status(201, instance_detail(instance))
+
+
+@router.get(
+    "/machines/{slug}/instances",
+    response={200: list[InstanceOut], 404: ErrorOut},
+    summary="A machine's instances, longest in their state first, by state and time in state",
+)
+def list_instances(
+    request: HttpRequest,
+    slug: str,
+    state: str | None = None,
+    min_seconds_in_state: float | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Status[Any]:
+    require_capability(request, Capability.VIEW)
+    if not 1 <= limit <= 500:
+        raise HttpError(422, "limit: must be between 1 and 500")
+    if offset < 0:
+        raise HttpError(422, "offset: must be 0 or more")
+    if min_seconds_in_state is not None and min_seconds_in_state < 0:
+        raise HttpError(422, "min_seconds_in_state: must be 0 or more")
+    if not machine_exists(slug):
+        return Status(404, {"detail": f"no machine called {slug!r}"})
+    now = timezone.now()
+    found = instances_of(slug, state=state, min_seconds_in_state=min_seconds_in_state)
+    return Status(200, [instance_summary(item, now) for item in found[offset : offset + limit]])
+
+
+@router.get(
+    "/instances/{instance_id}",
+    response=InstanceDetailOut,
+    summary="An instance: state, context, allowed events with their guards' verdicts, "
+    "pending delayed transitions, history",
+)
+def get_instance(request: HttpRequest, instance_id: int) -> Any:
+    require_capability(request, Capability.VIEW)
+    return instance_detail(get_object_or_404(MachineInstance, pk=instance_id))
+
+
+@router.post(
+    "/instances/{instance_id}/events",
+    response={200: MachineEventOut, 202: MachineEventOut, 422: ErrorOut},
+    summary="Send an event (202, queued and applied in order by a worker); a repeated id "
+    "returns the first one (200). A refusal shows in the event once applied.",
+)
+def post_instance_event(
+    request: HttpRequest, instance_id: int, body: MachineEventIn
+) -> Status[Any]:
+    require_capability(request, Capability.START_RUNS)
+    get_object_or_404(MachineInstance, pk=instance_id)
+    try:
+        event, created = send_event(
+            instance_id, body.event, body.data, event_id=body.id, actor=_actor(request)
+        )
+    except MachineInputError as wrong:
+        return Status(422, {"detail": str(wrong), "field": wrong.field})
+    except TypeError as not_json:
+        return Status(422, {"detail": f"data: {not_json}", "field": "data"})
+    event = MachineEvent.objects.select_related("actor").get(pk=event.pk)
+    return Status(202 if created else 200, event_out(event))
