@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.models import ApiToken
 from designer.demo_machines.order import ORDER_MACHINE
 from designer.models import Machine
+from engine.machines.publishing import publish_machine
 from engine.models import MachineVersion
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +152,11 @@ def test_bad_bodies_name_the_field_and_change_nothing(client: Client, designer: 
     assert send(client, "get", "/api/machines/ok/diff?from=3&to=draft", designer).status_code == 404
     machine = Machine.objects.get(slug="ok")
     assert machine.revision == 1 and machine.title == "x"
+
+    # Versions the designer did not publish (another tool's) keep their slug.
+    publish_machine("foreign", "Foreign", order())
+    taken = send(client, "post", "/api/machines", designer, {"slug": "foreign", "title": "F"})
+    assert taken.status_code == 409 and "does not own" in taken.json()["detail"]
 
 
 def test_diff_names_states_and_transitions_added_removed_and_changed(
