@@ -4,7 +4,7 @@ Each action validates first and changes nothing on a bad input; each owns its tr
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 
 from designer.models import Workflow
 from engine.core.definitions import SLUG_PATTERN, get_workflow
+from engine.core.machines import Problem as MachineProblem
 from engine.graph.diff import diff_graphs
 from engine.graph.format import GRAPH_SCHEMA
 from engine.graph.nodes import CheckContext, Problem
@@ -44,14 +45,14 @@ class DesignerError(ValueError):
         *,
         status: int = 422,
         field: str | None = None,
-        problems: list[Problem] | None = None,
+        problems: Sequence[Problem | MachineProblem] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.message = message
         self.status = status
         self.field = field
-        self.problems = problems or []
+        self.problems = list(problems or [])
         self.extra = extra or {}
 
 

@@ -1,7 +1,9 @@
-"""What the designer edits: a workflow's draft graph, its revision and its template settings.
+"""What the designer edits: a workflow's draft graph, its revision and its template settings,
+and a state machine's draft document.
 
-Published versions belong to the engine (engine.models.GraphVersion): it runs them, and only
-its publishing action (engine.graph.publishing) writes them.
+Published versions belong to the engine (engine.models.GraphVersion, MachineVersion): it runs
+them, and only its publishing actions (engine.graph.publishing, engine.machines.publishing)
+write them.
 """
 
 from django.db import models
@@ -18,6 +20,35 @@ class Workflow(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     # Copied into each published version: whether cancelling a run undoes its steps first.
     compensate_on_cancel = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.title or self.slug
+
+
+class Machine(models.Model):
+    """A state machine's draft (engine.core.machines' document form), edited like a graph's.
+
+    Machines have their own slugs, apart from workflows': their versions, instances and URLs
+    are their own, so `order` may name both a workflow and a machine.
+    """
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    draft = models.JSONField(default=dict)
+    # Bumped by every saved draft: a save naming an older revision is refused, never merged.
+    revision = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

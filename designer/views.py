@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import Capability, can, require
 from designer import drafts, forms, panel
 from designer.api import node_type_out
+from designer.machine_views import machine_listing
 from designer.models import Workflow
 from engine.core import get_workflow
 from engine.core.definitions import all_workflows
@@ -28,6 +29,7 @@ def _listing(request: HttpRequest, status: int = 200, **extra: Any) -> HttpRespo
         "code_workflows": all_workflows(),
         "graph_workflows": graph_workflows,
         "templates": [workflow for workflow in graph_workflows if workflow.is_template],
+        "machines": machine_listing(),
         "can_edit": can(request.user, Capability.EDIT_WORKFLOWS),
         **extra,
     }

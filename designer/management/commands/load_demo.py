@@ -11,12 +11,13 @@ from django.core.management.base import BaseCommand
 from accounts.demo import ensure_demo_users
 from accounts.roles import ROLE_DESCRIPTIONS
 from designer.demo_graphs import load_demo_graphs
+from designer.demo_machines import load_demo_machines
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo users (one per role) and publish the canvas demo workflows; "
-        "print the logins."
+        "Create the demo users (one per role) and publish the canvas demo workflows and "
+        "machines; print the logins."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,6 +36,11 @@ class Command(BaseCommand):
         # The demos name the demo users and groups, so they come after them.
         author = User.objects.filter(username="admin").first()
         self.stdout.write(self.style.MIGRATE_HEADING("Demo workflows (canvas)"))
-        for slug, created in load_demo_graphs(author):
+        self._report(load_demo_graphs(author))
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo state machines (canvas)"))
+        self._report(load_demo_machines(author))
+
+    def _report(self, loaded: list[tuple[str, bool]]) -> None:
+        for slug, created in loaded:
             state = "published" if created else "already there, left as it is"
             self.stdout.write(f"  {slug:<28} {state}")
