@@ -60,7 +60,10 @@ ORDER_MACHINE = DemoMachine(
                 "processing",
                 "fulfill",
                 "completed",
-                actions=[python_action("demo.ship-order", order_id="{{ context.id }}")],
+                actions=[
+                    python_action("demo.ship-order", order_id="{{ context.id }}"),
+                    python_action("demo.record-completion"),
+                ],
             ),
             on("processing", "fail", "failed"),
             on(

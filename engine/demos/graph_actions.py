@@ -5,6 +5,7 @@ ordinary steps too: code workflows may call them like any other step.
 """
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.core import NonRetryableError, Retry, action, idempotency_key
@@ -121,6 +122,14 @@ def ship_order(order_id: str, method: str = "standard") -> dict[str, Any]:
         "carrier": CARRIERS.get(method, CARRIERS["standard"]),
         "tracking": f"{method[:3].upper()}-{_digest(order_id, method)}",
     }
+
+
+@action("demo.record-completion")
+def record_completion() -> dict[str, Any]:
+    """A state machine's note of when an order was completed: its return window counts from
+    here (the `context` key of an action's result updates the instance's context). An action
+    is a journaled step, so reading the clock here is replayed, not read again."""
+    return {"context": {"completed_at": datetime.now(UTC).isoformat()}}
 
 
 @action("demo.create-backorder")
