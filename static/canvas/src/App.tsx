@@ -5,7 +5,7 @@ import { ConflictBanner, DiffBanner, RunBanner } from "./Banners";
 import ConnectDialog from "./ConnectDialog";
 import { TypesContext } from "./context";
 import { diffView, type DiffView } from "./diff";
-import type { StepNode } from "./graph";
+import { graphFormat, type StepNode } from "./graph";
 import HelpOverlay from "./HelpOverlay";
 import Palette from "./Palette";
 import ProblemsList from "./ProblemsList";
@@ -39,7 +39,9 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   const editable = boot.can.edit && diff === null;
   const wrapper = useRef<HTMLDivElement>(null);
 
-  const draft = useDraft(boot, editable, say);
+  const format = useMemo(() => graphFormat(boot.slug), [boot.slug]);
+  const saved = useMemo(() => ({ doc: boot.graph, revision: boot.revision, problems: boot.problems }), [boot]);
+  const draft = useDraft(format, saved, editable, say);
   const { nodes, nodesRef, setNodes, autosave } = draft;
   const editing = useEditing(draft, { editable, types, notice, wrapper, workerUrl });
   const connecting = useConnecting(draft, types, say);
@@ -99,7 +101,9 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
         <Palette types={boot.nodeTypes} disabled={!editable} onAdd={(type) => editing.addNode(type)} />
         <div className="canvas-main">
           <Toolbar
-            boot={boot}
+            title={boot.title}
+            exportUrl={boot.urls.export}
+            canRun={boot.can.run}
             draft={draft}
             editable={editable}
             canConnect={single !== null}
@@ -161,7 +165,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
       )}
       {dialog === "versions" && (
         <VersionsDialog
-          slug={boot.slug}
+          apiBase={`/api/workflows/${boot.slug}`}
           canPublish={boot.can.publish}
           beforePublish={() => autosave.saver.settle()}
           onPublished={setPublished}

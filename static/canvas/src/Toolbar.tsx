@@ -1,7 +1,8 @@
 // The canvas toolbar: save state, undo and redo, layout, view, versions, runs, export, help.
 import { useReactFlow } from "@xyflow/react";
 import type { SaveStatus } from "./autosave";
-import type { Boot, CanvasDialog } from "./types";
+import type { Node } from "@xyflow/react";
+import type { CanvasDialog } from "./types";
 import type { Draft } from "./useDraft";
 
 const SAVE_LABELS: Record<SaveStatus, string> = {
@@ -13,8 +14,10 @@ const SAVE_LABELS: Record<SaveStatus, string> = {
 };
 
 interface Props {
-  boot: Boot;
-  draft: Draft;
+  title: string;
+  exportUrl: string;
+  canRun: boolean;
+  draft: Pick<Draft<Node, unknown>, "autosave" | "history" | "undo" | "redo">;
   editable: boolean;
   // One node is selected, so the Connect dialog has somewhere to start.
   canConnect: boolean;
@@ -25,12 +28,12 @@ interface Props {
   openDialog(dialog: CanvasDialog): void;
 }
 
-export default function Toolbar({ boot, draft, editable, canConnect, snap, setSnap, published, autoLayout, openDialog }: Props) {
+export default function Toolbar({ title, exportUrl, canRun, draft, editable, canConnect, snap, setSnap, published, autoLayout, openDialog }: Props) {
   const flow = useReactFlow();
   const { autosave, history } = draft;
   return (
     <div className="canvas-toolbar" role="toolbar" aria-label="Canvas">
-      <strong className="canvas-title">{boot.title}</strong>
+      <strong className="canvas-title">{title}</strong>
       <span className={`save-status save-${autosave.status}`} role="status" data-testid="save-status" title={autosave.detail}>
         {SAVE_LABELS[autosave.status]} · rev {autosave.revision}
       </span>
@@ -41,8 +44,8 @@ export default function Toolbar({ boot, draft, editable, canConnect, snap, setSn
       <button type="button" className="button" onClick={() => void flow.fitView({ padding: 0.15 })} aria-keyshortcuts="F">Fit</button>
       <label className="toggle"><input type="checkbox" checked={snap} onChange={(e) => setSnap(e.target.checked)} /> Snap</label>
       <button type="button" className="button" onClick={() => openDialog("versions")}>Versions{published ? ` (v${published})` : ""}</button>
-      {boot.can.run && <button type="button" className="button" onClick={() => openDialog("run")}>Run…</button>}
-      <a className="button" href={boot.urls.export} download>Export</a>
+      {canRun && <button type="button" className="button" onClick={() => openDialog("run")}>Run…</button>}
+      <a className="button" href={exportUrl} download>Export</a>
       <button type="button" className="button" onClick={() => openDialog("help")} aria-keyshortcuts="Shift+?">?</button>
     </div>
   );

@@ -10,15 +10,17 @@ interface Version {
 }
 
 interface Props {
-  slug: string;
+  // The workflow's or machine's API: /api/workflows/<slug> or /api/machines/<slug>.
+  apiBase: string;
   canPublish: boolean;
   beforePublish(): Promise<void>;
   onPublished(number: number): void;
-  onCompare(from: string, to: string): void;
+  // Without it the dialog offers no comparison.
+  onCompare?(from: string, to: string): void;
   onClose(): void;
 }
 
-export default function VersionsDialog({ slug, canPublish, beforePublish, onPublished, onCompare, onClose }: Props) {
+export default function VersionsDialog({ apiBase, canPublish, beforePublish, onPublished, onCompare, onClose }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const [versions, setVersions] = useState<Version[]>([]);
   const [note, setNote] = useState("");
@@ -26,7 +28,7 @@ export default function VersionsDialog({ slug, canPublish, beforePublish, onPubl
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("draft");
   const load = () =>
-    api<Version[]>("GET", `/api/workflows/${slug}/versions`).then((list) => {
+    api<Version[]>("GET", `${apiBase}/versions`).then((list) => {
       setVersions(list);
       if (list.length && !from) setFrom(String(list[0].number));
     });
@@ -38,7 +40,7 @@ export default function VersionsDialog({ slug, canPublish, beforePublish, onPubl
     setMessage("Publishing…");
     try {
       await beforePublish();
-      const version = await api<Version>("POST", `/api/workflows/${slug}/publish`, { note });
+      const version = await api<Version>("POST", `${apiBase}/publish`, { note });
       setMessage(`Published version ${version.number}.`);
       setNote("");
       onPublished(version.number);
@@ -81,7 +83,7 @@ export default function VersionsDialog({ slug, canPublish, beforePublish, onPubl
           </tbody>
         </table>
       )}
-      {versions.length > 0 && (
+      {versions.length > 0 && onCompare && (
         <fieldset className="compare">
           <legend>Compare on the canvas</legend>
           <label>From <select value={from} onChange={(e) => setFrom(e.target.value)}>{choices.map((c) => <option key={c} value={c}>{c === "draft" ? "draft" : `v${c}`}</option>)}</select></label>

@@ -1,11 +1,10 @@
 // Debounced saves of the draft with its revision; a stale revision is a conflict, never a loss.
 import { api, ApiError } from "./api";
-import type { GraphDoc, Problem } from "./types";
+import type { Problem } from "./types";
 
 export type SaveStatus = "saved" | "pending" | "saving" | "conflict" | "error";
 
 interface DraftOut {
-  graph: GraphDoc;
   revision: number;
   problems: Problem[];
 }
@@ -18,14 +17,16 @@ export interface SaverEvents {
 
 const DELAY_MS = 600;
 
-export class Saver {
+// `D` is the document saved: a workflow's graph or a machine's definition, sent as `field`.
+export class Saver<D = unknown> {
   private timer: number | undefined;
   private inFlight = false;
-  private queued: (() => GraphDoc) | null = null;
+  private queued: (() => D) | null = null;
   private blocked = false;
 
   constructor(
     private url: string,
+    private field: string,
     public revision: number,
     private events: SaverEvents,
   ) {}
@@ -35,7 +36,7 @@ export class Saver {
   }
 
   // Ask for a save of whatever `read` returns when the delay has passed.
-  schedule(read: () => GraphDoc): void {
+  schedule(read: () => D): void {
     this.queued = read;
     if (this.blocked) return;
     this.events.status("pending");
@@ -51,7 +52,7 @@ export class Saver {
     this.inFlight = true;
     this.events.status("saving");
     try {
-      const out = await api<DraftOut>("PUT", this.url, { graph: read(), revision: this.revision });
+      const out = await api<DraftOut>("PUT", this.url, { [this.field]: read(), revision: this.revision });
       this.revision = out.revision;
       this.events.saved(out.revision, out.problems);
       if (!this.queued) this.events.status("saved");
@@ -82,7 +83,7 @@ export class Saver {
   }
 
   // Save over someone else's draft: the user saw the conflict and chose their own edit.
-  async overwrite(currentRevision: number, read: () => GraphDoc): Promise<void> {
+  async overwrite(currentRevision: number, read: () => D): Promise<void> {
     this.blocked = false;
     this.revision = currentRevision;
     this.queued = read;

@@ -2,6 +2,7 @@
 import type { Edge, Node, Viewport } from "@xyflow/react";
 import { fromHandleId, toHandleId } from "./handles";
 import type { GraphDoc, Problem, StepData } from "./types";
+import type { DraftFormat } from "./useDraft";
 
 export type StepNode = Node<StepData, "step">;
 
@@ -74,4 +75,15 @@ export function newNodeId(type: string, taken: Set<string>): string {
 
 export function newEdgeId(taken: Set<string>): string {
   for (let n = taken.size + 1; ; n += 1) if (!taken.has(`e${n}`)) return `e${n}`;
+}
+
+// A workflow's graph as a draft of the canvas.
+export function graphFormat(slug: string): DraftFormat<StepNode, GraphDoc> {
+  return {
+    endpoint: { slug, url: `/api/workflows/${slug}/draft`, field: "graph" },
+    toFlow,
+    toDoc,
+    metaOf: (doc) => ({ ...(doc.meta ?? {}) }),
+    edgeProblems: false,
+  };
 }

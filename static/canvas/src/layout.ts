@@ -1,6 +1,5 @@
 // Auto-layout: asks the elkjs Web Worker for positions, one request at a time per id.
-import type { Edge } from "@xyflow/react";
-import type { StepNode } from "./graph";
+import type { Edge, Node } from "@xyflow/react";
 
 type Positions = Record<string, { x: number; y: number }>;
 
@@ -22,7 +21,7 @@ function getWorker(url: string): Worker {
   return worker;
 }
 
-export function layout(workerUrl: string, nodes: StepNode[], edges: Edge[]): Promise<Positions> {
+export function layout(workerUrl: string, nodes: Node[], edges: Edge[]): Promise<Positions> {
   const id = nextId++;
   const request = {
     id,
@@ -30,6 +29,7 @@ export function layout(workerUrl: string, nodes: StepNode[], edges: Edge[]): Pro
       id: node.id,
       width: node.measured?.width ?? 200,
       height: node.measured?.height ?? 70,
+      ...(node.parentId ? { parent: node.parentId } : {}),
     })),
     edges: edges.map((edge) => ({ id: edge.id, source: edge.source, target: edge.target })),
   };

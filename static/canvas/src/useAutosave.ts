@@ -1,10 +1,10 @@
 // Saving the draft as it is edited, and the choices a conflict with another tab leaves the user.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Saver, type SaveStatus } from "./autosave";
-import type { GraphDoc, Problem } from "./types";
+import type { Problem } from "./types";
 
-export interface Autosave {
-  saver: Saver;
+export interface Autosave<D = unknown> {
+  saver: Saver<D>;
   status: SaveStatus;
   detail: string;
   revision: number;
@@ -16,12 +16,19 @@ export interface Autosave {
   downloadMine(): void;
 }
 
-export function useAutosave(
-  slug: string,
+// Where a draft is saved: its API endpoint, and the field of the body that holds the document.
+export interface DraftEndpoint {
+  slug: string;
+  url: string;
+  field: string;
+}
+
+export function useAutosave<D>(
+  { slug, url, field }: DraftEndpoint,
   startRevision: number,
-  readDoc: () => GraphDoc,
+  readDoc: () => D,
   saved: (problems: Problem[]) => void,
-): Autosave {
+): Autosave<D> {
   const [status, setStatus] = useState<SaveStatus>("saved");
   const [detail, setDetail] = useState("");
   const [revision, setRevision] = useState(startRevision);
@@ -32,7 +39,7 @@ export function useAutosave(
 
   const saver = useMemo(
     () =>
-      new Saver(`/api/workflows/${slug}/draft`, startRevision, {
+      new Saver<D>(url, field, startRevision, {
         status: (next, why) => {
           setStatus(next);
           setDetail(why ?? "");
@@ -43,7 +50,7 @@ export function useAutosave(
         },
         conflict: (current) => setConflict({ current }),
       }),
-    [slug, startRevision],
+    [url, field, startRevision],
   );
 
   useEffect(() => {

@@ -1,80 +1,112 @@
-// The draft on the canvas: its nodes and edges, their undo history, problems and autosave.
+// The draft on the canvas: its nodes and edges, their undo history, problems and autosave. A
+// workflow's graph and a machine's definition are both drafts; a DraftFormat tells them apart.
 import {
   applyEdgeChanges,
   applyNodeChanges,
   useReactFlow,
   type Edge,
   type EdgeChange,
+  type Node,
   type NodeChange,
+  type Viewport,
 } from "@xyflow/react";
 import { useCallback, useMemo, useRef, useState, type Dispatch, type MutableRefObject, type SetStateAction } from "react";
 import { api } from "./api";
-import { problemsByNode, toDoc, toFlow, type StepNode } from "./graph";
+import { problemsByNode, type StepNode } from "./graph";
 import { History, type Snapshot } from "./history";
-import type { Boot, GraphDoc, Problem } from "./types";
-import { useAutosave, type Autosave } from "./useAutosave";
+import type { GraphDoc, Problem } from "./types";
+import { useAutosave, type Autosave, type DraftEndpoint } from "./useAutosave";
 
-export interface Draft {
-  nodes: StepNode[];
+// How one kind of document becomes React Flow nodes and edges, and back.
+export interface DraftFormat<N extends Node, D> {
+  endpoint: DraftEndpoint;
+  toFlow(doc: D, problems: Problem[]): { nodes: N[]; edges: Edge[] };
+  toDoc(nodes: N[], edges: Edge[], viewport: Viewport, meta: Record<string, unknown>): D;
+  // What the canvas keeps of the document without drawing it (its viewport, a machine's context).
+  metaOf(doc: D): Record<string, unknown>;
+  // Problems are shown on the edges they name too (a machine's transitions), not only on nodes.
+  edgeProblems: boolean;
+}
+
+export interface DraftStart<D> {
+  doc: D;
+  revision: number;
+  problems: Problem[];
+}
+
+export interface Draft<N extends Node = StepNode, D = GraphDoc> {
+  nodes: N[];
   edges: Edge[];
   // The newest nodes and edges, for callbacks that must not wait for a render.
-  nodesRef: MutableRefObject<StepNode[]>;
+  nodesRef: MutableRefObject<N[]>;
   edgesRef: MutableRefObject<Edge[]>;
   // View state only (selection, run colours, problems): no undo step, no save.
-  setNodes: Dispatch<SetStateAction<StepNode[]>>;
+  setNodes: Dispatch<SetStateAction<N[]>>;
   setEdges: Dispatch<SetStateAction<Edge[]>>;
   problems: Problem[];
-  history: History;
-  autosave: Autosave;
+  history: History<N>;
+  autosave: Autosave<D>;
   meta: MutableRefObject<Record<string, unknown>>;
-  readDoc(): GraphDoc;
+  readDoc(): D;
   // Replace the canvas with `next` as one undoable edit, then save it.
-  commit(next: Snapshot): void;
+  commit(next: Snapshot<N>): void;
   undo(): void;
   redo(): void;
   reloadTheirs(): Promise<void>;
-  onNodesChange(changes: NodeChange<StepNode>[]): void;
+  onNodesChange(changes: NodeChange<N>[]): void;
   onEdgesChange(changes: EdgeChange[]): void;
   onNodeDragStart(): void;
 }
 
-export function useDraft(boot: Boot, editable: boolean, say: (text: string) => void): Draft {
-  const flow = useReactFlow<StepNode, Edge>();
-  const initial = useMemo(() => toFlow(boot.graph, boot.problems), [boot]);
-  const [nodes, setNodes] = useState<StepNode[]>(initial.nodes);
+// Items whose problems changed get new data; the others stay the same objects (no re-render).
+function withProblems<T extends Node | Edge>(items: T[], byNode: Map<string, Problem[]>): T[] {
+  return items.map((item) => {
+    const next = byNode.get(item.id) ?? [];
+    const same = JSON.stringify(next) === JSON.stringify(item.data?.problems);
+    return same ? item : { ...item, data: { ...item.data, problems: next } };
+  });
+}
+
+export function useDraft<N extends Node, D>(
+  format: DraftFormat<N, D>,
+  start: DraftStart<D>,
+  editable: boolean,
+  say: (text: string) => void,
+): Draft<N, D> {
+  const flow = useReactFlow<N, Edge>();
+  const initial = useMemo(() => format.toFlow(start.doc, start.problems), [format, start]);
+  const [nodes, setNodes] = useState<N[]>(initial.nodes);
   const [edges, setEdges] = useState<Edge[]>(initial.edges);
   const nodesRef = useRef(nodes);
   const edgesRef = useRef(edges);
   nodesRef.current = nodes;
   edgesRef.current = edges;
-  const history = useRef(new History()).current;
+  const history = useRef(new History<N>()).current;
   // History is not React state: a tick re-renders the Undo and Redo buttons.
   const [, setHistoryTick] = useState(0);
-  const [problems, setProblems] = useState<Problem[]>(boot.problems);
-  const meta = useRef<Record<string, unknown>>({ ...(boot.graph.meta ?? {}) });
+  const [problems, setProblems] = useState<Problem[]>(start.problems);
+  const meta = useRef<Record<string, unknown>>(format.metaOf(start.doc));
 
   const readDoc = useCallback(
-    (): GraphDoc => toDoc(nodesRef.current, edgesRef.current, flow.getViewport(), meta.current),
-    [flow],
+    (): D => format.toDoc(nodesRef.current, edgesRef.current, flow.getViewport(), meta.current),
+    [flow, format],
   );
 
-  const showProblems = useCallback((all: Problem[]) => {
-    setProblems(all);
-    const byNode = problemsByNode(all);
-    setNodes((current) =>
-      current.map((node) => {
-        const next = byNode.get(node.id) ?? [];
-        const same = JSON.stringify(next) === JSON.stringify(node.data.problems);
-        return same ? node : { ...node, data: { ...node.data, problems: next } };
-      }),
-    );
-  }, []);
+  const showProblems = useCallback(
+    (all: Problem[]) => {
+      setProblems(all);
+      const byNode = problemsByNode(all);
+      setNodes((current) => withProblems(current, byNode));
+      if (format.edgeProblems) setEdges((current) => withProblems(current, byNode));
+    },
+    [format],
+  );
 
-  const autosave = useAutosave(boot.slug, boot.revision, readDoc, showProblems);
+  const autosave = useAutosave(format.endpoint, start.revision, readDoc, showProblems);
   const { saver } = autosave;
 
   const replace = useCallback(
-    (next: Snapshot, record: boolean) => {
+    (next: Snapshot<N>, record: boolean) => {
       if (record) history.record({ nodes: nodesRef.current, edges: edgesRef.current });
       nodesRef.current = next.nodes;
       edgesRef.current = next.edges;
@@ -85,10 +117,10 @@ export function useDraft(boot: Boot, editable: boolean, say: (text: string) => v
     },
     [history, readDoc, saver],
   );
-  const commit = useCallback((next: Snapshot) => replace(next, true), [replace]);
+  const commit = useCallback((next: Snapshot<N>) => replace(next, true), [replace]);
 
   const restore = useCallback(
-    (snapshot: Snapshot | null) => {
+    (snapshot: Snapshot<N> | null) => {
       if (!snapshot) return;
       replace(snapshot, false);
       setHistoryTick((tick) => tick + 1);
@@ -103,11 +135,11 @@ export function useDraft(boot: Boot, editable: boolean, say: (text: string) => v
   }, [editable, history, restore]);
 
   const reloadTheirs = useCallback(async () => {
-    const draft = await api<{ graph: GraphDoc; revision: number; problems: Problem[] }>(
-      "GET",
-      `/api/workflows/${boot.slug}/draft`,
-    );
-    const flowGraph = toFlow(draft.graph, draft.problems);
+    const { endpoint } = format;
+    const draft = await api<Record<string, unknown> & { revision: number; problems: Problem[] }>("GET", endpoint.url);
+    const doc = draft[endpoint.field] as D;
+    const flowGraph = format.toFlow(doc, draft.problems);
+    meta.current = format.metaOf(doc);
     // Undo brings the discarded edit back: reloading is a choice, not a loss.
     history.record({ nodes: nodesRef.current, edges: edgesRef.current });
     nodesRef.current = flowGraph.nodes;
@@ -117,11 +149,11 @@ export function useDraft(boot: Boot, editable: boolean, say: (text: string) => v
     setProblems(draft.problems);
     autosave.reloaded(draft.revision);
     say(`Reloaded revision ${draft.revision}. Ctrl+Z brings your edit back.`);
-  }, [autosave.reloaded, boot.slug, history, say]);
+  }, [autosave.reloaded, format, history, say]);
 
   const dragging = useRef(false);
   const onNodesChange = useCallback(
-    (changes: NodeChange<StepNode>[]) => {
+    (changes: NodeChange<N>[]) => {
       const moved = changes.some((change) => change.type === "position" && !change.dragging);
       if (moved && !dragging.current && editable) {
         // Keyboard moves (arrow keys) are edits of their own.

@@ -1,12 +1,13 @@
-// Edits of the draft: adding nodes (from the palette or by dropping them), deleting, pasting and
-// laying out; each is one undoable step.
+// Edits of a workflow's draft: adding nodes (from the palette or by dropping them), deleting,
+// copying, pasting and laying out; each is one undoable step.
 import { useReactFlow, type Edge } from "@xyflow/react";
 import { useCallback, type DragEvent, type RefObject } from "react";
+import * as clipboard from "./clipboard";
 import { newEdgeId, newNodeId, toFlowEdge, type StepNode } from "./graph";
 import type { Snapshot } from "./history";
-import { layout } from "./layout";
 import { DRAG_TYPE } from "./Palette";
 import type { NodeTypeInfo } from "./types";
+import { useAutoLayout, useDeleteSelection } from "./useCommonEdits";
 import type { Draft } from "./useDraft";
 import type { Notice } from "./useNotice";
 
@@ -16,6 +17,10 @@ export interface Editing {
   deleteSelection(): void;
   paste(source: Snapshot | null): void;
   autoLayout(): Promise<void>;
+  // Through the clipboard, which other workflows' canvases share.
+  copy(): void;
+  pasteCopied(): void;
+  duplicate(): void;
 }
 
 interface Surroundings {
@@ -33,7 +38,7 @@ export function useEditing(
 ): Editing {
   const flow = useReactFlow<StepNode, Edge>();
   const { nodesRef, edgesRef, commit } = draft;
-  const { say, hold } = notice;
+  const { say } = notice;
 
   const addNode = useCallback(
     (type: string, position?: { x: number; y: number }) => {
@@ -75,15 +80,7 @@ export function useEditing(
     [addNode, flow],
   );
 
-  const deleteSelection = useCallback(() => {
-    if (!editable) return;
-    const gone = new Set(nodesRef.current.filter((node) => node.selected).map((node) => node.id));
-    const keptEdges = edgesRef.current.filter(
-      (edge) => !edge.selected && !gone.has(edge.source) && !gone.has(edge.target),
-    );
-    if (!gone.size && keptEdges.length === edgesRef.current.length) return;
-    commit({ nodes: nodesRef.current.filter((node) => !gone.has(node.id)), edges: keptEdges });
-  }, [commit, editable, edgesRef, nodesRef]);
+  const deleteSelection = useDeleteSelection(draft, editable);
 
   const paste = useCallback(
     (source: Snapshot | null) => {
@@ -116,22 +113,18 @@ export function useEditing(
     [commit, editable, edgesRef, nodesRef, say],
   );
 
-  const autoLayout = useCallback(async () => {
-    if (!editable || !nodesRef.current.length) return;
-    hold("Laying out…");
-    try {
-      const positions = await layout(workerUrl, nodesRef.current, edgesRef.current);
-      commit({
-        nodes: nodesRef.current.map((node) => ({ ...node, position: positions[node.id] ?? node.position })),
-        edges: edgesRef.current,
-      });
-      window.requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
-      say("Laid out.");
-      document.documentElement.dataset.layoutDone = String(Date.now());
-    } catch (error) {
-      say(`Auto-layout failed: ${error}`);
-    }
-  }, [commit, editable, edgesRef, flow, hold, nodesRef, say, workerUrl]);
+  const autoLayout = useAutoLayout(draft, { editable, notice, workerUrl });
 
-  return { addNode, onDrop, deleteSelection, paste, autoLayout };
+  const copy = useCallback(
+    () => say(`Copied ${clipboard.copy(nodesRef.current, edgesRef.current)} node(s).`),
+    [edgesRef, nodesRef, say],
+  );
+  const pasteCopied = useCallback(() => paste(clipboard.read()), [paste]);
+  const duplicate = useCallback(() => {
+    const chosen = nodesRef.current.filter((node) => node.selected);
+    const ids = new Set(chosen.map((node) => node.id));
+    paste({ nodes: chosen, edges: edgesRef.current.filter((e) => ids.has(e.source) && ids.has(e.target)) });
+  }, [edgesRef, nodesRef, paste]);
+
+  return { addNode, onDrop, deleteSelection, paste, autoLayout, copy, pasteCopied, duplicate };
 }

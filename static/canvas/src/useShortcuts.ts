@@ -1,11 +1,13 @@
 // The canvas's keyboard shortcuts (the keys are in shortcuts.ts), bound to the draft and its edits.
-import { useReactFlow, type Edge } from "@xyflow/react";
+import { useReactFlow, type Edge, type Node } from "@xyflow/react";
 import { useEffect, useRef } from "react";
-import * as clipboard from "./clipboard";
-import type { StepNode } from "./graph";
 import { handleShortcut, type ShortcutActions } from "./shortcuts";
 import type { Draft } from "./useDraft";
 import type { Editing } from "./useEditing";
+
+// The edits the keys reach; copy and paste only where the canvas has them.
+export type ShortcutEdits = Pick<Editing, "deleteSelection" | "autoLayout"> &
+  Partial<Pick<Editing, "copy" | "pasteCopied" | "duplicate">>;
 
 interface Surroundings {
   editable: boolean;
@@ -14,22 +16,22 @@ interface Surroundings {
   openDialog(dialog: "help" | "connect"): void;
 }
 
-export function useShortcuts(draft: Draft, editing: Editing, surroundings: Surroundings): void {
-  const flow = useReactFlow<StepNode, Edge>();
-  const { nodesRef, edgesRef, setNodes, setEdges } = draft;
+export function useShortcuts<N extends Node, D>(
+  draft: Draft<N, D>,
+  editing: ShortcutEdits,
+  surroundings: Surroundings,
+): void {
+  const flow = useReactFlow<N, Edge>();
+  const { nodesRef, setNodes, setEdges } = draft;
   const { editable, say, toggleSnap, openDialog } = surroundings;
 
   const actions: ShortcutActions = {
     undo: draft.undo,
     redo: draft.redo,
     remove: editing.deleteSelection,
-    copy: () => say(`Copied ${clipboard.copy(nodesRef.current, edgesRef.current)} node(s).`),
-    paste: () => editing.paste(clipboard.read()),
-    duplicate: () => {
-      const chosen = nodesRef.current.filter((node) => node.selected);
-      const ids = new Set(chosen.map((node) => node.id));
-      editing.paste({ nodes: chosen, edges: edgesRef.current.filter((e) => ids.has(e.source) && ids.has(e.target)) });
-    },
+    copy: () => editing.copy?.(),
+    paste: () => editing.pasteCopied?.(),
+    duplicate: () => editing.duplicate?.(),
     selectAll: () => setNodes((current) => current.map((node) => ({ ...node, selected: true }))),
     layout: () => void editing.autoLayout(),
     fit: () => void flow.fitView({ padding: 0.15 }),
