@@ -1,10 +1,11 @@
 // The canvas: owns positions and selection; config comes from Django's side panel.
-import { Background, Controls, MiniMap, ReactFlow, SelectionMode, useReactFlow, type Edge } from "@xyflow/react";
+import { ReactFlow, useReactFlow, type Edge } from "@xyflow/react";
 import { useCallback, useMemo, useRef, useState } from "react";
 import { ConflictBanner, DiffBanner, RunBanner } from "./Banners";
 import ConnectDialog from "./ConnectDialog";
 import { TypesContext } from "./context";
 import { diffView, type DiffView } from "./diff";
+import { EDITING_PROPS, FlowChrome } from "./flowSettings";
 import { graphFormat, type StepNode } from "./graph";
 import HelpOverlay from "./HelpOverlay";
 import Palette from "./Palette";
@@ -25,7 +26,6 @@ import { useSidePanel } from "./useSidePanel";
 import VersionsDialog from "./VersionsDialog";
 
 const nodeTypes = { step: StepNodeView };
-const GRID: [number, number] = [20, 20];
 
 export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string }) {
   const flow = useReactFlow<StepNode, Edge>();
@@ -130,24 +130,16 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
               onNodeDragStart={draft.onNodeDragStart}
               nodesDraggable={editable}
               nodesConnectable={editable}
-              deleteKeyCode={null}
-              selectionKeyCode="Shift"
-              multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-              selectionMode={SelectionMode.Partial}
               snapToGrid={snap}
-              snapGrid={GRID}
+              {...EDITING_PROPS}
               onlyRenderVisibleElements={nodes.length > 200}
               defaultViewport={(boot.graph.meta?.viewport as { x: number; y: number; zoom: number } | undefined) ?? undefined}
               fitView={!boot.graph.meta?.viewport}
               onMoveEnd={(_event, viewport) => {
                 draft.meta.current = { ...draft.meta.current, viewport };
               }}
-              minZoom={0.1}
-              proOptions={{ hideAttribution: true }}
             >
-              <Background gap={GRID[0]} />
-              <Controls />
-              <MiniMap pannable zoomable ariaLabel="Minimap" />
+              <FlowChrome />
             </ReactFlow>
           </div>
           <ProblemsList problems={draft.problems} onJump={jumpTo} />
