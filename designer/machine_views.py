@@ -1,18 +1,23 @@
-"""The designer's pages for state machines: a machine's draft, its problems and versions.
-
-Read-only for now: the canvas edits machines through the API (designer.api_machines).
+"""The designer's pages for state machines: a machine's draft, its problems and versions, and
+the canvas that edits it (through the API, designer.api_machines).
 """
 
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from accounts.roles import Capability, can
 from designer import machine_drafts
+from designer.api import node_type_out
 from designer.machine_formats import FORMATS
 from designer.models import Machine
+from engine.graph.nodes import all_node_types
 from engine.machines.publishing import live_versions
+from engine.machines.validate import ACTION_GROUPS
 
 
 def machine_listing() -> list[dict[str, Any]]:
@@ -30,13 +35,15 @@ def _trigger(transition: dict[str, Any]) -> str:
     return f"after {transition['after']}" if transition.get("after") else "always"
 
 
+def _missing(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "designer/missing.html", {"slug": slug, "kind": "machine"}, status=404)
+
+
 @require_GET
 def machine_page(request: HttpRequest, slug: str) -> HttpResponse:
     machine = Machine.objects.filter(slug=slug).first()
     if machine is None:
-        return render(
-            request, "designer/missing.html", {"slug": slug, "kind": "machine"}, status=404
-        )
+        return _missing(request, slug)
     draft = machine.draft
     context = {
         "machine": machine,
@@ -52,3 +59,37 @@ def machine_page(request: HttpRequest, slug: str) -> HttpResponse:
         "formats": FORMATS,
     }
     return render(request, "designer/machine.html", context)
+
+
+@require_GET
+def machine_canvas(request: HttpRequest, slug: str) -> HttpResponse:
+    """The canvas island for a machine, booted with its draft as the workflow canvas is."""
+    machine = Machine.objects.filter(slug=slug).first()
+    if machine is None:
+        return _missing(request, slug)
+    published = machine_drafts.newest_published(machine.slug)
+    boot = {
+        "kind": "machine",
+        "slug": machine.slug,
+        "title": machine.title,
+        "definition": machine.draft,
+        "revision": machine.revision,
+        "problems": [problem.as_dict() for problem in machine_drafts.problems_of(machine.draft)],
+        # Only what the engine lets a state or transition run (engine.machines.validate).
+        "actionTypes": [
+            node_type_out(node_type)
+            for node_type in all_node_types()
+            if node_type.group in ACTION_GROUPS
+        ],
+        "publishedVersion": published.get(machine.slug),
+        "csrf": get_token(request),
+        "can": {
+            "edit": can(request.user, Capability.EDIT_WORKFLOWS),
+            "publish": can(request.user, Capability.PUBLISH_WORKFLOWS),
+        },
+        "urls": {
+            "page": reverse("designer-machine", args=[machine.slug]),
+            "export": f"/api/machines/{machine.slug}/export?format=json",
+        },
+    }
+    return render(request, "designer/machine_canvas.html", {"machine": machine, "boot": boot})

@@ -12,6 +12,9 @@ urlpatterns = [
     path("import", views.import_workflow, name="designer-import"),
     path("template-fields", views.template_fields, name="designer-template-fields"),
     path("machines/<slug:slug>/", machine_views.machine_page, name="designer-machine"),
+    path(
+        "machines/<slug:slug>/canvas/", machine_views.machine_canvas, name="designer-machine-canvas"
+    ),
     path("<slug:slug>/settings", views.workflow_settings, name="designer-settings"),
     path("<slug:slug>/delete", views.delete_workflow, name="designer-delete"),
     path("<slug:slug>/panel", views.node_panel, name="designer-panel"),

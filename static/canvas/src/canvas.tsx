@@ -1,21 +1,27 @@
-// Entry point: mounts the canvas island with the page data Django put in #canvas-boot.
+// Entry point: mounts the canvas island with the page data Django put in #canvas-boot: a
+// workflow's graph, or a state machine's (its boot data says `kind: "machine"`).
 import "@xyflow/react/dist/style.css";
 import { ReactFlowProvider } from "@xyflow/react";
 import { createRoot } from "react-dom/client";
 import { setCsrfToken } from "./api";
 import App from "./App";
-import type { Boot } from "./types";
+import MachineApp from "./MachineApp";
+import type { Boot, MachineBoot } from "./types";
+
+function isMachine(boot: Boot | MachineBoot): boot is MachineBoot {
+  return "kind" in boot && boot.kind === "machine";
+}
 
 function mount(): void {
   const root = document.getElementById("canvas");
   const data = document.getElementById("canvas-boot");
   if (!root || !data) return;
-  const boot = JSON.parse(data.textContent ?? "{}") as Boot;
+  const boot = JSON.parse(data.textContent ?? "{}") as Boot | MachineBoot;
   setCsrfToken(boot.csrf);
   const workerUrl = root.closest<HTMLElement>("[data-layout-worker]")?.dataset.layoutWorker ?? "";
   createRoot(root).render(
     <ReactFlowProvider>
-      <App boot={boot} workerUrl={workerUrl} />
+      {isMachine(boot) ? <MachineApp boot={boot} workerUrl={workerUrl} /> : <App boot={boot} workerUrl={workerUrl} />}
     </ReactFlowProvider>,
   );
   document.documentElement.dataset.canvasReady = "1";

@@ -1,4 +1,6 @@
 // Shapes shared by the canvas modules: the graph document, node types, problems, page data.
+import type { MachineDoc } from "./machine";
+
 export interface GraphNode {
   id: string;
   type: string;
@@ -67,3 +69,19 @@ export interface StepData extends Record<string, unknown> {
 
 // The dialogs the canvas opens over itself, one at a time.
 export type CanvasDialog = "help" | "versions" | "run" | "connect";
+
+// A state machine's canvas page (designer/machine_views.py).
+export interface MachineBoot {
+  kind: "machine";
+  slug: string;
+  title: string;
+  definition: MachineDoc;
+  revision: number;
+  problems: Problem[];
+  // The node types a state or transition may run as an action.
+  actionTypes: NodeTypeInfo[];
+  publishedVersion: number | null;
+  csrf: string;
+  can: { edit: boolean; publish: boolean };
+  urls: { page: string; export: string };
+}
