@@ -109,6 +109,16 @@ def test_draw_guard_entry_action_reload_and_publish(
     expect(page.get_by_test_id("badge-opened")).to_have_count(0)
     expect(page.get_by_test_id("save-status")).to_contain_text("All changes saved")
 
+    # From the keyboard, a transition's label selects it and Delete removes it; undo restores it.
+    page.get_by_test_id("edge-opened-close").focus()
+    page.keyboard.press("Enter")
+    expect(panel.get_by_role("heading", name="Transition close")).to_be_visible()
+    page.keyboard.press("Delete")
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator(".react-flow__edge")).to_have_count(3)
+    expect(page.get_by_test_id("save-status")).to_contain_text("All changes saved")
+
     # Reloaded, the drawing is the saved draft.
     page.reload()
     open_machine_canvas(page, daphne_server, "door")

@@ -51,7 +51,13 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
     setDrawn(null);
     setDialog(which);
   }, []);
-  useShortcuts(draft, edits, { editable, say, toggleSnap: () => setSnap((value) => !value), openDialog });
+  const notYet = () => say("Copy and paste are not on the machine canvas yet.");
+  useShortcuts(draft, { ...edits, copy: notYet, pasteCopied: notYet, duplicate: notYet }, {
+    editable,
+    say,
+    toggleSnap: () => setSnap((value) => !value),
+    openDialog,
+  });
 
   const isFinal = (id: string | null) => nodesRef.current.find((item) => item.id === id)?.data.final ?? false;
   const onConnect = (connection: Connection) => {
