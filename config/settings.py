@@ -236,6 +236,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A personal API token stops working this many days after it is created unless its creator
+# chose another date; 0 lets tokens without a date work until revoked.
+STEPWISE_API_TOKEN_DAYS = env_int("STEPWISE_API_TOKEN_DAYS", 90)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
