@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.PagesNeedLoginAndRoleMiddleware",
+    "accounts.login_throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -239,6 +240,11 @@ LOGOUT_REDIRECT_URL = "login"
 # A personal API token stops working this many days after it is created unless its creator
 # chose another date; 0 lets tokens without a date work until revoked.
 STEPWISE_API_TOKEN_DAYS = env_int("STEPWISE_API_TOKEN_DAYS", 90)
+# After this many failed logins for one username, or from one address (an office behind one
+# NAT shares it), within the window, the login pages refuse until the window ends.
+STEPWISE_LOGIN_FAILURE_LIMIT = env_int("STEPWISE_LOGIN_FAILURE_LIMIT", 5)
+STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS = env_int("STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS", 900)
 SESSION_COOKIE_HTTPONLY = True
 # No script of ours reads the CSRF cookie: pages carry the token in forms and the canvas's boot
 # data, so an injected script cannot read it either.
