@@ -228,6 +228,9 @@ STEPWISE_AI_MODEL = env_str("STEPWISE_AI_MODEL", "")
 STEPWISE_AI_API_KEY_ENV = env_str("STEPWISE_AI_API_KEY_ENV", "STEPWISE_AI_API_KEY")
 
 # --- Auth ------------------------------------------------------------------------------------
+# `load_demo` (run by `make run`) creates demo users with published passwords only in a fresh
+# embedded database; this asks for them anywhere else.
+STEPWISE_DEMO = env_bool("STEPWISE_DEMO", False)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

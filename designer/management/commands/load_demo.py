@@ -8,7 +8,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
-from accounts.demo import ensure_demo_users
+from accounts.demo import (
+    demo_users_with_published_passwords,
+    ensure_demo_users,
+    why_not_create_demo_users,
+)
 from accounts.roles import ROLE_DESCRIPTIONS
 from designer.demo_graphs import load_demo_graphs
 
@@ -16,13 +20,34 @@ from designer.demo_graphs import load_demo_graphs
 class Command(BaseCommand):
     help = (
         "Create the demo users (one per role) and publish the canvas demo workflows; "
-        "print the logins."
+        "print the logins. Only in a fresh embedded database, unless STEPWISE_DEMO=1."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        logins = ensure_demo_users()
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins"))
-        for login in logins:
+        refused = why_not_create_demo_users()
+        if refused is not None:
+            # The demo workflows name the demo users, so they are skipped with them.
+            self.stdout.write(
+                f"  Skipped the demo users and workflows: {refused}, and demo passwords are "
+                "published. Set STEPWISE_DEMO=1 to load them anyway."
+            )
+            for username in demo_users_with_published_passwords():
+                self.stdout.write(
+                    self.style.WARNING(f"  {username} still has its published password: change it.")
+                )
+            return
+        self._create_demo_users()
+
+        # The demos name the demo users and groups, so they come after them.
+        author = User.objects.filter(username="admin").first()
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo workflows (canvas)"))
+        for slug, created in load_demo_graphs(author):
+            state = "published" if created else "already there, left as it is"
+            self.stdout.write(f"  {slug:<28} {state}")
+
+    def _create_demo_users(self) -> None:
+        for login in ensure_demo_users():
             demo = login.user
             what = (
                 "administrator (admin site)"
@@ -31,10 +56,3 @@ class Command(BaseCommand):
             )
             password = demo.password if login.password_unchanged else "(changed by its owner)"
             self.stdout.write(f"  {demo.username:<10} {password:<22} {what}")
-
-        # The demos name the demo users and groups, so they come after them.
-        author = User.objects.filter(username="admin").first()
-        self.stdout.write(self.style.MIGRATE_HEADING("Demo workflows (canvas)"))
-        for slug, created in load_demo_graphs(author):
-            state = "published" if created else "already there, left as it is"
-            self.stdout.write(f"  {slug:<28} {state}")
