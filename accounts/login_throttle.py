@@ -7,6 +7,7 @@ username's count but not the address's, or one valid account would let an addres
 """
 
 import hashlib
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.utils.deprecation import MiddlewareMixin
 
 # Django's login page and the admin's: both end in the same password check.
 LOGIN_VIEWS = {"login", "admin:login"}
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -48,23 +51,35 @@ def _counters(username: str, address: str) -> list[tuple[str, int]]:
 
 def is_throttled(username: str, address: str) -> bool:
     counters = _counters(username, address)
-    counts = cache.get_many([key for key, _ in counters])
+    try:
+        counts = cache.get_many([key for key, _ in counters])
+    except Exception:
+        # The cache is down: people still log in (every password is still checked) rather than
+        # nobody at all; the outage shows in /health and this warning.
+        logger.warning("login throttle: the cache cannot be read; not throttling", exc_info=True)
+        return False
     return any(counts.get(key, 0) >= limit for key, limit in counters)
 
 
 def record_failure(username: str, address: str) -> None:
     window = settings.STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS
-    for key, _ in _counters(username, address):
-        # The window starts at the first failure; incrementing keeps the key's expiry.
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between the two calls: this failure opens a new window
-            cache.add(key, 1, timeout=window)
+    try:
+        for key, _ in _counters(username, address):
+            # The window starts at the first failure; incrementing keeps the key's expiry.
+            cache.add(key, 0, timeout=window)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between the two calls: a new window opens
+                cache.add(key, 1, timeout=window)
+    except Exception:
+        logger.warning("login throttle: the cache cannot count a failure", exc_info=True)
 
 
 def forget_failures(username: str) -> None:
-    cache.delete_many([key for key, _ in _counters(username, "")])
+    try:
+        cache.delete_many([key for key, _ in _counters(username, "")])
+    except Exception:
+        logger.warning("login throttle: the cache cannot clear a user's failures", exc_info=True)
 
 
 @receiver(user_login_failed, dispatch_uid="stepwise-login-failed")

@@ -114,3 +114,22 @@ def test_behind_a_declared_proxy_the_address_is_the_one_it_saw(settings: Any, ma
     other = Client(REMOTE_ADDR="10.0.0.2", headers={"X-Forwarded-For": "198.51.100.21"})
     assert attacker.post("/login/", {"username": "erin", "password": PASSWORD}).status_code == 429
     assert other.post("/login/", {"username": "erin", "password": PASSWORD}).status_code == 302
+
+
+def test_a_cache_that_is_down_never_makes_logging_in_a_500(
+    make_user: Any, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on this port: every cache call fails as when Redis is down.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    make_user("ada", password=PASSWORD)
+    _, wrong = log_in("ada", "not it")
+    assert wrong.status_code == 200  # the form again, with its error
+    _, right = log_in("ada", PASSWORD)
+    assert right.status_code == 302
+    assert "the cache cannot" in caplog.text
