@@ -1,7 +1,12 @@
-"""Demo users for the embedded default: one per role plus an administrator."""
+"""Demo users for the embedded default: one per role plus an administrator.
+
+Their passwords are published (in the README and on every `make run`), so they are created only
+where nobody else could be exposed by them: a fresh embedded database, or when asked.
+"""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
@@ -30,6 +35,25 @@ class DemoLogin:
     user: DemoUser
     created: bool
     password_unchanged: bool
+
+
+def why_not_create_demo_users() -> str | None:
+    """Why demo users must not be created in this database, or None when they may be."""
+    if settings.STEPWISE_DEMO:
+        return None
+    if settings.DATABASE_URL:
+        return "DATABASE_URL is set, so this may be a shared or production database"
+    others = User.objects.exclude(username__in=[demo.username for demo in DEMO_USERS]).count()
+    if others:
+        return f"the database already has {others} other user{'s' if others > 1 else ''}"
+    return None
+
+
+def demo_users_with_published_passwords() -> list[str]:
+    """The demo users in this database whose password is still the published one."""
+    passwords = {demo.username: demo.password for demo in DEMO_USERS}
+    users = User.objects.filter(username__in=passwords)
+    return sorted(user.username for user in users if user.check_password(passwords[user.username]))
 
 
 def ensure_demo_users() -> list[DemoLogin]:

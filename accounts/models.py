@@ -14,6 +14,12 @@ TOKEN_PREFIX = "sw_"  # noqa: S105 - a marker, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def default_expiry() -> datetime | None:
+    """When a token created now stops working: STEPWISE_API_TOKEN_DAYS from now (0: never)."""
+    days: int = settings.STEPWISE_API_TOKEN_DAYS
+    return timezone.now() + timedelta(days=days) if days > 0 else None
+
+
 def digest_token(raw: str) -> str:
     # Tokens carry 240 random bits, so a fast hash is enough: nothing to brute-force.
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -54,9 +60,13 @@ class ApiToken(models.Model):
     def issue(
         cls, user: User, name: str, expires_at: datetime | None = None
     ) -> tuple["ApiToken", str]:
-        """Create a token and return it with its clear text, which is never stored."""
+        """Create a token and return it with its clear text, which is never stored.
+
+        Without expires_at it stops working after the default lifetime, so a token forgotten in
+        a script or a leaked log does not work forever.
+        """
         raw = TOKEN_PREFIX + secrets.token_urlsafe(30)
-        token = cls(user=user, name=name, expires_at=expires_at)
+        token = cls(user=user, name=name, expires_at=expires_at or default_expiry())
         token.set_secret(raw)
         token.save()
         return token, raw

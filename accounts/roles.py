@@ -60,10 +60,16 @@ def ensure_role_groups() -> None:
 
 
 def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
+    """The user's roles, read once per user object, as Django caches permissions: each
+    request loads its user afresh, and every page asks (the role check, then the view)."""
     if not user.is_authenticated:
         return frozenset()
-    names = user.groups.values_list("name", flat=True)
-    return frozenset(Role(name) for name in names if name in Role._value2member_map_)
+    cached: frozenset[Role] | None = getattr(user, "_stepwise_roles", None)
+    if cached is None:
+        names = user.groups.values_list("name", flat=True)
+        cached = frozenset(Role(name) for name in names if name in Role._value2member_map_)
+        user._stepwise_roles = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def capabilities_of(user: User | AnonymousUser) -> frozenset[Capability]:

@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 from django.db import connection
 
-from engine.core import action, step, workflow
+from engine.core import State, StateMachine, Transition, action, register_machine, step, workflow
 
 CHAIN_DONE_TABLE = """
 CREATE TABLE IF NOT EXISTS bench_chain_done (id TEXT PRIMARY KEY, done_at TIMESTAMPTZ NOT NULL)
@@ -60,3 +60,24 @@ def actions_in_code(input: dict[str, Any]) -> int:
     for index in range(input["steps"]):
         noop_action.named(f"n{index}")(index)
     return int(input["steps"])
+
+
+# What bench/machines.py measures: a switch flipped by events, with one step as its action so
+# the journal is exercised, as a machine's actions are.
+@step(name="bench-count-flip")
+def count_flip(context: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    return {"context": {"flips": int(context.get("flips", 0)) + 1}}
+
+
+register_machine(
+    "bench-switch",
+    StateMachine(
+        initial="off",
+        context={"flips": 0},
+        states={
+            "off": State(on={"flip": Transition("on", action=count_flip)}),
+            "on": State(on={"flip": Transition("off", action=count_flip)}),
+        },
+    ),
+    title="Bench switch",
+)

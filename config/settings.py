@@ -53,7 +53,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.PagesNeedLoginMiddleware",
+    "accounts.middleware.PagesNeedLoginAndRoleMiddleware",
+    "accounts.login_throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -227,6 +228,9 @@ STEPWISE_AI_MODEL = env_str("STEPWISE_AI_MODEL", "")
 STEPWISE_AI_API_KEY_ENV = env_str("STEPWISE_AI_API_KEY_ENV", "STEPWISE_AI_API_KEY")
 
 # --- Auth ------------------------------------------------------------------------------------
+# `load_demo` (run by `make run`) creates demo users with published passwords only in a fresh
+# embedded database; this asks for them anywhere else.
+STEPWISE_DEMO = env_bool("STEPWISE_DEMO", False)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -236,9 +240,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A personal API token stops working this many days after it is created unless its creator
+# chose another date; 0 lets tokens without a date work until revoked.
+STEPWISE_API_TOKEN_DAYS = env_int("STEPWISE_API_TOKEN_DAYS", 90)
+# After this many failed logins for one username, or from one address (an office behind one
+# NAT shares it), within the window, the login pages refuse until the window ends.
+STEPWISE_LOGIN_FAILURE_LIMIT = env_int("STEPWISE_LOGIN_FAILURE_LIMIT", 5)
+STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS = env_int("STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS", 900)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No script of ours reads the CSRF cookie: pages carry the token in forms and the canvas's boot
+# data, so an injected script cannot read it either.
+CSRF_COOKIE_HTTPONLY = True
 
 # --- Security headers ------------------------------------------------------------------------
 # The canvas is a static bundle and page data arrives through json_script, so scripts and
@@ -256,6 +269,34 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+
+# --- HTTPS -----------------------------------------------------------------------------------
+# A proxy or load balancer in front of the web processes terminates TLS and says so in
+# X-Forwarded-Proto. Trusted only when set: otherwise any client could claim HTTPS.
+STEPWISE_BEHIND_TLS_PROXY = env_bool("STEPWISE_BEHIND_TLS_PROXY", False)
+if STEPWISE_BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Browsers reach Stepwise over HTTPS: cookies are Secure, plain HTTP is redirected and HSTS tells
+# browsers never to try it again. Production says so with an https STEPWISE_BASE_URL (which task
+# mails need anyway) or a TLS proxy. The embedded default at http://127.0.0.1 keeps plain HTTP,
+# where a redirect would make it unreachable and some browsers refuse Secure cookies.
+STEPWISE_HTTPS = env_bool(
+    "STEPWISE_HTTPS",
+    not DEBUG and (STEPWISE_BASE_URL.startswith("https://") or STEPWISE_BEHIND_TLS_PROXY),
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = STEPWISE_HTTPS
+# Load balancers and orchestrators often ask /health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SECURE_HSTS_SECONDS = env_int("STEPWISE_HSTS_SECONDS", 365 * 24 * 3600) if STEPWISE_HTTPS else 0
+# Covers the hosts below the one serving Stepwise; turn it off when Stepwise is served at a
+# domain some of whose subdomains still need plain HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("STEPWISE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("STEPWISE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    # The HSTS preload list is a commitment of the whole registered domain, hard to undo and
+    # for its owner to make; Stepwise cannot make it for them (STEPWISE_HSTS_PRELOAD opts in).
+    "security.W021",
+]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

@@ -13,6 +13,8 @@ from accounts.roles import Capability, capabilities_of
 from monitoring.live import (
     TASKS_GROUP,
     WATCH_SECONDS,
+    instance_group,
+    machine_group,
     publisher,
     run_group,
     watch_member,
@@ -106,6 +108,20 @@ class InboxConsumer(LiveConsumer):
 
     def group_name(self) -> str:
         return TASKS_GROUP
+
+
+class InstanceConsumer(LiveConsumer):
+    """/ws/instances/<id>/: that a machine instance changed state or recorded an event."""
+
+    def group_name(self) -> str:
+        return instance_group(int(self.scope["url_route"]["kwargs"]["instance_id"]))
+
+
+class MachineConsumer(LiveConsumer):
+    """/ws/machines/<slug>/: that some instance of the machine changed."""
+
+    def group_name(self) -> str:
+        return machine_group(str(self.scope["url_route"]["kwargs"]["slug"]))
 
 
 def _may_view(user: Any) -> bool:

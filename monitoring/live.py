@@ -20,6 +20,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from engine.messaging.signals import (
+    instance_changed,
     run_changed,
     run_metric,
     run_progress,
@@ -38,6 +39,15 @@ WATCHED_REFRESH_SECONDS = 0.25
 
 def run_group(run_id: int) -> str:
     return f"run.{run_id}"
+
+
+def instance_group(instance_id: int) -> str:
+    return f"instance.{instance_id}"
+
+
+def machine_group(slug: str) -> str:
+    # Group names allow letters, digits, hyphens, underscores and periods: slugs fit.
+    return f"machine.{slug}"
 
 
 def watched_key() -> str:
@@ -166,9 +176,18 @@ def on_task_changed(*, task_id: int, run_id: int, status: str, event: str, **_: 
     publisher.publish(groups, message)
 
 
+def on_instance_changed(
+    *, instance_id: int, machine: str, state: str, status: str, **_: Any
+) -> None:
+    # Instances change once per event, not per step: every change goes out.
+    event = {"kind": "instance", "instance": instance_id, "state": state, "status": status}
+    publisher.publish([instance_group(instance_id), machine_group(machine)], event)
+
+
 def connect_signals() -> None:
     run_changed.connect(on_run_changed, dispatch_uid="live-run")
     step_changed.connect(on_step_changed, dispatch_uid="live-step")
     run_progress.connect(on_progress, dispatch_uid="live-progress")
     run_metric.connect(on_metric, dispatch_uid="live-metric")
     task_changed.connect(on_task_changed, dispatch_uid="live-task")
+    instance_changed.connect(on_instance_changed, dispatch_uid="live-instance")

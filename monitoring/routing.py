@@ -1,9 +1,17 @@
 from django.urls import path
 
-from monitoring.consumers import InboxConsumer, PingConsumer, RunConsumer
+from monitoring.consumers import (
+    InboxConsumer,
+    InstanceConsumer,
+    MachineConsumer,
+    PingConsumer,
+    RunConsumer,
+)
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
     path("ws/runs/<int:run_id>/", RunConsumer.as_asgi()),
     path("ws/inbox/", InboxConsumer.as_asgi()),
+    path("ws/instances/<int:instance_id>/", InstanceConsumer.as_asgi()),
+    path("ws/machines/<slug:slug>/", MachineConsumer.as_asgi()),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import decision_links, inbox_views, views
+from monitoring import decision_links, inbox_views, machine_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,5 +19,17 @@ urlpatterns = [
     path("inbox/<int:task_id>/unclaim", inbox_views.unclaim_inbox_task, name="inbox-unclaim"),
     path("inbox/decide/<str:token>", decision_links.decision_link, name="inbox-decide-link"),
     path("profile/delegation", inbox_views.delegation, name="delegation"),
+    path("machines/", machine_views.machines, name="machines"),
+    path("machines/<slug:slug>/", machine_views.machine_overview, name="machine-overview"),
+    path(
+        "machines/<slug:slug>/instances/<int:instance_id>/",
+        machine_views.instance_page,
+        name="machine-instance",
+    ),
+    path(
+        "machines/<slug:slug>/instances/<int:instance_id>/events",
+        machine_views.send_instance_event,
+        name="machine-instance-event",
+    ),
     path("health", views.health, name="health"),
 ]

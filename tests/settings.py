@@ -19,6 +19,10 @@ TEST_ENVIRONMENT_DEFAULTS = {
     ),
     "STEPWISE_LEASE_SECONDS": "1",
     "STEPWISE_REDISPATCH_SECONDS": "5",
+    # Failed logins count in the shared Redis for 15 minutes: a rerun of the suite must not
+    # find itself throttled. The throttle's own tests set small limits on a cache of their own.
+    "STEPWISE_LOGIN_FAILURE_LIMIT": "1000",
+    "STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS": "1000",
     # Playwright's sync API runs an event loop in the test thread; the tests' own database
     # calls are still synchronous and safe.
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",

@@ -81,11 +81,14 @@ class RunAdmin(admin.ModelAdmin[Run]):
             local_time(fire.schedule, fire.scheduled_for),
         )
 
-    @admin.action(description="Cancel the selected runs")
+    # Both actions change runs: a user who may only view them must not be offered them.
+    @admin.action(description="Cancel the selected runs", permissions=["change"])
     def cancel_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         self._apply(request, queryset, cancel_run, "cancelled")
 
-    @admin.action(description="Retry the selected failed runs from their failed step")
+    @admin.action(
+        description="Retry the selected failed runs from their failed step", permissions=["change"]
+    )
     def retry_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         self._apply(request, queryset, retry_run, "retried")
 

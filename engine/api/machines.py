@@ -23,6 +23,7 @@ from engine.machines.instances import (
     create_instance,
     send_event,
 )
+from engine.machines.migrating import migrate_instance
 from engine.machines.queries import (
     event_out,
     instance_detail,
@@ -38,6 +39,14 @@ router = Router(tags=["machines"])
 class InstanceIn(Schema):
     key: str = Field(min_length=1, max_length=200, description="The entity's id: order-1042")
     context: dict[str, Any] = Field(default_factory=dict)
+
+
+class MigrateIn(Schema):
+    version: int = Field(ge=1, description="The published version to move the instance to")
+    states: dict[str, str] = Field(
+        default_factory=dict,
+        description="Old state → new state; a state of the same name is kept when not mapped",
+    )
 
 
 class MachineEventIn(Schema):
@@ -195,3 +204,20 @@ def post_instance_event(
         return Status(422, {"detail": f"data: {not_json}", "field": "data"})
     event = MachineEvent.objects.select_related("actor").get(pk=event.pk)
     return Status(202 if created else 200, event_out(event))
+
+
+@router.post(
+    "/instances/{instance_id}/migrate",
+    response={200: MachineEventOut, 422: ErrorOut},
+    summary="Move an instance to another published version, mapping its state; recorded in "
+    "its history as @migrate. Publishing alone never moves an instance.",
+)
+def migrate(request: HttpRequest, instance_id: int, body: MigrateIn) -> Status[Any]:
+    require_capability(request, Capability.START_RUNS)
+    get_object_or_404(MachineInstance, pk=instance_id)
+    try:
+        event = migrate_instance(instance_id, body.version, body.states, actor=_actor(request))
+    except MachineInputError as wrong:
+        return Status(422, {"detail": str(wrong), "field": wrong.field})
+    event = MachineEvent.objects.select_related("actor").get(pk=event.pk)
+    return Status(200, event_out(event))

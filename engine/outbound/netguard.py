@@ -42,6 +42,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SETTING = "STEPWISE_HTTP_ALLOWLIST"
 SCHEMES = {"http": 80, "https": 443}
+# RFC 6052's well-known NAT64 prefix: a DNS64 resolver answers 64:ff9b::7f00:1 for a name whose
+# only address is 127.0.0.1, and the NAT64 gateway then connects to 127.0.0.1 on our behalf.
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class AddressRefused(NonRetryableError):
@@ -140,17 +143,26 @@ def _is_label(label: str) -> bool:
 def _unmapped_network(network: IPNetwork) -> IPNetwork:
     # ::ffff:10.0.0.0/104 and 10.0.0.0/8 are the same hosts; addresses are compared unmapped.
     if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96:
-        mapped = network.network_address.ipv4_mapped
-        if mapped is not None:
-            return ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
+        embedded = _embedded_ipv4(network.network_address)
+        if embedded is not None:
+            return ipaddress.ip_network(f"{embedded}/{network.prefixlen - 96}")
     return network
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped or NAT64 address reaches, which is the one to judge."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def forbidden_reason(address: IPAddress) -> str | None:
     """Why a workflow may not connect to this address, or None when it is public."""
     if isinstance(address, ipaddress.IPv6Address):
         # Addresses that carry an IPv4 address inside are judged by that address.
-        embedded = address.ipv4_mapped or address.sixtofour
+        embedded = _embedded_ipv4(address) or address.sixtofour
         if embedded is not None:
             return forbidden_reason(embedded)
         if address.teredo is not None:
@@ -219,8 +231,8 @@ def _allow_entries(allowlist: Iterable[str] | str | None) -> tuple[AllowEntry, .
 
 
 def _unmapped(address: IPAddress) -> IPAddress:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        return _embedded_ipv4(address) or address
     return address
 
 

@@ -1,10 +1,12 @@
 """`manage.py create_api_token <username>` prints a working token once and stores its hash."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import ApiToken, digest_token
 
@@ -30,7 +32,21 @@ def test_expiry_in_days_is_recorded(make_user) -> None:
     call_command(
         "create_api_token", "ada", "--expires-in-days", "7", stdout=StringIO(), stderr=StringIO()
     )
-    assert ApiToken.objects.get().expires_at is not None
+    lifetime = ApiToken.objects.get().expires_at - timezone.now()
+    assert timedelta(days=6) < lifetime <= timedelta(days=7)
+
+
+def test_without_a_date_a_token_expires_after_the_default_days(make_user, settings) -> None:
+    """STEPWISE_API_TOKEN_DAYS (90 unless set) bounds every token nobody gave a date."""
+    make_user("ada")
+    err = StringIO()
+    call_command("create_api_token", "ada", stdout=StringIO(), stderr=err)
+    lifetime = ApiToken.objects.get().expires_at - timezone.now()
+    assert timedelta(days=89) < lifetime <= timedelta(days=90)
+    assert "It stops working at" in err.getvalue()
+    settings.STEPWISE_API_TOKEN_DAYS = 0
+    unbounded, _ = ApiToken.issue(ApiToken.objects.get().user, "until revoked")
+    assert unbounded.expires_at is None
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ def test_require_raises_permission_denied_with_the_capability(make_user) -> None
         require(user, Capability.START_RUNS)
 
 
-def test_load_demo_creates_one_user_per_role_and_prints_logins() -> None:
+def test_load_demo_creates_one_user_per_role_and_prints_logins(settings) -> None:
+    settings.STEPWISE_DEMO = True  # the suite's database has a DATABASE_URL
     out = StringIO()
     call_command("load_demo", stdout=out)
     printed = out.getvalue()
@@ -68,7 +69,8 @@ def test_load_demo_creates_one_user_per_role_and_prints_logins() -> None:
         assert f"{username}" in printed and password in printed
 
 
-def test_load_demo_twice_keeps_a_changed_password(django_user_model) -> None:
+def test_load_demo_twice_keeps_a_changed_password(django_user_model, settings) -> None:
+    settings.STEPWISE_DEMO = True
     call_command("load_demo", stdout=StringIO())
     user = django_user_model.objects.get(username="viewer")
     user.set_password("my own secret phrase")

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine.human import Assignees, open_task
+from engine.machines.instances import create_instance
 from engine.models import TaskKind
 from engine.runtime.runs import start_run
 from tests.browser.canvas_helpers import audit, log_in, publish_expense_demo
@@ -39,6 +40,8 @@ def test_the_pages_pass_an_accessibility_audit(
         },
     )
 
+    machine = create_instance("order", "order-audit", {"items": []})
+
     page.goto(f"{daphne_server}/login/")
     assert audit(page, "body") == [], "login page"
     log_in(page, daphne_server, "dora")
@@ -52,6 +55,9 @@ def test_the_pages_pass_an_accessibility_audit(
         "/inbox/?view=decided",
         f"/inbox/{task.pk}/",
         "/profile/delegation",
+        "/machines/",
+        "/machines/order/",
+        f"/machines/order/instances/{machine.pk}/",
     ]:
         page.goto(f"{daphne_server}{path}")
         expect(page.locator("main")).to_be_visible()

@@ -69,7 +69,8 @@ def test_every_demo_is_labelled_and_laid_out_left_to_right(demo: DemoGraph) -> N
         assert target["position"]["x"] > source["position"]["x"], edge["id"]
 
 
-def test_load_demo_publishes_each_demo_once_and_leaves_edits_alone() -> None:
+def test_load_demo_publishes_each_demo_once_and_leaves_edits_alone(settings) -> None:
+    settings.STEPWISE_DEMO = True  # the demo users, who author the demos
     out = StringIO()
     call_command("load_demo", stdout=out)
     printed = out.getvalue()

@@ -35,7 +35,8 @@ def test_the_order_machine_is_valid_and_laid_out() -> None:
     }
 
 
-def test_load_demo_publishes_the_order_machine_once_and_leaves_edits_alone() -> None:
+def test_load_demo_publishes_the_order_machine_once_and_leaves_edits_alone(settings: Any) -> None:
+    settings.STEPWISE_DEMO = True  # the test database has DATABASE_URL set
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert "Demo state machines (canvas)" in out.getvalue()

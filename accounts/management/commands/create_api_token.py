@@ -23,7 +23,7 @@ class Command(BaseCommand):
             "--expires-in-days",
             type=int,
             default=None,
-            help="Days until the token stops working (default: never).",
+            help="Days until the token stops working (default: STEPWISE_API_TOKEN_DAYS).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,6 +38,8 @@ class Command(BaseCommand):
         if days is not None and days <= 0:
             raise CommandError("--expires-in-days: must be a positive number of days")
         expires_at = timezone.now() + timedelta(days=days) if days else None
-        _, raw = ApiToken.issue(user, options["name"], expires_at)
+        token, raw = ApiToken.issue(user, options["name"], expires_at)
         self.stdout.write(raw)
         self.stderr.write("Send it as 'Authorization: Bearer <token>'. It is shown only this once.")
+        if token.expires_at is not None:
+            self.stderr.write(f"It stops working at {token.expires_at:%Y-%m-%d %H:%M %Z}.")

@@ -1,6 +1,7 @@
 """Operators see runs with their journal in the admin and can cancel or retry them there."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -49,3 +50,20 @@ def test_cancel_from_the_admin_and_a_refusal_explained(admin_client_logged_in: C
         follow=True,
     )
     assert "Only failed, cancelled or timed-out runs can be retried; run" in again.content.decode()
+
+
+@pytest.mark.parametrize("action", ["cancel_runs", "retry_runs"])
+def test_staff_who_may_only_view_runs_can_neither_cancel_nor_retry(
+    client: Client, make_user, action: str
+) -> None:
+    """The actions change runs, so they need the change permission, not just the view one."""
+    watcher = make_user("watcher", is_staff=True)
+    watcher.user_permissions.add(Permission.objects.get(codename="view_run"))
+    client.force_login(watcher)
+    run = start_run("test-sequence", {"steps": 1})
+    Run.objects.filter(pk=run.pk).update(status="failed")
+    listing = client.get("/admin/engine/run/")
+    assert listing.status_code == 200
+    assert action not in listing.content.decode()
+    client.post("/admin/engine/run/", {"action": action, "_selected_action": [run.pk]})
+    assert Run.objects.get(pk=run.pk).status == "failed"

@@ -36,6 +36,9 @@ REFUSED = [
     ("http://[::ffff:127.0.0.1]/", "loopback"),
     ("http://[::ffff:10.0.0.1]/", "private"),
     ("http://[2002:c0a8:0101::1]/", "private"),  # 6to4 around 192.168.1.1
+    ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64 around 127.0.0.1
+    ("http://[64:ff9b::a9fe:a9fe]/", "link-local"),  # NAT64 around the metadata service
+    ("http://[64:ff9b::a00:1]/", "private"),  # NAT64 around 10.0.0.1
     ("http://2130706433/", "loopback"),  # 127.0.0.1 written as one number
     ("http://localhost/", "loopback"),
 ]
@@ -85,6 +88,20 @@ def test_public_addresses_pass() -> None:
         ("93.184.215.14",),
     )
     assert check_url("http://[2606:4700::1111]/", allowlist=[]).port == 80
+    # NAT64 around a public IPv4 address is that address, public too.
+    assert check_url("http://[64:ff9b::808:808]/", allowlist=[]).port == 80
+
+
+def test_a_dns64_answer_is_judged_by_the_ipv4_address_it_embeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind DNS64, a name of 127.0.0.1 resolves to 64:ff9b::7f00:1; the NAT64 gateway would
+    connect to 127.0.0.1, so the guard refuses it as loopback and the allow-list, which speaks
+    IPv4, opens it as 127.0.0.1."""
+    fake_dns(monkeypatch, {"internal.example": [["64:ff9b::7f00:1"]]})
+    with pytest.raises(AddressRefused, match=r"resolves to 64:ff9b::7f00:1, which is a loopback"):
+        check_url("http://internal.example/", allowlist=[])
+    assert check_url("http://internal.example/", ["127.0.0.1"]).addresses == ("64:ff9b::7f00:1",)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from engine.inbound.events import deliver_event
 from engine.models import Run, Timer
 from engine.runtime.debounce import debounce_start
+from engine.runtime.output_cache import cached_output
 from engine.runtime.runs import RunStateError, cancel_run, pause_run, resume_run, start_run
 from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess, wait_until
@@ -72,6 +73,8 @@ def test_debounce_runs_once_with_the_last_input() -> None:
 
 def test_a_cached_workflow_answers_the_same_input_at_once() -> None:
     first = wait_for_status(start_run("test-cached", {"n": 1}), "completed")
+    # The output is cached once the run's completion has committed, a moment after it shows.
+    wait_until(lambda: cached_output("test-cached", {"n": 1})[0], 10, "the output to be cached")
     second = start_run("test-cached", {"n": 1})
     assert second.status == "completed"
     assert second.output == first.output
