@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -143,6 +144,29 @@ def post_instance(request: HttpRequest, slug: str, body: InstanceIn) -> Status[A
     except TypeError as not_json:
         return Status(422, {"detail": f"context: {not_json}", "field": "context"})
     return Status(201, instance_detail(instance))
+
+
+class StateCountsOut(Schema):
+    counts: dict[str, int]
+    total: int
+
+
+@router.get(
+    "/machines/{slug}/states",
+    response={200: StateCountsOut, 404: ErrorOut},
+    summary="How many instances are in each state right now (states with none are left out)",
+)
+def state_counts(request: HttpRequest, slug: str) -> Status[Any]:
+    require_capability(request, Capability.VIEW)
+    if not machine_exists(slug):
+        return Status(404, {"detail": f"no machine called {slug!r}", "field": "slug"})
+    counts = dict(
+        MachineInstance.objects.filter(machine=slug)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    return Status(200, {"counts": counts, "total": sum(counts.values())})
 
 
 @router.get(

@@ -17,6 +17,7 @@ import TransitionEdgeView, { SelectEdgeContext } from "./TransitionEdge";
 import type { CanvasDialog, MachineBoot } from "./types";
 import { useDraft } from "./useDraft";
 import { useMachineEditing } from "./useMachineEditing";
+import { useMachineOverlay } from "./useMachineOverlay";
 import { useNotice } from "./useNotice";
 import { useShortcuts } from "./useShortcuts";
 import VersionsDialog from "./VersionsDialog";
@@ -42,6 +43,11 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
   const draft = useDraft(format, saved, editable, say);
   const { nodes, edges, nodesRef, setNodes } = draft;
   const edits = useMachineEditing(draft, { editable, notice, wrapper, workerUrl });
+  const watched = useMemo(() => {
+    const raw = new URLSearchParams(window.location.search).get("instance");
+    return raw && /^\d+$/.test(raw) ? Number(raw) : null;
+  }, []);
+  const overlay = useMachineOverlay(boot.slug, setNodes, watched);
 
   const selectedNodes = nodes.filter((node) => node.selected);
   const selectedEdges = edges.filter((edge) => edge.selected);
@@ -103,6 +109,13 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
             openDialog={openDialog}
           />
           <ConflictBanner autosave={draft.autosave} reloadTheirs={draft.reloadTheirs} />
+          {overlay.instance && (
+            <div className="banner" role="status" data-testid="instance-banner">
+              Instance <strong>{overlay.instance.key}</strong>: in <code>{overlay.instance.state}</code>
+              {overlay.instance.status === "final" ? " (final)" : ""} ·{" "}
+              <a href={`/machines/${boot.slug}/instances/${overlay.instance.id}/`}>Open its cockpit</a>
+            </div>
+          )}
           <div className="notice" role="alert" aria-live="assertive" data-testid="notice">{notice.text}</div>
           <div className="flow-wrapper machine-flow" ref={wrapper}>
             <ReactFlow<StateNode, Edge>

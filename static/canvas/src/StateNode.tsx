@@ -17,6 +17,7 @@ function StateNodeView({ id, data, selected, type }: NodeProps<StateNode>) {
   if (data.final) classes.push("final");
   if (selected) classes.push("selected");
   if (problems.length) classes.push("has-problems");
+  if (data.active) classes.push("active");
   const facts = [data.entered ? "entered first" : "", data.final ? "final" : "", type === "compound" ? "compound" : ""].filter(Boolean);
   const actions = actionsText(data);
   return (
@@ -25,12 +26,18 @@ function StateNodeView({ id, data, selected, type }: NodeProps<StateNode>) {
       data-testid={`node-${id}`}
       data-initial={data.entered ? "1" : ""}
       data-final={data.final ? "1" : ""}
+      data-active={data.active ? "1" : ""}
       aria-label={`State ${data.label || id} (id ${id}${facts.length ? `, ${facts.join(", ")}` : ""})${problems.length ? `, ${problems.length} problem(s)` : ""}`}
     >
       <Handle type="target" position={Position.Left} id="in" className="handle-in" />
       {data.entered && <span className="initial-mark" data-testid={`initial-${id}`} title="Entered first" />}
       <div className="state-head">
         <span className="state-title">{data.label || id}</span>
+        {(data.here ?? 0) > 0 && (
+          <span className="instances-badge" data-testid={`here-${id}`} title={`${data.here} instance(s) in this state now`}>
+            {data.here}
+          </span>
+        )}
         {problems.length > 0 && (
           <span className="problem-badge" data-testid={`badge-${id}`} title={problems.map((p) => p.message).join("\n")}>
             {problems.length}

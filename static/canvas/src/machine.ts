@@ -55,6 +55,9 @@ export interface StateData extends Record<string, unknown> {
   extra: Record<string, unknown>;
   // Drawn, not stored: entered first among its siblings (the machine's start or its parent's initial).
   entered?: boolean;
+  // Drawn, not stored: how many instances are in this state now; the watched instance is here.
+  here?: number;
+  active?: boolean;
 }
 
 export type TriggerKind = "event" | "after" | "always";
