@@ -12,11 +12,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.body_limit import BodyLimit, install_daphne_cap  # noqa: E402
 from monitoring.routing import websocket_urlpatterns  # noqa: E402
 
+install_daphne_cap()
 application = ProtocolTypeRouter(
     {
-        "http": django_http,
+        "http": BodyLimit(django_http),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

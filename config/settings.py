@@ -226,6 +226,8 @@ STEPWISE_AI_MODEL = env_str("STEPWISE_AI_MODEL", "")
 # The name of the environment variable holding the API key: the key itself never enters
 # settings (which debug pages and `diffsettings` show), only the worker reads it, per call.
 STEPWISE_AI_API_KEY_ENV = env_str("STEPWISE_AI_API_KEY_ENV", "STEPWISE_AI_API_KEY")
+# A model's answer larger than this fails the step instead of filling a worker's memory.
+STEPWISE_AI_MAX_RESPONSE_BYTES = env_int("STEPWISE_AI_MAX_RESPONSE_BYTES", 5_000_000)
 
 # --- Auth ------------------------------------------------------------------------------------
 # `load_demo` (run by `make run`) creates demo users with published passwords only in a fresh
@@ -249,6 +251,9 @@ STEPWISE_LOGIN_FAILURE_LIMIT = env_int("STEPWISE_LOGIN_FAILURE_LIMIT", 5)
 STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
 STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS = env_int("STEPWISE_LOGIN_FAILURE_WINDOW_SECONDS", 900)
 SESSION_COOKIE_HTTPONLY = True
+# Every request body larger than this is refused with 413 before it is buffered
+# (config/body_limit.py); the default is the largest limit a webhook endpoint may have.
+STEPWISE_MAX_BODY_BYTES = env_int("STEPWISE_MAX_BODY_BYTES", 10_000_000)
 # No script of ours reads the CSRF cookie: pages carry the token in forms and the canvas's boot
 # data, so an injected script cannot read it either.
 CSRF_COOKIE_HTTPONLY = True

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from engine.inbound.webhooks import WebhookRejected, accept_delivery, receivable_endpoint
+from engine.inbound.signatures import WebhookRejected
+from engine.inbound.webhooks import accept_delivery, receivable_endpoint
 
 
 @csrf_exempt

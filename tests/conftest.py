@@ -173,8 +173,10 @@ def side_effects_table(django_db_setup: None, django_db_blocker: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def daphne_server(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[str]:
-    """A real Daphne serving Stepwise (HTTP and WebSockets); yields its base URL."""
+def daphne(
+    stepwise_env: dict[str, str], process_logs: Path
+) -> Iterator[tuple[str, RunningProcess]]:
+    """A real Daphne serving Stepwise (HTTP and WebSockets): its base URL and its process."""
     port = free_port()
     server = start_process(
         "daphne",
@@ -191,8 +193,14 @@ def daphne_server(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[
             return False
 
     wait_until(answers, timeout=60, what="Daphne to answer /health", process=server)
-    yield base_url
+    yield base_url, server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def daphne_server(daphne: tuple[str, RunningProcess]) -> str:
+    """The base URL of a real Daphne serving Stepwise."""
+    return daphne[0]
 
 
 @pytest.fixture(scope="session")

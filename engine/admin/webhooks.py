@@ -11,20 +11,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from engine.inbound.webhooks import (
-    WebhookError,
+from engine.inbound.webhook_endpoints import (
     endpoint_problems,
     new_secret,
-    replay_delivery,
     rotate_secret,
+    secret_problem,
 )
+from engine.inbound.webhooks import WebhookError, replay_delivery
 from engine.models import WebhookDelivery, WebhookEndpoint
 
 ROTATION_OVERLAP = 86_400
 
 
 class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The endpoint's settings, checked as the API checks them; the secret is never a field."""
+    """The endpoint's settings, checked as the API checks them; the secret is never shown."""
+
+    sender_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        label="Sender's secret",
+        help_text="Only when the sender makes the secret (Stripe, Slack): paste it here. It "
+        "replaces the current secret at once. Left empty, the secret stays (or, for a new "
+        "endpoint, one is made and shown once).",
+    )
 
     class Meta:
         model = WebhookEndpoint
@@ -35,6 +45,8 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
             "event_type",
             "workflow",
             "input",
+            "verification",
+            "secret_header",
             "tolerance_seconds",
             "max_body_bytes",
         ]
@@ -53,12 +65,26 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
             input=data.get("input"),
             tolerance_seconds=data.get("tolerance_seconds", 300),
             max_body_bytes=data.get("max_body_bytes", 1_000_000),
+            verification=data.get("verification"),
+            secret_header=data.get("secret_header"),
         )
+        self._check_secret(data.get("verification") or "", data.get("sender_secret") or "")
         for problem in problems:
             field = problem.field.split(".")[0]
             if field in self.fields and field not in self.errors:
                 self.add_error(field, problem.message)
         return data
+
+    def _check_secret(self, verification: str, given: str) -> None:
+        """The secret given, or else the one kept, must serve the chosen profile."""
+        if given:
+            if mismatch := secret_problem(verification, given):
+                self.add_error("sender_secret", mismatch)
+            return
+        kept = self.instance.secret if self.instance.pk is not None else ""
+        mismatch = secret_problem(verification, kept) if kept else None
+        if mismatch and "verification" not in self.errors:
+            self.add_error("verification", f"the endpoint's secret: {mismatch}")
 
 
 @admin.register(WebhookEndpoint)
@@ -100,12 +126,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
     def save_model(
         self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
     ) -> None:
+        given = form.cleaned_data.get("sender_secret") or ""
         if not change:
-            obj.secret = new_secret()
+            obj.secret = given or new_secret()
             obj.created_at = timezone.now()
-            # Kept on the instance for response_add only; never logged or stored elsewhere.
-            obj._shown_once = obj.secret  # type: ignore[attr-defined]
+            if not given:
+                # Kept on the instance for response_add only; never logged or stored elsewhere.
+                obj._shown_once = obj.secret  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
+        if change and given:
+            rotate_secret(obj, 0, given)
 
     def response_add(
         self, request: HttpRequest, obj: WebhookEndpoint, post_url_continue: str | None = None

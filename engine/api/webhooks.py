@@ -10,8 +10,14 @@ from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
-from engine.inbound.webhooks import WebhookError, create_endpoint, replay_delivery, rotate_secret
-from engine.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from engine.inbound.webhook_endpoints import (
+    DEFAULT_SECRET_HEADER,
+    create_endpoint,
+    rotate_secret,
+    update_endpoint,
+)
+from engine.inbound.webhooks import WebhookError, replay_delivery
+from engine.models import DeliveryStatus, Verification, WebhookDelivery, WebhookEndpoint
 
 router = Router(tags=["webhooks"])
 
@@ -26,6 +32,8 @@ class EndpointOut(Schema):
     active: bool
     tolerance_seconds: int
     max_body_bytes: int
+    verification: str
+    secret_header: str
     previous_secret_until: datetime | None
     created_at: datetime
 
@@ -38,6 +46,11 @@ class EndpointWithSecretOut(EndpointOut):
     secret: str = Field(description="Shown this once: keep it where the sender signs from.")
 
 
+OWN_KEY_HELP = (
+    "The sender's own signing secret (Stripe and Slack make theirs); left out, one is made."
+)
+
+
 class EndpointIn(Schema):
     slug: str
     title: str = Field("", max_length=200)
@@ -46,12 +59,34 @@ class EndpointIn(Schema):
     input: Any = None
     tolerance_seconds: int = 300
     max_body_bytes: int = 1_000_000
+    verification: str = Field(
+        Verification.STANDARD, description=f"One of {', '.join(Verification.values)}."
+    )
+    secret_header: str = Field(
+        DEFAULT_SECRET_HEADER, description="The header carrying the secret (shared-secret only)."
+    )
+    secret: str | None = Field(None, description=OWN_KEY_HELP)
+
+
+class EndpointChangeIn(Schema):
+    """Only the fields given change; the slug and the secret never do here."""
+
+    title: str | None = Field(None, max_length=200)
+    active: bool | None = None
+    event_type: str | None = None
+    workflow: str | None = None
+    input: Any = None
+    tolerance_seconds: int | None = None
+    max_body_bytes: int | None = None
+    verification: str | None = None
+    secret_header: str | None = None
 
 
 class RotateIn(Schema):
     overlap_seconds: float = Field(
         86_400, ge=0, description="How long the old secret stays valid (0: not at all)."
     )
+    secret: str | None = Field(None, description=OWN_KEY_HELP)
 
 
 class DeliveryOut(Schema):
@@ -107,10 +142,26 @@ def create(request: HttpRequest, body: EndpointIn) -> Status[Any]:
             input=body.input,
             tolerance_seconds=body.tolerance_seconds,
             max_body_bytes=body.max_body_bytes,
+            verification=body.verification,
+            secret_header=body.secret_header,
+            secret=body.secret,
         )
     except WebhookError as error:
         raise _refuse(error) from None
     return Status(201, endpoint)  # the only answer that carries the secret, with rotate
+
+
+@router.patch("/webhooks/{slug}", response=EndpointOut, summary="Change an endpoint's settings")
+def change(request: HttpRequest, slug: str, body: EndpointChangeIn) -> Any:
+    require_capability(request, Capability.EDIT_SCHEDULES)
+    endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
+    try:
+        given = body.model_dump(exclude_unset=True)
+        # null clears the input template; elsewhere it means "unchanged".
+        changes = {k: v for k, v in given.items() if v is not None or k == "input"}
+        return update_endpoint(endpoint, **changes)
+    except WebhookError as error:
+        raise _refuse(error) from None
 
 
 @router.post(
@@ -121,7 +172,10 @@ def create(request: HttpRequest, body: EndpointIn) -> Status[Any]:
 def rotate(request: HttpRequest, slug: str, body: RotateIn) -> Any:
     require_capability(request, Capability.EDIT_SCHEDULES)
     endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
-    rotate_secret(endpoint, body.overlap_seconds)
+    try:
+        rotate_secret(endpoint, body.overlap_seconds, body.secret)
+    except WebhookError as error:
+        raise _refuse(error) from None
     return endpoint  # refreshed: it carries the new secret
 
 

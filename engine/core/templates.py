@@ -5,7 +5,7 @@ A lone `{{ expr }}` keeps its value's type; anything else renders as text.
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from engine.core.expressions import (
@@ -35,8 +35,13 @@ class Template:
         """Return the raw value of a lone `{{ expr }}`, else the text with every part filled in."""
         if self._whole is not None:
             return self._evaluate(*self._whole, scope)
+        return self.render_text(scope)
+
+    def render_text(self, scope: Mapping[str, Any], as_text: Callable[[Any], str] = to_text) -> str:
+        """The text with every part filled in, a lone `{{ expr }}` too, each value made text by
+        `as_text` (an HTML body escapes it there)."""
         pieces = [
-            part if isinstance(part, str) else to_text(self._evaluate(*part, scope))
+            part if isinstance(part, str) else as_text(self._evaluate(*part, scope))
             for part in self._parts
         ]
         return "".join(pieces)

@@ -1,55 +1,51 @@
 """Webhooks: signed deliveries to /hooks/<slug>, stored once and processed after the 202.
 
-A delivery carries `Stepwise-Signature: t=<unix seconds>,v1=<hex>` where the hex is the
-HMAC-SHA256 of `"<t>.<raw body>"` under the endpoint's secret, and `Stepwise-Delivery: <id>`,
-unique per endpoint (docs/webhooks.md). A rejected delivery changes nothing; an accepted one is
-stored and handed on by a worker: as an event, as a run of the endpoint's workflow, and as a run
-of every published graph whose `trigger.webhook` node names the endpoint.
+Each endpoint verifies deliveries as its profile says (engine.inbound.signatures; Standard
+Webhooks unless chosen otherwise), and an id is unique per endpoint (docs/webhooks.md). A
+rejected delivery changes nothing; an accepted one is stored and handed on by a worker: as an
+event, as a run of the endpoint's workflow, and as a run of every published graph whose
+`trigger.webhook` node names the endpoint.
 """
 
-import hashlib
-import hmac
 import json
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.datastructures import CaseInsensitiveMapping
 
-from engine.core.definitions import SLUG_PATTERN
 from engine.core.expressions import ExpressionError
-from engine.core.templates import compile_template, render_value
-from engine.core.triggers import event_type_problem
+from engine.core.templates import render_value
 from engine.inbound.events import deliver_event
+from engine.inbound.signatures import (
+    LEGACY_DELIVERY_HEADER,
+    STANDARD_ID,
+    WebhookRejected,
+    valid_secrets,
+    verify_delivery,
+)
 from engine.inbound.triggers import bounded, webhook_starts
 from engine.messaging.dispatch import PROCESS_WEBHOOK_DELIVERY, queue_on_commit
 from engine.models import DeliveryStatus, Event, Run, WebhookDelivery, WebhookEndpoint
-from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.resolving import UnknownWorkflow
 from engine.runtime.runs import create_run
 
-SIGNATURE_HEADER = "Stepwise-Signature"
-DELIVERY_HEADER = "Stepwise-Delivery"
-SCHEME = "v1"
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix that makes a leaked secret recognisable)
-MAX_BODY_LIMIT = 10_000_000
-MAX_TOLERANCE = 86_400
-KEPT_HEADERS = ("Content-Type", "User-Agent", DELIVERY_HEADER)
+KEPT_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    STANDARD_ID,
+    LEGACY_DELIVERY_HEADER,
+    "X-GitHub-Delivery",
+    "X-GitHub-Event",
+    "X-Slack-Retry-Num",
+)
 _DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 BATCH = 50
-
-
-class WebhookRejected(Exception):
-    """A delivery refused with an HTTP status and a reason; nothing was stored."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        self.status = status
-        self.reason = reason
-        super().__init__(f"{status}: {reason}")
 
 
 class WebhookError(ValueError):
@@ -60,70 +56,6 @@ class WebhookError(ValueError):
         self.message = message
         self.status = status
         super().__init__(f"{field}: {message}")
-
-
-# --- signing ------------------------------------------------------------------------------------
-def new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
-
-
-def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The hex HMAC-SHA256 of `"<timestamp>.<body>"`: what `v1=` carries."""
-    message = str(timestamp).encode() + b"." + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def parse_signature(header: str | None) -> tuple[int, list[str]]:
-    """(timestamp, v1 signatures) from the header, or WebhookRejected(401) saying what is wrong."""
-    if not header:
-        raise WebhookRejected(401, f"the {SIGNATURE_HEADER} header is missing")
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit() and len(value) <= 12:
-            timestamp = int(value)
-        elif name == SCHEME and value:
-            signatures.append(value.strip().lower())
-    if timestamp is None or not signatures:
-        raise WebhookRejected(
-            401, f"the {SIGNATURE_HEADER} header must read t=<unix seconds>,{SCHEME}=<hex>"
-        )
-    return timestamp, signatures
-
-
-def valid_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The current secret, and the previous one while its rotation overlap lasts."""
-    found = [endpoint.secret]
-    if (
-        endpoint.previous_secret
-        and endpoint.previous_secret_until is not None
-        and endpoint.previous_secret_until > now
-    ):
-        found.append(endpoint.previous_secret)
-    return found
-
-
-def verify_signature(
-    endpoint: WebhookEndpoint, header: str | None, body: bytes, now: datetime
-) -> None:
-    """Raise WebhookRejected(401) unless a valid secret signed this body recently enough."""
-    timestamp, signatures = parse_signature(header)
-    # Every candidate is compared in constant time, so timing tells nothing about the secret.
-    matched = False
-    for secret in valid_secrets(endpoint, now):
-        expected = compute_signature(secret, timestamp, body)
-        for given in signatures:
-            matched |= hmac.compare_digest(expected, given)
-    if not matched:
-        raise WebhookRejected(401, "the signature does not match the body and the secret")
-    skew = abs(now.timestamp() - timestamp)
-    if skew > endpoint.tolerance_seconds:
-        raise WebhookRejected(
-            401,
-            f"the signature's timestamp is {skew:.0f} s away from the server's clock; "
-            f"the tolerance is {endpoint.tolerance_seconds} s (a replayed or delayed delivery)",
-        )
 
 
 # --- receiving ------------------------------------------------------------------------------------
@@ -148,12 +80,7 @@ def accept_delivery(
             413, f"the body is larger than this endpoint's limit of {endpoint.max_body_bytes} bytes"
         )
     now = timezone.now()
-    verify_signature(endpoint, headers.get(SIGNATURE_HEADER), body, now)
-    delivery_id = headers.get(DELIVERY_HEADER, "")
-    if not _DELIVERY_ID.match(delivery_id):
-        raise WebhookRejected(
-            400, f"the {DELIVERY_HEADER} header must hold 1 to 200 visible ASCII characters"
-        )
+    verified = verify_delivery(endpoint, valid_secrets(endpoint, now), headers, body, now)
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
@@ -161,7 +88,17 @@ def accept_delivery(
         raise WebhookRejected(400, f"the body is not JSON: {error}") from None
     if not isinstance(payload, dict):
         raise WebhookRejected(400, "the body must be a JSON object")
-    kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+    delivery_id = verified.delivery_id
+    if delivery_id is None and verified.id_key is not None:
+        delivery_id = payload.get(verified.id_key)
+    if delivery_id is None:
+        delivery_id = verified.fallback_id
+    if not (isinstance(delivery_id, str) and _DELIVERY_ID.match(delivery_id)):
+        raise WebhookRejected(
+            400, f"{verified.id_source} must hold 1 to 200 visible ASCII characters"
+        )
+    given = CaseInsensitiveMapping(headers)
+    kept = {name: given[name] for name in KEPT_HEADERS if name in given}
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -324,125 +261,3 @@ def replay_delivery(delivery_pk: int) -> WebhookDelivery:
         delivery.save(update_fields=["status", "replays", "error", "processed_at", "event", "run"])
         queue_on_commit(PROCESS_WEBHOOK_DELIVERY, delivery.pk)
     return delivery
-
-
-def rotate_secret(endpoint: WebhookEndpoint, overlap: float | timedelta = 86_400) -> str:
-    """Give the endpoint a new secret and return it (to be shown once).
-
-    The old secret stays valid for `overlap` (seconds or a timedelta), so senders can switch
-    without a refused delivery; an overlap of 0 ends it at once.
-    """
-    seconds = overlap.total_seconds() if isinstance(overlap, timedelta) else float(overlap)
-    if seconds < 0:
-        raise WebhookError("overlap", "cannot be negative")
-    secret = new_secret()
-    with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        if seconds:
-            locked.previous_secret = locked.secret
-            locked.previous_secret_until = timezone.now() + timedelta(seconds=seconds)
-        else:
-            locked.previous_secret, locked.previous_secret_until = "", None
-        locked.secret = secret
-        locked.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
-    endpoint.refresh_from_db()
-    return secret
-
-
-def endpoint_problems(
-    *,
-    slug: Any = None,
-    event_type: Any = "",
-    workflow: Any = "",
-    input: Any = None,
-    tolerance_seconds: Any = 300,
-    max_body_bytes: Any = 1_000_000,
-) -> list[WebhookError]:
-    """Every problem of an endpoint's settings, each naming its field (slug None: unchanged)."""
-    problems = []
-    if slug is not None and not (isinstance(slug, str) and SLUG_PATTERN.match(slug)):
-        problems.append(
-            WebhookError("slug", "lowercase letters, digits and hyphens, at most 100 characters")
-        )
-    if event_type:
-        problem = event_type_problem(event_type)
-        if problem is not None:
-            problems.append(WebhookError("event_type", problem))
-    if workflow:
-        try:
-            resolve(str(workflow))
-        except UnknownWorkflow:
-            problems.append(WebhookError("workflow", f"no workflow called {workflow!r}"))
-    if input is not None:
-        problems += _template_problems(input, "input")
-    if not (isinstance(tolerance_seconds, int) and 1 <= tolerance_seconds <= MAX_TOLERANCE):
-        problems.append(
-            WebhookError("tolerance_seconds", f"a whole number from 1 to {MAX_TOLERANCE}")
-        )
-    if not (isinstance(max_body_bytes, int) and 1 <= max_body_bytes <= MAX_BODY_LIMIT):
-        problems.append(
-            WebhookError("max_body_bytes", f"a whole number from 1 to {MAX_BODY_LIMIT}")
-        )
-    return problems
-
-
-def _template_problems(value: Any, field: str) -> list[WebhookError]:
-    if isinstance(value, str):
-        try:
-            compile_template(value)
-        except ExpressionError as error:
-            return [WebhookError(field, str(error))]
-        return []
-    if isinstance(value, Mapping):
-        return [
-            problem
-            for key, item in value.items()
-            for problem in _template_problems(item, f"{field}.{key}")
-        ]
-    if isinstance(value, list):
-        return [
-            problem
-            for index, item in enumerate(value)
-            for problem in _template_problems(item, f"{field}[{index}]")
-        ]
-    return []
-
-
-def create_endpoint(
-    slug: str,
-    *,
-    title: str = "",
-    event_type: str = "",
-    workflow: str = "",
-    input: Any = None,
-    tolerance_seconds: int = 300,
-    max_body_bytes: int = 1_000_000,
-) -> tuple[WebhookEndpoint, str]:
-    """Create an endpoint with a fresh secret; returns it with the secret (to be shown once)."""
-    problems = endpoint_problems(
-        slug=slug,
-        event_type=event_type,
-        workflow=workflow,
-        input=input,
-        tolerance_seconds=tolerance_seconds,
-        max_body_bytes=max_body_bytes,
-    )
-    if problems:
-        raise problems[0]
-    secret = new_secret()
-    try:
-        with transaction.atomic():
-            endpoint = WebhookEndpoint.objects.create(
-                slug=slug,
-                title=title,
-                secret=secret,
-                event_type=event_type,
-                workflow=workflow,
-                input=input,
-                tolerance_seconds=tolerance_seconds,
-                max_body_bytes=max_body_bytes,
-                created_at=timezone.now(),
-            )
-    except IntegrityError:
-        raise WebhookError("slug", f"an endpoint called {slug!r} exists already", 409) from None
-    return endpoint, secret

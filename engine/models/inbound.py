@@ -242,6 +242,17 @@ class EventTrigger(models.Model):
         return f"{self.event_type} → {self.workflow}"
 
 
+class Verification(models.TextChoices):
+    """How an endpoint proves a delivery came from its sender (docs/webhooks.md)."""
+
+    STANDARD = "standard", "Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)"
+    STEPWISE_LEGACY = "stepwise-legacy", "Stepwise-Signature (deprecated: its id is not signed)"
+    STRIPE = "stripe", "Stripe (Stripe-Signature)"
+    GITHUB = "github", "GitHub (X-Hub-Signature-256, X-GitHub-Delivery)"
+    SLACK = "slack", "Slack (X-Slack-Signature, X-Slack-Request-Timestamp)"
+    SHARED_SECRET = "shared-secret", "A header that carries the secret itself"
+
+
 class WebhookEndpoint(models.Model):
     """A signed entry point at /hooks/<slug>: maps deliveries to an event or a workflow run."""
 
@@ -251,6 +262,14 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(max_length=200)
     previous_secret = models.CharField(max_length=200, blank=True)
     previous_secret_until = models.DateTimeField(null=True, blank=True)
+    verification = models.CharField(
+        max_length=20, choices=Verification.choices, default=Verification.STANDARD
+    )
+    secret_header = models.CharField(
+        max_length=100,
+        default="X-Webhook-Secret",
+        help_text="The header that carries the secret (shared-secret verification only).",
+    )
     tolerance_seconds = models.PositiveIntegerField(default=300)
     max_body_bytes = models.PositiveIntegerField(default=1_000_000)
     event_type = models.CharField(max_length=200, blank=True)

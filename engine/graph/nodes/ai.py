@@ -4,7 +4,9 @@ Any OpenAI-compatible chat completions endpoint works (OpenAI, a vLLM or Ollama 
 gateway). The operator configures it (STEPWISE_AI_BASE_URL, STEPWISE_AI_MODEL) and the API key
 comes from the environment variable that STEPWISE_AI_API_KEY_ENV names, so the key is never in a
 graph, the journal or an output. The endpoint is the operator's choice, so it is not subject
-to the network guard that HTTP nodes pass.
+to the network guard that HTTP nodes pass; but no redirect is followed (it could carry the key
+elsewhere), no proxy variable is read, and an answer over STEPWISE_AI_MAX_RESPONSE_BYTES fails
+the step instead of filling the worker's memory.
 """
 
 import json
@@ -109,6 +111,10 @@ class AiRequestRefused(NonRetryableError):
     """The endpoint refused the request (bad key, unknown model, invalid request)."""
 
 
+class AiResponseTooLarge(NonRetryableError):
+    """The endpoint's answer is larger than STEPWISE_AI_MAX_RESPONSE_BYTES."""
+
+
 class AiRequestFailed(Exception):
     """The endpoint could not be reached or failed for now (retryable)."""
 
@@ -174,9 +180,15 @@ def _post(base_url: str, api_key: str, payload: dict[str, Any], timeout: Any) ->
     url = f"{base_url.rstrip('/')}/chat/completions"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     seconds = min(float(timeout or DEFAULT_TIMEOUT), MAX_TIMEOUT)
+    # The key goes to the configured address only: no redirect may carry it elsewhere, and no
+    # HTTP(S)_PROXY variable of the worker's environment may route it through a proxy.
     try:
-        with httpx.Client(timeout=seconds, follow_redirects=True) as client:
-            response = client.post(url, json=payload, headers=headers)
+        with (
+            httpx.Client(timeout=seconds, follow_redirects=False, trust_env=False) as client,
+            client.stream("POST", url, json=payload, headers=headers) as response,
+        ):
+            status = response.status_code
+            body = _read_capped(response)
     except httpx.TimeoutException:
         raise AiRequestFailed(f"the AI endpoint did not answer within {seconds:g}s") from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
@@ -184,15 +196,19 @@ def _post(base_url: str, api_key: str, payload: dict[str, Any], timeout: Any) ->
     except httpx.HTTPError as exc:
         text = redact(str(exc) or type(exc).__name__, [api_key])
         raise AiRequestFailed(f"the AI endpoint could not be reached: {text}") from None
-    status = response.status_code
+    if 300 <= status < 400:
+        raise AiRequestRefused(
+            f"the AI endpoint answered {status}, a redirect, which is not followed: set "
+            "STEPWISE_AI_BASE_URL to the address that answers"
+        )
     if status >= 400:
-        detail = redact(_error_detail(response), [api_key])
+        detail = redact(_error_detail(body), [api_key])
         message = f"the AI endpoint answered {status}{detail}"
         if status >= 500 or status in RETRYABLE_STATUSES:
             raise AiRequestFailed(message)
         raise AiRequestRefused(message)
     try:
-        answer = response.json()
+        answer = json.loads(body)
     except ValueError:
         raise AiRequestFailed("the AI endpoint answered with something that is not JSON") from None
     if not isinstance(answer, dict):
@@ -200,13 +216,28 @@ def _post(base_url: str, api_key: str, payload: dict[str, Any], timeout: Any) ->
     return answer
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _read_capped(response: httpx.Response) -> bytes:
+    """The answer's body, read no further than STEPWISE_AI_MAX_RESPONSE_BYTES."""
+    cap = int(settings.STEPWISE_AI_MAX_RESPONSE_BYTES)
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise AiResponseTooLarge(f"the AI endpoint's answer ({declared} bytes) is over {cap} bytes")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise AiResponseTooLarge(f"the AI endpoint's answer is over {cap} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error_detail(body: bytes) -> str:
     try:
-        body = response.json()
+        parsed = json.loads(body)
     except ValueError:
-        text = " ".join(response.text[:300].split())
+        text = " ".join(body[:300].decode("utf-8", errors="replace").split())
         return f": {text}" if text else ""
-    error = body.get("error") if isinstance(body, dict) else None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
     if isinstance(error, dict) and error.get("message"):
         return f": {str(error['message'])[:500]}"
     if isinstance(error, str):

@@ -1,11 +1,14 @@
 """`action.email`: send an email through Django's configured email backend.
 
-Addresses, subject and bodies are templates. A retried step sends the same Message-ID (derived
-from the step's idempotency key) and an `X-Stepwise-Idempotency-Key` header, so mail servers and
-clients can recognise a duplicate if a worker died between sending and journaling.
+Addresses, subject and bodies are templates; in the HTML body every value is HTML-escaped, so
+data from a run (a customer's name, a webhook's body) shows as text and never becomes markup.
+A retried step sends the same Message-ID (derived from the step's idempotency key) and an
+`X-Stepwise-Idempotency-Key` header, so mail servers and clients can recognise a duplicate if a
+worker died between sending and journaling.
 """
 
 import hashlib
+import html
 import json
 import smtplib
 from collections.abc import Mapping
@@ -19,6 +22,8 @@ from django.core.mail.handler import DEFAULT_MAILER_ALIAS
 from django.core.validators import validate_email
 
 from engine.core.errors import NonRetryableError
+from engine.core.templates import compile_template
+from engine.core.values import to_text
 from engine.graph.nodes.base import (
     CheckContext,
     NodeContext,
@@ -76,8 +81,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
         "html": {
             "title": "HTML body",
-            "description": "Optional HTML alternative, a template. Values are inserted as they "
-            "are, not escaped.",
+            "description": "Optional HTML alternative, a template. Values are HTML-escaped "
+            "(they show as text); the template's own markup is kept.",
             "type": "string",
         },
     },
@@ -108,7 +113,7 @@ def execute(ctx: NodeContext) -> NodeResult:
     sender = sender_list[0] if sender_list else str(settings.DEFAULT_FROM_EMAIL)
     subject = " ".join(_text(ctx.render("subject", "")).split())[:MAX_SUBJECT]
     body = _text(ctx.render("body", ""))
-    html = ctx.render("html") if ctx.config.get("html") else None
+    markup = _render_html(ctx) if ctx.config.get("html") else None
 
     message_id = _message_id(ctx.idempotency_key, sender)
     headers = {"Message-ID": message_id}
@@ -122,10 +127,20 @@ def execute(ctx: NodeContext) -> NodeResult:
         cc=cc,
         bcc=bcc,
         headers=headers,
-        alternatives=[(_text(html), "text/html")] if html else None,
+        alternatives=[(markup, "text/html")] if markup else None,
     )
     _send(message)
     return NodeResult(output={"to": to, "subject": subject, "message_id": message_id})
+
+
+def _render_html(ctx: NodeContext) -> str:
+    """The HTML body with every value it inserts HTML-escaped; the template's markup stays."""
+    template = compile_template(str(ctx.config["html"]), node=ctx.node_id, field="html")
+    return template.render_text(ctx.scope, as_text=_escaped_text)
+
+
+def _escaped_text(value: Any) -> str:
+    return html.escape(to_text(value))
 
 
 def _send(message: EmailMessage) -> None:

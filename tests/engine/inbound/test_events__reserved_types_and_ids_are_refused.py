@@ -17,7 +17,8 @@ from engine.graph.nodes.base import NodeContext
 from engine.graph.nodes.library import get_node_type
 from engine.graph.validate import validate_graph
 from engine.inbound.events import EventInputError, deliver_event
-from engine.inbound.webhooks import WebhookError, create_endpoint, process_delivery
+from engine.inbound.webhook_endpoints import create_endpoint
+from engine.inbound.webhooks import WebhookError, process_delivery
 from engine.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from tests.engine.graph.graphs import graph
 from tests.engine.webhook_signing import deliver

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from designer.drafts import create_workflow, publish
-from engine.inbound.webhooks import create_endpoint
+from engine.inbound.webhook_endpoints import create_endpoint
 from engine.models import DeliveryStatus, Event, Run, WebhookDelivery
 from tests.engine.graph.graphs import graph
 from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status

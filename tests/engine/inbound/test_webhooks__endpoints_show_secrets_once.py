@@ -9,7 +9,8 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 
 from accounts.models import ApiToken
-from engine.inbound.webhooks import WebhookError, create_endpoint, replay_delivery
+from engine.inbound.webhook_endpoints import create_endpoint
+from engine.inbound.webhooks import WebhookError, replay_delivery
 from engine.models import WebhookDelivery, WebhookEndpoint
 from tests.engine.webhook_signing import deliver
 
@@ -96,6 +97,8 @@ def test_the_admin_shows_a_new_secret_once(admin_client: Client) -> None:
             "event_type": "Parcel.paid",
             "workflow": "",
             "input": "",
+            "verification": "standard",
+            "secret_header": "X-Webhook-Secret",
             "tolerance_seconds": "300",
             "max_body_bytes": "1000000",
         },
@@ -132,6 +135,8 @@ def test_the_admin_refuses_bad_settings_with_the_reason(admin_client: Client) ->
             "event_type": "parcel paid",
             "workflow": "no-such-flow",
             "input": '{"order": "{{ x"}',
+            "verification": "standard",
+            "secret_header": "X-Webhook-Secret",
             "tolerance_seconds": "300",
             "max_body_bytes": "1000000",
         },

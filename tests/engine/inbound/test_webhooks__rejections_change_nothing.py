@@ -3,9 +3,11 @@ row, no event, no run): a wrong method, an unknown or inactive endpoint, a body 
 a missing, malformed or wrong signature, a timestamp outside the tolerance, a missing delivery
 id, a body that is not a JSON object, a delivery id seen before. A rotated secret is accepted
 alongside the new one until its overlap ends. An accepted delivery is processed once however
-often processing is asked for.
+often processing is asked for. The endpoint here reads the deprecated Stepwise-Signature
+scheme; test_webhooks__verification_profiles covers every profile.
 """
 
+import functools
 import json
 import time
 from datetime import timedelta
@@ -15,11 +17,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from engine.inbound.webhooks import create_endpoint, process_delivery, rotate_secret
+from engine.inbound.webhook_endpoints import create_endpoint, rotate_secret
+from engine.inbound.webhooks import process_delivery
 from engine.models import DeliveryStatus, Event, Run, WebhookDelivery, WebhookEndpoint
-from tests.engine.webhook_signing import deliver, sign
+from tests.engine import webhook_signing
+from tests.engine.webhook_signing import sign
 
 pytestmark = pytest.mark.django_db
+
+deliver = functools.partial(webhook_signing.deliver, profile="stepwise-legacy")
 
 
 @pytest.fixture
@@ -30,6 +36,7 @@ def hook() -> tuple[WebhookEndpoint, str]:
         input={"order": "{{ event.data.id }}", "source": "{{ delivery.endpoint }}"},
         tolerance_seconds=300,
         max_body_bytes=200,
+        verification="stepwise-legacy",
     )
 
 
