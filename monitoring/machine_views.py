@@ -12,7 +12,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Capability, capabilities_of, require
-from engine.machines.instances import MachineInputError, send_event
+from engine.machines.definitions import UnknownMachine
+from engine.machines.instances import (
+    DuplicateInstance,
+    MachineInputError,
+    create_instance,
+    send_event,
+)
 from engine.models import MachineInstance
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.machine_pages import cockpit, machine_slugs, overview, parse_value
@@ -42,9 +48,39 @@ def machine_overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if found is None:
         raise Http404(f"no machine called {slug!r}")
     template = "monitoring/machine.html#live" if request.htmx else "monitoring/machine.html"
-    response = render(request, template, {"machine": found})
+    may_create = Capability.START_RUNS in capabilities_of(request.user)
+    response = render(request, template, {"machine": found, "may_create": may_create})
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _typed_fields(request: HtmxHttpRequest, prefix: str) -> dict[str, object]:
+    """Name/value rows of a form as a JSON object; empty names are dropped."""
+    names = request.POST.getlist(f"{prefix}_name")[:MAX_DATA_FIELDS]
+    values = request.POST.getlist(f"{prefix}_value")[:MAX_DATA_FIELDS]
+    fields = {name.strip(): parse_value(value) for name, value in zip(names, values, strict=False)}
+    fields.pop("", None)
+    return fields
+
+
+@require_POST
+def create_machine_instance(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Create an instance from the overview's form, as POST /api/machines/{slug}/instances."""
+    require(request.user, Capability.START_RUNS)
+    actor = request.user if isinstance(request.user, User) else None
+    key = request.POST.get("key", "").strip()
+    try:
+        instance = create_instance(slug, key, _typed_fields(request, "context"), actor=actor)
+    except UnknownMachine:
+        raise Http404(f"no machine called {slug!r}") from None
+    except DuplicateInstance as duplicate:
+        messages.error(request, f"key: {duplicate}")
+        return HttpResponseRedirect(reverse("machine-overview", args=[slug]))
+    except MachineInputError as error:
+        messages.error(request, f"{error.field}: {error.message}")
+        return HttpResponseRedirect(reverse("machine-overview", args=[slug]))
+    messages.success(request, f"Created {instance.key} in {instance.machine}.")
+    return HttpResponseRedirect(reverse("machine-instance", args=[slug, instance.pk]))
 
 
 def _instance(slug: str, instance_id: int) -> MachineInstance:
@@ -77,10 +113,7 @@ def send_instance_event(request: HtmxHttpRequest, slug: str, instance_id: int) -
     require(request.user, Capability.START_RUNS)
     instance = _instance(slug, instance_id)
     page = reverse("machine-instance", args=[slug, instance.pk])
-    names = request.POST.getlist("data_name")[:MAX_DATA_FIELDS]
-    values = request.POST.getlist("data_value")[:MAX_DATA_FIELDS]
-    data = {name.strip(): parse_value(value) for name, value in zip(names, values, strict=False)}
-    data.pop("", None)
+    data = _typed_fields(request, "data")
     event = request.POST.get("event", "")
     actor = request.user if isinstance(request.user, User) else None
     try:

@@ -22,6 +22,11 @@ urlpatterns = [
     path("machines/", machine_views.machines, name="machines"),
     path("machines/<slug:slug>/", machine_views.machine_overview, name="machine-overview"),
     path(
+        "machines/<slug:slug>/instances",
+        machine_views.create_machine_instance,
+        name="machine-instance-create",
+    ),
+    path(
         "machines/<slug:slug>/instances/<int:instance_id>/",
         machine_views.instance_page,
         name="machine-instance",

@@ -1,7 +1,7 @@
-"""In Chromium, an operator works an order through its cockpit (/machines/order/instances/<id>/):
-the events the state allows are buttons, a blocked one is disabled with its guard's reason, event
-data is typed in named fields, and a viewer watching the same instance in a second browser sees
-every change arrive without reloading."""
+"""In Chromium, an operator creates an order on the machine's page and works it through its
+cockpit (/machines/order/instances/<id>/): the events the state allows are buttons, a blocked
+one is disabled with its guard's reason, event data is typed in named fields, and a viewer
+watching the same instance in a second browser sees every change arrive without reloading."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -56,7 +56,6 @@ def test_an_operator_moves_an_order_and_a_viewer_sees_it_live(
     make_user("olga", "operators")
     make_user("vera", "viewers")
     empty = order("order-empty")
-    instance = order("order-1", items=[{"sku": "lamp"}])
 
     operator = cockpit(browser, contexts, daphne_server, "olga", empty)
     errors = collect_errors(operator)
@@ -64,6 +63,17 @@ def test_an_operator_moves_an_order_and_a_viewer_sees_it_live(
     expect(operator.get_by_test_id("event-submit")).to_be_disabled()
     expect(operator.get_by_test_id("blocked-submit")).to_contain_text("size(context.items) > 0")
     expect(operator.get_by_test_id("event-cancel")).to_be_enabled()
+
+    # The operator creates the next order from the machine's page, its items typed as a list.
+    operator.goto(f"{daphne_server}/machines/order/")
+    operator.get_by_label("Key").fill("order-1")
+    operator.get_by_label("Name").fill("items")
+    operator.get_by_label("Value").fill('[{"sku": "lamp"}]')
+    operator.get_by_role("button", name="Create").click()
+    expect(operator.get_by_role("status")).to_contain_text("Created order-1")
+    instance = MachineInstance.objects.get(machine="order", key="order-1")
+    assert instance.context["items"] == [{"sku": "lamp"}]
+    wait_applied(instance.pk)
 
     watcher = cockpit(browser, contexts, daphne_server, "vera", instance)
     watcher.evaluate("() => { window.stillTheSamePage = true; }")

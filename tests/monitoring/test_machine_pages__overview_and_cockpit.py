@@ -97,3 +97,30 @@ def test_the_overview_counts_instances_by_state(make_user: Any) -> None:
     assert "order-moving" in filtered and "order-1" not in filtered
     assert viewer.get("/machines/nothing-here/").status_code == 404
     assert "/machines/order/" in viewer.get("/machines/").content.decode()
+
+
+def test_an_operator_creates_an_instance_from_the_overview(make_user: Any) -> None:
+    operator = logged_in(make_user, "olga", "operators")
+    form = {"key": "order-new", "context_name": ["items", "rush"]}
+    created = operator.post(
+        "/machines/order/instances", {**form, "context_value": ['[{"sku": "lamp"}]', "true"]}
+    )
+    instance = MachineInstance.objects.get(machine="order", key="order-new")
+    assert created["Location"] == f"/machines/order/instances/{instance.pk}/"
+    assert instance.context == {"items": [{"sku": "lamp"}], "rush": True}
+
+    again = operator.post("/machines/order/instances", {"key": "order-new"})
+    assert again.status_code == 302
+    assert (
+        "already" in page(operator, instance)
+        or "key:" in operator.get("/machines/order/").content.decode()
+    )
+    assert MachineInstance.objects.filter(machine="order", key="order-new").count() == 1
+    blank = operator.post("/machines/order/instances", {"key": ""})
+    assert blank.status_code == 302
+    assert operator.post("/machines/nothing/instances", {"key": "x"}).status_code == 404
+
+    viewer = logged_in(make_user, "vera", "viewers")
+    assert "New instance" not in viewer.get("/machines/order/").content.decode()
+    assert viewer.post("/machines/order/instances", {"key": "v-1"}).status_code == 403
+    assert not MachineInstance.objects.filter(key="v-1").exists()
