@@ -47,7 +47,7 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
     const raw = new URLSearchParams(window.location.search).get("instance");
     return raw && /^\d+$/.test(raw) ? Number(raw) : null;
   }, []);
-  const overlay = useMachineOverlay(boot.slug, setNodes, watched);
+  const overlay = useMachineOverlay(boot.slug, setNodes, watched, published !== null);
 
   const selectedNodes = nodes.filter((node) => node.selected);
   const selectedEdges = edges.filter((edge) => edge.selected);

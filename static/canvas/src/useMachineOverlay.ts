@@ -54,15 +54,18 @@ function reader(read: () => Promise<void>): () => void {
   return () => void look();
 }
 
+// `published`: a machine never published has no instances (and the engine does not know it).
 export function useMachineOverlay(
   slug: string,
   setNodes: Dispatch<SetStateAction<StateNode[]>>,
   instanceId: number | null,
+  published: boolean,
 ): { instance: WatchedInstance | null; total: number } {
   const [instance, setInstance] = useState<WatchedInstance | null>(null);
   const [total, setTotal] = useState(0);
 
   useEffect(() => {
+    if (!published) return undefined;
     const look = reader(async () => {
       const found = await api<Counts>("GET", `/api/machines/${slug}/states`);
       setTotal(found.total);
@@ -76,7 +79,7 @@ export function useMachineOverlay(
     const stop = follow(`/ws/machines/${slug}/`, look);
     look();
     return stop;
-  }, [slug, setNodes]);
+  }, [slug, setNodes, published]);
 
   useEffect(() => {
     if (instanceId === null) return undefined;

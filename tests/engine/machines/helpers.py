@@ -8,7 +8,7 @@ from engine.models import MachineEvent, MachineEventStatus
 DONE = (MachineEventStatus.APPLIED, MachineEventStatus.REFUSED, MachineEventStatus.FAILED)
 
 
-def wait_applied(instance_id: int, count: int | None = None, timeout: float = 20) -> None:
+def wait_applied(instance_id: int, count: int | None = None, timeout: float = 30) -> None:
     """Until no event of the instance waits (and, with `count`, that many are done)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
