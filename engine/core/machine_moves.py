@@ -18,6 +18,17 @@ class Verdict:
     allowed: bool
     reason: str = ""
 
+    def as_dict(self) -> dict[str, Any]:
+        """As `GET /api/instances/{id}` lists it in `allowed_events`."""
+        return {
+            "event": self.transition.event,
+            "transition": self.transition.id,
+            "target": self.transition.target,
+            "guard": self.transition.guard_label(),
+            "allowed": self.allowed,
+            "reason": self.reason,
+        }
+
 
 @dataclass(frozen=True)
 class Step:

@@ -9,6 +9,9 @@
 
 The harness runs the same replay machine as the engine against an in-memory journal. Time
 moves only when every run waits: the clock jumps to the next sleep, retry, deadline or event.
+
+State machines have their own harness, MachineTester (engine.core.machine_testing), exported
+here too: `from engine.core.testing import MachineTester, WorkflowTester`.
 """
 
 import itertools
@@ -35,6 +38,7 @@ from engine.core.journal import (
     EntryStatus,
     Reports,
 )
+from engine.core.machine_testing import MachineTester, TestEvent, TestInstance, TestTimer
 from engine.core.redo import JournalRow, plan_retry
 from engine.core.tester_backend import (
     TERMINAL,
@@ -51,6 +55,17 @@ from engine.core.tester_backend import (
 from engine.core.tester_tasks import TaskDesk, TestTask
 from engine.core.triggers import _emit_event
 from engine.core.values import JSON, to_json_value
+
+__all__ = [
+    "EMIT_STEP",
+    "MachineTester",
+    "TestEvent",
+    "TestInstance",
+    "TestRun",
+    "TestTask",
+    "TestTimer",
+    "WorkflowTester",
+]
 
 EMIT_STEP = _emit_event
 """The step behind emit(): `tester.fake(EMIT_STEP, ...)`, `tester.calls(EMIT_STEP)`."""

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from engine.core.machine_applying import timer_changes
 from engine.core.machines import MachineDefinition
 from engine.machines.definitions import pinned_machine
 from engine.machines.queue import announce_on_commit, apply_next_locked
@@ -104,17 +105,8 @@ def _reset_timers(
     moves: list[dict[str, Any]],
     at: datetime,
 ) -> None:
-    """Drop the delayed transitions of every state left; count those of the states entered
-    (and not left again by a later `always` move) from now."""
-    exited: set[str] = set()
-    entered: list[str] = []
-    for move in moves:
-        exited.update(move["exited"])
-        entered = [state for state in entered if state not in move["exited"]] + move["entered"]
-    delayed = [t for t in definition.transitions if t.after_seconds is not None]
-    MachineTimer.objects.filter(
-        instance=instance, transition__in=[t.id for t in delayed if t.source in exited]
-    ).delete()
+    dropped, started = timer_changes(definition, moves)
+    MachineTimer.objects.filter(instance=instance, transition__in=dropped).delete()
     MachineTimer.objects.bulk_create(
         MachineTimer(
             instance=instance,
@@ -122,7 +114,5 @@ def _reset_timers(
             entered_at=at,
             due_at=at + timedelta(seconds=t.after_seconds or 0),
         )
-        for state in entered
-        for t in delayed
-        if t.source == state
+        for t in started
     )

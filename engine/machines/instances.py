@@ -12,10 +12,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from engine.core.machine_applying import START
 from engine.core.machines import EVENT_NAME
 from engine.core.values import to_json_value
 from engine.machines.definitions import newest_machine
-from engine.machines.queue import START, announce_on_commit, apply_next_locked
+from engine.machines.queue import announce_on_commit, apply_next_locked
 from engine.models import MachineEvent, MachineInstance
 
 KEY_MAX = 200

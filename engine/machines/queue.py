@@ -17,13 +17,6 @@ from engine.runtime.runs import create_run
 APPLY_WORKFLOW = "stepwise-machine-event"
 """The engine's own workflow that applies one event to one instance (engine.machines.applying)."""
 
-START = "@start"
-"""The first event of every instance: it enters the initial state and runs its entry actions.
-No sender can use the name (event names start with a letter)."""
-
-TIMER_PREFIX = "after:"
-"""A delayed transition that came due is the event `after:<transition id>`."""
-
 
 def apply_next_locked(instance: MachineInstance) -> None:
     """Start applying the oldest pending event unless a run is applying one already."""

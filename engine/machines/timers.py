@@ -11,8 +11,8 @@ was left after it fired is refused as stale when its event is applied.
 from django.db import transaction
 from django.utils import timezone
 
+from engine.core.machine_applying import TIMER_PREFIX
 from engine.machines.instances import send_internal_event
-from engine.machines.queue import TIMER_PREFIX
 from engine.models import MachineInstance, MachineTimer
 
 BATCH = 200
