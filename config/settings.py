@@ -174,6 +174,12 @@ STEPWISE_SCHEDULE_GRACE_SECONDS = env_float("STEPWISE_SCHEDULE_GRACE_SECONDS", 6
 # deeper than this start no workflows (they still wake waiting runs), so a workflow that
 # triggers itself ends instead of running forever.
 STEPWISE_EVENT_CHAIN_LIMIT = env_int("STEPWISE_EVENT_CHAIN_LIMIT", 20)
+# Limits on runaway work (engine.runtime.limits): how deep children of children may nest
+# (detached ones too), how many children one run may start, and how many runs a workflow may
+# start in any minute (0: no limit). A refusal fails the run that asked, naming the setting.
+STEPWISE_MAX_CHILD_DEPTH = env_int("STEPWISE_MAX_CHILD_DEPTH", 10)
+STEPWISE_MAX_CHILDREN_PER_RUN = env_int("STEPWISE_MAX_CHILDREN_PER_RUN", 1000)
+STEPWISE_MAX_RUNS_PER_MINUTE = env_int("STEPWISE_MAX_RUNS_PER_MINUTE", 600)
 # Publish engine changes to Channels groups so open pages update live (monitoring.live).
 STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
 # /health calls a worker or the timer loop stale after this long without a heartbeat.

@@ -23,6 +23,11 @@ TEST_ENVIRONMENT_DEFAULTS = {
     # find itself throttled. The throttle's own tests set small limits on a cache of their own.
     "STEPWISE_LOGIN_FAILURE_LIMIT": "1000",
     "STEPWISE_LOGIN_FAILURE_LIMIT_PER_ADDRESS": "1000",
+    # Small enough that the fan-out limit's test on a worker starts only this many children.
+    "STEPWISE_MAX_CHILDREN_PER_RUN": "20",
+    # The scale tests start 1,000 runs of one workflow in a minute; the rate limit's own tests
+    # set it.
+    "STEPWISE_MAX_RUNS_PER_MINUTE": "0",
     # Playwright's sync API runs an event loop in the test thread; the tests' own database
     # calls are still synchronous and safe.
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",

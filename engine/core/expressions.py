@@ -26,6 +26,17 @@ from typing import Any
 
 import cel
 
+from engine.core.cel_cost import (
+    MAX_EVALUATION_COST,
+    RAW_STRING,
+    STRING,
+    CostSyntaxError,
+    Node,
+    Shape,
+    estimate_cost,
+    parse,
+    shape_of,
+)
 from engine.core.cel_values import (
     Measure,
     UnsupportedValue,
@@ -37,6 +48,7 @@ from engine.core.cel_values import (
 
 __all__ = [
     "MAX_COMPREHENSION_DEPTH",
+    "MAX_EVALUATION_COST",
     "MAX_EXPRESSION_LENGTH",
     "MAX_SCOPE_BYTES",
     "Expression",
@@ -54,21 +66,17 @@ MAX_SCOPE_BYTES = 1_000_000
 # and a Rust call cannot be interrupted from Python short of a separate process (far too slow
 # per evaluation), so the cost is bounded statically: this nesting limit, MAX_EXPRESSION_LENGTH
 # and MAX_SCOPE_BYTES. Two levels still allow `orders.exists(o, o.items.all(i, ...))`; the
-# residual worst case is quadratic in the largest list of the scope, left to the step timeout.
+# residual worst case (polynomial in the sizes of the scope's values) is refused before cel runs
+# when it would exceed MAX_EVALUATION_COST (engine.core.cel_cost estimates it).
 MAX_COMPREHENSION_DEPTH = 2
 
 # Compiled programs kept per process, for expressions and templates alike.
 CACHE_SIZE = 1024
 _COMPREHENSIONS = "all|exists_one|exists|map|filter"
 
-_RAW_STRING = r"(?:[bB]?[rR]|[rR][bB])(?:'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|\"[^\"\n]*\")"
-_STRING = (
-    r"[bB]?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\""
-    r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\")"
-)
 # A CEL string literal: what templates skip when they look for the closing braces.
-STRING_LITERAL = re.compile(f"{_RAW_STRING}|{_STRING}", re.DOTALL)
-_STRING_OR_COMMENT = re.compile(f"{_RAW_STRING}|{_STRING}|//[^\n]*", re.DOTALL)
+STRING_LITERAL = re.compile(f"{RAW_STRING}|{STRING}", re.DOTALL)
+_STRING_OR_COMMENT = re.compile(f"{RAW_STRING}|{STRING}|//[^\n]*", re.DOTALL)
 _COMPREHENSION_CALL = re.compile(
     rf"\.\s*(?P<macro>{_COMPREHENSIONS})\s*(?P<paren>\()(?:\s*(?P<bound>[A-Za-z_]\w*)\s*,)?"
 )
@@ -146,9 +154,13 @@ def _rebuild_error(
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Compiled:
     program: cel.Program
+    tree: Node
     names: tuple[str, ...]
     variables: frozenset[str]
     functions: frozenset[str]
+    # The largest scope size known to fit the budget whatever its shape; the estimate grows
+    # with the size, so smaller scopes skip it. Mutable: a race only repeats an estimate.
+    fits_up_to: list[int] = dataclasses.field(default_factory=lambda: [-1])
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -173,6 +185,7 @@ class Expression:
             raise self._error(
                 f"the values used are about {size:,} bytes; the limit is {MAX_SCOPE_BYTES:,}"
             )
+        self._check_cost(variables, size)
         if adapt:
             variables = self._adapt_scope(variables)
         try:
@@ -186,6 +199,30 @@ class Expression:
             except _CEL_ERRORS as retry_exc:
                 raise self._error(self._runtime_message(retry_exc, scope)) from None
         return self._plain(result)
+
+    def _check_cost(self, variables: dict[str, Any], size: int) -> None:
+        """Refuse before cel runs what would cost more than the budget (cel cannot be stopped)."""
+        tree, fits_up_to = self._compiled.tree, self._compiled.fits_up_to
+        if size <= fits_up_to[0]:
+            return
+        # Every value used is at most `size` units: when even that bound fits, skip sizing them.
+        # All names count, present or not, so that the bound holds for any scope of this size.
+        whole = Shape(size, size)
+        if estimate_cost(tree, dict.fromkeys(self._compiled.names, whole)) <= MAX_EVALUATION_COST:
+            fits_up_to[0] = max(fits_up_to[0], size)
+            return
+        try:
+            shapes = {name: shape_of(value) for name, value in variables.items()}
+        except RecursionError:
+            raise self._error("the values are nested too deeply to bound the cost") from None
+        cost = estimate_cost(tree, shapes)
+        if cost > MAX_EVALUATION_COST:
+            shown = self.source if len(self.source) <= 80 else self.source[:77] + "..."
+            raise self._error(
+                f"{shown!r} would cost about {cost:,} units on these values; the budget is "
+                f"{MAX_EVALUATION_COST:,} (map and filter cost grows with the square of a "
+                "list's length, and nesting multiplies)"
+            )
 
     def _adapt_scope(self, variables: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -265,8 +302,16 @@ def _compile(source: str) -> _Compiled:
         raise ExpressionError(message, expression=source, position=position) from None
     names = program.variables()
     bound = _check_comprehensions(source)
+    try:
+        tree = parse(source)
+    except (CostSyntaxError, RecursionError):
+        raise ExpressionError(
+            "the expression's cost cannot be bounded (unusual syntax); write it more simply",
+            expression=source,
+        ) from None
     return _Compiled(
         program=program,
+        tree=tree,
         names=tuple(names),
         # The library also lists names bound inside comprehensions, which the scope never holds.
         variables=frozenset(names) - bound,

@@ -45,6 +45,7 @@ from engine.models import (
     ScheduleFire,
     Trigger,
 )
+from engine.runtime.limits import was_refused
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import RunStateError, cancel_run, create_run
 
@@ -279,6 +280,8 @@ def _record(
     *,
     manual: bool = False,
 ) -> ScheduleFire:
+    if run is not None and was_refused(run):
+        outcome = FireOutcome.REFUSED
     return ScheduleFire.objects.create(
         schedule=schedule,
         scheduled_for=nominal,

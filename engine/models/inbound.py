@@ -179,6 +179,7 @@ class FireOutcome(models.TextChoices):
     BUFFERED = "buffered", "Buffered until the previous run ends"
     MISSED = "missed", "Missed (catch-up policy)"
     REPLACED = "replaced", "Started after cancelling the previous run"
+    REFUSED = "refused", "Refused: over STEPWISE_MAX_RUNS_PER_MINUTE (the run failed at once)"
 
 
 class ScheduleFire(models.Model):

@@ -57,6 +57,8 @@ class Run(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    # How many runs started this one as a child, detached ones included (they have no parent).
+    depth = models.PositiveSmallIntegerField(default=0)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
     trigger_ref = models.CharField(max_length=200, blank=True)
     # NULL, not "", for runs without a key: the unique constraint ignores NULLs.

@@ -26,6 +26,7 @@ from engine.models import (
     WaitStatus,
     WorkerProbe,
 )
+from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
@@ -52,6 +53,7 @@ def create_run(
     trigger: str = "api",
     trigger_ref: str = "",
     parent: Run | None = None,
+    depth: int = 0,
     idempotency_key: str | None = None,
     created_by: User | None = None,
     start_at: datetime | None = None,
@@ -59,6 +61,8 @@ def create_run(
     """Create a run inside the caller's transaction and dispatch it after commit.
 
     Returns the existing run when the idempotency key was used before for this workflow.
+    A run over the workflow's rate limit is created failed, saying so, and never dispatched;
+    it keeps no idempotency key, so that the same request can start the run later.
     """
     resolved = resolve(workflow)
     if idempotency_key:
@@ -78,13 +82,19 @@ def create_run(
         trigger=trigger,
         trigger_ref=trigger_ref,
         parent=parent,
+        depth=depth,
         idempotency_key=idempotency_key or None,
         created_by=created_by,
         created_at=now,
         scheduled_for=start_at if scheduled else None,
         dispatched_at=None if scheduled else now,
     )
-    if definition.cache_ttl and not scheduled:
+    refusal = None if trigger in UNRATED_TRIGGERS else rate_refusal(workflow, now)
+    if refusal is not None:
+        run.status, run.error, run.finished_at = RunStatus.FAILED, refusal, now
+        run.idempotency_key = run.scheduled_for = run.dispatched_at = None
+        scheduled = False
+    elif definition.cache_ttl and not scheduled:
         hit, output = cached_output(workflow, input)
         if hit:
             run.status, run.output = RunStatus.COMPLETED, output

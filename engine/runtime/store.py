@@ -34,6 +34,7 @@ from engine.models import (
     WaitStatus,
 )
 from engine.runtime.fence import FencedWriter
+from engine.runtime.limits import check_child_start
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
 from engine.runtime.records import apply_child_outcome
 from engine.runtime.runs import create_run
@@ -369,11 +370,13 @@ class DjangoBackend(FencedWriter):
 
         now = timezone.now()
         with self._writing(reports):
+            depth = check_child_start(self.run)
             child = create_run(
                 workflow,
                 input,
                 trigger="child",
                 parent=None if detached else self.run,
+                depth=depth,
                 trigger_ref=f"{'detached from' if detached else 'child of'} run {self.run_id}",
                 idempotency_key=idempotency_key,
             )

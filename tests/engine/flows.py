@@ -21,6 +21,7 @@ from engine.core import (
     progress,
     run_child,
     sleep,
+    start_child,
     step,
     wait_for,
     workflow,
@@ -129,6 +130,15 @@ def parent(input: dict[str, Any]) -> dict[str, Any]:
     """Run a child workflow and use its result."""
     child_output = run_child("test-sequence", {"steps": input["child_steps"]})
     return {"child": child_output}
+
+
+@workflow("test-fan-out")
+def many_children(input: dict[str, Any]) -> list[int]:
+    """Start N detached children that do nothing, one after another."""
+    return [
+        start_child("test-sequence", {"steps": 0}, detached=True).run_id
+        for _ in range(input["children"])
+    ]
 
 
 @step
