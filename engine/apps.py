@@ -22,7 +22,7 @@ class EngineConfig(AppConfig):
         from engine.inbound.events import emit_from_code, register_event_listener
         from engine.machines.applying import resolve_apply_workflow
         from engine.machines.listening import deliver_to_instances
-        from engine.machines.timers import fire_due_machine_timers
+        from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.timers import register_on_start, register_sweeper
@@ -38,6 +38,7 @@ class EngineConfig(AppConfig):
         register_resolver(resolve_graph)
         register_resolver(resolve_apply_workflow)
         register_sweeper("machine-timers", fire_due_machine_timers)
+        register_sweeper("machine-queues", free_stalled_queues)
         register_event_listener(deliver_to_instances)
         register_step_resolver(resolve_graph_step)
         # Code workflows register themselves when their modules are imported.

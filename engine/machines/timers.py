@@ -1,5 +1,6 @@
-"""The sweeper of delayed transitions: a MachineTimer that came due becomes the internal event
-`after:<transition id>` of its instance, queued like any other event.
+"""The machines' sweepers. Delayed transitions: a MachineTimer that came due becomes the
+internal event `after:<transition id>` of its instance, queued like any other event. Stalled
+queues: an instance whose applying run ended without committing moves on to its next event.
 
 Each timer fires once: it is deleted in the transaction that queues its event, claimed with
 SKIP LOCKED so several timer loops never fire it twice. The lock order is the one every writer
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from engine.core.machine_applying import TIMER_PREFIX
 from engine.machines.instances import send_internal_event
-from engine.models import MachineInstance, MachineTimer
+from engine.machines.queue import announce_on_commit, apply_next_locked
+from engine.models import TERMINAL_STATUSES, MachineInstance, MachineTimer
 
 BATCH = 200
 
@@ -50,3 +52,28 @@ def fire_due_machine_timers() -> int:
             )
             fired += 1
     return fired
+
+
+def free_stalled_queues() -> int:
+    """Move on the instances whose applying run ended without committing its event (an
+    operator cancelled it, or it failed for good): that event is marked failed and the next
+    pending one starts, without waiting for another event to be sent. Returns how many."""
+    stalled = list(
+        MachineInstance.objects.filter(applying__status__in=TERMINAL_STATUSES)
+        .order_by("id")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    freed = 0
+    for instance_pk in stalled:
+        with transaction.atomic():
+            instance = (
+                MachineInstance.objects.select_for_update(skip_locked=True)
+                .filter(pk=instance_pk, applying__status__in=TERMINAL_STATUSES)
+                .first()
+            )
+            if instance is None:
+                continue  # committed meanwhile, or locked by a sender who frees it itself
+            apply_next_locked(instance)
+            announce_on_commit(instance)
+            freed += 1
+    return freed
