@@ -20,6 +20,7 @@ class EngineConfig(AppConfig):
         from engine.human import DjangoTaskService
         from engine.inbound import schedule_sync, schedules, webhooks
         from engine.inbound.events import emit_from_code, register_event_listener
+        from engine.machines import nodes  # noqa: F401 - registers the machine node types
         from engine.machines.applying import resolve_apply_workflow
         from engine.machines.listening import deliver_to_instances
         from engine.machines.timers import fire_due_machine_timers, free_stalled_queues

@@ -17,11 +17,12 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from designer.demo_graphs import DEMO_GRAPHS
 from engine.graph.nodes import ERROR, NORMAL, all_node_types, get_node_type
-from engine.models import Record, Run, Wait
+from engine.models import MachineEvent, MachineInstance, Record, Run, Wait
 from tests.conftest import AI_TEST_MODEL
 from tests.designer.test_graph_api__draft_publish_run import api
 from tests.engine.graph.graphs import graph
 from tests.engine.graph.local_server import LocalServer, Reply
+from tests.engine.machines.helpers import wait_applied
 from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess, wait_until
 
@@ -278,7 +279,27 @@ WEBHOOK = graph(
 )
 """Calls an API, asks a model for text and for JSON, mails the result."""
 
+MACHINE_DRIVER = graph(
+    [
+        ("start", "trigger.manual"),
+        (
+            "ensure",
+            "machine.start",
+            {"machine": "test-toggle", "key": "{{ input.key }}", "context": {"seen": []}},
+        ),
+        (
+            "tick",
+            "machine.send",
+            {"machine": "test-toggle", "key": "{{ input.key }}", "event": "tick", "data": {"n": 7}},
+        ),
+        ("out", "flow.end", {"output": {"created": "{{ nodes.ensure.output.created }}"}}),
+    ],
+    ["start>ensure", "ensure>tick", "tick>out"],
+)
+"""Makes sure a toggle machine's instance exists and sends it one tick."""
+
 GRAPHS = {
+    "nodes-machine-driver": MACHINE_DRIVER,
     "nodes-child": CHILD,
     "nodes-hub": HUB,
     "nodes-waiter": WAITER,
@@ -323,6 +344,31 @@ def test_errors_sub_workflows_joins_of_n_and_delays(
     assert (sleep.finished_at - sleep.started_at).total_seconds() >= 0.4
     names = step_names(run)
     assert names[-2:] == ["pause", "out"] and "two" in names
+
+
+@pytest.mark.usefixtures("side_effects_table")  # the toggle's tick records its effect
+def test_a_graph_starts_a_machine_instance_and_sends_it_an_event(
+    client: Client, operator: dict[str, str]
+) -> None:
+    publish(client, operator, "nodes-machine-driver", MACHINE_DRIVER)
+    first = wait_for_status(
+        start(client, operator, "nodes-machine-driver", {"key": "m-1"}), "completed"
+    )
+    assert first.output == {"created": True}
+    instance = MachineInstance.objects.get(machine="test-toggle", key="m-1")
+    wait_applied(instance.pk, count=2)
+    instance.refresh_from_db()
+    assert (instance.state, instance.context["seen"]) == ("odd", [7])
+    # Again: the instance exists already, and the tick is one more event.
+    second = wait_for_status(
+        start(client, operator, "nodes-machine-driver", {"key": "m-1"}), "completed"
+    )
+    assert second.output == {"created": False}
+    wait_applied(instance.pk, count=3)
+    instance.refresh_from_db()
+    assert (instance.state, instance.context["seen"]) == ("even", [7, 7])
+    sent = MachineEvent.objects.filter(instance=instance, name="tick")
+    assert sent.count() == 2 and {event.source for event in sent} == {"workflow"}
 
 
 def test_an_emitted_event_wakes_a_waiting_run_and_a_wait_without_one_times_out(
