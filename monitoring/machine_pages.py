@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from engine.core.machine_code import all_machines
 from engine.machines.definitions import UnknownMachine, newest_machine, pinned_machine
-from engine.machines.queries import instance_detail, instances_of
+from engine.machines.queries import instance_detail, instances_of, state_counts
 from engine.models import MachineEvent, MachineEventStatus, MachineInstance, MachineVersion
 from monitoring.run_detail import format_duration
 
@@ -50,12 +50,7 @@ def overview(slug: str, state: str | None = None) -> dict[str, Any] | None:
         if not MachineInstance.objects.filter(machine=slug).exists():
             return None
         pinned = None
-    counts = dict(
-        MachineInstance.objects.filter(machine=slug)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+    counts = state_counts(slug)
     states = list(pinned.definition.states.values()) if pinned else []
     names = [row.id for row in states if not pinned or not pinned.definition.children(row.id)]
     names += sorted(name for name in counts if name not in names)

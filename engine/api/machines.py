@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -31,6 +30,7 @@ from engine.machines.queries import (
     instance_summary,
     instances_of,
     machine_exists,
+    state_counts,
 )
 from engine.models import MachineEvent, MachineInstance
 
@@ -156,16 +156,11 @@ class StateCountsOut(Schema):
     response={200: StateCountsOut, 404: ErrorOut},
     summary="How many instances are in each state right now (states with none are left out)",
 )
-def state_counts(request: HttpRequest, slug: str) -> Status[Any]:
+def get_state_counts(request: HttpRequest, slug: str) -> Status[Any]:
     require_capability(request, Capability.VIEW)
     if not machine_exists(slug):
         return Status(404, {"detail": f"no machine called {slug!r}", "field": "slug"})
-    counts = dict(
-        MachineInstance.objects.filter(machine=slug)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+    counts = state_counts(slug)
     return Status(200, {"counts": counts, "total": sum(counts.values())})
 
 

@@ -4,7 +4,7 @@ may do now, and a machine's instances filtered by state and time in state."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from engine.core.machine_code import get_machine
@@ -31,6 +31,16 @@ def instances_of(
             entered_at__lte=timezone.now() - timedelta(seconds=min_seconds_in_state)
         )
     return found
+
+
+def state_counts(slug: str) -> dict[str, int]:
+    """How many of the machine's instances are in each state now (states with none left out)."""
+    return dict(
+        MachineInstance.objects.filter(machine=slug)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
 
 
 def event_out(event: MachineEvent) -> dict[str, Any]:
