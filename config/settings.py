@@ -181,6 +181,13 @@ STEPWISE_MAX_CHILD_DEPTH = env_int("STEPWISE_MAX_CHILD_DEPTH", 10)
 STEPWISE_MAX_CHILDREN_PER_RUN = env_int("STEPWISE_MAX_CHILDREN_PER_RUN", 1000)
 STEPWISE_MAX_RUNS_PER_MINUTE = env_int("STEPWISE_MAX_RUNS_PER_MINUTE", 600)
 # Publish engine changes to Channels groups so open pages update live (monitoring.live).
+# Ended runs are deleted with their journal after this many days (0: kept for ever);
+# per workflow: STEPWISE_RETENTION_OVERRIDES="invoice-approval=365,nightly-sync=7".
+STEPWISE_RETENTION_DAYS = env_int("STEPWISE_RETENTION_DAYS", 30)
+STEPWISE_RETENTION_OVERRIDES = env_list("STEPWISE_RETENTION_OVERRIDES", [])
+# When set, the timer loop writes each pruned batch to <dir>/runs-<date>.jsonl first.
+STEPWISE_RETENTION_EXPORT_DIR = env_str("STEPWISE_RETENTION_EXPORT_DIR", "")
+STEPWISE_RETENTION_SWEEP_SECONDS = env_float("STEPWISE_RETENTION_SWEEP_SECONDS", 300.0)
 STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)

@@ -18,14 +18,17 @@ class EngineConfig(AppConfig):
         from engine.core.triggers import register_emitter
         from engine.graph.resolver import resolve_graph, resolve_graph_step
         from engine.human import DjangoTaskService
+        from engine.human.settled import register_settled_hook
         from engine.inbound import schedule_sync, schedules, webhooks
         from engine.inbound.events import emit_from_code, register_event_listener
         from engine.machines import nodes  # noqa: F401 - registers the machine node types
         from engine.machines.applying import resolve_apply_workflow
+        from engine.machines.decisions import deliver_decision
         from engine.machines.listening import deliver_to_instances
         from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
+        from engine.runtime.retention import Retention, RetentionSweeper
         from engine.runtime.timers import register_on_start, register_sweeper
 
         register_sweeper("timers", sweepers.fire_due_timers)
@@ -40,7 +43,10 @@ class EngineConfig(AppConfig):
         register_resolver(resolve_apply_workflow)
         register_sweeper("machine-timers", fire_due_machine_timers)
         register_sweeper("machine-queues", free_stalled_queues)
+        Retention.from_settings()  # a malformed override stops the start, naming the row
+        register_sweeper("retention", RetentionSweeper())
         register_event_listener(deliver_to_instances)
+        register_settled_hook(deliver_decision)
         register_step_resolver(resolve_graph_step)
         # Code workflows register themselves when their modules are imported.
         autodiscover_modules("workflows")

@@ -331,7 +331,7 @@ def recent_decisions(user: User) -> list[TaskDecision]:
     """The user's last decisions with the task each settled (or still waits on)."""
     return list(
         TaskDecision.objects.filter(user=user)
-        .select_related("task", "task__run")
+        .select_related("task", "task__run", "task__machine_instance")
         .only(
             "decision",
             "comment",
@@ -342,6 +342,10 @@ def recent_decisions(user: User) -> list[TaskDecision]:
             "task__status",
             "task__run__id",
             "task__run__workflow",
+            "task__machine_state",
+            "task__machine_instance__id",
+            "task__machine_instance__machine",
+            "task__machine_instance__key",
         )
         .order_by("-decided_at", "-pk")[:RECENT_LIMIT]
     )

@@ -219,7 +219,7 @@ def task_detail(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     require(request.user, Capability.VIEW)
     assert isinstance(request.user, User)
     task = (
-        HumanTask.objects.select_related("run", "claimed_by", "requester")
+        HumanTask.objects.select_related("run", "claimed_by", "requester", "machine_instance")
         .filter(pk=task_id)
         .first()
     )

@@ -28,6 +28,8 @@ TEST_ENVIRONMENT_DEFAULTS = {
     # The scale tests start 1,000 runs of one workflow in a minute; the rate limit's own tests
     # set it.
     "STEPWISE_MAX_RUNS_PER_MINUTE": "0",
+    # Tests make runs that ended "days ago"; retention's own tests pass their own rules.
+    "STEPWISE_RETENTION_DAYS": "0",
     # Playwright's sync API runs an event loop in the test thread; the tests' own database
     # calls are still synchronous and safe.
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",

@@ -111,8 +111,18 @@ class InstanceOut(Schema):
     applying_run: int | None = Field(description="The run applying an event now, if any")
 
 
+class OpenTaskOut(Schema):
+    id: int = Field(description="Decided at /inbox/{id}/ or POST /api/tasks/{id}/decide")
+    kind: str
+    title: str
+    state: str = Field(description="The state whose entry opened it; leaving it withdraws it")
+
+
 class InstanceDetailOut(InstanceOut):
     allowed_events: list[AllowedEventOut]
+    tasks: list[OpenTaskOut] = Field(
+        description="Open approvals or reviews; each decision arrives as a task.<outcome> event"
+    )
     timers: list[TimerOut]
     history: list[MachineEventOut]
 

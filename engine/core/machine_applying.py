@@ -46,6 +46,10 @@ class ActionCall:
     name: str
     scope: dict[str, Any]
     code_args: tuple[dict[str, Any], dict[str, Any]]
+    phase: str = ""
+    """exit, transition or entry."""
+    where: str = ""
+    """The state exited or entered, or the transition's id."""
 
 
 ActionRunner = Callable[[ActionCall], Any]
@@ -128,7 +132,14 @@ class Applying:
         }
         try:
             output = self.run(
-                ActionCall(action, name, scope, (dict(self.context), dict(self.data)))
+                ActionCall(
+                    action,
+                    name,
+                    scope,
+                    (dict(self.context), dict(self.data)),
+                    phase=phase,
+                    where=where,
+                )
             )
         except StepFailed as failed:
             self.actions.append({**record, "error": failed.error})

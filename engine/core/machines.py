@@ -33,6 +33,9 @@ STATE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 EVENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+TASK_EVENT_PREFIX = "task."
+"""`task.approved`, `task.rejected`, `task.changes`: the decision on a task a state opened on
+entry. Only the engine sends them; nobody can post one (engine.machines.instances)."""
 GUARD_NAMES = frozenset({"context", "event", "now"})
 ALWAYS_LIMIT = 20
 """Eventless transitions taken in a row before the machine stops: a guard that never turns
@@ -247,6 +250,14 @@ def listen_problems(rows: Any) -> list[Problem]:
         event = row.get("event")
         if not isinstance(event, str) or not EVENT_NAME.match(event):
             problems.append(Problem(None, f"{where}.event", "the machine event it becomes"))
+        elif event.startswith(TASK_EVENT_PREFIX):
+            problems.append(
+                Problem(
+                    None,
+                    f"{where}.event",
+                    f"{TASK_EVENT_PREFIX}* events come only from people's decisions on tasks",
+                )
+            )
         key = row.get("key")
         if not isinstance(key, str) or not key:
             problems.append(Problem(None, f"{where}.key", "the payload field holding the key"))

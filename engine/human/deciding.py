@@ -18,6 +18,7 @@ from engine.core.task_forms import clean_form
 from engine.human.audit import record_event
 from engine.human.choices import DECIDED, DECISIONS
 from engine.human.people import people_of
+from engine.human.settled import run_settled_hooks
 from engine.human.standing import standing
 from engine.human.tasks import TaskError, announce
 from engine.messaging.dispatch import wake
@@ -203,6 +204,7 @@ def _settle(task: HumanTask, outcome: str) -> None:
     task.save(update_fields=["status", "decided_at"])
     record_event(task, TaskEventKind.SETTLED, detail={"outcome": outcome})
     complete_task_waits(task)
+    run_settled_hooks(task)
     announce(task, "decided")
 
 

@@ -166,7 +166,7 @@ def find_tasks(
         )
     else:
         tasks = _open_view(user, query.view, rules)
-    tasks = _filtered(tasks.select_related("run", "claimed_by"), query, now)
+    tasks = _filtered(tasks.select_related("run", "claimed_by", "machine_instance"), query, now)
     tasks = tasks.annotate(due_key=Coalesce("due_at", Value(NEVER), output_field=DateTimeField()))
     order, keys = _ordering(query.sort)
     tasks = tasks.order_by(*order)

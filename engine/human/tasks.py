@@ -215,8 +215,10 @@ def reassign(task_id: int, assignees: Any, by: User, note: str = "") -> HumanTas
 
 
 def cancel_open_tasks(run_ids: Iterable[int]) -> None:
+    """Close what ended runs asked. A state machine's task outlives the run that opened it:
+    its state owns it (engine.machines.tasks)."""
     for task_id in HumanTask.objects.filter(
-        run_id__in=list(run_ids), status=TaskStatus.OPEN
+        run_id__in=list(run_ids), status=TaskStatus.OPEN, machine_instance__isnull=True
     ).values_list("pk", flat=True):
         close_task(task_id, TaskStatus.CANCELLED)
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from engine.core.definitions import StepDefinition
 from engine.core.machine_applying import ActionCall
-from engine.graph.program import compile_node, run_node
+from engine.graph.program import CompiledNode, compile_node, run_node
+from engine.machines.tasks import link_task
 
 
 class UnrunnableAction(ValueError):
@@ -28,9 +29,28 @@ def run_action(call: ActionCall, *, key: str) -> Any:
     if not isinstance(action, Mapping):
         raise UnrunnableAction(f"{action!r} is neither a step nor an action node")
     node = compile_node(call.name, str(action.get("type")), action.get("config") or {})
+    if node.type.group == "human":
+        return _open_task(node, call, key)
     if node.type.suspends is not None:
         raise UnrunnableAction(f"{node.type.type} waits, and a transition cannot wait")
     step = StepDefinition(
         fn=lambda node_scope: run_node(node, node_scope), key=key, name=call.name, retry=node.retry
     )
+    return step(dict(call.scope))["output"]
+
+
+def _open_task(node: CompiledNode, call: ActionCall, key: str) -> Any:
+    """A state's entry opens the task and moves on; the decision comes back as an event."""
+    if call.phase != "entry":
+        raise UnrunnableAction(f"{node.type.type} can only be a state's entry action")
+    instance_id = int(call.scope["instance"]["id"])
+
+    def open_and_link(node_scope: dict[str, Any]) -> dict[str, Any]:
+        # One step: a crash between opening and linking replays both (the task's
+        # (run, step) uniqueness makes the opening idempotent).
+        opened = run_node(node, node_scope)
+        link_task(int(opened["output"]["task"]), instance_id, call.where)
+        return opened
+
+    step = StepDefinition(fn=open_and_link, key=key, name=call.name, retry=node.retry)
     return step(dict(call.scope))["output"]

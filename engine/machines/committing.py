@@ -15,6 +15,7 @@ from engine.core.machine_applying import timer_changes
 from engine.core.machines import MachineDefinition
 from engine.machines.definitions import pinned_machine
 from engine.machines.queue import announce_on_commit, apply_next_locked
+from engine.machines.tasks import withdraw_left_tasks
 from engine.models import (
     InstanceStatus,
     MachineEvent,
@@ -73,8 +74,16 @@ def commit(event_pk: int, outcome: dict[str, Any]) -> dict[str, Any]:
                 "applied_at",
             ]
         )
-        if event.status == MachineEventStatus.APPLIED:
+        applied = event.status == MachineEventStatus.APPLIED
+        if applied:
             _apply(instance, outcome)
+        withdraw_left_tasks(
+            instance,
+            pinned_machine(instance.machine, instance.version).definition,
+            run_id=event.run_id,
+            applied=applied,
+            exited=[state for move in outcome.get("moves", []) for state in move["exited"]],
+        )
         instance.applying = None
         instance.updated_at = now
         instance.save(

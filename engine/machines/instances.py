@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from engine.core.machine_applying import START
-from engine.core.machines import EVENT_NAME
+from engine.core.machines import EVENT_NAME, TASK_EVENT_PREFIX
 from engine.core.values import to_json_value
 from engine.machines.definitions import newest_machine
 from engine.machines.queue import announce_on_commit, apply_next_locked
@@ -97,6 +97,11 @@ def send_event(
     """
     if not isinstance(name, str) or not EVENT_NAME.match(name):
         raise MachineInputError("event", "an event name: letters, digits, _ . - (max 100)")
+    if name.startswith(TASK_EVENT_PREFIX):
+        # A decision is taken in the inbox by the task's assignees, never posted as an event.
+        raise MachineInputError(
+            "event", f"{name} comes only from a decision on the instance's task, in the inbox"
+        )
     return send_internal_event(
         instance_id, name, data, event_id=event_id, actor=actor, source=source
     )

@@ -19,6 +19,7 @@ from engine.core.machines import MachineError
 from engine.machines.definitions import CODE_VERSION, UnknownMachine, pinned_machine
 from engine.machines.instances import MachineInputError
 from engine.machines.queue import announce_on_commit
+from engine.machines.tasks import withdraw_left_tasks
 from engine.models import (
     InstanceStatus,
     MachineEvent,
@@ -88,6 +89,8 @@ def migrate_instance(
             instance.status = InstanceStatus.FINAL
         instance.updated_at = now
         instance.save(update_fields=["version", "state", "entered_at", "status", "updated_at"])
+        # A task of a state the instance is no longer in asks what no longer matters.
+        withdraw_left_tasks(instance, target, run_id=None, applied=True, exited=())
         MachineTimer.objects.filter(instance=instance).delete()
         if instance.status != InstanceStatus.FINAL:
             MachineTimer.objects.bulk_create(

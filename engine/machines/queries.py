@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from engine.core.machine_code import get_machine
 from engine.core.machine_moves import allowed_events
+from engine.core.machines import TASK_EVENT_PREFIX, TransitionDef
 from engine.machines.definitions import pinned_machine
+from engine.machines.tasks import open_tasks_of
 from engine.models import InstanceStatus, MachineEvent, MachineInstance, MachineVersion
 
 HISTORY_LIMIT = 200
@@ -92,22 +94,35 @@ def instance_detail(instance: MachineInstance) -> dict[str, Any]:
         else allowed_events(definition, instance.state, instance.context, now)
     )
     events = MachineEvent.objects.filter(instance=instance).select_related("actor").order_by("id")
+    tasks = open_tasks_of(instance)
     return {
         **instance_summary(instance, now),
         "allowed_events": [
-            {
-                "event": found.transition.event,
-                "transition": found.transition.id,
-                "target": found.transition.target,
-                "guard": found.transition.guard_label(),
-                "allowed": found.allowed,
-                "reason": found.reason,
-            }
+            _allowed_event(found.transition, found.allowed, found.reason, tasks)
             for found in verdicts
         ],
+        "tasks": tasks,
         "timers": [
             {"transition": timer.transition, "entered_at": timer.entered_at, "due_at": timer.due_at}
             for timer in instance.timers.order_by("due_at", "id")
         ],
         "history": [event_out(event) for event in events[:HISTORY_LIMIT]],
     }
+
+
+def _allowed_event(
+    transition: TransitionDef, allowed: bool, reason: str, tasks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    row = {
+        "event": transition.event,
+        "transition": transition.id,
+        "target": transition.target,
+        "guard": transition.guard_label(),
+        "allowed": allowed,
+        "reason": reason,
+    }
+    if (transition.event or "").startswith(TASK_EVENT_PREFIX):
+        # Nobody sends a decision: the task's assignees take it in the inbox.
+        where = ", ".join(f"task #{task['id']}" for task in tasks) or "the state's task"
+        row |= {"allowed": False, "reason": f"decided in the inbox ({where})"}
+    return row

@@ -4,6 +4,7 @@ which is what serialises concurrent senders and the run that commits the previou
 
 from django.utils import timezone
 
+from engine.machines.tasks import withdraw_tasks_of_run
 from engine.messaging.signals import instance_changed, send_on_commit
 from engine.models import (
     TERMINAL_STATUSES,
@@ -60,6 +61,8 @@ def _ended_without_commit(instance: MachineInstance, run_id: int) -> bool:
         reason=f"the run applying it ended {status or 'deleted'} before it was applied",
         applied_at=timezone.now(),
     )
+    # The state it was entering never became the instance's: nor do its tasks.
+    withdraw_tasks_of_run(instance, run_id)
     return True
 
 

@@ -72,6 +72,16 @@ class HumanTask(models.Model):
     remind_at = models.DateTimeField(null=True, blank=True)
     escalate_to = models.JSONField(default=dict, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # A task a state machine's state opened on entry: its decision becomes the instance's
+    # `task.<outcome>` event, and leaving the state withdraws it while still open.
+    machine_instance = models.ForeignKey(
+        "engine.MachineInstance",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    machine_state = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "step_name"], name="task_per_step")]
@@ -83,6 +93,11 @@ class HumanTask(models.Model):
                 "id",
                 name="task_open_by_due",
                 condition=models.Q(status="open"),
+            ),
+            models.Index(
+                fields=["machine_instance", "machine_state"],
+                name="task_of_machine_state",
+                condition=models.Q(machine_instance__isnull=False),
             ),
         ]
 

@@ -105,6 +105,12 @@ class Run(models.Model):
                 name="run_runnable",
                 condition=models.Q(status__in=["pending", "running", "cancelling"]),
             ),
+            # Retention prunes ended runs oldest first (engine.runtime.retention).
+            models.Index(
+                fields=["finished_at"],
+                name="run_ended",
+                condition=models.Q(status__in=["completed", "failed", "cancelled", "timed_out"]),
+            ),
             # Event history shows the runs each event started: looked up by (trigger, ref).
             models.Index(
                 fields=["trigger", "trigger_ref"],

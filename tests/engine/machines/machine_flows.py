@@ -3,7 +3,15 @@ STEPWISE_WORKFLOW_MODULES so that workers register them too)."""
 
 from typing import Any
 
-from engine.core import State, StateMachine, Transition, register_machine, step
+from engine.core import (
+    NonRetryableError,
+    State,
+    StateMachine,
+    Transition,
+    action,
+    register_machine,
+    step,
+)
 from tests.engine.flows import record_effect
 
 
@@ -24,3 +32,9 @@ TOGGLE = StateMachine(
 )
 
 register_machine("test-toggle", TOGGLE, title="Toggle")
+
+
+@action("test.machine-refuse")
+def machine_refuse(**arguments: Any) -> None:
+    """An entry action that fails for good: what it ran before must not outlive the attempt."""
+    raise NonRetryableError("refused by the test action")

@@ -1,19 +1,22 @@
 """Instances on real workers: a published machine's delayed transition fires through the timer
 loop (once, and not after its state was left), its action nodes run with the instance in
 scope, and 50 events sent at once to one instance are applied one at a time in the order
-received, each action exactly once."""
+received, each action exactly once, with two worker processes taking part."""
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 
+from config.celery import app as celery_app
 from engine.machines.instances import create_instance, send_event
 from engine.machines.publishing import publish_machine
 from engine.models import Event, MachineEvent, MachineInstance, MachineTimer
 from tests.engine.machines.helpers import wait_applied
+from tests.engine.runtime.test_durability__crash_and_scale import start_worker
 from tests.processes import RunningProcess
 
 pytestmark = [
@@ -104,11 +107,27 @@ def _send_tick(instance_id: int, n: int) -> None:
         connection.close()
 
 
-def test_fifty_concurrent_events_end_as_the_serial_order_gives() -> None:
-    instance = create_instance("test-toggle", "t-1", {})
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        list(pool.map(lambda n: _send_tick(instance.pk, n), range(50)))
-    wait_applied(instance.pk, count=51, timeout=60)
+def applied_by(worker: str) -> int:
+    stats = celery_app.control.inspect(destination=[worker], timeout=2).stats() or {}
+    return int(sum((stats.get(worker) or {}).get("total", {}).values()))
+
+
+def test_fifty_concurrent_events_on_two_workers_end_as_the_serial_order_gives(
+    celery_worker: RunningProcess, stepwise_env: dict[str, str], process_logs: Path
+) -> None:
+    second = start_worker(stepwise_env, process_logs)
+    second_name = f"{second.name}@localhost"
+    try:
+        instance = create_instance("test-toggle", "t-1", {})
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(lambda n: _send_tick(instance.pk, n), range(50)))
+        wait_applied(instance.pk, count=51, timeout=60)
+        # Both worker processes took part: the serialisation is the database's, not one
+        # worker's queue.
+        assert applied_by(second_name) > 0
+        assert applied_by(celery_worker.name) > 0
+    finally:
+        second.stop()
 
     instance = MachineInstance.objects.get(pk=instance.pk)
     ticks = list(MachineEvent.objects.filter(instance=instance, name="tick").order_by("id"))
