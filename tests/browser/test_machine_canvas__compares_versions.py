@@ -102,6 +102,7 @@ def test_two_published_versions_are_compared_on_the_canvas(
     page.get_by_test_id("node-jammed").click()
     page.keyboard.press("Delete")
     page.keyboard.press("Control+d")
+    expect(page.get_by_test_id("notice")).to_contain_text("Not while comparing versions")
     expect(page.get_by_test_id("node-jammed")).to_be_visible()
     expect(page.locator(".react-flow__node")).to_have_count(4)
     expect(page.locator("#panel").get_by_role("heading", name="State Jammed")).to_have_count(0)

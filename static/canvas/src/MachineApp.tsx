@@ -62,7 +62,9 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
     setDrawn(null);
     setDialog(which);
   }, []);
-  useShortcuts(draft, edits, {
+  // The keys would reach the draft's selection, hidden behind the comparison.
+  const comparing = () => say("Not while comparing versions: go back to editing first.");
+  useShortcuts(draft, diff ? { ...edits, copy: comparing, pasteCopied: comparing, duplicate: comparing } : edits, {
     editable,
     say,
     toggleSnap: () => setSnap((value) => !value),
