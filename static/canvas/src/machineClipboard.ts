@@ -65,7 +65,6 @@ export function copiedStates(nodes: StateNode[], edges: Edge[], chosen: Set<stri
     children.forEach((node) => inside.add(node.id));
     grew = children.length > 0;
   }
-  // Parents come before their children (the canvas keeps them so), which paste relies on.
   const states = nodes
     .filter((node) => inside.has(node.id))
     .map((node) => {
@@ -153,8 +152,10 @@ export function readClipboard(): CopiedStates | string {
     return "Nothing to paste: the copied states could not be read.";
   }
   if (!isObject(value) || !Array.isArray(value.states)) return "Nothing to paste: the copied states could not be read.";
+  const seen = new Set<string>();
   const states = value.states
     .filter((row): row is StateRow => isObject(row) && typeof row.id === "string" && STATE_ID.test(row.id))
+    .filter((row) => !seen.has(row.id) && Boolean(seen.add(row.id)))
     .map((row) => ({ ...row, position: pointOr(row.position), entry: actionsOr(row.entry), exit: actionsOr(row.exit) }));
   const ids = new Set(states.map((row) => row.id));
   const transitions = (Array.isArray(value.transitions) ? value.transitions : [])
