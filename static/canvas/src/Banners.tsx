@@ -17,7 +17,8 @@ export function ConflictBanner({ autosave, reloadTheirs }: { autosave: Autosave;
   );
 }
 
-export function DiffBanner({ diff, onBack }: { diff: DiffView | null; onBack(): void }) {
+// A workflow's comparison or a machine's (machineDiff.ts): the banner needs only its words.
+export function DiffBanner({ diff, onBack }: { diff: Pick<DiffView, "label" | "counts"> | null; onBack(): void }) {
   if (!diff) return null;
   return (
     <div className="banner" role="status" data-testid="diff-banner">

@@ -5,7 +5,7 @@ export const SHORTCUTS: [string, string][] = [
   ["/", "search the palette (Enter adds the first match)"],
   ["Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y)", "undo / redo"],
   ["Delete or Backspace", "delete the selection"],
-  ["Ctrl+C / Ctrl+V", "copy / paste (also into another workflow)"],
+  ["Ctrl+C / Ctrl+V", "copy / paste (also into another workflow, or machine to machine)"],
   ["Ctrl+D", "duplicate the selection"],
   ["Ctrl+A", "select everything"],
   ["Shift+click, Shift+drag", "add to the selection, select with a box"],

@@ -1,12 +1,14 @@
 // The canvas of a state machine: states and transitions drawn and edited, with the workflow
-// canvas's autosave, undo, layout, shortcuts and versions; the side panel is React's here.
+// canvas's autosave, undo, layout, shortcuts, copy and paste, versions and their comparison; the
+// side panel is React's here.
 import { ReactFlow, useReactFlow, type Connection, type Edge, type Viewport } from "@xyflow/react";
 import { useCallback, useMemo, useRef, useState } from "react";
 import { createPortal } from "react-dom";
-import { ConflictBanner } from "./Banners";
+import { ConflictBanner, DiffBanner } from "./Banners";
 import { EDITING_PROPS, FlowChrome } from "./flowSettings";
 import HelpOverlay from "./HelpOverlay";
 import { machineFormat, type StateNode, type TransitionEdge } from "./machine";
+import { machineDiffView, type MachineDiffView } from "./machineDiff";
 import MachinePalette from "./MachinePalette";
 import MachinePanel from "./MachinePanel";
 import ProblemsList from "./ProblemsList";
@@ -24,6 +26,7 @@ import VersionsDialog from "./VersionsDialog";
 
 const nodeTypes = { state: StateNodeView, compound: StateNodeView };
 const edgeTypes = { transition: TransitionEdgeView };
+const ignoreSelection = () => undefined;
 
 export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; workerUrl: string }) {
   const flow = useReactFlow<StateNode, Edge>();
@@ -34,7 +37,9 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
   // The ends of an edge drawn with the mouse, waiting for its event in the dialog.
   const [drawn, setDrawn] = useState<{ source: string; target: string } | null>(null);
   const [published, setPublished] = useState(boot.publishedVersion);
-  const editable = boot.can.edit;
+  // Two versions drawn instead of the draft: nothing is edited meanwhile.
+  const [diff, setDiff] = useState<MachineDiffView | null>(null);
+  const editable = boot.can.edit && diff === null;
   const wrapper = useRef<HTMLDivElement>(null);
   const panel = useMemo(() => document.getElementById("panel"), []);
 
@@ -49,16 +54,17 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
   }, []);
   const overlay = useMachineOverlay(boot.slug, setNodes, watched, published !== null);
 
-  const selectedNodes = nodes.filter((node) => node.selected);
-  const selectedEdges = edges.filter((edge) => edge.selected);
+  const selectedNodes = diff ? [] : nodes.filter((node) => node.selected);
+  const selectedEdges = diff ? [] : edges.filter((edge) => edge.selected);
   const node = selectedNodes.length === 1 && !selectedEdges.length ? selectedNodes[0] : null;
   const edge = selectedEdges.length === 1 && !selectedNodes.length ? (selectedEdges[0] as TransitionEdge) : null;
   const openDialog = useCallback((which: CanvasDialog) => {
     setDrawn(null);
     setDialog(which);
   }, []);
-  const notYet = () => say("Copy and paste are not on the machine canvas yet.");
-  useShortcuts(draft, { ...edits, copy: notYet, pasteCopied: notYet, duplicate: notYet }, {
+  // The keys would reach the draft's selection, hidden behind the comparison.
+  const comparing = () => say("Not while comparing versions: go back to editing first.");
+  useShortcuts(draft, diff ? { ...edits, copy: comparing, pasteCopied: comparing, duplicate: comparing } : edits, {
     editable,
     say,
     toggleSnap: () => setSnap((value) => !value),
@@ -81,6 +87,24 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
     const at = internal?.internals.positionAbsolute ?? state.position;
     void flow.setCenter(at.x + 90, at.y + 32, { zoom: Math.max(flow.getZoom(), 1), duration: 200 });
   };
+  const compare = useCallback(
+    async (older: string, newer: string) => {
+      try {
+        await draft.autosave.saver.settle();
+        setDiff(await machineDiffView(boot.slug, older, newer));
+        setDialog(null);
+        window.requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+      } catch (error) {
+        say(`Cannot compare: ${error instanceof Error ? error.message : error}`);
+      }
+    },
+    [boot.slug, draft.autosave.saver, flow, say],
+  );
+  const backToDraft = () => {
+    setDiff(null);
+    window.requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+  };
+
   const closeDialog = () => {
     setDialog(null);
     setDrawn(null);
@@ -91,7 +115,7 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
   const viewport = savedViewport ?? (empty ? { x: 0, y: 0, zoom: 1 } : undefined);
 
   return (
-    <SelectEdgeContext.Provider value={edits.selectEdge}>
+    <SelectEdgeContext.Provider value={diff ? ignoreSelection : edits.selectEdge}>
       <div className="canvas-layout">
         <MachinePalette disabled={!editable} onAdd={edits.addState} />
         <div className="canvas-main">
@@ -109,6 +133,7 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
             openDialog={openDialog}
           />
           <ConflictBanner autosave={draft.autosave} reloadTheirs={draft.reloadTheirs} />
+          <DiffBanner diff={diff} onBack={backToDraft} />
           {overlay.instance && (
             <div className="banner" role="status" data-testid="instance-banner">
               Instance <strong>{overlay.instance.key}</strong>: in <code>{overlay.instance.state}</code>
@@ -119,13 +144,13 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
           <div className="notice" role="alert" aria-live="assertive" data-testid="notice">{notice.text}</div>
           <div className="flow-wrapper machine-flow" ref={wrapper}>
             <ReactFlow<StateNode, Edge>
-              nodes={nodes}
-              edges={edges}
+              nodes={diff ? diff.nodes : nodes}
+              edges={diff ? diff.edges : edges}
               nodeTypes={nodeTypes}
               edgeTypes={edgeTypes}
-              onNodesChange={draft.onNodesChange}
-              onEdgesChange={draft.onEdgesChange}
-              onConnect={onConnect}
+              onNodesChange={diff ? undefined : draft.onNodesChange}
+              onEdgesChange={diff ? undefined : draft.onEdgesChange}
+              onConnect={diff ? undefined : onConnect}
               isValidConnection={(connection) => !isFinal(connection.source)}
               onNodeDragStart={draft.onNodeDragStart}
               nodesDraggable={editable}
@@ -158,6 +183,7 @@ export default function MachineApp({ boot, workerUrl }: { boot: MachineBoot; wor
           canPublish={boot.can.publish}
           beforePublish={() => draft.autosave.saver.settle()}
           onPublished={setPublished}
+          onCompare={(older, newer) => void compare(older, newer)}
           onClose={closeDialog}
         />
       )}

@@ -3,6 +3,7 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import type { StateNode } from "./machine";
+import { diffText } from "./machineDiff";
 
 function actionsText(data: StateNode["data"]): string {
   const parts = [];
@@ -18,7 +19,13 @@ function StateNodeView({ id, data, selected, type }: NodeProps<StateNode>) {
   if (selected) classes.push("selected");
   if (problems.length) classes.push("has-problems");
   if (data.active) classes.push("active");
-  const facts = [data.entered ? "entered first" : "", data.final ? "final" : "", type === "compound" ? "compound" : ""].filter(Boolean);
+  if (data.diffState) classes.push(`diff-${data.diffState}`);
+  const facts = [
+    data.entered ? "entered first" : "",
+    data.final ? "final" : "",
+    type === "compound" ? "compound" : "",
+    diffText(data.diffState, data.diffKeys),
+  ].filter(Boolean);
   const actions = actionsText(data);
   return (
     <div
@@ -27,6 +34,8 @@ function StateNodeView({ id, data, selected, type }: NodeProps<StateNode>) {
       data-initial={data.entered ? "1" : ""}
       data-final={data.final ? "1" : ""}
       data-active={data.active ? "1" : ""}
+      data-diff={data.diffState ?? ""}
+      title={data.diffState ? diffText(data.diffState, data.diffKeys) : undefined}
       aria-label={`State ${data.label || id} (id ${id}${facts.length ? `, ${facts.join(", ")}` : ""})${problems.length ? `, ${problems.length} problem(s)` : ""}`}
     >
       <Handle type="target" position={Position.Left} id="in" className="handle-in" />

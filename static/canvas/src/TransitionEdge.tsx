@@ -4,6 +4,7 @@
 import { BaseEdge, EdgeLabelRenderer, useInternalNode, useStore, type EdgeProps, type InternalNode } from "@xyflow/react";
 import { createContext, memo, useContext } from "react";
 import { STATE_SIZE, triggerText, type TransitionEdge } from "./machine";
+import { diffText } from "./machineDiff";
 
 // Selecting a transition by its label: the label is HTML above the edge's SVG, not part of it.
 export const SelectEdgeContext = createContext<(id: string) => void>(() => undefined);
@@ -71,17 +72,22 @@ function TransitionEdgeView({ id, source, target, data, selected, markerEnd }: E
   const classes = ["transition-label", "nodrag", "nopan"];
   if (selected) classes.push("selected");
   if (problems.length) classes.push("has-problems");
+  if (data.diffState) classes.push(`diff-${data.diffState}`);
+  const change = diffText(data.diffState, data.diffKeys);
+  const lineClass = data.diffState ? `edge-diff-${data.diffState}` : problems.length ? "edge-problem" : undefined;
   return (
     <>
-      <BaseEdge id={id} path={path} markerEnd={markerEnd} className={problems.length ? "edge-problem" : undefined} />
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} className={lineClass} />
       <EdgeLabelRenderer>
         <button
           type="button"
           className={classes.join(" ")}
           data-testid={`edge-${id}`}
+          data-diff={data.diffState ?? ""}
+          title={change || undefined}
           style={{ transform: `translate(-50%, -50%) translate(${label.x}px, ${label.y}px)` }}
           onClick={() => select(id)}
-          aria-label={`Transition ${id}: ${triggerText(data)} from ${source} to ${target}${data.guard ? ` if ${data.guard}` : ""}`}
+          aria-label={`Transition ${id}: ${triggerText(data)} from ${source} to ${target}${data.guard ? ` if ${data.guard}` : ""}${change ? ` (${change})` : ""}`}
         >
           <span className="transition-event">{triggerText(data)}</span>
           {data.guard && <span className="transition-guard" title={data.guard}> [{data.guard}]</span>}

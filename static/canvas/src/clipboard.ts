@@ -1,9 +1,21 @@
 // Copy and paste of nodes and the edges between them, through localStorage so that a
-// selection copied in one workflow pastes into another.
+// selection copied in one workflow pastes into another. A state machine's canvas shares the key
+// with a `kind` tag (machineClipboard.ts): neither canvas pastes the other's.
 import type { Edge } from "@xyflow/react";
 import type { StepNode } from "./graph";
 
-const KEY = "stepwise:canvas-clipboard";
+export const KEY = "stepwise:canvas-clipboard";
+
+// Whose selection the clipboard holds: a workflow's nodes (no tag), a machine's states, or nothing.
+export function kindCopied(): "workflow" | "machine" | null {
+  try {
+    const value = JSON.parse(localStorage.getItem(KEY) ?? "null");
+    if (!value || typeof value !== "object") return null;
+    return value.kind === "machine" ? "machine" : Array.isArray(value.nodes) ? "workflow" : null;
+  } catch {
+    return null;
+  }
+}
 
 export function copy(nodes: StepNode[], edges: Edge[]): number {
   const chosen = nodes.filter((node) => node.selected);

@@ -1,7 +1,7 @@
 // A state machine's document ↔ React Flow: states are nodes (a state with children is a group
 // node, its children placed relative to it through `parentId`), transitions are edges.
 import { MarkerType, type Edge, type Node, type Viewport } from "@xyflow/react";
-import type { Problem } from "./types";
+import type { DiffState, Problem } from "./types";
 import type { DraftFormat } from "./useDraft";
 
 export interface MachineAction {
@@ -58,6 +58,9 @@ export interface StateData extends Record<string, unknown> {
   // Drawn, not stored: how many instances are in this state now; the watched instance is here.
   here?: number;
   active?: boolean;
+  // Drawn while two versions are compared: how the state changed, and which of its keys.
+  diffState?: DiffState;
+  diffKeys?: string[];
 }
 
 export type TriggerKind = "event" | "after" | "always";
@@ -70,6 +73,8 @@ export interface TransitionData extends Record<string, unknown> {
   actions: MachineAction[];
   problems: Problem[];
   extra: Record<string, unknown>;
+  diffState?: DiffState;
+  diffKeys?: string[];
 }
 
 export type StateNode = Node<StateData, "state" | "compound">;
@@ -109,7 +114,7 @@ function stateNode(row: StateRow, index: number, doc: MachineDoc, byNode: Map<st
   };
 }
 
-function kindOf(row: TransitionRow): { kind: TriggerKind; value: string } {
+export function kindOf(row: TransitionRow): { kind: TriggerKind; value: string } {
   if (row.always) return { kind: "always", value: "" };
   if (row.after !== undefined && row.after !== null && row.after !== "") return { kind: "after", value: String(row.after) };
   return { kind: "event", value: row.event ?? "" };
@@ -154,7 +159,7 @@ export function toFlow(doc: MachineDoc, problems: Problem[]): { nodes: StateNode
 }
 
 // --- writing a document ------------------------------------------------------------------------
-function stateRow(node: StateNode): StateRow {
+export function stateRow(node: StateNode): StateRow {
   const { data } = node;
   const row: StateRow = { ...data.extra, id: node.id };
   if (data.label) row.label = data.label;
@@ -167,7 +172,7 @@ function stateRow(node: StateNode): StateRow {
   return row;
 }
 
-function transitionRow(edge: Edge): TransitionRow {
+export function transitionRow(edge: Edge): TransitionRow {
   const data = edge.data as TransitionData;
   const row: TransitionRow = { ...data.extra, id: edge.id, source: edge.source, target: edge.target };
   if (data.kind === "always") row.always = true;
@@ -260,7 +265,12 @@ export function absolutePosition(node: StateNode, nodes: StateNode[]): { x: numb
 export function newId(base: string, taken: Set<string>): string {
   const clean = base.replace(/[^A-Za-z0-9_-]/g, "_").replace(/^[^A-Za-z_]+/, "").slice(0, 60) || "state";
   if (!taken.has(clean)) return clean;
-  for (let n = 2; ; n += 1) if (!taken.has(`${clean}${n}`)) return `${clean}${n}`;
+  // The number is never cut off: an id stays within STATE_ID's 64 characters however long.
+  for (let n = 2; ; n += 1) {
+    const suffix = String(n);
+    const id = `${clean.slice(0, 64 - suffix.length)}${suffix}`;
+    if (!taken.has(id)) return id;
+  }
 }
 
 export function transitionId(source: string, data: Pick<TransitionData, "kind" | "value">, taken: Set<string>): string {

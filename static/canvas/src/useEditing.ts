@@ -119,7 +119,10 @@ export function useEditing(
     () => say(`Copied ${clipboard.copy(nodesRef.current, edgesRef.current)} node(s).`),
     [edgesRef, nodesRef, say],
   );
-  const pasteCopied = useCallback(() => paste(clipboard.read()), [paste]);
+  const pasteCopied = useCallback(() => {
+    if (clipboard.kindCopied() === "machine") return say("Not pasted: states copied from a state machine paste only into a state machine.");
+    paste(clipboard.read());
+  }, [paste, say]);
   const duplicate = useCallback(() => {
     const chosen = nodesRef.current.filter((node) => node.selected);
     const ids = new Set(chosen.map((node) => node.id));

@@ -1,8 +1,9 @@
 // Edits of a machine's draft, each one undoable step: adding states and transitions, changing
-// them from the side panel, deleting and laying out (shared with the workflow canvas).
+// them from the side panel, copying, pasting, deleting and laying out (shared with the workflow canvas).
 import { useReactFlow, type Edge } from "@xyflow/react";
 import { useCallback, useMemo, type RefObject } from "react";
 import { newId, STATE_SIZE, transitionEdge, transitionId, type StateData, type StateNode, type TransitionData, type TriggerKind } from "./machine";
+import { copiedStates, pasteStates, readClipboard, writeClipboard, type CopiedStates } from "./machineClipboard";
 import { moveInto, renameState as renamed, startIn as startingIn, tidy } from "./machineEdits";
 import type { Snapshot } from "./history";
 import { useAutoLayout, useDeleteSelection } from "./useCommonEdits";
@@ -24,6 +25,11 @@ export interface MachineEditing {
   selectEdge(id: string): void;
   deleteSelection(): void;
   autoLayout(): Promise<void>;
+  // The selected states, those inside them and the transitions between them; the clipboard is
+  // other machines' canvases' too.
+  copy(): void;
+  pasteCopied(): void;
+  duplicate(): void;
 }
 
 interface Surroundings {
@@ -163,5 +169,42 @@ export function useMachineEditing(draft: Draft<StateNode, unknown>, { editable, 
     [setEdges, setNodes],
   );
 
-  return { addState, connect, updateState, renameState, moveState, startIn, updateTransition, selectEdge, deleteSelection, autoLayout };
+  const paste = useCallback(
+    (copied: CopiedStates) => {
+      if (!editable) return;
+      const current = { nodes: nodesRef.current, edges: edgesRef.current };
+      const next = pasteStates(current, copied);
+      const added = next.nodes.slice(current.nodes.length).map((node) => `'${node.id}'`);
+      const transitions = next.edges.length - current.edges.length;
+      commit(next);
+      say(`Pasted ${added.length} state(s) as ${added.slice(0, 5).join(", ")}${added.length > 5 ? ", …" : ""} and ${transitions} transition(s).`);
+    },
+    [commit, edgesRef, editable, nodesRef, say],
+  );
+
+  const chosen = useCallback(() => new Set(nodesRef.current.filter((node) => node.selected).map((node) => node.id)), [nodesRef]);
+
+  const copy = useCallback(() => {
+    const ids = chosen();
+    if (!ids.size) return say("Nothing copied: select one or more states first.");
+    const copied = copiedStates(nodesRef.current, edgesRef.current, ids);
+    writeClipboard(copied);
+    say(`Copied ${copied.states.length} state(s) and ${copied.transitions.length} transition(s).`);
+  }, [chosen, edgesRef, nodesRef, say]);
+
+  const pasteCopied = useCallback(() => {
+    if (!editable) return;
+    const copied = readClipboard();
+    if (typeof copied === "string") return say(copied);
+    paste(copied);
+  }, [editable, paste, say]);
+
+  const duplicate = useCallback(() => {
+    if (!editable) return;
+    const ids = chosen();
+    if (!ids.size) return say("Nothing duplicated: select one or more states first.");
+    paste(copiedStates(nodesRef.current, edgesRef.current, ids));
+  }, [chosen, edgesRef, editable, nodesRef, paste, say]);
+
+  return { addState, connect, updateState, renameState, moveState, startIn, updateTransition, selectEdge, deleteSelection, autoLayout, copy, pasteCopied, duplicate };
 }
