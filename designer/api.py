@@ -17,7 +17,12 @@ from engine.core import get_workflow
 from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import all_node_types
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
-from engine.graph.publishing import latest_version, latest_versions, live_versions
+from engine.graph.publishing import (
+    activate_version_triggers,
+    latest_version,
+    latest_versions,
+    live_versions,
+)
 from engine.graph.resolver import load_program
 from engine.models import GraphVersion
 
@@ -108,6 +113,12 @@ class VersionOut(Schema):
     note: str
     author: str | None
     published_at: datetime
+    triggers_active: bool = Field(
+        default=True,
+        description="Whether its schedules and event triggers may start runs: a version "
+        "published by someone who may not start runs waits for an operator "
+        "(POST .../versions/{number}/activate-triggers)",
+    )
 
 
 class VersionDetailOut(VersionOut):
@@ -283,7 +294,7 @@ def get_draft(request: HttpRequest, slug: str) -> Any:
     return {
         "graph": workflow.draft,
         "revision": workflow.revision,
-        "problems": _problems(drafts.problems_of(workflow.draft)),
+        "problems": _problems(drafts.problems_of(workflow.draft, slug=slug)),
     }
 
 
@@ -307,7 +318,7 @@ def validate(request: HttpRequest, slug: str, body: ValidateIn | None = None) ->
     require_capability(request, Capability.VIEW)
     workflow = _graph_workflow(slug)
     graph = body.graph if body is not None and body.graph is not None else workflow.draft
-    problems = drafts.problems_of(graph)
+    problems = drafts.problems_of(graph, slug=slug)
     return {"valid": not problems, "problems": _problems(problems)}
 
 
@@ -318,6 +329,7 @@ def _version_out(version: GraphVersion) -> dict[str, Any]:
         "note": version.note,
         "author": version.author.username if version.author else None,
         "published_at": version.published_at,
+        "triggers_active": version.triggers_active,
     }
 
 
@@ -353,6 +365,22 @@ def get_version(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
     if version is None:
         raise HttpError(404, f"number: {slug!r} has no version {number}")
     return {**_version_out(version), "graph": version.graph}
+
+
+@router.post(
+    "/workflows/{slug}/versions/{number}/activate-triggers",
+    response=VersionOut,
+    summary="Let a version's schedules and event triggers start runs (operators: they start "
+    "runs); the newest active version's triggers are the ones in force",
+)
+def activate_triggers(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+    require_capability(request, Capability.START_RUNS)
+    workflow = _graph_workflow(slug)
+    try:
+        version = activate_version_triggers(workflow.slug, number, _user(request))
+    except GraphVersion.DoesNotExist:
+        raise HttpError(404, f"number: {slug!r} has no version {number}") from None
+    return _version_out(version)
 
 
 @router.get(

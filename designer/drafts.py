@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from accounts.roles import Capability, capabilities_of
 from designer.models import Workflow
 from engine.core.definitions import SLUG_PATTERN, get_workflow
 from engine.core.machines import Problem as MachineProblem
@@ -63,22 +64,24 @@ class Draft:
     problems: list[Problem]
 
 
-def world() -> CheckContext:
+def world(slug: str | None = None) -> CheckContext:
     """What validation may look up outside the graph, each answer remembered per validation.
 
-    The engine's view, except that a workflow exists as soon as it has a draft: a graph may name
-    one that is published later.
+    The engine's view (for the workflow `slug`: its secret grants), except that a workflow
+    exists as soon as it has a draft: a graph may name one that is published later.
     """
 
     @cache
     def workflow_exists(slug: str) -> bool:
         return get_workflow(slug) is not None or Workflow.objects.filter(slug=slug).exists()
 
-    return replace(published_context(), workflow_exists=workflow_exists)
+    return replace(published_context(slug), workflow_exists=workflow_exists)
 
 
-def problems_of(graph: Any, context: CheckContext | None = None) -> list[Problem]:
-    return validate_graph(graph, context or world())
+def problems_of(
+    graph: Any, context: CheckContext | None = None, *, slug: str | None = None
+) -> list[Problem]:
+    return validate_graph(graph, context or world(slug))
 
 
 def check_shape(graph: Any, field: str = "graph") -> None:
@@ -168,7 +171,7 @@ def create_workflow(
         raise DesignerError(
             f"a workflow called {slug!r} exists", status=409, field="slug"
         ) from None
-    return workflow, problems_of(graph)
+    return workflow, problems_of(graph, slug=workflow.slug)
 
 
 # The settings update_workflow may change, each with what checks and normalises its value.
@@ -210,12 +213,12 @@ def save_draft(workflow: Workflow, graph: Any, revision: Any, user: User | None)
                 extra={"current_revision": current.first()},
             )
     workflow.refresh_from_db()
-    return Draft(workflow.draft, workflow.revision, problems_of(graph))
+    return Draft(workflow.draft, workflow.revision, problems_of(graph, slug=workflow.slug))
 
 
 def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersion:
     """Hand the draft to the engine as the next numbered version; an invalid draft is refused."""
-    context = world()
+    context = world(workflow.slug)
     problems = problems_of(workflow.draft, context)
     if problems:
         raise DesignerError(
@@ -232,6 +235,9 @@ def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersi
         author=user,
         compensate_on_cancel=workflow.compensate_on_cancel,
         context=context,
+        # A designer who may not start runs cannot start them by publishing a schedule; the
+        # system (no user: load_demo, imports from the command line) may.
+        activate_triggers=user is None or Capability.START_RUNS in capabilities_of(user),
     )
 
 

@@ -11,6 +11,7 @@ from engine.admin import (
     processes,
     runs,
     schedules,
+    secrets,
     tasks,
     webhooks,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "processes",
     "runs",
     "schedules",
+    "secrets",
     "tasks",
     "webhooks",
 ]

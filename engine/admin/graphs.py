@@ -13,8 +13,16 @@ from engine.models import (
 class GraphVersionAdmin(ReadOnlyAdmin[GraphVersion]):
     """Published versions are immutable: the admin shows them, never edits them."""
 
-    list_display = ["workflow", "number", "title", "author", "published_at", "retired"]
-    list_filter = ["retired", "published_at"]
+    list_display = [
+        "workflow",
+        "number",
+        "title",
+        "author",
+        "published_at",
+        "retired",
+        "triggers_active",
+    ]
+    list_filter = ["retired", "triggers_active", "published_at"]
     search_fields = ["workflow", "title", "note"]
 
 

@@ -31,6 +31,11 @@ class Template:
     _parts: tuple[str | tuple[int, Expression], ...] = dataclasses.field(repr=False, compare=False)
     _whole: tuple[int, Expression] | None = dataclasses.field(repr=False, compare=False)
 
+    @property
+    def expressions(self) -> tuple[Expression, ...]:
+        """Each `{{ expr }}` part, compiled, in order."""
+        return tuple(part[1] for part in self._parts if not isinstance(part, str))
+
     def render(self, scope: Mapping[str, Any]) -> Any:
         """Return the raw value of a lone `{{ expr }}`, else the text with every part filled in."""
         if self._whole is not None:

@@ -16,12 +16,18 @@ from django.utils import timezone
 from engine.core.definitions import get_action, get_workflow
 from engine.graph.nodes import CheckContext, Problem
 from engine.graph.validate import validate_graph
-from engine.inbound.schedule_sync import delete_graph_schedules, sync_graph_schedules
-from engine.inbound.triggers import sync_event_triggers
+from engine.inbound.schedule_sync import (
+    SCHEDULE_NODE,
+    delete_graph_schedules,
+    sync_graph_schedules,
+)
+from engine.inbound.triggers import graph_triggers, sync_event_triggers
 from engine.models import GraphVersion
+from engine.outbound.grants import granted_secrets
 
 __all__ = [
     "GraphRefused",
+    "activate_version_triggers",
     "latest_version",
     "latest_versions",
     "live_versions",
@@ -44,8 +50,9 @@ class GraphRefused(ValueError):
         self.problems = problems
 
 
-def published_context() -> CheckContext:
-    """What the engine can vouch for outside a graph, each answer remembered per context."""
+def published_context(slug: str | None = None) -> CheckContext:
+    """What the engine can vouch for outside a graph, each answer remembered per context;
+    with the workflow's slug, which secrets it was granted too."""
 
     @cache
     def workflow_exists(slug: str) -> bool:
@@ -59,11 +66,16 @@ def published_context() -> CheckContext:
     def group_exists(name: str) -> bool:
         return Group.objects.filter(name=name).exists()
 
+    @cache
+    def granted() -> set[str]:
+        return granted_secrets(slug) if slug else set()
+
     return CheckContext(
         workflow_exists=workflow_exists,
         action_exists=lambda name: get_action(name) is not None,
         user_exists=user_exists,
         group_exists=group_exists,
+        secret_granted=lambda name: slug is None or name.upper() in granted(),
     )
 
 
@@ -76,13 +88,17 @@ def publish_graph(
     author: User | None = None,
     compensate_on_cancel: bool = True,
     context: CheckContext | None = None,
+    activate_triggers: bool = True,
 ) -> GraphVersion:
     """Freeze `graph` as the slug's next version and start its schedules and event triggers.
 
     `context` says which workflows, actions, users and groups exist (the engine's own view when
     None); a caller that validated with a context passes the same one, so both checks agree.
+    Schedules and event triggers start runs: a publisher who may not start runs passes
+    `activate_triggers=False`, and the version's own wait for an operator
+    (`activate_version_triggers`) while the previous version's stay in force.
     """
-    problems = validate_graph(graph, context or published_context())
+    problems = validate_graph(graph, context or published_context(slug))
     if problems:
         raise GraphRefused(slug, problems)
     with transaction.atomic():
@@ -98,9 +114,39 @@ def publish_graph(
             note=note,
             author=author,
             published_at=timezone.now(),
+            triggers_active=activate_triggers or not starts_runs_by_itself(slug, graph),
         )
-        sync_graph_schedules(version)
-        sync_event_triggers(slug)
+        if version.triggers_active:
+            sync_graph_schedules(version)
+            sync_event_triggers(slug)
+        return version
+
+
+def starts_runs_by_itself(slug: str, graph: dict[str, Any]) -> bool:
+    """Whether a graph has schedules or event triggers (webhooks included)."""
+    nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+    return any(node.get("type") == SCHEDULE_NODE for node in nodes) or bool(
+        graph_triggers(slug, graph)
+    )
+
+
+def activate_version_triggers(slug: str, number: int, by: User | None) -> GraphVersion:
+    """An operator lets a version's schedules and event triggers start runs. Raises
+    GraphVersion.DoesNotExist for an unknown or retired version."""
+    with transaction.atomic():
+        _lock(slug)
+        version = live_versions(slug).select_for_update().get(number=number)
+        if not version.triggers_active:
+            version.triggers_active = True
+            version.triggers_activated_by = by
+            version.triggers_activated_at = timezone.now()
+            version.save(
+                update_fields=["triggers_active", "triggers_activated_by", "triggers_activated_at"]
+            )
+        newest_active = live_versions(slug).filter(triggers_active=True).order_by("-number").first()
+        if newest_active is not None and newest_active.pk == version.pk:
+            sync_graph_schedules(version)
+            sync_event_triggers(slug)
         return version
 
 

@@ -139,7 +139,8 @@ def sync_declared_schedules() -> SyncReport:
     """Code schedules, and the schedules of every live graph's newest version (at start-up)."""
     report = sync_code_schedules()
     newest: dict[str, GraphVersion] = {}
-    for version in GraphVersion.objects.filter(retired=False).order_by("workflow", "number"):
+    active = GraphVersion.objects.filter(retired=False, triggers_active=True)
+    for version in active.order_by("workflow", "number"):
         newest[version.workflow] = version
     for version in newest.values():
         report += sync_graph_schedules(version)

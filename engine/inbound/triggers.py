@@ -209,7 +209,12 @@ def sync_event_triggers(slug: str) -> list[EventTrigger]:
 
     Called when a version is published and when a workflow is deleted (its versions retired).
     """
-    version = GraphVersion.objects.filter(workflow=slug, retired=False).order_by("-number").first()
+    # The newest version whose triggers are active: one waiting for an operator starts nothing.
+    version = (
+        GraphVersion.objects.filter(workflow=slug, retired=False, triggers_active=True)
+        .order_by("-number")
+        .first()
+    )
     wanted = [] if version is None else graph_triggers(slug, version.graph)
     with transaction.atomic():
         EventTrigger.objects.filter(workflow=slug).delete()

@@ -1,7 +1,7 @@
 """Engine state kept in the database, the source of truth for every process.
 
 One module per room: runs (and their journal), processes, graphs, machines, human tasks,
-inbound work.
+inbound work, outbound grants.
 Every model is imported here, so Django registers them under the "engine" app and
 `from engine.models import X` reads the same whichever module X lives in.
 """
@@ -48,6 +48,7 @@ from engine.models.machines import (
     MachineTimer,
     MachineVersion,
 )
+from engine.models.outbound import SecretGrant, SecretGrantAction, SecretGrantEvent
 from engine.models.processes import (
     ProcessHeartbeat,
     ProcessKind,
@@ -98,6 +99,9 @@ __all__ = [
     "Schedule",
     "ScheduleFire",
     "ScheduleSource",
+    "SecretGrant",
+    "SecretGrantAction",
+    "SecretGrantEvent",
     "StepRecord",
     "TaskDecision",
     "TaskEvent",

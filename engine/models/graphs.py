@@ -24,6 +24,13 @@ class GraphVersion(models.Model):
     compensate_on_cancel = models.BooleanField(
         default=True, help_text="A cancelled run runs its compensation nodes before it ends."
     )
+    # Schedules and event triggers start runs: a version whose publisher may not start runs
+    # keeps the previous version's in force until an operator activates its own.
+    triggers_active = models.BooleanField(default=True)
+    triggers_activated_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    triggers_activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

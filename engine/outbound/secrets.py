@@ -9,7 +9,8 @@ they return through `redact` with the names they used.
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from secrets import token_hex
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -21,9 +22,11 @@ __all__ = [
     "SecretMissing",
     "env_name",
     "get_secret",
+    "is_whole_reference",
     "redact",
     "redact_value",
     "referenced_secrets",
+    "render_with_secrets",
     "resolve_secrets",
 ]
 
@@ -37,6 +40,69 @@ _REFERENCE = re.compile(
     r"(?<![\w.])secrets\s*(?:\.\s*(?P<attr>[A-Za-z_][A-Za-z0-9_]*)"
     r"|\[\s*(?P<quote>['\"])(?P<key>[A-Za-z0-9_]+)(?P=quote)\s*\])"
 )
+
+
+# A template part that is a secret and nothing else: the only form a secret may take.
+_WHOLE_REFERENCE = re.compile(
+    r"^secrets\s*(?:\.\s*(?P<attr>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|\[\s*(?P<quote>['\"])(?P<key>[A-Za-z0-9_]+)(?P=quote)\s*\])$"
+)
+# The same, with its braces, inside a text: what the worker substitutes after rendering.
+_WHOLE_TEMPLATE = re.compile(
+    r"\{\{\s*secrets\s*(?:\.\s*(?P<attr>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|\[\s*(?P<quote>['\"])(?P<key>[A-Za-z0-9_]+)(?P=quote)\s*\])\s*\}\}"
+)
+SCOPE_NAME = "secrets"
+ONLY_WHOLE = "a secret may only be a whole {{ secrets.NAME }} template: nothing may compute with it"
+ONLY_IN_REQUESTS = (
+    "secrets may only be sent: write {{ secrets.NAME }} in an HTTP request's url, headers, "
+    "query or body"
+)
+
+
+def is_whole_reference(source: str) -> bool:
+    """`secrets.NAME` or `secrets['NAME']` and nothing else (a template part's source)."""
+    return _WHOLE_REFERENCE.match(source.strip()) is not None
+
+
+def render_with_secrets(
+    value: Any, secrets: Mapping[str, str], render: Callable[[Any], Any]
+) -> Any:
+    """Render `value` with each whole `{{ secrets.NAME }}` filled in after rendering, never
+    evaluated: `secrets` is not in the expressions' scope, so no expression can compute a
+    derived form of a secret (its length, a match) and leak it.
+
+    Each reference becomes a random marker before `render` runs; the markers are replaced in the
+    rendered result (text anywhere inside dicts and lists) by the values."""
+    if not secrets:
+        return render(value)
+    nonce = token_hex(8)
+    by_marker: dict[str, str] = {}
+
+    def mark(match: re.Match[str]) -> str:
+        name = match.group("attr") or match.group("key")
+        marker = f"\x00{nonce}:{name}\x00"
+        by_marker[marker] = secrets[name] if name in secrets else get_secret(name)
+        return marker
+
+    rendered = render(_map_strings(value, lambda text: _WHOLE_TEMPLATE.sub(mark, text)))
+
+    def fill(text: str) -> str:
+        for marker, secret in by_marker.items():
+            text = text.replace(marker, secret)
+        return text
+
+    return _map_strings(rendered, fill)
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, Mapping):
+        return {key: _map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_map_strings(item, change) for item in value]
+    return value
 
 
 class SecretMissing(NonRetryableError):

@@ -233,6 +233,11 @@ def test_a_run_starts_at_the_trigger_that_started_it(
         {"slug": "two-ways", "title": "T", "graph": two_ways},
     )
     assert api(client, "post", "/api/workflows/two-ways/publish", designer, {}).status_code == 201
+    # The designer may not start runs: the event trigger waits for the operator to activate it.
+    activated = api(
+        client, "post", "/api/workflows/two-ways/versions/1/activate-triggers", operator
+    )
+    assert activated.status_code == 200 and activated.json()["triggers_active"]
     delivered = api(
         client,
         "post",

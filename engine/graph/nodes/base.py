@@ -88,6 +88,8 @@ class CheckContext:
     action_exists: Callable[[str], bool] = lambda name: True
     user_exists: Callable[[str], bool] = lambda username: True
     group_exists: Callable[[str], bool] = lambda name: True
+    secret_granted: Callable[[str], bool] = lambda name: True
+    """Whether the workflow being checked holds a grant for the secret (engine.outbound.grants)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ class NodeType:
     expressions: tuple[str, ...] = ()
     # Config paths whose strings are templates with `{{ expr }}` parts.
     templates: tuple[str, ...] = ()
+    secret_fields: tuple[str, ...] = ()
+    """Template fields that may hold whole `{{ secrets.NAME }}` parts (what a request sends)."""
     execute: Execute | None = None
     # Action nodes take a retry policy, a timeout and a compensation node.
     error_handling: bool = False

@@ -27,7 +27,14 @@ from engine.graph.nodes.base import (
     register,
 )
 from engine.outbound import netguard
-from engine.outbound.secrets import redact, redact_value, referenced_secrets, resolve_secrets
+from engine.outbound.grants import require_grants
+from engine.outbound.secrets import (
+    redact,
+    redact_value,
+    referenced_secrets,
+    render_with_secrets,
+    resolve_secrets,
+)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 DEFAULT_TIMEOUT = 30.0
@@ -161,6 +168,8 @@ class HttpRequestInvalid(NonRetryableError):
 
 def execute(ctx: NodeContext) -> NodeResult:
     names = referenced_secrets([ctx.config.get(name) for name in SECRET_FIELDS])
+    # The run's workflow must hold a grant for each before any is read.
+    require_grants(ctx.run_id, names)
     secrets = resolve_secrets(names)
     try:
         return _call(ctx, secrets)
@@ -188,16 +197,25 @@ def execute(ctx: NodeContext) -> NodeResult:
 
 def _call(ctx: NodeContext, secrets: dict[str, str]) -> NodeResult:
     config = ctx.config
-    rendering = (
-        dataclasses.replace(ctx, scope={**ctx.scope, "secrets": secrets}) if secrets else ctx
-    )
-    url = rendering.render("url")
+
+    def render(field: str, default: Any = None) -> Any:
+        if field not in config:
+            return default
+        return render_with_secrets(
+            config[field],
+            secrets,
+            lambda value: dataclasses.replace(ctx, config={**config, field: value}).render(field),
+        )
+
+    url = render("url")
     if not isinstance(url, str) or not url.strip():
         raise HttpRequestInvalid(f"the URL must be text, got {_shown(url)}")
     url = url.strip()
-    headers = _headers(rendering.render("headers", {}))
-    query = _query(rendering.render("query", {}))
-    body = rendering.render("body")
+    headers = _headers(render("headers", {}))
+    query = _query(render("query", {}))
+    body = render("body")
+    # A URL that carried a secret is shown without its query, whatever it became.
+    hide_query = bool(referenced_secrets([config.get("url"), config.get("query")]))
     method = str(config.get("method", "GET")).upper()
     if method not in METHODS:
         raise HttpRequestInvalid(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -254,7 +272,7 @@ def _call(ctx: NodeContext, secrets: dict[str, str]) -> NodeResult:
     status = response.status_code
     output = {
         "status": status,
-        "url": str(response.url),
+        "url": _without_query(str(response.url)) if hide_query else str(response.url),
         "headers": _safe_headers(response.headers),
         "body": _decode(response, content, truncated),
         "truncated": truncated,
@@ -400,6 +418,12 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
 
 
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    marker = "?[hidden: a secret went into the query]" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}{marker}"
+
+
 def _display(url: str) -> str:
     """The URL without credentials or query, for messages."""
     try:
@@ -425,6 +449,17 @@ def check(node_id: str, config: Mapping[str, Any], context: CheckContext) -> lis
             )
         elif not parts.netloc:
             problems.append(Problem(node_id, "config.url", "the URL has no host"))
+    for field in SECRET_FIELDS:
+        for name in sorted(referenced_secrets(config.get(field))):
+            if not context.secret_granted(name):
+                problems.append(
+                    Problem(
+                        node_id,
+                        f"config.{field}",
+                        f"the secret {name.upper()} is not granted to this workflow: an "
+                        "administrator grants it (in the admin, Secret grants)",
+                    )
+                )
     return problems
 
 
@@ -436,6 +471,7 @@ register(
         description="Call an HTTP API; its status, headers and body become the node's output.",
         config_schema=CONFIG_SCHEMA,
         templates=("url", "headers.*", "query.*", "body"),
+        secret_fields=SECRET_FIELDS,
         execute=execute,
         error_handling=True,
         check=check,

@@ -14,10 +14,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from engine.core.expressions import ExpressionError, compile_expression
-from engine.core.templates import compile_template
+from engine.core.templates import Template, compile_template
 from engine.graph.format import NODE_ID_PATTERN
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem
 from engine.graph.nodes.library import all_node_types
+from engine.outbound.secrets import ONLY_IN_REQUESTS, ONLY_WHOLE, is_whole_reference
+from engine.outbound.secrets import SCOPE_NAME as SECRETS
 
 # Built once per node type: building a validator costs far more than running it.
 _config_validators: dict[str, tuple[NodeType, Draft202012Validator]] = {}
@@ -54,19 +56,39 @@ def check_config(
             if value is None or field in reported:
                 continue
             try:
-                compile_expression(value)
+                expression = compile_expression(value)
             except ExpressionError as exc:
                 problems.append(Problem(node_id, field, _expression_message(exc)))
+                continue
+            if SECRETS in expression.variables:
+                problems.append(Problem(node_id, field, ONLY_IN_REQUESTS))
     for path in node_type.templates:
         for field, value in _values_at(config, path):
             for leaf_field, text in _strings_in(value, field):
                 if leaf_field in reported:
                     continue
                 try:
-                    compile_template(text)
+                    template = compile_template(text)
                 except ExpressionError as exc:
                     problems.append(Problem(node_id, leaf_field, _expression_message(exc)))
+                    continue
+                secret_problem = _secret_use(node_type, field, template)
+                if secret_problem:
+                    problems.append(Problem(node_id, leaf_field, secret_problem))
     return problems, config_ok
+
+
+def _secret_use(node_type: NodeType, field: str, template: Template) -> str | None:
+    """Secrets only as whole templates, only in the fields a node sends them in."""
+    using = [part for part in template.expressions if SECRETS in part.variables]
+    if not using:
+        return None
+    top = field.removeprefix("config.").split(".")[0].split("[")[0]
+    if top not in node_type.secret_fields:
+        return ONLY_IN_REQUESTS
+    if not all(is_whole_reference(part.source) for part in using):
+        return ONLY_WHOLE
+    return None
 
 
 def _config_validator(node_type: NodeType) -> Draft202012Validator:

@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from engine.core.errors import NonRetryableError
 from engine.graph.nodes import http
 from engine.graph.nodes.base import NodeContext
+from engine.models import Run
+from engine.outbound.grants import grant_secret
 from engine.outbound.netguard import AddressRefused
 from engine.outbound.secrets import SecretMissing
 from tests.engine.graph.local_server import LocalServer, RecordedRequest, Reply
@@ -32,15 +35,23 @@ def allowed(server: LocalServer) -> Iterator[None]:
         yield
 
 
-def call(config: dict[str, Any], **scope: Any) -> Any:
+def call(config: dict[str, Any], run_id: int = 7, **scope: Any) -> Any:
     context = NodeContext(
         node_id="call-api",
         config=config,
         scope={"input": ORDER, **scope},
-        run_id=7,
+        run_id=run_id,
         idempotency_key=KEY,
     )
     return http.execute(context).output
+
+
+@pytest.fixture
+def granted(db: None) -> int:
+    """A run of a workflow an administrator granted the secrets these tests send."""
+    for name in ("CRM_TOKEN", "API_KEY", "NOPE"):
+        grant_secret("crm-sync", name, None)
+    return Run.objects.create(workflow="crm-sync", version="1", created_at=timezone.now()).pk
 
 
 @pytest.mark.usefixtures("allowed")
@@ -118,7 +129,7 @@ def test_the_idempotency_header_can_be_renamed_or_left_out(server: LocalServer) 
 
 @pytest.mark.usefixtures("allowed")
 def test_a_secret_reaches_the_server_but_never_the_output(
-    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, granted: int
 ) -> None:
     """`{{ secrets.NAME }}` is read from STEPWISE_SECRET_NAME; an answer echoing it (in the body,
     a header or the URL) comes back redacted, and credential headers are left out."""
@@ -133,10 +144,11 @@ def test_a_secret_reaches_the_server_but_never_the_output(
 
     server.route("GET", "/leads", echo)
     output = call(
-        {
+        run_id=granted,
+        config={
             "url": server.url("/leads?key={{ secrets.crm_token }}"),
             "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"},
-        }
+        },
     )
     assert server.requests[0].headers["authorization"] == f"Bearer {SECRET}"
     assert SECRET not in json.dumps(output)
@@ -148,18 +160,19 @@ def test_a_secret_reaches_the_server_but_never_the_output(
 
 @pytest.mark.usefixtures("allowed")
 def test_a_secret_never_appears_in_an_error(
-    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, granted: int
 ) -> None:
     """An error answer that repeats the secret is reported with the secret redacted."""
     monkeypatch.setenv("STEPWISE_SECRET_CRM_TOKEN", SECRET)
     server.route("POST", "/leads", Reply(400, {"error": f"bad token {SECRET}"}))
     with pytest.raises(NonRetryableError) as raised:
         call(
-            {
+            run_id=granted,
+            config={
                 "method": "POST",
                 "url": server.url("/leads?token={{ secrets.CRM_TOKEN }}"),
                 "body": {"token": "{{ secrets.CRM_TOKEN }}"},
-            }
+            },
         )
     assert SECRET not in str(raised.value)
     assert "answered 400" in str(raised.value)
@@ -168,11 +181,15 @@ def test_a_secret_never_appears_in_an_error(
 
 def test_a_missing_secret_fails_at_once_naming_its_variable(
     monkeypatch: pytest.MonkeyPatch,
+    granted: int,
 ) -> None:
     """A secret without its environment variable fails the node without retrying."""
     monkeypatch.delenv("STEPWISE_SECRET_NOPE", raising=False)
     with pytest.raises(SecretMissing, match="STEPWISE_SECRET_NOPE"):
-        call({"url": "https://example.com/", "headers": {"X-Key": "{{ secrets.nope }}"}})
+        call(
+            run_id=granted,
+            config={"url": "https://example.com/", "headers": {"X-Key": "{{ secrets.nope }}"}},
+        )
 
 
 def test_loopback_is_refused_without_an_allowlist(server: LocalServer) -> None:
@@ -211,7 +228,7 @@ def test_redirects_are_followed_and_each_hop_is_checked(server: LocalServer) -> 
 
 @pytest.mark.usefixtures("allowed")
 def test_secret_headers_do_not_follow_a_redirect_to_another_origin(
-    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, granted: int
 ) -> None:
     """A redirect to another origin drops the headers that were built from secrets."""
     monkeypatch.setenv("STEPWISE_SECRET_API_KEY", SECRET)
@@ -220,7 +237,13 @@ def test_secret_headers_do_not_follow_a_redirect_to_another_origin(
         server.route("GET", "/go", Reply(307, headers={"Location": other.url("/landing")}))
         listed = [f"127.0.0.1:{server.port}", f"127.0.0.1:{other.port}"]
         with override_settings(STEPWISE_HTTP_ALLOWLIST=listed):
-            call({"url": server.url("/go"), "headers": {"X-Api-Key": "{{ secrets.API_KEY }}"}})
+            call(
+                run_id=granted,
+                config={
+                    "url": server.url("/go"),
+                    "headers": {"X-Api-Key": "{{ secrets.API_KEY }}"},
+                },
+            )
         assert server.requests[0].headers["x-api-key"] == SECRET
         assert "x-api-key" not in other.requests[0].headers
 

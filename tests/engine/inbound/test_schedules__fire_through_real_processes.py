@@ -269,7 +269,8 @@ SCHEDULED_GRAPH = graph(
 
 
 def test_a_published_schedule_trigger_starts_the_graph(client: Client, make_user: Any) -> None:
-    _, raw = ApiToken.issue(make_user("dana", "designers"), "ci")
+    # A designer who may also start runs: the published schedule is active at once.
+    _, raw = ApiToken.issue(make_user("dana", "designers", "operators"), "ci")
     headers = {"Authorization": f"Bearer {raw}"}
     created = client.post(
         "/api/workflows",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from accounts.models import ApiToken
 from engine.inbound.schedules import pause
 from engine.models import Schedule
 from tests.engine.graph.graphs import graph
@@ -27,8 +28,17 @@ def two_schedules(cron: str = "0 9 * * 1-5", with_interval: bool = True) -> dict
 
 
 @pytest.fixture
-def designer(designer_api: Any) -> Any:
-    return designer_api
+def designer(client: Any, make_user: Any) -> Any:
+    """A designer who also operates: their schedules start runs as soon as they publish."""
+    _, raw = ApiToken.issue(make_user("dana", "designers", "operators"), "ci")
+    headers = {"Authorization": f"Bearer {raw}"}
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        return getattr(client, method)(
+            path, body or {}, content_type="application/json", headers=headers
+        )
+
+    return call
 
 
 def keys() -> dict[str, Schedule]:
