@@ -437,6 +437,7 @@ register(
         config_schema=CONFIG_SCHEMA,
         templates=("url", "headers.*", "query.*", "body"),
         execute=execute,
+        side_effects=True,
         error_handling=True,
         check=check,
         icon="globe",
