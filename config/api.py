@@ -8,6 +8,7 @@ from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
 from designer.api import router as designer_router
 from designer.api_machines import router as machines_router
+from designer.api_trials import router as trials_router
 from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
@@ -23,6 +24,7 @@ api.add_router("", accounts_router)
 api.add_router("", engine_router)
 api.add_router("", designer_router)
 api.add_router("", machines_router)
+api.add_router("", trials_router)
 
 
 @api.exception_handler(PermissionDenied)
