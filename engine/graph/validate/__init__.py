@@ -21,7 +21,7 @@ from engine.graph.validate.configs import (
     schema_problems,
     unknown_type,
 )
-from engine.graph.validate.expressions import expression_problems
+from engine.graph.validate.expressions import expression_problems, trigger_input_problems
 from engine.graph.validate.shape import GRAPH_VALIDATOR, fits_graph_schema
 from engine.graph.validate.structure import (
     compensation_problems,
@@ -86,6 +86,7 @@ def validate_graph(document: object, context: CheckContext = _DEFAULT_CONTEXT) -
     problems += compensation_problems(graph, types)
     problems += four_eyes_problems(graph, types)
     problems += expression_problems(graph, types, valid_config)
+    problems += trigger_input_problems(graph, types, valid_config)
 
     for node in graph.nodes:
         node_type = types.get(node.id)

@@ -8,14 +8,22 @@ sees only `event`). engine.core.cel_check does the checking; this module knows t
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from engine.core.cel_check import ANY, CelType, check_types, from_json_schema
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.graph.format import Graph
 from engine.graph.nodes.base import NodeType, Problem
 from engine.graph.validate.configs import values_at
+from engine.runtime.inputs import first_input_problem
 
-__all__ = ["expression_problems", "input_type", "node_scope", "upstream_of"]
+__all__ = [
+    "expression_problems",
+    "input_type",
+    "node_scope",
+    "trigger_input_problems",
+    "upstream_of",
+]
 
 _DOCS = {
     "input": "The run's input",
@@ -55,15 +63,44 @@ def _in_loop_body(
     return False
 
 
-def input_type(graph: Graph, types: Mapping[str, NodeType]) -> CelType:
-    """The run input's type, as the first trigger that declares an input schema gives it."""
+def input_schema(graph: Graph, types: Mapping[str, NodeType]) -> dict[str, Any] | None:
+    """The run input's JSON Schema, as the first trigger that declares one gives it."""
     for node in graph.nodes:
         node_type = types.get(node.id)
         if node_type is not None and node_type.is_trigger and node_type.input_schema is not None:
             schema = node_type.input_schema(node.config)
             if schema is not None:
-                return from_json_schema(schema, _DOCS["input"])
-    return CelType("any", doc=_DOCS["input"])
+                return schema
+    return None
+
+
+def input_type(graph: Graph, types: Mapping[str, NodeType]) -> CelType:
+    schema = input_schema(graph, types)
+    if schema is None:
+        return CelType("any", doc=_DOCS["input"])
+    return from_json_schema(schema, _DOCS["input"])
+
+
+def trigger_input_problems(
+    graph: Graph, types: Mapping[str, NodeType], valid_config: set[str]
+) -> list[Problem]:
+    """A schedule trigger's fixed input must match the input schema (`{}` when not given):
+    a mismatch would otherwise fail every run it starts."""
+    schema = input_schema(graph, types)
+    if schema is None:
+        return []
+    problems = []
+    for node in graph.nodes:
+        node_type = types.get(node.id)
+        if node_type is None or "schedule" not in node_type.started_by:
+            continue
+        if node.id not in valid_config:
+            continue
+        problem = first_input_problem(schema, node.config.get("input", {}))
+        if problem is not None:
+            message = f"does not match the workflow's input schema: {problem}"
+            problems.append(Problem(node.id, "config.input", message))
+    return problems
 
 
 def node_scope(
