@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
+from config.api_docs import LocalSwagger
 from designer.api import router as designer_router
 from designer.api_machines import router as machines_router
 from designer.api_trials import router as trials_router
@@ -19,6 +20,7 @@ api = NinjaAPI(
     auth=API_AUTH,
     urls_namespace="api",
     docs_url="/docs",
+    docs=LocalSwagger(),
 )
 api.add_router("", accounts_router)
 api.add_router("", engine_router)
