@@ -20,6 +20,7 @@ from engine.graph.nodes import NodeType, get_node_type
 from engine.graph.publishing import GraphRefused
 from engine.graph.validate import validate_node_config
 from engine.graph.validate.expressions import node_scope, upstream_of
+from engine.graph.validate.shape import fits_graph_schema
 from engine.models import Run
 
 MAX_SAMPLE_BYTES = 256_000
@@ -41,6 +42,8 @@ def _size_checked(value: Any, field: str) -> Any:
 
 
 def _draft_graph(workflow: Workflow) -> tuple[Graph, dict[str, NodeType]]:
+    if not fits_graph_schema(workflow.draft):
+        raise DesignerError("the saved draft is not a graph document; fix its shape", field="draft")
     graph = Graph.from_document(workflow.draft)
     types = {
         node.id: node_type
@@ -232,7 +235,7 @@ def _remember_output(workflow: Workflow, node_id: str, output: Any) -> None:
 
 def pin(workflow: Workflow, node_id: str, output: Any) -> dict[str, Any]:
     """Pin `output` as the node's sample output (kept with the draft, not in the graph)."""
-    _node(Graph.from_document(workflow.draft), node_id)
+    _node(_draft_graph(workflow)[0], node_id)
     _size_checked(output, "output")
     with transaction.atomic():
         locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
