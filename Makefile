@@ -39,6 +39,8 @@ ESBUILD := node_modules/.bin/esbuild --bundle --minify --log-level=warning \
 static/build/.built: node_modules/.package-lock.json $(CANVAS_SOURCES)
 	@mkdir -p static/build
 	cp node_modules/htmx.org/dist/htmx.min.js static/build/htmx.min.js
+	@mkdir -p static/build/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/build/swagger-ui/
 	$(ESBUILD) static/canvas/src/canvas.tsx --format=iife --outfile=static/build/canvas.js
 	$(ESBUILD) static/canvas/src/layout-worker.ts --format=iife --outfile=static/build/layout-worker.js
 	@touch $@

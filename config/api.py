@@ -6,8 +6,10 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
+from config.api_docs import LocalSwagger
 from designer.api import router as designer_router
 from designer.api_machines import router as machines_router
+from designer.api_trials import router as trials_router
 from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
@@ -18,11 +20,13 @@ api = NinjaAPI(
     auth=API_AUTH,
     urls_namespace="api",
     docs_url="/docs",
+    docs=LocalSwagger(),
 )
 api.add_router("", accounts_router)
 api.add_router("", engine_router)
 api.add_router("", designer_router)
 api.add_router("", machines_router)
+api.add_router("", trials_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -227,6 +227,9 @@ MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "stepwise@localhost")
 # Task e-mails are sent by workers, which have no request to learn the site's address from.
 STEPWISE_BASE_URL = env_str("STEPWISE_BASE_URL", "http://127.0.0.1:8000")
+# Whom the 403 page tells people to ask for a role; the active superusers when empty.
+STEPWISE_ADMIN_CONTACT = env_str("STEPWISE_ADMIN_CONTACT", "")
+CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
 # One-click decision links in task e-mails work this long (checked when used, so shortening it
 # also shortens links already sent); 0 sends none and refuses those sent before.
 STEPWISE_DECISION_LINK_MAX_AGE_SECONDS = env_int(
@@ -343,11 +346,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_4xx": {"()": "config.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_4xx"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
         "celery": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_4xx"]},
     },
 }

@@ -15,3 +15,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("monitoring.urls")),
 ]
+
+# Our own error pages (accounts.errors): styled, with the reason for a 403.
+handler403 = "accounts.errors.permission_denied"
+handler404 = "accounts.errors.page_not_found"
+handler500 = "accounts.errors.server_error"

@@ -22,6 +22,7 @@ from engine.graph.diff import diff_graphs
 from engine.graph.format import GRAPH_SCHEMA
 from engine.graph.nodes import CheckContext, Problem
 from engine.graph.publishing import (
+    latest_version,
     live_versions,
     publish_graph,
     published_context,
@@ -217,7 +218,17 @@ def save_draft(workflow: Workflow, graph: Any, revision: Any, user: User | None)
 
 
 def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersion:
-    """Hand the draft to the engine as the next numbered version; an invalid draft is refused."""
+    """Hand the draft to the engine as the next numbered version; an invalid draft is refused,
+    and so is a draft equal to the newest version (nothing would change)."""
+    newest = latest_version(workflow.slug)
+    if (
+        newest is not None
+        and newest.graph == workflow.draft
+        and newest.title == workflow.title
+        and newest.compensate_on_cancel == workflow.compensate_on_cancel
+    ):
+        message = f"nothing to publish: the draft equals version {newest.number}"
+        raise DesignerError(message, status=409, field="draft", extra={"message": message})
     context = world(workflow.slug)
     problems = problems_of(workflow.draft, context)
     if problems:

@@ -20,6 +20,10 @@ class Workflow(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     # Copied into each published version: whether cancelling a run undoes its steps first.
     compensate_on_cancel = models.BooleanField(default=True)
+    # Sample outputs the designer pinned per node id, and each node's last test output: what
+    # a node tested alone reads as `nodes.<id>.output` of the steps before it. Never published.
+    pins = models.JSONField(default=dict, blank=True)
+    test_outputs = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

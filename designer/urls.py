@@ -18,5 +18,6 @@ urlpatterns = [
     path("<slug:slug>/settings", views.workflow_settings, name="designer-settings"),
     path("<slug:slug>/delete", views.delete_workflow, name="designer-delete"),
     path("<slug:slug>/panel", views.node_panel, name="designer-panel"),
+    path("<slug:slug>/start", views.start_code_run, name="designer-start"),
     path("<slug:slug>/", views.canvas, name="designer-canvas"),
 ]

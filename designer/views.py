@@ -10,15 +10,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Capability, can, require
-from designer import drafts, forms, panel
+from designer import code_pages, drafts, forms, panel
 from designer.api import node_type_out
+from designer.input_form import input_fields, parse_input
 from designer.machine_views import machine_listing
 from designer.models import Workflow
 from engine.core import get_workflow
-from engine.core.definitions import all_workflows
+from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import Problem, all_node_types, get_node_type
 from engine.graph.publishing import latest_version, published_number
 from engine.graph.validate import config_schema, validate_node_config
+from engine.runtime.runs import start_run
 
 PANEL_EVENT = "stepwise:node-updated"
 
@@ -216,7 +218,7 @@ def canvas(request: HttpRequest, slug: str) -> HttpResponse:
         definition = get_workflow(slug)
         if definition is None:
             return render(request, "designer/missing.html", {"slug": slug}, status=404)
-        return render(request, "designer/code_workflow.html", {"definition": definition})
+        return _code_page(request, definition)
     latest = latest_version(workflow.slug)
     manual = next(
         (node for node in workflow.draft.get("nodes", []) if node.get("type") == "trigger.manual"),
@@ -301,3 +303,45 @@ def node_panel(request: HttpRequest, slug: str) -> HttpResponse:
         }
         response["HX-Trigger"] = json.dumps({PANEL_EVENT: detail})
     return response
+
+
+def _code_page(
+    request: HttpRequest,
+    definition: WorkflowDefinition,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    values, errors = values or {}, errors or {}
+    fields = input_fields(definition.input_schema)
+    rows = [
+        {"field": field, "value": values.get(field.html_name, ""), "error": errors.get(field.name)}
+        for field in fields or []
+    ]
+    context = {
+        "definition": definition,
+        "parameters": code_pages.parameters(definition),
+        "steps": code_pages.recent_steps(definition.slug),
+        "can_start": can(request.user, Capability.START_RUNS),
+        "rows": rows,
+        "json_input": None if fields is not None else values.get("input", "{}"),
+        "input_error": errors.get("input"),
+    }
+    return render(request, "designer/code_workflow.html", context, status=status)
+
+
+@require_POST
+def start_code_run(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start a code workflow from its page's input form; problems are shown on their fields."""
+    require(request.user, Capability.START_RUNS)
+    definition = get_workflow(slug)
+    if definition is None:
+        return render(request, "designer/missing.html", {"slug": slug}, status=404)
+    submitted = {key: str(value) for key, value in request.POST.items()}
+    value, errors = parse_input(definition.input_schema, submitted)
+    if errors:
+        return _code_page(request, definition, values=submitted, errors=errors, status=422)
+    run = start_run(slug, value, trigger="manual", created_by=_user(request))
+    messages.success(request, f"Started run {run.pk} of {definition.title}.")
+    return HttpResponseRedirect(reverse("run-detail", args=[run.pk]))

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from engine.admin.readonly import ReadOnlyAdmin
 from engine.models import (
+    DraftSnapshot,
     GraphVersion,
     Record,
 )
@@ -24,6 +25,14 @@ class GraphVersionAdmin(ReadOnlyAdmin[GraphVersion]):
     ]
     list_filter = ["retired", "triggers_active", "published_at"]
     search_fields = ["workflow", "title", "note"]
+
+
+@admin.register(DraftSnapshot)
+class DraftSnapshotAdmin(ReadOnlyAdmin[DraftSnapshot]):
+    """Drafts as designers test-ran them: what their test runs replay."""
+
+    list_display = ["workflow", "revision", "title", "created_at"]
+    search_fields = ["workflow", "title"]
 
 
 @admin.register(Record)

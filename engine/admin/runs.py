@@ -53,7 +53,7 @@ class RunAdmin(admin.ModelAdmin[Run]):
         "started_at",
         "finished_at",
     ]
-    list_filter = ["status", "trigger", "kind", "workflow", "created_at"]
+    list_filter = ["status", "trigger", "kind", "is_test", "workflow", "created_at"]
     search_fields = ["=id", "workflow", "idempotency_key", "trigger_ref"]
     date_hierarchy = "created_at"
     readonly_fields = [*(field.name for field in Run._meta.fields), "started_by_schedule"]

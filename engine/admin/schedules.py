@@ -24,6 +24,7 @@ from engine.inbound.schedules import (
     resume,
     run_now,
     save_schedule,
+    schedule_input_problem,
     schedule_problems,
     upcoming,
 )
@@ -84,7 +85,8 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
             "start (or from midnight UTC).",
             "jitter_seconds": "Delay each fire by up to this many seconds, the same delay "
             "whichever process fires it.",
-            "input": "The JSON input each run starts with.",
+            "input": "The JSON input each run starts with ({} when empty); it must match the "
+            "workflow's input schema.",
             "catch_up_limit": "How many missed fires 'run each missed fire' runs at most.",
         }
 
@@ -113,6 +115,13 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
             end_at=value("end_at"),
             jitter_seconds=value("jitter_seconds") or 0,
         )
+        if "input" in self.fields and "input" not in self.errors:
+            if cleaned.get("input") is None:
+                cleaned["input"] = {}
+            workflow = value("workflow")
+            problem = schedule_input_problem(workflow, cleaned["input"]) if workflow else None
+            if problem is not None:
+                problems = {**problems, "input": f"does not match the workflow: {problem}"}
         for name, message in problems.items():
             if name in self.fields and name not in self.errors:
                 self.add_error(name, message)

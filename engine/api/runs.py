@@ -111,6 +111,10 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     progress: dict[str, Any] | None = None
+    is_test: bool = Field(
+        default=False,
+        description="A designer's test run of an unpublished draft (version 'draft rev N')",
+    )
     stopped_at: int | None = Field(
         default=None,
         description="The journal position where a failed, cancelled or timed-out run stopped: "

@@ -22,7 +22,7 @@ from engine.inbound.schedule_sync import (
     sync_graph_schedules,
 )
 from engine.inbound.triggers import graph_triggers, sync_event_triggers
-from engine.models import GraphVersion
+from engine.models import DraftSnapshot, GraphVersion
 from engine.outbound.grants import granted_secrets
 
 __all__ = [
@@ -153,11 +153,14 @@ def activate_version_triggers(slug: str, number: int, by: User | None) -> GraphV
 def retire_graph(slug: str) -> int:
     """Retire every version of `slug`: they stay for the runs pinned to them but start nothing.
 
-    Its schedules and event triggers go with them. Returns how many versions were live.
+    Its schedules, event triggers and the drafts kept for test runs go with them. Returns how
+    many versions were live.
     """
     with transaction.atomic():
         _lock(slug)
         retired = live_versions(slug).update(retired=True)
+        # Test runs of the draft end with it: a slug made again would reuse their revisions.
+        DraftSnapshot.objects.filter(workflow=slug).delete()
         delete_graph_schedules(slug)
         sync_event_triggers(slug)
         return retired

@@ -4,15 +4,18 @@ This is the only cache of compiled programs and the only resolver of graph steps
 running a parallel branch finds the node's step through the same program as the run itself.
 """
 
+import re
 import threading
+from typing import Any
 
 from engine.core.definitions import StepDefinition
 from engine.graph.interpreter import graph_workflow
 from engine.graph.program import Program, parse_step_key
-from engine.models import GraphVersion
+from engine.models import DraftSnapshot, GraphVersion
 from engine.runtime.resolving import Resolved
 
-_programs: dict[int, Program] = {}
+_programs: dict[tuple[str, int], Program] = {}
+_DRAFT_VERSION = re.compile(r"^draft rev (\d+)$")
 _lock = threading.Lock()
 _MAX_PROGRAMS = 500
 
@@ -29,7 +32,12 @@ def load_program(slug: str, version: str | None) -> Program | None:
     A version row never changes, so its compiled program is kept for as long as the process
     lives. The cache is keyed by the row's id, not by slug and number: a workflow deleted and
     created again under the same slug starts at version 1 with a different graph.
+    A `draft rev N` version is a designer's test run of a draft, kept as a DraftSnapshot.
     """
+    draft = _DRAFT_VERSION.match(version or "")
+    if draft is not None:
+        snapshot = DraftSnapshot.objects.filter(workflow=slug, revision=int(draft.group(1)))
+        return _compiled(slug, "draft", snapshot.values_list("pk", flat=True).first())
     versions = GraphVersion.objects.filter(workflow=slug)
     if version is None:
         versions = versions.filter(retired=False).order_by("-number")
@@ -38,14 +46,18 @@ def load_program(slug: str, version: str | None) -> Program | None:
         if number is None:
             return None
         versions = versions.filter(number=number)
-    found_id = versions.values_list("pk", flat=True).first()
+    return _compiled(slug, "version", versions.values_list("pk", flat=True).first())
+
+
+def _compiled(slug: str, table: str, found_id: int | None) -> Program | None:
     if found_id is None:
         return None
     with _lock:
-        program = _programs.get(found_id)
+        program = _programs.get((table, found_id))
     if program is not None:
         return program
-    found = GraphVersion.objects.filter(pk=found_id).first()
+    model: Any = DraftSnapshot if table == "draft" else GraphVersion
+    found = model.objects.filter(pk=found_id).first()
     if found is None:
         return None
     program = Program.from_document(
@@ -58,7 +70,7 @@ def load_program(slug: str, version: str | None) -> Program | None:
     with _lock:
         if len(_programs) >= _MAX_PROGRAMS:
             _programs.pop(next(iter(_programs)))
-        _programs[found_id] = program
+        _programs[(table, found_id)] = program
     return program
 
 

@@ -97,7 +97,7 @@ def _graph_spec(config: dict[str, Any]) -> ScheduleSpec:
         cron=str(config.get("cron") or ""),
         interval_seconds=max(1, round(interval)) if interval is not None else None,
         timezone=str(config.get("timezone") or "UTC"),
-        input=config.get("input"),
+        input=config.get("input", {}),
     )
 
 

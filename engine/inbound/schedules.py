@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -45,6 +46,7 @@ from engine.models import (
     ScheduleFire,
     Trigger,
 )
+from engine.runtime.inputs import first_input_problem
 from engine.runtime.limits import was_refused
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import RunStateError, cancel_run, create_run
@@ -152,6 +154,20 @@ def schedule_problems(
                 f"the jitter must be shorter than the time between two fires ({gap} s)"
             )
     return problems
+
+
+def schedule_input_problem(workflow: str, value: Any) -> str | None:
+    """`input.amount: ...` when the input does not match the workflow's input schema, else None.
+
+    Checked when a schedule is saved: a mismatch found at fire time would fail every run.
+    """
+    try:
+        schema = resolve(workflow).definition.input_schema
+    except UnknownWorkflow:
+        return None  # the workflow field reports it
+    if schema is None:
+        return None
+    return first_input_problem(schema, {} if value is None else value)
 
 
 def _shortest_gap(spec: ScheduleSpec) -> int | None:
@@ -302,7 +318,7 @@ def _start(
     key = None if manual else f"schedule-{schedule.pk}-{nominal.astimezone(UTC):%Y%m%dT%H%M%S%f}"
     return create_run(
         schedule.workflow,
-        schedule.input,
+        {} if schedule.input is None else schedule.input,
         trigger=Trigger.SCHEDULE,
         trigger_ref=reference[:200],
         idempotency_key=key,

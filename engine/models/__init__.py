@@ -7,6 +7,7 @@ Every model is imported here, so Django registers them under the "engine" app an
 """
 
 from engine.models.graphs import (
+    DraftSnapshot,
     GraphVersion,
     Record,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "DebounceSlot",
     "Delegation",
     "DeliveryStatus",
+    "DraftSnapshot",
     "Event",
     "EventChannel",
     "EventTrigger",

@@ -46,6 +46,33 @@ class GraphVersion(models.Model):
         return f"v{self.number}"
 
 
+class DraftSnapshot(models.Model):
+    """A draft as it was when a designer test-ran it: what its test runs are pinned to.
+
+    Test runs carry the version marker `draft rev N` (engine.graph.draft_runs); the draft goes
+    on changing, so the graph they run (and replay) is kept here, once per revision.
+    """
+
+    workflow = models.CharField(max_length=100)
+    revision = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    graph = models.JSONField()
+    compensate_on_cancel = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "revision"], name="draft_snapshot_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} draft rev {self.revision}"
+
+    @property
+    def version(self) -> str:
+        return f"draft rev {self.revision}"
+
+
 class Record(models.Model):
     """A document in a named collection: what the `action.record` node creates and queries."""
 

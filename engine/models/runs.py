@@ -83,6 +83,8 @@ class Run(models.Model):
     # "seq.branch" → how many times a compensation undid that step: its idempotency key's
     # generation when a retry does it again.
     redo = models.JSONField(default=dict, blank=True)
+    # A designer's test of a draft (version `draft rev N`), not a run of a published version.
+    is_test = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -57,14 +57,18 @@ def create_run(
     idempotency_key: str | None = None,
     created_by: User | None = None,
     start_at: datetime | None = None,
+    version: str | None = None,
+    is_test: bool = False,
 ) -> Run:
     """Create a run inside the caller's transaction and dispatch it after commit.
+
+    `version` pins a version other than the current one (a designer's test of a draft).
 
     Returns the existing run when the idempotency key was used before for this workflow.
     A run over the workflow's rate limit is created failed, saying so, and never dispatched;
     it keeps no idempotency key, so that the same request can start the run later.
     """
-    resolved = resolve(workflow)
+    resolved = resolve(workflow, version)
     if idempotency_key:
         existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -88,6 +92,7 @@ def create_run(
         created_at=now,
         scheduled_for=start_at if scheduled else None,
         dispatched_at=None if scheduled else now,
+        is_test=is_test,
     )
     refusal = None if trigger in UNRATED_TRIGGERS else rate_refusal(workflow, now)
     if refusal is not None:

@@ -1,6 +1,7 @@
 """In Chromium, axe-core finds no WCAG 2.1 A/AA problem on the server-rendered pages: home,
 designer, workflow settings, runs, a run, the inbox with a task (with a form), a task's page,
-the decided view, the out-of-office page, and the login page."""
+the decided view, the out-of-office page, a code workflow's page with its start form, the 404
+page, and the login page."""
 
 import json
 from typing import Any
@@ -58,6 +59,8 @@ def test_the_pages_pass_an_accessibility_audit(
         "/machines/",
         "/machines/order/",
         f"/machines/order/instances/{machine.pk}/",
+        "/designer/expense-approval/",  # a code workflow: parameters, steps, the start form
+        "/no/such/page",  # our 404 page
     ]:
         page.goto(f"{daphne_server}{path}")
         expect(page.locator("main")).to_be_visible()

@@ -316,6 +316,7 @@ register(
         config_schema=CONFIG_SCHEMA,
         templates=("prompt", "system", "context"),
         execute=execute,
+        side_effects=True,
         error_handling=True,
         check=check,
         icon="sparkles",

@@ -23,6 +23,10 @@ ERROR = "error"
 
 GROUPS = ("triggers", "actions", "logic", "flow", "human")
 
+RUN_SCOPE = ("input", "vars", "nodes", "now")
+"""The names a node's expressions may use while a run walks the graph (plus `item` and `index`
+inside a loop's body)."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -194,6 +198,14 @@ class NodeType:
     """A trigger: the JSON Schema of the run's input, from its config."""
     default_retry: Callable[[Mapping[str, Any]], Retry | None] | None = None
     """The retry policy when the config sets none (e.g. the called action's own)."""
+    # --- what the designer is told about it -------------------------------------------------
+    side_effects: bool = False
+    """Running it reaches outside the run (calls, mails, records, tasks): a test asks first."""
+    output_schema: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
+    """The JSON Schema of its output, from its config, when known: expressions downstream
+    are checked against it and autocomplete offers its fields."""
+    expression_scope: tuple[str, ...] = RUN_SCOPE
+    """The names its CEL fields may use."""
 
     def handles(self, config: Mapping[str, Any]) -> tuple[str, ...]:
         """The outputs this node has with this config (the error output is always there)."""

@@ -261,6 +261,7 @@ register(
         config_schema=CONFIG_SCHEMA,
         templates=("to[]", "cc[]", "bcc[]", "from", "subject", "body", "html"),
         execute=execute,
+        side_effects=True,
         error_handling=True,
         check=check,
         icon="mail",

@@ -21,6 +21,7 @@ from engine.core.errors import ChildWorkflowFailed, WaitTimeout
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
     ERROR,
+    RUN_SCOPE,
     CheckContext,
     Leave,
     NodeContext,
@@ -238,6 +239,7 @@ register(
         expressions=("filter",),
         templates=("match",),
         execute=_wait_event,
+        expression_scope=(*RUN_SCOPE, "event"),
         check=_check_wait_event,
         icon="inbox",
         suspends=Suspends(begin=_wait_for_event, resume=_event_came),
@@ -271,6 +273,7 @@ register(
         },
         templates=("input",),
         execute=_subworkflow,
+        side_effects=True,
         check=_check_subworkflow,
         icon="layers",
         suspends=Suspends(begin=_start_child, resume=_child_ended),

@@ -473,6 +473,7 @@ register(
         templates=("url", "headers.*", "query.*", "body"),
         secret_fields=SECRET_FIELDS,
         execute=execute,
+        side_effects=True,
         error_handling=True,
         check=check,
         icon="globe",

@@ -142,6 +142,18 @@ def _decided(waiting: WaitContext, wait: Wait) -> Wait | Leave:
     return Leave({"task": task_id, "outcome": decided, "decisions": settled["decisions"]}, decided)
 
 
+def _decision_schema(_: Mapping[str, Any]) -> dict[str, Any]:
+    """What the node leaves with once the task settles (see _wait_for_decision)."""
+    return {
+        "type": "object",
+        "properties": {
+            "task": {"type": "integer", "description": "The task's id"},
+            "outcome": {"type": "string", "description": "The decision, or 'timeout'"},
+            "decisions": {"type": "array", "description": "Each person's decision"},
+        },
+    }
+
+
 def _withdraw(waiting: WaitContext, opened: Mapping[str, Any]) -> None:
     # Nobody should be asked to decide what no longer matters.
     withdraw_task.named(f"{waiting.name}:withdraw")(opened["task"])
@@ -306,6 +318,8 @@ register(
         check=_check_people("assignees"),
         icon="check",
         suspends=_ASKS,
+        side_effects=True,
+        output_schema=_decision_schema,
     )
 )
 
@@ -336,5 +350,7 @@ register(
         check=_check_people("reviewers"),
         icon="eye",
         suspends=_ASKS,
+        side_effects=True,
+        output_schema=_decision_schema,
     )
 )

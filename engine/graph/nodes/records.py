@@ -329,6 +329,7 @@ register(
         config_schema=CONFIG_SCHEMA,
         templates=("key", "data", "where.*"),
         execute=execute,
+        side_effects=True,
         error_handling=True,
         check=check,
         icon="database",

@@ -90,6 +90,7 @@ register(
         icon="play",
         default_start=True,
         input_schema=_input_schema,
+        output_schema=_input_schema,
     )
 )
 
@@ -140,6 +141,7 @@ register(
             },
         },
         expressions=("filter", "debounce.key"),
+        expression_scope=("event",),
         execute=pass_input,
         check=_check_event,
         is_trigger=True,

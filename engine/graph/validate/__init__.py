@@ -3,9 +3,10 @@
 Field paths are relative to the node for node problems (`config.cases[1].when`, `type`) and to
 the document for the rest (`edges[3].target`, `nodes[0].id`); graph-level problems have no node.
 The document shape is checked first: when it is broken, only those problems are reported,
-because nothing past the shape can be read reliably. The checks live in three rooms:
+because nothing past the shape can be read reliably. The checks live in four rooms:
 `shape` (the quick document shape check), `structure` (edges, reachability, cycles, loops and
-joins) and `configs` (each node's config schema, expressions and templates).
+joins), `configs` (each node's config schema, expressions and templates) and `expressions`
+(what each expression may read, checked against the declared types).
 """
 
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from engine.graph.validate.configs import (
     schema_problems,
     unknown_type,
 )
+from engine.graph.validate.expressions import expression_problems, trigger_input_problems
 from engine.graph.validate.shape import GRAPH_VALIDATOR, fits_graph_schema
 from engine.graph.validate.structure import (
     compensation_problems,
@@ -83,6 +85,8 @@ def validate_graph(document: object, context: CheckContext = _DEFAULT_CONTEXT) -
     problems += loops_and_joins(graph, types, valid_config)
     problems += compensation_problems(graph, types)
     problems += four_eyes_problems(graph, types)
+    problems += expression_problems(graph, types, valid_config)
+    problems += trigger_input_problems(graph, types, valid_config)
 
     for node in graph.nodes:
         node_type = types.get(node.id)

@@ -52,7 +52,7 @@ def check_config(
     config_ok = not problems
     reported = {problem.field for problem in problems}
     for path in node_type.expressions:
-        for field, value in _values_at(config, path):
+        for field, value in values_at(config, path):
             if value is None or field in reported:
                 continue
             try:
@@ -63,7 +63,7 @@ def check_config(
             if SECRETS in expression.variables:
                 problems.append(Problem(node_id, field, ONLY_IN_REQUESTS))
     for path in node_type.templates:
-        for field, value in _values_at(config, path):
+        for field, value in values_at(config, path):
             for leaf_field, text in _strings_in(value, field):
                 if leaf_field in reported:
                     continue
@@ -127,7 +127,7 @@ def _field(prefix: str, step: str | int) -> str:
     return f"{prefix}.{step}" if prefix else step
 
 
-def _values_at(config: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+def values_at(config: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
     """(field, value) for each value a path such as `cases[].when` or `values.*` names."""
     return _walk(config, path.split("."), "config")
 
