@@ -164,3 +164,12 @@ def test_saved_views_are_per_person(operator: Client, make_user: Any) -> None:
     assert SavedRunView.objects.filter(pk=view.pk).exists()
     operator.post(f"/runs/views/{view.pk}/delete")
     assert not SavedRunView.objects.exists()
+
+
+def test_the_admin_lists_saved_views_read_only(client: Client, make_user: Any) -> None:
+    owner = make_user("olga", "operators")
+    SavedRunView.objects.create(user=owner, name="Stuck", params={}, created_at=timezone.now())
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    listed = client.get("/admin/monitoring/savedrunview/")
+    assert listed.status_code == 200 and "Stuck" in listed.content.decode()
+    assert client.get("/admin/monitoring/savedrunview/add/").status_code == 403
