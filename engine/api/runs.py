@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -16,10 +16,8 @@ from accounts.api_auth import require_capability
 from accounts.roles import Capability
 from engine.inbound.events import EventInputError, deliver_event, event_history
 from engine.models import Run, StepRecord, WorkerProbe
-from engine.runtime.bulk_runs import MAX_BULK_RUNS, bulk_change, ids_matching
 from engine.runtime.inputs import first_input_problem
 from engine.runtime.resolving import UnknownWorkflow, resolve
-from engine.runtime.run_search import RunQueryError, find_runs, parse_run_query
 from engine.runtime.runs import (
     RunStateError,
     cancel_run,
@@ -216,133 +214,6 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
     except TypeError as not_json:
         raise HttpError(422, f"input: {not_json}") from None
     return Status(200 if existed else 201, run)
-
-
-RUN_FILTERS_HELP = (
-    "Filters (all optional, combined with AND): workflow (slug), version, status (repeat it or "
-    "separate with commas for several), trigger, started_by (username), within (15m, 1h, 24h, "
-    "7d, 30d), started_after and started_before (ISO 8601), min_duration (seconds, ended "
-    "runs), failed_step (the name of the step a run failed at), match (repeatable: "
-    "`input.customer = acme`, `output.total = 12`; the value is JSON when it parses, else "
-    "text), q (run id, workflow title or slug, error text). sort: -started (default), started, "
-    "-duration, duration. cursor: the `X-Next-Cursor` header of the previous page (also in "
-    "`Link: rel=next`); limit: 1 to 500. A bad value answers 422 naming the field."
-)
-
-
-@router.get(
-    "/runs",
-    response=list[RunOut],
-    tags=["runs"],
-    summary="Find runs: filters, text search, sorts and cursor pages (newest first by default)",
-    description=RUN_FILTERS_HELP,
-)
-def list_runs(request: HttpRequest, response: HttpResponse) -> Any:
-    require_capability(request, Capability.VIEW)
-    query = parse_run_query(request.GET)
-    page = find_runs(query, fields=None)
-    if page.next_cursor:
-        response["X-Next-Cursor"] = page.next_cursor
-        following = request.GET.copy()
-        following["cursor"] = page.next_cursor
-        response["Link"] = f'<{request.path}?{following.urlencode()}>; rel="next"'
-    return page.runs
-
-
-class BulkIn(Schema):
-    ids: list[int] | None = Field(
-        default=None,
-        max_length=MAX_BULK_RUNS,
-        description=f"The runs to change (at most {MAX_BULK_RUNS})",
-    )
-    filter: dict[str, Any] | None = Field(
-        default=None,
-        description="Instead of ids: every run these filters match (as GET /api/runs takes "
-        f'them, e.g. {{"status": ["failed"], "workflow": "billing"}}), newest first, '
-        f"at most {MAX_BULK_RUNS} per request",
-    )
-
-
-class BulkOutcomeOut(Schema):
-    id: int
-    workflow: str
-    outcome: str = Field(description="done or refused")
-    detail: str = Field(description="What happened, or why the run was left as it was")
-
-
-class BulkOut(Schema):
-    results: list[BulkOutcomeOut]
-    done: int
-    refused: int
-    more: bool = Field(
-        description=f"The filter matched more than {MAX_BULK_RUNS} runs: send it again for the rest"
-    )
-
-
-def _bulk(request: HttpRequest, action: str, capability: Capability) -> dict[str, Any]:
-    require_capability(request, capability)
-    try:
-        body = BulkIn.model_validate_json(request.body or b"{}")
-    except ValidationError as invalid:
-        first = invalid.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise RunQueryError(where, first["msg"]) from None
-    if (body.ids is None) == (body.filter is None):
-        raise RunQueryError("ids", "give either ids or filter")
-    more = False
-    if body.filter is not None:
-        query = parse_run_query(body.filter)
-        ids, more = ids_matching(query)
-    else:
-        ids = body.ids or []
-    user = request.user if isinstance(request.user, User) else None
-    result = bulk_change(action, ids, by=user.get_username() if user else "the API", more=more)
-    return {
-        "results": [
-            {
-                "id": outcome.run_id,
-                "workflow": outcome.workflow,
-                "outcome": "done" if outcome.done else "refused",
-                "detail": outcome.detail,
-            }
-            for outcome in result.outcomes
-        ],
-        "done": result.done,
-        "refused": len(result.outcomes) - result.done,
-        "more": result.more,
-    }
-
-
-_BULK_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": BulkIn.model_json_schema()}},
-    }
-}
-
-
-@router.post(
-    "/runs/bulk-cancel",
-    response=BulkOut,
-    openapi_extra=_BULK_BODY,
-    tags=["runs"],
-    summary="Cancel many runs (ids, or every match of a filter), each as POST "
-    "/api/runs/{id}/cancel would; the result says for each run done or refused, and why",
-)
-def bulk_cancel(request: HttpRequest) -> dict[str, Any]:
-    return _bulk(request, "cancel", Capability.CANCEL_RUNS)
-
-
-@router.post(
-    "/runs/bulk-retry",
-    response=BulkOut,
-    openapi_extra=_BULK_BODY,
-    tags=["runs"],
-    summary="Retry many runs (ids, or every match of a filter), each as POST "
-    "/api/runs/{id}/retry would; the result says for each run done or refused, and why",
-)
-def bulk_retry(request: HttpRequest) -> dict[str, Any]:
-    return _bulk(request, "retry", Capability.RETRY_RUNS)
 
 
 @router.get(
