@@ -13,6 +13,7 @@ from designer.api_trials import router as trials_router
 from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
+from engine.runtime.run_search import RunQueryError
 
 api = NinjaAPI(
     title="Stepwise API",
@@ -46,3 +47,8 @@ def designer_error(request: HttpRequest, exc: DesignerError) -> HttpResponse:
 def task_error(request: HttpRequest, exc: TaskError) -> HttpResponse:
     detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
     return api.create_response(request, {"detail": detail, "field": exc.field}, status=exc.status)
+
+
+@api.exception_handler(RunQueryError)
+def run_query_error(request: HttpRequest, exc: RunQueryError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=422)

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from accounts.roles import Capability, capabilities_of
 from monitoring.live import (
+    RUNS_LIST_GROUP,
     TASKS_GROUP,
     WATCH_SECONDS,
     instance_group,
@@ -101,6 +102,13 @@ class RunConsumer(LiveConsumer):
         if self.group:
             await _set_watching(watch_member(self.run_id(), self.channel_name), False)
         await super().disconnect(code)
+
+
+class RunsListConsumer(LiveConsumer):
+    """/ws/runs/: that some run was created or changed status (coalesced: "look again")."""
+
+    def group_name(self) -> str:
+        return RUNS_LIST_GROUP
 
 
 class InboxConsumer(LiveConsumer):

@@ -31,6 +31,8 @@ from engine.messaging.signals import (
 logger = logging.getLogger(__name__)
 
 TASKS_GROUP = "tasks"
+RUNS_LIST_GROUP = "runs"
+RUNS_LIST_INTERVAL_SECONDS = 0.5
 STEP_INTERVAL_SECONDS = 0.2
 MESSAGE_TYPE = "live.event"
 WATCH_SECONDS = 6 * 3600  # a socket's entry outlives a crashed server by this much at most
@@ -71,6 +73,7 @@ class Publisher:
         self._redis: Any = None
         self._watched: frozenset[int] = frozenset()
         self._watched_at = 0.0
+        self._coalescing: set[str] = set()
 
     def adopt_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Publish on the server's own loop: an in-memory layer lives there (embedded default)."""
@@ -97,6 +100,26 @@ class Publisher:
         for group in groups:
             sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             sent.add_done_callback(_log_failure)
+
+    def publish_soon(self, group: str, event: dict[str, Any], delay: float) -> None:
+        """One message to the group `delay` seconds from now, however many calls come
+        meanwhile: the runs list hears "something changed" at most twice a second per
+        process, whatever the throughput, and the last change is never missed."""
+        layer = get_channel_layer()
+        loop = self._publishing_loop(layer) if layer is not None else None
+        if loop is None:
+            return
+        with self._lock:
+            if group in self._coalescing:
+                return
+            self._coalescing.add(group)
+
+        def send() -> None:
+            with self._lock:
+                self._coalescing.discard(group)  # before sending: later changes send again
+            self.publish([group], event)
+
+        loop.call_soon_threadsafe(loop.call_later, delay, send)
 
     def watched(self, run_id: int) -> bool:
         """Whether an open socket follows this run (always, without Redis: nothing to save)."""
@@ -145,6 +168,8 @@ publisher = Publisher()
 
 
 def on_run_changed(*, run_id: int, workflow: str, status: str, **_: Any) -> None:
+    # The runs list hears of every run, new ones (pending) included, coalesced.
+    publisher.publish_soon(RUNS_LIST_GROUP, {"kind": "runs"}, RUNS_LIST_INTERVAL_SECONDS)
     if status == "pending" or not publisher.watched(run_id):
         return  # pending: the page that started or retried it reads it anyway
     publisher.step_due(run_id, always=True)

@@ -6,10 +6,12 @@ from monitoring.consumers import (
     MachineConsumer,
     PingConsumer,
     RunConsumer,
+    RunsListConsumer,
 )
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
+    path("ws/runs/", RunsListConsumer.as_asgi()),
     path("ws/runs/<int:run_id>/", RunConsumer.as_asgi()),
     path("ws/inbox/", InboxConsumer.as_asgi()),
     path("ws/instances/<int:instance_id>/", InstanceConsumer.as_asgi()),

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from monitoring import decision_links, inbox_views, machine_views, views
+from monitoring import decision_links, explorer_views, inbox_views, machine_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("runs/", views.runs, name="runs"),
+    path("runs/", explorer_views.runs, name="runs"),
+    path("runs/bulk", explorer_views.bulk, name="runs-bulk"),
+    path("runs/views", explorer_views.save_view, name="runs-save-view"),
+    path("runs/views/<int:view_id>/delete", explorer_views.delete_view, name="runs-delete-view"),
     path("runs/<int:run_id>/", views.run_page, name="run-detail"),
     path("runs/<int:run_id>/cancel", views.cancel_run_page, name="run-cancel"),
     path("runs/<int:run_id>/retry", views.retry_run_page, name="run-retry"),

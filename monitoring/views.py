@@ -11,11 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Capability, capabilities_of, require
-from engine.models import Run, RunStatus
+from engine.models import Run
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
 from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
-from monitoring.queries import recent_runs
 from monitoring.run_detail import run_detail as load_run_detail
 
 
@@ -33,19 +32,6 @@ def health(request: HttpRequest) -> JsonResponse:
 def home(request: HtmxHttpRequest) -> HttpResponse:
     template = "monitoring/home.html#system" if request.htmx else "monitoring/home.html"
     return render(request, template, {"report": health_report()})
-
-
-@require_GET
-def runs(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status") or None
-    statuses = RunStatus.choices
-    if status not in dict(statuses):
-        status = None
-    return render(
-        request,
-        "monitoring/runs.html",
-        {"runs": recent_runs(status), "status": status, "statuses": statuses},
-    )
 
 
 def _missing_run(request: HtmxHttpRequest, run_id: int) -> HttpResponse:

@@ -1,11 +1,19 @@
-"""The engine's JSON API: runs, events and probes (runs), people's tasks (tasks), webhook
-endpoints (webhooks), state machine instances (machines), secret grants (secrets).
-config/api.py mounts the router at /api/."""
+"""The engine's JSON API: runs, events and probes (runs), finding runs and changing many at
+once (run_lists), people's tasks (tasks), webhook endpoints (webhooks), state machine instances
+(machines), secret grants (secrets). config/api.py mounts the router at /api/."""
 
 from ninja import Router
 
-from engine.api import machines, runs, secrets, tasks, webhooks
+from engine.api import machines, run_lists, runs, secrets, tasks, webhooks
 
 router = Router()
-for part in (runs.router, webhooks.router, tasks.router, machines.router, secrets.router):
+# run_lists first: its /runs/bulk-cancel must win over /runs/{run_id}.
+for part in (
+    run_lists.router,
+    runs.router,
+    webhooks.router,
+    tasks.router,
+    machines.router,
+    secrets.router,
+):
     router.add_router("", part)

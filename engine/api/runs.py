@@ -15,7 +15,7 @@ from pydantic import StrictBool, ValidationError
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
 from engine.inbound.events import EventInputError, deliver_event, event_history
-from engine.models import Run, RunStatus, StepRecord, WorkerProbe
+from engine.models import Run, StepRecord, WorkerProbe
 from engine.runtime.inputs import first_input_problem
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import (
@@ -218,31 +218,6 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
     except TypeError as not_json:
         raise HttpError(422, f"input: {not_json}") from None
     return Status(200 if existed else 201, run)
-
-
-@router.get(
-    "/runs",
-    response=list[RunOut],
-    tags=["runs"],
-    summary="Recent runs, newest first, filtered by workflow and status",
-)
-def list_runs(
-    request: HttpRequest,
-    workflow: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
-) -> Any:
-    require_capability(request, Capability.VIEW)
-    if not 1 <= limit <= 500:
-        raise HttpError(422, "limit: must be between 1 and 500")
-    runs = Run.objects.order_by("-created_at", "-id")
-    if workflow:
-        runs = runs.filter(workflow=workflow)
-    if status:
-        if status not in RunStatus.values:
-            raise HttpError(422, f"status: must be one of {', '.join(RunStatus.values)}")
-        runs = runs.filter(status=status)
-    return runs[:limit]
 
 
 @router.get(

@@ -119,6 +119,29 @@ class Run(models.Model):
                 name="run_by_trigger_ref",
                 condition=~models.Q(trigger_ref=""),
             ),
+            # The runs explorer (engine.runtime.run_search). Its PostgreSQL-only indexes (GIN on
+            # input and output, a trigram index for the text search, duration) are made by
+            # migration 0015 itself, so that SQLite still migrates.
+            models.Index(
+                fields=["-created_at"],
+                name="run_active_recent",
+                condition=models.Q(
+                    status__in=[
+                        "scheduled",
+                        "pending",
+                        "running",
+                        "waiting",
+                        "paused",
+                        "cancelling",
+                    ]
+                ),
+            ),
+            models.Index(
+                fields=["created_by", "-created_at"],
+                name="run_by_creator",
+                condition=models.Q(created_by__isnull=False),
+            ),
+            models.Index(fields=["trigger", "-created_at"], name="run_by_trigger"),
         ]
 
     def __str__(self) -> str:
@@ -169,6 +192,10 @@ class StepRecord(models.Model):
                 fields=["started_at"],
                 name="step_in_flight",
                 condition=models.Q(status="dispatched"),
+            ),
+            # The runs explorer's "failed at step" filter.
+            models.Index(
+                fields=["name", "run"], name="step_failed", condition=models.Q(status="failed")
             ),
         ]
 

@@ -6,7 +6,8 @@
 // Server-rendered pages opt in with markup: an element with data-live-socket follows that path
 // and asks the element named by data-live-target to refresh (its hx-trigger listens for
 // "live-update"). With data-live-keep-input, a refresh never wipes what the user is typing: a
-// [data-live-stale] notice inside the element offers it instead.
+// [data-live-stale] notice inside the element offers it instead; a ticked [data-live-keep] box
+// counts as something typed.
 (function () {
   "use strict";
 
@@ -53,6 +54,8 @@
   function busy(target) {
     var active = document.activeElement;
     if (active && target.contains(active) && active.matches("input, textarea, select")) return true;
+    // A ticked box marked data-live-keep (a selection for a bulk action) counts as input too.
+    if (target.querySelector("input[data-live-keep]:checked")) return true;
     return Array.prototype.some.call(target.querySelectorAll("textarea, input[type=text]"), function (field) {
       return field.value.trim() !== "";
     });
