@@ -4,10 +4,15 @@ from typing import Any
 
 from engine.core import (
     NonRetryableError,
+    Retry,
     Saga,
     StepFailed,
     metric,
+    now,
+    parallel,
     progress,
+    random,
+    sleep,
     start_child,
     step,
     wait_for,
@@ -116,3 +121,36 @@ def lookup(key: str) -> str:
 def step_cached(input: Any) -> str:
     """Calls a cached step."""
     return str(lookup(input))
+
+
+# --- the crash-point property (test_replay__any_crash_points_give_the_same_run) ---------------
+@step
+def add(total: int, amount: int) -> int:
+    return total + amount
+
+
+@step(retry=Retry(max_attempts=3, initial_delay=1, jitter=0))
+def flaky(total: int) -> int:
+    """Fails on its first attempt of every run (a retry back-off in the journal)."""
+    flaky_attempts[total] = flaky_attempts.get(total, 0) + 1
+    if flaky_attempts[total] == 1:
+        raise RuntimeError("first attempt fails")
+    return total * 2
+
+
+flaky_attempts: dict[int, int] = {}
+
+
+@workflow("core-test-crash-points")
+def crash_points(input: Any) -> dict[str, Any]:
+    """Steps, a retried step, a durable sleep, a parallel group and journaled values."""
+    total = add.named("seed")(0, input["start"])
+    started = now().isoformat()
+    total = flaky(total)
+    sleep(60, name="pause")
+    for n in range(4):
+        total = add.named(f"step-{n}")(total, n)
+    parts = parallel([add.named(f"part-{n}").call(total, n) for n in range(3)], concurrency=2)
+    total = add.named("sum")(sum(parts), 1)
+    chosen = random()
+    return {"total": total, "started": started, "chosen": chosen}
