@@ -62,6 +62,8 @@ class MemoryRun:
     history: list[tuple[str, str, int]] = field(default_factory=list)
     task_waits: dict[int, tuple[int, bool]] = field(default_factory=dict)
     """seq → (task id, whether its deadline closes the task)."""
+    logs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    """seq → the lines its steps logged, every attempt's."""
 
 
 @dataclass
@@ -201,8 +203,11 @@ class MemoryBackend:
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
         undoes: Position | None = None,
+        logs: list[dict[str, Any]] | None = None,
         reports: Reports,
     ) -> None:
+        if logs:
+            self.run.logs.setdefault(seq, []).extend(logs)
         self._put(
             Entry(
                 seq, EntryKind.STEP, name, status, attempt, output, error, retry_at, undoes=undoes
