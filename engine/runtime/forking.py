@@ -19,7 +19,8 @@ Refused, with the reason: a run still active (its journal is still being written
 that is not one of the run's own (a step inside a parallel group: fork from its group); a
 position after the one where the run stopped; a prefix holding something unsettled when the run
 ended (a wait, a retry back-off, a cancellation), which the fork could only inherit half-done;
-state machine runs, which belong to their instance.
+a position inside a person's task or at a child's result, which belong to the original; state
+machine runs, which belong to their instance.
 """
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from engine.core.journal import EntryStatus
+from engine.core.journal import EntryKind, EntryStatus
 from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit
 from engine.messaging.signals import run_changed, send_on_commit
@@ -115,6 +116,7 @@ def _prefix(original: Run, from_seq: int) -> list[StepRecord]:
             f"the run stopped at position {original.stopped_at}; positions after it were its "
             "undo and failure handling: fork from it or before",
         )
+    _refuse_waiting_on_the_original(own, from_seq)
     records = list(
         StepRecord.objects.filter(run=original, seq__lt=from_seq, superseded=False).order_by(
             "seq", "branch", "attempt"
@@ -128,6 +130,56 @@ def _prefix(original: Run, from_seq: int) -> list[StepRecord]:
                 f"cannot inherit it half-done: fork from {seq} or before",
             )
     return records
+
+
+def _refuse_waiting_on_the_original(own: dict[int, StepRecord], from_seq: int) -> None:
+    """A task opened before the fork point belongs to the original run (decided, or closed when
+    it ended), and so does a child it started: a fork from one of their waits would only repeat
+    the original's outcome, or act on its task. The position that opened the task or started
+    the child is the one to fork from."""
+    opened: dict[int, int] = {}
+    last_wait: dict[int, int] = {}
+    for seq, record in own.items():
+        task = _task_opened_by(record)
+        if task is not None:
+            opened.setdefault(task, seq)
+        if record.kind == EntryKind.TASK and isinstance(record.detail, dict):
+            waited = record.detail.get("task")
+            if isinstance(waited, int):
+                last_wait[waited] = seq
+    for task, start in opened.items():
+        end = last_wait.get(task)
+        if end is not None and start < from_seq <= end:
+            raise ForkRefused(
+                "from_seq",
+                f"position {from_seq} is inside task {task}'s wait, which belongs to the "
+                f"original run; fork from the step that opened it ({start}) to ask again",
+            )
+    record = own[from_seq]
+    if record.kind == EntryKind.CHILD_RESULT:
+        started = next(
+            (
+                seq
+                for seq, other in own.items()
+                if other.kind == EntryKind.CHILD_START and other.child_run_id == record.child_run_id
+            ),
+            None,
+        )
+        raise ForkRefused(
+            "from_seq",
+            f"position {from_seq} waits for the original run's child run "
+            f"{record.child_run_id}; fork from where it started ({started}) to start it again",
+        )
+
+
+def _task_opened_by(record: StepRecord) -> int | None:
+    """The task a step opened: `{"task": id}` from code, `{"output": {"task": id}}` from a node."""
+    if record.kind != EntryKind.STEP or not isinstance(record.output, dict):
+        return None
+    output = record.output
+    nested = output.get("output")
+    task = nested.get("task") if isinstance(nested, dict) else output.get("task")
+    return task if isinstance(task, int) else None
 
 
 def _copy(record: StepRecord, fork: Run) -> StepRecord:

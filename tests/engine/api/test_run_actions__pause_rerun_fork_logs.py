@@ -10,7 +10,7 @@ from django.test import Client
 
 from engine.core.logs import MAX_LINES
 from engine.inbound.events import deliver_event
-from engine.models import Run, StepRecord
+from engine.models import HumanTask, Run, StepRecord
 from engine.runtime.step_logs import step_logs
 from tests.designer.test_graph_api__draft_publish_run import api, bearer
 from tests.engine.graph.graphs import graph
@@ -286,3 +286,25 @@ def test_a_step_keeps_a_bounded_number_of_lines(client: Client, operator: dict[s
     assert len(record.logs) == MAX_LINES + 1
     assert record.logs[-1]["truncated"] == 300 - MAX_LINES
     assert record.logs[MAX_LINES - 1]["message"] == f"line {MAX_LINES - 1}"
+
+
+def test_a_fork_inside_a_tasks_wait_is_refused_and_one_before_it_asks_again(
+    client: Client, operator: dict[str, str], make_user: Any
+) -> None:
+    make_user("anna", "approvers")
+    original = wait_for_status(
+        start(client, operator, "ask-quickly", {"who": ["anna"], "seconds": 0.5}), "completed"
+    )
+    assert original.output == {"outcome": "timeout", "by": []}
+    wait = original.steps.get(kind="task")
+    opened = original.steps.get(seq=wait.seq - 1)
+    inside = api(client, "post", f"/api/runs/{original.pk}/fork", operator, {"from_seq": wait.seq})
+    assert inside.status_code == 409
+    assert inside.json()["field"] == "from_seq"
+    assert f"fork from the step that opened it ({opened.seq})" in inside.json()["message"]
+
+    again = api(client, "post", f"/api/runs/{original.pk}/fork", operator, {"from_seq": opened.seq})
+    assert again.status_code == 201, again.json()
+    fork = wait_for_status(Run.objects.get(pk=again.json()["id"]), "completed")
+    tasks = HumanTask.objects.filter(run__in=[original, fork]).order_by("pk")
+    assert [task.run_id for task in tasks] == [original.pk, fork.pk]  # asked again, anew
