@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from engine.models import Run, StepRecord
 from engine.runtime.runs import start_run
-from tests.browser.canvas_helpers import collect_errors, log_in
+from tests.browser.canvas_helpers import audit, collect_errors, log_in
 from tests.engine.runtime.test_engine__runs_through_real_workers import effects, wait_for_status
 from tests.processes import wait_until
 
@@ -61,6 +61,19 @@ def test_fork_a_failed_run_from_its_failed_step_with_edited_input(
     page.goto(f"{daphne_server}/runs/{original.pk}/")
     page.get_by_text("Fork from a step").click()
     expect(page.get_by_label("From step")).to_have_value("1")  # where it failed
+    page.get_by_text("Re-run with edited input").click()
+    assert audit(page, "body") == [], "the run page with its forms open"
+
+    # A refused fork shows what was typed and the field at fault, and creates nothing.
+    page.get_by_label("Input (JSON; what the run").fill('{"order": "A-7"}')
+    with page.expect_response(lambda r: r.url.endswith("/fork")) as refused:
+        page.get_by_role("button", name="Fork", exact=True).click()
+    assert refused.value.status == 422
+    expect(page.get_by_test_id("run-action-problem")).to_contain_text(
+        "input: 'card' is a required property"
+    )
+    assert audit(page, "body") == [], "the refused fork"
+    assert not Run.objects.filter(forked_from=original).exists()
     page.get_by_label("Input (JSON; what the run").fill(
         json.dumps({"order": "A-7", "card": "visa"})
     )
@@ -76,4 +89,5 @@ def test_fork_a_failed_run_from_its_failed_step_with_edited_input(
     assert fork.forked_at_seq == 1
     assert wait_for_status(fork, "completed").output == ["prepared A-7", "charged visa"]
     assert list(effects(str(fork.pk))) == [f"stepwise:{fork.pk}:1:charge_card"]
-    assert problems == [], problems
+    expected = (f"422 {daphne_server}/runs/{original.pk}/fork", "status of 422")
+    assert [p for p in problems if not any(e in p for e in expected)] == [], problems
