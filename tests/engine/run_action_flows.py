@@ -3,7 +3,7 @@
 import time
 from typing import Any
 
-from engine.core import NonRetryableError, log, step, wait_for, workflow
+from engine.core import NonRetryableError, log, parallel, step, wait_for, workflow
 from tests.engine.flows import record_effect
 
 
@@ -76,3 +76,17 @@ def slow(index: int, pause: float) -> int:
 def slow_flow(input: dict[str, Any]) -> list[int]:
     """N steps of `pause` seconds each: long enough to pause between two of them."""
     return [slow.named(f"slow-{index}")(index, input["pause"]) for index in range(input["steps"])]
+
+
+@step
+def square_logged(number: int) -> int:
+    log("squaring %d", number)
+    record_effect(f"square-{number}")
+    return number * number
+
+
+@workflow("test-fork-after-parallel")
+def fork_after_parallel(input: dict[str, Any]) -> dict[str, Any]:
+    """A parallel group at position 0, a charge at 1 that a declined card fails."""
+    squares = parallel([square_logged.named(f"square-{n}").call(n) for n in input["numbers"]])
+    return {"sum": sum(squares), "charge": charge_card(input["card"])}

@@ -308,3 +308,29 @@ def test_a_fork_inside_a_tasks_wait_is_refused_and_one_before_it_asks_again(
     fork = wait_for_status(Run.objects.get(pk=again.json()["id"]), "completed")
     tasks = HumanTask.objects.filter(run__in=[original, fork]).order_by("pk")
     assert [task.run_id for task in tasks] == [original.pk, fork.pk]  # asked again, anew
+
+
+def test_a_fork_after_a_parallel_group_keeps_the_group_as_it_ran(
+    client: Client, operator: dict[str, str]
+) -> None:
+    original = wait_for_status(
+        start(
+            client, operator, "test-fork-after-parallel", {"numbers": [2, 3], "card": "declined"}
+        ),
+        "failed",
+    )
+    forked = api(
+        client,
+        "post",
+        f"/api/runs/{original.pk}/fork",
+        operator,
+        {"from_seq": 1, "input": {"numbers": [10, 20], "card": "visa"}},
+    )
+    assert forked.status_code == 201, forked.json()
+    fork = wait_for_status(Run.objects.get(pk=forked.json()["id"]), "completed")
+    assert fork.output == {"sum": 13, "charge": "charged visa"}  # the group's recorded squares
+    kept = list(fork.steps.filter(seq=0).order_by("branch").values_list("branch", "status"))
+    assert kept == [(0, "completed"), (1, "completed"), (2, "completed")]
+    # A parallel step's log lines are kept with its branch, and copied with it.
+    assert [line["message"] for line in fork.steps.get(seq=0, branch=2).logs] == ["squaring 3"]
+    assert list(effects(str(fork.pk))) == [f"stepwise:{fork.pk}:1:charge_card"]  # no square
