@@ -124,7 +124,8 @@ def run_step_attempt(
         _current.set(None)  # a step calling a step makes a plain call
         _step.set(info)
         _reporter.set(reporting)
-        _logbook.set(logbook)
+        # Lines of a caller that keeps none are dropped: log() never fails a step.
+        _logbook.set(logbook if logbook is not None else LogBook())
         return function(*args, **kwargs)
 
     if step.timeout is None:

@@ -20,6 +20,7 @@ from engine.core.journal import (
     StepCallSpec,
     WaitSpec,
 )
+from engine.core.logs import LogBook
 from engine.core.tester_tasks import TaskDesk
 from engine.core.values import to_json_value
 
@@ -292,14 +293,19 @@ class MemoryBackend:
             generation = self.generation(Position(seq, index + 1))
             while True:
                 info = StepInfo(self.run_id, seq, call.name, attempt, generation, index + 1)
+                book = LogBook()
                 try:
                     outputs.append(
                         to_json_value(
-                            run_step_attempt(step, list(call.args), dict(call.kwargs), info)
+                            run_step_attempt(
+                                step, list(call.args), dict(call.kwargs), info, logbook=book
+                            )
                         )
                     )
+                    self.run.logs.setdefault(seq, []).extend(book.recorded() or [])
                     break
                 except Exception as exc:
+                    self.run.logs.setdefault(seq, []).extend(book.recorded() or [])
                     if step.retry.should_retry(exc, attempt):
                         attempt += 1
                         continue

@@ -1,12 +1,14 @@
 """log() lines: formatted like the logging module, bounded per step attempt with a marker."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from engine.core import log
+from engine.core import log, parallel, step, wait_for, workflow
 from engine.core.errors import DefinitionError
 from engine.core.logs import MAX_BYTES, MAX_LINE_BYTES, LogBook, format_message
+from engine.core.testing import WorkflowTester
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -39,3 +41,33 @@ def test_log_outside_a_run_or_with_an_unknown_level_is_refused() -> None:
         log("nowhere")
     with pytest.raises(DefinitionError, match="level"):
         log("loud", level="fatal")
+
+
+@step
+def weigh(parcel: int) -> int:
+    log("weighing parcel %d", parcel)
+    return parcel * 2
+
+
+@workflow("test-tester-logs")
+def logs_across_a_wait(order: dict[str, Any]) -> int:
+    log("order %s", order["id"], level="debug")
+    weights = parallel([weigh.named(f"weigh-{n}").call(n) for n in (1, 2)])
+    wait_for("Parcel.picked", match={"order": order["id"]})
+    log("picked")
+    return int(sum(weights))
+
+
+def test_the_tester_keeps_each_line_once_across_the_replay_after_a_wait() -> None:
+    """Workflow lines, parallel steps' lines, then the line after the wait: none repeated by
+    the replay that the event causes."""
+    tester = WorkflowTester()
+    tester.send_event("Parcel.picked", {"order": 4}, after=timedelta(minutes=5))
+    done = tester.run(logs_across_a_wait, {"id": 4})
+    assert done.status == "completed" and done.advances == 2
+    assert done.logs == [
+        ("debug", "order 4"),
+        ("info", "weighing parcel 1"),
+        ("info", "weighing parcel 2"),
+        ("info", "picked"),
+    ]
