@@ -1,6 +1,13 @@
 from django.urls import path
 
-from monitoring import decision_links, explorer_views, inbox_views, machine_views, views
+from monitoring import (
+    decision_links,
+    explorer_views,
+    inbox_views,
+    machine_views,
+    run_action_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +18,16 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run_page, name="run-detail"),
     path("runs/<int:run_id>/cancel", views.cancel_run_page, name="run-cancel"),
     path("runs/<int:run_id>/retry", views.retry_run_page, name="run-retry"),
+    path("runs/<int:run_id>/pause", run_action_views.pause_run_page, name="run-pause"),
+    path("runs/<int:run_id>/resume", run_action_views.resume_run_page, name="run-resume"),
+    path("runs/<int:run_id>/rerun", run_action_views.rerun_run_page, name="run-rerun"),
+    path("runs/<int:run_id>/fork", run_action_views.fork_run_page, name="run-fork"),
+    path("runs/<int:run_id>/events", run_action_views.send_run_event, name="run-event"),
+    path(
+        "runs/<int:run_id>/tasks/<int:task_id>/decide",
+        run_action_views.decide_run_task,
+        name="run-decide",
+    ),
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/<int:task_id>/", inbox_views.task_detail, name="inbox-task"),
     path("inbox/<int:task_id>/decide", inbox_views.decide_inbox_task, name="inbox-decide"),

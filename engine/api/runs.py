@@ -21,10 +21,13 @@ from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import (
     RunStateError,
     cancel_run,
+    pause_run,
     request_worker_probe,
+    resume_run,
     retry_run,
     start_run,
 )
+from engine.runtime.step_logs import lines_of
 
 router = Router(tags=["system"])
 
@@ -79,6 +82,15 @@ class StepOut(Schema):
         description="For a compensation: the position ({seq, branch}) of the step it undid; a "
         "retry does that step again",
     )
+    logs: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What log() wrote during this attempt: {at, level, message}, at most 200 "
+        "lines or 16,000 bytes, then a line with `truncated` (how many were left out)",
+    )
+
+    @staticmethod
+    def resolve_logs(record: StepRecord) -> list[dict[str, Any]]:
+        return lines_of(record)
 
     @staticmethod
     def resolve_undoes(record: StepRecord) -> dict[str, int] | None:
@@ -119,6 +131,14 @@ class RunOut(Schema):
         default=None,
         description="The journal position where a failed, cancelled or timed-out run stopped: "
         "where a retry resumes it",
+    )
+    forked_from_id: int | None = Field(
+        default=None, description="The run this one re-runs or forks (POST …/rerun, …/fork)"
+    )
+    forked_at_seq: int | None = Field(
+        default=None,
+        description="For a fork: the position it executed from (the journal before it is the "
+        "original's); null for a re-run",
     )
 
 
@@ -298,6 +318,27 @@ def cancel(request: HttpRequest, run_id: int) -> Any:
 )
 def retry(request: HttpRequest, run_id: int) -> Any:
     return _control(request, run_id, Capability.RETRY_RUNS, retry_run)
+
+
+@router.post(
+    "/runs/{run_id}/pause",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="Pause a run before its next step (a step running finishes and is recorded); its "
+    "timers and events are kept (409 if it ended, is cancelling or is paused)",
+)
+def pause(request: HttpRequest, run_id: int) -> Any:
+    return _control(request, run_id, Capability.CANCEL_RUNS, pause_run)
+
+
+@router.post(
+    "/runs/{run_id}/resume",
+    response=RunDetailOut,
+    tags=["runs"],
+    summary="Resume a paused run: it replays its journal and carries on (409 if not paused)",
+)
+def resume(request: HttpRequest, run_id: int) -> Any:
+    return _control(request, run_id, Capability.CANCEL_RUNS, resume_run)
 
 
 @router.post(

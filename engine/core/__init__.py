@@ -16,6 +16,7 @@ harness for workflow authors.
 
 from engine.core.api import (
     idempotency_key,
+    log,
     metric,
     now,
     parallel,
@@ -89,6 +90,7 @@ __all__ = [
     "every",
     "get_workflow",
     "idempotency_key",
+    "log",
     "metric",
     "now",
     "on",

@@ -4,13 +4,15 @@ import random as _random
 import uuid as _uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.core.context import (
     ChildRun,
     Reporter,
     _require_context,
+    current_context,
+    current_logbook,
     current_reporter,
     current_step,
 )
@@ -18,6 +20,7 @@ from engine.core.definitions import StepCall, WorkflowDefinition
 from engine.core.errors import DefinitionError
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.journal import WaitSpec
+from engine.core.logs import check_level, format_message, line
 from engine.core.replay import ExecutionContext
 from engine.core.triggers import reserved_event_type_problem
 from engine.core.values import JSON
@@ -168,6 +171,25 @@ def metric(name: str, value: float) -> None:
     if not name:
         raise DefinitionError("metric() needs a name")
     _require_reporter("metric()").report_metric(name, value)
+
+
+def log(message: str, *args: Any, level: str = "info") -> None:
+    """Write a line to the run's log, `message % args` as the logging module formats it.
+
+    Inside a step the line is kept with the step's journal record (bounded: see
+    engine.core.logs), written with its result. In workflow code each call is a journaled value
+    of its own, so a replay never writes it twice (it takes a position, like now()).
+    """
+    level = check_level(level)
+    text = format_message(message, args)
+    book = current_logbook()
+    if book is not None and current_step() is not None:
+        book.add(level, text, datetime.now(UTC))
+        return
+    context = current_context()
+    if context is None:
+        raise DefinitionError("log() works only inside a running workflow or step")
+    context.value("log", lambda: line(level, text, context.backend.now()))
 
 
 def _require_reporter(what: str) -> Reporter:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
+from engine.core.logs import LogBook
 
 if TYPE_CHECKING:
     # Only for annotations: the replay machine itself imports this module.
@@ -33,6 +34,11 @@ _reporter: contextvars.ContextVar["Reporter | None"] = contextvars.ContextVar(
     "stepwise_reporter", default=None
 )
 
+# While a step runs, log() writes into its attempt's book, journaled with its result.
+_logbook: contextvars.ContextVar["LogBook | None"] = contextvars.ContextVar(
+    "stepwise_logbook", default=None
+)
+
 _step_overrides: contextvars.ContextVar[dict[str, Callable[..., Any]]] = contextvars.ContextVar(
     "stepwise_step_overrides",
     default={},  # noqa: B039 - never mutated, only replaced
@@ -45,6 +51,10 @@ def current_context() -> "ExecutionContext | None":
 
 def current_step() -> "StepInfo | None":
     return _step.get()
+
+
+def current_logbook() -> LogBook | None:
+    return _logbook.get()
 
 
 @dataclass(frozen=True)
@@ -102,8 +112,10 @@ def run_step_attempt(
     kwargs: dict[str, Any],
     info: StepInfo,
     reporter: "Reporter | None" = None,
+    logbook: LogBook | None = None,
 ) -> Any:
-    """Run one attempt of a step's function, outside any workflow context, within its timeout."""
+    """Run one attempt of a step's function, outside any workflow context, within its timeout;
+    what it logs goes into `logbook`."""
 
     function = _step_overrides.get().get(step.key, step.fn)
     reporting = reporter or _current.get()
@@ -112,6 +124,8 @@ def run_step_attempt(
         _current.set(None)  # a step calling a step makes a plain call
         _step.set(info)
         _reporter.set(reporting)
+        # Lines of a caller that keeps none are dropped: log() never fails a step.
+        _logbook.set(logbook if logbook is not None else LogBook())
         return function(*args, **kwargs)
 
     if step.timeout is None:

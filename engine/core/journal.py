@@ -146,8 +146,11 @@ class Backend(Protocol):
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
         undoes: Position | None = None,
+        logs: list[dict[str, Any]] | None = None,
         reports: Reports,
-    ) -> None: ...
+    ) -> None:
+        """Journal one attempt of a step; `logs` are the lines it wrote (engine.core.logs)."""
+        ...
 
     def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
         """Journal, at a new position, that the cancellation reached the workflow here."""

@@ -32,6 +32,7 @@ from engine.core.journal import (
     StepCallSpec,
     WaitSpec,
 )
+from engine.core.logs import LogBook
 from engine.core.values import JSON, to_json_value
 
 if TYPE_CHECKING:
@@ -166,8 +167,9 @@ class ExecutionContext:
         while True:
             started = self.backend.now()
             info = StepInfo(self.backend.run_id, seq, step.name, attempt, generation)
+            logbook = LogBook()
             try:
-                output = to_json_value(run_step_attempt(step, args, kwargs, info))
+                output = to_json_value(run_step_attempt(step, args, kwargs, info, logbook=logbook))
             except Exception as exc:
                 error = describe_exception(exc)
                 if not step.retry.should_retry(exc, attempt):
@@ -179,6 +181,7 @@ class ExecutionContext:
                         status=EntryStatus.FAILED,
                         error=error,
                         undoes=undoes,
+                        logs=logbook.recorded(),
                         reports=self._take_reports(),
                     )
                     raise self._failed(StepFailed(step.name, error, attempt), seq) from exc
@@ -193,6 +196,7 @@ class ExecutionContext:
                     error=error,
                     retry_at=retry_at,
                     undoes=undoes,
+                    logs=logbook.recorded(),
                     reports=self._take_reports(),
                 )
                 if delay > 0:
@@ -207,6 +211,7 @@ class ExecutionContext:
                 status=EntryStatus.COMPLETED,
                 output=output,
                 undoes=undoes,
+                logs=logbook.recorded(),
                 reports=self._take_reports(),
             )
             if cache_key is not None and step.cache_ttl:

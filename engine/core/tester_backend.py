@@ -20,6 +20,7 @@ from engine.core.journal import (
     StepCallSpec,
     WaitSpec,
 )
+from engine.core.logs import LogBook
 from engine.core.tester_tasks import TaskDesk
 from engine.core.values import to_json_value
 
@@ -62,6 +63,8 @@ class MemoryRun:
     history: list[tuple[str, str, int]] = field(default_factory=list)
     task_waits: dict[int, tuple[int, bool]] = field(default_factory=dict)
     """seq → (task id, whether its deadline closes the task)."""
+    logs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    """seq → the lines its steps logged, every attempt's."""
 
 
 @dataclass
@@ -201,8 +204,11 @@ class MemoryBackend:
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
         undoes: Position | None = None,
+        logs: list[dict[str, Any]] | None = None,
         reports: Reports,
     ) -> None:
+        if logs:
+            self.run.logs.setdefault(seq, []).extend(logs)
         self._put(
             Entry(
                 seq, EntryKind.STEP, name, status, attempt, output, error, retry_at, undoes=undoes
@@ -287,14 +293,19 @@ class MemoryBackend:
             generation = self.generation(Position(seq, index + 1))
             while True:
                 info = StepInfo(self.run_id, seq, call.name, attempt, generation, index + 1)
+                book = LogBook()
                 try:
                     outputs.append(
                         to_json_value(
-                            run_step_attempt(step, list(call.args), dict(call.kwargs), info)
+                            run_step_attempt(
+                                step, list(call.args), dict(call.kwargs), info, logbook=book
+                            )
                         )
                     )
+                    self.run.logs.setdefault(seq, []).extend(book.recorded() or [])
                     break
                 except Exception as exc:
+                    self.run.logs.setdefault(seq, []).extend(book.recorded() or [])
                     if step.retry.should_retry(exc, attempt):
                         attempt += 1
                         continue

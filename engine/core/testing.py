@@ -91,6 +91,8 @@ class TestRun:
     history: list[tuple[str, str, int]] = field(default_factory=list)
     """(name, status, attempt) of every step as it was journaled, those a retry set aside
     included, in the order they ran."""
+    logs: list[tuple[str, str]] = field(default_factory=list)
+    """(level, message) of every log() line kept, in journal order."""
 
     def step_names(self) -> list[str]:
         return [name for name, _, _ in self.steps]
@@ -257,6 +259,7 @@ class WorkflowTester:
             metrics=list(run.metrics),
             advances=run.advances,
             history=list(run.history),
+            logs=_logs_of(run),
         )
 
     # --- operators ------------------------------------------------------------------------
@@ -464,3 +467,13 @@ def _child_id(entry: Entry) -> int | None:
         return None
     run_id = entry.output.get("run_id")
     return run_id if isinstance(run_id, int) else None
+
+
+def _logs_of(run: MemoryRun) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
+    for seq, entry in sorted(run.journal.items()):
+        kept = run.logs.get(seq, [])
+        if entry.kind == EntryKind.VALUE and entry.name == "log" and isinstance(entry.output, dict):
+            kept = [entry.output]
+        lines.extend((str(line["level"]), str(line["message"])) for line in kept)
+    return lines

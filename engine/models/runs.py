@@ -85,6 +85,12 @@ class Run(models.Model):
     redo = models.JSONField(default=dict, blank=True)
     # A designer's test of a draft (version `draft rev N`), not a run of a published version.
     is_test = models.BooleanField(default=False)
+    # A re-run or fork of another run (engine.runtime.forking): the same version, new input.
+    forked_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
+    # None for a re-run from the start; n for a fork that reused the journal before step n.
+    forked_at_seq = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -173,6 +179,8 @@ class StepRecord(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     wake_at = models.DateTimeField(null=True, blank=True)
     superseded = models.BooleanField(default=False)
+    # What log() wrote during this attempt, bounded (engine.core.logs): [{at, level, message}].
+    logs = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

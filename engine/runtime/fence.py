@@ -151,6 +151,7 @@ def _fenced_insert_fields() -> list[Any]:
         "output",
         "error",
         "detail",
+        "logs",
         "started_at",
         "finished_at",
         "superseded",

@@ -19,6 +19,7 @@ from engine.core.definitions import get_step
 from engine.core.errors import Cancelled, describe_exception
 from engine.core.executor import execute
 from engine.core.journal import EntryStatus, Position, Reports
+from engine.core.logs import LogBook
 from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
@@ -258,6 +259,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
     generation = int(redo.get(position_key(Position(seq, branch)), 0))
     info = StepInfo(run_id, seq, record.name, record.attempt, generation, branch)
     reporter = BranchReporter()
+    logbook = LogBook()
     started = timezone.now()
     retry_at = None
     output: Any = None
@@ -274,6 +276,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
                     dict(detail.get("kwargs", {})),
                     info,
                     reporter,
+                    logbook,
                 )
             )
             status = EntryStatus.COMPLETED
@@ -295,6 +298,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
             status=status,
             output=output,
             error=error,
+            logs=logbook.recorded(),
             started_at=started,
             finished_at=timezone.now(),
             retry_at=retry_at,

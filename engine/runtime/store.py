@@ -88,6 +88,7 @@ class DjangoBackend(FencedWriter):
         error: dict[str, Any] | None = None,
         retry_at: datetime | None = None,
         undoes: Position | None = None,
+        logs: list[dict[str, Any]] | None = None,
         reports: Reports,
     ) -> None:
         # A compensation names the step it undid: a retry does that step again.
@@ -103,6 +104,7 @@ class DjangoBackend(FencedWriter):
                 output=output,
                 error=error,
                 detail=detail,
+                logs=logs,
                 started_at=started_at,
                 finished_at=timezone.now(),
             )
@@ -120,6 +122,7 @@ class DjangoBackend(FencedWriter):
                     output=output,
                     error=error,
                     detail=detail,
+                    logs=logs,
                     started_at=started_at,
                     finished_at=timezone.now(),
                     retry_at=retry_at,

@@ -2,10 +2,21 @@
 here read them. Families import only base, so the registry and the families never import each
 other back."""
 
-from engine.graph.nodes import ai, email, flow, http, human, logic, python_action, records, triggers
+from engine.graph.nodes import (
+    ai,
+    email,
+    flow,
+    http,
+    human,
+    logic,
+    python_action,
+    records,
+    run_log,
+    triggers,
+)
 from engine.graph.nodes.base import GROUPS, NodeType, registered_types
 
-FAMILIES = (ai, email, flow, http, human, logic, python_action, records, triggers)
+FAMILIES = (ai, email, flow, http, human, logic, python_action, records, run_log, triggers)
 
 
 def get_node_type(type_name: str) -> NodeType | None:

@@ -24,6 +24,7 @@ const PATHS: Record<string, string> = {
   inbox: "M2 9h3l1 2h4l1-2h3M2 9l2-6h8l2 6v4H2z",
   check: "M3 8l3.5 3.5L13 4",
   eye: "M1 8q7-7 14 0q-7 7-14 0zM8 6a2 2 0 1 0 0.01 0",
+  scroll: "M3 3h10M3 6.5h10M3 10h7M3 13.5h5",
 };
 const FALLBACK = "M8 5a3 3 0 1 0 0.01 0";
 

@@ -34,6 +34,7 @@ EXPORTS = [
     "every",
     "get_workflow",
     "idempotency_key",
+    "log",
     "metric",
     "now",
     "on",

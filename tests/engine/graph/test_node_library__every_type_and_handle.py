@@ -180,12 +180,13 @@ out after 3 s): a join of any goes on with the ping, a join of all with both."""
 PINGER = graph(
     [
         ("start", "trigger.event", {"event_types": ["Ping.requested"]}),
+        ("note", "action.log", {"message": "pinging {{ input.key }}", "level": "warning"}),
         ("ping", "action.emit", {"type": "Ping.sent", "payload": {"key": "{{ input.key }}"}}),
         ("out", "flow.end", {"output": "{{ nodes.ping.output.payload }}"}),
     ],
-    ["start>ping", "ping>out"],
+    ["start>note", "note>ping", "ping>out"],
 )
-"""Emits the event the waiter waits for."""
+"""Logs a line, then emits the event the waiter waits for."""
 
 SCHEDULED = graph(
     [
@@ -385,6 +386,8 @@ def test_an_emitted_event_wakes_a_waiting_run_and_a_wait_without_one_times_out(
     pinger = start(client, operator, "nodes-pinger", {"key": "k-1"})
     assert pinger.trigger == "api"
     assert wait_for_status(pinger, "completed").output == {"key": "k-1"}
+    [line] = pinger.steps.get(name="note").logs
+    assert (line["level"], line["message"]) == ("warning", "pinging k-1")
     waiter = wait_for_status(waiter, "completed")
     first = waiter.output.pop("first")
     assert waiter.output == {"key": "k-1", "event": {"key": "k-1"}, "late": {"timed_out": True}}
