@@ -11,6 +11,7 @@ from designer.api_machines import router as machines_router
 from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
+from monitoring.api import router as monitoring_router
 
 api = NinjaAPI(
     title="Stepwise API",
@@ -23,6 +24,7 @@ api.add_router("", accounts_router)
 api.add_router("", engine_router)
 api.add_router("", designer_router)
 api.add_router("", machines_router)
+api.add_router("", monitoring_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
@@ -21,6 +21,7 @@ from engine.models import (
     TaskEvent,
 )
 from engine.runtime.runs import RETRYABLE_STATUSES
+from monitoring.durations import format_duration
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
 # each refresh fetch and draw them all. The newest rows matter most to someone on call.
@@ -29,25 +30,6 @@ MAX_STEP_ROWS = 500
 MAX_JSON_CHARS = 50_000
 # A step shorter than this share of the run still gets a visible sliver on the timeline.
 MIN_BAR_PERCENT = 1.0
-
-
-def format_duration(delta: timedelta | None) -> str:
-    """A duration for people: 350 ms, 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 4 h."""
-    if delta is None:
-        return ""
-    seconds = max(delta.total_seconds(), 0.0)
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
 
 
 def pretty_json(value: Any) -> str:

@@ -17,6 +17,8 @@ from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.queries import recent_runs
 from monitoring.run_detail import run_detail as load_run_detail
+from monitoring.run_map import run_map
+from monitoring.run_timeline import load_timeline
 
 
 @login_not_required
@@ -67,13 +69,20 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     detail = load_run_detail(run_id)
     if detail is None:
         return _missing_run(request, run_id)
+    # The verdict and the map are drawn here; the chart itself reads /api/runs/<id>/timeline.
+    timeline = load_timeline(detail.run)
     context = {
         "detail": detail,
         "run": detail.run,
+        "verdict": timeline.verdict,
+        "map": run_map(detail.run, timeline.timeline),
         "may_cancel": Capability.CANCEL_RUNS in granted and detail.can_be_cancelled,
         "may_retry": Capability.RETRY_RUNS in granted and detail.can_be_retried,
     }
-    template = "monitoring/run.html#live" if request.htmx else "monitoring/run.html"
+    template = "monitoring/run.html"
+    if request.htmx:
+        part = "map" if request.GET.get("part") == "map" else "live"
+        template = f"monitoring/run.html#{part}"
     response = render(request, template, context)
     # The same URL answers a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
