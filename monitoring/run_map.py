@@ -118,11 +118,12 @@ def _apply_rows(steps: dict[str, StepView], rows: list[Row]) -> None:
 
 def recent_p95(run: Run) -> dict[str, timedelta]:
     """p95 of each step's (node's) duration over recent completed runs of the same version."""
-    recent = list(
+    # One query: the recent runs are a subquery.
+    recent = (
         Run.objects.filter(workflow=run.workflow, version=run.version, status=RunStatus.COMPLETED)
         .exclude(pk=run.pk)
         .order_by("-created_at")
-        .values_list("pk", flat=True)[:RECENT_RUNS]
+        .values("pk")[:RECENT_RUNS]
     )
     samples: dict[str, list[float]] = {}
     rows = (

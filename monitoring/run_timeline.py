@@ -37,8 +37,11 @@ def node_of(step_name: str) -> str:
     return base.split("[", 1)[0] if "[" in base else base
 
 
-def task_waits(run: Run) -> dict[int, str]:
-    """For each journal row waiting on a person: "approval by vp" (users, else groups)."""
+def task_waits(run: Run, task_rows: list[int] | None = None) -> dict[int, str]:
+    """For each journal row waiting on a person: "approval by vp" (users, else groups).
+    `task_rows`: those rows' ids when known (no query at all when there are none)."""
+    if task_rows is not None and not task_rows:
+        return {}
     tasks = HumanTask.objects.filter(run=run).prefetch_related(
         Prefetch("assignees"), Prefetch("assigned_groups")
     )
@@ -49,7 +52,10 @@ def task_waits(run: Run) -> dict[int, str]:
         who = f" by {', '.join(people)}" if people else ""
         by_task[task.pk] = f"{task.get_kind_display().lower()}{who}"
     waits: dict[int, str] = {}
-    for pk, detail in StepRecord.objects.filter(run=run, kind="task").values_list("pk", "detail"):
+    rows = StepRecord.objects.filter(run=run, kind="task")
+    if task_rows is not None:
+        rows = rows.filter(pk__in=task_rows)
+    for pk, detail in rows.values_list("pk", "detail"):
         task_id = detail.get("task") if isinstance(detail, dict) else None
         if task_id in by_task:
             waits[pk] = by_task[task_id]
@@ -71,7 +77,11 @@ def load_timeline(
         truncated = StepRecord.objects.filter(run=run).count() - MAX_TIMELINE_RECORDS
     # Only the few rows whose wait label needs their detail read it.
     labelled = [r.pk for r in records if r.kind in ("wait", "parallel")]
-    details = dict(StepRecord.objects.filter(pk__in=labelled).values_list("pk", "detail"))
+    details = (
+        dict(StepRecord.objects.filter(pk__in=labelled).values_list("pk", "detail"))
+        if labelled
+        else {}
+    )
     for record in records:
         # Assigning the attribute of a deferred field fills it without a query.
         record.detail = details.get(record.pk)
@@ -80,7 +90,7 @@ def load_timeline(
         run_start=run.started_at or run.created_at,
         now=now,
         run_end=run.finished_at if run.is_terminal else None,
-        waits=task_waits(run),
+        waits=task_waits(run, [r.pk for r in records if r.kind == "task"]),
         show_internal=show_internal,
     )
     line = verdict(
@@ -143,7 +153,7 @@ def step_detail(run: Run, step_id: int) -> dict[str, Any] | None:
     )
     last = attempts[-1]
     kept, value = _step_input(attempts[0])
-    waits = task_waits(run) if last.kind == "task" else {}
+    waits = task_waits(run, [last.pk]) if last.kind == "task" else {}
     return {
         "id": last.pk,
         "run": run.pk,
