@@ -24,8 +24,9 @@ from engine.runtime.runs import RETRYABLE_STATUSES
 from monitoring.durations import format_duration
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
-# each refresh fetch and draw them all. The newest rows matter most to someone on call.
-MAX_STEP_ROWS = 500
+# each refresh fetch and draw them all. The newest rows matter most to someone on call, and the
+# timeline above the folded journal table shows every row.
+MAX_STEP_ROWS = 100
 # Inputs and outputs can be large documents; the API serves them whole.
 MAX_JSON_CHARS = 50_000
 # A step shorter than this share of the run still gets a visible sliver on the timeline.

@@ -22,6 +22,8 @@ MAX_SAMPLE_ROWS = 20_000
 # Fewer samples than this make no useful p95.
 MIN_SAMPLES = 5
 BAR_WIDTH = NODE_WIDTH - 20
+# A code workflow with dynamic step names can have thousands: the list shows the slowest.
+MAX_LISTED_STEPS = 40
 
 
 @dataclass
@@ -89,6 +91,8 @@ class RunMap:
     steps: list[StepView]
     edges: list[EdgeView] = field(default_factory=list)
     view_box: str = ""
+    more: int = 0
+    """Steps left out of a long list."""
 
 
 def _status_of(rows: list[Row]) -> str:
@@ -100,11 +104,13 @@ def _status_of(rows: list[Row]) -> str:
     return statuses[-1] if statuses else ""
 
 
-def _apply_rows(steps: dict[str, StepView], rows: list[Row]) -> None:
+def _apply_rows(steps: dict[str, StepView], rows: list[Row], *, by_node: bool) -> None:
+    """Fold rows into steps: by canvas node for graphs (loop items and a node's own waits
+    together), by name for code."""
     grouped: dict[str, list[Row]] = {}
     for row in rows:
         if not row.superseded and not row.internal:
-            grouped.setdefault(node_of(row.name), []).append(row)
+            grouped.setdefault(node_of(row.name) if by_node else row.name, []).append(row)
     for key, mine in grouped.items():
         view = steps.get(key)
         if view is None:
@@ -112,11 +118,11 @@ def _apply_rows(steps: dict[str, StepView], rows: list[Row]) -> None:
         view.status = _status_of(mine)
         view.start = min(row.start for row in mine)
         view.end = max(row.end for row in mine)
-        view.attempts = sum(len(row.attempts) for row in mine)
+        view.attempts = max(len(row.attempts) for row in mine)
         view.step_id = mine[-1].attempts[-1].id
 
 
-def recent_p95(run: Run) -> dict[str, timedelta]:
+def recent_p95(run: Run, *, by_node: bool) -> dict[str, timedelta]:
     """p95 of each step's (node's) duration over recent completed runs of the same version."""
     # One query: the recent runs are a subquery.
     recent = (
@@ -134,7 +140,9 @@ def recent_p95(run: Run) -> dict[str, timedelta]:
     for name, started, finished in rows:
         if finished is None:
             continue
-        samples.setdefault(node_of(name), []).append((finished - started).total_seconds())
+        samples.setdefault(node_of(name) if by_node else name, []).append(
+            (finished - started).total_seconds()
+        )
     result = {}
     for key, values in samples.items():
         if len(values) >= MIN_SAMPLES:
@@ -153,7 +161,7 @@ def _graph_of(run: Run) -> Graph | None:
 
 def run_map(run: Run, timeline: Timeline) -> RunMap:
     graph = _graph_of(run)
-    p95 = recent_p95(run)
+    p95 = recent_p95(run, by_node=graph is not None)
     steps: dict[str, StepView] = {}
     if graph is not None:
         for index, node in enumerate(graph.nodes):
@@ -164,11 +172,17 @@ def run_map(run: Run, timeline: Timeline) -> RunMap:
                 x=position.x if position else 0,
                 y=position.y if position else index * (NODE_HEIGHT + MARGIN),
             )
-    _apply_rows(steps, timeline.rows)
+    _apply_rows(steps, timeline.rows, by_node=graph is not None)
     for key, view in steps.items():
         view.p95 = p95.get(key)
     if graph is None:
-        return RunMap(kind="code", steps=[view for view in steps.values() if view.ran])
+        ran = [view for view in steps.values() if view.ran]
+        if len(ran) <= MAX_LISTED_STEPS:
+            return RunMap(kind="code", steps=ran)
+        slowest = sorted(ran, key=_took, reverse=True)[:MAX_LISTED_STEPS]
+        kept = {id(view) for view in slowest}
+        listed = [view for view in ran if id(view) in kept]  # in the order they ran
+        return RunMap(kind="code", steps=listed, more=len(ran) - len(listed))
     known = [view for view in steps.values() if view.key in graph]
     _mark_critical_path(known, graph)
     edges = []
@@ -207,6 +221,10 @@ def _mark_critical_path(steps: list[StepView], graph: Graph) -> None:
             if edge.source in by_key and by_key[edge.source].ran and by_key[edge.source].end
         ]
         current = max(before, key=_ended) if before else None
+
+
+def _took(view: StepView) -> float:
+    return view.duration.total_seconds() if view.duration else 0.0
 
 
 def _ended(view: StepView) -> float:

@@ -5,11 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Case, F, JSONField, Prefetch, Value, When
 from django.utils import timezone
 
 from engine.models import HumanTask, Run, StepRecord
-from monitoring.timeline import Timeline, build_timeline, error_message
+from monitoring.timeline import (
+    ENTRY_FIELDS,
+    JournalEntry,
+    Timeline,
+    build_timeline,
+    error_message,
+)
 from monitoring.verdict import verdict
 
 # A runaway loop can journal hundreds of thousands of rows: the chart shows the first ones and
@@ -66,25 +72,24 @@ def load_timeline(
     run: Run, *, show_internal: bool = False, now: datetime | None = None
 ) -> RunTimeline:
     now = now or timezone.now()
-    records = list(
+    # Outputs can be large and a branch's detail holds its arguments: left for the panel,
+    # except the few rows whose wait label needs their detail.
+    columns = ["light_detail" if name == "detail" else name for name in ENTRY_FIELDS]
+    rows = (
         StepRecord.objects.filter(run=run)
-        # Outputs can be large and a branch's detail holds its arguments: left for the panel.
-        .defer("output", "detail")
-        .order_by("seq", "branch", "attempt", "id")[:MAX_TIMELINE_RECORDS]
+        .annotate(
+            light_detail=Case(
+                When(kind__in=("wait", "parallel"), then=F("detail")),
+                default=Value(None, output_field=JSONField()),
+            )
+        )
+        .order_by("seq", "branch", "attempt", "id")
+        .values_list(*columns)[:MAX_TIMELINE_RECORDS]
     )
+    records = [JournalEntry(*values) for values in rows]
     truncated = 0
     if len(records) == MAX_TIMELINE_RECORDS:
         truncated = StepRecord.objects.filter(run=run).count() - MAX_TIMELINE_RECORDS
-    # Only the few rows whose wait label needs their detail read it.
-    labelled = [r.pk for r in records if r.kind in ("wait", "parallel")]
-    details = (
-        dict(StepRecord.objects.filter(pk__in=labelled).values_list("pk", "detail"))
-        if labelled
-        else {}
-    )
-    for record in records:
-        # Assigning the attribute of a deferred field fills it without a query.
-        record.detail = details.get(record.pk)
     timeline = build_timeline(
         records,
         run_start=run.started_at or run.created_at,

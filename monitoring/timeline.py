@@ -16,15 +16,72 @@ they explain replay, not time.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
-
-from engine.models import StepRecord
+from typing import Any, Literal, Protocol
 
 SegmentKind = Literal["queued", "running", "backoff", "waiting"]
 INTERNAL_KINDS = frozenset({"value"})
 WAITING_KINDS = frozenset({"sleep", "wait", "task", "child_result", "parallel"})
 # A gap this short between "could start" and "started" is bookkeeping, not queueing.
 MIN_QUEUED_SECONDS = 0.001
+
+
+class JournalRow(Protocol):
+    """What the timeline reads of a journal row: a StepRecord, or a lighter JournalEntry."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def branch(self) -> int: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> Any: ...
+    @property
+    def detail(self) -> Any: ...
+    @property
+    def child_run_id(self) -> int | None: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+    @property
+    def retry_at(self) -> datetime | None: ...
+    @property
+    def wake_at(self) -> datetime | None: ...
+    @property
+    def superseded(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A journal row read as plain values: thousands of them build much faster than models."""
+
+    pk: int
+    seq: int
+    branch: int
+    attempt: int
+    kind: str
+    name: str
+    status: str
+    error: Any
+    detail: Any
+    child_run_id: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    retry_at: datetime | None
+    wake_at: datetime | None
+    superseded: bool
+
+
+ENTRY_FIELDS = tuple(JournalEntry.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -83,39 +140,47 @@ class Timeline:
     """Internal rows left out (0 when they are shown)."""
 
     def as_json(self) -> dict[str, Any]:
-        """Compact for thousands of rows: times are milliseconds after `t0` (epoch ms)."""
+        """Compact for thousands of rows: times are milliseconds after `t0` (epoch ms); a
+        segment is [kind, start, end] or [kind, start, end, label, open]; `internal`,
+        `superseded`, `child` and an attempt's `error` appear only when set."""
         t0 = self.start
 
         def ms(moment: datetime) -> int:
             return round((moment - t0).total_seconds() * 1000)
 
+        def segment(s: Segment) -> list[Any]:
+            out: list[Any] = [s.kind, ms(s.start), ms(s.end)]
+            if s.label or s.open:
+                out += [s.label, s.open]
+            return out
+
         rows = []
         for row in self.rows:
-            rows.append(
-                {
-                    "seq": row.seq,
-                    "branch": row.branch,
-                    "name": row.name,
-                    "kind": row.kind,
-                    "status": row.status,
-                    "internal": row.internal,
-                    "superseded": row.superseded,
-                    "child": row.child_run_id,
-                    "attempts": [
-                        {
-                            "id": attempt.id,
-                            "n": attempt.attempt,
-                            "status": attempt.status,
-                            "error": attempt.error_message,
-                            "segments": [
-                                [s.kind, ms(s.start), ms(s.end), s.label, s.open]
-                                for s in attempt.segments
-                            ],
-                        }
-                        for attempt in row.attempts
-                    ],
-                }
-            )
+            item: dict[str, Any] = {
+                "seq": row.seq,
+                "branch": row.branch,
+                "name": row.name,
+                "kind": row.kind,
+                "status": row.status,
+                "attempts": [
+                    {
+                        "id": attempt.id,
+                        "n": attempt.attempt,
+                        "status": attempt.status,
+                        "segments": [segment(s) for s in attempt.segments],
+                        # Left out when empty: thousands of rows stay small.
+                        **({"error": attempt.error_message} if attempt.error_message else {}),
+                    }
+                    for attempt in row.attempts
+                ],
+            }
+            if row.internal:
+                item["internal"] = True
+            if row.superseded:
+                item["superseded"] = True
+            if row.child_run_id is not None:
+                item["child"] = row.child_run_id
+            rows.append(item)
         return {
             "t0": round(t0.timestamp() * 1000),
             "span": ms(self.end),
@@ -139,7 +204,7 @@ def error_message(error: Any) -> str:
 
 
 def build_timeline(
-    records: Iterable[StepRecord],
+    records: Iterable[JournalRow],
     *,
     run_start: datetime,
     now: datetime,
@@ -203,7 +268,7 @@ def build_timeline(
     return Timeline(start=run_start, end=end, rows=shown, hidden_internal=hidden)
 
 
-def _segments(record: StepRecord, ready: datetime, horizon: datetime, wait: str) -> list[Segment]:
+def _segments(record: JournalRow, ready: datetime, horizon: datetime, wait: str) -> list[Segment]:
     started, finished = record.started_at, record.finished_at
     segments: list[Segment] = []
     if record.status == "queued":
@@ -233,7 +298,7 @@ def _segments(record: StepRecord, ready: datetime, horizon: datetime, wait: str)
     return segments
 
 
-def _wait_label(record: StepRecord, wait: str) -> str:
+def _wait_label(record: JournalRow, wait: str) -> str:
     if wait:
         return wait
     detail = record.detail if isinstance(record.detail, dict) else {}

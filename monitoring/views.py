@@ -69,20 +69,20 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     detail = load_run_detail(run_id)
     if detail is None:
         return _missing_run(request, run_id)
-    # The verdict and the map are drawn here; the chart itself reads /api/runs/<id>/timeline.
-    timeline = load_timeline(detail.run)
+    part = ("map" if request.GET.get("part") == "map" else "live") if request.htmx else ""
     context = {
         "detail": detail,
         "run": detail.run,
-        "verdict": timeline.verdict,
-        "map": run_map(detail.run, timeline.timeline),
         "may_cancel": Capability.CANCEL_RUNS in granted and detail.can_be_cancelled,
         "may_retry": Capability.RETRY_RUNS in granted and detail.can_be_retried,
     }
-    template = "monitoring/run.html"
-    if request.htmx:
-        part = "map" if request.GET.get("part") == "map" else "live"
-        template = f"monitoring/run.html#{part}"
+    if part != "live":
+        # The verdict and the map are drawn here; the chart reads /api/runs/<id>/timeline
+        # itself, and the live part shows neither.
+        timeline = load_timeline(detail.run)
+        context["verdict"] = timeline.verdict
+        context["map"] = run_map(detail.run, timeline.timeline)
+    template = f"monitoring/run.html#{part}" if part else "monitoring/run.html"
     response = render(request, template, context)
     # The same URL answers a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])

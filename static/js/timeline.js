@@ -102,10 +102,13 @@
   Timeline.prototype.flatten = function () {
     var self = this;
     var out = [];
+    var placed = {}; // a child run unfolds under the first row naming it (start and result both do)
     function add(timeline, depth, shift) {
       timeline.rows.forEach(function (row) {
-        out.push({ row: row, depth: depth, shift: shift });
-        if (row.child && self.expanded[row.child] && self.children[row.child] && depth < 5) {
+        var owns = !!row.child && !placed[row.child];
+        if (owns) placed[row.child] = true;
+        out.push({ row: row, depth: depth, shift: shift, ownsChild: owns });
+        if (owns && self.expanded[row.child] && self.children[row.child] && depth < 5) {
           var child = self.children[row.child];
           add(child, depth + 1, child.t0 - self.data.t0);
         }
@@ -132,6 +135,8 @@
     });
     this.span = Math.max(span, 1);
     this.spacer.style.height = this.flat.length * this.rowHeight + "px";
+    // A short run gets a short chart; a long one scrolls inside a window of at most 28 rem.
+    this.scroller.style.height = Math.min(Math.max(this.flat.length, 2) * this.rowHeight + 2, 448) + "px";
     var hidden = data.hidden_internal ? " · " + data.hidden_internal + " internal hidden" : "";
     var cut = data.truncated ? " · " + data.truncated + " more not shown" : "";
     this.summary.textContent = this.flat.length + " rows over " + duration(this.span) + hidden + cut;
@@ -174,7 +179,7 @@
     line.dataset.name = row.name;
     var label = el("div", "tl-label");
     label.style.paddingLeft = 0.25 + item.depth * 1.1 + (row.branch ? 0.8 : 0) + "rem";
-    if (row.child) {
+    if (item.ownsChild) {
       var open = !!this.expanded[row.child];
       var toggle = el("button", "tl-toggle", open ? "▾" : "▸");
       toggle.type = "button";
