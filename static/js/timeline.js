@@ -87,6 +87,7 @@
         self.data = results[0];
         expandedIds.forEach(function (id, index) { self.children[id] = results[index + 1]; });
         self.layout();
+        self.refreshMap();
       })
       .catch(function () { /* the next message or tick reads again */ })
       .then(function () {
@@ -96,6 +97,17 @@
           self.read();
         }
       });
+  };
+
+  // The map beside the chart (an htmx fragment) is drawn again when something it shows moved:
+  // a row's status, or the number of rows. One socket serves both.
+  Timeline.prototype.refreshMap = function () {
+    var map = document.getElementById("run-map");
+    var signature = this.data.rows.map(function (row) { return row.status + row.attempts.length; }).join(",");
+    if (this.mapSignature !== undefined && this.mapSignature !== signature && map) {
+      map.dispatchEvent(new CustomEvent("live-update"));
+    }
+    this.mapSignature = signature;
   };
 
   // Rows of the run, with expanded children's rows nested under their row.

@@ -86,6 +86,7 @@ def test_a_retried_step_and_a_wait_are_explained(
     run_map = page.locator("#run-map")
     expect(run_map.get_by_role("button", name="flaky", exact=True)).to_be_visible()
     expect(run_map).to_contain_text("3 attempts")
+    expect(run_map.locator("li.map-waiting")).to_have_count(1)
     run_map.get_by_role("button", name="greet-ann", exact=True).click()
     expect(panel.get_by_test_id("step-output")).to_contain_text("hello ann")
     page.keyboard.press("Escape")
@@ -94,6 +95,10 @@ def test_a_retried_step_and_a_wait_are_explained(
     page.wait_for_timeout(WATCHED_REFRESH_SECONDS * 2000)
     deliver_event("Timeline.go", {"n": 5})
     expect(verdict).to_contain_text("completed in", timeout=FASTER_THAN_POLLING)
+    expect(wait_row).to_have_attribute("data-status", "completed")
+    # The map beside it follows through the timeline's socket, not its 15 s poll.
+    expect(run_map.locator("li.map-waiting")).to_have_count(0, timeout=FASTER_THAN_POLLING)
+    expect(run_map.locator("li.map-completed")).to_have_count(6)
     assert errors == [], errors
 
 
