@@ -17,6 +17,7 @@ from monitoring.run_timeline import node_of
 from monitoring.timeline import Row, Timeline
 
 NODE_WIDTH, NODE_HEIGHT, MARGIN = 180, 64, 24
+DRAWING_SCALE = 0.75
 RECENT_RUNS = 50
 MAX_SAMPLE_ROWS = 20_000
 # Fewer samples than this make no useful p95.
@@ -91,6 +92,8 @@ class RunMap:
     steps: list[StepView]
     edges: list[EdgeView] = field(default_factory=list)
     view_box: str = ""
+    width: int = 0
+    """The drawing's width in pixels: readable text, scrolled sideways when wider than the card."""
     more: int = 0
     """Steps left out of a long list."""
 
@@ -200,7 +203,9 @@ def run_map(run: Run, timeline: Timeline) -> RunMap:
                 critical=taken and source.critical and target.critical,
             )
         )
-    return RunMap(kind="graph", steps=known, edges=edges, view_box=_view_box(known))
+    box = _view_box(known)
+    width = round(float(box.split()[2]) * DRAWING_SCALE)
+    return RunMap(kind="graph", steps=known, edges=edges, view_box=box, width=width)
 
 
 def _mark_critical_path(steps: list[StepView], graph: Graph) -> None:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine.runtime.runs import start_run
-from tests.browser.canvas_helpers import collect_errors, log_in, publish_expense_demo
+from tests.browser.canvas_helpers import audit, collect_errors, log_in, publish_expense_demo
 from tests.designer.test_demo_graphs__human_tasks_run_on_a_worker import open_task
 
 pytestmark = [
@@ -37,6 +37,7 @@ def test_the_map_and_the_canvas_panel_show_the_run(
     expect(start).to_be_visible()
     expect(graph.locator(".map-node.map-waiting")).to_have_count(1)
     expect(graph.locator(".map-edge.map-taken").first).to_be_attached()
+    assert audit(page, "main") == [], "the run page of a graph run"
     start.click()
     panel = page.get_by_test_id("step-panel")
     expect(panel.get_by_test_id("step-output")).to_contain_text("Conference")
