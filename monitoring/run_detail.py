@@ -22,6 +22,7 @@ from engine.models import (
 )
 from engine.runtime.runs import RETRYABLE_STATUSES
 from monitoring.durations import format_duration
+from monitoring.timeline import error_message
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
 # each refresh fetch and draw them all. The newest rows matter most to someone on call, and the
@@ -59,11 +60,8 @@ class StepRow:
 
     @property
     def error_message(self) -> str:
-        error = self.record.error
-        if not isinstance(error, dict):
-            return ""
-        kind, message = error.get("type") or "", error.get("message") or ""
-        return f"{kind}: {message}" if kind and message else str(kind or message)
+        """For people: the message first, the exception class after it."""
+        return error_message(self.record.error)
 
 
 @dataclass(frozen=True)

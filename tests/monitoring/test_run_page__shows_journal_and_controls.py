@@ -146,7 +146,9 @@ def test_a_failed_run_shows_its_error_and_an_operator_retries_it(
     viewer = logged_in(make_user, "vera", "viewers")
     seen_by_viewer = viewer.get(f"/runs/{run.pk}/").content.decode()
     assert "Error" in seen_by_viewer and "after 3 attempt(s)" in seen_by_viewer
-    assert "ConnectionError: attempt 3 failed" in seen_by_viewer  # the step's own error
+    # The step's own error, message first; the verdict at the top says where the run stopped.
+    assert "attempt 3 failed (ConnectionError)" in seen_by_viewer
+    assert "failed at flaky after 3 attempts: attempt 3 failed (ConnectionError)" in seen_by_viewer
     assert "Retry" not in seen_by_viewer and "Cancel run" not in seen_by_viewer
     assert viewer.post(f"/runs/{run.pk}/retry").status_code == 403
     assert Run.objects.get(pk=run.pk).status == "failed"
