@@ -128,6 +128,16 @@ def test_a_run_of_5000_steps_keeps_the_dom_small_and_scrolls(
         )
         for n in range(5000)
     )
+    # An internal row (a journaled value), hidden until asked for.
+    StepRecord.objects.create(
+        run=run,
+        seq=5000,
+        name="now",
+        kind="value",
+        status="completed",
+        started_at=start + timedelta(seconds=5000),
+        finished_at=start + timedelta(seconds=5000),
+    )
     log_in(page, daphne_server, "vera")
     page.goto(f"{daphne_server}/runs/{run.pk}/")
     rows = page.get_by_test_id("timeline-row")
@@ -141,4 +151,9 @@ def test_a_run_of_5000_steps_keeps_the_dom_small_and_scrolls(
     scroller.evaluate("element => { element.scrollTop = element.scrollHeight / 2; }")
     expect(page.get_by_role("button", name="step-2500", exact=True)).to_be_attached()
     assert rows.count() < 100, rows.count()
+    expect(page.get_by_text("5000 rows over")).to_be_visible()
+    page.get_by_label("Show internal steps").check()
+    expect(page.get_by_text("5001 rows over")).to_be_visible()
+    scroller.evaluate("element => { element.scrollTop = element.scrollHeight; }")
+    expect(page.get_by_role("button", name="now", exact=True)).to_be_visible()
     assert errors == [], errors
