@@ -10,6 +10,7 @@ if __name__ == "__main__":
     print("bench/flows.py only defines what bench/engine.py measures")
     raise SystemExit(0)
 
+import time
 from typing import Any
 
 from celery import shared_task
@@ -81,3 +82,19 @@ register_machine(
     ),
     title="Bench switch",
 )
+
+
+@step
+def paced(index: int, pause: float) -> int:
+    """What bench/live_latency.py watches: a step that takes a moment, then completes."""
+    time.sleep(pause)
+    return index
+
+
+@workflow("bench-paced")
+def paced_steps(input: dict[str, Any]) -> int:
+    """N steps one after another, each taking `pause` seconds (the first `lead` seconds)."""
+    for index in range(input["steps"]):
+        pause = input["lead"] if index == 0 else input["pause"]
+        paced.named(f"paced-{index}")(index, pause)
+    return int(input["steps"])

@@ -14,6 +14,7 @@ from designer.drafts import DesignerError
 from engine.api import router as engine_router
 from engine.human import TaskError
 from engine.runtime.run_search import RunQueryError
+from monitoring.api import router as monitoring_router
 
 api = NinjaAPI(
     title="Stepwise API",
@@ -28,6 +29,7 @@ api.add_router("", engine_router)
 api.add_router("", designer_router)
 api.add_router("", machines_router)
 api.add_router("", trials_router)
+api.add_router("", monitoring_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -13,7 +13,7 @@ from engine.core.machine_code import all_machines
 from engine.machines.definitions import UnknownMachine, newest_machine, pinned_machine
 from engine.machines.queries import instance_detail, instances_of, state_counts
 from engine.models import MachineEvent, MachineEventStatus, MachineInstance, MachineVersion
-from monitoring.run_detail import format_duration
+from monitoring.durations import format_duration
 
 INSTANCE_ROWS = 100
 OVERVIEW_WINDOW = timedelta(days=1)

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
@@ -21,33 +21,17 @@ from engine.models import (
     TaskEvent,
 )
 from engine.runtime.runs import RETRYABLE_STATUSES
+from monitoring.durations import format_duration
+from monitoring.timeline import error_message
 
 # The page re-renders whenever a moving run changes: a loop of thousands of steps must not make
-# each refresh fetch and draw them all. The newest rows matter most to someone on call.
-MAX_STEP_ROWS = 500
+# each refresh fetch and draw them all. The newest rows matter most to someone on call, and the
+# timeline above the folded journal table shows every row.
+MAX_STEP_ROWS = 100
 # Inputs and outputs can be large documents; the API serves them whole.
 MAX_JSON_CHARS = 50_000
 # A step shorter than this share of the run still gets a visible sliver on the timeline.
 MIN_BAR_PERCENT = 1.0
-
-
-def format_duration(delta: timedelta | None) -> str:
-    """A duration for people: 350 ms, 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 4 h."""
-    if delta is None:
-        return ""
-    seconds = max(delta.total_seconds(), 0.0)
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
 
 
 def pretty_json(value: Any) -> str:
@@ -76,11 +60,8 @@ class StepRow:
 
     @property
     def error_message(self) -> str:
-        error = self.record.error
-        if not isinstance(error, dict):
-            return ""
-        kind, message = error.get("type") or "", error.get("message") or ""
-        return f"{kind}: {message}" if kind and message else str(kind or message)
+        """For people: the message first, the exception class after it."""
+        return error_message(self.record.error)
 
 
 @dataclass(frozen=True)

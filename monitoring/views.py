@@ -16,6 +16,8 @@ from engine.runtime.runs import RunStateError, cancel_run, retry_run
 from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.run_detail import run_detail as load_run_detail
+from monitoring.run_map import run_map
+from monitoring.run_timeline import load_timeline
 
 
 @login_not_required
@@ -53,13 +55,20 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     detail = load_run_detail(run_id)
     if detail is None:
         return _missing_run(request, run_id)
+    part = ("map" if request.GET.get("part") == "map" else "live") if request.htmx else ""
     context = {
         "detail": detail,
         "run": detail.run,
         "may_cancel": Capability.CANCEL_RUNS in granted and detail.can_be_cancelled,
         "may_retry": Capability.RETRY_RUNS in granted and detail.can_be_retried,
     }
-    template = "monitoring/run.html#live" if request.htmx else "monitoring/run.html"
+    if part != "live":
+        # The verdict and the map are drawn here; the chart reads /api/runs/<id>/timeline
+        # itself, and the live part shows neither.
+        timeline = load_timeline(detail.run)
+        context["verdict"] = timeline.verdict
+        context["map"] = run_map(detail.run, timeline.timeline)
+    template = f"monitoring/run.html#{part}" if part else "monitoring/run.html"
     response = render(request, template, context)
     # The same URL answers a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])

@@ -11,10 +11,12 @@
 (function () {
   "use strict";
 
-  function follow(path, changed) {
+  // `delay` (ms, default 150) gathers a burst; a page that redraws cheaply may ask for less.
+  function follow(path, changed, delay) {
+    var gather = typeof delay === "number" ? delay : 150;
     var url = new URL(path, window.location.href);
     url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
-    var delay = 1000;
+    var backoff = 1000;
     var pending = 0;
     var socket = null;
     var stopped = false;
@@ -22,21 +24,21 @@
     function soon(quiet) {
       // A burst of messages becomes one call.
       window.clearTimeout(pending);
-      pending = window.setTimeout(function () { changed(quiet); }, 150);
+      pending = window.setTimeout(function () { changed(quiet); }, gather);
     }
 
     function open() {
       if (stopped) return;
       socket = new WebSocket(url);
       socket.onopen = function () {
-        delay = 1000;
+        backoff = 1000;
         soon(true); // whatever happened before the socket opened
       };
       socket.onmessage = function () { soon(false); };
       socket.onclose = function () {
         if (stopped) return;
-        window.setTimeout(open, delay);
-        delay = Math.min(delay * 2, 30000);
+        window.setTimeout(open, backoff);
+        backoff = Math.min(backoff * 2, 30000);
       };
     }
 

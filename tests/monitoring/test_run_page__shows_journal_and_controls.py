@@ -114,8 +114,9 @@ def test_a_completed_run_shows_its_steps_output_progress_and_metrics(
     run = wait_for_status(start_run("test-sequence", {"steps": 2}), "completed")
     viewer = logged_in(make_user, "vera", "viewers")
     # One of them is the nav's open-task count, which looks up delegations to the viewer too;
-    # another the run's tasks (none here), another the runs re-run or forked from it.
-    with django_assert_max_num_queries(11):
+    # another the run's tasks (none here), another the runs re-run or forked from it; two more
+    # the timeline's verdict and the steps' p95.
+    with django_assert_max_num_queries(13):
         response = viewer.get(f"/runs/{run.pk}/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -146,7 +147,9 @@ def test_a_failed_run_shows_its_error_and_an_operator_retries_it(
     viewer = logged_in(make_user, "vera", "viewers")
     seen_by_viewer = viewer.get(f"/runs/{run.pk}/").content.decode()
     assert "Error" in seen_by_viewer and "after 3 attempt(s)" in seen_by_viewer
-    assert "ConnectionError: attempt 3 failed" in seen_by_viewer  # the step's own error
+    # The step's own error, message first; the verdict at the top says where the run stopped.
+    assert "attempt 3 failed (ConnectionError)" in seen_by_viewer
+    assert "failed at flaky after 3 attempts: attempt 3 failed (ConnectionError)" in seen_by_viewer
     assert "Retry" not in seen_by_viewer and "Cancel run" not in seen_by_viewer
     assert viewer.post(f"/runs/{run.pk}/retry").status_code == 403
     assert Run.objects.get(pk=run.pk).status == "failed"

@@ -1,6 +1,6 @@
 // The canvas: owns positions and selection; config comes from Django's side panel.
 import { ReactFlow, useReactFlow, type Edge } from "@xyflow/react";
-import { useCallback, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ConflictBanner, DiffBanner, RunBanner } from "./Banners";
 import ConnectDialog from "./ConnectDialog";
 import { TypesContext } from "./context";
@@ -12,6 +12,7 @@ import Palette from "./Palette";
 import ProblemsList from "./ProblemsList";
 import RunDialog from "./RunDialog";
 import { startRun } from "./runs";
+import RunStepPanel from "./RunStepPanel";
 import { closePanel } from "./sidePanel";
 import StepNodeView from "./StepNode";
 import Toolbar from "./Toolbar";
@@ -46,6 +47,12 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   const editing = useEditing(draft, { editable, types, notice, wrapper, workerUrl });
   const connecting = useConnecting(draft, types, say);
   const overlay = useRunOverlay(setNodes);
+
+  // /designer/<slug>/?run=<id> (linked from the run page) opens with that run laid over.
+  useEffect(() => {
+    const asked = Number(new URLSearchParams(window.location.search).get("run"));
+    if (Number.isInteger(asked) && asked > 0) overlay.show({ id: asked, status: "pending" });
+  }, []);
 
   const selected = nodes.filter((node) => node.selected);
   const single = selected.length === 1 && diff === null ? selected[0] : null;
@@ -142,6 +149,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
               <FlowChrome />
             </ReactFlow>
           </div>
+          {overlay.run && single && <RunStepPanel runId={overlay.run.id} nodeId={single.id} runStatus={overlay.run.status} />}
           <ProblemsList problems={draft.problems} onJump={jumpTo} />
         </div>
       </div>

@@ -1,0 +1,57 @@
+"""The run page's data as JSON: a run's timeline and one step's details (also read by the
+canvas's run overlay). Viewers and up; the same rule as GET /api/runs/{id}."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.errors import HttpError
+
+from accounts.api_auth import require_capability
+from accounts.roles import Capability
+from engine.models import Run
+from monitoring.run_timeline import load_timeline, node_step_id, step_detail
+
+router = Router(tags=["runs"])
+
+
+@router.get(
+    "/runs/{run_id}/timeline",
+    summary="The run as a Gantt chart: rows of attempts split into queued, running, back-off "
+    "and waiting spans (milliseconds after t0), and a one-line verdict",
+)
+def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    run = get_object_or_404(Run, pk=run_id)
+    return load_timeline(run, show_internal=internal).as_json()
+
+
+@router.get(
+    "/runs/{run_id}/steps/{step_id}",
+    summary="One step of a run (the position of journal row step_id): input, output, error, "
+    "every attempt and its logs",
+)
+def get_step(request: HttpRequest, run_id: int, step_id: int) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    run = get_object_or_404(Run, pk=run_id)
+    found = step_detail(run, step_id)
+    if found is None:
+        raise HttpError(404, f"step_id: run {run_id} has no step {step_id}")
+    return found
+
+
+@router.get(
+    "/runs/{run_id}/nodes/{node_id}",
+    summary="The newest step a canvas node ran in this run, as /runs/{id}/steps/{step_id}",
+)
+def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    if len(node_id) > 200:
+        raise HttpError(422, "node_id: at most 200 characters")
+    run = get_object_or_404(Run, pk=run_id)
+    step_id = node_step_id(run, node_id)
+    found = step_detail(run, step_id) if step_id is not None else None
+    if found is None:
+        raise HttpError(404, f"node_id: node {node_id} did not run in run {run_id}")
+    return found

@@ -1,0 +1,221 @@
+"""Reading a run's timeline, its verdict and one step's details from the database."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, F, JSONField, Prefetch, Value, When
+from django.utils import timezone
+
+from engine.models import HumanTask, Run, StepRecord
+from engine.runtime.step_logs import lines_of
+from monitoring.timeline import (
+    ENTRY_FIELDS,
+    JournalEntry,
+    Timeline,
+    build_timeline,
+    error_message,
+)
+from monitoring.verdict import verdict
+
+# A runaway loop can journal hundreds of thousands of rows: the chart shows the first ones and
+# says how many more there are (GET /api/runs/<id> has them all).
+MAX_TIMELINE_RECORDS = 20_000
+# A step's input or output larger than this is shown cut, with a note.
+MAX_VALUE_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class RunTimeline:
+    timeline: Timeline
+    verdict: str
+    truncated: int
+    """Journal rows beyond MAX_TIMELINE_RECORDS, left out."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.timeline.as_json(), "verdict": self.verdict, "truncated": self.truncated}
+
+
+def node_of(step_name: str) -> str:
+    """The canvas node a journal name belongs to: `send[3]` and `ask:wait` belong to `send`
+    and `ask` (the same rule as the canvas's run overlay, static/canvas/src/runs.ts)."""
+    base = step_name.split(":", 1)[0]
+    return base.split("[", 1)[0] if "[" in base else base
+
+
+def task_waits(run: Run, task_rows: list[int] | None = None) -> dict[int, str]:
+    """For each journal row waiting on a person: "approval by vp" (users, else groups).
+    `task_rows`: those rows' ids when known (no query at all when there are none)."""
+    if task_rows is not None and not task_rows:
+        return {}
+    tasks = HumanTask.objects.filter(run=run).prefetch_related(
+        Prefetch("assignees"), Prefetch("assigned_groups")
+    )
+    by_task: dict[int, str] = {}
+    for task in tasks:
+        people = [user.get_username() for user in task.assignees.all()]
+        people += [f"group {group.name}" for group in task.assigned_groups.all()]
+        who = f" by {', '.join(people)}" if people else ""
+        by_task[task.pk] = f"{task.get_kind_display().lower()}{who}"
+    waits: dict[int, str] = {}
+    rows = StepRecord.objects.filter(run=run, kind="task")
+    if task_rows is not None:
+        rows = rows.filter(pk__in=task_rows)
+    for pk, detail in rows.values_list("pk", "detail"):
+        task_id = detail.get("task") if isinstance(detail, dict) else None
+        if task_id in by_task:
+            waits[pk] = by_task[task_id]
+    return waits
+
+
+def load_timeline(
+    run: Run, *, show_internal: bool = False, now: datetime | None = None
+) -> RunTimeline:
+    now = now or timezone.now()
+    # Outputs can be large and a branch's detail holds its arguments: left for the panel,
+    # except the few rows whose wait label needs their detail.
+    columns = ["light_detail" if name == "detail" else name for name in ENTRY_FIELDS]
+    rows = (
+        StepRecord.objects.filter(run=run)
+        .annotate(
+            light_detail=Case(
+                When(kind__in=("wait", "parallel"), then=F("detail")),
+                default=Value(None, output_field=JSONField()),
+            )
+        )
+        .order_by("seq", "branch", "attempt", "id")
+        .values_list(*columns)[:MAX_TIMELINE_RECORDS]
+    )
+    records = [JournalEntry(*values) for values in rows]
+    truncated = 0
+    if len(records) == MAX_TIMELINE_RECORDS:
+        truncated = StepRecord.objects.filter(run=run).count() - MAX_TIMELINE_RECORDS
+    timeline = build_timeline(
+        records,
+        run_start=run.started_at or run.created_at,
+        now=now,
+        run_end=run.finished_at if run.is_terminal else None,
+        waits=task_waits(run, [r.pk for r in records if r.kind == "task"]),
+        show_internal=show_internal,
+    )
+    line = verdict(
+        status=run.status,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        now=now,
+        run_error=error_message(run.error),
+        timeline=timeline,
+    )
+    return RunTimeline(timeline, line, truncated)
+
+
+def _bounded(value: Any) -> Any:
+    """The value itself, or its text cut to MAX_VALUE_CHARS with a note when it is huge."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= MAX_VALUE_CHARS:
+        return value
+    return {
+        "cut": True,
+        "note": f"{len(text)} characters; the API has all",
+        "start": text[:MAX_VALUE_CHARS],
+    }
+
+
+def step_logs(record: StepRecord) -> list[Any]:
+    """The log lines a step attempt wrote with log() (kept on its journal row)."""
+    return list(lines_of(record))
+
+
+def _step_input(record: StepRecord) -> tuple[bool, Any]:
+    """Whether the journal kept the step's input, and the input (a parallel step's arguments,
+    a wait's filter)."""
+    detail = record.detail if isinstance(record.detail, dict) else {}
+    if "args" in detail or "kwargs" in detail:
+        return True, {"args": detail.get("args", []), "kwargs": detail.get("kwargs", {})}
+    if "input" in detail:
+        return True, detail["input"]
+    if record.kind == "wait":
+        return True, {key: detail.get(key) for key in ("event_types", "match", "filter")}
+    return False, None
+
+
+def step_detail(run: Run, step_id: int) -> dict[str, Any] | None:
+    """One journal position (the position of row `step_id`) with every attempt, for the side
+    panel of the run page and of the canvas's run overlay. None when the run has no such row."""
+    found = (
+        StepRecord.objects.filter(run=run, pk=step_id).only("seq", "branch", "superseded").first()
+    )
+    if found is None:
+        return None
+    attempts = list(
+        StepRecord.objects.filter(
+            run=run, seq=found.seq, branch=found.branch, superseded=found.superseded
+        ).order_by("attempt", "id")
+    )
+    last = attempts[-1]
+    kept, value = _step_input(attempts[0])
+    waits = task_waits(run, [last.pk]) if last.kind == "task" else {}
+    return {
+        "id": last.pk,
+        "run": run.pk,
+        "seq": last.seq,
+        "branch": last.branch,
+        "name": last.name,
+        "node": node_of(last.name),
+        "kind": last.kind,
+        "status": last.status,
+        "superseded": last.superseded,
+        "child_run": last.child_run_id,
+        "waiting_for": waits.get(last.pk, ""),
+        "input_kept": kept,
+        "input": _bounded(value),
+        "output": _bounded(last.output),
+        "error": _error_for_people(last.error),
+        "attempts": [
+            {
+                "id": record.pk,
+                "attempt": record.attempt,
+                "status": record.status,
+                "started_at": record.started_at.isoformat(),
+                "finished_at": record.finished_at.isoformat() if record.finished_at else None,
+                "retry_at": record.retry_at.isoformat() if record.retry_at else None,
+                "duration_ms": (record.finished_at - record.started_at).total_seconds() * 1000
+                if record.finished_at
+                else None,
+                "error": _error_for_people(record.error),
+                "logs": step_logs(record),
+            }
+            for record in attempts
+        ],
+    }
+
+
+def node_step_id(run: Run, node_id: str) -> int | None:
+    """The newest journal row of a canvas node in this run (loop items and a node's own waits
+    included), or None when the node did not run."""
+    rows = (
+        StepRecord.objects.filter(run=run, superseded=False)
+        .exclude(kind="value")
+        .filter(name__startswith=node_id)
+        .order_by("-seq", "-branch", "-attempt")
+        .values_list("pk", "name")
+    )
+    for pk, name in rows.iterator(chunk_size=500):
+        if node_of(name) == node_id:
+            return int(pk)
+    return None
+
+
+def _error_for_people(error: Any) -> dict[str, Any] | None:
+    if not isinstance(error, dict):
+        return None
+    cause = error.get("cause") if isinstance(error.get("cause"), dict) else None
+    inner = cause if error.get("type") == "StepFailed" and cause else error
+    return {
+        "message": str(inner.get("message") or ""),
+        "type": str(inner.get("type") or ""),
+        "traceback": str(inner.get("traceback") or error.get("traceback") or ""),
+        "raw": _bounded(error),
+    }

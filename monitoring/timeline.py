@@ -1,0 +1,318 @@
+"""A run's journal as a Gantt chart: one row per journal position, one bar per attempt, each
+bar split into the spans that explain where the time went.
+
+Plain Python over journal rows (StepRecord instances, saved or not): no request, no query.
+
+- queued: from when the attempt could start (the previous position ended, its back-off ran out,
+  or its parallel group dispatched it) until a worker started it;
+- running: a step doing its work;
+- backoff: a failed attempt waiting for its next one (StepRecord.retry_at);
+- waiting: a timer, an event, a person or a child run; `label` says which.
+
+Internal rows (journaled values such as "now" or a loop's "next") are hidden unless asked for:
+they explain replay, not time.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+SegmentKind = Literal["queued", "running", "backoff", "waiting"]
+INTERNAL_KINDS = frozenset({"value"})
+WAITING_KINDS = frozenset({"sleep", "wait", "task", "child_result", "parallel"})
+# A gap this short between "could start" and "started" is bookkeeping, not queueing.
+MIN_QUEUED_SECONDS = 0.001
+
+
+class JournalRow(Protocol):
+    """What the timeline reads of a journal row: a StepRecord, or a lighter JournalEntry."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def branch(self) -> int: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> Any: ...
+    @property
+    def detail(self) -> Any: ...
+    @property
+    def child_run_id(self) -> int | None: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+    @property
+    def retry_at(self) -> datetime | None: ...
+    @property
+    def wake_at(self) -> datetime | None: ...
+    @property
+    def superseded(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A journal row read as plain values: thousands of them build much faster than models."""
+
+    pk: int
+    seq: int
+    branch: int
+    attempt: int
+    kind: str
+    name: str
+    status: str
+    error: Any
+    detail: Any
+    child_run_id: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    retry_at: datetime | None
+    wake_at: datetime | None
+    superseded: bool
+
+
+ENTRY_FIELDS = tuple(JournalEntry.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: SegmentKind
+    start: datetime
+    end: datetime
+    open: bool = False
+    """Still going on now (its end is the time the timeline was built)."""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One journal row: one attempt at one position."""
+
+    id: int
+    attempt: int
+    status: str
+    segments: tuple[Segment, ...]
+    error_message: str = ""
+
+
+@dataclass
+class Row:
+    """One position of the journal (seq, branch) with its attempts, oldest first."""
+
+    seq: int
+    branch: int
+    name: str
+    kind: str
+    internal: bool
+    superseded: bool
+    child_run_id: int | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.attempts[-1].status if self.attempts else ""
+
+    @property
+    def start(self) -> datetime:
+        return self.attempts[0].segments[0].start
+
+    @property
+    def end(self) -> datetime:
+        return self.attempts[-1].segments[-1].end
+
+
+@dataclass(frozen=True)
+class Timeline:
+    start: datetime
+    end: datetime
+    rows: list[Row]
+    hidden_internal: int
+    """Internal rows left out (0 when they are shown)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """Compact for thousands of rows: times are milliseconds after `t0` (epoch ms); a
+        segment is [kind, start, end] or [kind, start, end, label, open]; `internal`,
+        `superseded`, `child` and an attempt's `error` appear only when set."""
+        t0 = self.start
+
+        def ms(moment: datetime) -> int:
+            return round((moment - t0).total_seconds() * 1000)
+
+        def segment(s: Segment) -> list[Any]:
+            out: list[Any] = [s.kind, ms(s.start), ms(s.end)]
+            if s.label or s.open:
+                out += [s.label, s.open]
+            return out
+
+        rows = []
+        for row in self.rows:
+            item: dict[str, Any] = {
+                "seq": row.seq,
+                "branch": row.branch,
+                "name": row.name,
+                "kind": row.kind,
+                "status": row.status,
+                "attempts": [
+                    {
+                        "id": attempt.id,
+                        "n": attempt.attempt,
+                        "status": attempt.status,
+                        "segments": [segment(s) for s in attempt.segments],
+                        # Left out when empty: thousands of rows stay small.
+                        **({"error": attempt.error_message} if attempt.error_message else {}),
+                    }
+                    for attempt in row.attempts
+                ],
+            }
+            if row.internal:
+                item["internal"] = True
+            if row.superseded:
+                item["superseded"] = True
+            if row.child_run_id is not None:
+                item["child"] = row.child_run_id
+            rows.append(item)
+        return {
+            "t0": round(t0.timestamp() * 1000),
+            "span": ms(self.end),
+            "hidden_internal": self.hidden_internal,
+            "rows": rows,
+        }
+
+
+def error_message(error: Any) -> str:
+    """The error for people: the message first, the exception class after it."""
+    if not isinstance(error, dict):
+        return ""
+    cause = error.get("cause")
+    if error.get("type") == "StepFailed" and isinstance(cause, dict):
+        return error_message(cause)  # the step's own error says more than the wrapper
+    kind, message = str(error.get("type") or ""), str(error.get("message") or "")
+    short_kind = kind.rsplit(".", 1)[-1]
+    if message and short_kind:
+        return f"{message} ({short_kind})"
+    return message or short_kind
+
+
+def build_timeline(
+    records: Iterable[JournalRow],
+    *,
+    run_start: datetime,
+    now: datetime,
+    run_end: datetime | None = None,
+    waits: Mapping[int, str] | None = None,
+    show_internal: bool = False,
+) -> Timeline:
+    """Lay out journal rows. `waits` maps a row's id to what it waits for ("approval by vp");
+    `run_end` is when an ended run ended: what it left open stops there."""
+    waits = waits or {}
+    horizon = run_end or now
+    ordered = sorted(records, key=lambda r: (r.seq, r.branch, r.superseded, r.attempt, r.pk or 0))
+    rows: dict[tuple[int, int, bool], Row] = {}
+    # When the run's own lane last moved on: the next main-lane position could start then.
+    lane_free = run_start
+    group_start: dict[int, datetime] = {}
+    hidden = 0
+    for record in ordered:
+        internal = record.kind in INTERNAL_KINDS
+        key = (record.seq, record.branch, record.superseded)
+        row = rows.get(key)
+        if row is None:
+            row = Row(
+                seq=record.seq,
+                branch=record.branch,
+                name=record.name,
+                kind=record.kind,
+                internal=internal,
+                superseded=record.superseded,
+                child_run_id=record.child_run_id,
+            )
+            rows[key] = row
+        if record.branch == 0 and record.kind == "parallel":
+            group_start[record.seq] = record.started_at
+        previous = row.attempts[-1] if row.attempts else None
+        if previous is not None and previous.segments[-1].kind == "backoff":
+            ready = previous.segments[-1].end
+        elif record.branch:
+            ready = group_start.get(record.seq, record.started_at)
+        else:
+            ready = lane_free
+        attempt = Attempt(
+            id=record.pk or 0,
+            attempt=record.attempt,
+            status=record.status,
+            segments=tuple(_segments(record, ready, horizon, waits.get(record.pk or 0, ""))),
+            error_message=error_message(record.error),
+        )
+        row.attempts.append(attempt)
+        if record.branch == 0 and not record.superseded:
+            lane_free = max(lane_free, attempt.segments[-1].end)
+        if row.child_run_id is None and record.child_run_id is not None:
+            row.child_run_id = record.child_run_id
+    shown = []
+    for row in rows.values():
+        if row.internal and not show_internal:
+            hidden += 1
+            continue
+        shown.append(row)
+    end = max([horizon, *(row.end for row in shown)]) if shown else horizon
+    return Timeline(start=run_start, end=end, rows=shown, hidden_internal=hidden)
+
+
+def _segments(record: JournalRow, ready: datetime, horizon: datetime, wait: str) -> list[Segment]:
+    started, finished = record.started_at, record.finished_at
+    segments: list[Segment] = []
+    if record.status == "queued":
+        # Created with its group, not yet given to a worker: all of it so far is queueing.
+        return [Segment("queued", started, finished or horizon, open=finished is None)]
+    if (started - ready).total_seconds() > MIN_QUEUED_SECONDS and ready < started:
+        segments.append(Segment("queued", ready, started, label="waiting for a worker"))
+    end = finished or horizon
+    is_open = finished is None
+    if record.kind in WAITING_KINDS:
+        segments.append(
+            Segment("waiting", started, end, open=is_open, label=_wait_label(record, wait))
+        )
+    else:
+        segments.append(Segment("running", started, max(end, started), open=is_open))
+    if record.status == "retrying" and record.retry_at is not None and finished is not None:
+        backoff_end = max(record.retry_at, finished)
+        segments.append(
+            Segment(
+                "backoff",
+                finished,
+                backoff_end,
+                open=backoff_end > horizon,
+                label=f"next attempt at {record.retry_at:%H:%M:%S}",
+            )
+        )
+    return segments
+
+
+def _wait_label(record: JournalRow, wait: str) -> str:
+    if wait:
+        return wait
+    detail = record.detail if isinstance(record.detail, dict) else {}
+    if record.kind == "sleep":
+        until = record.wake_at
+        return f"a timer until {until:%Y-%m-%d %H:%M:%S}" if until else "a timer"
+    if record.kind == "wait":
+        types = detail.get("event_types") or []
+        return "event " + ", ".join(str(kind) for kind in types) if types else "an event"
+    if record.kind == "child_result":
+        return f"child run #{record.child_run_id}" if record.child_run_id else "a child run"
+    if record.kind == "parallel":
+        count = detail.get("count")
+        return f"{count} parallel steps" if count else "parallel steps"
+    if record.kind == "task":
+        return "a person's decision"
+    return ""

@@ -1,0 +1,378 @@
+// The run page's Gantt timeline and step panel. Plain JS with no dependency, like live.js:
+// the page is server-rendered and this is its one interactive island, so it needs no bundle.
+//
+// Rows come from GET /api/runs/<id>/timeline (times in ms after t0). Only the rows in view
+// are in the DOM (virtualised), so a run of thousands of steps scrolls smoothly. A child run's
+// rows load when its row is expanded. The run's socket (static/js/live.js) says when to read
+// again. Clicking a row, or a step on the map ([data-step-id]), opens the step panel, filled
+// from GET /api/runs/<id>/steps/<step id>.
+(function () {
+  "use strict";
+
+  var ROW_HEIGHT = 30;
+  var COMPACT_ROW_HEIGHT = 18;
+  var OVERSCAN = 10;
+  var AUTO_COMPACT_ROWS = 300;
+  var KIND_WORDS = { queued: "queued", running: "running", backoff: "retry back-off", waiting: "waiting" };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function duration(ms) {
+    if (ms < 1000) return Math.max(0, Math.round(ms)) + " ms";
+    var s = ms / 1000;
+    if (s < 60) return s.toFixed(1) + " s";
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + " min " + String(Math.floor(s % 60)).padStart(2, "0") + " s";
+    var h = Math.floor(m / 60);
+    if (h < 24) return h + " h " + String(m % 60).padStart(2, "0") + " min";
+    return Math.floor(h / 24) + " d " + (h % 24) + " h";
+  }
+
+  function getJson(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(response.status + " " + response.statusText);
+      return response.json();
+    });
+  }
+
+  // --- the chart --------------------------------------------------------------------------
+  function Timeline(host) {
+    this.host = host;
+    this.runId = host.dataset.runId;
+    this.scroller = host.querySelector("[data-timeline-scroll]");
+    this.spacer = host.querySelector("[data-timeline-rows]");
+    this.axis = host.querySelector("[data-timeline-axis]");
+    this.summary = host.querySelector("[data-timeline-summary]");
+    this.internalBox = host.querySelector("[data-timeline-internal]");
+    this.compactBox = host.querySelector("[data-timeline-compact]");
+    this.data = null;
+    this.children = {}; // run id → its timeline, once expanded
+    this.expanded = {};
+    this.flat = [];
+    this.reading = false;
+    this.again = false;
+    this.compactChosen = false;
+    var self = this;
+    this.scroller.addEventListener("scroll", function () { self.paint(); }, { passive: true });
+    this.internalBox.addEventListener("change", function () { self.read(); });
+    this.compactBox.addEventListener("change", function () {
+      self.compactChosen = true;
+      self.layout();
+    });
+    this.spacer.addEventListener("click", function (event) { self.clicked(event); });
+    window.addEventListener("resize", function () { self.paint(); });
+  }
+
+  Timeline.prototype.url = function (runId) {
+    return "/api/runs/" + runId + "/timeline" + (this.internalBox.checked ? "?internal=true" : "");
+  };
+
+  // One read at a time; a change during a read asks for one more.
+  Timeline.prototype.read = function () {
+    var self = this;
+    if (self.reading) {
+      self.again = true;
+      return;
+    }
+    self.reading = true;
+    var expandedIds = Object.keys(self.expanded).filter(function (id) { return self.expanded[id]; });
+    var reads = [getJson(self.url(self.runId))].concat(expandedIds.map(function (id) { return getJson(self.url(id)); }));
+    Promise.all(reads)
+      .then(function (results) {
+        self.data = results[0];
+        expandedIds.forEach(function (id, index) { self.children[id] = results[index + 1]; });
+        self.layout();
+        self.refreshMap();
+      })
+      .catch(function () { /* the next message or tick reads again */ })
+      .then(function () {
+        self.reading = false;
+        if (self.again) {
+          self.again = false;
+          self.read();
+        }
+      });
+  };
+
+  // The map beside the chart (an htmx fragment) is drawn again when something it shows moved:
+  // a row's status, or the number of rows. One socket serves both.
+  Timeline.prototype.refreshMap = function () {
+    var map = document.getElementById("run-map");
+    var signature = this.data.rows.map(function (row) { return row.status + row.attempts.length; }).join(",");
+    if (this.mapSignature !== undefined && this.mapSignature !== signature && map) {
+      map.dispatchEvent(new CustomEvent("live-update"));
+    }
+    this.mapSignature = signature;
+  };
+
+  // Rows of the run, with expanded children's rows nested under their row.
+  Timeline.prototype.flatten = function () {
+    var self = this;
+    var out = [];
+    var placed = {}; // a child run unfolds under the first row naming it (start and result both do)
+    function add(timeline, depth, shift) {
+      timeline.rows.forEach(function (row) {
+        var owns = !!row.child && !placed[row.child];
+        if (owns) placed[row.child] = true;
+        out.push({ row: row, depth: depth, shift: shift, ownsChild: owns });
+        if (owns && self.expanded[row.child] && self.children[row.child] && depth < 5) {
+          var child = self.children[row.child];
+          add(child, depth + 1, child.t0 - self.data.t0);
+        }
+      });
+    }
+    add(this.data, 0, 0);
+    return out;
+  };
+
+  Timeline.prototype.layout = function () {
+    if (!this.data) return;
+    var data = this.data;
+    this.flat = this.flatten();
+    if (!this.compactChosen) this.compactBox.checked = this.flat.length > AUTO_COMPACT_ROWS;
+    this.compact = this.compactBox.checked;
+    this.host.classList.toggle("timeline-compact", this.compact);
+    this.rowHeight = this.compact ? COMPACT_ROW_HEIGHT : ROW_HEIGHT;
+    var span = data.span;
+    var self = this;
+    this.flat.forEach(function (item) {
+      item.row.attempts.forEach(function (attempt) {
+        attempt.segments.forEach(function (segment) { span = Math.max(span, segment[2] + item.shift); });
+      });
+    });
+    this.span = Math.max(span, 1);
+    this.spacer.style.height = this.flat.length * this.rowHeight + "px";
+    // A short run gets a short chart; a long one scrolls inside a window of at most 28 rem.
+    this.scroller.style.height = Math.min(Math.max(this.flat.length, 2) * this.rowHeight + 2, 448) + "px";
+    var hidden = data.hidden_internal ? " · " + data.hidden_internal + " internal hidden" : "";
+    var cut = data.truncated ? " · " + data.truncated + " more not shown" : "";
+    this.summary.textContent = this.flat.length + " rows over " + duration(this.span) + hidden + cut;
+    var verdict = document.querySelector("[data-verdict]");
+    if (verdict && data.verdict) verdict.textContent = data.verdict;
+    this.drawAxis();
+    this.paint(true);
+  };
+
+  Timeline.prototype.drawAxis = function () {
+    this.axis.replaceChildren();
+    for (var i = 0; i <= 4; i++) {
+      var tick = el("span", "tl-tick", duration((this.span * i) / 4));
+      tick.style.left = i * 25 + "%";
+      this.axis.appendChild(tick);
+    }
+  };
+
+  // Only the rows in view (and a few around them) are in the DOM.
+  Timeline.prototype.paint = function (force) {
+    if (!this.data) return;
+    var top = this.scroller.scrollTop;
+    var first = Math.max(0, Math.floor(top / this.rowHeight) - OVERSCAN);
+    var last = Math.min(this.flat.length, Math.ceil((top + this.scroller.clientHeight) / this.rowHeight) + OVERSCAN);
+    if (!force && first === this.first && last === this.last) return;
+    this.first = first;
+    this.last = last;
+    var fragment = document.createDocumentFragment();
+    for (var i = first; i < last; i++) fragment.appendChild(this.drawRow(this.flat[i], i));
+    this.spacer.replaceChildren(fragment);
+  };
+
+  Timeline.prototype.drawRow = function (item, index) {
+    var row = item.row;
+    var line = el("div", "tl-row tl-" + row.status + (row.superseded ? " tl-superseded" : "") + (row.internal ? " tl-internal" : ""));
+    line.style.top = index * this.rowHeight + "px";
+    line.style.height = this.rowHeight + "px";
+    line.dataset.testid = "timeline-row";
+    line.dataset.status = row.status;
+    line.dataset.name = row.name;
+    var label = el("div", "tl-label");
+    label.style.paddingLeft = 0.25 + item.depth * 1.1 + (row.branch ? 0.8 : 0) + "rem";
+    if (item.ownsChild) {
+      var open = !!this.expanded[row.child];
+      var toggle = el("button", "tl-toggle", open ? "▾" : "▸");
+      toggle.type = "button";
+      toggle.dataset.child = row.child;
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.setAttribute("aria-label", (open ? "Collapse" : "Expand") + " child run #" + row.child);
+      label.appendChild(toggle);
+    }
+    var last = row.attempts[row.attempts.length - 1];
+    var name = el("button", "tl-name", row.name);
+    name.type = "button";
+    name.dataset.stepId = last.id;
+    name.dataset.runId = item.depth ? "" : this.runId;
+    if (item.depth) name.dataset.runId = this.childRunOf(index);
+    name.title = row.name + " · " + row.status;
+    label.appendChild(name);
+    if (!this.compact) {
+      if (row.branch) label.appendChild(el("span", "tag", "branch " + row.branch));
+      if (row.attempts.length > 1) label.appendChild(el("span", "tag tag-warn", "×" + row.attempts.length));
+      if (row.kind !== "step") label.appendChild(el("span", "tag", row.kind));
+    }
+    line.appendChild(label);
+    var track = el("div", "tl-track");
+    var words = [];
+    var span = this.span;
+    var shift = item.shift;
+    row.attempts.forEach(function (attempt) {
+      attempt.segments.forEach(function (segment) {
+        var kind = segment[0];
+        var start = segment[1] + shift;
+        var end = segment[2] + shift;
+        var bar = el("span", "tl-seg tl-seg-" + kind + (segment[4] ? " tl-open" : ""));
+        bar.style.left = (start / span) * 100 + "%";
+        bar.style.width = Math.max(((end - start) / span) * 100, 0.3) + "%";
+        var text = "attempt " + attempt.n + ": " + KIND_WORDS[kind] + " " + duration(end - start) + (segment[3] ? " — " + segment[3] : "");
+        bar.title = text;
+        bar.dataset.kind = kind;
+        words.push(text);
+        track.appendChild(bar);
+      });
+    });
+    if (last.error && !this.compact) track.appendChild(el("span", "tl-error", last.error));
+    track.setAttribute("role", "img");
+    track.setAttribute("aria-label", words.join("; ") || "not started");
+    line.appendChild(track);
+    return line;
+  };
+
+  // The run a nested row belongs to: the nearest row above at a lower depth names it.
+  Timeline.prototype.childRunOf = function (index) {
+    var depth = this.flat[index].depth;
+    for (var i = index - 1; i >= 0; i--) {
+      if (this.flat[i].depth < depth && this.flat[i].row.child) return String(this.flat[i].row.child);
+    }
+    return this.runId;
+  };
+
+  Timeline.prototype.clicked = function (event) {
+    var toggle = event.target.closest("[data-child]");
+    if (toggle) {
+      var id = toggle.dataset.child;
+      this.expanded[id] = !this.expanded[id];
+      if (this.expanded[id] && !this.children[id]) this.read();
+      else this.layout();
+      return;
+    }
+    var name = event.target.closest("[data-step-id]");
+    if (name) openStep(name.dataset.runId || this.runId, name.dataset.stepId, name);
+  };
+
+  // --- the step panel -----------------------------------------------------------------------
+  var panel = null;
+  var returnFocus = null;
+
+  function pre(value) {
+    var block = el("pre", "code run-json");
+    block.textContent = JSON.stringify(value, null, 2);
+    return block;
+  }
+
+  function section(title) {
+    var part = el("section", "panel-part");
+    part.appendChild(el("h3", "", title));
+    return part;
+  }
+
+  function fillPanel(step) {
+    var body = panel.querySelector("[data-panel-body]");
+    panel.querySelector("[data-panel-title]").textContent = step.name;
+    body.replaceChildren();
+    var facts = el("p", "panel-facts");
+    facts.appendChild(el("span", "run-status run-" + step.status, step.status));
+    facts.appendChild(document.createTextNode(" " + step.kind + (step.branch ? " · branch " + step.branch : "") + " · " + step.attempts.length + " attempt" + (step.attempts.length === 1 ? "" : "s")));
+    if (step.waiting_for) facts.appendChild(document.createTextNode(" · waits for " + step.waiting_for));
+    body.appendChild(facts);
+    if (step.child_run) {
+      var link = el("a", "", "Open child run #" + step.child_run);
+      link.href = "/runs/" + step.child_run + "/";
+      body.appendChild(link);
+    }
+    if (step.error) {
+      var error = section("Error");
+      error.classList.add("panel-error");
+      error.appendChild(el("p", "error-message", step.error.message || "(no message)"));
+      if (step.error.type) error.appendChild(el("p", "error-type", step.error.type));
+      if (step.error.traceback) error.appendChild(el("pre", "code traceback", step.error.traceback));
+      body.appendChild(error);
+    }
+    var input = section("Input");
+    input.dataset.testid = "step-input";
+    input.appendChild(step.input_kept ? pre(step.input) : el("p", "hint", "The journal does not keep this step's input."));
+    body.appendChild(input);
+    var output = section("Output");
+    output.dataset.testid = "step-output";
+    output.appendChild(step.output === null ? el("p", "hint", "No output.") : pre(step.output));
+    body.appendChild(output);
+    var attempts = section("Attempts");
+    var list = el("ol", "panel-attempts");
+    step.attempts.forEach(function (attempt) {
+      var item = el("li");
+      var when = new Date(attempt.started_at).toLocaleTimeString();
+      item.appendChild(el("span", "run-status run-" + attempt.status, attempt.status));
+      item.appendChild(document.createTextNode(" started " + when + (attempt.duration_ms !== null ? ", took " + duration(attempt.duration_ms) : "")));
+      if (attempt.retry_at) item.appendChild(document.createTextNode(", next attempt at " + new Date(attempt.retry_at).toLocaleTimeString()));
+      if (attempt.error) item.appendChild(el("div", "error-message", attempt.error.message + (attempt.error.type ? " (" + attempt.error.type + ")" : "")));
+      if (attempt.logs.length) {
+        var logs = el("pre", "code panel-logs");
+        logs.textContent = attempt.logs.map(function (line) { return typeof line === "string" ? line : JSON.stringify(line); }).join("\n");
+        item.appendChild(logs);
+      }
+      list.appendChild(item);
+    });
+    attempts.appendChild(list);
+    body.appendChild(attempts);
+    var logCount = step.attempts.reduce(function (n, attempt) { return n + attempt.logs.length; }, 0);
+    if (!logCount) body.appendChild(el("p", "hint", "No log lines recorded for this step."));
+  }
+
+  function openStep(runId, stepId, from) {
+    panel = panel || document.querySelector("[data-step-panel]");
+    if (!panel) return;
+    returnFocus = from || document.activeElement;
+    panel.hidden = false;
+    panel.querySelector("[data-panel-title]").textContent = "Loading…";
+    panel.querySelector("[data-panel-body]").replaceChildren();
+    panel.querySelector("[data-panel-title]").focus();
+    getJson("/api/runs/" + runId + "/steps/" + stepId)
+      .then(fillPanel)
+      .catch(function (error) {
+        panel.querySelector("[data-panel-title]").textContent = "Cannot read this step: " + error.message;
+      });
+  }
+
+  function closePanel() {
+    if (!panel || panel.hidden) return;
+    panel.hidden = true;
+    if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
+  }
+
+  function start() {
+    var host = document.querySelector("[data-timeline]");
+    if (!host) return;
+    var chart = new Timeline(host);
+    chart.read();
+    if (window.stepwiseLive) window.stepwiseLive.follow(host.dataset.socket, function () { chart.read(); }, 10);
+    // Steps on the map (re-rendered by htmx) open the same panel.
+    document.addEventListener("click", function (event) {
+      var target = event.target.closest("[data-map-step]");
+      if (target) openStep(host.dataset.runId, target.dataset.mapStep, target);
+      if (event.target.closest("[data-panel-close]")) closePanel();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") closePanel();
+      var target = event.target.closest && event.target.closest("[data-map-step]");
+      if (target && (event.key === "Enter" || event.key === " ")) {
+        event.preventDefault();
+        openStep(host.dataset.runId, target.dataset.mapStep, target);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
