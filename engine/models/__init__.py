@@ -53,6 +53,7 @@ from engine.models.processes import (
     ProcessKind,
     WorkerProbe,
 )
+from engine.models.rollups import RunRollup, StepRollup
 from engine.models.runs import (
     ACTIVE_STATUSES,
     ADVANCING_STATUSES,
@@ -93,12 +94,14 @@ __all__ = [
     "Record",
     "Run",
     "RunMetric",
+    "RunRollup",
     "RunStatus",
     "SavedView",
     "Schedule",
     "ScheduleFire",
     "ScheduleSource",
     "StepRecord",
+    "StepRollup",
     "TaskDecision",
     "TaskEvent",
     "TaskEventKind",

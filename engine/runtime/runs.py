@@ -30,6 +30,7 @@ from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.rollups import add_run_ended, add_run_started
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
@@ -105,6 +106,11 @@ def create_run(
             run.save(force_insert=True)
     except IntegrityError:
         return Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
+    # Refused and cached runs end as they are created: they count as started and ended.
+    if run.is_terminal:
+        add_run_ended(run, also_started=True)
+    else:
+        add_run_started(workflow, now)
     if scheduled:
         assert start_at is not None
         Timer.objects.create(run=run, kind=TimerKind.START, due_at=start_at)
@@ -162,6 +168,7 @@ def finish_run(
     if not ended:
         return False
     run.status, run.output, run.error, run.finished_at = status, output, error, now
+    add_run_ended(run)
     Timer.objects.filter(run=run).delete()
     # A graph that reached its end node may leave other branches waiting: close them too.
     Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
