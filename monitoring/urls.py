@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import decision_links, inbox_views, machine_views, views
+from monitoring import dashboard_views, decision_links, inbox_views, machine_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -36,5 +36,7 @@ urlpatterns = [
         machine_views.send_instance_event,
         name="machine-instance-event",
     ),
+    path("dashboards/", dashboard_views.dashboards, name="dashboards"),
+    path("dashboards/data", dashboard_views.dashboard_data, name="dashboard-data"),
     path("health", views.health, name="health"),
 ]
