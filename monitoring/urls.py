@@ -39,4 +39,5 @@ urlpatterns = [
     path("dashboards/", dashboard_views.dashboards, name="dashboards"),
     path("dashboards/data", dashboard_views.dashboard_data, name="dashboard-data"),
     path("health", views.health, name="health"),
+    path("metrics", dashboard_views.metrics, name="metrics"),
 ]
