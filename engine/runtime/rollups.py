@@ -17,14 +17,13 @@ What counts (the rule a reader of the dashboard needs):
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from engine.core.histograms import one_hot
-from engine.models import Run, RunRollup, RunStatus, StepRecord, StepRollup
+from engine.models import RunRollup, RunStatus, StepRollup
 from engine.models.rollups import duration_columns
 
 RUN_OUTCOMES: dict[str, str] = {
@@ -182,100 +181,3 @@ def add_step_values(values: list[Any]) -> None:
     """Inside the transaction that records the attempt's end (values from step_values)."""
     with connection.cursor() as cursor:
         cursor.execute(step_upsert_sql(), values)
-
-
-def _add(into: dict[Any, list[float]], key: Any, values: Sequence[Any]) -> None:
-    current = into.get(key)
-    if current is None:
-        into[key] = [*values]
-    else:
-        for index, value in enumerate(values):
-            current[index] += value
-
-
-def rebuild_rollups(*, batch: int = 5000) -> tuple[int, int]:
-    """Recompute every rollup row from the runs and the journal; returns the rows written.
-
-    For data from before rollups existed, or after runs were deleted. The journal keeps every
-    attempt, so step rollups come out as the engine kept them; a run counts once, by the way
-    it ended last (an earlier ending of a retried run leaves no trace on the run row).
-    """
-    runs: dict[tuple[datetime, str], list[float]] = {}
-    for row in Run.objects.values(
-        "workflow", "status", "created_at", "scheduled_for", "started_at", "finished_at"
-    ).iterator(chunk_size=batch):
-        workflow = row["workflow"]
-        _add(runs, (minute_of(row["created_at"]), workflow), [1] + [0] * (len(RUN_ADDED) - 1))
-        if row["status"] in RUN_OUTCOMES and row["finished_at"] is not None:
-            ended = _Ended(**row)
-            minute = minute_of(row["finished_at"])
-            _add(
-                runs,
-                (minute, workflow),
-                run_values(workflow=workflow, minute=minute, ended=ended)[2:],
-            )
-    steps: dict[tuple[datetime, str, str], list[Any]] = {}
-    attempts = StepRecord.objects.filter(
-        kind="step", status__in=STEP_OUTCOMES, finished_at__isnull=False
-    ).values_list("run_id", "run__workflow", "name", "status", "started_at", "finished_at")
-    for run_id, workflow, name, status, started_at, finished_at in attempts.iterator(batch):
-        assert finished_at is not None  # filtered above
-        attempt = step_values(
-            run_id=run_id,
-            workflow=workflow,
-            step=name,
-            status=status,
-            started_at=started_at,
-            finished_at=finished_at,
-        )
-        assert attempt is not None
-        values: list[Any] = attempt
-        key = (values[0], workflow, values[2])
-        added, (slowest_run, slowest_seconds, failed_run) = values[3:-3], values[-3:]
-        known = steps.get(key)
-        if known is None:
-            steps[key] = [*added, slowest_run, slowest_seconds, failed_run]
-            continue
-        for index, value in enumerate(added):
-            known[index] += value
-        if slowest_seconds > known[-2]:
-            known[-3], known[-2] = slowest_run, slowest_seconds
-        known[-1] = failed_run or known[-1]
-    with transaction.atomic():
-        RunRollup.objects.all().delete()
-        StepRollup.objects.all().delete()
-        RunRollup.objects.bulk_create(
-            (
-                RunRollup(
-                    minute=minute, workflow=workflow, **dict(zip(RUN_ADDED, row, strict=True))
-                )
-                for (minute, workflow), row in runs.items()
-            ),
-            batch_size=batch,
-        )
-        step_columns = [*STEP_ADDED, "slowest_run", "slowest_seconds", "failed_run"]
-        StepRollup.objects.bulk_create(
-            (
-                StepRollup(
-                    minute=minute,
-                    workflow=workflow,
-                    step=step,
-                    **dict(zip(step_columns, row, strict=True)),
-                )
-                for (minute, workflow, step), row in steps.items()
-            ),
-            batch_size=batch,
-        )
-    return len(runs), len(steps)
-
-
-@dataclass
-class _Ended:
-    """What run_values reads from a run, from a values() row."""
-
-    workflow: str
-    status: str
-    created_at: datetime
-    scheduled_for: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from engine.runtime.rollups import rebuild_rollups
+from engine.runtime.rollup_rebuild import rebuild_rollups
 
 
 class Command(BaseCommand):

@@ -296,4 +296,7 @@ if (initial?.textContent) render(JSON.parse(initial.textContent) as Data);
 window.setInterval(schedule, REFRESH_MS);
 type Live = { follow: (path: string, changed: (quiet: boolean) => void) => unknown };
 const live = (window as unknown as { stepwiseLive?: Live }).stepwiseLive;
-live?.follow(root.dataset.socket as string, () => schedule());
+const following = live?.follow(root.dataset.socket as string, () => {
+  root.dataset.liveConnected = (following as { connected(): boolean }).connected() ? "1" : "0";
+  schedule();
+});
