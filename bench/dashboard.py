@@ -84,7 +84,7 @@ def build_dataset(count: int) -> float:
                 CASE WHEN i %% 50 = 0 THEN 'failed' WHEN i %% 97 = 0 THEN 'cancelled'
                      WHEN i %% 211 = 0 THEN 'timed_out' ELSE 'completed' END,
                 0, 'api', '', t, t + (i %% 13) * interval '7 ms',
-                t + (i %% 13) * interval '7 ms' + power((i * 7919) %% 1000 / 1000.0, 3)
+                t + (i %% 13) * interval '7 ms' + power((i::bigint * 7919) %% 1000 / 1000.0, 3)
                     * interval '60 s',
                 '', false, '{{}}'::jsonb
             FROM (SELECT i, now() - i * interval '{DAYS} days' / %s AS t

@@ -353,3 +353,22 @@ def dashboard(period: Period, workflow: str | None) -> dict[str, Any]:
         "metrics": _metrics(period, workflow),
         "generated_at": now.isoformat(),
     }
+
+
+def overview_summary(now: datetime | None = None) -> dict[str, Any]:
+    """The Overview's compact dashboard: the last hour's runs against the hour before."""
+    period = parse_period({"period": "hour"}, now)
+    totals, before = _totals(period, None), _totals(period.previous, None)
+    return {
+        "totals": [
+            {
+                "name": name,
+                "label": name.replace("_", " ").capitalize(),
+                "value": totals[name],
+                "change": _change(totals[name], before[name]),
+            }
+            for name in COUNTS
+        ],
+        "tasks": tasks_now(period.end),
+        "backlog": Run.objects.filter(status=RunStatus.PENDING).count(),
+    }

@@ -144,3 +144,15 @@ def test_no_role_is_refused_and_anonymous_must_log_in(client: Client, make_user:
     client.force_login(make_user("nora"))
     assert client.get("/dashboards/data").status_code == 403
     assert client.get("/dashboards/").status_code == 403
+
+
+def test_the_overview_shows_the_last_hour_to_those_who_may_view(
+    viewer: Client, client: Client, make_user: Any
+) -> None:
+    rollup(3, "orders", started=6, completed=5, failed=1)
+    rollup(70, "orders", started=3)
+    page = viewer.get("/").content.decode()
+    assert 'data-testid="last-hour"' in page
+    assert "+100.0% vs the hour before" in page and '<strong class="tile-value">6</strong>' in page
+    client.force_login(make_user("nora"))
+    assert 'data-testid="last-hour"' not in client.get("/").content.decode()
