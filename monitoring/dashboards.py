@@ -38,6 +38,8 @@ COUNTS = ("started", *OUTCOMES)
 D = duration_columns("d")
 W = duration_columns("w")
 TOP_STEPS = 10
+MAX_STEP_ROWS = 200
+"""Steps with generated names (send-{id}) could be thousands: the table keeps the busiest."""
 METRIC_NAMES = 8
 
 
@@ -188,7 +190,7 @@ def _per_workflow(
     return table, waits
 
 
-def _steps(period: Period, workflow: str | None) -> dict[str, list[dict[str, Any]]]:
+def _steps(period: Period, workflow: str | None) -> dict[str, Any]:
     rows = list(
         _rollups(StepRollup, period, workflow)
         .values("workflow", "step")
@@ -222,8 +224,9 @@ def _steps(period: Period, workflow: str | None) -> dict[str, list[dict[str, Any
         row["example_run"] = _example(period, row, "-slowest_seconds", "slowest_run")
     for row in failing:
         row["example_run"] = _example(period, row, "-minute", "failed_run")
-    table.sort(key=lambda r: (r["workflow"], r["step"]))
-    return {"all": table, "slowest": slowest, "failing": failing}
+    busiest = sorted(table, key=lambda r: -r["attempts"])[:MAX_STEP_ROWS]
+    busiest.sort(key=lambda r: (r["workflow"], r["step"]))
+    return {"all": busiest, "slowest": slowest, "failing": failing, "steps": len(table)}
 
 
 def _example(period: Period, row: dict[str, Any], order: str, column: str) -> int | None:

@@ -22,7 +22,7 @@ type Data = {
   totals: Totals;
   series: Record<string, (number | null)[]> & { t: number[] };
   durations: (Percentiles & { workflow: string; ended: number; failed: number; mean: number | null })[];
-  steps: { all: StepRow[]; slowest: StepRow[]; failing: StepRow[] };
+  steps: { all: StepRow[]; slowest: StepRow[]; failing: StepRow[]; steps: number };
   queue: Percentiles & { waited: number; mean: number | null; backlog: number; scheduled: number };
   workers: { alive: number; busy: number };
   tasks: { open: number; overdue: number };
@@ -183,7 +183,8 @@ function renderTables(data: Data): void {
   );
   const all = document.getElementById("all-steps") as HTMLElement;
   all.querySelector("table")?.remove();
-  all.append(table("Step duration per workflow and step", stepHead.slice(0, 8), data.steps.all.map((r) => stepRow(r).slice(0, 8))));
+  const shown = data.steps.steps > data.steps.all.length ? ` (the ${data.steps.all.length} busiest of ${data.steps.steps})` : "";
+  all.append(table(`Step duration per workflow and step${shown}`, stepHead.slice(0, 8), data.steps.all.map((r) => stepRow(r).slice(0, 8))));
 }
 
 function renderMetrics(data: Data): void {
