@@ -26,6 +26,7 @@ class EngineConfig(AppConfig):
         from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
+        from engine.runtime.rollup_rebuild import compact_rollups_now_and_then
         from engine.runtime.timers import register_on_start, register_sweeper
 
         register_sweeper("timers", sweepers.fire_due_timers)
@@ -40,6 +41,7 @@ class EngineConfig(AppConfig):
         register_resolver(resolve_apply_workflow)
         register_sweeper("machine-timers", fire_due_machine_timers)
         register_sweeper("machine-queues", free_stalled_queues)
+        register_sweeper("rollups", compact_rollups_now_and_then)
         register_event_listener(deliver_to_instances)
         register_step_resolver(resolve_graph_step)
         # Code workflows register themselves when their modules are imported.

@@ -30,6 +30,7 @@ from engine.models import (
     TaskStatus,
 )
 from engine.models.rollups import duration_columns
+from engine.runtime.rollups import MINUTE_DETAIL
 
 PERIODS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 LONGEST_CUSTOM = timedelta(days=92)
@@ -142,8 +143,15 @@ def _percentiles(row: dict[str, Any], columns: list[str]) -> dict[str, float | N
     }
 
 
-def _series(period: Period, workflow: str | None) -> dict[str, list[Any]]:
-    slot = Trunc("minute", period.slot, tzinfo=UTC)
+def chart_slot(period: Period, now: datetime) -> str:
+    """The period's slot, but never minutes where the rollups have merged them into hours."""
+    if period.slot == "minute" and period.start < now - MINUTE_DETAIL:
+        return "hour"
+    return period.slot
+
+
+def _series(period: Period, workflow: str | None, slot_kind: str) -> dict[str, list[Any]]:
+    slot = Trunc("minute", slot_kind, tzinfo=UTC)
     rows = (
         _rollups(RunRollup, period, workflow)
         .annotate(slot=slot)
@@ -325,7 +333,8 @@ def known_workflows() -> list[str]:
 def dashboard(period: Period, workflow: str | None) -> dict[str, Any]:
     """Everything /dashboards/ shows, as JSON."""
     now = timezone.now()
-    series = _series(period, workflow)
+    slot = chart_slot(period, now)
+    series = _series(period, workflow, slot)
     # The period's totals are its series' sums: no second pass over the rollups.
     totals = {name: sum(series[name]) for name in COUNTS}
     before = _totals(period.previous, workflow)
@@ -335,7 +344,7 @@ def dashboard(period: Period, workflow: str | None) -> dict[str, Any]:
             "name": period.name,
             "start": period.start.isoformat(),
             "end": period.end.isoformat(),
-            "slot": period.slot,
+            "slot": slot,
         },
         "workflow": workflow,
         "totals": {

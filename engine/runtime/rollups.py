@@ -17,7 +17,7 @@ What counts (the rule a reader of the dashboard needs):
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -33,6 +33,9 @@ RUN_OUTCOMES: dict[str, str] = {
     RunStatus.TIMED_OUT: "timed_out",
 }
 STEP_OUTCOMES = ("completed", "failed", "retrying")
+MINUTE_DETAIL = timedelta(hours=2)
+"""Rollup rows keep their minute this long; the timer loop then merges them into one row per
+hour (engine.runtime.rollup_rebuild.compact_rollups)."""
 
 
 def minute_of(moment: datetime) -> datetime:
