@@ -54,6 +54,9 @@ def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tupl
             with connection.cursor() as cursor:
                 cursor.execute(_postgresql_runs_sql())
                 cursor.execute(_postgresql_steps_sql())
+        with connection.cursor() as cursor:
+            # Fresh statistics, or the planner scans whole tables it believes small.
+            cursor.execute(f"ANALYZE {RunRollup._meta.db_table}, {StepRollup._meta.db_table}")
         return RunRollup.objects.count(), StepRollup.objects.count()
     runs: dict[tuple[datetime, str], list[float]] = {}
     for row in Run.objects.values(
