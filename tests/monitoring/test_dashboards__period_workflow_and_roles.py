@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from engine.core.histograms import bucket_of
-from engine.models import HumanTask, Run, RunRollup, StepRollup
+from engine.models import HumanTask, Run, RunRollup, Schedule, ScheduleFire, StepRollup
 from engine.runtime.rollups import minute_of
 
 pytestmark = pytest.mark.django_db
@@ -104,9 +104,19 @@ def test_backlog_and_tasks_are_counted_now(viewer: Client) -> None:
     HumanTask.objects.create(
         run=pending, step_name="review", kind="review", title="Review", created_at=now
     )
+    nightly = Schedule.objects.create(
+        name="nightly", workflow="orders", interval_seconds=60, created_at=now, updated_at=now
+    )
+    for minutes, outcome in [(5, "started"), (6, "missed"), (7, "skipped"), (90, "started")]:
+        moment = now - timedelta(minutes=minutes)
+        ScheduleFire.objects.create(
+            schedule=nightly, scheduled_for=moment, fired_at=moment, outcome=outcome
+        )
     data = viewer.get("/dashboards/data?period=hour").json()
     assert data["queue"]["backlog"] == 2
     assert data["tasks"] == {"open": 2, "overdue": 1}
+    assert data["schedules"] == {"fired": 2, "missed": 1}
+    assert viewer.get("/dashboards/data?workflow=billing").json()["schedules"]["fired"] == 0
     assert viewer.get("/dashboards/data?workflow=orders").json()["queue"]["backlog"] == 1
 
 
@@ -135,7 +145,9 @@ def test_a_custom_period_sums_only_its_minutes(viewer: Client) -> None:
     end = (timezone.now() - timedelta(minutes=100)).strftime("%Y-%m-%dT%H:%M")
     data = viewer.get(f"/dashboards/data?period=custom&from={start}&to={end}").json()
     assert data["totals"]["started"]["value"] == 7
-    assert data["period"]["slot"] == "minute"
+    # Minutes older than two hours are merged into hours: the chart counts per hour there.
+    assert data["period"]["slot"] == "hour"
+    assert viewer.get("/dashboards/data?period=hour").json()["period"]["slot"] == "minute"
 
 
 def test_no_role_is_refused_and_anonymous_must_log_in(client: Client, make_user: Any) -> None:
