@@ -168,7 +168,6 @@ def finish_run(
     if not ended:
         return False
     run.status, run.output, run.error, run.finished_at = status, output, error, now
-    add_run_ended(run)
     Timer.objects.filter(run=run).delete()
     # A graph that reached its end node may leave other branches waiting: close them too.
     Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
@@ -188,6 +187,9 @@ def finish_run(
         _tell_parent(run)
     if status == RunStatus.COMPLETED:
         transaction.on_commit(lambda: remember_output(run))
+    # Last: the rollup row is shared by every run of the workflow ending this minute, and its
+    # lock is held until this transaction commits.
+    add_run_ended(run)
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=status)
     return True
 

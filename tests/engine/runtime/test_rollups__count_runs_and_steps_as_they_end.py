@@ -14,7 +14,7 @@ from engine.core.histograms import BUCKETS, bucket_of
 from engine.models import Run, RunRollup, StepRecord, StepRollup
 from engine.models.rollups import duration_columns
 from engine.runtime.rollup_rebuild import rebuild_rollups
-from engine.runtime.runs import retry_run, start_run
+from engine.runtime.runs import cancel_run, retry_run, start_run
 from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
 from tests.processes import RunningProcess
 
@@ -143,3 +143,16 @@ def _rows() -> tuple[list[Any], list[Any]]:
         ],
         [{k: v for k, v in row.items() if k not in drop | {"duration_sum"}} for row in steps],
     )
+
+
+def test_cancelled_and_timed_out_runs_count_as_such(
+    celery_worker: RunningProcess, timer_loop: RunningProcess
+) -> None:
+    waiting = wait_for_status(start_run("test-wait", {"order_id": 3}), "waiting")
+    cancel_run(waiting.pk)
+    slow = wait_for_status(start_run("test-timeout"), "timed_out", timeout=30)
+    assert run_totals("test-wait")["cancelled"] == 1
+    totals = run_totals("test-timeout")
+    assert (totals["timed_out"], totals["completed"], totals["failed"]) == (1, 0, 0)
+    seconds = (slow.finished_at - slow.started_at).total_seconds()
+    assert totals[D[bucket_of(seconds)]] == 1
