@@ -31,18 +31,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 CANVAS_SOURCES := $(wildcard static/canvas/src/*.ts static/canvas/src/*.tsx) static/canvas/tsconfig.json
+DASHBOARD_SOURCES := $(wildcard static/dashboards/src/*.ts) static/dashboards/tsconfig.json
 ESBUILD := node_modules/.bin/esbuild --bundle --minify --log-level=warning \
 	--define:process.env.NODE_ENV='"production"'
 
-# The canvas island (React Flow) and its auto-layout Web Worker (elkjs), rebuilt when a source
-# changed; type-checking is `make lint`'s job, so a build never waits for it.
-static/build/.built: node_modules/.package-lock.json $(CANVAS_SOURCES)
+# The canvas island (React Flow), its auto-layout Web Worker (elkjs) and the dashboards' charts
+# (uPlot, with its CSS as build/dashboards.css), rebuilt when a source changed; type-checking is
+# `make lint`'s job, so a build never waits for it.
+static/build/.built: node_modules/.package-lock.json $(CANVAS_SOURCES) $(DASHBOARD_SOURCES)
 	@mkdir -p static/build
 	cp node_modules/htmx.org/dist/htmx.min.js static/build/htmx.min.js
 	@mkdir -p static/build/swagger-ui
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/build/swagger-ui/
 	$(ESBUILD) static/canvas/src/canvas.tsx --format=iife --outfile=static/build/canvas.js
 	$(ESBUILD) static/canvas/src/layout-worker.ts --format=iife --outfile=static/build/layout-worker.js
+	$(ESBUILD) static/dashboards/src/dashboards.ts --format=iife --outfile=static/build/dashboards.js
 	@touch $@
 
 run: install
@@ -60,6 +63,7 @@ lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy config accounts engine designer monitoring
 	node_modules/.bin/tsc -p static/canvas/tsconfig.json
+	node_modules/.bin/tsc -p static/dashboards/tsconfig.json
 
 format: install
 	.venv/bin/ruff format .

@@ -5,6 +5,7 @@ an in-memory Celery broker and channel layer, and a local-memory cache. Setting 
 the same code to PostgreSQL and Redis.
 """
 
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -191,6 +192,14 @@ STEPWISE_RETENTION_SWEEP_SECONDS = env_float("STEPWISE_RETENTION_SWEEP_SECONDS",
 STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
+# GET /metrics (Prometheus) answers a request with `Authorization: Bearer <this token>`, or from
+# an address in the allow-list (IP addresses or CIDR networks); everyone else is refused.
+STEPWISE_METRICS_TOKEN = env_str("STEPWISE_METRICS_TOKEN", "")
+STEPWISE_METRICS_ALLOW = env_list("STEPWISE_METRICS_ALLOW", [])
+try:
+    STEPWISE_METRICS_NETWORKS = [ip_network(item, strict=False) for item in STEPWISE_METRICS_ALLOW]
+except ValueError as wrong:
+    raise ImproperlyConfigured(f"STEPWISE_METRICS_ALLOW: {wrong}") from None
 
 # --- Action nodes: HTTP, email, AI -----------------------------------------------------------
 # HTTP nodes may call private, loopback and link-local addresses only when listed here: host

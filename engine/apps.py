@@ -29,6 +29,7 @@ class EngineConfig(AppConfig):
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.retention import Retention, RetentionSweeper
+        from engine.runtime.rollup_rebuild import compact_rollups_now_and_then
         from engine.runtime.timers import register_on_start, register_sweeper
 
         register_sweeper("timers", sweepers.fire_due_timers)
@@ -45,6 +46,7 @@ class EngineConfig(AppConfig):
         register_sweeper("machine-queues", free_stalled_queues)
         Retention.from_settings()  # a malformed override stops the start, naming the row
         register_sweeper("retention", RetentionSweeper())
+        register_sweeper("rollups", compact_rollups_now_and_then)
         register_event_listener(deliver_to_instances)
         register_settled_hook(deliver_decision)
         register_step_resolver(resolve_graph_step)

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from accounts.roles import Capability, capabilities_of
 from monitoring.live import (
+    DASHBOARD_GROUP,
     RUNS_LIST_GROUP,
     TASKS_GROUP,
     WATCH_SECONDS,
@@ -116,6 +117,13 @@ class InboxConsumer(LiveConsumer):
 
     def group_name(self) -> str:
         return TASKS_GROUP
+
+
+class DashboardConsumer(LiveConsumer):
+    """/ws/dashboards/: that runs started or ended, a few times a second at most."""
+
+    def group_name(self) -> str:
+        return DASHBOARD_GROUP
 
 
 class InstanceConsumer(LiveConsumer):

@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 TASKS_GROUP = "tasks"
 RUNS_LIST_GROUP = "runs"
 RUNS_LIST_INTERVAL_SECONDS = 0.5
+DASHBOARD_GROUP = "dashboards"
+DASHBOARD_INTERVAL_SECONDS = 0.25
 STEP_INTERVAL_SECONDS = 0.2
 MESSAGE_TYPE = "live.event"
 WATCH_SECONDS = 6 * 3600  # a socket's entry outlives a crashed server by this much at most
@@ -74,6 +76,7 @@ class Publisher:
         self._watched: frozenset[int] = frozenset()
         self._watched_at = 0.0
         self._coalescing: set[str] = set()
+        self._coalesced_at: dict[str, float] = {}
 
     def adopt_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Publish on the server's own loop: an in-memory layer lives there (embedded default)."""
@@ -101,25 +104,29 @@ class Publisher:
             sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             sent.add_done_callback(_log_failure)
 
-    def publish_soon(self, group: str, event: dict[str, Any], delay: float) -> None:
-        """One message to the group `delay` seconds from now, however many calls come
-        meanwhile: the runs list hears "something changed" at most twice a second per
-        process, whatever the throughput, and the last change is never missed."""
+    def publish_coalesced(self, group: str, event: dict[str, Any], interval: float) -> None:
+        """Send at most one message per interval to the group, and always one after the last
+        call: a burst of a thousand runs ending is a handful of messages, the last one after
+        the burst."""
         layer = get_channel_layer()
         loop = self._publishing_loop(layer) if layer is not None else None
         if loop is None:
             return
         with self._lock:
             if group in self._coalescing:
-                return
+                return  # a message is already due and says the same
             self._coalescing.add(group)
+            wait = max(0.0, self._coalesced_at.get(group, 0.0) + interval - time.monotonic())
+        loop.call_soon_threadsafe(loop.call_later, wait, self._send_coalesced, layer, group, event)
 
-        def send() -> None:
-            with self._lock:
-                self._coalescing.discard(group)  # before sending: later changes send again
-            self.publish([group], event)
-
-        loop.call_soon_threadsafe(loop.call_later, delay, send)
+    def _send_coalesced(self, layer: Any, group: str, event: dict[str, Any]) -> None:
+        with self._lock:
+            self._coalescing.discard(group)
+            self._coalesced_at[group] = time.monotonic()
+        sent = asyncio.ensure_future(
+            layer.group_send(group, {"type": MESSAGE_TYPE, "event": event})
+        )
+        sent.add_done_callback(_log_failure)
 
     def watched(self, run_id: int) -> bool:
         """Whether an open socket follows this run (always, without Redis: nothing to save)."""
@@ -168,8 +175,10 @@ publisher = Publisher()
 
 
 def on_run_changed(*, run_id: int, workflow: str, status: str, **_: Any) -> None:
+    # Dashboards only learn that runs changed: they read the rollups again over HTTP.
+    publisher.publish_coalesced(DASHBOARD_GROUP, {"kind": "runs"}, DASHBOARD_INTERVAL_SECONDS)
     # The runs list hears of every run, new ones (pending) included, coalesced.
-    publisher.publish_soon(RUNS_LIST_GROUP, {"kind": "runs"}, RUNS_LIST_INTERVAL_SECONDS)
+    publisher.publish_coalesced(RUNS_LIST_GROUP, {"kind": "runs"}, RUNS_LIST_INTERVAL_SECONDS)
     if status == "pending" or not publisher.watched(run_id):
         return  # pending: the page that started or retried it reads it anyway
     publisher.step_due(run_id, always=True)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from monitoring import (
+    dashboard_views,
     decision_links,
     explorer_views,
     inbox_views,
@@ -56,5 +57,8 @@ urlpatterns = [
         machine_views.send_instance_event,
         name="machine-instance-event",
     ),
+    path("dashboards/", dashboard_views.dashboards, name="dashboards"),
+    path("dashboards/data", dashboard_views.dashboard_data, name="dashboard-data"),
     path("health", views.health, name="health"),
+    path("metrics", dashboard_views.metrics, name="metrics"),
 ]

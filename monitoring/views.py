@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import Capability, capabilities_of, require
 from engine.models import Run
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
+from monitoring.dashboards import overview_summary
 from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.run_detail import run_detail as load_run_detail
@@ -32,8 +33,11 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    template = "monitoring/home.html#system" if request.htmx else "monitoring/home.html"
-    return render(request, template, {"report": health_report()})
+    if request.htmx:
+        return render(request, "monitoring/home.html#system", {"report": health_report()})
+    # Business numbers only for a role that may view runs; health is for every login.
+    runs = overview_summary() if Capability.VIEW in capabilities_of(request.user) else None
+    return render(request, "monitoring/home.html", {"report": health_report(), "runs": runs})
 
 
 def _missing_run(request: HtmxHttpRequest, run_id: int) -> HttpResponse:

@@ -55,6 +55,7 @@ from engine.models.processes import (
     ProcessKind,
     WorkerProbe,
 )
+from engine.models.rollups import RunRollup, StepRollup
 from engine.models.runs import (
     ACTIVE_STATUSES,
     ADVANCING_STATUSES,
@@ -96,6 +97,7 @@ __all__ = [
     "Record",
     "Run",
     "RunMetric",
+    "RunRollup",
     "RunStatus",
     "SavedView",
     "Schedule",
@@ -105,6 +107,7 @@ __all__ = [
     "SecretGrantAction",
     "SecretGrantEvent",
     "StepRecord",
+    "StepRollup",
     "TaskDecision",
     "TaskEvent",
     "TaskEventKind",

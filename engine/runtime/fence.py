@@ -20,6 +20,7 @@ from engine.core.journal import CancelRequest, Position, Reports
 from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
 from engine.models import Run, RunMetric, RunStatus, StepRecord
 from engine.runtime.records import position_key
+from engine.runtime.rollups import step_upsert_sql
 
 
 def lease_seconds() -> float:
@@ -101,30 +102,38 @@ class FencedWriter:
             # Another advancer journaled this position first: this one is a duplicate.
             raise Cancelled() from None
 
-    def _insert_fenced(self, record: StepRecord) -> None:
+    def _insert_fenced(self, record: StepRecord, rollup: list[Any] | None = None) -> None:
         """The common case, a step's result alone: one statement that inserts the record only
         while this advancer holds the run (the lease renews on its own thread).
 
         FOR SHARE makes a concurrent cancel or takeover wait for this insert, or this insert
-        see their change and write nothing.
+        see their change and write nothing. `rollup` (engine.runtime.rollups.step_values) adds
+        the attempt to the step rollups in the same statement on PostgreSQL (a CTE), in the
+        same transaction elsewhere: counted if and only if the record is.
         """
         values = [
             field.get_db_prep_save(getattr(record, field.attname), connection)
             for field in _fenced_insert_fields()
         ]
+        fence = [self.run_id, self.lease_owner, RunStatus.RUNNING]
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _fenced_insert_sql(connection.vendor),
-                    [*values, self.run_id, self.lease_owner, RunStatus.RUNNING],
-                )
-                inserted = cursor.rowcount
+            if rollup is None:
+                inserted = _execute(_fenced_insert_sql(connection.vendor), [*values, *fence])
+            elif connection.vendor == "postgresql":
+                inserted = _execute(_fenced_insert_and_rollup_sql(), [*values, *fence, *rollup])
+            else:
+                with transaction.atomic():
+                    inserted = _execute(_fenced_insert_sql(connection.vendor), [*values, *fence])
+                    if inserted:
+                        _execute(step_upsert_sql(), rollup)
         except IntegrityError:
             raise Cancelled() from None
         if not inserted:
             # Not running: cancelled or paused meanwhile (recorded all the same), or lost.
             with self._writing(Reports()):
                 self._insert(record)
+                if rollup is not None:
+                    _execute(step_upsert_sql(), rollup)
             return
         announce_step(record)
 
@@ -171,6 +180,19 @@ def _fenced_insert_sql(vendor: str) -> str:
         f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "
         f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
     )
+
+
+def _execute(sql: str, params: list[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+@functools.cache
+def _fenced_insert_and_rollup_sql() -> str:
+    # The rollup row comes from the CTE's output: no step record inserted, nothing counted.
+    insert = _fenced_insert_sql("postgresql")
+    return f"WITH inserted AS ({insert} RETURNING 1) {step_upsert_sql('inserted')}"
 
 
 def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:

@@ -27,6 +27,7 @@ from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer,
 from engine.runtime.fence import write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.rollups import add_step_values, step_values
 from engine.runtime.runs import begin_deadline, finish_run
 from engine.runtime.store import DjangoBackend, load_journal
 
@@ -288,6 +289,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
                 retry_at = timezone.now() + timedelta(seconds=delay)
             else:
                 status = EntryStatus.FAILED
+    finished = timezone.now()
     with transaction.atomic():
         group = (
             StepRecord.objects.select_for_update()
@@ -300,11 +302,21 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
             error=error,
             logs=logbook.recorded(),
             started_at=started,
-            finished_at=timezone.now(),
+            finished_at=finished,
             retry_at=retry_at,
         )
         if not updated or group is None:
             return  # a duplicate delivery already recorded this attempt
+        rollup = step_values(
+            run_id=run_id,
+            workflow=record.run.workflow,
+            step=record.name,
+            status=status,
+            started_at=started,
+            finished_at=finished,
+        )
+        if rollup is not None:
+            add_step_values(rollup)
         write_reports(run_id, reporter.reports)
         record.status = status
         announce_step(record)

@@ -30,6 +30,7 @@ from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.rollups import add_run_ended, add_run_started
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
@@ -110,6 +111,11 @@ def create_run(
             run.save(force_insert=True)
     except IntegrityError:
         return Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
+    # Refused and cached runs end as they are created: they count as started and ended.
+    if run.is_terminal:
+        add_run_ended(run, also_started=True)
+    else:
+        add_run_started(workflow, now)
     if scheduled:
         assert start_at is not None
         Timer.objects.create(run=run, kind=TimerKind.START, due_at=start_at)
@@ -186,6 +192,9 @@ def finish_run(
         _tell_parent(run)
     if status == RunStatus.COMPLETED:
         transaction.on_commit(lambda: remember_output(run))
+    # Last: the rollup row is shared by every run of the workflow ending this minute, and its
+    # lock is held until this transaction commits.
+    add_run_ended(run)
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=status)
     return True
 

@@ -37,6 +37,7 @@ from engine.runtime.fence import FencedWriter
 from engine.runtime.limits import check_child_start
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
 from engine.runtime.records import apply_child_outcome
+from engine.runtime.rollups import add_step_values, step_values
 from engine.runtime.runs import create_run
 
 _MISSING = object()
@@ -93,6 +94,15 @@ class DjangoBackend(FencedWriter):
     ) -> None:
         # A compensation names the step it undid: a retry does that step again.
         detail = {"undoes": undoes.as_json()} if undoes is not None else None
+        finished_at = timezone.now()
+        rollup = step_values(
+            run_id=self.run_id,
+            workflow=self.run.workflow,
+            step=name,
+            status=status,
+            started_at=started_at,
+            finished_at=finished_at,
+        )
         if not reports and retry_at is None:
             record = StepRecord(
                 run_id=self.run_id,
@@ -106,9 +116,9 @@ class DjangoBackend(FencedWriter):
                 detail=detail,
                 logs=logs,
                 started_at=started_at,
-                finished_at=timezone.now(),
+                finished_at=finished_at,
             )
-            self._insert_fenced(record)
+            self._insert_fenced(record, rollup)
             return
         with self._writing(reports):
             self._insert(
@@ -124,10 +134,12 @@ class DjangoBackend(FencedWriter):
                     detail=detail,
                     logs=logs,
                     started_at=started_at,
-                    finished_at=timezone.now(),
+                    finished_at=finished_at,
                     retry_at=retry_at,
                 )
             )
+            if rollup is not None:
+                add_step_values(rollup)
             if retry_at is not None and retry_at > timezone.now():
                 Timer.objects.create(
                     run_id=self.run_id, kind=TimerKind.WAKE, due_at=retry_at, seq=seq

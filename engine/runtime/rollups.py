@@ -1,0 +1,186 @@
+"""Adding a run's or a step's ending to the per-minute rollups (engine.models.rollups).
+
+Each addition is one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` statement (on
+PostgreSQL and SQLite alike) issued in the transaction that writes the ending itself, so an
+ending is counted exactly when it is committed: a crash before the commit counts nothing, and a
+redelivered message that finds the run already ended writes no ending and adds nothing.
+
+What counts (the rule a reader of the dashboard needs):
+- `started` grows when a run is created; an ending grows `completed`, `failed`, `cancelled` or
+  `timed_out` in the minute the run ended. A run retried after it failed ends again: both
+  endings count (one failed, then perhaps one completed), as both happened.
+- A run's duration is first start to end; its queue wait, creation (or the time it was
+  scheduled for) to first start. Both are recorded once per ending.
+- Steps count attempts: an attempt that failed and will be retried adds to `retrying`, the
+  last one to `completed` or `failed`; each attempt's own duration goes to the histogram.
+"""
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from engine.core.histograms import one_hot
+from engine.models import RunRollup, RunStatus, StepRollup
+from engine.models.rollups import duration_columns
+
+RUN_OUTCOMES: dict[str, str] = {
+    RunStatus.COMPLETED: "completed",
+    RunStatus.FAILED: "failed",
+    RunStatus.CANCELLED: "cancelled",
+    RunStatus.TIMED_OUT: "timed_out",
+}
+STEP_OUTCOMES = ("completed", "failed", "retrying")
+MINUTE_DETAIL = timedelta(hours=2)
+"""Rollup rows keep their minute this long; the timer loop then merges them into one row per
+hour (engine.runtime.rollup_rebuild.compact_rollups)."""
+
+
+def minute_of(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def _upsert_sql(
+    table: str,
+    keys: Sequence[str],
+    added: Sequence[str],
+    others: Sequence[str] = (),
+    extra: str = "",
+    from_rows: str = "",
+) -> str:
+    """INSERT keys, added and other columns; on conflict, add the `added` ones to the row's.
+    With `from_rows`, one row per row of that relation (a CTE) instead of one row of VALUES."""
+    columns = [*keys, *added, *others]
+    placeholders = ", ".join(["%s"] * len(columns))
+    source = f"VALUES ({placeholders})"
+    if from_rows:
+        source = f"SELECT {placeholders} FROM {from_rows}"  # noqa: S608 (a CTE's name)
+    sets = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in added)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) {source} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}{extra}"
+    )
+
+
+RUN_ADDED = [
+    "started",
+    *RUN_OUTCOMES.values(),
+    "duration_sum",
+    *duration_columns("d"),
+    "waited",
+    "wait_sum",
+    *duration_columns("w"),
+]
+
+
+@functools.cache
+def run_upsert_sql() -> str:
+    return _upsert_sql(RunRollup._meta.db_table, ["minute", "workflow"], RUN_ADDED)
+
+
+def run_values(
+    *, workflow: str, minute: datetime, started: int = 0, ended: Any = None
+) -> list[Any]:
+    """The parameters of run_upsert_sql: `started` runs created, plus `ended` (a Run) if any."""
+    outcome = RUN_OUTCOMES.get(str(ended.status)) if ended is not None else None
+    duration = wait = None
+    if outcome is not None:
+        duration = _seconds(ended.started_at, ended.finished_at)
+        wait = _seconds(ended.scheduled_for or ended.created_at, ended.started_at)
+    counts = [1 if outcome == name else 0 for name in RUN_OUTCOMES.values()]
+    return [
+        minute,
+        workflow,
+        started,
+        *counts,
+        duration or 0.0,
+        *one_hot(duration if outcome is not None else None),
+        0 if wait is None else 1,
+        wait or 0.0,
+        *one_hot(wait),
+    ]
+
+
+def add_run_started(workflow: str, at: datetime) -> None:
+    """Inside the transaction that creates the run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            run_upsert_sql(), run_values(workflow=workflow, minute=minute_of(at), started=1)
+        )
+
+
+def add_run_ended(run: Any, *, also_started: bool = False) -> None:
+    """Inside the transaction that ends the run (its finished_at and status already set)."""
+    values = run_values(
+        workflow=run.workflow,
+        minute=minute_of(run.finished_at),
+        started=1 if also_started else 0,
+        ended=run,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(run_upsert_sql(), values)
+
+
+STEP_ADDED = [*STEP_OUTCOMES, "duration_sum", *duration_columns("d")]
+STEP_KEYS = ["minute", "workflow", "step"]
+
+
+@functools.cache
+def step_upsert_sql(from_rows: str = "") -> str:
+    table = StepRollup._meta.db_table
+    # Example runs for the dashboard's links: the slowest attempt's run, the latest failure's.
+    extra = (
+        f", slowest_run = CASE WHEN excluded.slowest_seconds > {table}.slowest_seconds "
+        f"THEN excluded.slowest_run ELSE {table}.slowest_run END"
+        f", slowest_seconds = CASE WHEN excluded.slowest_seconds > {table}.slowest_seconds "
+        f"THEN excluded.slowest_seconds ELSE {table}.slowest_seconds END"
+        f", failed_run = COALESCE(excluded.failed_run, {table}.failed_run)"
+    )
+    return _upsert_sql(
+        table,
+        STEP_KEYS,
+        STEP_ADDED,
+        ["slowest_run", "slowest_seconds", "failed_run"],
+        extra,
+        from_rows,
+    )
+
+
+def step_values(
+    *,
+    run_id: int,
+    workflow: str,
+    step: str,
+    status: str,
+    started_at: datetime,
+    finished_at: datetime,
+) -> list[Any] | None:
+    """The parameters of step_upsert_sql, or None for a status that is no attempt's end."""
+    if status not in STEP_OUTCOMES:
+        return None
+    duration = _seconds(started_at, finished_at) or 0.0
+    return [
+        minute_of(finished_at),
+        workflow,
+        step[:200],
+        *[1 if status == name else 0 for name in STEP_OUTCOMES],
+        duration,
+        *one_hot(duration),
+        run_id,
+        duration,
+        run_id if status != "completed" else None,
+    ]
+
+
+def add_step_values(values: list[Any]) -> None:
+    """Inside the transaction that records the attempt's end (values from step_values)."""
+    with connection.cursor() as cursor:
+        cursor.execute(step_upsert_sql(), values)

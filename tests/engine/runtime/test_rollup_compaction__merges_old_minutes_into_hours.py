@@ -1,0 +1,62 @@
+"""Minute rollups older than two hours are merged into one row per hour: every sum over whole
+hours stays the same, recent minutes keep their detail, and the examples of runs survive."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from engine.models import RunRollup, StepRollup
+from engine.runtime import rollup_rebuild
+from engine.runtime.rollups import minute_of
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> Any:
+    hour = minute_of(timezone.now()).replace(minute=0) - timedelta(hours=5)
+    for offset, started, failed in [(0, 1, 0), (7, 2, 1), (59, 4, 0), (60, 8, 0)]:
+        RunRollup.objects.create(
+            minute=hour + timedelta(minutes=offset),
+            workflow="orders",
+            started=started,
+            failed=failed,
+            d03=started,
+        )
+    recent = minute_of(timezone.now()) - timedelta(minutes=3)
+    RunRollup.objects.create(minute=recent, workflow="orders", started=16)
+    for offset, seconds, run in [(5, 2.0, 11), (6, 9.0, 12), (8, 4.0, 13)]:
+        StepRollup.objects.create(
+            minute=hour + timedelta(minutes=offset),
+            workflow="orders",
+            step="charge",
+            completed=1,
+            d05=1,
+            slowest_run=run,
+            slowest_seconds=seconds,
+            failed_run=run if run == 13 else None,
+        )
+    return hour, recent
+
+
+def totals() -> dict[str, Any]:
+    return RunRollup.objects.aggregate(s=Sum("started"), f=Sum("failed"), d=Sum("d03"))
+
+
+@pytest.mark.parametrize("in_python", [False, True])
+def test_old_minutes_become_hours(in_python: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if in_python:  # the embedded SQLite's way, run here on PostgreSQL
+        monkeypatch.setattr(rollup_rebuild.connection, "vendor", "sqlite")
+    hour, recent = seed()
+    before = totals()
+    removed = rollup_rebuild.compact_rollups()
+    assert removed == 2 + 3  # minutes 7 and 59 of runs, the three minutes of steps
+    assert totals() == before
+    rows = dict(RunRollup.objects.values_list("minute", "started"))
+    assert rows == {hour: 7, hour + timedelta(hours=1): 8, recent: 16}
+    step = StepRollup.objects.get()
+    assert step.minute == hour and step.completed == 3 and step.d05 == 3
+    assert (step.slowest_run, step.slowest_seconds, step.failed_run) == (12, 9.0, 13)
+    assert rollup_rebuild.compact_rollups() == 0  # nothing left to merge
