@@ -10,13 +10,20 @@ PINS = "/api/workflows/any/draft/pins"
 TEST_RUN = "/api/workflows/any/draft/test-run"
 
 
-def require(*paths: str) -> None:
-    """Skip the calling test unless every path is routed (the lead enables them by merging)."""
-    for path in paths:
-        try:
-            resolve(path)
-        except Resolver404:
-            pytest.skip(f"{path} is not served yet (issue 14's server side)")
+def _served(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def needs(*paths: str) -> pytest.MarkDecorator:
+    """Skip the test unless every path is routed; checked before any fixture starts a server."""
+    missing = [path for path in paths if not _served(path)]
+    return pytest.mark.skipif(
+        bool(missing), reason=f"{', '.join(missing)} not served yet (issue 14's server side)"
+    )
 
 
 CONTRACT_PATHS = (
