@@ -105,6 +105,8 @@ def test_a_newcomer_builds_an_approval_flow_without_typing_json(
         "required": ["amount"],
     }
     saved_config(page, "expenses", "manual", "input_schema", schema)
+    violations = audit(page, "#panel")
+    assert violations == [], json.dumps(violations, indent=1)
 
     # An approval, added while the trigger is selected: it lands next to it, not on it.
     page.get_by_test_id("node-manual").click()
@@ -181,6 +183,8 @@ def test_invalid_json_keeps_the_users_text_with_an_error(
     json_view.fill('{"kept": 1, "broken": ')
     # Live: the error shows while typing, before anything is posted.
     expect(panel.get_by_test_id("json-error-values")).to_contain_text("not valid")
+    violations = audit(page, "#panel")
+    assert violations == [], json.dumps(violations, indent=1)
     panel.get_by_role("button", name="Apply").click()
 
     # The server keeps the text, names the problem, and does not claim it applied anything.

@@ -59,9 +59,8 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   );
   useEffect(() => {
     panelContext.slug = boot.slug;
-    panelContext.editable = editable;
     panelContext.inputSchema = inputSchema;
-  }, [boot.slug, editable, inputSchema]);
+  }, [boot.slug, inputSchema]);
 
   const [publishing, setPublishing] = useState(false);
   const publish = useCallback(async () => {

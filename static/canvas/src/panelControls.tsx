@@ -38,6 +38,14 @@ function parseRaw(text: string): { value: unknown } | { error: string } {
   }
 }
 
+// The server writes JSON back in its own layout: equal values count as the same text.
+function sameValue(shown: string, wanted: string, textual: boolean): boolean {
+  if (shown === wanted || textual) return shown === wanted;
+  const a = parseRaw(shown);
+  const b = parseRaw(wanted);
+  return "value" in a && "value" in b && JSON.stringify(a.value) === JSON.stringify(b.value);
+}
+
 // Lets htmx post the form, as if the form's own input had been edited.
 function post(input: HTMLInputElement | HTMLTextAreaElement): void {
   input.dispatchEvent(new Event("change", { bubbles: true }));
@@ -97,16 +105,32 @@ function Slot({ slot, raw, kind }: SlotProps) {
       delete raw.dataset.uiDirty;
       post(raw);
     };
+    // htmx drops a post while the form's previous one is in flight, and that one's answer then
+    // morphs the input back: once the answers settle, post the control's value again (once).
+    const settle = () => {
+      const wanted = raw.dataset.uiValue;
+      if (wanted === undefined || raw.dataset.uiDirty === "true") return;
+      if (sameValue(raw.value, wanted, textual) || raw.dataset.uiReposted === wanted) {
+        delete raw.dataset.uiValue;
+        delete raw.dataset.uiReposted;
+        return;
+      }
+      raw.dataset.uiReposted = wanted;
+      raw.value = wanted;
+      post(raw);
+    };
     const form = raw.form;
     slot.addEventListener("focusout", leave);
     form?.addEventListener("change", restore, true);
     form?.addEventListener("submit", restore, true);
+    document.addEventListener("htmx:after:swap", settle);
     return () => {
       slot.removeEventListener("focusout", leave);
       form?.removeEventListener("change", restore, true);
       form?.removeEventListener("submit", restore, true);
+      document.removeEventListener("htmx:after:swap", settle);
     };
-  }, [slot, raw]);
+  }, [slot, raw, textual]);
 
   const change = (value: unknown, now = false) => {
     const next = value === undefined ? "" : textual ? String(value) : JSON.stringify(value, null, 2);

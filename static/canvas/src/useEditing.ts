@@ -100,15 +100,23 @@ export function useEditing(
       if (!editable || !source || !source.nodes.length) return;
       const taken = new Set(nodesRef.current.map((node) => node.id));
       const renamed = new Map<string, string>();
+      const boxes: Box[] = nodesRef.current.map((node) => ({
+        ...node.position,
+        width: node.measured?.width ?? STEP_SIZE.width,
+        height: node.measured?.height ?? STEP_SIZE.height,
+      }));
       const added: StepNode[] = source.nodes.map((node) => {
         const id = newNodeId(node.id, taken);
         taken.add(id);
         renamed.set(node.id, id);
+        // A pasted copy goes near its original, but never on top of a step already there.
+        const position = freeSpot({ x: node.position.x + 40, y: node.position.y + 40 }, boxes);
+        boxes.push({ ...position, ...STEP_SIZE });
         return {
           id,
           type: "step",
           selected: true,
-          position: { x: node.position.x + 40, y: node.position.y + 40 },
+          position,
           data: { type: node.data.type, label: node.data.label, config: node.data.config, problems: [] },
         };
       });
