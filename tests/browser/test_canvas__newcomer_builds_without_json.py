@@ -205,3 +205,40 @@ def test_invalid_json_keeps_the_users_text_with_an_error(
     panel.locator("[data-field=values]").get_by_role("button", name="Use the form").click()
     expect(panel.get_by_label("Values: value of fixed")).to_have_value("yes")
     assert errors == [], errors
+
+
+def test_a_switchs_cases_are_rows_with_a_name_and_a_condition(
+    page: Page, daphne_server: str, make_user: Any
+) -> None:
+    errors = collect_errors(page)
+    make_user("dora", "designers")
+    graph = {"nodes": [{"id": "route", "type": "logic.switch", "config": {}}], "edges": []}
+    create_workflow(slug="routes", title="Routes", user=None, graph=graph)
+    log_in(page, daphne_server, "dora")
+    open_canvas(page, daphne_server, "routes")
+    panel = page.locator("#panel")
+    page.get_by_test_id("node-route").click()
+    expect(panel.get_by_role("heading", name="Switch")).to_be_visible()
+
+    for index, (name, when) in enumerate(
+        [("big", "input.amount > 100"), ("small", "input.amount < 10")], start=1
+    ):
+        panel.get_by_role("button", name="Add to Cases").click()
+        panel.get_by_label(f"Name of Cases {index}").fill(name)
+        condition = panel.locator(f"[id$='-{index - 1}-when']")
+        condition.fill(when)
+        condition.press("Enter")
+    expect(page.get_by_test_id("handle-route-small")).to_be_visible()
+    saved_config(
+        page,
+        "routes",
+        "route",
+        "cases",
+        [
+            {"name": "big", "when": "input.amount > 100"},
+            {"name": "small", "when": "input.amount < 10"},
+        ],
+    )
+    violations = audit(page, "#panel")
+    assert violations == [], json.dumps(violations, indent=1)
+    assert unexpected(errors) == [], errors

@@ -20,6 +20,11 @@ function shownValue(value: unknown): string {
 
 export function ExpressionEditor({ id, title, node, field, value, disabled, onChange }: ControlProps) {
   const [text, setText] = useState(typeof value === "string" ? value : "");
+  // Edited elsewhere (the JSON view): show the new text.
+  useEffect(() => {
+    const outside = typeof value === "string" ? value : "";
+    if (outside !== text) setText(outside);
+  }, [value]);
   const [check, setCheck] = useState<ExpressionCheck | null>(null);
   const [unavailable, setUnavailable] = useState(false);
   const [failure, setFailure] = useState("");

@@ -2,6 +2,7 @@
 // name → value maps (headers, variables). Each keeps its rows locally, so a half-filled row is not
 // lost, and hands the value on without the empty rows.
 import { useEffect, useState } from "react";
+import { ExpressionEditor } from "./ExpressionEditor";
 import type { ControlProps } from "./panelControls";
 
 type Schema = Record<string, unknown>;
@@ -119,7 +120,7 @@ export function ListEditor({ id, title, spec, value, disabled, onChange }: Contr
   );
 }
 
-export function RowsEditor({ id, title, spec, value, disabled, onChange }: ControlProps) {
+export function RowsEditor({ id, title, node, field, spec, value, disabled, onChange }: ControlProps) {
   const item = (spec.item ?? {}) as Schema;
   const properties = (item.properties ?? {}) as Record<string, Schema>;
   const columns = Object.keys(properties);
@@ -146,12 +147,22 @@ export function RowsEditor({ id, title, spec, value, disabled, onChange }: Contr
       {rows.map((row, index) => (
         <fieldset key={index} className="row-box">
           <legend>{`${title} ${index + 1}`}</legend>
-          {columns.map((column) => (
-            <label key={column} className={expressions.has(column) ? "expression-cell" : undefined}>
-              {name(column)}
-              <ItemInput schema={properties[column]} value={row[column] ?? ""} label={`${name(column)} of ${title} ${index + 1}`} disabled={disabled} onChange={(text) => update(rows.map((old, at) => (at === index ? { ...old, [column]: text } : old)))} />
-            </label>
-          ))}
+          {columns.map((column) => {
+            const set = (text: string) => update(rows.map((old, at) => (at === index ? { ...old, [column]: text } : old)));
+            const cell = `${id}-${index}-${column}`;
+            // A CEL column (a case's `when`) gets the expression editor, with its suggestions.
+            return expressions.has(column) ? (
+              <div key={column} className="expression-cell">
+                <label htmlFor={cell}>{name(column)}</label>
+                <ExpressionEditor id={cell} title={`${name(column)} of ${title} ${index + 1}`} node={node} field={`${field}[${index}].${column}`} spec={{}} value={row[column] ?? ""} disabled={disabled} onChange={(text) => set(typeof text === "string" ? text : "")} />
+              </div>
+            ) : (
+              <label key={column}>
+                {name(column)}
+                <ItemInput schema={properties[column]} value={row[column] ?? ""} label={`${name(column)} of ${title} ${index + 1}`} disabled={disabled} onChange={set} />
+              </label>
+            );
+          })}
           {!disabled && (
             <button type="button" className="button small" onClick={() => update(rows.filter((_, at) => at !== index), true)}>Remove {`${title} ${index + 1}`}</button>
           )}
