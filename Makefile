@@ -30,7 +30,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-CANVAS_SOURCES := $(wildcard static/canvas/src/*.ts static/canvas/src/*.tsx) static/canvas/tsconfig.json
+CANVAS_SOURCES := $(wildcard static/canvas/src/*.ts static/canvas/src/*.tsx static/canvas/src/*.css) static/canvas/tsconfig.json
 DASHBOARD_SOURCES := $(wildcard static/dashboards/src/*.ts) static/dashboards/tsconfig.json
 ESBUILD := node_modules/.bin/esbuild --bundle --minify --log-level=warning \
 	--define:process.env.NODE_ENV='"production"'

@@ -31,6 +31,11 @@ class Field:
     description: str = ""
     options: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    # The browser control that edits the value (a people picker, a list editor, …); "" for the
+    # plain input. The input stays in the form as the control's "edit as JSON" view.
+    control: str = ""
+    # What the control needs of the schema, e.g. a list's item schema, as JSON for data-spec.
+    spec: str = "{}"
 
     @property
     def name(self) -> str:
@@ -72,6 +77,52 @@ def widget_for(key: str, schema: Mapping[str, Any]) -> str:
     return "json"
 
 
+def _is_people(schema: Mapping[str, Any]) -> bool:
+    properties = schema.get("properties")
+    return (
+        _types(schema) == ["object"]
+        and isinstance(properties, Mapping)
+        and set(properties) == {"users", "groups"}
+    )
+
+
+def _is_duration(schema: Mapping[str, Any]) -> bool:
+    return any(
+        option.get("type") == "string" and "ms|s|m|h|d|w" in str(option.get("pattern", ""))
+        for option in schema.get("anyOf", [])
+    )
+
+
+def control_for(
+    key: str, schema: Mapping[str, Any], expressions: tuple[str, ...] = ()
+) -> tuple[str, dict[str, Any]]:
+    """The browser control for a field and what it needs of the schema; ("", {}) for none.
+
+    `expressions` are the node type's CEL paths: a top-level one gets the expression editor.
+    """
+    types = _types(schema)
+    if key in expressions and types == ["string"]:
+        return "expression", {}
+    if _is_duration(schema):
+        return "duration", {}
+    if _is_people(schema):
+        return "people", {}
+    if key == "input_schema" and types == ["object"]:
+        return "schema", {}
+    if types == ["array"] and isinstance(schema.get("items"), Mapping):
+        items: Mapping[str, Any] = schema["items"]
+        if _types(items) == ["object"]:
+            wheres = [
+                path.split("[].", 1)[1] for path in expressions if path.startswith(key + "[].")
+            ]
+            return "rows", {"item": items, "expressions": wheres}
+        return "list", {"item": items, "unique": bool(schema.get("uniqueItems"))}
+    if types == ["object"] and not schema.get("properties"):
+        values = schema.get("additionalProperties")
+        return "keyvalue", {"values": values if isinstance(values, Mapping) else {}}
+    return "", {}
+
+
 def _shown(widget: str, value: Any) -> Any:
     """The value as the input shows it."""
     if value is None:
@@ -100,6 +151,7 @@ def fields_for(
     fields = []
     for key, prop in schema.get("properties", {}).items():
         widget = widget_for(key, prop)
+        control, spec = control_for(key, prop, node_type.expressions)
         value = raw[key] if raw and key in raw else _shown(widget, config.get(key))
         options = tuple(str(o) for o in prop.get("enum", ())) if widget == "select" else ()
         fields.append(
@@ -112,6 +164,8 @@ def fields_for(
                 description=str(prop.get("description", "")),
                 options=options,
                 problems=tuple(by_key.get(key, ())),
+                control=control,
+                spec=json.dumps(spec),
             )
         )
     return fields

@@ -290,7 +290,10 @@ def node_panel(request: HttpRequest, slug: str) -> HttpResponse:
         "fields": panel.fields_for(node_type, schema, config, problems, raw),
         "other_problems": panel.other_problems(problems),
         "editable": editable,
-        "saved": not opening,
+        # Text that did not parse is shown again with its error and nothing reaches the canvas,
+        # so the panel must not claim it applied anything.
+        "saved": not opening and not form_problems,
+        "not_applied": bool(form_problems),
     }
     response = render(request, "designer/panel.html", context)
     if not opening and not form_problems:

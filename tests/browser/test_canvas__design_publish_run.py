@@ -46,7 +46,9 @@ def test_build_configure_undo_layout_reload_publish_and_run(
     page.get_by_test_id("node-set").click()
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", name="Set variables")).to_be_visible()
-    panel.get_by_label("Values").fill('{"greeting": "hello {{ input.name }}"}')
+    # The values' editor has a JSON view for experts.
+    panel.locator("[data-field=values]").get_by_role("button", name="Edit as JSON").click()
+    panel.get_by_label("Values (JSON)").fill('{"greeting": "hello {{ input.name }}"}')
     panel.get_by_label("Label").fill("Say hello")
     panel.get_by_role("button", name="Apply").click()
     expect(page.get_by_test_id("node-set")).to_contain_text("Say hello")

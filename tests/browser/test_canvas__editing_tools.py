@@ -167,7 +167,8 @@ def test_problems_jump_to_their_node_and_switch_cases_become_handles(
     page.get_by_test_id("node-route").click()
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", name="Switch")).to_be_visible()
-    panel.get_by_label("Cases").fill(
+    panel.locator("[data-field=cases]").get_by_role("button", name="Edit as JSON").click()
+    panel.get_by_label("Cases (JSON)").fill(
         '[{"name": "big", "when": "input.amount > 100"},'
         ' {"name": "small", "when": "input.amount < 10"}]'
     )

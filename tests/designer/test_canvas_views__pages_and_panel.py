@@ -54,7 +54,9 @@ def test_durations_and_event_types_are_typed_as_plain_text(designer: Client) -> 
     client.post("/designer/new", {"slug": "waits", "title": "Waits"})
     base = {"node_id": "paid", "node_type": "flow.wait_event", "label": "", "config": "{}"}
     opened = client.post("/designer/waits/panel", {**base, "open": "1"})
-    assert b'<input id="panel-field-timeout"' in opened.content
+    # The duration control is drawn by the canvas; the one-line input stays as its text view.
+    assert b'<input id="panel-field-timeout-json"' in opened.content
+    assert b'data-control="duration"' in opened.content
     assert b'<textarea id="panel-field-timeout"' not in opened.content
 
     def config_after(**fields: str) -> dict:

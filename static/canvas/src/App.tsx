@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ConflictBanner, DiffBanner, RunBanner } from "./Banners";
 import ConnectDialog from "./ConnectDialog";
 import { TypesContext } from "./context";
+import { publishDraft, reason } from "./designerApi";
 import { diffView, type DiffView } from "./diff";
 import { EDITING_PROPS, FlowChrome } from "./flowSettings";
 import { graphFormat, type StepNode } from "./graph";
@@ -11,8 +12,10 @@ import HelpOverlay from "./HelpOverlay";
 import Palette from "./Palette";
 import ProblemsList from "./ProblemsList";
 import RunDialog from "./RunDialog";
+import { panelContext } from "./panelContext";
 import { startRun } from "./runs";
 import RunStepPanel from "./RunStepPanel";
+import TestRunDialog from "./TestRunDialog";
 import { closePanel } from "./sidePanel";
 import StepNodeView from "./StepNode";
 import Toolbar from "./Toolbar";
@@ -53,6 +56,33 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
     const asked = Number(new URLSearchParams(window.location.search).get("run"));
     if (Number.isInteger(asked) && asked > 0) overlay.show({ id: asked, status: "pending" });
   }, []);
+  // The draft's input schema: the manual trigger's on the canvas, else the one the page came with.
+  const inputSchema = useCallback(
+    () =>
+      (nodesRef.current.find((node) => node.data.type === "trigger.manual")?.data.config.input_schema as Record<string, unknown> | undefined) ??
+      boot.inputSchema,
+    [boot.inputSchema, nodesRef],
+  );
+  useEffect(() => {
+    panelContext.slug = boot.slug;
+    panelContext.inputSchema = inputSchema;
+  }, [boot.slug, inputSchema]);
+
+  const [publishing, setPublishing] = useState(false);
+  const publish = useCallback(async () => {
+    setPublishing(true);
+    try {
+      await autosave.saver.settle();
+      const version = await publishDraft(boot.slug, "");
+      setPublished(version.number);
+      say(`Published version ${version.number}.`);
+    } catch (error) {
+      // An unchanged draft is refused with the server's own words ("nothing to publish: …").
+      say(`Not published: ${reason(error)}`);
+    } finally {
+      setPublishing(false);
+    }
+  }, [autosave.saver, boot.slug, say]);
 
   const selected = nodes.filter((node) => node.selected);
   const single = selected.length === 1 && diff === null ? selected[0] : null;
@@ -104,8 +134,8 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
 
   return (
     <TypesContext.Provider value={types}>
-      <div className="canvas-layout">
-        <Palette types={boot.nodeTypes} disabled={!editable} onAdd={(type) => editing.addNode(type)} />
+      <div className={`canvas-layout${boot.can.edit ? "" : " read-only"}`}>
+        {boot.can.edit && <Palette types={boot.nodeTypes} disabled={!editable} onAdd={(type) => editing.addNode(type)} />}
         <div className="canvas-main">
           <Toolbar
             title={boot.title}
@@ -119,11 +149,20 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
             published={published}
             autoLayout={() => void editing.autoLayout()}
             openDialog={setDialog}
+            canEdit={boot.can.edit}
+            canTestRun={boot.can.edit}
+            canPublish={boot.can.publish}
+            publishing={publishing}
+            publish={() => void publish()}
           />
+          {!boot.can.edit && (
+            <p className="banner" role="note" data-testid="read-only-banner">
+              Read-only: your roles let you look at this workflow but not change it. Ask an administrator for the designers role to edit it.
+            </p>
+          )}
           <ConflictBanner autosave={autosave} reloadTheirs={draft.reloadTheirs} />
           <DiffBanner diff={diff} onBack={() => setDiff(null)} />
           <RunBanner run={overlay.run} runsUrl={boot.urls.runs} onHide={overlay.hide} />
-          <div className="notice" role="alert" aria-live="assertive" data-testid="notice">{notice.text}</div>
           <div className="flow-wrapper" ref={wrapper} onDrop={editing.onDrop} onDragOver={(event) => { event.preventDefault(); event.dataTransfer.dropEffect = "move"; }}>
             <ReactFlow<StepNode, Edge>
               nodes={diff ? diff.nodes : nodes}
@@ -141,13 +180,30 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
               {...EDITING_PROPS}
               onlyRenderVisibleElements={nodes.length > 200}
               defaultViewport={(boot.graph.meta?.viewport as { x: number; y: number; zoom: number } | undefined) ?? undefined}
-              fitView={!boot.graph.meta?.viewport}
+              // Fitting an empty canvas waits for the first step and then zooms onto it (to 200 %):
+              // only a canvas that has steps is fitted, and never beyond 100 %.
+              fitView={!boot.graph.meta?.viewport && boot.graph.nodes.length > 0}
+              fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
               onMoveEnd={(_event, viewport) => {
                 draft.meta.current = { ...draft.meta.current, viewport };
               }}
             >
               <FlowChrome />
             </ReactFlow>
+            {/* Floats over the canvas, so a notice never pushes the canvas down. */}
+            <div className="notice" role="alert" aria-live="assertive" data-testid="notice">{notice.text}</div>
+            {nodes.length === 0 && diff === null && (
+              <div className="empty-canvas" data-testid="empty-canvas">
+                {editable ? (
+                  <>
+                    <p><strong>Drag a step here</strong> from the palette to start.</p>
+                    <p>Begin with a trigger, such as <em>Manual start</em>; or click a step in the palette, or search it and press Enter.</p>
+                  </>
+                ) : (
+                  <p>This workflow has no steps yet.</p>
+                )}
+              </div>
+            )}
           </div>
           {overlay.run && single && <RunStepPanel runId={overlay.run.id} nodeId={single.id} runStatus={overlay.run.status} />}
           <ProblemsList problems={draft.problems} onJump={jumpTo} />
@@ -170,6 +226,18 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
           beforePublish={() => autosave.saver.settle()}
           onPublished={setPublished}
           onCompare={(from, to) => void compare(from, to)}
+          onClose={closeDialog}
+        />
+      )}
+      {dialog === "test-run" && (
+        <TestRunDialog
+          slug={boot.slug}
+          schema={inputSchema()}
+          beforeRun={() => autosave.saver.settle()}
+          onStarted={(run) => {
+            overlay.show({ id: run.run_id, status: "running" });
+            say(`Test run #${run.run_id} started on the draft.`);
+          }}
           onClose={closeDialog}
         />
       )}

@@ -31,7 +31,8 @@ export default function Palette({ types, disabled, onAdd }: Props) {
       <input
         id="palette-search"
         type="search"
-        placeholder="Search steps…  ( / )"
+        placeholder="Search steps"
+        aria-keyshortcuts="/"
         value={query}
         onChange={(event) => setQuery(event.target.value)}
         onKeyDown={(event) => {

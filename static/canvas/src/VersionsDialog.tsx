@@ -1,6 +1,7 @@
 // Publish with a note, list the versions, and pick two of them to compare on the canvas.
 import { useEffect, useRef, useState } from "react";
-import { api, ApiError } from "./api";
+import { api } from "./api";
+import { reason } from "./designerApi";
 
 interface Version {
   number: number;
@@ -46,8 +47,7 @@ export default function VersionsDialog({ apiBase, canPublish, beforePublish, onP
       onPublished(version.number);
       await load();
     } catch (error) {
-      const problems = error instanceof ApiError ? (error.body.problems as unknown[] | undefined) : undefined;
-      setMessage(`Not published: ${error instanceof Error ? error.message : error}${problems ? "" : ""}`);
+      setMessage(`Not published: ${reason(error)}`);
     }
   };
   const choices = [...versions.map((v) => String(v.number)), "draft"];

@@ -6,6 +6,8 @@ import { createRoot } from "react-dom/client";
 import { setCsrfToken } from "./api";
 import App from "./App";
 import MachineApp from "./MachineApp";
+import "./designer.css";
+import { installPanelControls } from "./panelControls";
 import type { Boot, MachineBoot } from "./types";
 
 function isMachine(boot: Boot | MachineBoot): boot is MachineBoot {
@@ -24,6 +26,7 @@ function mount(): void {
       {isMachine(boot) ? <MachineApp boot={boot} workerUrl={workerUrl} /> : <App boot={boot} workerUrl={workerUrl} />}
     </ReactFlowProvider>,
   );
+  if (!isMachine(boot)) installPanelControls();
   document.documentElement.dataset.canvasReady = "1";
 }
 

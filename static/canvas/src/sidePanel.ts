@@ -12,12 +12,6 @@ export interface PanelUpdate {
   problems: Problem[];
 }
 
-declare global {
-  interface Window {
-    htmx?: { process(element: Element): void };
-  }
-}
-
 const placeholder = '<p class="hint">Select a node to edit its settings.</p>';
 let openedFor = "";
 

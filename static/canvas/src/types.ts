@@ -68,7 +68,7 @@ export interface StepData extends Record<string, unknown> {
 }
 
 // The dialogs the canvas opens over itself, one at a time.
-export type CanvasDialog = "help" | "versions" | "run" | "connect";
+export type CanvasDialog = "help" | "versions" | "run" | "connect" | "test-run";
 
 // A state machine's canvas page (designer/machine_views.py).
 export interface MachineBoot {

@@ -5,6 +5,7 @@ import { useCallback, type DragEvent, type RefObject } from "react";
 import * as clipboard from "./clipboard";
 import { newEdgeId, newNodeId, toFlowEdge, type StepNode } from "./graph";
 import type { Snapshot } from "./history";
+import { freeSpot, STEP_SIZE, type Box } from "./placement";
 import { DRAG_TYPE } from "./Palette";
 import type { NodeTypeInfo } from "./types";
 import { useAutoLayout, useDeleteSelection } from "./useCommonEdits";
@@ -45,16 +46,28 @@ export function useEditing(
       if (!editable) return;
       const taken = new Set(nodesRef.current.map((node) => node.id));
       const id = newNodeId(type, taken);
-      let where = position;
-      if (!where) {
+      const boxes: Box[] = nodesRef.current.map((node) => ({
+        ...node.position,
+        width: node.measured?.width ?? STEP_SIZE.width,
+        height: node.measured?.height ?? STEP_SIZE.height,
+      }));
+      let wanted = position;
+      const chosen = nodesRef.current.filter((node) => node.selected);
+      if (!wanted && chosen.length === 1) {
+        // Next to the selected step, where the flow would go on.
+        const after = chosen[0];
+        wanted = { x: after.position.x + (after.measured?.width ?? STEP_SIZE.width) + 80, y: after.position.y };
+      }
+      if (!wanted) {
         const box = wrapper.current?.getBoundingClientRect();
         const centre = flow.screenToFlowPosition({
           x: (box?.left ?? 0) + (box?.width ?? 800) / 2,
           y: (box?.top ?? 0) + (box?.height ?? 600) / 2,
         });
-        const shift = (nodesRef.current.length % 8) * 30;
-        where = { x: centre.x - 100 + shift, y: centre.y - 35 + shift };
+        wanted = { x: centre.x - STEP_SIZE.width / 2, y: centre.y - STEP_SIZE.height / 2 };
       }
+      // Never on top of another step: a hidden step is a lost step.
+      const where = freeSpot(wanted, boxes);
       const node: StepNode = {
         id,
         type: "step",
@@ -87,15 +100,23 @@ export function useEditing(
       if (!editable || !source || !source.nodes.length) return;
       const taken = new Set(nodesRef.current.map((node) => node.id));
       const renamed = new Map<string, string>();
+      const boxes: Box[] = nodesRef.current.map((node) => ({
+        ...node.position,
+        width: node.measured?.width ?? STEP_SIZE.width,
+        height: node.measured?.height ?? STEP_SIZE.height,
+      }));
       const added: StepNode[] = source.nodes.map((node) => {
         const id = newNodeId(node.id, taken);
         taken.add(id);
         renamed.set(node.id, id);
+        // A pasted copy goes near its original, but never on top of a step already there.
+        const position = freeSpot({ x: node.position.x + 40, y: node.position.y + 40 }, boxes);
+        boxes.push({ ...position, ...STEP_SIZE });
         return {
           id,
           type: "step",
           selected: true,
-          position: { x: node.position.x + 40, y: node.position.y + 40 },
+          position,
           data: { type: node.data.type, label: node.data.label, config: node.data.config, problems: [] },
         };
       });

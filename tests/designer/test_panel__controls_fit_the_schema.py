@@ -1,0 +1,76 @@
+"""The side panel chooses a control for each field from its schema, and a field whose JSON does
+not parse is shown again as typed, with its error, without claiming anything was applied."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from designer.panel import control_for, fields_for
+from engine.graph.nodes import get_node_type
+from engine.graph.validate import config_schema
+
+
+def controls(node_type: str) -> dict[str, str]:
+    kind = get_node_type(node_type)
+    assert kind is not None
+    schema = config_schema(kind)
+    return {field.key: field.control for field in fields_for(kind, schema, {}, [])}
+
+
+def test_each_field_gets_the_control_its_schema_fits() -> None:
+    approval = controls("human.approval")
+    assert approval["assignees"] == approval["escalate_to"] == "people"
+    assert approval["timeout"] == "duration"
+    assert approval["distinct_from"] == "list"
+    assert controls("human.review")["reviewers"] == "people"
+    email = controls("action.email")
+    assert email["to"] == email["cc"] == "list"
+    assert email["subject"] == ""  # plain text stays a plain input
+    assert controls("action.http")["headers"] == "keyvalue"
+    assert controls("flow.set")["values"] == "keyvalue"
+    assert controls("logic.switch")["cases"] == "rows"
+    assert controls("logic.condition")["expression"] == "expression"
+    assert controls("trigger.manual")["input_schema"] == "schema"
+    assert controls("flow.delay")["duration"] == "duration"
+
+
+def test_a_switchs_cases_name_their_expression_column() -> None:
+    kind = get_node_type("logic.switch")
+    assert kind is not None
+    control, spec = control_for(
+        "cases", config_schema(kind)["properties"]["cases"], kind.expressions
+    )
+    assert control == "rows"
+    assert spec["expressions"] == ["when"]
+    assert set(spec["item"]["properties"]) >= {"name", "when"}
+
+
+def test_an_object_with_declared_properties_is_no_key_value_map() -> None:
+    schema = {"type": "object", "properties": {"seconds": {"type": "number"}}}
+    assert control_for("debounce", schema) == ("", {})
+
+
+@pytest.mark.django_db
+def test_invalid_json_is_kept_with_its_error_and_not_applied(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("dora", "designers"))
+    client.post("/designer/new", {"slug": "typos", "title": "Typos"})
+    typed = '{"kept": 1, "broken": '
+    answer = client.post(
+        "/designer/typos/panel",
+        {
+            "node_id": "set",
+            "node_type": "flow.set",
+            "label": "",
+            "config": json.dumps({"values": {"kept": 1}}),
+            "cfg.values": typed,
+        },
+    )
+    assert answer.status_code == 200
+    assert "HX-Trigger" not in answer  # nothing reaches the canvas
+    body = answer.content.decode()
+    assert "Applied to the canvas." not in body
+    assert "Not applied" in body
+    assert "is not valid JSON" in body
+    assert "{&quot;kept&quot;: 1, &quot;broken&quot;: </textarea>" in body
