@@ -36,6 +36,9 @@ MATRIX: dict[str, tuple[frozenset[Capability] | str, Any]] = {
     "GET /api/system/worker-probes/{probe_id}": (ANY_ROLE, None),
     "POST /api/workflows/{slug}/runs": (frozenset({C.START_RUNS}), {"input": {}}),
     "GET /api/runs/{run_id}": (ANY_ROLE, None),
+    "GET /api/runs/{run_id}/timeline": (ANY_ROLE, None),
+    "GET /api/runs/{run_id}/steps/{step_id}": (ANY_ROLE, None),
+    "GET /api/runs/{run_id}/nodes/{node_id}": (ANY_ROLE, None),
     "POST /api/runs/{run_id}/cancel": (frozenset({C.CANCEL_RUNS}), None),
     "POST /api/runs/{run_id}/retry": (frozenset({C.RETRY_RUNS}), None),
     "POST /api/runs/{run_id}/pause": (frozenset({C.CANCEL_RUNS}), None),
@@ -149,6 +152,8 @@ PATH_VALUES = {
     "name": "MATRIX",
     "node": "n",
     "delivery_id": "d-1",
+    "step_id": "1",
+    "node_id": "n",
 }
 
 
@@ -227,3 +232,135 @@ def test_each_role_gets_the_documented_answer(
         if mismatched:
             wrong[operation] = answers
     assert wrong == {}
+
+
+# --- pages ---------------------------------------------------------------------------------
+PUBLIC = "public"
+"""Answers without a login: its own check (a token, a signature) or none (health, login)."""
+
+# URL name → (method, who may, path arguments). Objects named exist (a graph workflow
+# "matrix-flow", run 424242); others do not, which allowed callers learn as a 404.
+PAGES: dict[str, tuple[str, frozenset[Capability] | str, dict[str, Any]]] = {
+    "webhook": ("POST", PUBLIC, {"slug": "nope"}),
+    "login": ("GET", PUBLIC, {}),
+    "logout": ("POST", PUBLIC, {}),
+    "health": ("GET", PUBLIC, {}),
+    "metrics": ("GET", PUBLIC, {}),
+    "inbox-decide-link": ("GET", PUBLIC, {"token": "nope"}),
+    "designer": ("GET", ANY_ROLE, {}),
+    "designer-new": ("POST", frozenset({C.EDIT_WORKFLOWS}), {}),
+    "designer-import": ("POST", frozenset({C.EDIT_WORKFLOWS}), {}),
+    "designer-template-fields": ("GET", frozenset({C.EDIT_WORKFLOWS}), {}),
+    "designer-machine": ("GET", ANY_ROLE, {"slug": "nope"}),
+    "designer-machine-canvas": ("GET", ANY_ROLE, {"slug": "nope"}),
+    "designer-settings": ("GET", frozenset({C.EDIT_WORKFLOWS}), {"slug": "matrix-flow"}),
+    "designer-delete": ("POST", frozenset({C.EDIT_WORKFLOWS}), {"slug": "matrix-flow"}),
+    "designer-panel": ("POST", ANY_ROLE, {"slug": "matrix-flow"}),
+    "designer-start": ("POST", frozenset({C.START_RUNS}), {"slug": "matrix-flow"}),
+    "designer-canvas": ("GET", ANY_ROLE, {"slug": "matrix-flow"}),
+    "home": ("GET", ANY_ROLE, {}),
+    "runs": ("GET", ANY_ROLE, {}),
+    "runs-bulk": ("POST", frozenset({C.CANCEL_RUNS, C.RETRY_RUNS}), {}),
+    "runs-save-view": ("POST", ANY_ROLE, {}),
+    "runs-delete-view": ("POST", ANY_ROLE, {"view_id": 999999}),
+    "run-detail": ("GET", ANY_ROLE, {"run_id": 424242}),
+    "run-cancel": ("POST", frozenset({C.CANCEL_RUNS}), {"run_id": 424242}),
+    "run-retry": ("POST", frozenset({C.RETRY_RUNS}), {"run_id": 424242}),
+    "run-pause": ("POST", frozenset({C.CANCEL_RUNS}), {"run_id": 424242}),
+    "run-resume": ("POST", frozenset({C.CANCEL_RUNS}), {"run_id": 424242}),
+    "run-rerun": ("POST", frozenset({C.START_RUNS}), {"run_id": 424242}),
+    "run-fork": ("POST", frozenset({C.START_RUNS}), {"run_id": 424242}),
+    "run-event": ("POST", frozenset({C.START_RUNS}), {"run_id": 424242}),
+    "run-decide": ("POST", ANY_ROLE, {"run_id": 424242, "task_id": 999999}),
+    "inbox": ("GET", ANY_ROLE, {}),
+    "inbox-task": ("GET", ANY_ROLE, {"task_id": 999999}),
+    "inbox-decide": ("POST", ANY_ROLE, {"task_id": 999999}),
+    "inbox-bulk": ("POST", ANY_ROLE, {}),
+    "inbox-save-view": ("POST", ANY_ROLE, {}),
+    "inbox-delete-view": ("POST", ANY_ROLE, {"view_id": 999999}),
+    "inbox-count": ("GET", ANY_ROLE, {}),
+    "inbox-claim": ("POST", ANY_ROLE, {"task_id": 999999}),
+    "inbox-unclaim": ("POST", ANY_ROLE, {"task_id": 999999}),
+    "delegation": ("GET", ANY_ROLE, {}),
+    "machines": ("GET", ANY_ROLE, {}),
+    "machine-overview": ("GET", ANY_ROLE, {"slug": "nope"}),
+    "machine-instance-create": ("POST", frozenset({C.START_RUNS}), {"slug": "nope"}),
+    "machine-instance": ("GET", ANY_ROLE, {"slug": "nope", "instance_id": 999999}),
+    "machine-instance-event": (
+        "POST",
+        frozenset({C.START_RUNS}),
+        {"slug": "nope", "instance_id": 999999},
+    ),
+    "dashboards": ("GET", ANY_ROLE, {}),
+    "dashboard-data": ("GET", ANY_ROLE, {}),
+}
+
+
+# Forms whose permission depends on what is asked: the fields that ask it.
+PAGE_FORMS = {"runs-bulk": {"action": "cancel", "run": "424242"}}
+
+
+def page_names() -> set[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    names: set[str] = set()
+
+    def walk(resolver: URLResolver) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if not str(pattern.pattern).startswith(("admin/", "api/")):
+                    walk(pattern)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver())
+    return names
+
+
+def test_every_page_has_a_row() -> None:
+    assert sorted(page_names() - set(PAGES)) == [], "new pages: add a row saying who may open them"
+    assert sorted(set(PAGES) - page_names()) == []
+
+
+def test_each_role_gets_the_documented_page(client: Any, make_user: Any) -> None:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from designer.drafts import create_workflow
+    from engine.models import Run
+
+    create_workflow(slug="matrix-flow", title="Matrix", user=None)
+    Run.objects.create(pk=424242, workflow="matrix-flow", version="1", created_at=timezone.now())
+    people = {role.value: make_user(f"p-{role.value}", role.value) for role in Role}
+    people["no role"] = make_user("p-nobody")
+    wrong: dict[str, dict[str, int]] = {}
+    for name, (method, rule, arguments) in sorted(PAGES.items()):
+        if rule == PUBLIC:
+            continue
+        url = reverse(name, kwargs=arguments)
+        client.logout()
+        form = PAGE_FORMS.get(name, {})
+        answers = {"anonymous": _open(client, method, url, form)}
+        for who, user in people.items():
+            client.force_login(user)
+            answers[who] = _open(client, method, url, form)
+        mismatched = [
+            who
+            for who, status in answers.items()
+            if (who == "anonymous" and status != 302)
+            or (
+                who != "anonymous" and allowed(who, rule) and status in (302, 403) and status != 302
+            )
+            or (who != "anonymous" and not allowed(who, rule) and status != 403)
+            or status >= 500
+        ]
+        if mismatched:
+            wrong[name] = answers
+    assert wrong == {}
+
+
+def _open(client: Any, method: str, url: str, form: dict[str, str]) -> int:
+    response = client.get(url) if method == "GET" else client.post(url, form)
+    if response.status_code == 302 and "/login/" in response.get("Location", ""):
+        return 302
+    return 200 if response.status_code == 302 else int(response.status_code)
