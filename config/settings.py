@@ -190,6 +190,8 @@ STEPWISE_RETENTION_OVERRIDES = env_list("STEPWISE_RETENTION_OVERRIDES", [])
 STEPWISE_RETENTION_EXPORT_DIR = env_str("STEPWISE_RETENTION_EXPORT_DIR", "")
 STEPWISE_RETENTION_SWEEP_SECONDS = env_float("STEPWISE_RETENTION_SWEEP_SECONDS", 300.0)
 STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
+# OpenTelemetry spans for runs and steps: "otlp" (OTEL_EXPORTER_OTLP_* say where) or "console".
+STEPWISE_OTEL_EXPORTER = env_str("STEPWISE_OTEL_EXPORTER", "")
 # /health calls a worker or the timer loop stale after this long without a heartbeat.
 STEPWISE_STALE_AFTER_SECONDS = env_float("STEPWISE_STALE_AFTER_SECONDS", 30.0)
 # GET /metrics (Prometheus) answers a request with `Authorization: Bearer <this token>`, or from

@@ -31,6 +31,7 @@ class EngineConfig(AppConfig):
         from engine.runtime.retention import Retention, RetentionSweeper
         from engine.runtime.rollup_rebuild import compact_rollups_now_and_then
         from engine.runtime.timers import register_on_start, register_sweeper
+        from engine.runtime.tracing import install_tracing
 
         register_sweeper("timers", sweepers.fire_due_timers)
         register_sweeper("debounce", sweepers.start_due_debounces)
@@ -46,6 +47,7 @@ class EngineConfig(AppConfig):
         register_sweeper("machine-queues", free_stalled_queues)
         Retention.from_settings()  # a malformed override stops the start, naming the row
         register_sweeper("retention", RetentionSweeper())
+        install_tracing()  # only when STEPWISE_OTEL_EXPORTER names an exporter
         register_sweeper("rollups", compact_rollups_now_and_then)
         register_event_listener(deliver_to_instances)
         register_settled_hook(deliver_decision)
