@@ -32,8 +32,9 @@ class PingConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """
 
     async def connect(self) -> None:
+        # A login is not enough: like every page, a socket needs a role.
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        if user is None or not await database_sync_to_async(_may_view)(user):
             await self.close()
             return
         await self.accept()

@@ -98,6 +98,36 @@ def test_sockets_need_a_login_and_a_role(daphne_server: str, make_user) -> None:
             connect(url, additional_headers={"Origin": daphne_server}, open_timeout=10)
 
 
+# The permission matrix's socket rows: each route, a path to open it with. Every one needs a
+# login and a role that may view (no socket grants more than reading).
+SOCKETS = {
+    "ws/ping/": "/ws/ping/",
+    "ws/runs/": "/ws/runs/",
+    "ws/runs/<int:run_id>/": "/ws/runs/1/",
+    "ws/inbox/": "/ws/inbox/",
+    "ws/dashboards/": "/ws/dashboards/",
+    "ws/instances/<int:instance_id>/": "/ws/instances/1/",
+    "ws/machines/<slug:slug>/": "/ws/machines/order/",
+}
+
+
+def test_every_socket_has_a_row_and_answers_each_role(daphne_server: str, make_user) -> None:
+    from monitoring.routing import websocket_urlpatterns
+
+    assert sorted(str(route.pattern) for route in websocket_urlpatterns) == sorted(SOCKETS)
+    make_user("nobody")
+    make_user("vic", "viewers")
+    for path in SOCKETS.values():
+        url = daphne_server.replace("http://", "ws://") + path
+        with pytest.raises(InvalidStatus):
+            connect(url, additional_headers={"Origin": daphne_server}, open_timeout=10)
+        with pytest.raises(InvalidStatus) as refused:
+            _socket(daphne_server, path, "nobody")
+        assert refused.value.response.status_code == 403, path
+        with _socket(daphne_server, path, "vic") as opened:
+            assert opened.protocol.state.name == "OPEN", path
+
+
 def test_workers_publish_only_the_runs_an_open_socket_watches() -> None:
     """The watched set in Redis decides; a socket that closes takes its run out again."""
     member = watch_member(9_001, "specific.test!channel")
