@@ -107,7 +107,8 @@ def control_for(
         return "duration", {}
     if _is_people(schema):
         return "people", {}
-    if key == "input_schema" and types == ["object"]:
+    # A run's input and an approval's form are both small JSON Schema objects: one builder.
+    if key in ("input_schema", "form") and types == ["object"]:
         return "schema", {}
     if types == ["array"] and isinstance(schema.get("items"), Mapping):
         items: Mapping[str, Any] = schema["items"]

@@ -23,6 +23,7 @@ def test_each_field_gets_the_control_its_schema_fits() -> None:
     assert approval["assignees"] == approval["escalate_to"] == "people"
     assert approval["timeout"] == "duration"
     assert approval["distinct_from"] == "list"
+    assert approval["form"] == "schema"  # the approver's form: the same builder as an input
     assert controls("human.review")["reviewers"] == "people"
     email = controls("action.email")
     assert email["to"] == email["cc"] == "list"
