@@ -63,6 +63,7 @@ LIST_FIELDS = (
     "finished_at",
     "progress",
     "error",
+    "is_test",
 )
 
 

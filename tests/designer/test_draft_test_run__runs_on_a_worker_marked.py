@@ -53,6 +53,9 @@ def test_a_test_run_of_the_draft_runs_on_the_worker(client: Client, make_user: A
 
     listed = client.get("/api/runs?workflow=t", headers=designer).json()
     assert [(item["id"], item["is_test"]) for item in listed] == [(run_id, True)]
+    client.force_login(run.created_by)
+    explorer = client.get("/runs/?workflow=t").content.decode()
+    assert f'data-testid="run-{run_id}"' in explorer and 'data-testid="test-run"' in explorer
 
     # The draft changes; the first test run keeps its graph, the next runs the new one.
     changed = {**DRAFT, "nodes": [dict(node) for node in DRAFT["nodes"]]}
