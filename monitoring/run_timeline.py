@@ -124,8 +124,19 @@ def _bounded(value: Any) -> Any:
 
 
 def step_logs(record: StepRecord) -> list[Any]:
-    """The log lines a step attempt wrote with log() (kept on its journal row)."""
-    return list(lines_of(record))
+    """The lines a step attempt wrote with log() (kept on its journal row), as people read
+    them: "09:14:02 warning card declined"."""
+    return [_log_text(entry) for entry in lines_of(record)]
+
+
+def _log_text(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    at = str(entry.get("at", ""))
+    clock = at[11:19] if len(at) >= 19 else at
+    return " ".join(
+        part for part in (clock, str(entry.get("level", "")), str(entry.get("message", ""))) if part
+    )
 
 
 def _step_input(record: StepRecord) -> tuple[bool, Any]:

@@ -11,7 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 pytestmark = pytest.mark.django_db
 
 # Open without a role: logging in and out, the health probe and webhook senders.
-OPEN = {"login", "logout", "health", "webhook"}
+# /metrics answers Prometheus with its own token or address check (docs/dashboards.md).
+OPEN = {"login", "logout", "health", "webhook", "metrics"}
 # Sample values for each path converter; the role check comes before any lookup.
 SAMPLES = {"int": "1", "slug": "some-workflow", "str": "some-token", "path": "a/b"}
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from engine.graph.publishing import activate_version_triggers as activate_triggers
 from engine.models import GraphVersion, Schedule
 from tests.engine.graph.graphs import graph
 
@@ -37,5 +38,9 @@ def test_a_schedule_trigger_input_must_match_the_schema(designer_api: Any) -> No
     document["nodes"][1]["config"]["input"] = {"amount": 10}
     saved = designer_api("put", "/api/workflows/d/draft", {"graph": document, "revision": 1})
     assert saved.json()["problems"] == []
-    assert designer_api("post", "/api/workflows/d/publish", {}).status_code == 201
+    published = designer_api("post", "/api/workflows/d/publish", {})
+    assert published.status_code == 201
+    # A designer's schedule starts runs once an operator activates it (issue 15).
+    assert published.json()["triggers_active"] is False
+    activate_triggers("d", published.json()["number"], None)
     assert Schedule.objects.get(workflow="d").input == {"amount": 10}

@@ -46,8 +46,11 @@ def journal(db) -> dict[str, int]:
             "step": "send",
             "args": [{"to": "ann@example.com"}],
             "kwargs": {},
-            "logs": ["connecting to smtp", "timeout"],
         },
+        logs=[
+            {"at": "2026-12-06T09:14:02+00:00", "level": "info", "message": "connecting to smtp"},
+            {"at": "2026-12-06T09:14:04+00:00", "level": "warning", "message": "timeout"},
+        ],
         error={"type": "TimeoutError", "message": "smtp did not answer", "traceback": "File x"},
         finished_at=t0 + timedelta(seconds=2),
         retry_at=t0 + timedelta(seconds=5),
@@ -93,7 +96,8 @@ def test_a_step_shows_input_output_error_attempts_and_logs(make_user, journal) -
     first, second = step["attempts"]
     assert first["error"]["message"] == "smtp did not answer"
     assert first["error"]["type"] == "TimeoutError" and first["error"]["traceback"] == "File x"
-    assert first["logs"] == ["connecting to smtp", "timeout"] and second["logs"] == []
+    assert first["logs"] == ["09:14:02 info connecting to smtp", "09:14:04 warning timeout"]
+    assert second["logs"] == []
     assert first["retry_at"] is not None and second["duration_ms"] == pytest.approx(1000)
     by_node = viewer.get(f"/api/runs/{journal['run']}/nodes/send").json()
     assert by_node["id"] == journal["second"]
