@@ -183,7 +183,7 @@ def step_detail(run: Run, step_id: int) -> dict[str, Any] | None:
         "input_kept": kept,
         "input": _bounded(value),
         "output": _bounded(last.output),
-        "error": _error_for_people(last.error),
+        "error": _error_for_people(last.error, last.detail),
         "attempts": [
             {
                 "id": record.pk,
@@ -195,7 +195,7 @@ def step_detail(run: Run, step_id: int) -> dict[str, Any] | None:
                 "duration_ms": (record.finished_at - record.started_at).total_seconds() * 1000
                 if record.finished_at
                 else None,
-                "error": _error_for_people(record.error),
+                "error": _error_for_people(record.error, record.detail),
                 "logs": step_logs(record),
             }
             for record in attempts
@@ -219,14 +219,15 @@ def node_step_id(run: Run, node_id: str) -> int | None:
     return None
 
 
-def _error_for_people(error: Any) -> dict[str, Any] | None:
+def _error_for_people(error: Any, detail: Any = None) -> dict[str, Any] | None:
     if not isinstance(error, dict):
         return None
+    kept = detail.get("traceback") if isinstance(detail, dict) else None
     cause = error.get("cause") if isinstance(error.get("cause"), dict) else None
     inner = cause if error.get("type") == "StepFailed" and cause else error
     return {
         "message": str(inner.get("message") or ""),
         "type": str(inner.get("type") or ""),
-        "traceback": str(inner.get("traceback") or error.get("traceback") or ""),
+        "traceback": str(inner.get("traceback") or error.get("traceback") or kept or ""),
         "raw": _bounded(error),
     }

@@ -4,6 +4,8 @@ Control flow (suspending, cancelling) derives from BaseException so that a workf
 `except Exception` cannot swallow it; failures a workflow may handle derive from Exception.
 """
 
+import traceback
+from pathlib import PurePath
 from typing import Any
 
 
@@ -100,6 +102,24 @@ class RunCancelled(BaseException):  # control flow, not an error
         self.reason = reason
         self.status = status
         super().__init__(reason)
+
+
+TRACEBACK_FRAMES = 20
+TRACEBACK_CHARS = 4_000
+
+
+def short_traceback(exc: BaseException) -> str:
+    """Where an exception was raised, for people reading a failed step: file name, line and
+    function of the innermost frames with their source line; no locals and no directories (a
+    viewer reads it), at most TRACEBACK_CHARS."""
+    frames = traceback.extract_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]
+    lines = [
+        f"{PurePath(frame.filename).name}:{frame.lineno} in {frame.name}"
+        + (f"\n    {frame.line.strip()}" if frame.line else "")
+        for frame in frames
+    ]
+    text = "\n".join(lines)
+    return text[-TRACEBACK_CHARS:]
 
 
 def describe_exception(exc: BaseException) -> dict[str, Any]:

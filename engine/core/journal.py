@@ -147,6 +147,7 @@ class Backend(Protocol):
         retry_at: datetime | None = None,
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
+        traceback: str | None = None,
         reports: Reports,
     ) -> None:
         """Journal one attempt of a step; `logs` are the lines it wrote (engine.core.logs)."""

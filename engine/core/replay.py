@@ -20,6 +20,7 @@ from engine.core.errors import (
     Suspend,
     WaitTimeout,
     describe_exception,
+    short_traceback,
 )
 from engine.core.journal import (
     Backend,
@@ -182,6 +183,7 @@ class ExecutionContext:
                         error=error,
                         undoes=undoes,
                         logs=logbook.recorded(),
+                        traceback=short_traceback(exc),
                         reports=self._take_reports(),
                     )
                     raise self._failed(StepFailed(step.name, error, attempt), seq) from exc
@@ -197,6 +199,7 @@ class ExecutionContext:
                     retry_at=retry_at,
                     undoes=undoes,
                     logs=logbook.recorded(),
+                    traceback=short_traceback(exc),
                     reports=self._take_reports(),
                 )
                 if delay > 0:

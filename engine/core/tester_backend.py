@@ -205,6 +205,7 @@ class MemoryBackend:
         retry_at: datetime | None = None,
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
+        traceback: str | None = None,
         reports: Reports,
     ) -> None:
         if logs:

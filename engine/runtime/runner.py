@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from engine.core.context import StepInfo, run_step_attempt
 from engine.core.definitions import get_step
-from engine.core.errors import Cancelled, describe_exception
+from engine.core.errors import Cancelled, describe_exception, short_traceback
 from engine.core.executor import execute
 from engine.core.journal import EntryStatus, Position, Reports
 from engine.core.logs import LogBook
@@ -283,6 +283,8 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
             status = EntryStatus.COMPLETED
         except Exception as exc:
             error = describe_exception(exc)
+            # Where it failed, for people; beside the journaled error, which replays read.
+            detail = {**detail, "traceback": short_traceback(exc)}
             if step.retry.should_retry(exc, record.attempt):
                 status = EntryStatus.RETRYING
                 delay = step.retry.delay(record.attempt, seed=info.idempotency_key)
@@ -300,6 +302,7 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
             status=status,
             output=output,
             error=error,
+            detail=detail,
             logs=logbook.recorded(),
             started_at=started,
             finished_at=finished,

@@ -90,10 +90,14 @@ class DjangoBackend(FencedWriter):
         retry_at: datetime | None = None,
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
+        traceback: str | None = None,
         reports: Reports,
     ) -> None:
-        # A compensation names the step it undid: a retry does that step again.
-        detail = {"undoes": undoes.as_json()} if undoes is not None else None
+        # A compensation names the step it undid: a retry does that step again. A failed
+        # attempt keeps where it failed, for people (never read by a replay).
+        detail: dict[str, Any] | None = {"undoes": undoes.as_json()} if undoes is not None else None
+        if traceback:
+            detail = {**(detail or {}), "traceback": traceback}
         finished_at = timezone.now()
         rollup = step_values(
             run_id=self.run_id,
