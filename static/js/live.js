@@ -56,8 +56,9 @@
   function busy(target) {
     var active = document.activeElement;
     if (active && target.contains(active) && active.matches("input, textarea, select")) return true;
-    // A ticked box marked data-live-keep (a selection for a bulk action) counts as input too.
-    if (target.querySelector("input[data-live-keep]:checked")) return true;
+    // A ticked box marked data-live-keep (a selection for a bulk action) counts as input too,
+    // and so does an answer the user has not read yet ([data-live-hold]: a bulk action's results).
+    if (target.querySelector("input[data-live-keep]:checked, [data-live-hold]")) return true;
     return Array.prototype.some.call(target.querySelectorAll("textarea, input[type=text]"), function (field) {
       return field.value.trim() !== "";
     });
