@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
-from engine.api.runs import RunOut
+from engine.api.runs import RunSummaryOut
 from engine.runtime.bulk_runs import MAX_BULK_RUNS, bulk_change, ids_matching
-from engine.runtime.run_search import RunQueryError, find_runs, parse_run_query
+from engine.runtime.run_search import LIST_FIELDS, RunQueryError, find_runs, parse_run_query
 
 router = Router(tags=["runs"])
 
@@ -57,18 +57,32 @@ RUN_FILTER_PARAMETERS = [
 ]
 
 
+# What a list answers: every summary field, read in the one query (never input or output).
+SUMMARY_FIELDS = (
+    *LIST_FIELDS,
+    "trigger_ref",
+    "idempotency_key",
+    "parent_id",
+    "scheduled_for",
+    "stopped_at",
+    "forked_from_id",
+    "forked_at_seq",
+)
+
+
 @router.get(
     "/runs",
-    response=list[RunOut],
+    response=list[RunSummaryOut],
     openapi_extra={"parameters": RUN_FILTER_PARAMETERS},
     tags=["runs"],
-    summary="Find runs: filters, text search, sorts and cursor pages (newest first by default)",
+    summary="Find runs: filters, text search, sorts and cursor pages (newest first by default); "
+    "summaries without input and output (GET /api/runs/{id} has them)",
     description=RUN_FILTERS_HELP,
 )
 def list_runs(request: HttpRequest, response: HttpResponse) -> Any:
     require_capability(request, Capability.VIEW)
     query = parse_run_query(request.GET)
-    page = find_runs(query, fields=None)
+    page = find_runs(query, fields=SUMMARY_FIELDS)
     if page.next_cursor:
         response["X-Next-Cursor"] = page.next_cursor
         following = request.GET.copy()

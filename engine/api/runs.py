@@ -105,14 +105,15 @@ class StepOut(Schema):
         return (record.finished_at - record.started_at).total_seconds() * 1000
 
 
-class RunOut(Schema):
+class RunSummaryOut(Schema):
+    """A run in a list: everything but its input and output, which can be large and hold
+    personal data (read one run for them)."""
+
     id: int
     workflow: str
     kind: str
     version: str
     status: str
-    input: Any = None
-    output: Any = None
     error: dict[str, Any] | None = None
     trigger: str
     trigger_ref: str
@@ -140,6 +141,11 @@ class RunOut(Schema):
         description="For a fork: the position it executed from (the journal before it is the "
         "original's); null for a re-run",
     )
+
+
+class RunOut(RunSummaryOut):
+    input: Any = None
+    output: Any = None
 
 
 class RunDetailOut(RunOut):

@@ -134,3 +134,27 @@ def test_viewers_may_list_but_not_change_and_bad_bodies_change_nothing(
     )
     assert not_json.status_code == 422
     assert Run.objects.get(pk=run.pk).status == "waiting"
+
+
+def test_a_list_answers_summaries_in_one_read(
+    client: Client, viewer: dict[str, str], django_assert_max_num_queries: Any
+) -> None:
+    """Lists carry no input or output (large, and personal data): one run's page has them."""
+    from django.utils import timezone
+
+    for n in range(30):
+        Run.objects.create(
+            workflow="test-sequence",
+            version="1",
+            input={"customer": f"c-{n}", "card": "4111-1111"},
+            output={"secret": "kept out of lists"},
+            created_at=timezone.now(),
+        )
+    with django_assert_max_num_queries(8):  # auth, the page, titles — not one per run
+        listed = client.get("/api/runs?workflow=test-sequence&limit=30", headers=viewer)
+    assert listed.status_code == 200 and len(listed.json()) == 30
+    first = listed.json()[0]
+    assert "input" not in first and "output" not in first
+    assert "4111" not in listed.content.decode() and first["workflow"] == "test-sequence"
+    one = client.get(f"/api/runs/{first['id']}", headers=viewer).json()
+    assert one["input"]["card"] == "4111-1111"
