@@ -18,8 +18,10 @@ from engine.human import TaskError, decide_task
 from engine.inbound.events import EventInputError, deliver_event
 from engine.models import HumanTask, Run, RunStatus, Wait, WaitStatus
 from engine.runtime.forking import KEEP_INPUT, ForkRefused, fork_run, rerun_run
-from engine.runtime.runs import RunStateError, pause_run, resume_run
+from engine.runtime.runs import pause_run, resume_run
+from monitoring.htmx import HtmxHttpRequest
 from monitoring.inbox import PAST_TENSE, posted_form
+from monitoring.views import run_control
 
 MAX_JSON_CHARS = 1_000_000
 """JSON typed into a form; the API takes larger bodies (up to the request limit)."""
@@ -55,31 +57,24 @@ def _parse_json(text: str, field: str) -> tuple[Any, str | None]:
 
 
 @require_POST
-def pause_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+def pause_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     """Pause a run before its next step, as POST /api/runs/{id}/pause does."""
-    require(request.user, Capability.CANCEL_RUNS)
-    _run_or_404(run_id)
-    try:
-        pause_run(run_id)
-    except RunStateError as refused:
-        messages.warning(request, f"Nothing changed: {refused}.")
-    else:
-        messages.success(request, f"Run #{run_id} paused: it stops before its next step.")
-    return _back(run_id)
+    return run_control(
+        request,
+        run_id,
+        Capability.CANCEL_RUNS,
+        pause_run,
+        "paused: it stops before its next step",
+        redirect_status=303,
+    )
 
 
 @require_POST
-def resume_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+def resume_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     """Resume a paused run, as POST /api/runs/{id}/resume does."""
-    require(request.user, Capability.CANCEL_RUNS)
-    _run_or_404(run_id)
-    try:
-        resume_run(run_id)
-    except RunStateError as refused:
-        messages.warning(request, f"Nothing changed: {refused}.")
-    else:
-        messages.success(request, f"Run #{run_id} resumed.")
-    return _back(run_id)
+    return run_control(
+        request, run_id, Capability.CANCEL_RUNS, resume_run, "resumed", redirect_status=303
+    )
 
 
 @require_POST

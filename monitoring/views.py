@@ -79,13 +79,16 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     return response
 
 
-def _control(
+def run_control(
     request: HtmxHttpRequest,
     run_id: int,
     capability: Capability,
     action: Callable[[int], Run],
     done: str,
+    *,
+    redirect_status: int = 302,
 ) -> HttpResponse:
+    """Run one control on a run for the page and go back to it (the run page's buttons)."""
     require(request.user, capability)
     if not Run.objects.filter(pk=run_id).exists():
         return _missing_run(request, run_id)
@@ -95,7 +98,7 @@ def _control(
         messages.warning(request, f"Nothing changed: {refused}.")
     else:
         messages.success(request, f"Run #{run_id} {done}.")
-    return HttpResponseRedirect(reverse("run-detail", args=[run_id]))
+    return HttpResponseRedirect(reverse("run-detail", args=[run_id]), status=redirect_status)
 
 
 @require_POST
@@ -104,7 +107,7 @@ def cancel_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     "stop undoing" ends a cancelling run without finishing its compensations."""
     by = request.user.get_username()
     stop_now = request.POST.get("compensate") == "false"
-    return _control(
+    return run_control(
         request,
         run_id,
         Capability.CANCEL_RUNS,
@@ -120,6 +123,6 @@ def cancel_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 def retry_run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     """Run an ended, unfinished run again from where it stopped, as POST /api/runs/{id}/retry."""
-    return _control(
+    return run_control(
         request, run_id, Capability.RETRY_RUNS, retry_run, "retried from where it stopped"
     )

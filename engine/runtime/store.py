@@ -93,11 +93,10 @@ class DjangoBackend(FencedWriter):
         traceback: str | None = None,
         reports: Reports,
     ) -> None:
-        # A compensation names the step it undid: a retry does that step again. A failed
+        # A compensation names the step it undid: a retry does that step again; a failed
         # attempt keeps where it failed, for people (never read by a replay).
-        detail: dict[str, Any] | None = {"undoes": undoes.as_json()} if undoes is not None else None
-        if traceback:
-            detail = {**(detail or {}), "traceback": traceback}
+        kept = {"undoes": undoes.as_json()} if undoes is not None else {}
+        detail = ({"traceback": traceback} if traceback else {}) | kept or None
         finished_at = timezone.now()
         rollup = step_values(
             run_id=self.run_id,
