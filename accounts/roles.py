@@ -24,6 +24,9 @@ class Capability(StrEnum):
     DECIDE_TASKS = "decide_tasks"
     REASSIGN_TASKS = "reassign_tasks"
     RUN_DIAGNOSTICS = "run_diagnostics"
+    # Clear values of input fields marked sensitive (docs/sensitive-data.md): granted by a
+    # role, never by anything a user writes into a run.
+    READ_SENSITIVE = "read_sensitive"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -39,6 +42,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.EDIT_SCHEDULES,
             Capability.RUN_DIAGNOSTICS,
             Capability.REASSIGN_TASKS,
+            Capability.READ_SENSITIVE,
         }
     ),
     # Approvers may decide only the tasks assigned to them; the task check adds that.

@@ -13,6 +13,7 @@ from accounts.api_auth import require_capability
 from accounts.roles import Capability
 from designer import drafts
 from designer.models import Workflow
+from engine.api.paging import decode_cursor, encode_cursor, page_limit, set_next_page
 from engine.core import get_workflow
 from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import all_node_types
@@ -204,24 +205,50 @@ def _problems(problems: list[Any]) -> list[dict[str, Any]]:
     return [problem.as_dict() for problem in problems]
 
 
+WORKFLOWS_PAGE = 100
+MAX_WORKFLOWS_PAGE = 500
+
+
 @router.get(
     "/workflows",
     response=list[WorkflowOut],
-    summary="Every workflow; code workflows have kind 'code' and are read-only",
+    summary="Workflows, code and graph together, by slug, a page at a time: `limit` (1 to "
+    f"{MAX_WORKFLOWS_PAGE}, default {WORKFLOWS_PAGE}), `cursor` from the X-Next-Cursor header "
+    "of the previous page (also in Link: rel=next); code workflows are read-only",
 )
-def list_workflows(request: HttpRequest, kind: str | None = None) -> list[Any]:
+def list_workflows(
+    request: HttpRequest,
+    response: HttpResponse,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> list[Any]:
     require_capability(request, Capability.VIEW)
     if kind not in (None, "code", "graph"):
         raise HttpError(422, "kind: must be 'code' or 'graph'")
-    listed: list[Any] = []
+    size = page_limit(limit, default=WORKFLOWS_PAGE, most=MAX_WORKFLOWS_PAGE)
+    # Ordered by (slug, kind): the cursor holds the last pair, so a page never repeats a row.
+    after = tuple(decode_cursor(cursor, (str, str))) if cursor else ("", "")
+    keyed: list[tuple[tuple[str, str], Any]] = []
     if kind in (None, "code"):
-        listed += [_code_out(definition) for definition in all_workflows()]
-    if kind in (None, "graph"):
-        latest = latest_versions()
-        listed += [
-            _graph_out(workflow, latest.get(workflow.slug)) for workflow in Workflow.objects.all()
+        keyed += [
+            ((definition.slug, "code"), definition)
+            for definition in all_workflows()
+            if (definition.slug, "code") > after
         ]
-    return sorted(listed, key=lambda item: getattr(item, "slug", None) or item["slug"])
+    if kind in (None, "graph"):
+        graphs = Workflow.objects.filter(slug__gte=after[0]).order_by("slug")[: size + 1]
+        keyed += [((w.slug, "graph"), w) for w in graphs if (w.slug, "graph") > after]
+    keyed = sorted(keyed, key=lambda pair: pair[0])[: size + 1]
+    if len(keyed) > size:
+        keyed = keyed[:size]
+        set_next_page(request, response, encode_cursor(list(keyed[-1][0])))
+    graph_slugs = [key[0] for key, _ in keyed if key[1] == "graph"]
+    latest = latest_versions(graph_slugs) if graph_slugs else {}
+    return [
+        _graph_out(item, latest.get(item.slug)) if key[1] == "graph" else _code_out(item)
+        for key, item in keyed
+    ]
 
 
 @router.post(

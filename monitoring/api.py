@@ -1,5 +1,6 @@
 """The run page's data as JSON: a run's timeline and one step's details (also read by the
-canvas's run overlay). Viewers and up; the same rule as GET /api/runs/{id}."""
+canvas's run overlay). Viewers and up; the same rule as GET /api/runs/{id}, sensitive input
+masked the same way (engine.runtime.masking)."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ from ninja.errors import HttpError
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
 from engine.models import Run
+from engine.runtime.masking import mask_for
 from monitoring.run_timeline import load_timeline, node_step_id, step_detail
 
 router = Router(tags=["runs"])
@@ -24,7 +26,10 @@ router = Router(tags=["runs"])
 def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     run = get_object_or_404(Run, pk=run_id)
-    return load_timeline(run, show_internal=internal).as_json()
+    # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
+    return mask_for(request.user, run).value(  # type: ignore[no-any-return]
+        load_timeline(run, show_internal=internal).as_json(), numbers=False
+    )
 
 
 @router.get(
@@ -35,7 +40,7 @@ def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> d
 def get_step(request: HttpRequest, run_id: int, step_id: int) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     run = get_object_or_404(Run, pk=run_id)
-    found = step_detail(run, step_id)
+    found = step_detail(run, step_id, mask_for(request.user, run))
     if found is None:
         raise HttpError(404, f"step_id: run {run_id} has no step {step_id}")
     return found
@@ -51,7 +56,7 @@ def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, 
         raise HttpError(422, "node_id: at most 200 characters")
     run = get_object_or_404(Run, pk=run_id)
     step_id = node_step_id(run, node_id)
-    found = step_detail(run, step_id) if step_id is not None else None
+    found = step_detail(run, step_id, mask_for(request.user, run)) if step_id else None
     if found is None:
         raise HttpError(404, f"node_id: node {node_id} did not run in run {run_id}")
     return found

@@ -10,6 +10,8 @@ from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
 from accounts.roles import Capability, capabilities_of
+from engine.models import Run
+from engine.runtime.masking import NO_MASK, Mask, mask_for
 from monitoring.live import (
     DASHBOARD_GROUP,
     RUNS_LIST_GROUP,
@@ -86,7 +88,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
 
 class RunConsumer(LiveConsumer):
-    """/ws/runs/<id>/: the run's status, steps, progress, metrics and tasks as they change."""
+    """/ws/runs/<id>/: the run's status, steps, progress, metrics and tasks as they change.
+
+    Step names and progress messages are written by the workflow and can quote its input:
+    each socket sends them through its user's mask (engine.runtime.masking).
+    """
+
+    mask: Mask = NO_MASK
 
     def group_name(self) -> str:
         return run_group(self.run_id())
@@ -95,6 +103,9 @@ class RunConsumer(LiveConsumer):
         return int(self.scope["url_route"]["kwargs"]["run_id"])
 
     async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is not None:
+            self.mask = await database_sync_to_async(_mask_of_run)(user, self.run_id())
         await super().connect()
         if self.group:
             # Workers publish only the runs someone watches (see monitoring.live).
@@ -104,6 +115,10 @@ class RunConsumer(LiveConsumer):
         if self.group:
             await _set_watching(watch_member(self.run_id(), self.channel_name), False)
         await super().disconnect(code)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        # Numbers in these events are the system's own (counts, metrics): texts are masked.
+        await self.send_json(self.mask.value(message["event"], numbers=False))
 
 
 class RunsListConsumer(LiveConsumer):
@@ -143,6 +158,11 @@ class MachineConsumer(LiveConsumer):
 
 def _may_view(user: Any) -> bool:
     return Capability.VIEW in capabilities_of(user)
+
+
+def _mask_of_run(user: Any, run_id: int) -> Mask:
+    run = Run.objects.filter(pk=run_id).first()
+    return mask_for(user, run) if run is not None else NO_MASK
 
 
 async def _set_watching(member: str, watching: bool) -> None:

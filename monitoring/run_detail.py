@@ -1,6 +1,7 @@
 """What the run page shows: a run, its journal laid out on a timeline, metrics and relations."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from engine.models import (
     StepRecord,
     TaskEvent,
 )
+from engine.runtime.masking import NO_MASK, Mask, shown_run, shown_step
 from engine.runtime.runs import RETRYABLE_STATUSES
 from monitoring.durations import format_duration
 from monitoring.timeline import error_message
@@ -86,6 +88,8 @@ class RunDetail:
     progress_percent: str | None
     tasks: list[HumanTask]
     """The people the run asked, each task with its history (the audit trail)."""
+    mask: Mask = NO_MASK
+    """How `run` and `steps` were masked; anything else the page shows from the run uses it."""
 
     @property
     def input_json(self) -> str:
@@ -134,7 +138,7 @@ def _percent(value: float) -> str:
     return f"{min(max(value, 0.0), 100.0):.2f}"
 
 
-def _steps(run: Run, start: datetime, end: datetime) -> tuple[list[StepRow], int]:
+def _steps(run: Run, start: datetime, end: datetime, mask: Mask) -> tuple[list[StepRow], int]:
     newest_first = list(
         StepRecord.objects.filter(run=run)
         .defer("output", "detail")
@@ -147,7 +151,7 @@ def _steps(run: Run, start: datetime, end: datetime) -> tuple[list[StepRow], int
         newest_first = newest_first[:MAX_STEP_ROWS]
         hidden = StepRecord.objects.filter(run=run).count() - MAX_STEP_ROWS
     span = max((end - start).total_seconds(), 0.001)
-    names = {(record.seq, record.branch): record.name for record in newest_first}
+    names = {(record.seq, record.branch): mask.text(record.name) for record in newest_first}
     redo = run.redo if isinstance(run.redo, dict) else {}
     rows = []
     for record in reversed(newest_first):
@@ -158,7 +162,7 @@ def _steps(run: Run, start: datetime, end: datetime) -> tuple[list[StepRow], int
         width = max((bar_end - record.started_at).total_seconds() / span * 100, MIN_BAR_PERCENT)
         rows.append(
             StepRow(
-                record=record,
+                record=shown_step(record, mask),
                 duration=format_duration(finished - record.started_at if finished else None),
                 bar_x=_percent(min(offset, 100 - MIN_BAR_PERCENT)),
                 bar_width=_percent(min(width, 100 - max(offset, 0.0))),
@@ -205,15 +209,20 @@ def _progress_percent(progress: Any) -> str | None:
     return _percent(current / total * 100)
 
 
-def run_detail(run_id: int) -> RunDetail | None:
-    """Everything the run page shows, or None when there is no such run."""
-    run = Run.objects.select_related("created_by", "parent").filter(pk=run_id).first()
-    if run is None:
+def run_detail(
+    run_id: int, mask_of: Callable[[Run], Mask] = lambda run: NO_MASK
+) -> RunDetail | None:
+    """Everything the run page shows, its data as `mask_of(run)` shows it, or None when there
+    is no such run."""
+    found = Run.objects.select_related("created_by", "parent").filter(pk=run_id).first()
+    if found is None:
         return None
+    mask = mask_of(found)
+    run = shown_run(found, mask)
     now = timezone.now()
     start = run.started_at or run.created_at
     end = run.finished_at or (now if not run.is_terminal else start)
-    steps, hidden = _steps(run, start, end)
+    steps, hidden = _steps(run, start, end, mask)
     children = list(Run.objects.filter(parent=run).only("id", "workflow", "status").order_by("id"))
     return RunDetail(
         run=run,
@@ -226,6 +235,7 @@ def run_detail(run_id: int) -> RunDetail | None:
         metrics=_metrics(run),
         children=children,
         progress_percent=_progress_percent(run.progress),
+        mask=mask,
         tasks=list(
             HumanTask.objects.filter(run=run)
             .order_by("created_at", "pk")

@@ -9,6 +9,7 @@ from django.db.models import Case, F, JSONField, Prefetch, Value, When
 from django.utils import timezone
 
 from engine.models import HumanTask, Run, StepRecord
+from engine.runtime.masking import NO_MASK, Mask, shown_step
 from engine.runtime.step_logs import lines_of
 from monitoring.timeline import (
     ENTRY_FIELDS,
@@ -152,19 +153,21 @@ def _step_input(record: StepRecord) -> tuple[bool, Any]:
     return False, None
 
 
-def step_detail(run: Run, step_id: int) -> dict[str, Any] | None:
+def step_detail(run: Run, step_id: int, mask: Mask = NO_MASK) -> dict[str, Any] | None:
     """One journal position (the position of row `step_id`) with every attempt, for the side
-    panel of the run page and of the canvas's run overlay. None when the run has no such row."""
+    panel of the run page and of the canvas's run overlay, its data as `mask` shows it. None
+    when the run has no such row."""
     found = (
         StepRecord.objects.filter(run=run, pk=step_id).only("seq", "branch", "superseded").first()
     )
     if found is None:
         return None
-    attempts = list(
-        StepRecord.objects.filter(
+    attempts = [
+        shown_step(record, mask)
+        for record in StepRecord.objects.filter(
             run=run, seq=found.seq, branch=found.branch, superseded=found.superseded
         ).order_by("attempt", "id")
-    )
+    ]
     last = attempts[-1]
     kept, value = _step_input(attempts[0])
     waits = task_waits(run, [last.pk]) if last.kind == "task" else {}

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Capability, capabilities_of, require
 from engine.models import Run
+from engine.runtime.masking import page_mask_for
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
 from monitoring.dashboards import overview_summary
 from monitoring.health import health_report
@@ -56,7 +57,7 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     if Capability.VIEW not in granted:
         # Inputs and outputs are business data: the same rule as GET /api/runs/{id}.
         raise PermissionDenied("your roles do not allow: view")
-    detail = load_run_detail(run_id)
+    detail = load_run_detail(run_id, lambda run: page_mask_for(request.user, run))
     if detail is None:
         return _missing_run(request, run_id)
     part = ("map" if request.GET.get("part") == "map" else "live") if request.htmx else ""
@@ -70,7 +71,7 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
         # The verdict and the map are drawn here; the chart reads /api/runs/<id>/timeline
         # itself, and the live part shows neither.
         timeline = load_timeline(detail.run)
-        context["verdict"] = timeline.verdict
+        context["verdict"] = detail.mask.text(timeline.verdict)
         context["map"] = run_map(detail.run, timeline.timeline)
     template = f"monitoring/run.html#{part}" if part else "monitoring/run.html"
     response = render(request, template, context)

@@ -1,12 +1,17 @@
 """Runs in the admin with their journal and metrics, and the journal and timers across runs."""
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from engine.admin.display import local_time
+from engine.admin.masked import carry_mask, run_field, step_field
 from engine.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from engine.models import (
     Run,
@@ -15,7 +20,11 @@ from engine.models import (
     StepRecord,
     Timer,
 )
+from engine.runtime.masking import Mask, page_mask_for
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
+
+# Columns that can hold sensitive input, shown through the reader's mask.
+MASKED = ("input", "output", "error", "progress")
 
 
 class StepInline(ReadOnlyInline):
@@ -30,11 +39,22 @@ class StepInline(ReadOnlyInline):
         "status",
         "started_at",
         "finished_at",
-        "output",
-        "error",
+        "shown_output",
+        "shown_error",
         "superseded",
     ]
+    readonly_fields = ["shown_output", "shown_error"]
     ordering = ["seq", "branch", "attempt"]
+    mask: Mask | None = None
+    """The reader's mask for this run, set on the instance made for one request."""
+
+    @admin.display(description="output")
+    def shown_output(self, record: StepRecord) -> SafeString:
+        return step_field(record, "output", self.mask)
+
+    @admin.display(description="error")
+    def shown_error(self, record: StepRecord) -> SafeString:
+        return step_field(record, "error", self.mask)
 
 
 class MetricInline(ReadOnlyInline):
@@ -56,10 +76,50 @@ class RunAdmin(admin.ModelAdmin[Run]):
     list_filter = ["status", "trigger", "kind", "is_test", "workflow", "created_at"]
     search_fields = ["=id", "workflow", "idempotency_key", "trigger_ref"]
     date_hierarchy = "created_at"
-    readonly_fields = [*(field.name for field in Run._meta.fields), "started_by_schedule"]
+    readonly_fields = [
+        *(
+            f"shown_{field.name}" if field.name in MASKED else field.name
+            for field in Run._meta.fields
+        ),
+        "started_by_schedule",
+    ]
     inlines = [StepInline, MetricInline]
     actions = ["cancel_runs", "retry_runs"]
     list_select_related = False
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: Any = None
+    ) -> Run | None:
+        run = super().get_object(request, object_id, from_field)
+        if run is not None:
+            carry_mask(request, run, run)
+        return run
+
+    def get_inline_instances(
+        self, request: HttpRequest, obj: Run | None = None
+    ) -> list[InlineModelAdmin[Any, Any]]:
+        # Django makes the inlines afresh for each request: each can hold this reader's mask.
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            if isinstance(inline, StepInline) and obj is not None:
+                inline.mask = page_mask_for(request.user, obj)
+        return inlines
+
+    @admin.display(description="input")
+    def shown_input(self, run: Run) -> SafeString:
+        return run_field(run, "input")
+
+    @admin.display(description="output")
+    def shown_output(self, run: Run) -> SafeString:
+        return run_field(run, "output")
+
+    @admin.display(description="error")
+    def shown_error(self, run: Run) -> SafeString:
+        return run_field(run, "error")
+
+    @admin.display(description="progress")
+    def shown_progress(self, run: Run) -> SafeString:
+        return run_field(run, "progress")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -124,6 +184,32 @@ class StepRecordAdmin(ReadOnlyAdmin[StepRecord]):
     search_fields = ["=run__id", "name", "run__workflow"]
     raw_id_fields = ["run", "child_run"]
     list_select_related = ["run"]
+    exclude = ["output", "error", "detail", "logs"]
+    readonly_fields = ["shown_output", "shown_error", "shown_detail", "shown_logs"]
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: Any = None
+    ) -> StepRecord | None:
+        record = super().get_object(request, object_id, from_field)
+        if record is not None:
+            carry_mask(request, record, record.run)
+        return record
+
+    @admin.display(description="output")
+    def shown_output(self, record: StepRecord) -> SafeString:
+        return step_field(record, "output")
+
+    @admin.display(description="error")
+    def shown_error(self, record: StepRecord) -> SafeString:
+        return step_field(record, "error")
+
+    @admin.display(description="detail")
+    def shown_detail(self, record: StepRecord) -> SafeString:
+        return step_field(record, "detail")
+
+    @admin.display(description="log lines")
+    def shown_logs(self, record: StepRecord) -> SafeString:
+        return step_field(record, "logs")
 
 
 @admin.register(RunMetric)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
-from engine.api.runs import RunDetailOut
+from engine.api.runs import RunDetailOut, run_shown_to
 from engine.models import Run
 from engine.runtime.forking import KEEP_INPUT, ForkRefused, fork_run, rerun_run
 
@@ -72,7 +72,7 @@ def _new_run(request: HttpRequest, create: Callable[[User | None], Run]) -> Stat
         run = create(user)
     except ForkRefused as refused:
         return _refusal(refused.status, refused.field, refused.message)
-    return Status(201, run)
+    return Status(201, run_shown_to(request, run))
 
 
 @router.post(

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.paging import set_next_page
 from engine.api.runs import RunSummaryOut
 from engine.runtime.bulk_runs import MAX_BULK_RUNS, bulk_change, ids_matching
 from engine.runtime.run_search import LIST_FIELDS, RunQueryError, find_runs, parse_run_query
@@ -83,11 +84,7 @@ def list_runs(request: HttpRequest, response: HttpResponse) -> Any:
     require_capability(request, Capability.VIEW)
     query = parse_run_query(request.GET)
     page = find_runs(query, fields=SUMMARY_FIELDS)
-    if page.next_cursor:
-        response["X-Next-Cursor"] = page.next_cursor
-        following = request.GET.copy()
-        following["cursor"] = page.next_cursor
-        response["Link"] = f'<{request.path}?{following.urlencode()}>; rel="next"'
+    set_next_page(request, response, page.next_cursor)
     return page.runs
 
 

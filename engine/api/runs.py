@@ -1,11 +1,12 @@
 """Engine API: runs, events and diagnostics."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -14,9 +15,11 @@ from pydantic import StrictBool, ValidationError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.paging import decode_cursor, encode_cursor, page_limit, set_next_page
 from engine.inbound.events import EventInputError, deliver_event, event_history
 from engine.models import Run, StepRecord, WorkerProbe
 from engine.runtime.inputs import first_input_problem
+from engine.runtime.masking import mask_for, shown_run, shown_step
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import (
     RunStateError,
@@ -30,6 +33,10 @@ from engine.runtime.runs import (
 from engine.runtime.step_logs import lines_of
 
 router = Router(tags=["system"])
+
+# GET /api/runs/{id} answers the journal's first rows; /journal pages through the rest.
+JOURNAL_PAGE = 100
+MAX_JOURNAL_PAGE = 500
 
 
 class WorkerProbeOut(Schema):
@@ -149,11 +156,27 @@ class RunOut(RunSummaryOut):
 
 
 class RunDetailOut(RunOut):
-    steps: list[StepOut] = Field(description="The journal in the order it was written")
+    steps: list[StepOut] = Field(
+        description=f"The journal in the order it was written: its first {JOURNAL_PAGE} rows "
+        "(`steps_limit`, at most 500); GET /api/runs/{id}/journal?cursor= has the rest"
+    )
+    steps_next_cursor: str | None = Field(
+        default=None,
+        description="Set when the journal has more rows than `steps`: the cursor of "
+        "GET /api/runs/{id}/journal (also in the X-Next-Cursor and Link: rel=next headers)",
+    )
 
-    @staticmethod
-    def resolve_steps(run: Run) -> Any:
-        return run.steps.order_by("id")
+
+@dataclass(frozen=True)
+class RunWithJournal:
+    """A run as one caller reads it (engine.runtime.masking) with its journal's first page."""
+
+    run: Run
+    steps: list[StepRecord]
+    steps_next_cursor: str | None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.run, name)
 
 
 class StartRunIn(Schema):
@@ -243,7 +266,7 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
         return Status(404, {"detail": str(missing)})
     except TypeError as not_json:
         raise HttpError(422, f"input: {not_json}") from None
-    return Status(200 if existed else 201, run)
+    return Status(200 if existed else 201, run_shown_to(request, run))
 
 
 @router.get(
@@ -252,9 +275,57 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
     tags=["runs"],
     summary="A run with its journal: every attempt of every step, with timings",
 )
-def get_run(request: HttpRequest, run_id: int) -> Any:
+def get_run(
+    request: HttpRequest, response: HttpResponse, run_id: int, steps_limit: int | None = None
+) -> Any:
     require_capability(request, Capability.VIEW)
-    return get_object_or_404(Run, pk=run_id)
+    limit = page_limit(steps_limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE)
+    run = get_object_or_404(Run, pk=run_id)
+    shown = run_shown_to(request, run, limit=limit)
+    journal = f"{request.path.rstrip('/')}/journal"
+    set_next_page(request, response, shown.steps_next_cursor or "", path=journal, limit=limit)
+    return shown
+
+
+def _journal_rows(run: Run, after: int, limit: int) -> tuple[list[StepRecord], str]:
+    """Up to `limit` journal rows after row id `after`, and the cursor of the next ones."""
+    rows = list(run.steps.filter(pk__gt=after).order_by("id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor([rows[-1].pk]) if more else ""
+
+
+def run_shown_to(request: HttpRequest, run: Run, *, limit: int = JOURNAL_PAGE) -> RunWithJournal:
+    """The run as this caller may read it (sensitive fields masked unless their roles allow),
+    with the first page of its journal."""
+    mask = mask_for(request.user, run)
+    rows, following = _journal_rows(run, 0, limit)
+    steps = [shown_step(row, mask) for row in rows]
+    return RunWithJournal(shown_run(run, mask), steps, following or None)
+
+
+@router.get(
+    "/runs/{run_id}/journal",
+    response=list[StepOut],
+    tags=["runs"],
+    summary="A run's journal in the order it was written, a page at a time: cursor from the "
+    "X-Next-Cursor header (or steps_next_cursor of GET /api/runs/{id}), limit 1 to 500",
+)
+def get_run_journal(
+    request: HttpRequest,
+    response: HttpResponse,
+    run_id: int,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> list[StepRecord]:
+    require_capability(request, Capability.VIEW)
+    size = page_limit(limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE)
+    after = decode_cursor(cursor, (int,))[0] if cursor else 0
+    run = get_object_or_404(Run, pk=run_id)
+    rows, following = _journal_rows(run, after, size)
+    set_next_page(request, response, following)
+    mask = mask_for(request.user, run)
+    return [shown_step(row, mask) for row in rows]
 
 
 def _control(
@@ -266,7 +337,7 @@ def _control(
         action(run_id)
     except RunStateError as refused:
         raise HttpError(409, str(refused)) from None
-    return Run.objects.get(pk=run_id)
+    return run_shown_to(request, Run.objects.get(pk=run_id))
 
 
 class CancelIn(Schema):

@@ -36,6 +36,7 @@ MATRIX: dict[str, tuple[frozenset[Capability] | str, Any]] = {
     "GET /api/system/worker-probes/{probe_id}": (ANY_ROLE, None),
     "POST /api/workflows/{slug}/runs": (frozenset({C.START_RUNS}), {"input": {}}),
     "GET /api/runs/{run_id}": (ANY_ROLE, None),
+    "GET /api/runs/{run_id}/journal": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/timeline": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/steps/{step_id}": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/nodes/{node_id}": (ANY_ROLE, None),

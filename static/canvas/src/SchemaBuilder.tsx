@@ -1,5 +1,6 @@
 // A visual builder for a manual trigger's input schema: one row per field (name, type, required,
-// example). It writes plain JSON Schema ({"type": "object", "properties": …, "required": …}) and
+// sensitive, example). Sensitive writes `x-sensitive: true`: people without the read-sensitive
+// capability see the field's value masked (docs/sensitive-data.md). It writes plain JSON Schema ({"type": "object", "properties": …, "required": …}) and
 // keeps what it does not show (titles, enums, nested schemas) as they were.
 import { useEffect, useState } from "react";
 import type { ControlProps } from "./panelControls";
@@ -19,6 +20,9 @@ interface Row {
   name: string;
   type: string;
   required: boolean;
+  sensitive: boolean;
+  // Marked writeOnly (JSON Schema's own word): kept so when the field stays sensitive.
+  writeOnly: boolean;
   example: string;
   // The property's other keywords, kept untouched.
   rest: Schema;
@@ -51,11 +55,13 @@ function rowsOf(value: unknown): Row[] {
   const properties = (schema.properties ?? {}) as Record<string, Schema>;
   const required = new Set(Array.isArray(schema.required) ? schema.required.map(String) : []);
   return Object.entries(properties).map(([name, property]) => {
-    const { type, examples, ...rest } = property ?? {};
+    const { type, examples, "x-sensitive": marked, writeOnly, ...rest } = property ?? {};
     return {
       name,
       type: typeof type === "string" ? type : "string",
       required: required.has(name),
+      sensitive: marked === true || writeOnly === true,
+      writeOnly: writeOnly === true,
       example: Array.isArray(examples) ? exampleText(examples[0]) : "",
       rest,
     };
@@ -70,7 +76,8 @@ function schemaOf(rows: Row[], previous: unknown): Schema | undefined {
   const properties: Record<string, Schema> = {};
   for (const row of kept) {
     const example = exampleValue(row.type, row.example);
-    properties[row.name.trim()] = { ...row.rest, type: row.type, ...(example === undefined ? {} : { examples: [example] }) };
+    const marks = row.sensitive ? { "x-sensitive": true, ...(row.writeOnly ? { writeOnly: true } : {}) } : {};
+    properties[row.name.trim()] = { ...row.rest, type: row.type, ...marks, ...(example === undefined ? {} : { examples: [example] }) };
   }
   const required = kept.filter((row) => row.required).map((row) => row.name.trim());
   return { ...other, type: "object", properties, ...(required.length ? { required } : {}) };
@@ -94,7 +101,7 @@ export function SchemaBuilder({ id, title, value, disabled, onChange }: ControlP
       {rows.length > 0 && (
         <table className="schema-rows">
           <thead>
-            <tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Example</th><th scope="col"><span className="visually-hidden">Remove</span></th></tr>
+            <tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col" title="Masked for people whose role may not read sensitive data">Sensitive</th><th scope="col">Example</th><th scope="col"><span className="visually-hidden">Remove</span></th></tr>
           </thead>
           <tbody>
             {rows.map((row, index) => {
@@ -110,6 +117,7 @@ export function SchemaBuilder({ id, title, value, disabled, onChange }: ControlP
                     </select>
                   </td>
                   <td><input type="checkbox" aria-label={`${which} is required`} checked={row.required} disabled={disabled} onChange={(event) => set(index, { required: event.target.checked }, true)} /></td>
+                  <td><input type="checkbox" aria-label={`${which} is sensitive`} checked={row.sensitive} disabled={disabled} onChange={(event) => set(index, { sensitive: event.target.checked }, true)} /></td>
                   <td><input type="text" aria-label={`Example of ${which}`} value={row.example} disabled={disabled} autoComplete="off" onChange={(event) => set(index, { example: event.target.value })} /></td>
                   <td>{!disabled && <button type="button" className="button small" aria-label={`Remove ${which}`} onClick={() => update(rows.filter((_, at) => at !== index), true)}>×</button>}</td>
                 </tr>
@@ -119,7 +127,7 @@ export function SchemaBuilder({ id, title, value, disabled, onChange }: ControlP
         </table>
       )}
       {!disabled && (
-        <button type="button" className="button small" onClick={() => setRows([...rows, { name: "", type: "string", required: false, example: "", rest: {} }])}>
+        <button type="button" className="button small" onClick={() => setRows([...rows, { name: "", type: "string", required: false, sensitive: false, writeOnly: false, example: "", rest: {} }])}>
           Add a field to {title.toLowerCase()}
         </button>
       )}
