@@ -184,6 +184,8 @@ def step_detail(run: Run, step_id: int, mask: Mask = NO_MASK) -> dict[str, Any] 
         "child_run": last.child_run_id,
         "waiting_for": waits.get(last.pk, ""),
         "input_kept": kept,
+        # Sensitive input values in this step show as MASK ("***"): pages say so in words.
+        "masked": mask.masks_anything,
         "input": _bounded(value),
         "output": _bounded(last.output),
         "error": _error_for_people(last.error, last.detail),

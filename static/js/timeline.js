@@ -266,9 +266,14 @@
   var panel = null;
   var returnFocus = null;
 
-  function pre(value) {
+  // A step shown to someone who may not read sensitive input has "***" where it was.
+  var MASK = "***";
+  var PAGE_MASK = "\u2022\u2022\u2022\u2022 (sensitive)";
+
+  function pre(value, masked) {
     var block = el("pre", "code run-json");
-    block.textContent = JSON.stringify(value, null, 2);
+    var text = JSON.stringify(value, null, 2);
+    block.textContent = masked ? text.split(MASK).join(PAGE_MASK) : text;
     return block;
   }
 
@@ -302,11 +307,11 @@
     }
     var input = section("Input");
     input.dataset.testid = "step-input";
-    input.appendChild(step.input_kept ? pre(step.input) : el("p", "hint", "The journal does not keep this step's input."));
+    input.appendChild(step.input_kept ? pre(step.input, step.masked) : el("p", "hint", "The journal does not keep this step's input."));
     body.appendChild(input);
     var output = section("Output");
     output.dataset.testid = "step-output";
-    output.appendChild(step.output === null ? el("p", "hint", "No output.") : pre(step.output));
+    output.appendChild(step.output === null ? el("p", "hint", "No output.") : pre(step.output, step.masked));
     body.appendChild(output);
     var attempts = section("Attempts");
     var list = el("ol", "panel-attempts");

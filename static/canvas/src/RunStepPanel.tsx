@@ -23,14 +23,17 @@ export interface RunStep {
   kind: string;
   status: string;
   input_kept: boolean;
+  masked?: boolean;
   input: unknown;
   output: unknown;
   error: StepError | null;
   attempts: StepAttempt[];
 }
 
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+// A step shown to someone who may not read sensitive input has "***" where it was.
+function json(value: unknown, masked = false): string {
+  const text = JSON.stringify(value, null, 2);
+  return masked ? text.split("***").join("\u2022\u2022\u2022\u2022 (sensitive)") : text;
 }
 
 export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: number; nodeId: string; runStatus: string }) {
@@ -72,9 +75,9 @@ export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: numb
             </section>
           )}
           <h3>Input</h3>
-          {step.input_kept ? <pre className="code run-json">{json(step.input)}</pre> : <p className="hint">The journal does not keep this step's input.</p>}
+          {step.input_kept ? <pre className="code run-json">{json(step.input, step.masked)}</pre> : <p className="hint">The journal does not keep this step's input.</p>}
           <h3>Output</h3>
-          {step.output === null ? <p className="hint">No output.</p> : <pre className="code run-json">{json(step.output)}</pre>}
+          {step.output === null ? <p className="hint">No output.</p> : <pre className="code run-json">{json(step.output, step.masked)}</pre>}
           <h3>Attempts</h3>
           <ol className="panel-attempts">
             {step.attempts.map((attempt) => (
