@@ -43,3 +43,8 @@ def step_field(record: StepRecord, column: str, mask: Mask | None = None) -> Saf
     """A journal row's column as `mask` (else the row's own, else the run's) shows it."""
     shown = mask or mask_of(record, record.run)
     return as_json(shown.value(getattr(record, column)))
+
+
+def step_name(record: StepRecord, mask: Mask | None = None) -> str:
+    """A journal row's name, which a workflow may have made from a sensitive value."""
+    return (mask or mask_of(record, record.run)).text(record.name)

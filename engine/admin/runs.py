@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from engine.admin.display import local_time
-from engine.admin.masked import carry_mask, run_field, step_field
+from engine.admin.masked import carry_mask, run_field, step_field, step_name
 from engine.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from engine.models import (
     Run,
@@ -20,11 +20,11 @@ from engine.models import (
     StepRecord,
     Timer,
 )
-from engine.runtime.masking import Mask, page_mask_for
+from engine.runtime.masking import Mask, page_mask_for, sees_clear
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
 
 # Columns that can hold sensitive input, shown through the reader's mask.
-MASKED = ("input", "output", "error", "progress")
+MASKED = ["input", "output", "error", "progress"]
 
 
 class StepInline(ReadOnlyInline):
@@ -35,7 +35,7 @@ class StepInline(ReadOnlyInline):
         "branch",
         "attempt",
         "kind",
-        "name",
+        "shown_name",
         "status",
         "started_at",
         "finished_at",
@@ -43,10 +43,14 @@ class StepInline(ReadOnlyInline):
         "shown_error",
         "superseded",
     ]
-    readonly_fields = ["shown_output", "shown_error"]
+    readonly_fields = ["shown_name", "shown_output", "shown_error"]
     ordering = ["seq", "branch", "attempt"]
     mask: Mask | None = None
     """The reader's mask for this run, set on the instance made for one request."""
+
+    @admin.display(description="name")
+    def shown_name(self, record: StepRecord) -> str:
+        return step_name(record, self.mask)
 
     @admin.display(description="output")
     def shown_output(self, record: StepRecord) -> SafeString:
@@ -83,6 +87,7 @@ class RunAdmin(admin.ModelAdmin[Run]):
         ),
         "started_by_schedule",
     ]
+    exclude = MASKED  # a view-only reader would get them as form fields, in clear
     inlines = [StepInline, MetricInline]
     actions = ["cancel_runs", "retry_runs"]
     list_select_related = False
@@ -179,13 +184,21 @@ class TimerAdmin(admin.ModelAdmin[Timer]):
 class StepRecordAdmin(ReadOnlyAdmin[StepRecord]):
     """The journal across runs: every attempt of every step, read-only."""
 
-    list_display = ["run", "seq", "branch", "attempt", "kind", "name", "status", "started_at"]
+    # Names in the list are masked for everyone (a row has no reader's mask here); a row's
+    # own page shows its reader what they may read.
+    list_display = ["run", "seq", "branch", "attempt", "kind", "shown_name", "status", "started_at"]
     list_filter = ["kind", "status", "superseded", "started_at"]
     search_fields = ["=run__id", "name", "run__workflow"]
     raw_id_fields = ["run", "child_run"]
     list_select_related = ["run"]
-    exclude = ["output", "error", "detail", "logs"]
-    readonly_fields = ["shown_output", "shown_error", "shown_detail", "shown_logs"]
+    exclude = ["name", "output", "error", "detail", "logs"]
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # Searching names would tell a reader which sensitive value a run was given.
+        fields = list(super().get_search_fields(request))
+        return fields if sees_clear(request.user) else [f for f in fields if f != "name"]
+
+    readonly_fields = ["shown_name", "shown_output", "shown_error", "shown_detail", "shown_logs"]
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: Any = None
@@ -194,6 +207,10 @@ class StepRecordAdmin(ReadOnlyAdmin[StepRecord]):
         if record is not None:
             carry_mask(request, record, record.run)
         return record
+
+    @admin.display(description="name")
+    def shown_name(self, record: StepRecord) -> str:
+        return step_name(record)
 
     @admin.display(description="output")
     def shown_output(self, record: StepRecord) -> SafeString:

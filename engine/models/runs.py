@@ -208,7 +208,9 @@ class StepRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.run_id}/{self.seq}.{self.branch} {self.name} #{self.attempt}"
+        # No name: a workflow may build one from sensitive input, and the admin shows this
+        # to readers who may not see it (engine.runtime.masking).
+        return f"run {self.run_id}, step {self.seq}.{self.branch}, attempt {self.attempt}"
 
 
 class TimerKind(models.TextChoices):

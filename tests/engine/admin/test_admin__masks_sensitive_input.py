@@ -1,0 +1,74 @@
+"""The Run and journal admins show input fields marked sensitive as "•••• (sensitive)" to
+staff whose roles lack read_sensitive (a viewer with the admin's view permissions), in the
+run, its journal inline and a journal row's own page; operators and superusers read them."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.utils import timezone
+
+from engine.models import StepRecord
+from engine.runtime.runs import start_run
+
+pytestmark = pytest.mark.django_db
+
+INPUT = {
+    "customer": {"name": "Ada", "email": "ada@example.com"},
+    "cards": [{"number": "4111 1111 1111", "label": "work"}],
+    "pin": 4321,
+}
+SHOWN = "•••• (sensitive)"
+
+
+def _staff(make_user, name: str, *roles: str):
+    user = make_user(name, *roles, is_staff=True)
+    for codename in ("view_run", "view_steprecord"):
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    return user
+
+
+def _journaled_run():
+    run = start_run("test-sensitive", INPUT)
+    step = StepRecord.objects.create(
+        run=run,
+        seq=0,
+        kind="step",
+        name="mail-ada@example.com",
+        status="completed",
+        output={"greeting": "Hello ada@example.com", "card": "4111 1111 1111", "count": 3},
+        detail={"input": {"to": "ada@example.com"}},
+        logs=[{"at": "", "level": "info", "message": "mailing ada@example.com"}],
+        started_at=timezone.now(),
+    )
+    return run, step
+
+
+def test_a_viewer_reads_masked_values_in_the_admin(client: Client, make_user) -> None:
+    run, step = _journaled_run()
+    client.force_login(_staff(make_user, "vic", "viewers"))
+    for url in (
+        f"/admin/engine/run/{run.pk}/change/",
+        f"/admin/engine/steprecord/{step.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        for clear in ("ada@example.com", "4111 1111 1111", "4321"):
+            assert clear not in page, f"{clear} in {url}"
+        assert SHOWN in page, url
+    run_page = client.get(f"/admin/engine/run/{run.pk}/change/").content.decode()
+    assert "&quot;name&quot;: &quot;Ada&quot;" in run_page  # the rest of the input stays
+    assert "Hello •••• (sensitive)" in run_page  # the journal inline's output
+
+
+@pytest.mark.parametrize("who", ["operator", "superuser"])
+def test_operators_and_superusers_read_clear_values(client: Client, make_user, who: str) -> None:
+    run, step = _journaled_run()
+    if who == "superuser":
+        client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    else:
+        client.force_login(_staff(make_user, "olga", "operators"))
+    page = client.get(f"/admin/engine/run/{run.pk}/change/").content.decode()
+    assert "ada@example.com" in page and "4111 1111 1111" in page and SHOWN not in page
+    journal = client.get(f"/admin/engine/steprecord/{step.pk}/change/").content.decode()
+    assert "mailing ada@example.com" in journal
