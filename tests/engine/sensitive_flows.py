@@ -32,6 +32,13 @@ INPUT_SCHEMA: dict[str, Any] = {
     },
 }
 
+# An input as a test starts it: what its readers may or may not see.
+SAMPLE_INPUT: dict[str, Any] = {
+    "customer": {"name": "Ada", "email": "ada@example.com"},
+    "cards": [{"number": "4111 1111 1111", "label": "work"}],
+    "pin": 4321,
+}
+
 
 @step
 def greet(email: str, card: str, pause: float = 0.0) -> dict[str, Any]:

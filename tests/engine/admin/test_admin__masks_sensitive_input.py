@@ -9,14 +9,11 @@ from django.utils import timezone
 
 from engine.models import StepRecord
 from engine.runtime.runs import start_run
+from tests.engine.sensitive_flows import SAMPLE_INPUT
 
 pytestmark = pytest.mark.django_db
 
-INPUT = {
-    "customer": {"name": "Ada", "email": "ada@example.com"},
-    "cards": [{"number": "4111 1111 1111", "label": "work"}],
-    "pin": 4321,
-}
+INPUT = SAMPLE_INPUT
 SHOWN = "•••• (sensitive)"
 
 

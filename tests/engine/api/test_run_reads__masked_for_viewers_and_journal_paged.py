@@ -13,15 +13,11 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from engine.models import Run, StepRecord
 from tests.engine.runtime.test_engine__runs_through_real_workers import wait_for_status
+from tests.engine.sensitive_flows import SAMPLE_INPUT
 
 pytestmark = pytest.mark.django_db
 
-INPUT = {
-    "customer": {"name": "Ada", "email": "ada@example.com"},
-    "cards": [{"number": "4111 1111 1111", "label": "work"}],
-    "pin": 4321,
-    "steps": 5,
-}
+INPUT = {**SAMPLE_INPUT, "steps": 5}
 CLEAR_TEXTS = ("ada@example.com", "4111 1111 1111")
 
 
