@@ -52,7 +52,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.DESIGNER: "edit and publish workflows",
-    Role.OPERATOR: "start, cancel and retry runs; reassign tasks; edit schedules; read sensitive input",
+    Role.OPERATOR: (
+        "start, cancel and retry runs; reassign tasks; edit schedules; read sensitive input"
+    ),
     Role.APPROVER: "act on the tasks assigned to them",
     Role.VIEWER: "read only",
 }

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from engine.graph.format import Graph
 from engine.graph.resolver import version_number
 from engine.models import GraphVersion, Run, RunStatus, StepRecord
+from engine.runtime.masking import NO_MASK, Mask
 from monitoring.durations import format_duration
 from monitoring.run_timeline import node_of
 from monitoring.timeline import Row, Timeline
@@ -253,3 +254,14 @@ def _view_box(steps: list[StepView]) -> str:
     right = max(view.x for view in steps) + NODE_WIDTH + MARGIN
     bottom = max(view.y for view in steps) + NODE_HEIGHT + MARGIN
     return f"{left:.0f} {top:.0f} {right - left:.0f} {bottom - top:.0f}"
+
+
+def masked_map(found: RunMap, mask: Mask) -> RunMap:
+    """The map with step names made from sensitive input masked (code workflows name steps)."""
+    if mask is NO_MASK:
+        return found
+    for view in found.steps:
+        view.key, view.label = mask.text(view.key), mask.text(view.label)
+    for edge in found.edges:
+        edge.source, edge.target = mask.text(edge.source), mask.text(edge.target)
+    return found

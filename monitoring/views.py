@@ -18,7 +18,7 @@ from monitoring.dashboards import overview_summary
 from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.run_detail import run_detail as load_run_detail
-from monitoring.run_map import run_map
+from monitoring.run_map import masked_map, run_map
 from monitoring.run_timeline import load_timeline
 
 
@@ -72,7 +72,7 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
         # itself, and the live part shows neither.
         timeline = load_timeline(detail.run)
         context["verdict"] = detail.mask.text(timeline.verdict)
-        context["map"] = run_map(detail.run, timeline.timeline)
+        context["map"] = masked_map(run_map(detail.run, timeline.timeline), detail.mask)
     template = f"monitoring/run.html#{part}" if part else "monitoring/run.html"
     response = render(request, template, context)
     # The same URL answers a page or a fragment: caches must keep them apart.

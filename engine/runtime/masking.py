@@ -12,9 +12,11 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 
 from accounts.roles import Capability, can
-from engine.core.masking import MASK, NO_MASK, PAGE_MASK, Mask
-from engine.models import Run, StepRecord
+from engine.core.definitions import all_workflows
+from engine.core.masking import MASK, NO_MASK, PAGE_MASK, Mask, sensitive_paths
+from engine.models import GraphVersion, Run, StepRecord
 from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.run_search import RunQuery, RunQueryError
 
 __all__ = [
     "MASK",
@@ -23,6 +25,7 @@ __all__ = [
     "Mask",
     "mask_for",
     "page_mask_for",
+    "refuse_sensitive_matches",
     "run_mask",
     "sees_clear",
     "shown_run",
@@ -83,3 +86,27 @@ def shown_step(record: StepRecord, mask: Mask) -> StepRecord:
         value = None if column in deferred else mask.value(getattr(record, column))
         setattr(shown, column, value)
     return shown
+
+
+def refuse_sensitive_matches(query: RunQuery, user: User | AnonymousUser) -> None:
+    """A `match` filter compares stored values: for a reader who may not read sensitive input
+    it would tell whether a run was given one (`input.email = ada@…`). Refused (a
+    RunQueryError naming `match`) when a workflow the query may list marks input sensitive."""
+    if not query.matches or sees_clear(user):
+        return
+    if query.workflow:
+        slugs = [query.workflow]
+    else:
+        slugs = [definition.slug for definition in all_workflows()]
+        slugs += GraphVersion.objects.values_list("workflow", flat=True).distinct()
+    for slug in slugs:
+        try:
+            schema = resolve(slug).definition.input_schema
+        except UnknownWorkflow:
+            continue
+        if sensitive_paths(schema):
+            raise RunQueryError(
+                "match",
+                f"workflow {slug!r} marks input fields sensitive: filtering on values needs a "
+                "role that may read them (filter by another workflow)",
+            )

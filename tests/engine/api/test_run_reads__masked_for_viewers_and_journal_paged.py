@@ -185,3 +185,16 @@ def test_bad_paging_is_refused_naming_the_field(client: Client, tokens) -> None:
         assert response.status_code == 422, path
         assert response.json()["detail"].startswith(f"{field}:"), path
     assert client.get("/api/runs/999999/journal", headers=tokens["viewers"]).status_code == 404
+
+
+def test_match_filters_need_read_sensitive_where_a_workflow_marks_fields(
+    client: Client, tokens
+) -> None:
+    """`match` compares stored values: a viewer could learn a run's sensitive input by asking."""
+    asking = "match=input.customer.email%20%3D%20ada%40example.com"
+    refused = client.get(f"/api/runs?{asking}", headers=tokens["viewers"])
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("match: workflow 'test-sensitive'")
+    narrowed = client.get(f"/api/runs?workflow=test-sequence&{asking}", headers=tokens["viewers"])
+    assert narrowed.status_code == 200
+    assert client.get(f"/api/runs?{asking}", headers=tokens["operators"]).status_code == 200
