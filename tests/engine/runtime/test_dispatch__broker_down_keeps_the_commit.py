@@ -39,7 +39,7 @@ def web_without_broker(stepwise_env: dict[str, str], process_logs: Path) -> Iter
         except httpx.HTTPError:
             return False
 
-    wait_until(answers, timeout=60, what="Daphne to answer /health", process=server)
+    wait_until(answers, timeout=180, what="Daphne to answer /health", process=server)
     yield base_url
     server.stop()
 
