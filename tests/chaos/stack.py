@@ -12,7 +12,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import httpx
 from celery import Celery
 
 from tests.chaos.cluster import PrivatePostgres, PrivateRedis
@@ -20,6 +19,7 @@ from tests.processes import (
     PROJECT_ROOT,
     RunningProcess,
     free_port,
+    health_answers,
     process_environment,
     start_process,
     wait_until,
@@ -92,13 +92,12 @@ class Stack:
         self.others.append(loop)
         self.workers = [self.start_worker(), self.start_worker()]
 
-        def answers() -> bool:
-            try:
-                return httpx.get(f"{self.base_url}/health", timeout=2).status_code in (200, 503)
-            except httpx.HTTPError:
-                return False
-
-        wait_until(answers, timeout=180, what="Daphne to answer /health", process=daphne)
+        wait_until(
+            health_answers(self.base_url),
+            timeout=180,
+            what="Daphne to answer /health",
+            process=daphne,
+        )
         wait_until(
             lambda: "running" in loop.log(), timeout=180, what="the timer loop", process=loop
         )

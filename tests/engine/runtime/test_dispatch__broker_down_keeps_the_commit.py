@@ -11,7 +11,13 @@ import pytest
 
 from engine.models import Run
 from tests.designer.test_graph_api__draft_publish_run import bearer
-from tests.processes import RunningProcess, free_port, start_process, wait_until
+from tests.processes import (
+    RunningProcess,
+    free_port,
+    health_answers,
+    start_process,
+    wait_until,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -33,13 +39,9 @@ def web_without_broker(stepwise_env: dict[str, str], process_logs: Path) -> Iter
     )
     base_url = f"http://127.0.0.1:{port}"
 
-    def answers() -> bool:
-        try:
-            return httpx.get(f"{base_url}/health", timeout=5).status_code in (200, 503)
-        except httpx.HTTPError:
-            return False
-
-    wait_until(answers, timeout=180, what="Daphne to answer /health", process=server)
+    wait_until(
+        health_answers(base_url), timeout=180, what="Daphne to answer /health", process=server
+    )
     yield base_url
     server.stop()
 
