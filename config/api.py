@@ -1,6 +1,9 @@
 """The JSON API at /api/: every endpoint needs a bearer token or a session with CSRF."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
@@ -15,6 +18,8 @@ from engine.api import router as engine_router
 from engine.human import TaskError
 from engine.runtime.run_search import RunQueryError
 from monitoring.api import router as monitoring_router
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Stepwise API",
@@ -35,6 +40,18 @@ api.add_router("", monitoring_router)
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+
+
+@api.exception_handler(OperationalError)
+def database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # PostgreSQL restarting or unreachable (or a deadlock it broke): the client should try
+    # again, which an idempotency key makes safe for a start; a 500 would say it is our bug.
+    logger.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
+    response = api.create_response(
+        request, {"detail": "database: unavailable for a moment, try again"}, status=503
+    )
+    response["Retry-After"] = "2"
+    return response
 
 
 @api.exception_handler(DesignerError)

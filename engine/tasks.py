@@ -4,6 +4,8 @@ engine.messaging.dispatch sends. Redelivery is always safe."""
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import task_prerun
+from django.db import close_old_connections
 from django.utils import timezone
 
 from engine.inbound.webhooks import process_delivery
@@ -16,6 +18,18 @@ from engine.messaging.dispatch import (
 from engine.models import WorkerProbe
 from engine.runtime.runner import advance
 from engine.runtime.runner import run_branch as run_one_branch
+
+
+@task_prerun.connect
+def drop_broken_connections(**_: Any) -> None:
+    """Before each task, close a database connection that broke or outlived CONN_MAX_AGE.
+
+    Celery keeps a worker's connection across tasks (CELERY_DB_REUSE_MAX) and never asks Django
+    whether it still works, so after a PostgreSQL restart every task of that worker failed with
+    "the connection is closed" until 2,000 tasks had passed. Django's own check also re-arms the
+    health check (CONN_HEALTH_CHECKS), which reconnects a connection the server dropped.
+    """
+    close_old_connections()
 
 
 @shared_task(bind=True, name=ANSWER_PROBE)

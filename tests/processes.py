@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -111,3 +113,16 @@ def wait_until(
         time.sleep(interval)
     tail = f"\n{process.name} log:\n{process.log_tail()}" if process else ""
     raise AssertionError(f"timed out after {timeout}s waiting for {what}{tail}")
+
+
+def health_answers(base_url: str) -> Callable[[], bool]:
+    """A condition for wait_until: the server at base_url answers /health (200, or 503 when a
+    dependency is down: it is up all the same)."""
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base_url}/health", timeout=5).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    return answers

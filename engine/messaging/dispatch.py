@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from engine.models import Run, RunStatus
 
@@ -26,7 +28,22 @@ PROCESS_WEBHOOK_DELIVERY = "engine.process_webhook_delivery"
 
 def queue_on_commit(task_name: str, *args: Any) -> None:
     """Queue a task for a worker once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: current_app.send_task(task_name, args=args))
+    transaction.on_commit(lambda: _send(task_name, args))
+
+
+def _send(task_name: str, args: tuple[Any, ...]) -> None:
+    # The rows this message is about are committed: a broker that is down or restarting must
+    # not turn that into an error for the caller (an API client told 500 starts the run again).
+    # The database says the work is due, and the timer loop's recovery sweepers send it again.
+    try:
+        current_app.send_task(task_name, args=args)
+    except (KombuError, RedisError, OSError):
+        logger.warning(
+            "could not queue %s%r; the timer loop will send it again",
+            task_name,
+            args,
+            exc_info=True,
+        )
 
 
 def advance_on_commit(run_id: int) -> None:
