@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
@@ -42,10 +42,14 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
     return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
 
 
+@api.exception_handler(InterfaceError)
 @api.exception_handler(OperationalError)
-def database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+def database_unavailable(
+    request: HttpRequest, exc: OperationalError | InterfaceError
+) -> HttpResponse:
     # PostgreSQL restarting or unreachable (or a deadlock it broke): the client should try
     # again, which an idempotency key makes safe for a start; a 500 would say it is our bug.
+    # A connection that died after the commit surfaces as InterfaceError on the next read.
     logger.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
     response = api.create_response(
         request, {"detail": "database: unavailable for a moment, try again"}, status=503
