@@ -1,0 +1,26 @@
+"""Worker processes of the resilience tests' own: the limits are observed on them alone."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine.runtime.test_durability__crash_and_scale import (
+    others_stop_consuming,
+    start_worker,
+)
+from tests.processes import RunningProcess
+
+
+@pytest.fixture(scope="package")
+def two_workers(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[list[RunningProcess]]:
+    """Two `celery worker` processes (prefork, two children each), the only ones consuming.
+
+    Started once for the package: starting a worker costs seconds. A test that kills one puts
+    its replacement in the list.
+    """
+    with others_stop_consuming():
+        workers = [start_worker(stepwise_env, process_logs, concurrency=2) for _ in range(2)]
+        yield workers
+        for worker in workers:
+            worker.stop()
