@@ -52,29 +52,29 @@ class SlotKeeper:
     """Renews the leases of the slots this process holds while their steps run, from one thread."""
 
     def __init__(self) -> None:
-        self.held: set[int] = set()
+        self.held: dict[tuple[int, int, int, int], int] = {}  # (bulkhead, run, seq, branch) → slot
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
-    def hold(self, slot_id: int) -> None:
+    def hold(self, position: tuple[int, int, int, int], slot_id: int) -> None:
         with self.lock:
-            self.held.add(slot_id)
+            self.held[position] = slot_id
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(
                     target=self._renew_forever, daemon=True, name="stepwise-bulkheads"
                 )
                 self.thread.start()
 
-    def release(self, slot_id: int) -> None:
+    def release(self, position: tuple[int, int, int, int]) -> None:
         with self.lock:
-            self.held.discard(slot_id)
+            self.held.pop(position, None)
 
     def _renew_forever(self) -> None:
         interval = max(0.2, _lease_seconds() / 3)
         while True:
             threading.Event().wait(interval)
             with self.lock:
-                held = list(self.held)
+                held = list(self.held.values())
             if not held:
                 continue
             try:
@@ -174,7 +174,7 @@ def enter(run_id: int, seq: int, branch: int, spec: BulkheadSpec) -> bool:
             mine.update(**lease)
         if slot_id is None:
             slot_id = mine.values_list("pk", flat=True).get()
-    keeper.hold(slot_id)
+    keeper.hold((bulkhead.pk, run_id, seq, branch), slot_id)
     return True
 
 
@@ -185,9 +185,8 @@ def leave(run_id: int, seq: int, branch: int, spec: BulkheadSpec) -> None:
         bulkhead = Bulkhead.objects.select_for_update().filter(name=spec.name).first()
         if bulkhead is None:
             return
+        keeper.release((bulkhead.pk, run_id, seq, branch))
         mine = BulkheadSlot.objects.filter(bulkhead=bulkhead, run_id=run_id, seq=seq, branch=branch)
-        for slot_id in mine.values_list("pk", flat=True):
-            keeper.release(slot_id)
         mine.delete()
         _grant(bulkhead, now)
 
@@ -199,18 +198,20 @@ def _grant(
 
     `skip` is the caller's own position: it goes on by itself, it needs no wake.
     """
-    live = BulkheadSlot.objects.filter(
-        bulkhead=bulkhead, state=SlotState.HOLDING, lease_until__gte=now
-    ).count()
-    free = bulkhead.max_concurrent - live
-    if free <= 0:
-        return set()
+    # The first waiters (the whole limit at most), then the room for them: when nobody
+    # waits, as after most releases, that is one query.
     waiters = list(
         BulkheadSlot.objects.filter(bulkhead=bulkhead, state=SlotState.WAITING)
         .exclude(run__status__in=TERMINAL_STATUSES)
         .order_by("-priority", "queued_at", "pk")
-        .values_list("pk", "run_id", "seq", "branch")[:free]
+        .values_list("pk", "run_id", "seq", "branch")[: bulkhead.max_concurrent]
     )
+    if not waiters:
+        return set()
+    live = BulkheadSlot.objects.filter(
+        bulkhead=bulkhead, state=SlotState.HOLDING, lease_until__gte=now
+    ).count()
+    waiters = waiters[: max(0, bulkhead.max_concurrent - live)]
     if not waiters:
         return set()
     BulkheadSlot.objects.filter(pk__in=[pk for pk, *_ in waiters]).update(
