@@ -3,6 +3,7 @@ monitor's section, which refreshes itself as a fragment, and in the admin; a lim
 the admin becomes the operator's, and a cap too."""
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,14 +12,14 @@ from django.utils import timezone
 
 from engine.core import Bulkhead as Spec
 from engine.models import Bulkhead, LimitSource, Run, RunStatus, WorkflowCap
-from engine.resilience.bulkheads import enter
+from engine.resilience.bulkheads import enter, keeper
 from engine.runtime.runs import start_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def busy_bulkhead() -> None:
+def busy_bulkhead() -> Iterator[None]:
     """payments: 2 of 2 in flight, one step waiting; idle: nothing."""
     spec = Spec("payments", max_concurrent=2)
     runs = [start_run("test-sequence", {"steps": 1}) for _ in range(3)]
@@ -26,6 +27,9 @@ def busy_bulkhead() -> None:
     assert enter(runs[0].pk, 0, 0, spec) and enter(runs[1].pk, 0, 0, spec)
     assert not enter(runs[2].pk, 0, 0, spec)
     Bulkhead.objects.create(name="idle", max_concurrent=5)
+    yield
+    with keeper.lock:
+        keeper.held.clear()  # this process stops renewing them once the test is over
 
 
 @pytest.mark.usefixtures("busy_bulkhead")

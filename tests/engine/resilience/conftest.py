@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.resilience.bulkheads import keeper
 from tests.engine.runtime.test_durability__crash_and_scale import (
     others_stop_consuming,
     start_worker,
@@ -24,3 +25,11 @@ def two_workers(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[li
         yield workers
         for worker in workers:
             worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def forget_held_slots() -> Iterator[None]:
+    """Slots a test took in this process are not renewed after it (its database is gone)."""
+    yield
+    with keeper.lock:
+        keeper.held.clear()
