@@ -42,4 +42,6 @@ def test_a_designer_sets_a_bulkhead_with_the_form(
 
     form.get_by_label("Bulkhead: Resource name").fill("Mail Relay")
     panel.get_by_label("Subject").click()
-    expect(form.locator(".problem-text")).to_contain_text(re.compile("Mail Relay"))
+    expect(form.locator(".problem-text")).to_contain_text(
+        re.compile(r"name: must be lowercase letters, digits")
+    )

@@ -260,6 +260,8 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
                 "type": "string",
                 "title": "Resource name",
                 "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$",
+                "x-pattern-message": "must be lowercase letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit (100 at most)",
             },
             "max_concurrent": {
                 "type": "integer",
