@@ -164,6 +164,10 @@ STEPWISE_TIMER_INTERVAL_SECONDS = env_float("STEPWISE_TIMER_INTERVAL_SECONDS", 0
 STEPWISE_LEASE_SECONDS = env_float("STEPWISE_LEASE_SECONDS", 30.0)
 # A runnable run whose "advance" message seems lost is sent again after this long.
 STEPWISE_REDISPATCH_SECONDS = env_float("STEPWISE_REDISPATCH_SECONDS", 15.0)
+# Bulkheads (engine.resilience.bulkheads): the limit of one first used without a declared
+# limit, and how long a woken waiter keeps the slot handed to it before its step starts.
+STEPWISE_BULKHEAD_DEFAULT_MAX = env_int("STEPWISE_BULKHEAD_DEFAULT_MAX", 10)
+STEPWISE_BULKHEAD_GRANT_SECONDS = env_float("STEPWISE_BULKHEAD_GRANT_SECONDS", 60.0)
 # A parallel step whose message seems lost is sent again after this long (it may run twice).
 STEPWISE_BRANCH_REDISPATCH_SECONDS = env_float("STEPWISE_BRANCH_REDISPATCH_SECONDS", 300.0)
 # Modules of code workflows to import at start, besides each app's workflows.py.

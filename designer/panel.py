@@ -118,6 +118,8 @@ def control_for(
             ]
             return "rows", {"item": items, "expressions": wheres}
         return "list", {"item": items, "unique": bool(schema.get("uniqueItems"))}
+    if types == ["object"] and schema.get("x-control") == "fields":
+        return "fields", {"object": schema}  # a few plain values, one input each
     if types == ["object"] and not schema.get("properties"):
         values = schema.get("additionalProperties")
         return "keyvalue", {"values": values if isinstance(values, Mapping) else {}}

@@ -20,6 +20,7 @@ from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import Problem, all_node_types, get_node_type
 from engine.graph.publishing import latest_version, published_number
 from engine.graph.validate import config_schema, validate_node_config
+from engine.resilience.priorities import MAX_PRIORITY, check_priority
 from engine.runtime.runs import start_run
 
 PANEL_EVENT = "stepwise:node-updated"
@@ -308,6 +309,11 @@ def node_panel(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+PRIORITY_FIELD = "run.priority"
+"""The start form's priority field, named apart from the input's own fields."""
+PRIORITY_CHOICES = [("-50", "Low"), ("0", "Normal"), ("50", "High"), ("100", "Urgent")]
+
+
 def _code_page(
     request: HttpRequest,
     definition: WorkflowDefinition,
@@ -330,6 +336,9 @@ def _code_page(
         "rows": rows,
         "json_input": None if fields is not None else values.get("input", "{}"),
         "input_error": errors.get("input"),
+        "priorities": PRIORITY_CHOICES,
+        "priority": values.get(PRIORITY_FIELD, "0"),
+        "priority_error": errors.get(PRIORITY_FIELD),
     }
     return render(request, "designer/code_workflow.html", context, status=status)
 
@@ -343,8 +352,13 @@ def start_code_run(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "designer/missing.html", {"slug": slug}, status=404)
     submitted = {key: str(value) for key, value in request.POST.items()}
     value, errors = parse_input(definition.input_schema, submitted)
+    priority = 0
+    try:
+        priority = check_priority(int(submitted.get(PRIORITY_FIELD) or 0))
+    except ValueError:
+        errors[PRIORITY_FIELD] = f"must be a whole number from -{MAX_PRIORITY} to {MAX_PRIORITY}"
     if errors:
         return _code_page(request, definition, values=submitted, errors=errors, status=422)
-    run = start_run(slug, value, trigger="manual", created_by=_user(request))
+    run = start_run(slug, value, trigger="manual", created_by=_user(request), priority=priority)
     messages.success(request, f"Started run {run.pk} of {definition.title}.")
     return HttpResponseRedirect(reverse("run-detail", args=[run.pk]))

@@ -26,6 +26,7 @@ class EngineConfig(AppConfig):
         from engine.machines.decisions import deliver_decision
         from engine.machines.listening import deliver_to_instances
         from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
+        from engine.resilience.bulkheads import release_lapsed_slots
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.retention import Retention, RetentionSweeper
@@ -36,6 +37,7 @@ class EngineConfig(AppConfig):
         register_sweeper("timers", sweepers.fire_due_timers)
         register_sweeper("debounce", sweepers.start_due_debounces)
         register_sweeper("recovery", sweepers.redispatch_lost_work)
+        register_sweeper("bulkheads", release_lapsed_slots)
         register_sweeper("webhooks", webhooks.process_waiting_deliveries)
         register_emitter(emit_from_code)
         register_task_service(DjangoTaskService())

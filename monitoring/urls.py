@@ -1,6 +1,7 @@
 from django.urls import path
 
 from monitoring import (
+    bulkhead_views,
     dashboard_views,
     decision_links,
     explorer_views,
@@ -58,6 +59,7 @@ urlpatterns = [
         name="machine-instance-event",
     ),
     path("dashboards/", dashboard_views.dashboards, name="dashboards"),
+    path("resilience/bulkheads/", bulkhead_views.bulkheads, name="resilience-bulkheads"),
     path("dashboards/data", dashboard_views.dashboard_data, name="dashboard-data"),
     path("health", views.health, name="health"),
     path("metrics", dashboard_views.metrics, name="metrics"),

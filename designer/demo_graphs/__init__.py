@@ -17,6 +17,7 @@ from designer.demo_graphs.email_campaign import CAMPAIGN_DELAY_SECONDS, EMAIL_CA
 from designer.demo_graphs.expense_approval import EXPENSE_APPROVAL, VP_USER
 from designer.demo_graphs.lead_enrichment import LEAD_ENRICHMENT
 from designer.demo_graphs.order_fulfilment import ORDER_FULFILMENT
+from designer.demo_graphs.partner_bulkhead import PARTNER_BULKHEAD
 from designer.demo_graphs.payment import PAYMENT
 from designer.drafts import create_workflow, publish
 from designer.models import Workflow
@@ -41,6 +42,7 @@ DEMO_GRAPHS: tuple[DemoGraph, ...] = (
     PAYMENT,
     EXPENSE_APPROVAL,
     DOCUMENT_REVIEW,
+    PARTNER_BULKHEAD,
 )
 
 

@@ -18,6 +18,7 @@ from accounts.roles import Capability
 from engine.api.paging import decode_cursor, encode_cursor, page_limit, set_next_page
 from engine.inbound.events import EventInputError, deliver_event, event_history
 from engine.models import Run, StepRecord, WorkerProbe
+from engine.resilience.priorities import MAX_PRIORITY
 from engine.runtime.inputs import first_input_problem
 from engine.runtime.masking import mask_for, shown_run, shown_step
 from engine.runtime.resolving import UnknownWorkflow, resolve
@@ -153,6 +154,10 @@ class RunSummaryOut(Schema):
 class RunOut(RunSummaryOut):
     input: Any = None
     output: Any = None
+    priority: int = 0
+    admission: str = Field(
+        default="", description="held while its workflow's cap queues it, then admitted"
+    )
 
 
 class RunDetailOut(RunOut):
@@ -186,6 +191,13 @@ class StartRunIn(Schema):
         default=None,
         description="Start later: an ISO 8601 time with its offset, in the future. The run "
         "waits as scheduled (durably) and can be cancelled until then.",
+    )
+    priority: int = Field(
+        default=0,
+        ge=-MAX_PRIORITY,
+        le=MAX_PRIORITY,
+        description="Higher first: orders the run among those its workflow's cap holds back, "
+        "and its steps among those waiting at a bulkhead.",
     )
 
 
@@ -261,6 +273,7 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
             idempotency_key=body.idempotency_key,
             created_by=user,
             start_at=body.start_at,
+            priority=body.priority,
         )
     except UnknownWorkflow as missing:
         return Status(404, {"detail": str(missing)})

@@ -30,6 +30,7 @@ from engine.core.api import (
     wait_for,
     wait_for_any,
 )
+from engine.core.bulkheads import Bulkhead, bulkhead
 from engine.core.context import ChildRun, StepInfo, current_step
 from engine.core.cron import CronError
 from engine.core.definitions import (
@@ -60,6 +61,7 @@ from engine.core.schedules import ScheduleSpec, cron, every
 from engine.core.triggers import emit, on
 
 __all__ = [
+    "Bulkhead",
     "ChildRun",
     "ChildWorkflowFailed",
     "CronError",
@@ -84,6 +86,7 @@ __all__ = [
     "action",
     "all_workflows",
     "approval",
+    "bulkhead",
     "cron",
     "current_step",
     "emit",

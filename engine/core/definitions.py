@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, ClassVar, overload
 
+from engine.core.bulkheads import Bulkhead, as_bulkhead
 from engine.core.calendar import CalendarError, business_calendar
 from engine.core.context import current_context
 from engine.core.errors import DefinitionError
@@ -44,6 +45,8 @@ class StepDefinition:
     retry: Retry = NO_RETRY
     timeout: float | None = None
     cache_ttl: float | None = None
+    bulkhead: Bulkhead | None = None
+    """The named limit on concurrent steps it runs under (engine.core.bulkheads)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = current_context()
@@ -98,6 +101,10 @@ class WorkflowDefinition:
     """A cancelled (or timed-out) run first undoes what it did: its Saga compensations run."""
     calendar: dict[str, Any] | None = None
     """Business hours its approvals and reviews count their timeouts in, unless they say."""
+    max_active: int | None = None
+    """At most this many of its runs move at once (per concurrency key); the rest queue."""
+    concurrency_key: str | None = None
+    """The input field whose value the cap counts per (e.g. "customer_id")."""
     # Templates call callables; a definition shown on a page must be read, not started.
     do_not_call_in_templates: ClassVar[bool] = True
 
@@ -123,6 +130,7 @@ def step(
     retry: Retry | None = None,
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
+    bulkhead: str | Bulkhead | None = None,
 ) -> Callable[[Callable[..., Any]], StepDefinition]: ...
 
 
@@ -134,8 +142,14 @@ def step(
     retry: Retry | None = None,
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
+    bulkhead: str | Bulkhead | None = None,
 ) -> StepDefinition | Callable[[Callable[..., Any]], StepDefinition]:
-    """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`."""
+    """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`.
+
+    `bulkhead="payments"` (or a Bulkhead) limits how many of its calls run at once across
+    every worker and run; calls beyond the limit wait durably for a slot.
+    """
+    limit = as_bulkhead(bulkhead)
 
     def declare(function: Callable[..., Any]) -> StepDefinition:
         if not callable(function):
@@ -153,6 +167,7 @@ def step(
             retry=retry or NO_RETRY,
             timeout=_seconds(timeout, "step timeout"),
             cache_ttl=_seconds(cache, "step cache"),
+            bulkhead=limit,
         )
         _steps[key] = definition
         return definition
@@ -208,18 +223,23 @@ def workflow(
     schedule: ScheduleSpec | Sequence[ScheduleSpec] | None = None,
     compensate_on_cancel: bool = True,
     calendar: dict[str, Any] | None = None,
+    max_active: int | None = None,
+    concurrency_key: str | None = None,
 ) -> Callable[[Callable[[Any], Any]], WorkflowDefinition]:
     """Declare and register a code workflow under a slug: `@workflow("process-payment")`.
 
     `schedule=every.day.at("09:00")` (or a list of schedules) starts it by itself.
     `compensate_on_cancel=False`: cancelling a run stops it without running its compensations.
     `calendar=` business hours (engine.core.calendar) for its approvals' and reviews' timeouts.
+    `max_active=5` lets at most five of its runs move at once (`concurrency_key="customer_id"`:
+    five per customer); the others queue by priority, then age (engine.resilience.priorities).
     """
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         raise DefinitionError(
             f"workflow slug {slug!r}: use lowercase letters, digits and hyphens (max 100)"
         )
     schedules = _schedules(slug, schedule)
+    _check_cap(slug, max_active, concurrency_key)
     if calendar is not None:
         try:
             calendar = business_calendar(calendar).as_json()
@@ -253,11 +273,27 @@ def workflow(
             schedules=schedules,
             compensate_on_cancel=bool(compensate_on_cancel),
             calendar=calendar,
+            max_active=max_active,
+            concurrency_key=concurrency_key or None,
         )
         _workflows[slug] = definition
         return definition
 
     return declare
+
+
+def _check_cap(slug: str, max_active: Any, concurrency_key: Any) -> None:
+    if max_active is not None and (
+        isinstance(max_active, bool) or not isinstance(max_active, int) or max_active < 1
+    ):
+        raise DefinitionError(f"workflow {slug!r}: max_active must be a whole number from 1")
+    if concurrency_key is not None and (
+        not isinstance(concurrency_key, str)
+        or not re.match(r"^[A-Za-z_][\w.]{0,99}$", concurrency_key)
+    ):
+        raise DefinitionError(f"workflow {slug!r}: concurrency_key names an input field")
+    if concurrency_key and max_active is None:
+        raise DefinitionError(f"workflow {slug!r}: concurrency_key needs max_active")
 
 
 def _schedules(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine.core.bulkheads import Bulkhead, gate_of, scoped_bulkhead
 from engine.core.context import ChildRun, StepInfo, run_step_attempt
 from engine.core.errors import (
     Cancelled,
@@ -165,6 +166,38 @@ class ExecutionContext:
                 )
                 return cached
         generation = self.backend.generation(Position(seq))
+        limit = self._enter_bulkhead(step, seq)
+        try:
+            return self._attempt_step(
+                step, args, kwargs, seq, attempt, generation, undoes, cache_key
+            )
+        finally:
+            gate = gate_of(self.backend) if limit is not None else None
+            if limit is not None and gate is not None:
+                # Given back whatever the attempt did: a crash before this lets the lease lapse.
+                gate.leave(self.backend.run_id, Position(seq), limit)
+
+    def _enter_bulkhead(self, step: "StepDefinition", seq: int) -> Bulkhead | None:
+        """The bulkhead this step holds a slot of, once it has one; suspends while full."""
+        limit = step.bulkhead or scoped_bulkhead()
+        gate = gate_of(self.backend) if limit is not None else None
+        if limit is None or gate is None:
+            return None
+        if not gate.enter(self.backend.run_id, Position(seq), limit):
+            raise Suspend(f"step {step.name!r} waits for a slot of bulkhead {limit.name!r}")
+        return limit
+
+    def _attempt_step(
+        self,
+        step: "StepDefinition",
+        args: list[Any],
+        kwargs: dict[str, Any],
+        seq: int,
+        attempt: int,
+        generation: int,
+        undoes: Position | None,
+        cache_key: str | None,
+    ) -> Any:
         while True:
             started = self.backend.now()
             info = StepInfo(self.backend.run_id, seq, step.name, attempt, generation)

@@ -6,6 +6,7 @@ docs/authoring.md explains the API they use.
 """
 
 from engine.demos import (
+    bulkhead,
     caching,
     compensation,
     conditional,
@@ -32,6 +33,7 @@ from engine.demos import (
 )
 
 __all__ = [
+    "bulkhead",
     "caching",
     "compensation",
     "conditional",

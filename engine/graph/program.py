@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from engine.core.bulkheads import Bulkhead
 from engine.core.context import current_step
 from engine.core.deadline import call_with_deadline
 from engine.core.definitions import StepDefinition
@@ -42,6 +43,7 @@ class CompiledNode:
     retry: Retry
     timeout: float | None
     compensation: str | None
+    bulkhead: Bulkhead | None = None
 
     @property
     def has_error_edge(self) -> bool:
@@ -92,7 +94,15 @@ def compile_node(
         retry=_retry_policy(node_type, config),
         timeout=float(timeout) if timeout is not None else None,
         compensation=config.get("compensation") if node_type.error_handling else None,
+        bulkhead=_bulkhead(node_type, config),
     )
+
+
+def _bulkhead(node_type: NodeType, config: Mapping[str, Any]) -> Bulkhead | None:
+    declared = config.get("bulkhead") if node_type.error_handling else None
+    if not isinstance(declared, Mapping) or not declared.get("name"):
+        return None
+    return Bulkhead(str(declared["name"]), declared.get("max_concurrent"))
 
 
 class Program:
@@ -199,6 +209,7 @@ class Program:
                     key=self.step_key(node_id),
                     name=node_id,
                     retry=node.retry,
+                    bulkhead=node.bulkhead,
                 )
                 self._steps[node_id] = found
             return found

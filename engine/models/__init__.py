@@ -6,6 +6,13 @@ Every model is imported here, so Django registers them under the "engine" app an
 `from engine.models import X` reads the same whichever module X lives in.
 """
 
+from engine.models.bulkheads import (
+    Bulkhead,
+    BulkheadSlot,
+    LimitSource,
+    SlotState,
+    WorkflowCap,
+)
 from engine.models.graphs import (
     DraftSnapshot,
     GraphVersion,
@@ -74,6 +81,8 @@ __all__ = [
     "ADVANCING_STATUSES",
     "NEVER",
     "TERMINAL_STATUSES",
+    "Bulkhead",
+    "BulkheadSlot",
     "CatchUpPolicy",
     "DebounceSlot",
     "Delegation",
@@ -86,6 +95,7 @@ __all__ = [
     "GraphVersion",
     "HumanTask",
     "InstanceStatus",
+    "LimitSource",
     "MachineEvent",
     "MachineEventStatus",
     "MachineInstance",
@@ -106,6 +116,7 @@ __all__ = [
     "SecretGrant",
     "SecretGrantAction",
     "SecretGrantEvent",
+    "SlotState",
     "StepRecord",
     "StepRollup",
     "TaskDecision",
@@ -123,4 +134,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WorkerProbe",
+    "WorkflowCap",
 ]

@@ -91,6 +91,12 @@ class Run(models.Model):
     )
     # None for a re-run from the start; n for a fork that reused the journal before step n.
     forked_at_seq = models.PositiveIntegerField(null=True, blank=True)
+    # Higher first: orders runs queued behind a workflow cap and steps queued at a bulkhead.
+    priority = models.SmallIntegerField(default=0)
+    # "" for runs of uncapped workflows; "held" while a cap queues it, then "admitted"
+    # (engine.resilience.priorities). The key is the capped input field's value.
+    admission = models.CharField(max_length=8, blank=True, default="")
+    concurrency_key = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -112,6 +118,15 @@ class Run(models.Model):
                 fields=["dispatched_at"],
                 name="run_runnable",
                 condition=models.Q(status__in=["pending", "running", "cancelling"]),
+            ),
+            # Admission under a workflow cap: the held runs in the order they are let in.
+            models.Index(
+                "workflow",
+                "concurrency_key",
+                models.F("priority").desc(),
+                "created_at",
+                name="run_held",
+                condition=models.Q(admission="held"),
             ),
             # Retention prunes ended runs oldest first (engine.runtime.retention).
             models.Index(

@@ -19,6 +19,7 @@ from engine.core.errors import Cancelled
 from engine.core.journal import CancelRequest, Position, Reports
 from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
 from engine.models import Run, RunMetric, RunStatus, StepRecord
+from engine.resilience.bulkheads import DatabaseGate
 from engine.runtime.records import position_key
 from engine.runtime.rollups import step_upsert_sql
 
@@ -38,6 +39,9 @@ def cancel_request_of(run: Run) -> CancelRequest | None:
 
 class FencedWriter:
     """The writing half of a run's journal backend: the lease check and fenced inserts."""
+
+    bulkheads = DatabaseGate()
+    """Where its steps take bulkhead slots (engine.core.bulkheads reads it from the backend)."""
 
     def __init__(self, run: Run, lease_owner: str) -> None:
         self.run = run

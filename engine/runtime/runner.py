@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engine.core.context import StepInfo, run_step_attempt
-from engine.core.definitions import get_step
+from engine.core.definitions import StepDefinition, get_step
 from engine.core.errors import Cancelled, describe_exception, short_traceback
 from engine.core.executor import execute
 from engine.core.journal import EntryStatus, Position, Reports
@@ -24,6 +24,8 @@ from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.resilience import bulkheads
+from engine.resilience.priorities import HELD
 from engine.runtime.fence import write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
@@ -88,20 +90,28 @@ def acquire(run_id: int) -> str | None:
     """Take the run's lease if nobody holds a live one; returns the owner token."""
     owner = f"{_PROCESS}:{uuid.uuid4().hex[:12]}"
     now = timezone.now()
-    taken = Run.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-        pk=run_id,
-        status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING],
-    ).update(
-        # A cancelling run stays cancelling while it runs its compensations.
-        status=Case(
-            When(status=RunStatus.CANCELLING, then=Value(RunStatus.CANCELLING.value)),
-            default=Value(RunStatus.RUNNING.value),
-        ),
-        lease_owner=owner,
-        lease_until=_lease_until(),
-        wake_requested=False,
-        started_at=Coalesce("started_at", now),
+    taken = (
+        Run.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            pk=run_id,
+            status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING],
+        )
+        .exclude(
+            # Held behind its workflow's cap, it starts once admitted; a cancel still goes through.
+            admission=HELD,
+            status=RunStatus.PENDING,
+        )
+        .update(
+            # A cancelling run stays cancelling while it runs its compensations.
+            status=Case(
+                When(status=RunStatus.CANCELLING, then=Value(RunStatus.CANCELLING.value)),
+                default=Value(RunStatus.RUNNING.value),
+            ),
+            lease_owner=owner,
+            lease_until=_lease_until(),
+            wake_requested=False,
+            started_at=Coalesce("started_at", now),
+        )
     )
     return owner if taken else None
 
@@ -254,8 +264,20 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
     )
     if record is None or record.status != "dispatched" or record.run.is_terminal:
         return
+    step = get_step((record.detail or {}).get("step", ""))
+    limit = step.bulkhead if step is not None else None
+    if limit is not None and not bulkheads.enter(run_id, seq, branch, limit):
+        return  # queued at the bulkhead, holding no worker: a release sends it again
+    try:
+        _run_branch_attempt(record, step)
+    finally:
+        if limit is not None:
+            bulkheads.leave(run_id, seq, branch, limit)
+
+
+def _run_branch_attempt(record: StepRecord, step: StepDefinition | None) -> None:
+    run_id, seq, branch = record.run_id, record.seq, record.branch
     detail = record.detail or {}
-    step = get_step(detail.get("step", ""))
     redo = record.run.redo if isinstance(record.run.redo, dict) else {}
     generation = int(redo.get(position_key(Position(seq, branch)), 0))
     info = StepInfo(run_id, seq, record.name, record.attempt, generation, branch)

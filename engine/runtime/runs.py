@@ -26,6 +26,7 @@ from engine.models import (
     WaitStatus,
     WorkerProbe,
 )
+from engine.resilience.priorities import ADMITTED, HELD, admit, admit_next, check_priority
 from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
@@ -60,10 +61,13 @@ def create_run(
     start_at: datetime | None = None,
     version: str | None = None,
     is_test: bool = False,
+    priority: int = 0,
 ) -> Run:
     """Create a run inside the caller's transaction and dispatch it after commit.
 
     `version` pins a version other than the current one (a designer's test of a draft).
+    `priority` (-100 to 100, higher first) orders it behind its workflow's cap and at
+    bulkheads; a run over the cap is held, not dispatched (engine.resilience.priorities).
 
     Returns the existing run when the idempotency key was used before for this workflow.
     A run over the workflow's rate limit is created failed, saying so, and never dispatched;
@@ -94,6 +98,7 @@ def create_run(
         scheduled_for=start_at if scheduled else None,
         dispatched_at=None if scheduled else now,
         is_test=is_test,
+        priority=check_priority(priority),
     )
     refusal = None if trigger in UNRATED_TRIGGERS else rate_refusal(workflow, now)
     if refusal is not None:
@@ -106,6 +111,8 @@ def create_run(
             run.status, run.output = RunStatus.COMPLETED, output
             run.started_at = run.finished_at = now
             run.trigger_ref = (trigger_ref + " (cached result)").strip()
+    if run.status == RunStatus.PENDING:
+        admit(run, definition)
     try:
         with transaction.atomic():
             run.save(force_insert=True)
@@ -119,7 +126,7 @@ def create_run(
     if scheduled:
         assert start_at is not None
         Timer.objects.create(run=run, kind=TimerKind.START, due_at=start_at)
-    elif run.status == RunStatus.PENDING:
+    elif run.status == RunStatus.PENDING and run.admission != HELD:
         advance_on_commit(run.pk)
     send_on_commit(run_changed, run_id=run.pk, workflow=workflow, status=run.status)
     return run
@@ -192,6 +199,8 @@ def finish_run(
         _tell_parent(run)
     if status == RunStatus.COMPLETED:
         transaction.on_commit(lambda: remember_output(run))
+    if run.admission == ADMITTED:
+        admit_next(run.workflow, run.concurrency_key)
     # Last: the rollup row is shared by every run of the workflow ending this minute, and its
     # lock is held until this transaction commits.
     add_run_ended(run)

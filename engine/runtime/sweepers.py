@@ -15,6 +15,7 @@ from engine.core.journal import EntryKind, EntryStatus
 from engine.messaging.dispatch import advance_on_commit, queued_messages, run_branch_on_commit, wake
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.resilience.priorities import ADMITTED, HELD
 from engine.runtime.runner import retry_branch
 from engine.runtime.runs import create_run, request_cancel
 
@@ -94,7 +95,11 @@ def redispatch_all_runnable() -> int:
     that should be moving has lost its message."""
     with transaction.atomic():
         moving = [RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CANCELLING]
-        runs = list(Run.objects.filter(status__in=moving).values_list("pk", flat=True))
+        runs = list(
+            Run.objects.filter(status__in=moving)
+            .exclude(admission=HELD, status=RunStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
         # Leases left by the previous process lapse on their own; the recovery sweeper then
         # sends those runs again.
         Run.objects.filter(pk__in=runs).update(dispatched_at=timezone.now())
@@ -119,7 +124,7 @@ def redispatch_lost_work() -> int:
         dispatched_at__lt=now - timedelta(seconds=settings.STEPWISE_LEASE_SECONDS),
     )
     # A cancelling run with nobody holding it and a wake asked for is as good as pending.
-    due = Q(status=RunStatus.PENDING) | Q(
+    due = Q(status=RunStatus.PENDING, admission__in=["", ADMITTED]) | Q(
         status=RunStatus.CANCELLING, lease_owner="", wake_requested=True
     )
     forgotten = due & (

@@ -294,6 +294,7 @@ PAGES: dict[str, tuple[str, frozenset[Capability] | str, dict[str, Any]]] = {
     ),
     "dashboards": ("GET", ANY_ROLE, {}),
     "dashboard-data": ("GET", ANY_ROLE, {}),
+    "resilience-bulkheads": ("GET", ANY_ROLE, {}),
 }
 
 

@@ -28,6 +28,7 @@ ROOMS = [
     "engine.messaging",  # messages to workers, signals to listeners
     "engine.outbound",  # calling the world from a step: address guard, secrets
     "engine.human",  # people's tasks and decisions
+    "engine.resilience",  # limits shared by every worker: bulkheads, priorities, caps
     "engine.runtime",  # runs, the journal, the advancer, timers, sweepers
     "engine.inbound",  # events, triggers, webhooks, schedules
     "engine.graph",  # the graph format, validation, node types, interpreter

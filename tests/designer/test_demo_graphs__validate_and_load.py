@@ -37,6 +37,7 @@ def test_the_demos_are_the_seed_patterns_under_their_own_slugs() -> None:
         "canvas-payment",
         "canvas-expense-approval",
         "canvas-document-review",
+        "canvas-partner-bulkhead",
     ]
     assert all(get_workflow(slug) is None for slug in SLUGS)
 

@@ -75,3 +75,14 @@ def test_invalid_json_is_kept_with_its_error_and_not_applied(make_user) -> None:
     assert "Not applied" in body
     assert "is not valid JSON" in body
     assert "{&quot;kept&quot;: 1, &quot;broken&quot;: </textarea>" in body
+
+
+def test_every_action_nodes_bulkhead_is_a_small_form_not_json() -> None:
+    """Each action node offers Bulkhead as one input per property (name, at most at once)."""
+    for node_type in ("action.python", "action.http", "action.email", "action.ai"):
+        assert controls(node_type)["bulkhead"] == "fields", node_type
+    kind = get_node_type("action.http")
+    assert kind is not None
+    control, spec = control_for("bulkhead", config_schema(kind)["properties"]["bulkhead"])
+    assert control == "fields"
+    assert list(spec["object"]["properties"]) == ["name", "max_concurrent"]

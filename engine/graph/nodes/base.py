@@ -247,6 +247,30 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
         "title": "Timeout (seconds)",
         "description": "An attempt that runs longer fails (and may be retried).",
     },
+    "bulkhead": {
+        "type": "object",
+        "title": "Bulkhead",
+        "description": "At most this many steps use the named resource at once, across all "
+        "runs and workers; the others wait their turn without holding a worker.",
+        "additionalProperties": False,
+        "x-control": "fields",  # the side panel shows one input per property (designer.panel)
+        "required": ["name"],
+        "properties": {
+            "name": {
+                "type": "string",
+                "title": "Resource name",
+                "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$",
+                "x-pattern-message": "must be lowercase letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit (100 at most)",
+            },
+            "max_concurrent": {
+                "type": "integer",
+                "title": "At most at once",
+                "minimum": 1,
+                "maximum": 10000,
+            },
+        },
+    },
     "compensation": {
         "type": "string",
         "title": "Compensation node",

@@ -265,7 +265,9 @@ def _message(error: ValidationError) -> str:
                 "must start with a letter and hold only letters, digits, '_' and '-' "
                 "(64 characters at most)"
             )
-        return f"must match the pattern {expected}"
+        # A schema may say what its pattern means, in words people read.
+        said = error.schema.get("x-pattern-message") if isinstance(error.schema, Mapping) else None
+        return str(said) if said else f"must match the pattern {expected}"
     if kind == "minLength":
         return "must not be empty" if expected == 1 else f"must be at least {expected} characters"
     if kind == "maxLength":

@@ -208,3 +208,43 @@ export function KeyValueEditor({ id, title, spec, value, disabled, onChange }: C
     </div>
   );
 }
+
+// A small object of plain values (a bulkhead's name and limit): one labelled input per property.
+export function ObjectFields({ id, title, spec, value, disabled, onChange }: ControlProps) {
+  const schema = (spec.object ?? {}) as Schema;
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const names = Object.keys(properties);
+  type Row = Record<string, string>;
+  const toRows = (current: unknown): Row[] => {
+    const object = current && typeof current === "object" && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+    return [Object.fromEntries(names.map((name) => [name, shownText(object[name])]))];
+  };
+  const fromRows = (rows: Row[]) => {
+    const filled = names.filter((name) => (rows[0]?.[name] ?? "").trim() !== "");
+    return filled.length ? Object.fromEntries(filled.map((name) => [name, readText(properties[name], rows[0][name].trim())])) : undefined;
+  };
+  const [rows, setRows] = useRows(value, toRows, fromRows);
+  return (
+    <div className="object-fields" id={id} role="group" aria-label={title}>
+      {names.map((name) => {
+        const label = String(properties[name].title ?? name);
+        return (
+          <label key={name} data-field={name}>
+            {label}
+            <ItemInput
+              schema={properties[name]}
+              value={rows[0]?.[name] ?? ""}
+              label={`${title}: ${label}`}
+              disabled={disabled}
+              onChange={(text) => {
+                const next = [{ ...rows[0], [name]: text }];
+                setRows(next);
+                onChange(fromRows(next));
+              }}
+            />
+          </label>
+        );
+      })}
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { createRoot, type Root } from "react-dom/client";
 import { useEffect, useState, type ReactNode } from "react";
 import { DurationInput } from "./DurationInput";
 import { ExpressionEditor } from "./ExpressionEditor";
-import { KeyValueEditor, ListEditor, RowsEditor } from "./ListEditors";
+import { KeyValueEditor, ListEditor, ObjectFields, RowsEditor } from "./ListEditors";
 import { PeoplePicker } from "./PeoplePicker";
 import { SchemaBuilder } from "./SchemaBuilder";
 import { TestStep } from "./TestStep";
@@ -158,6 +158,7 @@ function Slot({ slot, raw, kind }: SlotProps) {
   else if (kind === "list") control = <ListEditor {...props} />;
   else if (kind === "rows") control = <RowsEditor {...props} />;
   else if (kind === "keyvalue") control = <KeyValueEditor {...props} />;
+  else if (kind === "fields") control = <ObjectFields {...props} />;
   else if (kind === "schema") control = <SchemaBuilder {...props} />;
   else if (kind === "duration") control = <DurationInput {...props} />;
   else if (kind === "expression") control = <ExpressionEditor {...props} />;

@@ -4,6 +4,7 @@ made here as well, as SDKs pin theirs."""
 import engine.core
 
 EXPORTS = [
+    "Bulkhead",
     "ChildRun",
     "ChildWorkflowFailed",
     "CronError",
@@ -28,6 +29,7 @@ EXPORTS = [
     "action",
     "all_workflows",
     "approval",
+    "bulkhead",
     "cron",
     "current_step",
     "emit",

@@ -26,6 +26,7 @@ EXPECTED = {
     "order-payment",
     "order-processing",
     "parallel-processing",
+    "partner-bulkhead",
     "partner-sync",
     "process-payment",
     "release-inventory",

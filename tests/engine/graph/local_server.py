@@ -67,6 +67,9 @@ class LocalServer:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        # Per path: requests being answered now, and the most there ever were at once.
+        self._in_flight: dict[str, int] = {}
+        self._most_in_flight: dict[str, int] = {}
         self._routes: dict[tuple[str, str], list[Responder]] = {}
         self._chat: list[Reply] = []
         self._lock = threading.Lock()
@@ -114,6 +117,24 @@ class LocalServer:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         with self._lock:
             return [request for request in self.requests if request.path == path]
+
+    def most_in_flight(self, path: str) -> int:
+        """The most requests to `path` the server was answering at the same time."""
+        with self._lock:
+            return self._most_in_flight.get(path, 0)
+
+    def in_flight(self, path: str) -> int:
+        with self._lock:
+            return self._in_flight.get(path, 0)
+
+    def _arrive(self, path: str) -> None:
+        with self._lock:
+            now = self._in_flight[path] = self._in_flight.get(path, 0) + 1
+            self._most_in_flight[path] = max(now, self._most_in_flight.get(path, 0))
+
+    def _depart(self, path: str) -> None:
+        with self._lock:
+            self._in_flight[path] -= 1
 
     def _answer(self, request: RecordedRequest) -> Reply:
         with self._lock:
@@ -180,9 +201,13 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 headers={name.lower(): value for name, value in self.headers.items()},
                 body=body,
             )
-            reply = server._answer(request)
-            if reply.delay:
-                time.sleep(reply.delay)
+            server._arrive(request.path)
+            try:
+                reply = server._answer(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+            finally:
+                server._depart(request.path)
             content, content_type = _encode(reply.body)
             self.send_response(reply.status)
             headers = {"Content-Type": content_type, **reply.headers}

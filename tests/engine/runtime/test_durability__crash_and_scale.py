@@ -6,6 +6,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,9 @@ KILL_ROUNDS = 20 if FULL else 5
 WAITING_RUNS = 10_000 if FULL else 1_000
 
 
-@pytest.fixture
-def queue_to_ourselves() -> Iterator[None]:
-    """Other test workers stop consuming the queue, so only this test's workers run steps."""
+@contextmanager
+def others_stop_consuming() -> Iterator[None]:
+    """Workers already running stop consuming the queue meanwhile."""
     others = [name for reply in celery_app.control.ping(timeout=1) for name in reply]
     if others:
         celery_app.control.cancel_consumer(settings.STEPWISE_QUEUE, destination=others, reply=True)
@@ -42,7 +43,16 @@ def queue_to_ourselves() -> Iterator[None]:
         celery_app.control.add_consumer(settings.STEPWISE_QUEUE, destination=others, reply=True)
 
 
-def start_worker(env: dict[str, str], logs: Path) -> RunningProcess:
+@pytest.fixture
+def queue_to_ourselves() -> Iterator[None]:
+    """Other test workers stop consuming the queue, so only this test's workers run steps."""
+    with others_stop_consuming():
+        yield
+
+
+def start_worker(
+    env: dict[str, str], logs: Path, *, concurrency: int = 1, pool: str = "prefork"
+) -> RunningProcess:
     name = f"crash-{uuid.uuid4().hex[:6]}@localhost"
     worker = start_process(
         name.split("@")[0],
@@ -52,8 +62,8 @@ def start_worker(env: dict[str, str], logs: Path) -> RunningProcess:
             "-A",
             "config",
             "worker",
-            "--pool=prefork",
-            "--concurrency=1",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
             "--loglevel=WARNING",
             "--hostname",
             name,

@@ -1,0 +1,121 @@
+"""Run priorities and workflow caps: fairness decided in the database, not the broker.
+
+A capped workflow (`@workflow(max_active=5)` or a WorkflowCap row in the admin, which wins)
+lets at most that many of its runs move at once, per value of its concurrency key if it has
+one. A run created beyond the cap is kept `held` (pending, with no message sent); when an
+admitted run ends, the held run with the highest priority, then the oldest, is let in and
+sent to a worker. So a flood of one workflow queues behind its own cap while other
+workflows' runs go straight to the workers.
+
+Why not Celery priorities: on Redis they are emulated with one list per priority band and
+workers prefetch messages, so a message already fetched is not overtaken; the order a
+person sets would be a hint. The database orders held runs exactly, in one indexed query.
+A run's priority also orders its steps waiting at a bulkhead (engine.resilience.bulkheads).
+"""
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from engine.core.definitions import WorkflowDefinition
+from engine.messaging.dispatch import advance_on_commit
+from engine.models import TERMINAL_STATUSES, LimitSource, Run, RunStatus, WorkflowCap
+
+__all__ = ["ADMITTED", "HELD", "MAX_PRIORITY", "admit", "admit_next", "check_priority"]
+
+HELD = "held"
+ADMITTED = "admitted"
+MAX_PRIORITY = 100
+
+
+def check_priority(value: Any) -> int:
+    """A priority from -100 (last) to 100 (first); ValueError names the field."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_PRIORITY:
+        raise ValueError(f"priority must be a whole number from -{MAX_PRIORITY} to {MAX_PRIORITY}")
+    return value
+
+
+def _cap_of(workflow: str, definition: WorkflowDefinition | None) -> WorkflowCap | None:
+    """The workflow's cap row, locked; a cap declared in code gets (and refreshes) its row."""
+    declared = definition.max_active if definition is not None else None
+    caps = WorkflowCap.objects.select_for_update()
+    cap = caps.filter(workflow=workflow).first()
+    if declared is None:
+        return cap
+    assert definition is not None
+    key_field = definition.concurrency_key or ""
+    if cap is None:
+        WorkflowCap.objects.get_or_create(
+            workflow=workflow,
+            defaults={
+                "max_active": declared,
+                "key_field": key_field,
+                "source": LimitSource.DECLARED,
+            },
+        )
+        return caps.get(workflow=workflow)
+    if cap.source == LimitSource.DECLARED and (cap.max_active, cap.key_field) != (
+        declared,
+        key_field,
+    ):
+        cap.max_active, cap.key_field = declared, key_field
+        cap.save(update_fields=["max_active", "key_field", "updated_at"])
+    return cap
+
+
+def _key_of(cap: WorkflowCap, input: Any) -> str:
+    if not cap.key_field:
+        return ""
+    value: Any = input
+    for part in cap.key_field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)[:200]
+
+
+def _active(workflow: str, key: str) -> int:
+    return (
+        Run.objects.filter(workflow=workflow, concurrency_key=key, admission=ADMITTED)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .count()
+    )
+
+
+def admit(run: Run, definition: WorkflowDefinition | None) -> None:
+    """Inside create_run's transaction, before the run is saved: admit it or hold it.
+
+    The cap row's lock orders this against other starts and against admit_next, so two
+    starts cannot both take the last place.
+    """
+    cap = _cap_of(run.workflow, definition)
+    if cap is None:
+        return
+    run.concurrency_key = _key_of(cap, run.input)
+    if _active(run.workflow, run.concurrency_key) < cap.max_active:
+        run.admission = ADMITTED
+    else:
+        run.admission = HELD
+        run.dispatched_at = None
+
+
+def admit_next(workflow: str, key: str) -> int:
+    """Inside the transaction that ended an admitted run: let the next held runs in."""
+    cap = WorkflowCap.objects.select_for_update().filter(workflow=workflow).first()
+    held = Run.objects.filter(
+        workflow=workflow, concurrency_key=key, admission=HELD, status=RunStatus.PENDING
+    )
+    # Without a cap (an operator removed it) every held run goes.
+    free = None if cap is None else cap.max_active - _active(workflow, key)
+    if free is not None and free <= 0:
+        return 0
+    chosen = list(
+        held.order_by("-priority", "created_at", "pk").values_list("pk", flat=True)[:free]
+    )
+    if not chosen:
+        return 0
+    Run.objects.filter(Q(pk__in=chosen), admission=HELD).update(
+        admission=ADMITTED, dispatched_at=timezone.now()
+    )
+    for run_id in chosen:
+        advance_on_commit(run_id)
+    return len(chosen)

@@ -1,0 +1,35 @@
+"""Worker processes of the resilience tests' own: the limits are observed on them alone."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.resilience.bulkheads import keeper
+from tests.engine.runtime.test_durability__crash_and_scale import (
+    others_stop_consuming,
+    start_worker,
+)
+from tests.processes import RunningProcess
+
+
+@pytest.fixture(scope="package")
+def two_workers(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[list[RunningProcess]]:
+    """Two `celery worker` processes (prefork, two children each), the only ones consuming.
+
+    Started once for the package: starting a worker costs seconds. A test that kills one puts
+    its replacement in the list.
+    """
+    with others_stop_consuming():
+        workers = [start_worker(stepwise_env, process_logs, concurrency=2) for _ in range(2)]
+        yield workers
+        for worker in workers:
+            worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def forget_held_slots() -> Iterator[None]:
+    """Slots a test took in this process are not renewed after it (its database is gone)."""
+    yield
+    with keeper.lock:
+        keeper.held.clear()
