@@ -183,6 +183,7 @@ class ExecutionContext:
                         error=error,
                         undoes=undoes,
                         logs=logbook.recorded(),
+                        input=logbook.input_or(args, kwargs),
                         traceback=short_traceback(exc),
                         reports=self._take_reports(),
                     )
@@ -199,6 +200,7 @@ class ExecutionContext:
                     retry_at=retry_at,
                     undoes=undoes,
                     logs=logbook.recorded(),
+                    input=logbook.input_or(args, kwargs),
                     traceback=short_traceback(exc),
                     reports=self._take_reports(),
                 )
@@ -215,6 +217,7 @@ class ExecutionContext:
                 output=output,
                 undoes=undoes,
                 logs=logbook.recorded(),
+                input=logbook.input_or(args, kwargs),
                 reports=self._take_reports(),
             )
             if cache_key is not None and step.cache_ttl:

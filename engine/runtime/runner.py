@@ -29,6 +29,7 @@ from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, step_values
 from engine.runtime.runs import begin_deadline, finish_run
+from engine.runtime.step_input import INPUT_KEY, kept_input
 from engine.runtime.store import DjangoBackend, load_journal
 
 logger = logging.getLogger(__name__)
@@ -291,6 +292,9 @@ def run_branch(run_id: int, seq: int, branch: int) -> None:
                 retry_at = timezone.now() + timedelta(seconds=delay)
             else:
                 status = EntryStatus.FAILED
+    if logbook.has_input:
+        # A graph node's rendered config; a code step's arguments are in the detail already.
+        detail = {**detail, INPUT_KEY: kept_input(logbook.noted_input)}
     finished = timezone.now()
     with transaction.atomic():
         group = (

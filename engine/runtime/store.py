@@ -39,6 +39,7 @@ from engine.runtime.mailbox import event_output, find_buffered_event, lock_chann
 from engine.runtime.records import apply_child_outcome
 from engine.runtime.rollups import add_step_values, step_values
 from engine.runtime.runs import create_run
+from engine.runtime.step_input import INPUT_KEY, kept_input
 
 _MISSING = object()
 
@@ -91,11 +92,14 @@ class DjangoBackend(FencedWriter):
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
         traceback: str | None = None,
+        input: Any = None,
         reports: Reports,
     ) -> None:
         # A compensation names the step it undid: a retry does that step again; a failed
         # attempt keeps where it failed, for people (never read by a replay).
         kept = {"undoes": undoes.as_json()} if undoes is not None else {}
+        if input is not None:
+            kept[INPUT_KEY] = kept_input(input)
         detail = ({"traceback": traceback} if traceback else {}) | kept or None
         finished_at = timezone.now()
         rollup = step_values(

@@ -16,6 +16,8 @@ interface StepAttempt {
   duration_ms: number | null;
   error: StepError | null;
   logs: unknown[];
+  input_kept: boolean;
+  input: unknown;
 }
 
 export interface RunStep {
@@ -31,6 +33,28 @@ export interface RunStep {
 
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
+}
+
+interface CutInput {
+  cut: true;
+  note: string;
+  start: string;
+}
+
+function isCut(value: unknown): value is CutInput {
+  return typeof value === "object" && value !== null && (value as { cut?: unknown }).cut === true;
+}
+
+// An input the journal kept cut says so before its start.
+function InputBlock({ kept, value }: { kept: boolean; value: unknown }) {
+  if (!kept) return <p className="hint">The journal does not keep this step's input.</p>;
+  if (!isCut(value)) return <pre className="code run-json">{json(value)}</pre>;
+  return (
+    <div className="panel-cut">
+      <p className="hint input-cut-note">Cut: {value.note}.</p>
+      <pre className="code run-json">{value.start}…</pre>
+    </div>
+  );
 }
 
 export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: number; nodeId: string; runStatus: string }) {
@@ -72,7 +96,7 @@ export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: numb
             </section>
           )}
           <h3>Input</h3>
-          {step.input_kept ? <pre className="code run-json">{json(step.input)}</pre> : <p className="hint">The journal does not keep this step's input.</p>}
+          <InputBlock kept={step.input_kept} value={step.input} />
           <h3>Output</h3>
           {step.output === null ? <p className="hint">No output.</p> : <pre className="code run-json">{json(step.output)}</pre>}
           <h3>Attempts</h3>
@@ -82,6 +106,12 @@ export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: numb
                 <span className={`run-status run-${attempt.status}`}>{attempt.status}</span>{" "}
                 {attempt.duration_ms !== null ? `${Math.round(attempt.duration_ms)} ms` : "not finished"}
                 {attempt.error && <div className="error-message">{attempt.error.message} ({attempt.error.type})</div>}
+                {step.attempts.length > 1 && attempt.input_kept && (
+                  <details className="attempt-input">
+                    <summary>Input of attempt {attempt.attempt}</summary>
+                    <InputBlock kept value={attempt.input} />
+                  </details>
+                )}
                 {attempt.logs.length > 0 && (
                   <pre className="code panel-logs">{attempt.logs.map((line) => (typeof line === "string" ? line : JSON.stringify(line))).join("\n")}</pre>
                 )}
