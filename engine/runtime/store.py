@@ -39,7 +39,7 @@ from engine.runtime.mailbox import event_output, find_buffered_event, lock_chann
 from engine.runtime.records import apply_child_outcome
 from engine.runtime.rollups import add_step_values, step_values
 from engine.runtime.runs import create_run
-from engine.runtime.step_input import INPUT_KEY, kept_input
+from engine.runtime.step_input import attempt_detail
 
 _MISSING = object()
 
@@ -95,12 +95,7 @@ class DjangoBackend(FencedWriter):
         input: Any = None,
         reports: Reports,
     ) -> None:
-        # A compensation names the step it undid: a retry does that step again; a failed
-        # attempt keeps where it failed, for people (never read by a replay).
-        kept = {"undoes": undoes.as_json()} if undoes is not None else {}
-        if input is not None:
-            kept[INPUT_KEY] = kept_input(input)
-        detail = ({"traceback": traceback} if traceback else {}) | kept or None
+        detail = attempt_detail(undoes=undoes, traceback=traceback, input=input)
         finished_at = timezone.now()
         rollup = step_values(
             run_id=self.run_id,
