@@ -88,14 +88,14 @@ def build_dataset(count: int) -> float:
         cursor.execute(
             f"""
             INSERT INTO {runs} (workflow, kind, version, status, depth, trigger, trigger_ref,
-                created_at, started_at, finished_at, lease_owner, wake_requested, redo)
+                created_at, started_at, finished_at, lease_owner, wake_requested, redo, is_test)
             SELECT %s || (i %% {WORKFLOWS}), 'code', '1',
                 CASE WHEN i %% 50 = 0 THEN 'failed' WHEN i %% 97 = 0 THEN 'cancelled'
                      WHEN i %% 211 = 0 THEN 'timed_out' ELSE 'completed' END,
                 0, 'api', '', t, t + (i %% 13) * interval '7 ms',
                 t + (i %% 13) * interval '7 ms' + power((i::bigint * 7919) %% 1000 / 1000.0, 3)
                     * interval '60 s',
-                '', false, '{{}}'::jsonb
+                '', false, '{{}}'::jsonb, false
             FROM (SELECT i, now() - i * interval '{DAYS} days' / %s AS t
                   FROM generate_series(1, %s) AS i) AS spread
             """,  # noqa: S608 (table names from the models)
