@@ -261,10 +261,18 @@ _held = threading.local()
 @contextmanager
 def rollups_in_key_order() -> Iterator[None]:
     """Hold the rollup additions made inside, and write them as the block ends, in the one
-    global lock order. Nested blocks join the outermost; an exception discards them (the
-    transaction they belonged to is rolled back)."""
-    if getattr(_held, "additions", None) is not None:
-        yield
+    global lock order. Nested blocks join the outermost; an exception discards what its block
+    added (the transaction or savepoint they belonged to is rolled back)."""
+    outer: _HeldAdditions | None = getattr(_held, "additions", None)
+    if outer is not None:
+        # A nested block may be a savepoint its caller rolls back and carries on after: what
+        # it added goes with it.
+        before = dict(outer.rows)
+        try:
+            yield
+        except BaseException:
+            outer.rows = before
+            raise
         return
     additions = _held.additions = _HeldAdditions()
     try:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -82,3 +82,25 @@ def test_without_the_order_the_same_race_deadlocks() -> None:
     raised = race(nullcontext)
     assert any("deadlock detected" in str(exc) for exc in raised), raised
     assert completed("lock-a") == completed("lock-b") == 1
+
+
+def add_in_a_savepoint_that_fails(workflow: str, at: datetime) -> None:
+    with transaction.atomic(), rollups_in_key_order():
+        add_run_started(workflow, at)
+        raise RuntimeError("the savepoint is rolled back")
+
+
+def test_held_additions_are_merged_per_row_and_a_rolled_back_block_adds_nothing() -> None:
+    """Inside one block, two starts of a workflow become one row's +2; what a nested block
+    (a savepoint the caller rolls back and survives) added is dropped with it."""
+    now = timezone.now()
+    with transaction.atomic(), rollups_in_key_order():
+        add_run_started("held-a", now)
+        add_run_started("held-a", now)
+        with pytest.raises(RuntimeError):
+            add_in_a_savepoint_that_fails("held-b", now)
+        assert not RunRollup.objects.filter(workflow__startswith="held-").exists()
+    started = dict(
+        RunRollup.objects.filter(workflow__startswith="held-").values_list("workflow", "started")
+    )
+    assert started == {"held-a": 2}
