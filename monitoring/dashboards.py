@@ -303,27 +303,37 @@ def metric_charts(period: Period, workflow: str | None, slot_kind: str) -> list[
         .order_by("-n", "workflow", "name")
         .values_list("workflow", "name")[:METRIC_NAMES]
     )
-    charts = []
+    if not names:
+        return []
+    # Every chart's slots in one grouped query over the chosen pairs.
+    chosen = Q()
     for metric_workflow, name in names:
-        rows = (
-            recorded.filter(workflow=metric_workflow, name=name)
-            .annotate(slot=Trunc("minute", slot_kind, tzinfo=UTC))
-            .values("slot")
-            .annotate(
-                total=Sum("value_sum"), n=Sum("count"), low=Min("value_min"), high=Max("value_max")
-            )
-            .order_by("slot")
+        chosen |= Q(workflow=metric_workflow, name=name)
+    rows = (
+        recorded.filter(chosen)
+        .annotate(slot=Trunc("minute", slot_kind, tzinfo=UTC))
+        .values("workflow", "name", "slot")
+        .annotate(
+            total=Sum("value_sum"), n=Sum("count"), low=Min("value_min"), high=Max("value_max")
         )
-        chart: dict[str, Any] = {"workflow": metric_workflow, "name": name}
-        chart.update(t=[], mean=[], min=[], max=[], count=[])
-        for row in rows:
-            chart["t"].append(int(row["slot"].timestamp()))
-            chart["mean"].append(round(row["total"] / row["n"], 4))
-            chart["min"].append(row["low"])
-            chart["max"].append(row["high"])
-            chart["count"].append(int(row["n"]))
-        charts.append(chart)
-    return charts
+        .order_by("slot")
+    )
+    charts: dict[tuple[str, str], dict[str, Any]] = {
+        (metric_workflow, name): {
+            "workflow": metric_workflow,
+            "name": name,
+            **{series: [] for series in ("t", "mean", "min", "max", "count")},
+        }
+        for metric_workflow, name in names
+    }
+    for row in rows:
+        chart = charts[row["workflow"], row["name"]]
+        chart["t"].append(int(row["slot"].timestamp()))
+        chart["mean"].append(round(row["total"] / row["n"], 4))
+        chart["min"].append(row["low"])
+        chart["max"].append(row["high"])
+        chart["count"].append(int(row["n"]))
+    return list(charts.values())
 
 
 def known_workflows() -> list[str]:
