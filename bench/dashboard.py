@@ -7,8 +7,10 @@ them with `rebuild_rollups` (the command for existing data), timed. The data set
 reused by the next run of the same size. Then measures, each in turn with the baseline (50 runs,
 newest first, by index: what the runs list reads): the dashboard's JSON for the last week and
 for one workflow's last day, a /metrics scrape (the first one, which sums every rollup row, and
-the later ones, which add only recent minutes), and, to show what rollups save, counting the
-week's runs by status from the runs table itself. Prints medians and ratios; never fails a build.
+the later ones, which add only recent minutes), the week's metric() charts from the metric
+rollups and, to show what rollups save, the same charts grouped from the RunMetric rows (as the
+dashboard read them before) and counting the week's runs by status from the runs table itself.
+Every other run records two metrics. Prints medians and ratios; never fails a build.
 
     .venv/bin/python bench/dashboard.py [--runs 1000000] [--repeat 15] [--quick]
 """
@@ -21,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Run as a script, this file's folder comes first on sys.path and bench/engine.py would shadow
 # the engine package: the project root must come before it.
@@ -34,7 +37,8 @@ PREFIX = "dash-"
 WORKFLOWS = 20
 DAYS = 7
 STEP_EVERY = 10
-DATASET_VERSION = 1
+DATASET_VERSION = 2  # 2: every other run records two metrics
+METRIC_EVERY = 2
 WARMUP = 3
 AIM_SECONDS = 0.5
 
@@ -64,11 +68,16 @@ def build_dataset(count: int) -> float:
     seconds. Everything older of the bench's own is deleted first."""
     from django.db import connection, transaction
 
-    from engine.models import Run, StepRecord
+    from engine.models import Run, RunMetric, StepRecord
     from engine.runtime.rollup_rebuild import compact_rollups, rebuild_rollups
 
-    runs, steps = Run._meta.db_table, StepRecord._meta.db_table
+    runs, steps, metrics = Run._meta.db_table, StepRecord._meta.db_table, RunMetric._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {metrics} WHERE run_id IN "  # noqa: S608 (names from the models)
+            f"(SELECT id FROM {runs} WHERE workflow LIKE %s)",
+            [f"{PREFIX}%"],
+        )
         cursor.execute(
             f"DELETE FROM {steps} WHERE run_id IN "  # noqa: S608 (names from the models)
             f"(SELECT id FROM {runs} WHERE workflow LIKE %s)",
@@ -79,14 +88,14 @@ def build_dataset(count: int) -> float:
         cursor.execute(
             f"""
             INSERT INTO {runs} (workflow, kind, version, status, depth, trigger, trigger_ref,
-                created_at, started_at, finished_at, lease_owner, wake_requested, redo)
+                created_at, started_at, finished_at, lease_owner, wake_requested, redo, is_test)
             SELECT %s || (i %% {WORKFLOWS}), 'code', '1',
                 CASE WHEN i %% 50 = 0 THEN 'failed' WHEN i %% 97 = 0 THEN 'cancelled'
                      WHEN i %% 211 = 0 THEN 'timed_out' ELSE 'completed' END,
                 0, 'api', '', t, t + (i %% 13) * interval '7 ms',
                 t + (i %% 13) * interval '7 ms' + power((i::bigint * 7919) %% 1000 / 1000.0, 3)
                     * interval '60 s',
-                '', false, '{{}}'::jsonb
+                '', false, '{{}}'::jsonb, false
             FROM (SELECT i, now() - i * interval '{DAYS} days' / %s AS t
                   FROM generate_series(1, %s) AS i) AS spread
             """,  # noqa: S608 (table names from the models)
@@ -105,12 +114,23 @@ def build_dataset(count: int) -> float:
             """,  # noqa: S608
             [f"{PREFIX}%"],
         )
+        # An amount and an item count per run, recorded as each run ended.
+        cursor.execute(
+            f"""
+            INSERT INTO {metrics} (run_id, name, value, recorded_at)
+            SELECT r.id, m.name, (r.id %% 997) * m.scale, r.finished_at
+            FROM {runs} AS r,
+                (VALUES ('amount', 0.37), ('items', 0.01)) AS m (name, scale)
+            WHERE r.workflow LIKE %s AND r.id %% {METRIC_EVERY} = 0
+            """,  # noqa: S608
+            [f"{PREFIX}%"],
+        )
         cursor.execute("DELETE FROM bench_dashboard_dataset")
         cursor.execute(
             "INSERT INTO bench_dashboard_dataset VALUES (%s, %s)", [DATASET_VERSION, count]
         )
     cursor = connection.cursor()
-    cursor.execute(f"ANALYZE {runs}; ANALYZE {steps}")
+    cursor.execute(f"ANALYZE {runs}; ANALYZE {steps}; ANALYZE {metrics}")
     began = time.perf_counter()
     rebuild_rollups()
     took = time.perf_counter() - began
@@ -201,6 +221,37 @@ def write_cost(samples: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+def raw_metric_charts(period: Any, slot: str) -> object:
+    """The week's metric() charts grouped from the RunMetric rows: what the dashboard did before
+    the metric rollups (the same top names, then one grouped query per chart)."""
+    from datetime import UTC
+
+    from django.db.models import Count, F, Sum
+    from django.db.models.functions import Trunc
+
+    from engine.models import RunMetric
+
+    recorded = RunMetric.objects.filter(
+        recorded_at__gte=period.start, recorded_at__lt=period.end
+    ).annotate(workflow=F("run__workflow"))
+    names = list(
+        recorded.values("workflow", "name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "workflow", "name")
+        .values_list("workflow", "name")[:8]
+    )
+    return [
+        list(
+            recorded.filter(run__workflow=workflow, name=name)
+            .annotate(slot=Trunc("recorded_at", slot, tzinfo=UTC))
+            .values("slot")
+            .annotate(total=Sum("value"), n=Count("pk"))
+            .order_by("slot")
+        )
+        for workflow, name in names
+    ]
+
+
 def timed(action: Callable[[], object]) -> float:
     began = time.perf_counter()
     action()
@@ -234,9 +285,9 @@ def main() -> None:
     from prometheus_client import generate_latest
     from prometheus_client.registry import CollectorRegistry
 
-    from engine.models import Run, RunRollup, StepRollup
+    from engine.models import MetricRollup, Run, RunMetric, RunRollup, StepRollup
     from engine.runtime.rollup_rebuild import compact_rollups
-    from monitoring.dashboards import dashboard, parse_period
+    from monitoring.dashboards import chart_slot, dashboard, metric_charts, parse_period
     from monitoring.prometheus import StepwiseCollector
 
     if kept_size() == count:
@@ -254,13 +305,23 @@ def main() -> None:
     # As autovacuum would soon after a compaction: without it the merged rows' dead tuples are
     # scanned too.
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {RunRollup._meta.db_table}, {StepRollup._meta.db_table}")
+        tables = [model._meta.db_table for model in (RunRollup, StepRollup, MetricRollup)]
+        cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
     def week() -> object:
         return json.dumps(dashboard(parse_period({"period": "week"}), None))
 
     def one_workflow_day() -> object:
         return json.dumps(dashboard(parse_period({"period": "day"}), f"{PREFIX}7"))
+
+    the_week = parse_period({"period": "week"})
+    week_slot = chart_slot(the_week, timezone.now())
+
+    def metrics() -> object:
+        return json.dumps(metric_charts(the_week, None, week_slot))
+
+    def metrics_raw() -> object:
+        return raw_metric_charts(the_week, week_slot)
 
     def baseline() -> object:
         return list(Run.objects.order_by("-created_at")[:50])
@@ -279,12 +340,14 @@ def main() -> None:
         return generate_latest(registry)
 
     measured: dict[str, list[float]] = {
-        name: [] for name in ["week", "day", "scrape", "scan", "baseline"]
+        name: [] for name in ["week", "day", "scrape", "metrics", "metrics_raw", "scan", "baseline"]
     }
     actions = {
         "week": week,
         "day": one_workflow_day,
         "scrape": scrape,
+        "metrics": metrics,
+        "metrics_raw": metrics_raw,
         "scan": scan,
         "baseline": baseline,
     }
@@ -300,12 +363,18 @@ def main() -> None:
     base = statistics.median(measured["baseline"])
     size = len(week())
     print(f"bench/dashboard.py: {count:,} runs over {DAYS} days, {WORKFLOWS} workflows ({built})")
-    print(f"  rollup rows: {RunRollup.objects.count():,} run, {StepRollup.objects.count():,} step")
+    print(
+        f"  rollup rows: {RunRollup.objects.count():,} run, {StepRollup.objects.count():,} step, "
+        f"{MetricRollup.objects.count():,} metric "
+        f"(from {RunMetric.objects.count():,} RunMetric rows)"
+    )
     print(f"  {'':<44} {'median':>10} {'p95':>10} {'x baseline':>11}")
     labels = {
         "week": f"dashboard JSON, last week ({size:,} bytes)",
         "day": "dashboard JSON, one workflow's last day",
         "scrape": "/metrics scrape (after the first)",
+        "metrics": "metric() charts, last week (metric rollups)",
+        "metrics_raw": "the same from RunMetric rows (no rollup)",
         "scan": "count the week's runs by status (no rollup)",
         "baseline": "baseline: 50 newest runs (SELECT … LIMIT 50)",
     }

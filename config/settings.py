@@ -193,6 +193,9 @@ STEPWISE_RETENTION_OVERRIDES = env_list("STEPWISE_RETENTION_OVERRIDES", [])
 # When set, the timer loop writes each pruned batch to <dir>/runs-<date>.jsonl first.
 STEPWISE_RETENTION_EXPORT_DIR = env_str("STEPWISE_RETENTION_EXPORT_DIR", "")
 STEPWISE_RETENTION_SWEEP_SECONDS = env_float("STEPWISE_RETENTION_SWEEP_SECONDS", 300.0)
+# A step attempt's input (a node's rendered config, a code step's arguments) kept for the step
+# panel: larger ones keep their first bytes and their full size.
+STEPWISE_STEP_INPUT_BYTES = env_int("STEPWISE_STEP_INPUT_BYTES", 16_384)
 STEPWISE_LIVE_UPDATES = env_bool("STEPWISE_LIVE_UPDATES", True)
 # OpenTelemetry spans for runs and steps: "otlp" (OTEL_EXPORTER_OTLP_* say where) or "console".
 STEPWISE_OTEL_EXPORTER = env_str("STEPWISE_OTEL_EXPORTER", "")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,10 +19,10 @@ from engine.core.histograms import quantile
 from engine.models import (
     FireOutcome,
     HumanTask,
+    MetricRollup,
     ProcessHeartbeat,
     ProcessKind,
     Run,
-    RunMetric,
     RunRollup,
     RunStatus,
     ScheduleFire,
@@ -291,37 +291,49 @@ def _schedules(period: Period, workflow: str | None) -> dict[str, int]:
     return {"fired": counts["fired"], "missed": counts["missed"]}
 
 
-def _metrics(period: Period, workflow: str | None) -> list[dict[str, Any]]:
-    """What workflows recorded with metric(): the mean per chart slot, per workflow and name."""
-    recorded = RunMetric.objects.filter(
-        recorded_at__gte=period.start, recorded_at__lt=period.end
-    ).annotate(workflow=F("run__workflow"))
+def metric_charts(period: Period, workflow: str | None, slot_kind: str) -> list[dict[str, Any]]:
+    """What workflows recorded with metric(), from the metric rollups (never RunMetric rows):
+    per chart slot the mean, min, max and count, for the busiest workflow and name pairs."""
+    recorded = MetricRollup.objects.filter(minute__gte=period.start, minute__lt=period.end)
     if workflow:
-        recorded = recorded.filter(run__workflow=workflow)
+        recorded = recorded.filter(workflow=workflow)
     names = list(
         recorded.values("workflow", "name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("count"))
         .order_by("-n", "workflow", "name")
         .values_list("workflow", "name")[:METRIC_NAMES]
     )
-    charts = []
+    if not names:
+        return []
+    # Every chart's slots in one grouped query over the chosen pairs.
+    chosen = Q()
     for metric_workflow, name in names:
-        rows = (
-            recorded.filter(run__workflow=metric_workflow, name=name)
-            .annotate(slot=Trunc("recorded_at", period.slot, tzinfo=UTC))
-            .values("slot")
-            .annotate(total=Sum("value"), n=Count("pk"))
-            .order_by("slot")
+        chosen |= Q(workflow=metric_workflow, name=name)
+    rows = (
+        recorded.filter(chosen)
+        .annotate(slot=Trunc("minute", slot_kind, tzinfo=UTC))
+        .values("workflow", "name", "slot")
+        .annotate(
+            total=Sum("value_sum"), n=Sum("count"), low=Min("value_min"), high=Max("value_max")
         )
-        charts.append(
-            {
-                "workflow": metric_workflow,
-                "name": name,
-                "t": [int(row["slot"].timestamp()) for row in rows],
-                "mean": [round(row["total"] / row["n"], 4) for row in rows],
-            }
-        )
-    return charts
+        .order_by("slot")
+    )
+    charts: dict[tuple[str, str], dict[str, Any]] = {
+        (metric_workflow, name): {
+            "workflow": metric_workflow,
+            "name": name,
+            **{series: [] for series in ("t", "mean", "min", "max", "count")},
+        }
+        for metric_workflow, name in names
+    }
+    for row in rows:
+        chart = charts[row["workflow"], row["name"]]
+        chart["t"].append(int(row["slot"].timestamp()))
+        chart["mean"].append(round(row["total"] / row["n"], 4))
+        chart["min"].append(row["low"])
+        chart["max"].append(row["high"])
+        chart["count"].append(int(row["n"]))
+    return list(charts.values())
 
 
 def known_workflows() -> list[str]:
@@ -362,7 +374,7 @@ def dashboard(period: Period, workflow: str | None) -> dict[str, Any]:
         "workers": workers_now(now),
         "tasks": tasks_now(now),
         "schedules": _schedules(period, workflow),
-        "metrics": _metrics(period, workflow),
+        "metrics": metric_charts(period, workflow, slot),
         "generated_at": now.isoformat(),
     }
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from engine.models import HumanTask, Run, StepRecord
 from engine.runtime.masking import NO_MASK, Mask, shown_step
+from engine.runtime.step_input import INPUT_KEY
 from engine.runtime.step_logs import lines_of
 from monitoring.timeline import (
     ENTRY_FIELDS,
@@ -141,16 +142,22 @@ def _log_text(entry: Any) -> str:
 
 
 def _step_input(record: StepRecord) -> tuple[bool, Any]:
-    """Whether the journal kept the step's input, and the input (a parallel step's arguments,
-    a wait's filter)."""
+    """Whether the journal kept the attempt's input, and the input: what the attempt noted (a
+    node's rendered config, a step's arguments; engine.runtime.step_input), else a parallel
+    step's arguments as dispatched, a wait's filter."""
     detail = record.detail if isinstance(record.detail, dict) else {}
+    if INPUT_KEY in detail:
+        return True, detail[INPUT_KEY]
     if "args" in detail or "kwargs" in detail:
         return True, {"args": detail.get("args", []), "kwargs": detail.get("kwargs", {})}
-    if "input" in detail:
-        return True, detail["input"]
     if record.kind == "wait":
         return True, {key: detail.get(key) for key in ("event_types", "match", "filter")}
     return False, None
+
+
+def _attempt_input(record: StepRecord) -> dict[str, Any]:
+    kept, value = _step_input(record)
+    return {"input_kept": kept, "input": _bounded(value)}
 
 
 def step_detail(run: Run, step_id: int, mask: Mask = NO_MASK) -> dict[str, Any] | None:
@@ -169,7 +176,8 @@ def step_detail(run: Run, step_id: int, mask: Mask = NO_MASK) -> dict[str, Any] 
         ).order_by("attempt", "id")
     ]
     last = attempts[-1]
-    kept, value = _step_input(attempts[0])
+    # The newest attempt's input: a node renders its config again on each attempt.
+    kept, value = _step_input(last)
     waits = task_waits(run, [last.pk]) if last.kind == "task" else {}
     return {
         "id": last.pk,
@@ -202,6 +210,7 @@ def step_detail(run: Run, step_id: int, mask: Mask = NO_MASK) -> dict[str, Any] 
                 else None,
                 "error": _error_for_people(record.error, record.detail),
                 "logs": step_logs(record),
+                **_attempt_input(record),
             }
             for record in attempts
         ],

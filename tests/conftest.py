@@ -96,6 +96,11 @@ def worker_server() -> Iterator[LocalServer]:
         yield server
 
 
+WORKER_SECRET_NAME = "WORKER_TEST_TOKEN"
+WORKER_SECRET_VALUE = "wsk-5d1f0c7e9a2b4863"
+"""A secret the worker processes hold, for tests that check where a secret may never go."""
+
+
 @pytest.fixture(scope="session")
 def stepwise_env(
     django_db_setup: None, django_db_blocker: Any, worker_server: LocalServer
@@ -108,6 +113,7 @@ def stepwise_env(
         STEPWISE_HTTP_ALLOWLIST=f"127.0.0.1:{worker_server.port}",
         STEPWISE_AI_BASE_URL=worker_server.url("/v1"),
         STEPWISE_AI_MODEL=AI_TEST_MODEL,
+        **{f"STEPWISE_SECRET_{WORKER_SECRET_NAME}": WORKER_SECRET_VALUE},
     )
 
 

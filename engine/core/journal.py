@@ -148,9 +148,11 @@ class Backend(Protocol):
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
         traceback: str | None = None,
+        input: Any = None,
         reports: Reports,
     ) -> None:
-        """Journal one attempt of a step; `logs` are the lines it wrote (engine.core.logs)."""
+        """Journal one attempt of a step; `logs` are the lines it wrote (engine.core.logs),
+        `input` what it worked from, for people (engine.core.step_input)."""
         ...
 
     def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:

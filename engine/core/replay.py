@@ -216,6 +216,7 @@ class ExecutionContext:
                         error=error,
                         undoes=undoes,
                         logs=logbook.recorded(),
+                        input=logbook.input_or(args, kwargs),
                         traceback=short_traceback(exc),
                         reports=self._take_reports(),
                     )
@@ -232,6 +233,7 @@ class ExecutionContext:
                     retry_at=retry_at,
                     undoes=undoes,
                     logs=logbook.recorded(),
+                    input=logbook.input_or(args, kwargs),
                     traceback=short_traceback(exc),
                     reports=self._take_reports(),
                 )
@@ -248,6 +250,7 @@ class ExecutionContext:
                 output=output,
                 undoes=undoes,
                 logs=logbook.recorded(),
+                input=logbook.input_or(args, kwargs),
                 reports=self._take_reports(),
             )
             if cache_key is not None and step.cache_ttl:

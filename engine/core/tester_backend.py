@@ -206,6 +206,7 @@ class MemoryBackend:
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
         traceback: str | None = None,
+        input: Any = None,
         reports: Reports,
     ) -> None:
         if logs:

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.core.bulkheads import Bulkhead
-from engine.core.context import current_step
+from engine.core.context import current_logbook, current_step
 from engine.core.deadline import call_with_deadline
 from engine.core.definitions import StepDefinition
 from engine.core.errors import NonRetryableError, WorkflowError, describe_exception
@@ -256,6 +256,11 @@ def run_node(node: CompiledNode, scope: Mapping[str, Any]) -> dict[str, Any]:
         if node.has_error_edge and not node.retry.should_retry(exc, attempt):
             return NodeResult(output=describe_exception(exc), handle=ERROR).as_json()
         raise
+    finally:
+        # The step's arguments are the whole scope; people want what the node made of it.
+        logbook = current_logbook()
+        if logbook is not None:
+            logbook.note_input(context.input())
     return result.as_json()
 
 

@@ -62,7 +62,7 @@ from engine.models.processes import (
     ProcessKind,
     WorkerProbe,
 )
-from engine.models.rollups import RunRollup, StepRollup
+from engine.models.rollups import MetricRollup, RunRollup, StepRollup
 from engine.models.runs import (
     ACTIVE_STATUSES,
     ADVANCING_STATUSES,
@@ -101,6 +101,7 @@ __all__ = [
     "MachineInstance",
     "MachineTimer",
     "MachineVersion",
+    "MetricRollup",
     "OverlapPolicy",
     "ProcessHeartbeat",
     "ProcessKind",

@@ -68,6 +68,33 @@ class StepRollup(models.Model):
         return f"{self.workflow}/{self.step} at {self.minute:%Y-%m-%d %H:%M}"
 
 
+class MetricRollup(models.Model):
+    """One minute of one metric() name of one workflow: how many values, their sum and range."""
+
+    minute = models.DateTimeField()
+    workflow = models.CharField(max_length=100)
+    name = models.CharField(max_length=100)
+    count = models.PositiveBigIntegerField(default=0)
+    value_sum = models.FloatField(default=0.0)
+    value_min = models.FloatField()
+    value_max = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minute", "workflow", "name"], name="metric_rollup_bucket"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workflow", "name", "minute"], name="metric_rollup_series"),
+            # The dashboard's busiest names across every workflow in a period.
+            models.Index(fields=["minute"], name="metric_rollup_by_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow}/{self.name} at {self.minute:%Y-%m-%d %H:%M}"
+
+
 # The histogram counters, one column per bucket (fields added in a loop, not typed out).
 for _column in duration_columns("d"):
     RunRollup.add_to_class(_column, models.PositiveBigIntegerField(default=0))

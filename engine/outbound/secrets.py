@@ -10,11 +10,11 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from secrets import token_hex
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from engine.core.errors import NonRetryableError
+from engine.core.secret_markers import map_strings, marker, new_nonce
 
 __all__ = [
     "ENV_PREFIX",
@@ -76,33 +76,23 @@ def render_with_secrets(
     rendered result (text anywhere inside dicts and lists) by the values."""
     if not secrets:
         return render(value)
-    nonce = token_hex(8)
+    nonce = new_nonce()
     by_marker: dict[str, str] = {}
 
     def mark(match: re.Match[str]) -> str:
         name = match.group("attr") or match.group("key")
-        marker = f"\x00{nonce}:{name}\x00"
-        by_marker[marker] = secrets[name] if name in secrets else get_secret(name)
-        return marker
+        stand_in = marker(nonce, name)
+        by_marker[stand_in] = secrets[name] if name in secrets else get_secret(name)
+        return stand_in
 
-    rendered = render(_map_strings(value, lambda text: _WHOLE_TEMPLATE.sub(mark, text)))
+    rendered = render(map_strings(value, lambda text: _WHOLE_TEMPLATE.sub(mark, text)))
 
     def fill(text: str) -> str:
-        for marker, secret in by_marker.items():
-            text = text.replace(marker, secret)
+        for stand_in, secret in by_marker.items():
+            text = text.replace(stand_in, secret)
         return text
 
-    return _map_strings(rendered, fill)
-
-
-def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, Mapping):
-        return {key: _map_strings(item, change) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_map_strings(item, change) for item in value]
-    return value
+    return map_strings(rendered, fill)
 
 
 class SecretMissing(NonRetryableError):

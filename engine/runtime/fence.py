@@ -20,8 +20,9 @@ from engine.core.journal import CancelRequest, Position, Reports
 from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
 from engine.models import Run, RunMetric, RunStatus, StepRecord
 from engine.resilience.bulkheads import DatabaseGate
+from engine.runtime.metric_rollups import add_metric
 from engine.runtime.records import position_key
-from engine.runtime.rollups import step_upsert_sql
+from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_upsert_sql
 
 
 def lease_seconds() -> float:
@@ -93,13 +94,14 @@ class FencedWriter:
             self.cancel_request = cancel_request_of(run)
 
     def _write_reports(self, reports: Reports) -> None:
-        write_reports(self.run_id, reports, progress_saved=True)
+        write_reports(self.run_id, reports, workflow=self.run.workflow, progress_saved=True)
 
     @contextmanager
     def _writing(self, reports: Reports) -> Iterator[None]:
         """One commit: the fence, the reports, then whatever the caller writes."""
         try:
-            with transaction.atomic():
+            # The reports' metrics and the caller's step land in rollup rows: in key order.
+            with transaction.atomic(), rollups_in_key_order():
                 self._hold(reports)
                 yield
         except IntegrityError:
@@ -137,7 +139,7 @@ class FencedWriter:
             with self._writing(Reports()):
                 self._insert(record)
                 if rollup is not None:
-                    _execute(step_upsert_sql(), rollup)
+                    add_step_values(rollup)
             return
         announce_step(record)
 
@@ -199,8 +201,11 @@ def _fenced_insert_and_rollup_sql() -> str:
     return f"WITH inserted AS ({insert} RETURNING 1) {step_upsert_sql('inserted')}"
 
 
-def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False) -> None:
-    """Inside a transaction: store a run's progress and metrics, and announce them on commit."""
+def write_reports(
+    run_id: int, reports: Reports, *, workflow: str, progress_saved: bool = False
+) -> None:
+    """Inside a transaction: store a run's progress and metrics (each added to the metric
+    rollups as well), and announce them on commit."""
     if reports.progress is not None:
         if not progress_saved:
             Run.objects.filter(pk=run_id).update(progress=reports.progress)
@@ -213,4 +218,5 @@ def write_reports(run_id: int, reports: Reports, *, progress_saved: bool = False
             ]
         )
         for name, value, at in reports.metrics:
+            add_metric(workflow=workflow, name=name, value=value, at=at)
             send_on_commit(run_metric, run_id=run_id, name=name, value=value, recorded_at=at)

@@ -16,7 +16,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from engine.core.histograms import BOUNDS_SECONDS, BUCKETS
-from engine.models import Run, RunRollup, StepRecord, StepRollup
+from engine.models import MetricRollup, Run, RunRollup, StepRecord, StepRollup
+from engine.runtime.metric_rollups import compact_metric_rollups, rebuild_metric_rollups
 from engine.runtime.rollups import (
     MINUTE_DETAIL,
     RUN_ADDED,
@@ -38,8 +39,9 @@ def _add(into: dict[Any, list[float]], key: Any, values: Sequence[Any]) -> None:
             current[index] += value
 
 
-def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tuple[int, int]:
-    """Recompute every rollup row from the runs and the journal; returns the rows written.
+def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tuple[int, int, int]:
+    """Recompute every rollup row from the runs, the journal and the recorded metrics; returns
+    the run, step and metric rows written.
 
     For data from before rollups existed, or after runs were deleted. The journal keeps every
     attempt, so step rollups come out as the engine kept them; a run counts once, by the way
@@ -54,10 +56,12 @@ def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tupl
             with connection.cursor() as cursor:
                 cursor.execute(_postgresql_runs_sql())
                 cursor.execute(_postgresql_steps_sql())
+            metrics = rebuild_metric_rollups(in_python=False)
+        tables = [model._meta.db_table for model in (RunRollup, StepRollup, MetricRollup)]
         with connection.cursor() as cursor:
             # Fresh statistics, or the planner scans whole tables it believes small.
-            cursor.execute(f"ANALYZE {RunRollup._meta.db_table}, {StepRollup._meta.db_table}")
-        return RunRollup.objects.count(), StepRollup.objects.count()
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+        return RunRollup.objects.count(), StepRollup.objects.count(), metrics
     runs: dict[tuple[datetime, str], list[float]] = {}
     for row in Run.objects.values(
         "workflow", "status", "created_at", "scheduled_for", "started_at", "finished_at"
@@ -124,7 +128,8 @@ def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tupl
             ),
             batch_size=batch,
         )
-    return len(runs), len(steps)
+        metrics = rebuild_metric_rollups(in_python=True, batch=batch)
+    return len(runs), len(steps), metrics
 
 
 @dataclass
@@ -241,6 +246,7 @@ def compact_rollups(now: datetime | None = None) -> int:
         else:
             removed += _compact_in_python(RunRollup, before)
             removed += _compact_in_python(StepRollup, before)
+        removed += compact_metric_rollups(before)
     return removed
 
 

@@ -13,10 +13,21 @@ What counts (the rule a reader of the dashboard needs):
   scheduled for) to first start. Both are recorded once per ending.
 - Steps count attempts: an attempt that failed and will be retried adds to `retrying`, the
   last one to `completed` or `failed`; each attempt's own duration goes to the histogram.
+
+Lock order: an upsert locks its row until the transaction commits, and a row is shared by every
+writer of that minute. Two transactions taking two rows in opposite orders (one ends runs of
+workflows a then b, the other b then a) would deadlock, so every transaction that may add to
+more than one row does it inside `rollups_in_key_order()`: the additions are held, merged per
+row, and written when the block ends as one multi-row statement per table, tables in one fixed
+order (runs, steps, metrics) and rows sorted by key. PostgreSQL takes a multi-row INSERT's rows
+in the order of its VALUES, so every writer locks rows in the same global order.
 """
 
 import functools
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,19 +59,20 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return max(0.0, (end - start).total_seconds())
 
 
-def _upsert_sql(
+def upsert_sql(
     table: str,
     keys: Sequence[str],
     added: Sequence[str],
     others: Sequence[str] = (),
     extra: str = "",
     from_rows: str = "",
+    rows: int = 1,
 ) -> str:
     """INSERT keys, added and other columns; on conflict, add the `added` ones to the row's.
-    With `from_rows`, one row per row of that relation (a CTE) instead of one row of VALUES."""
+    `rows` rows of VALUES; with `from_rows`, one row per row of that relation (a CTE)."""
     columns = [*keys, *added, *others]
     placeholders = ", ".join(["%s"] * len(columns))
-    source = f"VALUES ({placeholders})"
+    source = "VALUES " + ", ".join([f"({placeholders})"] * rows)
     if from_rows:
         source = f"SELECT {placeholders} FROM {from_rows}"  # noqa: S608 (a CTE's name)
     sets = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in added)
@@ -81,9 +93,9 @@ RUN_ADDED = [
 ]
 
 
-@functools.cache
-def run_upsert_sql() -> str:
-    return _upsert_sql(RunRollup._meta.db_table, ["minute", "workflow"], RUN_ADDED)
+@functools.lru_cache(maxsize=64)
+def run_upsert_sql(rows: int = 1) -> str:
+    return upsert_sql(RunRollup._meta.db_table, ["minute", "workflow"], RUN_ADDED, rows=rows)
 
 
 def run_values(
@@ -111,10 +123,7 @@ def run_values(
 
 def add_run_started(workflow: str, at: datetime) -> None:
     """Inside the transaction that creates the run."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            run_upsert_sql(), run_values(workflow=workflow, minute=minute_of(at), started=1)
-        )
+    add_to_rollup(RUNS, run_values(workflow=workflow, minute=minute_of(at), started=1))
 
 
 def add_run_ended(run: Any, *, also_started: bool = False) -> None:
@@ -125,16 +134,15 @@ def add_run_ended(run: Any, *, also_started: bool = False) -> None:
         started=1 if also_started else 0,
         ended=run,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(run_upsert_sql(), values)
+    add_to_rollup(RUNS, values)
 
 
 STEP_ADDED = [*STEP_OUTCOMES, "duration_sum", *duration_columns("d")]
 STEP_KEYS = ["minute", "workflow", "step"]
 
 
-@functools.cache
-def step_upsert_sql(from_rows: str = "") -> str:
+@functools.lru_cache(maxsize=64)
+def step_upsert_sql(from_rows: str = "", rows: int = 1) -> str:
     table = StepRollup._meta.db_table
     # Example runs for the dashboard's links: the slowest attempt's run, the latest failure's.
     extra = (
@@ -144,13 +152,14 @@ def step_upsert_sql(from_rows: str = "") -> str:
         f"THEN excluded.slowest_seconds ELSE {table}.slowest_seconds END"
         f", failed_run = COALESCE(excluded.failed_run, {table}.failed_run)"
     )
-    return _upsert_sql(
+    return upsert_sql(
         table,
         STEP_KEYS,
         STEP_ADDED,
         ["slowest_run", "slowest_seconds", "failed_run"],
         extra,
         from_rows,
+        rows,
     )
 
 
@@ -182,5 +191,107 @@ def step_values(
 
 def add_step_values(values: list[Any]) -> None:
     """Inside the transaction that records the attempt's end (values from step_values)."""
+    add_to_rollup(STEPS, values)
+
+
+# --- one lock order for every writer (the module's docstring says why) -------------------------
+@dataclass(frozen=True)
+class RollupTable:
+    """How the held additions to one rollup table are merged and written."""
+
+    order: int
+    """Tables are written in this order; each one's rows sorted by key."""
+    keys: int
+    """The first `keys` values of an addition are its row's key."""
+    upsert: Callable[[int], str]
+    """The statement that adds n rows (parameters: their values, row after row)."""
+    merge: Callable[[list[Any], list[Any]], list[Any]]
+    """One addition made of two to the same row (a statement may not touch a row twice)."""
+
+
+def summed(keys: int) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """A merge that adds every value after the key."""
+
+    def merge(held: list[Any], new: list[Any]) -> list[Any]:
+        return [*held[:keys], *(a + b for a, b in zip(held[keys:], new[keys:], strict=True))]
+
+    return merge
+
+
+def _merge_steps(held: list[Any], new: list[Any]) -> list[Any]:
+    merged = summed(len(STEP_KEYS))(held[:-3], new[:-3])
+    slowest = new if new[-2] > held[-2] else held
+    return [*merged, slowest[-3], slowest[-2], new[-1] or held[-1]]
+
+
+RUNS = RollupTable(0, 2, run_upsert_sql, summed(2))
+STEPS = RollupTable(1, len(STEP_KEYS), lambda rows: step_upsert_sql(rows=rows), _merge_steps)
+ROWS_PER_STATEMENT = 200
+"""Bounds a statement's parameters (a run row has about 50) well under every backend's limit."""
+
+
+@dataclass
+class _HeldAdditions:
+    rows: dict[tuple[int, tuple[Any, ...]], tuple[RollupTable, list[Any]]] = field(
+        default_factory=dict
+    )
+
+    def add(self, table: RollupTable, values: list[Any]) -> None:
+        key = (table.order, tuple(values[: table.keys]))
+        held = self.rows.get(key)
+        self.rows[key] = (table, values if held is None else table.merge(held[1], values))
+
+    def write(self) -> None:
+        ordered = [self.rows[key] for key in sorted(self.rows)]
+        start = 0
+        while start < len(ordered):
+            table = ordered[start][0]
+            end = start
+            while (
+                end < len(ordered) and ordered[end][0] is table and end - start < ROWS_PER_STATEMENT
+            ):
+                end += 1
+            _write(table, [values for _, values in ordered[start:end]])
+            start = end
+
+
+_held = threading.local()
+
+
+@contextmanager
+def rollups_in_key_order() -> Iterator[None]:
+    """Hold the rollup additions made inside, and write them as the block ends, in the one
+    global lock order. Nested blocks join the outermost; an exception discards what its block
+    added (the transaction or savepoint they belonged to is rolled back)."""
+    outer: _HeldAdditions | None = getattr(_held, "additions", None)
+    if outer is not None:
+        # A nested block may be a savepoint its caller rolls back and carries on after: what
+        # it added goes with it.
+        before = dict(outer.rows)
+        try:
+            yield
+        except BaseException:
+            outer.rows = before
+            raise
+        return
+    additions = _held.additions = _HeldAdditions()
+    try:
+        yield
+    finally:
+        _held.additions = None
+    additions.write()
+
+
+def add_to_rollup(table: RollupTable, values: list[Any]) -> None:
+    """Add to one rollup row: held until the enclosing rollups_in_key_order() ends, or at once
+    (a transaction that adds to one row alone needs no order)."""
+    additions: _HeldAdditions | None = getattr(_held, "additions", None)
+    if additions is not None:
+        additions.add(table, values)
+    else:
+        _write(table, [values])
+
+
+def _write(table: RollupTable, rows: list[list[Any]]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(step_upsert_sql(), values)
+        cursor.execute(table.upsert(len(rows)), [value for row in rows for value in row])

@@ -29,8 +29,9 @@ from engine.resilience.priorities import HELD
 from engine.runtime.fence import write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
-from engine.runtime.rollups import add_step_values, step_values
+from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
 from engine.runtime.runs import begin_deadline, finish_run
+from engine.runtime.step_input import INPUT_KEY, kept_input
 from engine.runtime.store import DjangoBackend, load_journal
 
 logger = logging.getLogger(__name__)
@@ -169,7 +170,8 @@ def _advance_once(run: Run, owner: str) -> bool:
     except Cancelled:
         _release_if_paused(run.pk, owner)
         return False  # cancelled, paused or taken over: stop without writing anything more
-    with transaction.atomic():
+    # The last reports' metrics and the run's ending land in rollup rows: in key order.
+    with transaction.atomic(), rollups_in_key_order():
         if outcome.reports:
             try:
                 backend.flush(outcome.reports)
@@ -313,8 +315,12 @@ def _run_branch_attempt(record: StepRecord, step: StepDefinition | None) -> None
                 retry_at = timezone.now() + timedelta(seconds=delay)
             else:
                 status = EntryStatus.FAILED
+    if logbook.has_input:
+        # A graph node's rendered config; a code step's arguments are in the detail already.
+        detail = {**detail, INPUT_KEY: kept_input(logbook.noted_input)}
     finished = timezone.now()
-    with transaction.atomic():
+    # The step's and its metrics' rollup rows, in key order.
+    with transaction.atomic(), rollups_in_key_order():
         group = (
             StepRecord.objects.select_for_update()
             .filter(run_id=run_id, seq=seq, branch=0, superseded=False)
@@ -342,7 +348,7 @@ def _run_branch_attempt(record: StepRecord, step: StepDefinition | None) -> None
         )
         if rollup is not None:
             add_step_values(rollup)
-        write_reports(run_id, reporter.reports)
+        write_reports(run_id, reporter.reports, workflow=record.run.workflow)
         record.status = status
         announce_step(record)
         if status == EntryStatus.RETRYING:

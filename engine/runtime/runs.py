@@ -31,7 +31,7 @@ from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
-from engine.runtime.rollups import add_run_ended, add_run_started
+from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
@@ -146,6 +146,7 @@ def begin_deadline(run: Run, timeout_seconds: float | None) -> None:
         Timer.objects.create(run=run, kind=TimerKind.RUN_TIMEOUT, due_at=deadline)
 
 
+@rollups_in_key_order()  # a run's children end with it: their rollup rows too, in key order
 def finish_run(
     run: Run,
     status: str,

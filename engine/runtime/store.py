@@ -39,6 +39,7 @@ from engine.runtime.mailbox import event_output, find_buffered_event, lock_chann
 from engine.runtime.records import apply_child_outcome
 from engine.runtime.rollups import add_step_values, step_values
 from engine.runtime.runs import create_run
+from engine.runtime.step_input import attempt_detail
 
 _MISSING = object()
 
@@ -91,12 +92,10 @@ class DjangoBackend(FencedWriter):
         undoes: Position | None = None,
         logs: list[dict[str, Any]] | None = None,
         traceback: str | None = None,
+        input: Any = None,
         reports: Reports,
     ) -> None:
-        # A compensation names the step it undid: a retry does that step again; a failed
-        # attempt keeps where it failed, for people (never read by a replay).
-        kept = {"undoes": undoes.as_json()} if undoes is not None else {}
-        detail = ({"traceback": traceback} if traceback else {}) | kept or None
+        detail = attempt_detail(undoes=undoes, traceback=traceback, input=input)
         finished_at = timezone.now()
         rollup = step_values(
             run_id=self.run_id,

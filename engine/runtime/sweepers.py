@@ -16,6 +16,7 @@ from engine.messaging.dispatch import advance_on_commit, queued_messages, run_br
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.resilience.priorities import ADMITTED, HELD
+from engine.runtime.rollups import rollups_in_key_order
 from engine.runtime.runner import retry_branch
 from engine.runtime.runs import create_run, request_cancel
 
@@ -24,7 +25,8 @@ BATCH = 200
 
 def fire_due_timers() -> int:
     now = timezone.now()
-    with transaction.atomic():
+    # Timeouts end runs of many workflows here: their rollup rows are taken in key order.
+    with transaction.atomic(), rollups_in_key_order():
         due = list(
             Timer.objects.select_for_update(skip_locked=True)
             .filter(due_at__lte=now)
@@ -73,7 +75,7 @@ def _fire(timer: Timer) -> None:
 
 def start_due_debounces() -> int:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), rollups_in_key_order():
         due = list(
             DebounceSlot.objects.select_for_update(skip_locked=True)
             .filter(due_at__lte=now)

@@ -277,6 +277,18 @@
     return block;
   }
 
+  // An input the journal kept cut ({cut, note, start}) says so before its start.
+  function inputBlock(kept, value, masked) {
+    if (!kept) return el("p", "hint", "The journal does not keep this step's input.");
+    if (!value || value.cut !== true) return pre(value, masked);
+    var block = el("div", "panel-cut");
+    block.appendChild(el("p", "hint input-cut-note", "Cut: " + value.note + "."));
+    var start = el("pre", "code run-json");
+    start.textContent = (masked ? value.start.split(MASK).join(PAGE_MASK) : value.start) + "…";
+    block.appendChild(start);
+    return block;
+  }
+
   function section(title) {
     var part = el("section", "panel-part");
     part.appendChild(el("h3", "", title));
@@ -307,7 +319,7 @@
     }
     var input = section("Input");
     input.dataset.testid = "step-input";
-    input.appendChild(step.input_kept ? pre(step.input, step.masked) : el("p", "hint", "The journal does not keep this step's input."));
+    input.appendChild(inputBlock(step.input_kept, step.input, step.masked));
     body.appendChild(input);
     var output = section("Output");
     output.dataset.testid = "step-output";
@@ -322,6 +334,13 @@
       item.appendChild(document.createTextNode(" started " + when + (attempt.duration_ms !== null ? ", took " + duration(attempt.duration_ms) : "")));
       if (attempt.retry_at) item.appendChild(document.createTextNode(", next attempt at " + new Date(attempt.retry_at).toLocaleTimeString()));
       if (attempt.error) item.appendChild(el("div", "error-message", attempt.error.message + (attempt.error.type ? " (" + attempt.error.type + ")" : "")));
+      if (step.attempts.length > 1 && attempt.input_kept) {
+        // Each attempt rendered its input anew: an earlier one may have seen other values.
+        var own = el("details", "attempt-input");
+        own.appendChild(el("summary", "", "Input of attempt " + attempt.attempt));
+        own.appendChild(inputBlock(true, attempt.input, step.masked));
+        item.appendChild(own);
+      }
       if (attempt.logs.length) {
         var logs = el("pre", "code panel-logs");
         logs.textContent = attempt.logs.map(function (line) { return typeof line === "string" ? line : JSON.stringify(line); }).join("\n");

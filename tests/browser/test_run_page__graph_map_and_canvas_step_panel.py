@@ -1,6 +1,7 @@
 """In Chromium, a canvas workflow's run page draws the graph with the run laid over it (the
 waiting approval named in the verdict); its steps open the step panel; and the canvas opened
-from there with ?run=<id> shows the same step data in its run overlay's panel."""
+from there with ?run=<id> shows the same step data in its run overlay's panel. A node's input
+is its config as rendered from the run."""
 
 from typing import Any
 
@@ -42,6 +43,11 @@ def test_the_map_and_the_canvas_panel_show_the_run(
     panel = page.get_by_test_id("step-panel")
     expect(panel.get_by_test_id("step-output")).to_contain_text("Conference")
     page.keyboard.press("Escape")
+    # A node's input is its config as rendered from the run: the approval's title filled in.
+    timeline = page.get_by_test_id("timeline-rows")
+    timeline.get_by_role("button", name="manager", exact=True).click()
+    expect(panel.get_by_test_id("step-input")).to_contain_text("Expense of 2500 by eve")
+    page.keyboard.press("Escape")
 
     page.get_by_role("link", name="this run on the canvas").click()
     expect(page.get_by_test_id("run-banner")).to_contain_text(f"Run #{run.pk}", timeout=20_000)
@@ -50,4 +56,6 @@ def test_the_map_and_the_canvas_panel_show_the_run(
     step_panel = page.get_by_test_id("run-step-panel")
     expect(step_panel).to_contain_text("completed")
     expect(step_panel).to_contain_text("Conference")
+    expect(step_panel.get_by_role("heading", name="Input")).to_be_visible()
+    expect(step_panel).not_to_contain_text("does not keep this step's input")
     assert errors == [], errors

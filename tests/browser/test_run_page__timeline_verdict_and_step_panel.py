@@ -78,6 +78,9 @@ def test_a_retried_step_and_a_wait_are_explained(
     # The failing attempts of flaky: message first, then the exception class.
     chart.get_by_role("button", name="flaky", exact=True).click()
     expect(panel.locator(".panel-attempts li")).to_have_count(3)
+    # An inline code step keeps its arguments on every attempt.
+    expect(panel.get_by_test_id("step-input")).to_contain_text('"args"')
+    expect(panel.locator(".panel-attempts .attempt-input")).to_have_count(3)
     expect(panel.locator(".panel-attempts .error-message").first).to_have_text(
         "attempt 1 failed (ConnectionError)"
     )

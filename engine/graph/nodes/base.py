@@ -13,6 +13,7 @@ from typing import Any
 from engine.core.api import Pending
 from engine.core.expressions import compile_expression
 from engine.core.retry import Retry
+from engine.core.secret_markers import unmark
 from engine.core.templates import render_value
 
 NORMAL = ""
@@ -62,20 +63,35 @@ class NodeContext:
     run_id: int = 0
     idempotency_key: str = ""
     step_name: str = ""
+    rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Each config field as rendered or evaluated so far: the node's input for the step panel.
+    Shared with copies made by `dataclasses.replace`, so a field rendered with secret markers
+    (engine.outbound.secrets) is kept as marked, never with the value."""
 
     def render(self, field_name: str, default: Any = None) -> Any:
         """The config value with every `{{ expr }}` template rendered against the scope."""
         if field_name not in self.config:
             return default
-        return render_value(
+        value = render_value(
             self.config[field_name], self.scope, node=self.node_id, field=field_name
         )
+        self.rendered[field_name] = value
+        return value
 
     def evaluate(self, field_name: str, source: str | None = None) -> Any:
         """Evaluate a CEL expression (the config value, or `source`) against the scope."""
         text = self.config.get(field_name) if source is None else source
         expression = compile_expression(str(text), node=self.node_id, field=field_name)
-        return expression.evaluate(self.scope)
+        value = expression.evaluate(self.scope)
+        if source is None:
+            self.rendered[field_name] = value
+        return value
+
+    def input(self) -> dict[str, Any]:
+        """The config with each field rendered so far replaced by what it rendered to, and any
+        secret shown as `[secret NAME]`."""
+        shown: dict[str, Any] = unmark({**self.config, **self.rendered})
+        return shown
 
 
 Execute = Callable[[NodeContext], NodeResult]

@@ -136,7 +136,9 @@ def execute(ctx: NodeContext) -> NodeResult:
 def _render_html(ctx: NodeContext) -> str:
     """The HTML body with every value it inserts HTML-escaped; the template's markup stays."""
     template = compile_template(str(ctx.config["html"]), node=ctx.node_id, field="html")
-    return template.render_text(ctx.scope, as_text=_escaped_text)
+    html = template.render_text(ctx.scope, as_text=_escaped_text)
+    ctx.rendered["html"] = html  # the node's input, as ctx.render keeps the other fields
+    return html
 
 
 def _escaped_text(value: Any) -> str:

@@ -16,6 +16,8 @@ interface StepAttempt {
   duration_ms: number | null;
   error: StepError | null;
   logs: unknown[];
+  input_kept: boolean;
+  input: unknown;
 }
 
 export interface RunStep {
@@ -31,9 +33,34 @@ export interface RunStep {
 }
 
 // A step shown to someone who may not read sensitive input has "***" where it was.
-function json(value: unknown, masked = false): string {
-  const text = JSON.stringify(value, null, 2);
+function shown(text: string, masked: boolean): string {
   return masked ? text.split("***").join("\u2022\u2022\u2022\u2022 (sensitive)") : text;
+}
+
+function json(value: unknown, masked = false): string {
+  return shown(JSON.stringify(value, null, 2), masked);
+}
+
+interface CutInput {
+  cut: true;
+  note: string;
+  start: string;
+}
+
+function isCut(value: unknown): value is CutInput {
+  return typeof value === "object" && value !== null && (value as { cut?: unknown }).cut === true;
+}
+
+// An input the journal kept cut says so before its start.
+function InputBlock({ kept, value, masked = false }: { kept: boolean; value: unknown; masked?: boolean }) {
+  if (!kept) return <p className="hint">The journal does not keep this step's input.</p>;
+  if (!isCut(value)) return <pre className="code run-json">{json(value, masked)}</pre>;
+  return (
+    <div className="panel-cut">
+      <p className="hint input-cut-note">Cut: {value.note}.</p>
+      <pre className="code run-json">{shown(value.start, masked)}…</pre>
+    </div>
+  );
 }
 
 export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: number; nodeId: string; runStatus: string }) {
@@ -75,7 +102,7 @@ export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: numb
             </section>
           )}
           <h3>Input</h3>
-          {step.input_kept ? <pre className="code run-json">{json(step.input, step.masked)}</pre> : <p className="hint">The journal does not keep this step's input.</p>}
+          <InputBlock kept={step.input_kept} value={step.input} masked={step.masked} />
           <h3>Output</h3>
           {step.output === null ? <p className="hint">No output.</p> : <pre className="code run-json">{json(step.output, step.masked)}</pre>}
           <h3>Attempts</h3>
@@ -85,6 +112,12 @@ export default function RunStepPanel({ runId, nodeId, runStatus }: { runId: numb
                 <span className={`run-status run-${attempt.status}`}>{attempt.status}</span>{" "}
                 {attempt.duration_ms !== null ? `${Math.round(attempt.duration_ms)} ms` : "not finished"}
                 {attempt.error && <div className="error-message">{attempt.error.message} ({attempt.error.type})</div>}
+                {step.attempts.length > 1 && attempt.input_kept && (
+                  <details className="attempt-input">
+                    <summary>Input of attempt {attempt.attempt}</summary>
+                    <InputBlock kept value={attempt.input} masked={step.masked} />
+                  </details>
+                )}
                 {attempt.logs.length > 0 && (
                   <pre className="code panel-logs">{attempt.logs.map((line) => (typeof line === "string" ? line : JSON.stringify(line))).join("\n")}</pre>
                 )}

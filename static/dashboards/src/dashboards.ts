@@ -27,7 +27,7 @@ type Data = {
   workers: { alive: number; busy: number };
   tasks: { open: number; overdue: number };
   schedules: { fired: number; missed: number };
-  metrics: { workflow: string; name: string; t: number[]; mean: number[] }[];
+  metrics: { workflow: string; name: string; t: number[]; mean: number[]; min: number[]; max: number[]; count: number[] }[];
   generated_at: string;
 };
 
@@ -127,7 +127,8 @@ function chart(key: string, host: HTMLElement, title: string, names: string[], d
 function chartSection(key: string, title: string, names: string[], fields: string[], t: number[], values: (number | null)[][], slot: string): void {
   const section = document.getElementById(`chart-${key}`) as HTMLElement;
   const plot = section.querySelector(".chart") as HTMLElement;
-  chart(key, plot, title, names, [t, ...values] as uPlot.AlignedData);
+  // Series past the charted names are for the table only (a metric's count of values).
+  chart(key, plot, title, names, [t, ...values.slice(0, names.length)] as uPlot.AlignedData);
   const rows = t.map((moment, index) => [when(moment, slot), ...values.map((series) => series[index] ?? null)]);
   const details = section.querySelector("details") as HTMLElement;
   details.querySelector("table")?.remove();
@@ -202,7 +203,15 @@ function renderMetrics(data: Data): void {
       section.append(details);
       host.append(section);
     }
-    chartSection(key, `${metric.workflow}: ${metric.name} (mean)`, [metric.name], [`${metric.name} (mean)`], metric.t, [metric.mean], data.period.slot);
+    chartSection(
+      key,
+      `${metric.workflow}: ${metric.name} (mean, min, max)`,
+      ["mean", "min", "max"],
+      [`${metric.name} (mean)`, "min", "max", "values"],
+      metric.t,
+      [metric.mean, metric.min, metric.max, metric.count],
+      data.period.slot,
+    );
   });
   host.querySelectorAll<HTMLElement>(".chart-card").forEach((section) => {
     const key = section.id.replace(/^chart-/, "");
