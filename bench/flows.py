@@ -23,6 +23,7 @@ from engine.core import (
     Transition,
     action,
     approval,
+    parallel,
     register_machine,
     sleep_until,
     step,
@@ -130,3 +131,11 @@ def waiting_for_event(input: dict[str, Any]) -> int:
 def waiting_for_approval(input: dict[str, Any]) -> int:
     approval("Bench approval", users=["bench-approver"])
     return noop.named("after-approval")(0)
+
+
+@workflow("bench-parallel")
+def parallel_branches(input: dict[str, Any]) -> int:
+    """What bench/fanout.py fans out: N no-op steps at once, on any worker."""
+    return len(
+        parallel([noop.named(f"branch-{index}").call(index) for index in range(input["branches"])])
+    )
