@@ -45,7 +45,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/stepwise_bench_waitin
 CREATE_BATCH = 1000
 PARK_TIMEOUT = 3600.0
 FAR_AWAY = timedelta(days=1)
-TIMER_LEAD = 2.0
+TIMER_LEAD = 5.0
 LONE_TIMERS = 3
 AIM_EVENT_P50, AIM_EVENT_P95, AIM_TIMER_LAG = 0.020, 0.050, 1.0
 
@@ -171,6 +171,10 @@ def timer_lags(run_ids: list[int]) -> tuple[list[float], float]:
 
     due_at = timezone.now() + timedelta(seconds=TIMER_LEAD)
     Timer.objects.filter(run_id__in=run_ids).update(due_at=due_at)
+    if timezone.now() > due_at:
+        # On a loaded database the UPDATE itself can outlast the lead: such a lag is not the
+        # timer loop's.
+        note(f"the {len(run_ids)} timers were written after their due time; lags include it")
     ended = StepRecord.objects.filter(run_id__in=run_ids, kind="sleep", status="completed")
     poll(lambda: ended.count() >= len(run_ids), 0.01, 120, f"{len(run_ids)} timers")
     all_fired = (timezone.now() - due_at).total_seconds()
