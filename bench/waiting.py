@@ -209,6 +209,8 @@ def run_measurements(counts: argparse.Namespace, app: Any, worker: RunningProces
     began = time.perf_counter()
     parked = park(counts.runs, counts.timers, "k")
     park_seconds = time.perf_counter() - began
+    # The last advances commit "waiting" a moment before their task returns.
+    time.sleep(2)
     rss_after = rss_kib(worker.process.pid)
     active, queued = held_by_worker(app)
     parked_total = sum(len(ids) for ids in parked.values())
