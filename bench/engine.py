@@ -41,7 +41,8 @@ from tests.processes import (
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/stepwise_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-QUEUE = "stepwise-bench"
+# Another bench (or a colleague's) on the same Redis gets its own queue: each purges its queue.
+QUEUE = os.environ.get("STEPWISE_BENCH_QUEUE") or "stepwise-bench"
 WORKFLOW = "bench-steps"
 STEPS = 10
 LATENCY_POLL = 0.002

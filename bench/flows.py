@@ -11,12 +11,25 @@ if __name__ == "__main__":
     raise SystemExit(0)
 
 import time
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
 from django.db import connection
 
-from engine.core import State, StateMachine, Transition, action, register_machine, step, workflow
+from engine.core import (
+    State,
+    StateMachine,
+    Transition,
+    action,
+    approval,
+    parallel,
+    register_machine,
+    sleep_until,
+    step,
+    wait_for,
+    workflow,
+)
 
 CHAIN_DONE_TABLE = """
 CREATE TABLE IF NOT EXISTS bench_chain_done (id TEXT PRIMARY KEY, done_at TIMESTAMPTZ NOT NULL)
@@ -98,3 +111,31 @@ def paced_steps(input: dict[str, Any]) -> int:
         pause = input["lead"] if index == 0 else input["pause"]
         paced.named(f"paced-{index}")(index, pause)
     return int(input["steps"])
+
+
+# What bench/waiting.py parks by the thousand: three ways to wait, each followed by one step
+# whose start is when the run moved again.
+@workflow("bench-sleep")
+def sleeping(input: dict[str, Any]) -> int:
+    sleep_until(datetime.fromisoformat(input["until"]))
+    return noop.named("after-sleep")(0)
+
+
+@workflow("bench-wait")
+def waiting_for_event(input: dict[str, Any]) -> int:
+    wait_for("Bench.go", match={"key": input["key"]})
+    return noop.named("after-wait")(0)
+
+
+@workflow("bench-approval")
+def waiting_for_approval(input: dict[str, Any]) -> int:
+    approval("Bench approval", users=["bench-approver"])
+    return noop.named("after-approval")(0)
+
+
+@workflow("bench-parallel")
+def parallel_branches(input: dict[str, Any]) -> int:
+    """What bench/fanout.py fans out: N no-op steps at once, on any worker."""
+    return len(
+        parallel([noop.named(f"branch-{index}").call(index) for index in range(input["branches"])])
+    )

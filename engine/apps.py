@@ -31,10 +31,11 @@ class EngineConfig(AppConfig):
         from engine.runtime.resolving import register_resolver
         from engine.runtime.retention import Retention, RetentionSweeper
         from engine.runtime.rollup_rebuild import compact_rollups_now_and_then
-        from engine.runtime.timers import register_on_start, register_sweeper
+        from engine.runtime.timers import register_next_due, register_on_start, register_sweeper
         from engine.runtime.tracing import install_tracing
 
         register_sweeper("timers", sweepers.fire_due_timers)
+        register_next_due("timers", sweepers.next_timer_due)
         register_sweeper("debounce", sweepers.start_due_debounces)
         register_sweeper("recovery", sweepers.redispatch_lost_work)
         register_sweeper("bulkheads", release_lapsed_slots)

@@ -4,7 +4,7 @@ Every sweeper claims rows with SELECT ... FOR UPDATE SKIP LOCKED, so several tim
 run side by side and each row is handled by exactly one of them.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -12,7 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from engine.core.journal import EntryKind, EntryStatus
-from engine.messaging.dispatch import advance_on_commit, queued_messages, run_branch_on_commit, wake
+from engine.messaging.dispatch import (
+    advance_on_commit,
+    queued_messages,
+    run_branch_on_commit,
+    wake_many,
+)
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.resilience.priorities import ADMITTED, HELD
@@ -21,38 +26,71 @@ from engine.runtime.runner import retry_branch
 from engine.runtime.runs import create_run, request_cancel
 
 BATCH = 200
+TIMER_BATCH = 1000
+"""Timers claimed per transaction: a burst of 10,000 due at once fires within a second."""
+TIMER_BATCHES_PER_TICK = 50
+"""A bound on one sweep, so the loop's other sweepers and heartbeat still run in a flood."""
 
 
 def fire_due_timers() -> int:
+    """Fire what is due, batch after batch while batches come back full."""
+    fired = 0
+    for _ in range(TIMER_BATCHES_PER_TICK):
+        count = _fire_due_batch()
+        fired += count
+        if count < TIMER_BATCH:
+            break
+    return fired
+
+
+def next_timer_due() -> datetime | None:
+    return Timer.objects.order_by("due_at").values_list("due_at", flat=True).first()
+
+
+def _fire_due_batch() -> int:
     now = timezone.now()
     # Timeouts end runs of many workflows here: their rollup rows are taken in key order.
     with transaction.atomic(), rollups_in_key_order():
         due = list(
             Timer.objects.select_for_update(skip_locked=True)
             .filter(due_at__lte=now)
-            .order_by("due_at")[:BATCH]
+            .order_by("due_at")[:TIMER_BATCH]
         )
         if not due:
             return 0
         Timer.objects.filter(pk__in=[timer.pk for timer in due]).delete()
+        wakes = [timer for timer in due if timer.kind == TimerKind.WAKE]
+        _fire_wakes(wakes)
         for timer in due:
-            _fire(timer)
+            if timer.kind != TimerKind.WAKE:
+                _fire(timer)
     return len(due)
 
 
+def _fire_wakes(timers: list[Timer]) -> None:
+    """Wake timers in a handful of statements, however many there are (a burst is common)."""
+    if not timers:
+        return
+    sleeps = {(timer.run_id, timer.seq) for timer in timers if timer.seq is not None}
+    # Only the sleep at the timer's own position ends; a retry back-off or a wait's timeout
+    # shares the timer kind, and the run decides what those mean when it wakes.
+    waiting = StepRecord.objects.filter(
+        run_id__in={run_id for run_id, _ in sleeps},
+        branch=0,
+        kind=EntryKind.SLEEP,
+        status=EntryStatus.WAITING,
+        superseded=False,
+    ).values_list("pk", "run_id", "seq")
+    ended = [pk for pk, run_id, seq in waiting if (run_id, seq) in sleeps]
+    if ended:
+        StepRecord.objects.filter(pk__in=ended).update(
+            status=EntryStatus.COMPLETED, finished_at=timezone.now()
+        )
+    wake_many([timer.run_id for timer in timers])
+
+
 def _fire(timer: Timer) -> None:
-    if timer.kind == TimerKind.WAKE:
-        if timer.seq is not None:
-            StepRecord.objects.filter(
-                run_id=timer.run_id,
-                seq=timer.seq,
-                branch=0,
-                kind=EntryKind.SLEEP,
-                status=EntryStatus.WAITING,
-                superseded=False,
-            ).update(status=EntryStatus.COMPLETED, finished_at=timezone.now())
-        wake(timer.run_id)
-    elif timer.kind == TimerKind.START:
+    if timer.kind == TimerKind.START:
         started = Run.objects.filter(pk=timer.run_id, status=RunStatus.SCHEDULED).update(
             status=RunStatus.PENDING, dispatched_at=timezone.now()
         )

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -21,10 +22,19 @@ Sweeper = Callable[[], int]
 
 _sweepers: dict[str, Sweeper] = {}
 _on_start: dict[str, Callable[[], object]] = {}
+_next_due: dict[str, Callable[[], datetime | None]] = {}
+
+MIN_PAUSE = 0.01
+"""Seconds between ticks at the least: rows another loop holds locked are due but not ours."""
 
 
 def register_sweeper(name: str, sweeper: Sweeper) -> None:
     _sweepers[name] = sweeper
+
+
+def register_next_due(name: str, source: Callable[[], datetime | None]) -> None:
+    """When the next thing a sweeper fires is due, so the loop wakes for it, not a tick later."""
+    _next_due[name] = source
 
 
 def register_on_start(name: str, task: Callable[[], object]) -> None:
@@ -67,6 +77,20 @@ class TimerLoop:
             except Exception:
                 logger.exception("timer start-up task %s failed", task_name)
 
+    def pause(self, elapsed: float) -> float:
+        """Seconds until the next tick: the interval, or less when something falls due sooner."""
+        pause = self.interval - elapsed
+        now = timezone.now()
+        for source_name, source in list(_next_due.items()):
+            try:
+                due = source()
+            except Exception:
+                logger.exception("timer source %s failed to say when it is next due", source_name)
+                continue
+            if due is not None:
+                pause = min(pause, (due - now).total_seconds())
+        return max(MIN_PAUSE, pause)
+
     def run(self, stop: threading.Event) -> None:
         self.started_at = timezone.now()
         close_old_connections()
@@ -80,5 +104,5 @@ class TimerLoop:
                 self.tick()
             except Exception:
                 logger.exception("timer loop tick failed; retrying")
-            stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+            stop.wait(self.pause(time.monotonic() - began))
         logger.info("timer loop %s stopped", self.name)
