@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
-from engine.models import Run
+from engine.models import Run, StepRecord
 from engine.runtime.masking import mask_for
 from monitoring.run_timeline import load_timeline, node_step_id, step_detail
 
@@ -60,3 +60,24 @@ def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, 
     if found is None:
         raise HttpError(404, f"node_id: node {node_id} did not run in run {run_id}")
     return found
+
+
+@router.get(
+    "/runs/{run_id}/step-states",
+    summary="The run's status and every journal row's name, kind and status, in journal order, "
+    "without data: what the canvas's run overlay colours nodes from",
+)
+def get_step_states(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    run = get_object_or_404(Run, pk=run_id)
+    # GET /runs/{id} pages its journal and carries every output; a 10,000-item loop needs all
+    # of its rows' states but none of their data, so this reads three short columns.
+    mask = mask_for(request.user, run)
+    rows = StepRecord.objects.filter(run=run).order_by("id").values_list("name", "kind", "status")
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "steps": [
+            {"name": mask.text(name), "kind": kind, "status": status} for name, kind, status in rows
+        ],
+    }

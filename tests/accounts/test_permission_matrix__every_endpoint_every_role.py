@@ -40,6 +40,7 @@ MATRIX: dict[str, tuple[frozenset[Capability] | str, Any]] = {
     "GET /api/runs/{run_id}/timeline": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/steps/{step_id}": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/nodes/{node_id}": (ANY_ROLE, None),
+    "GET /api/runs/{run_id}/step-states": (ANY_ROLE, None),
     "POST /api/runs/{run_id}/cancel": (frozenset({C.CANCEL_RUNS}), None),
     "POST /api/runs/{run_id}/retry": (frozenset({C.RETRY_RUNS}), None),
     "POST /api/runs/{run_id}/pause": (frozenset({C.CANCEL_RUNS}), None),

@@ -126,3 +126,29 @@ def test_people_without_the_view_role_read_nothing(make_user, journal) -> None:
         refused = nobody.get(path)
         assert refused.status_code == 403 and "view" in refused.json()["detail"]
         assert anonymous.get(path).status_code == 401
+
+
+def test_step_states_list_every_row_without_data_in_constant_queries(
+    make_user, journal, django_assert_max_num_queries
+) -> None:
+    """The canvas overlay reads every row's state, past the first journal page, and no output."""
+    run = Run.objects.get(pk=journal["run"])
+    StepRecord.objects.bulk_create(
+        StepRecord(
+            run=run,
+            seq=10 + item,
+            name=f"send[{item}]",
+            kind="step",
+            status="completed",
+            output={"big": "x" * 100},
+            started_at=run.started_at,
+        )
+        for item in range(150)
+    )
+    viewer = logged_in(make_user, "vera", "viewers")
+    with django_assert_max_num_queries(8):
+        body = viewer.get(f"/api/runs/{run.pk}/step-states").json()
+    assert body["status"] == "running" and len(body["steps"]) == 153
+    assert body["steps"][-1] == {"name": "send[149]", "kind": "step", "status": "completed"}
+    assert all(set(step) == {"name", "kind", "status"} for step in body["steps"])
+    assert Client().get(f"/api/runs/{run.pk}/step-states").status_code in (401, 403)

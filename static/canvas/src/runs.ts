@@ -44,6 +44,13 @@ export interface RunOut {
   error: Record<string, unknown> | null;
 }
 
+// Every journal row's state without its data (GET /api/runs/<id> pages its journal).
+export interface RunStepStates {
+  id: number;
+  status: RunStatus;
+  steps: StepOut[];
+}
+
 export function isTerminal(status: RunStatus): boolean {
   return RUN_IS_FINAL[status] ?? false;
 }
@@ -55,7 +62,7 @@ function stepState(status: StepStatus): RunState {
 
 // Steps are named by node id; inside loops `send[3]`, and a node's own waits and follow-ups
 // `ask:wait`, `pause:sleep`, `ask:remind`. The newest entry decides the colour.
-export function nodeStates(run: RunOut): Map<string, RunState> {
+export function nodeStates(run: RunStepStates): Map<string, RunState> {
   const states = new Map<string, RunState>();
   // A run that is over waits on nothing and runs nothing: what it left open was stopped.
   const over = isTerminal(run.status);
@@ -75,8 +82,8 @@ export async function startRun(slug: string, input: unknown): Promise<RunOut> {
   return api<RunOut>("POST", `/api/workflows/${slug}/runs`, { input });
 }
 
-export async function fetchRun(id: number): Promise<RunOut> {
-  return api<RunOut>("GET", `/api/runs/${id}`);
+export async function fetchStepStates(id: number): Promise<RunStepStates> {
+  return api<RunStepStates>("GET", `/api/runs/${id}/step-states`);
 }
 
 // The run's WebSocket through static/js/live.js (loaded by every page): each burst of messages

@@ -1,7 +1,7 @@
 // The run overlay: while a run started from the canvas is shown, its status and each node's state.
 import { useCallback, useEffect, useState, type Dispatch, type SetStateAction } from "react";
 import type { StepNode } from "./graph";
-import { fetchRun, followRun, isTerminal, nodeStates, type RunStatus } from "./runs";
+import { fetchStepStates, followRun, isTerminal, nodeStates, type RunStatus } from "./runs";
 
 export interface ShownRun {
   id: number;
@@ -34,7 +34,7 @@ export function useRunOverlay(setNodes: Dispatch<SetStateAction<StepNode[]>>): R
       reading = true;
       window.clearTimeout(timer);
       try {
-        const detail = await fetchRun(run.id);
+        const detail = await fetchStepStates(run.id);
         const states = nodeStates(detail);
         setNodes((current) =>
           current.map((node) => {
