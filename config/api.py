@@ -1,8 +1,11 @@
 """The JSON API at /api/: every endpoint needs a bearer token or a session with CSRF."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 
 from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
@@ -12,6 +15,7 @@ from designer.api_machines import router as machines_router
 from designer.api_trials import router as trials_router
 from designer.drafts import DesignerError
 from engine.api import router as engine_router
+from engine.api.errors import FieldError
 from engine.human import TaskError
 from engine.runtime.run_search import RunQueryError
 from monitoring.api import router as monitoring_router
@@ -54,3 +58,21 @@ def task_error(request: HttpRequest, exc: TaskError) -> HttpResponse:
 @api.exception_handler(RunQueryError)
 def run_query_error(request: HttpRequest, exc: RunQueryError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=422)
+
+
+NAMED = re.compile(r"^([A-Za-z_][\w.\[\]-]*): ")
+"""A message that starts with the field it is about (engine/api/errors.py)."""
+UNPARSED_BODY = "Cannot parse request body"
+"""django-ninja's message for a body that is not JSON; it names no field."""
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = str(exc)
+    if exc.status_code == 400 and detail.startswith(UNPARSED_BODY):
+        detail = "body: not valid JSON"
+    field = exc.field if isinstance(exc, FieldError) else None
+    if field is None and (named := NAMED.match(detail)) is not None:
+        field = named.group(1)
+    body: dict[str, str | None] = {"detail": detail, "field": field}
+    return api.create_response(request, body, status=exc.status_code)

@@ -4,12 +4,12 @@ canvas's run overlay). Viewers and up; the same rule as GET /api/runs/{id}."""
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router
 from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.errors import found_or_404
 from engine.models import Run
 from monitoring.run_timeline import load_timeline, node_step_id, step_detail
 
@@ -23,7 +23,7 @@ router = Router(tags=["runs"])
 )
 def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     return load_timeline(run, show_internal=internal).as_json()
 
 
@@ -34,7 +34,7 @@ def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> d
 )
 def get_step(request: HttpRequest, run_id: int, step_id: int) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     found = step_detail(run, step_id)
     if found is None:
         raise HttpError(404, f"step_id: run {run_id} has no step {step_id}")
@@ -49,7 +49,7 @@ def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, 
     require_capability(request, Capability.VIEW)
     if len(node_id) > 200:
         raise HttpError(422, "node_id: at most 200 characters")
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     step_id = node_step_id(run, node_id)
     found = step_detail(run, step_id) if step_id is not None else None
     if found is None:

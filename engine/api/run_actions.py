@@ -71,7 +71,9 @@ def _new_run(request: HttpRequest, create: Callable[[User | None], Run]) -> Stat
     try:
         run = create(user)
     except ForkRefused as refused:
-        return _refusal(refused.status, refused.field, refused.message)
+        # The engine calls the original "run"; here it is the path parameter that named it.
+        field = "run_id" if refused.field == "run" else refused.field
+        return _refusal(refused.status, field, refused.message)
     return Status(201, run)
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -14,6 +13,7 @@ from pydantic import StrictBool, ValidationError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.errors import FieldError, found_or_404
 from engine.inbound.events import EventInputError, deliver_event, event_history
 from engine.models import Run, StepRecord, WorkerProbe
 from engine.runtime.inputs import first_input_problem
@@ -58,7 +58,7 @@ def create_worker_probe(request: HttpRequest) -> Status[WorkerProbe]:
 )
 def get_worker_probe(request: HttpRequest, probe_id: int) -> WorkerProbe:
     require_capability(request, Capability.VIEW)
-    return get_object_or_404(WorkerProbe, pk=probe_id)
+    return found_or_404(WorkerProbe, "probe_id", "worker probe", pk=probe_id)
 
 
 # --- runs and events ------------------------------------------------------------------------
@@ -202,6 +202,7 @@ class EventRecordOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+    field: str | None = None
 
 
 @router.post(
@@ -220,7 +221,9 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
     try:
         schema = resolve(slug).definition.input_schema
     except UnknownWorkflow as missing:
-        return Status(404, {"detail": str(missing)})
+        return Status(
+            404, {"detail": f"slug: no workflow called {missing.slug!r}", "field": "slug"}
+        )
     if schema is not None:
         problem = first_input_problem(schema, body.input)
         if problem is not None:
@@ -240,7 +243,9 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
             start_at=body.start_at,
         )
     except UnknownWorkflow as missing:
-        return Status(404, {"detail": str(missing)})
+        return Status(
+            404, {"detail": f"slug: no workflow called {missing.slug!r}", "field": "slug"}
+        )
     except TypeError as not_json:
         raise HttpError(422, f"input: {not_json}") from None
     return Status(200 if existed else 201, run)
@@ -254,18 +259,18 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
 )
 def get_run(request: HttpRequest, run_id: int) -> Any:
     require_capability(request, Capability.VIEW)
-    return get_object_or_404(Run, pk=run_id)
+    return found_or_404(Run, "run_id", "run", pk=run_id)
 
 
 def _control(
     request: HttpRequest, run_id: int, capability: Capability, action: Callable[[int], Run]
 ) -> Any:
     require_capability(request, capability)
-    get_object_or_404(Run, pk=run_id)
+    found_or_404(Run, "run_id", "run", pk=run_id)
     try:
         action(run_id)
     except RunStateError as refused:
-        raise HttpError(409, str(refused)) from None
+        raise FieldError(409, "run_id", str(refused)) from None
     return Run.objects.get(pk=run_id)
 
 

@@ -149,7 +149,7 @@ def test_rerun_refuses_bad_bodies_naming_the_field_and_creates_nothing(
     )
     assert (not_json.status_code, not_json.json()["field"]) == (422, "body")
     unknown = api(client, "post", "/api/runs/999999/rerun", operator, {"input": {}})
-    assert (unknown.status_code, unknown.json()["field"]) == (404, "run")
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "run_id")
     assert Run.objects.count() == before
 
 
