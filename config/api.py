@@ -1,11 +1,12 @@
 """The JSON API at /api/: every endpoint needs a bearer token or a session with CSRF."""
 
 import re
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 
 from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
@@ -76,3 +77,26 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         field = named.group(1)
     body: dict[str, str | None] = {"detail": detail, "field": field}
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """django-ninja's list, plus the first field it names, as every other 4xx has."""
+    body = {"detail": exc.errors, "field": _field_of(exc.errors[0]) if exc.errors else None}
+    return api.create_response(request, body, status=422)
+
+
+def _field_of(error: dict[str, Any]) -> str | None:
+    # ["body", "<argument>", "graph", "nodes", 0] names graph.nodes.0; ["query", "limit"] limit.
+    loc = [str(part) for part in error.get("loc") or []]
+    if loc[:1] == ["body"] and len(loc) > 2:
+        return ".".join(loc[2:])
+    return loc[1] if len(loc) > 1 else (loc[0] if loc else None)
+
+
+def no_such_endpoint(request: HttpRequest) -> JsonResponse:
+    """An address under /api/ that no endpoint answers: JSON, like the API, not the 404 page.
+
+    Path parameters that no route accepts (a delivery id with a line break) end here too."""
+    detail = f"path: no API endpoint answers {request.method} {request.path}"
+    return JsonResponse({"detail": detail, "field": "path"}, status=404)

@@ -1,10 +1,12 @@
 """How the API names what it refuses.
 
 Every 4xx about the request is `{"detail": "<field>: <message>", "field": "<field>"}`, where the
-field is a path or query parameter or a body property (dotted for a nested one); django-ninja's
-own 422 lists `{"loc": ["body", "<argument>", "<field>", …], "msg", "type"}` instead. 401, 403
-and 429 are about the caller, not a field. config/api.py adds `field` to every HttpError whose
-message starts with `<field>: `, so a plain `HttpError(422, "limit: …")` follows the rule too.
+field is a path or query parameter, a body property (dotted for a nested one), `body` (not
+JSON), `draft` (the saved draft an operation acts on) or `path` (an address no route takes).
+django-ninja's own 422 keeps its list, `{"detail": [{"loc", "msg", "type"}], "field": <the first
+loc's field>}`. 401, 403 and 429 are about the caller: `"field": null`. config/api.py adds
+`field` to every HttpError whose message starts with `<field>: `, so a plain
+`HttpError(422, "limit: …")` follows the rule too.
 """
 
 from typing import Any

@@ -19,9 +19,12 @@ router = Router(tags=["runs"])
 
 
 class FieldErrorOut(Schema):
-    detail: str
+    detail: str | list[dict[str, Any]] = Field(
+        description="What is wrong, starting with the field; a path parameter that does not "
+        "fit gets django-ninja's list of {loc, msg, type} instead"
+    )
     field: str
-    message: str
+    message: str | None = None
 
 
 class RerunIn(Schema):
