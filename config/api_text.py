@@ -43,8 +43,10 @@ def _first_unstorable(request: HttpRequest, path_values: dict[str, Any]) -> str 
         if isinstance(value, str) and UNSTORABLE.search(value):
             return name
     for name, values in request.GET.lists():
-        if UNSTORABLE.search(name) or any(UNSTORABLE.search(value) for value in values):
-            return name if not UNSTORABLE.search(name) else "query"
+        # A parameter with no name, or one no endpoint could declare, is never read.
+        readable = bool(name) and not UNSTORABLE.search(name)
+        if readable and any(UNSTORABLE.search(value) for value in values):
+            return name
     body = request.body
     if body and ESCAPED.search(body):
         try:

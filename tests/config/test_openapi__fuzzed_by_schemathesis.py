@@ -161,8 +161,9 @@ def _operations_with_deletes_last(schema: Any) -> list[Any]:
     return sorted(operations, key=lambda operation: operation.method.upper() == "DELETE")
 
 
-def _known_names(operation: Any) -> set[str]:
-    """Every name a field error may point at: parameters, and the body's top-level properties."""
+def _known_names(operation: Any, case: Any) -> set[str]:
+    """Every name a field error may point at: the operation's parameters and body properties,
+    and whatever names the request itself sent (an undeclared query parameter, a body key)."""
     raw = operation.schema.raw_schema
     definition = raw["paths"][operation.path][operation.method.lower()]
     names = {parameter["name"] for parameter in definition.get("parameters", [])}
@@ -177,10 +178,13 @@ def _known_names(operation: Any) -> set[str]:
         if "$ref" in body:
             body = raw["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
         names.update(body.get("properties", {}))
+    names.update(str(name) for name in case.query or {})
+    if isinstance(case.body, dict):
+        names.update(str(key) for key in case.body)
     return names
 
 
-def names_the_field(operation: Any, status: int, text: str) -> str | None:
+def names_the_field(operation: Any, case: Any, status: int, text: str) -> str | None:
     """Why a 4xx body fails to name the field it is about, or None when it does.
 
     Our bodies are `{"detail": "<field>: <message>", "field": "<field>"}` (engine/api/errors.py),
@@ -208,7 +212,7 @@ def names_the_field(operation: Any, status: int, text: str) -> str | None:
             return f"names no field: {text[:200]}"
         named = found.group(1)
     first = re.split(r"[.\[]", named, maxsplit=1)[0]
-    known = _known_names(operation)
+    known = _known_names(operation, case)
     if first not in known:
         return f"field {named!r} is none of {sorted(known)}: {text[:200]}"
     return None
@@ -262,7 +266,7 @@ def _fuzz_operation(
         except (FailureGroup, AssertionError) as failed:
             problem = str(failed)
         if problem is None and 400 <= response.status_code < 500:
-            problem = names_the_field(operation, response.status_code, response.text)
+            problem = names_the_field(operation, case, response.status_code, response.text)
         if problem is not None:
             curl = case.as_curl_command(headers=headers, base_url=world.base_url)
             failures[operation.label] = (
