@@ -10,7 +10,8 @@ admin.site.site_title = "Stepwise admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    re_path(r"^api/", no_such_endpoint),
+    # After the API's own routes: anything else under /api/ answers JSON, not the 404 page.
+    path("api/", include([re_path(r"", no_such_endpoint)])),
     re_path(r"^hooks/(?P<slug>[^/]{1,200})/?$", webhook, name="webhook"),
     path("designer/", include("designer.urls")),
     path("", include("accounts.urls")),
