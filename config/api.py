@@ -1,11 +1,15 @@
 """The JSON API at /api/: every endpoint needs a bearer token or a session with CSRF."""
 
 import logging
+import re
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
 
 from accounts.api import router as accounts_router
 from accounts.api_auth import API_AUTH
@@ -15,6 +19,7 @@ from designer.api_machines import router as machines_router
 from designer.api_trials import router as trials_router
 from designer.drafts import DesignerError
 from engine.api import router as engine_router
+from engine.api.errors import FieldError
 from engine.human import TaskError
 from engine.runtime.run_search import RunQueryError
 from monitoring.api import router as monitoring_router
@@ -75,3 +80,45 @@ def task_error(request: HttpRequest, exc: TaskError) -> HttpResponse:
 @api.exception_handler(RunQueryError)
 def run_query_error(request: HttpRequest, exc: RunQueryError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=422)
+
+
+NAMED = re.compile(r"^([A-Za-z_][\w.\[\]-]*): ")
+"""A message that starts with the field it is about (engine/api/errors.py)."""
+UNPARSED_BODY = "Cannot parse request body"
+"""django-ninja's message for a body that is not JSON; it names no field."""
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = str(exc)
+    if exc.status_code == 400 and detail.startswith(UNPARSED_BODY):
+        detail = "body: not valid JSON"
+    field = exc.field if isinstance(exc, FieldError) else None
+    if field is None and (named := NAMED.match(detail)) is not None:
+        field = named.group(1)
+    body: dict[str, str | None] = {"detail": detail, "field": field}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """django-ninja's list, plus the first field it names, as every other 4xx has."""
+    body = {"detail": exc.errors, "field": _field_of(exc.errors[0]) if exc.errors else None}
+    return api.create_response(request, body, status=422)
+
+
+def _field_of(error: dict[str, Any]) -> str | None:
+    # ["body", "<argument>", "graph", "nodes", 0] names graph.nodes.0; ["query", "limit"] limit.
+    loc = [str(part) for part in error.get("loc") or []]
+    if loc[:1] == ["body"] and len(loc) > 2:
+        return ".".join(loc[2:])
+    return loc[1] if len(loc) > 1 else (loc[0] if loc else None)
+
+
+@csrf_exempt  # it changes nothing; a POST without a token deserves the same 404
+def no_such_endpoint(request: HttpRequest) -> JsonResponse:
+    """An address under /api/ that no endpoint answers: JSON, like the API, not the 404 page.
+
+    Path parameters that no route accepts (a delivery id with a line break) end here too."""
+    detail = f"path: no API endpoint answers {request.method} {request.path}"
+    return JsonResponse({"detail": detail, "field": "path"}, status=404)

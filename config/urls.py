@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from config.api import api
+from config.api import api, no_such_endpoint
 from engine.views import webhook
 
 admin.site.site_header = "Stepwise administration"
@@ -10,6 +10,8 @@ admin.site.site_title = "Stepwise admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # After the API's own routes: anything else under /api/ answers JSON, not the 404 page.
+    path("api/", include([re_path(r"", no_such_endpoint)])),
     re_path(r"^hooks/(?P<slug>[^/]{1,200})/?$", webhook, name="webhook"),
     path("designer/", include("designer.urls")),
     path("", include("accounts.urls")),

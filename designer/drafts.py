@@ -280,7 +280,7 @@ def instantiate(
 ) -> tuple[Workflow, list[Problem]]:
     """A new workflow from a template, with `${name}` in its strings replaced by the values."""
     if not template.is_template:
-        raise DesignerError(f"{template.slug!r} is not a template", status=409)
+        raise DesignerError(f"{template.slug!r} is not a template", status=409, field="slug")
     if not isinstance(values, dict):
         raise DesignerError("an object of parameter values", field="parameters")
     declared = {parameter["name"]: parameter for parameter in template.parameters}

@@ -5,12 +5,12 @@ masked the same way (engine.runtime.masking)."""
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router
 from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.errors import found_or_404
 from engine.models import Run, StepRecord
 from engine.runtime.masking import mask_for
 from monitoring.run_timeline import load_timeline, node_step_id, step_detail
@@ -25,7 +25,7 @@ router = Router(tags=["runs"])
 )
 def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
     return mask_for(request.user, run).value(  # type: ignore[no-any-return]
         load_timeline(run, show_internal=internal).as_json(), numbers=False
@@ -39,7 +39,7 @@ def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> d
 )
 def get_step(request: HttpRequest, run_id: int, step_id: int) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     found = step_detail(run, step_id, mask_for(request.user, run))
     if found is None:
         raise HttpError(404, f"step_id: run {run_id} has no step {step_id}")
@@ -54,7 +54,7 @@ def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, 
     require_capability(request, Capability.VIEW)
     if len(node_id) > 200:
         raise HttpError(422, "node_id: at most 200 characters")
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     step_id = node_step_id(run, node_id)
     found = step_detail(run, step_id, mask_for(request.user, run)) if step_id else None
     if found is None:
@@ -69,7 +69,7 @@ def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, 
 )
 def get_step_states(request: HttpRequest, run_id: int) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     # GET /runs/{id} pages its journal and carries every output; a 10,000-item loop needs all
     # of its rows' states but none of their data, so this reads three short columns.
     mask = mask_for(request.user, run)

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.errors import found_or_404
 from engine.machines.definitions import UnknownMachine
 from engine.machines.instances import (
     DuplicateInstance,
@@ -128,12 +128,19 @@ class InstanceDetailOut(InstanceOut):
 
 
 class ErrorOut(Schema):
-    detail: str
+    detail: str | list[dict[str, Any]] = Field(
+        description="What is wrong, starting with the field; a body that does not fit the "
+        "schema gets django-ninja's list of {loc, msg, type} instead"
+    )
     field: str | None = None
 
 
 def _actor(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
+
+
+def _instance(instance_id: int) -> MachineInstance:
+    return found_or_404(MachineInstance, "instance_id", "instance", pk=instance_id)
 
 
 @router.post(
@@ -146,7 +153,7 @@ def post_instance(request: HttpRequest, slug: str, body: InstanceIn) -> Status[A
     try:
         instance = create_instance(slug, body.key, body.context, actor=_actor(request))
     except UnknownMachine as missing:
-        return Status(404, {"detail": str(missing)})
+        return Status(404, {"detail": f"slug: {missing}", "field": "slug"})
     except DuplicateInstance as duplicate:
         return Status(409, {"detail": str(duplicate), "field": "key"})
     except MachineInputError as wrong:
@@ -169,7 +176,7 @@ class StateCountsOut(Schema):
 def get_state_counts(request: HttpRequest, slug: str) -> Status[Any]:
     require_capability(request, Capability.VIEW)
     if not machine_exists(slug):
-        return Status(404, {"detail": f"no machine called {slug!r}", "field": "slug"})
+        return Status(404, {"detail": f"slug: no machine called {slug!r}", "field": "slug"})
     counts = state_counts(slug)
     return Status(200, {"counts": counts, "total": sum(counts.values())})
 
@@ -195,7 +202,7 @@ def list_instances(
     if min_seconds_in_state is not None and min_seconds_in_state < 0:
         raise HttpError(422, "min_seconds_in_state: must be 0 or more")
     if not machine_exists(slug):
-        return Status(404, {"detail": f"no machine called {slug!r}"})
+        return Status(404, {"detail": f"slug: no machine called {slug!r}", "field": "slug"})
     now = timezone.now()
     found = instances_of(slug, state=state, min_seconds_in_state=min_seconds_in_state)
     return Status(200, [instance_summary(item, now) for item in found[offset : offset + limit]])
@@ -209,7 +216,7 @@ def list_instances(
 )
 def get_instance(request: HttpRequest, instance_id: int) -> Any:
     require_capability(request, Capability.VIEW)
-    return instance_detail(get_object_or_404(MachineInstance, pk=instance_id))
+    return instance_detail(_instance(instance_id))
 
 
 @router.post(
@@ -222,7 +229,7 @@ def post_instance_event(
     request: HttpRequest, instance_id: int, body: MachineEventIn
 ) -> Status[Any]:
     require_capability(request, Capability.START_RUNS)
-    get_object_or_404(MachineInstance, pk=instance_id)
+    _instance(instance_id)
     try:
         event, created = send_event(
             instance_id, body.event, body.data, event_id=body.id, actor=_actor(request)
@@ -243,7 +250,7 @@ def post_instance_event(
 )
 def migrate(request: HttpRequest, instance_id: int, body: MigrateIn) -> Status[Any]:
     require_capability(request, Capability.START_RUNS)
-    get_object_or_404(MachineInstance, pk=instance_id)
+    _instance(instance_id)
     try:
         event = migrate_instance(instance_id, body.version, body.states, actor=_actor(request))
     except MachineInputError as wrong:

@@ -19,9 +19,12 @@ router = Router(tags=["runs"])
 
 
 class FieldErrorOut(Schema):
-    detail: str
+    detail: str | list[dict[str, Any]] = Field(
+        description="What is wrong, starting with the field; a path parameter that does not "
+        "fit gets django-ninja's list of {loc, msg, type} instead"
+    )
     field: str
-    message: str
+    message: str | None = None
 
 
 class RerunIn(Schema):
@@ -71,7 +74,9 @@ def _new_run(request: HttpRequest, create: Callable[[User | None], Run]) -> Stat
     try:
         run = create(user)
     except ForkRefused as refused:
-        return _refusal(refused.status, refused.field, refused.message)
+        # The engine calls the original "run"; here it is the path parameter that named it.
+        field = "run_id" if refused.field == "run" else refused.field
+        return _refusal(refused.status, field, refused.message)
     return Status(201, run_shown_to(request, run))
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -15,6 +14,7 @@ from pydantic import StrictBool, ValidationError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.errors import FieldError, found_or_404
 from engine.api.paging import decode_cursor, encode_cursor, page_limit, set_next_page
 from engine.inbound.events import EventInputError, deliver_event, event_history
 from engine.models import Run, StepRecord, WorkerProbe
@@ -66,7 +66,7 @@ def create_worker_probe(request: HttpRequest) -> Status[WorkerProbe]:
 )
 def get_worker_probe(request: HttpRequest, probe_id: int) -> WorkerProbe:
     require_capability(request, Capability.VIEW)
-    return get_object_or_404(WorkerProbe, pk=probe_id)
+    return found_or_404(WorkerProbe, "probe_id", "worker probe", pk=probe_id)
 
 
 # --- runs and events ------------------------------------------------------------------------
@@ -237,6 +237,7 @@ class EventRecordOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+    field: str | None = None
 
 
 @router.post(
@@ -255,7 +256,9 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
     try:
         schema = resolve(slug).definition.input_schema
     except UnknownWorkflow as missing:
-        return Status(404, {"detail": str(missing)})
+        return Status(
+            404, {"detail": f"slug: no workflow called {missing.slug!r}", "field": "slug"}
+        )
     if schema is not None:
         problem = first_input_problem(schema, body.input)
         if problem is not None:
@@ -276,7 +279,9 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
             priority=body.priority,
         )
     except UnknownWorkflow as missing:
-        return Status(404, {"detail": str(missing)})
+        return Status(
+            404, {"detail": f"slug: no workflow called {missing.slug!r}", "field": "slug"}
+        )
     except TypeError as not_json:
         raise HttpError(422, f"input: {not_json}") from None
     return Status(200 if existed else 201, run_shown_to(request, run))
@@ -293,7 +298,7 @@ def get_run(
 ) -> Any:
     require_capability(request, Capability.VIEW)
     limit = page_limit(steps_limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE)
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     shown = run_shown_to(request, run, limit=limit)
     journal = f"{request.path.rstrip('/')}/journal"
     set_next_page(request, response, shown.steps_next_cursor or "", path=journal, limit=limit)
@@ -334,7 +339,7 @@ def get_run_journal(
     require_capability(request, Capability.VIEW)
     size = page_limit(limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE)
     after = decode_cursor(cursor, (int,))[0] if cursor else 0
-    run = get_object_or_404(Run, pk=run_id)
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     rows, following = _journal_rows(run, after, size)
     set_next_page(request, response, following)
     mask = mask_for(request.user, run)
@@ -345,11 +350,11 @@ def _control(
     request: HttpRequest, run_id: int, capability: Capability, action: Callable[[int], Run]
 ) -> Any:
     require_capability(request, capability)
-    get_object_or_404(Run, pk=run_id)
+    found_or_404(Run, "run_id", "run", pk=run_id)
     try:
         action(run_id)
     except RunStateError as refused:
-        raise HttpError(409, str(refused)) from None
+        raise FieldError(409, "run_id", str(refused)) from None
     return run_shown_to(request, Run.objects.get(pk=run_id))
 
 

@@ -4,6 +4,8 @@ Whether someone may act on a task is engine.human's call (assignee, claim, deleg
 four-eyes); a refusal answers with the reason and changes nothing.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +18,7 @@ from ninja.errors import HttpError
 from accounts.api_auth import require_capability
 from accounts.roles import Capability, can
 from engine.human import (
+    TaskError,
     claim_task,
     decide_task,
     delegators_of,
@@ -168,6 +171,20 @@ def _with_details(tasks: QuerySet[HumanTask]) -> QuerySet[HumanTask]:
     )
 
 
+@contextmanager
+def _naming(path_parameter: str, **renamed: str) -> Iterator[None]:
+    """engine.human words a missing or settled task without a field; here the field is the path
+    parameter that named it, and engine.human's own field names become the body's."""
+    try:
+        yield
+    except TaskError as refused:
+        if refused.field is None and refused.status in (404, 409):
+            refused.field = path_parameter
+        elif refused.field is not None:
+            refused.field = renamed.get(refused.field, refused.field)
+        raise
+
+
 def _me(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
@@ -246,7 +263,10 @@ def get_task(request: HttpRequest, task_id: int) -> Any:
 def decide(request: HttpRequest, task_id: int, body: DecideIn) -> Any:
     # Being an assignee is the permission: a designer asked for a review may answer it.
     require_capability(request, Capability.VIEW)
-    decide_task(task_id, _me(request), body.decision, body.comment, body.on_behalf_of, body.form)
+    with _naming("task_id"):
+        decide_task(
+            task_id, _me(request), body.decision, body.comment, body.on_behalf_of, body.form
+        )
     return _detail_out(_with_details(HumanTask.objects.filter(pk=task_id)).get())
 
 
@@ -257,7 +277,8 @@ def decide(request: HttpRequest, task_id: int, body: DecideIn) -> Any:
 )
 def claim(request: HttpRequest, task_id: int) -> Any:
     require_capability(request, Capability.VIEW)
-    claim_task(task_id, _me(request))
+    with _naming("task_id"):
+        claim_task(task_id, _me(request))
     return _detail_out(_with_details(HumanTask.objects.filter(pk=task_id)).get())
 
 
@@ -269,7 +290,8 @@ def claim(request: HttpRequest, task_id: int) -> Any:
 def unclaim(request: HttpRequest, task_id: int) -> Any:
     require_capability(request, Capability.VIEW)
     user = _me(request)
-    unclaim_task(task_id, user, as_operator=can(user, Capability.REASSIGN_TASKS))
+    with _naming("task_id"):
+        unclaim_task(task_id, user, as_operator=can(user, Capability.REASSIGN_TASKS))
     return _detail_out(_with_details(HumanTask.objects.filter(pk=task_id)).get())
 
 
@@ -281,7 +303,8 @@ def unclaim(request: HttpRequest, task_id: int) -> Any:
 def reassign_task(request: HttpRequest, task_id: int, body: ReassignIn) -> Any:
     require_capability(request, Capability.REASSIGN_TASKS)
     people = {"users": body.users, "groups": body.groups}
-    reassign(task_id, people, _me(request), body.note)
+    with _naming("task_id", assignees="users"):
+        reassign(task_id, people, _me(request), body.note)
     return _detail_out(_with_details(HumanTask.objects.filter(pk=task_id)).get())
 
 
@@ -318,5 +341,6 @@ def add_delegation(request: HttpRequest, body: DelegationIn) -> Status[Any]:
 )
 def remove_delegation(request: HttpRequest, delegation_id: int) -> Status[None]:
     require_capability(request, Capability.VIEW)
-    end_delegation(_me(request), delegation_id)
+    with _naming("delegation_id"):
+        end_delegation(_me(request), delegation_id)
     return Status(204, None)

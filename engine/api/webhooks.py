@@ -4,12 +4,12 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
+from engine.api.errors import FieldError, found_or_404
 from engine.inbound.webhook_endpoints import (
     DEFAULT_SECRET_HEADER,
     create_endpoint,
@@ -114,10 +114,15 @@ class DeliveryOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+    field: str | None = None
 
 
-def _refuse(error: WebhookError) -> HttpError:
-    return HttpError(error.status, str(error))
+def _refuse(error: WebhookError) -> FieldError:
+    return FieldError(error.status, error.field, error.message)
+
+
+def _endpoint(slug: str) -> WebhookEndpoint:
+    return found_or_404(WebhookEndpoint, "slug", "webhook endpoint called", slug=slug)
 
 
 @router.get("/webhooks", response=list[EndpointOut], summary="Webhook endpoints (never secrets)")
@@ -154,7 +159,7 @@ def create(request: HttpRequest, body: EndpointIn) -> Status[Any]:
 @router.patch("/webhooks/{slug}", response=EndpointOut, summary="Change an endpoint's settings")
 def change(request: HttpRequest, slug: str, body: EndpointChangeIn) -> Any:
     require_capability(request, Capability.EDIT_SCHEDULES)
-    endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
+    endpoint = _endpoint(slug)
     try:
         given = body.model_dump(exclude_unset=True)
         # null clears the input template; elsewhere it means "unchanged".
@@ -171,7 +176,7 @@ def change(request: HttpRequest, slug: str, body: EndpointChangeIn) -> Any:
 )
 def rotate(request: HttpRequest, slug: str, body: RotateIn) -> Any:
     require_capability(request, Capability.EDIT_SCHEDULES)
-    endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
+    endpoint = _endpoint(slug)
     try:
         rotate_secret(endpoint, body.overlap_seconds, body.secret)
     except WebhookError as error:
@@ -190,7 +195,7 @@ def list_deliveries(
     require_capability(request, Capability.VIEW)
     if not 1 <= limit <= 500:
         raise HttpError(422, "limit: must be between 1 and 500")
-    endpoint = get_object_or_404(WebhookEndpoint, slug=slug)
+    endpoint = _endpoint(slug)
     deliveries = endpoint.deliveries.select_related("event").order_by("-received_at", "-id")
     if status:
         if status not in DeliveryStatus.values:
@@ -206,9 +211,11 @@ def list_deliveries(
 )
 def replay(request: HttpRequest, slug: str, delivery_id: str) -> Status[Any]:
     require_capability(request, Capability.RETRY_RUNS)
-    delivery = get_object_or_404(WebhookDelivery, endpoint__slug=slug, delivery_id=delivery_id)
+    endpoint = _endpoint(slug)
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+    delivery = found_or_404(deliveries, "delivery_id", "delivery", delivery_id=delivery_id)
     try:
         replayed = replay_delivery(delivery.pk)
     except WebhookError as error:
-        return Status(error.status, {"detail": str(error)})
+        return Status(error.status, {"detail": str(error), "field": error.field})
     return Status(202, replayed)

@@ -18,7 +18,7 @@ def bearer(raw: str) -> dict[str, str]:
 def test_missing_credentials_get_401(client: Client) -> None:
     response = client.get("/api/me")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Unauthorized"}
+    assert response.json() == {"detail": "Unauthorized", "field": None}
 
 
 def test_a_wrong_token_gets_401(client: Client) -> None:

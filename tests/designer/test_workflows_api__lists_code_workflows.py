@@ -31,7 +31,7 @@ def test_one_workflow_and_the_errors(client: Client, viewer_headers) -> None:
     assert detail.json()["title"]
     missing = client.get("/api/workflows/nope", headers=viewer_headers)
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "slug: no workflow called 'nope'"}
+    assert missing.json() == {"detail": "slug: no workflow called 'nope'", "field": "slug"}
     bad = client.get("/api/workflows?kind=weird", headers=viewer_headers)
     assert bad.status_code == 422
     assert "kind" in bad.json()["detail"]

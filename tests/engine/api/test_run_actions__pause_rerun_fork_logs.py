@@ -149,7 +149,7 @@ def test_rerun_refuses_bad_bodies_naming_the_field_and_creates_nothing(
     )
     assert (not_json.status_code, not_json.json()["field"]) == (422, "body")
     unknown = api(client, "post", "/api/runs/999999/rerun", operator, {"input": {}})
-    assert (unknown.status_code, unknown.json()["field"]) == (404, "run")
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "run_id")
     assert Run.objects.count() == before
 
 
@@ -195,7 +195,7 @@ def test_fork_refusals_name_the_field_and_create_nothing(
     waiting = wait_for_status(start(client, operator, "test-wait", {"order_id": 77}), "waiting")
     before = Run.objects.count()
     cases: list[tuple[int, dict[str, Any], int, str]] = [
-        (waiting.pk, {"from_seq": 0}, 409, "run"),  # still active
+        (waiting.pk, {"from_seq": 0}, 409, "run_id"),  # still active
         (failed.pk, {"from_seq": 2}, 409, "from_seq"),  # no such position
         (failed.pk, {"from_seq": 1, "branch": 2}, 422, "branch"),  # inside a parallel group
         (failed.pk, {"from_seq": "one"}, 422, "from_seq"),

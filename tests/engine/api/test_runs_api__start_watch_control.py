@@ -117,7 +117,7 @@ def test_bad_bodies_name_the_field_and_change_nothing(client: Client, operator) 
         "/api/workflows/nope/runs", {}, content_type="application/json", headers=operator
     )
     assert unknown.status_code == 404
-    assert unknown.json()["detail"] == "workflow: no workflow called 'nope'"
+    assert unknown.json()["detail"] == "slug: no workflow called 'nope'"
     long_key = client.post(
         "/api/workflows/test-sequence/runs",
         {"input": {}, "idempotency_key": "x" * 201},

@@ -258,7 +258,7 @@ def test_operators_reassign_and_others_may_not(people: dict[str, User], client: 
         token(people["otto"]),
         {"users": ["nobody"]},
     )
-    assert bad.status_code == 422 and bad.json()["field"] == "assignees"
+    assert bad.status_code == 422 and bad.json()["field"] == "users"
     moved = api(
         client,
         "post",
