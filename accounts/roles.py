@@ -24,6 +24,7 @@ class Capability(StrEnum):
     DECIDE_TASKS = "decide_tasks"
     REASSIGN_TASKS = "reassign_tasks"
     RUN_DIAGNOSTICS = "run_diagnostics"
+    RESET_BREAKERS = "reset_breakers"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -39,6 +40,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.EDIT_SCHEDULES,
             Capability.RUN_DIAGNOSTICS,
             Capability.REASSIGN_TASKS,
+            Capability.RESET_BREAKERS,
         }
     ),
     # Approvers may decide only the tasks assigned to them; the task check adds that.
@@ -48,7 +50,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.DESIGNER: "edit and publish workflows",
-    Role.OPERATOR: "start, cancel and retry runs; reassign tasks; edit schedules",
+    Role.OPERATOR: "start, cancel and retry runs; reassign tasks; edit schedules; reset breakers",
     Role.APPROVER: "act on the tasks assigned to them",
     Role.VIEWER: "read only",
 }

@@ -15,6 +15,7 @@ class EngineConfig(AppConfig):
 
         from engine.core.definitions import register_step_resolver
         from engine.core.human import register_task_service
+        from engine.core.resilience import register_step_guard
         from engine.core.triggers import register_emitter
         from engine.graph.resolver import resolve_graph, resolve_graph_step
         from engine.human import DjangoTaskService
@@ -26,6 +27,7 @@ class EngineConfig(AppConfig):
         from engine.machines.decisions import deliver_decision
         from engine.machines.listening import deliver_to_instances
         from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
+        from engine.resilience.guard import guard_step
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.retention import Retention, RetentionSweeper
@@ -52,6 +54,7 @@ class EngineConfig(AppConfig):
         register_event_listener(deliver_to_instances)
         register_settled_hook(deliver_decision)
         register_step_resolver(resolve_graph_step)
+        register_step_guard(guard_step)
         # Code workflows register themselves when their modules are imported.
         autodiscover_modules("workflows")
         for module in getattr(settings, "STEPWISE_WORKFLOW_MODULES", []):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
 from engine.core.logs import LogBook
+from engine.core.resilience import guard_attempt
 
 if TYPE_CHECKING:
     # Only for annotations: the replay machine itself imports this module.
@@ -128,12 +129,15 @@ def run_step_attempt(
         _logbook.set(logbook if logbook is not None else LogBook())
         return function(*args, **kwargs)
 
-    if step.timeout is None:
-        return contextvars.copy_context().run(call)
-    # On timeout the attempt counts as failed and its thread is abandoned.
-    return call_with_deadline(
-        call, step.timeout, f"step {info.name!r}", thread_name=f"step-{info.name}"
-    )
+    # The breaker sees the attempt's outcome, timeouts included; a closed breaker or a
+    # used-up rate limit raises before the function runs.
+    with guard_attempt(step, info, step.guard_scope(args, kwargs)):
+        if step.timeout is None:
+            return contextvars.copy_context().run(call)
+        # On timeout the attempt counts as failed and its thread is abandoned.
+        return call_with_deadline(
+            call, step.timeout, f"step {info.name!r}", thread_name=f"step-{info.name}"
+        )
 
 
 def enter(context: "ExecutionContext") -> contextvars.Token["ExecutionContext | None"]:

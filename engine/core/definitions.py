@@ -12,6 +12,7 @@ from engine.core.calendar import CalendarError, business_calendar
 from engine.core.context import current_context
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
+from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope, code_step_scope
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.schedules import ScheduleSpec
 from engine.core.values import JSON
@@ -44,6 +45,10 @@ class StepDefinition:
     retry: Retry = NO_RETRY
     timeout: float | None = None
     cache_ttl: float | None = None
+    circuit_breaker: BreakerSpec | None = None
+    rate_limit: RateLimitSpec | None = None
+    guard_scope: Callable[[list[Any], dict[str, Any]], Scope] = code_step_scope
+    """What a rate limit's key template reads, from the attempt's arguments."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = current_context()
@@ -123,6 +128,8 @@ def step(
     retry: Retry | None = None,
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
+    circuit_breaker: str | BreakerSpec | None = None,
+    rate_limit: RateLimitSpec | None = None,
 ) -> Callable[[Callable[..., Any]], StepDefinition]: ...
 
 
@@ -134,8 +141,17 @@ def step(
     retry: Retry | None = None,
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
+    circuit_breaker: str | BreakerSpec | None = None,
+    rate_limit: RateLimitSpec | None = None,
 ) -> StepDefinition | Callable[[Callable[..., Any]], StepDefinition]:
-    """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`."""
+    """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`.
+
+    `circuit_breaker="payments-api"` (or a BreakerSpec) fails its attempts fast while that
+    breaker is open; `rate_limit=RateLimitSpec(...)` spaces its attempts out per key.
+    """
+    breaker = _breaker(circuit_breaker)
+    if rate_limit is not None and not isinstance(rate_limit, RateLimitSpec):
+        raise DefinitionError("rate_limit= takes a RateLimitSpec(...)")
 
     def declare(function: Callable[..., Any]) -> StepDefinition:
         if not callable(function):
@@ -153,11 +169,21 @@ def step(
             retry=retry or NO_RETRY,
             timeout=_seconds(timeout, "step timeout"),
             cache_ttl=_seconds(cache, "step cache"),
+            circuit_breaker=breaker,
+            rate_limit=rate_limit,
         )
         _steps[key] = definition
         return definition
 
     return declare(fn) if fn is not None else declare
+
+
+def _breaker(option: str | BreakerSpec | None) -> BreakerSpec | None:
+    if option is None or isinstance(option, BreakerSpec):
+        return option
+    if isinstance(option, str):
+        return BreakerSpec(name=option)
+    raise DefinitionError("circuit_breaker= takes a breaker name or a BreakerSpec(...)")
 
 
 def action(

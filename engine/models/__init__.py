@@ -6,6 +6,13 @@ Every model is imported here, so Django registers them under the "engine" app an
 `from engine.models import X` reads the same whichever module X lives in.
 """
 
+from engine.models.breakers import (
+    BreakerDefinition,
+    OnLimit,
+    RateLimitDefinition,
+    ResilienceState,
+    StateKind,
+)
 from engine.models.graphs import (
     DraftSnapshot,
     GraphVersion,
@@ -74,6 +81,7 @@ __all__ = [
     "ADVANCING_STATUSES",
     "NEVER",
     "TERMINAL_STATUSES",
+    "BreakerDefinition",
     "CatchUpPolicy",
     "DebounceSlot",
     "Delegation",
@@ -91,10 +99,13 @@ __all__ = [
     "MachineInstance",
     "MachineTimer",
     "MachineVersion",
+    "OnLimit",
     "OverlapPolicy",
     "ProcessHeartbeat",
     "ProcessKind",
+    "RateLimitDefinition",
     "Record",
+    "ResilienceState",
     "Run",
     "RunMetric",
     "RunRollup",
@@ -106,6 +117,7 @@ __all__ = [
     "SecretGrant",
     "SecretGrantAction",
     "SecretGrantEvent",
+    "StateKind",
     "StepRecord",
     "StepRollup",
     "TaskDecision",

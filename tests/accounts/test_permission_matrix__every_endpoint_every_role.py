@@ -108,6 +108,9 @@ MATRIX: dict[str, tuple[frozenset[Capability] | str, Any]] = {
         {"slug": "matrix", "title": "M"},
     ),
     "GET /api/node-types": (ANY_ROLE, None),
+    "GET /api/resilience/breakers": (ANY_ROLE, None),
+    "GET /api/resilience/rate-limits": (ANY_ROLE, None),
+    "POST /api/resilience/breakers/{name}/reset": (frozenset({C.RESET_BREAKERS}), None),
     "GET /api/machines": (ANY_ROLE, None),
     "POST /api/machines": (frozenset({C.EDIT_WORKFLOWS}), {"slug": "matrix", "title": "M"}),
     "POST /api/machines/import": (

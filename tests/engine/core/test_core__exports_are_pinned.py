@@ -4,13 +4,17 @@ made here as well, as SDKs pin theirs."""
 import engine.core
 
 EXPORTS = [
+    "BreakerSpec",
     "ChildRun",
     "ChildWorkflowFailed",
+    "CircuitOpen",
     "CronError",
     "Decision",
     "DefinitionError",
     "NonDeterminismError",
     "NonRetryableError",
+    "RateLimitSpec",
+    "RateLimited",
     "Retry",
     "Saga",
     "ScheduleSpec",
