@@ -80,9 +80,10 @@ def list_rate_limits(request: HttpRequest) -> dict[str, Any]:
 def reset_breaker(request: HttpRequest, name: str) -> Any:
     """Close the breaker now and forget its failures (operators)."""
     require_capability(request, Capability.RESET_BREAKERS)
-    if not NAME_PATTERN.match(name) or breaker_status(name) is None:
+    before = breaker_status(name) if NAME_PATTERN.match(name) else None
+    if before is None:
         return Status(404, {"detail": f"name: no circuit breaker is called {name!r}"})
     do_reset_breaker(name, request.user)
-    status = breaker_status(name)
-    assert status is not None
-    return status.as_json()
+    after = breaker_status(name)
+    assert after is not None  # reset keeps it listed
+    return after.as_json()

@@ -278,6 +278,14 @@ def _stored_spec(name: str, state: State) -> BreakerSpec:
 
 
 def reset(name: str) -> None:
-    """Close the breaker at once and forget its failures (an operator's action)."""
-    state_store().delete(KIND, name)
+    """Close the breaker at once and forget its failures (an operator's action); it stays
+    listed, with its settings and how often it opened."""
+
+    def change(state: State | None) -> tuple[State | None, None]:
+        kept = {key: state[key] for key in ("spec", "opens") if state and key in state}
+        return {**closed_state(), **kept}, None
+
+    spec = breaker_status(name)
+    ttl = _ttl(spec.spec) if spec is not None else 3600.0
+    state_store().change(KIND, name, "", change, ttl)
     resilience_changed.send(sender=None, kind=KIND, name=name)

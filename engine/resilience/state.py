@@ -43,8 +43,6 @@ class StateStore(Protocol):
         """Every live state of a kind (of one name)."""
         ...
 
-    def delete(self, kind: str, name: str) -> None: ...
-
 
 class RedisStore:
     """States as JSON strings under `<prefix>:resilience:<kind>:<name>:<key>`, with an index
@@ -97,11 +95,6 @@ class RedisStore:
             if raw is not None
         ]
 
-    def delete(self, kind: str, name: str) -> None:
-        for stored in self.read(kind, name):
-            self.redis.delete(self._key(kind, stored.name, stored.key))
-            self.redis.zrem(self._index(kind), json.dumps([stored.name, stored.key]))
-
 
 class DatabaseStore:
     """States as `ResilienceState` rows; a change locks its row for its transaction."""
@@ -132,9 +125,6 @@ class DatabaseStore:
         if name is not None:
             rows = rows.filter(name=name)
         return [Stored(row.name, row.key, row.state) for row in rows.order_by("name", "key")]
-
-    def delete(self, kind: str, name: str) -> None:
-        ResilienceState.objects.filter(kind=kind, name=name).delete()
 
 
 @cache

@@ -2,6 +2,7 @@
 receiver through a circuit breaker or a rate limit."""
 
 import os
+import time
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ TEST_LIMIT = RateLimitSpec("test-per-customer", limit=1, period=2, key="{{ args[
 
 def _post(url: str, **fields: Any) -> int:
     # The worker process says who it is, so a test can see which processes made the calls.
-    response = httpx.post(url, json={"pid": os.getpid(), **fields}, timeout=5)
+    response = httpx.post(url, json={"pid": os.getpid(), "at": time.time(), **fields}, timeout=5)
     response.raise_for_status()
     return response.status_code
 
