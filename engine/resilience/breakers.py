@@ -282,7 +282,7 @@ def reset(name: str) -> None:
     listed, with its settings and how often it opened."""
 
     def change(state: State | None) -> tuple[State | None, None]:
-        kept = {key: state[key] for key in ("spec", "opens") if state and key in state}
+        kept: State = {key: state[key] for key in ("spec", "opens") if state and key in state}
         return {**closed_state(), **kept}, None
 
     spec = breaker_status(name)
