@@ -12,6 +12,7 @@ from django.conf import settings
 from accounts.roles import Capability, capabilities_of
 from monitoring.live import (
     DASHBOARD_GROUP,
+    RESILIENCE_GROUP,
     RUNS_LIST_GROUP,
     TASKS_GROUP,
     WATCH_SECONDS,
@@ -125,6 +126,13 @@ class DashboardConsumer(LiveConsumer):
 
     def group_name(self) -> str:
         return DASHBOARD_GROUP
+
+
+class ResilienceConsumer(LiveConsumer):
+    """/ws/resilience/: that a breaker changed state or a rate limit took slots."""
+
+    def group_name(self) -> str:
+        return RESILIENCE_GROUP
 
 
 class InstanceConsumer(LiveConsumer):

@@ -5,6 +5,7 @@ ModelAdmins.
 """
 
 from engine.admin import (
+    breakers,
     events,
     graphs,
     machines,
@@ -18,6 +19,7 @@ from engine.admin import (
 )
 
 __all__ = [
+    "breakers",
     "events",
     "graphs",
     "machines",

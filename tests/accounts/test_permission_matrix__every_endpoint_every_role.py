@@ -296,6 +296,8 @@ PAGES: dict[str, tuple[str, frozenset[Capability] | str, dict[str, Any]]] = {
     ),
     "dashboards": ("GET", ANY_ROLE, {}),
     "dashboard-data": ("GET", ANY_ROLE, {}),
+    "resilience": ("GET", ANY_ROLE, {}),
+    "resilience-reset": ("POST", frozenset({C.RESET_BREAKERS}), {"name": "nope"}),
 }
 
 
