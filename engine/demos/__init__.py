@@ -7,6 +7,7 @@ docs/authoring.md explains the API they use.
 
 from engine.demos import (
     caching,
+    circuit_breaker,
     compensation,
     conditional,
     debouncing,
@@ -33,6 +34,7 @@ from engine.demos import (
 
 __all__ = [
     "caching",
+    "circuit_breaker",
     "compensation",
     "conditional",
     "debouncing",

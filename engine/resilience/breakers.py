@@ -5,9 +5,10 @@ store (engine.resilience.state), so every worker sees one breaker. A state is
 `{"status", "failures": [times], "buckets": [[start, calls, failures]], "opened_at",
 "open_until", "probes", "probe_until", "successes"}` with times in epoch seconds.
 
-What counts as a failure: any exception out of the guarded call, except another breaker's or a
-rate limit's fail-fast error (the call never reached this dependency). A workflow that
-suspends or is cancelled inside the call only returns its probe.
+What counts as a failure: any exception out of the guarded call, except a NonRetryableError
+(the dependency answered, e.g. a declined card: it is up) and another breaker's or a rate
+limit's fail-fast error (the call never reached this dependency). A workflow that suspends or
+is cancelled inside the call only returns its probe.
 """
 
 import math
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.core.errors import CircuitOpen, RetryLater
+from engine.core.errors import CircuitOpen, NonRetryableError, RetryLater
 from engine.core.resilience import BreakerSpec
 from engine.resilience.definitions import defined_breakers, effective_breaker
 from engine.resilience.signals import resilience_changed
@@ -176,6 +177,9 @@ def guarded(spec: BreakerSpec) -> Iterator[None]:
     probe = enter(spec)
     try:
         yield
+    except NonRetryableError:
+        leave(spec, ok=True, probe=probe)
+        raise
     except RetryLater:
         if probe:
             give_back_probe(spec)
