@@ -107,6 +107,12 @@ def control_for(
         return "duration", {}
     if _is_people(schema):
         return "people", {}
+    # A node's breaker and rate limit: a few named settings, one field each.
+    if key in ("circuit_breaker", "rate_limit") and types == ["object"]:
+        return "fields", {
+            "properties": schema.get("properties", {}),
+            "required": schema.get("required", []),
+        }
     # A run's input and an approval's form are both small JSON Schema objects: one builder.
     if key in ("input_schema", "form") and types == ["object"]:
         return "schema", {}

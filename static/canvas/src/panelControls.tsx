@@ -6,6 +6,7 @@
 import { createRoot, type Root } from "react-dom/client";
 import { useEffect, useState, type ReactNode } from "react";
 import { DurationInput } from "./DurationInput";
+import { ObjectFields } from "./ObjectFields";
 import { ExpressionEditor } from "./ExpressionEditor";
 import { KeyValueEditor, ListEditor, RowsEditor } from "./ListEditors";
 import { PeoplePicker } from "./PeoplePicker";
@@ -160,6 +161,7 @@ function Slot({ slot, raw, kind }: SlotProps) {
   else if (kind === "keyvalue") control = <KeyValueEditor {...props} />;
   else if (kind === "schema") control = <SchemaBuilder {...props} />;
   else if (kind === "duration") control = <DurationInput {...props} />;
+  else if (kind === "fields") control = <ObjectFields {...props} />;
   else if (kind === "expression") control = <ExpressionEditor {...props} />;
   else return null;
 
