@@ -13,9 +13,9 @@ class EngineConfig(AppConfig):
         from django.conf import settings
         from django.utils.module_loading import autodiscover_modules
 
+        from engine.core.context import register_step_guard
         from engine.core.definitions import register_step_resolver
         from engine.core.human import register_task_service
-        from engine.core.resilience import register_step_guard
         from engine.core.triggers import register_emitter
         from engine.graph.resolver import resolve_graph, resolve_graph_step
         from engine.human import DjangoTaskService

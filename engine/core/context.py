@@ -3,13 +3,14 @@ step, which this module runs: its info, its overrides in tests, where it reports
 
 import contextvars
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
 from engine.core.logs import LogBook
-from engine.core.resilience import guard_attempt
+from engine.core.resilience import Scope
 
 if TYPE_CHECKING:
     # Only for annotations: the replay machine itself imports this module.
@@ -105,6 +106,28 @@ def _require_context(what: str) -> "ExecutionContext":
 
 def current_reporter() -> "Reporter | None":
     return _current.get() or _reporter.get()
+
+
+StepGuard = Callable[["StepDefinition", "StepInfo", Scope], AbstractContextManager[None]]
+"""Given a step, where it runs and its scope: the context manager its attempt runs inside."""
+
+_guards: list[StepGuard] = []
+
+
+def register_step_guard(guard: StepGuard) -> None:
+    """Install what enforces circuit breakers and rate limits around step attempts
+    (engine.resilience.guard, once per process)."""
+    if guard not in _guards:
+        _guards.append(guard)
+
+
+def guard_attempt(
+    step: "StepDefinition", info: StepInfo, scope: Scope
+) -> AbstractContextManager[None]:
+    """The context an attempt of `step` runs inside: its rate limit, then its breaker."""
+    if not _guards or (step.circuit_breaker is None and step.rate_limit is None):
+        return nullcontext()
+    return _guards[-1](step, info, scope)
 
 
 def run_step_attempt(

@@ -1,26 +1,20 @@
 """Circuit breakers and keyed rate limits as a step declares them: frozen, checked when declared.
 
 The shared state (how many failures, when a breaker reopens, each key's next slot) lives in
-engine.resilience; this module only says what a declaration is and how a step is guarded. The
-guard is installed at start-up (`register_step_guard`), so the core runs without it (the
-in-memory test harness guards nothing).
+engine.resilience; this module only says what a declaration is. The guard that enforces them is
+installed at start-up (engine.core.context.register_step_guard), so the core runs without it.
 """
 
 import re
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from engine.core.durations import parse_duration
 from engine.core.errors import DefinitionError
 from engine.core.expressions import ExpressionError
 from engine.core.templates import compile_template
-
-if TYPE_CHECKING:
-    from engine.core.context import StepInfo
-    from engine.core.definitions import StepDefinition
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 MAX_SECONDS = 7 * 24 * 3600.0
@@ -183,25 +177,7 @@ class RateLimitSpec:
 
 
 Scope = Mapping[str, Any]
-StepGuard = Callable[["StepDefinition", "StepInfo", Scope], AbstractContextManager[None]]
-"""Given a step, where it runs and its scope: the context manager its attempt runs inside."""
-
-_guards: list[StepGuard] = []
-
-
-def register_step_guard(guard: StepGuard) -> None:
-    """Install what enforces breakers and rate limits around step attempts (once per process)."""
-    if guard not in _guards:
-        _guards.append(guard)
-
-
-def guard_attempt(
-    step: "StepDefinition", info: "StepInfo", scope: Scope
-) -> AbstractContextManager[None]:
-    """The context an attempt of `step` runs inside: its rate limit, then its breaker."""
-    if not _guards or (step.circuit_breaker is None and step.rate_limit is None):
-        return nullcontext()
-    return _guards[-1](step, info, scope)
+"""What a rate limit's key template is rendered against."""
 
 
 def code_step_scope(args: list[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
