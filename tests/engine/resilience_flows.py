@@ -11,7 +11,7 @@ from engine.core import BreakerSpec, RateLimitSpec, Retry, step, workflow
 from engine.resilience.breakers import breaker
 
 TEST_BREAKER = BreakerSpec("test-receiver", failure_threshold=5, window=60, cool_down=1.5)
-TEST_LIMIT = RateLimitSpec("test-per-customer", limit=1, period=2, key="{{ args[1] }}")
+TEST_LIMIT = RateLimitSpec("test-per-customer", limit=1, period=6, key="{{ args[1] }}")
 
 
 def _post(url: str, **fields: Any) -> int:
@@ -51,5 +51,5 @@ def call_rate_limited(url: str, customer: str) -> int:
 
 @workflow("test-rate-limited")
 def rate_limited(input: dict[str, Any]) -> int:
-    """One call per customer per 2 s: a second one waits durably for its slot."""
+    """One call per customer per 6 s: a second one waits durably for its slot."""
     return call_rate_limited(input["url"], input["customer"])

@@ -8,29 +8,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
+from config.celery import app as celery_app
 from engine.models import ResilienceState, Run, StepRecord
 from engine.runtime.runs import start_run
 from tests.engine.graph.local_server import LocalServer, Reply
-from tests.engine.runtime.test_durability__crash_and_scale import queue_to_ourselves, start_worker
+from tests.engine.runtime.test_durability__crash_and_scale import start_worker
 from tests.processes import RunningProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-__all__ = ["queue_to_ourselves"]  # the fixture, used by name
 
 
 @pytest.fixture
 def two_workers_on_the_database(
-    stepwise_env: dict[str, str], process_logs: Path, queue_to_ourselves: None
+    stepwise_env: dict[str, str], process_logs: Path, celery_worker: RunningProcess
 ) -> Iterator[list[RunningProcess]]:
+    """Two workers of their own on the database backend; the session's worker (on Redis)
+    stops taking this queue meanwhile. Only that worker is told: a ping on a shared broker
+    also answers other sessions' workers, which must never start taking this queue."""
     env = {**stepwise_env, "STEPWISE_RESILIENCE_STATE": "database"}
+    session = [celery_worker.name]
+    celery_app.control.cancel_consumer(settings.STEPWISE_QUEUE, destination=session, reply=True)
     workers = [start_worker(env, process_logs), start_worker(env, process_logs)]
     yield workers
     for worker in workers:
         worker.stop()
+    celery_app.control.add_consumer(settings.STEPWISE_QUEUE, destination=session, reply=True)
 
 
-def all_finished(runs: list[Run], timeout: float = 30) -> list[Run]:
+def all_finished(runs: list[Run], timeout: float = 90) -> list[Run]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not Run.objects.filter(
@@ -39,7 +46,8 @@ def all_finished(runs: list[Run], timeout: float = 30) -> list[Run]:
         ).exists():
             return list(Run.objects.filter(pk__in=[run.pk for run in runs]))
         time.sleep(0.05)
-    raise AssertionError("runs did not finish")
+    statuses = list(Run.objects.filter(pk__in=[run.pk for run in runs]).values_list("status"))
+    raise AssertionError(f"runs did not finish: {statuses}")
 
 
 def refused(runs: list[Run]) -> int:
