@@ -51,7 +51,7 @@ export function ObjectFields({ id, title, spec, value, disabled, onChange }: Con
         }
         return (
           <div className="object-field" key={name}>
-            <label htmlFor={fieldId}>{label}{required.has(name) ? " *" : ""}</label>
+            <label htmlFor={fieldId}>{label}{required.has(name) && <span aria-hidden="true"> *</span>}</label>
             {input}
             {typeof schema.description === "string" && <p className="hint">{schema.description}</p>}
           </div>
