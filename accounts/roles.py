@@ -27,6 +27,7 @@ class Capability(StrEnum):
     # Clear values of input fields marked sensitive (docs/sensitive-data.md): granted by a
     # role, never by anything a user writes into a run.
     READ_SENSITIVE = "read_sensitive"
+    RESET_BREAKERS = "reset_breakers"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -43,6 +44,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.RUN_DIAGNOSTICS,
             Capability.REASSIGN_TASKS,
             Capability.READ_SENSITIVE,
+            Capability.RESET_BREAKERS,
         }
     ),
     # Approvers may decide only the tasks assigned to them; the task check adds that.
@@ -53,7 +55,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.DESIGNER: "edit and publish workflows",
     Role.OPERATOR: (
-        "start, cancel and retry runs; reassign tasks; edit schedules; read sensitive input"
+        "start, cancel and retry runs; reassign tasks; edit schedules; read sensitive input; "
+        "reset breakers"
     ),
     Role.APPROVER: "act on the tasks assigned to them",
     Role.VIEWER: "read only",

@@ -171,6 +171,11 @@ STEPWISE_BULKHEAD_DEFAULT_MAX = env_int("STEPWISE_BULKHEAD_DEFAULT_MAX", 10)
 STEPWISE_BULKHEAD_GRANT_SECONDS = env_float("STEPWISE_BULKHEAD_GRANT_SECONDS", 60.0)
 # A parallel step whose message seems lost is sent again after this long (it may run twice).
 STEPWISE_BRANCH_REDISPATCH_SECONDS = env_float("STEPWISE_BRANCH_REDISPATCH_SECONDS", 300.0)
+# Where circuit breakers and rate limits keep the state every worker shares: "redis" or
+# "database"; unset, Redis when REDIS_URL is set, else the database (engine.resilience.state).
+STEPWISE_RESILIENCE_STATE = env_str("STEPWISE_RESILIENCE_STATE")
+# Workers read the admin's breaker and rate-limit definitions at most this often.
+STEPWISE_RESILIENCE_DEFINITIONS_SECONDS = env_float("STEPWISE_RESILIENCE_DEFINITIONS_SECONDS", 5.0)
 # Modules of code workflows to import at start, besides each app's workflows.py.
 STEPWISE_WORKFLOW_MODULES = env_list("STEPWISE_WORKFLOW_MODULES", ["engine.demos"])
 # A schedule's fire that the timer loop reaches later than this counts as missed, and the

@@ -107,6 +107,14 @@ def control_for(
         return "duration", {}
     if _is_people(schema):
         return "people", {}
+    # A node's breaker, rate limit and bulkhead: a few named settings, one field each.
+    if types == ["object"] and (
+        key in ("circuit_breaker", "rate_limit") or schema.get("x-control") == "fields"
+    ):
+        return "fields", {
+            "properties": schema.get("properties", {}),
+            "required": schema.get("required", []),
+        }
     # A run's input and an approval's form are both small JSON Schema objects: one builder.
     if key in ("input_schema", "form") and types == ["object"]:
         return "schema", {}
@@ -118,8 +126,6 @@ def control_for(
             ]
             return "rows", {"item": items, "expressions": wheres}
         return "list", {"item": items, "unique": bool(schema.get("uniqueItems"))}
-    if types == ["object"] and schema.get("x-control") == "fields":
-        return "fields", {"object": schema}  # a few plain values, one input each
     if types == ["object"] and not schema.get("properties"):
         values = schema.get("additionalProperties")
         return "keyvalue", {"values": values if isinstance(values, Mapping) else {}}

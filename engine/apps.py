@@ -13,6 +13,7 @@ class EngineConfig(AppConfig):
         from django.conf import settings
         from django.utils.module_loading import autodiscover_modules
 
+        from engine.core.context import register_step_guard
         from engine.core.definitions import register_step_resolver
         from engine.core.human import register_task_service
         from engine.core.triggers import register_emitter
@@ -27,6 +28,7 @@ class EngineConfig(AppConfig):
         from engine.machines.listening import deliver_to_instances
         from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
         from engine.resilience.bulkheads import release_lapsed_slots
+        from engine.resilience.guard import guard_step
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.retention import Retention, RetentionSweeper
@@ -55,6 +57,7 @@ class EngineConfig(AppConfig):
         register_event_listener(deliver_to_instances)
         register_settled_hook(deliver_decision)
         register_step_resolver(resolve_graph_step)
+        register_step_guard(guard_step)
         # Code workflows register themselves when their modules are imported.
         autodiscover_modules("workflows")
         for module in getattr(settings, "STEPWISE_WORKFLOW_MODULES", []):

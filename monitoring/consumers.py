@@ -14,6 +14,7 @@ from engine.models import Run
 from engine.runtime.masking import NO_MASK, Mask, mask_for
 from monitoring.live import (
     DASHBOARD_GROUP,
+    RESILIENCE_GROUP,
     RUNS_LIST_GROUP,
     TASKS_GROUP,
     WATCH_SECONDS,
@@ -140,6 +141,13 @@ class DashboardConsumer(LiveConsumer):
 
     def group_name(self) -> str:
         return DASHBOARD_GROUP
+
+
+class ResilienceConsumer(LiveConsumer):
+    """/ws/resilience/: that a breaker changed state or a rate limit took slots."""
+
+    def group_name(self) -> str:
+        return RESILIENCE_GROUP
 
 
 class InstanceConsumer(LiveConsumer):

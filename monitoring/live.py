@@ -27,6 +27,7 @@ from engine.messaging.signals import (
     step_changed,
     task_changed,
 )
+from engine.resilience.signals import resilience_changed
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ RUNS_LIST_GROUP = "runs"
 RUNS_LIST_INTERVAL_SECONDS = 0.5
 DASHBOARD_GROUP = "dashboards"
 DASHBOARD_INTERVAL_SECONDS = 0.25
+RESILIENCE_GROUP = "resilience"
+RESILIENCE_INTERVAL_SECONDS = 0.25
 STEP_INTERVAL_SECONDS = 0.2
 MESSAGE_TYPE = "live.event"
 WATCH_SECONDS = 6 * 3600  # a socket's entry outlives a crashed server by this much at most
@@ -218,6 +221,14 @@ def on_instance_changed(
     publisher.publish([instance_group(instance_id), machine_group(machine)], event)
 
 
+def on_resilience_changed(*, kind: str, name: str, **_: Any) -> None:
+    # A breaker opening or a limiter taking slots: the page reads them again, a few times a
+    # second at most however busy the limiter is.
+    publisher.publish_coalesced(
+        RESILIENCE_GROUP, {"kind": "resilience"}, RESILIENCE_INTERVAL_SECONDS
+    )
+
+
 def connect_signals() -> None:
     run_changed.connect(on_run_changed, dispatch_uid="live-run")
     step_changed.connect(on_step_changed, dispatch_uid="live-step")
@@ -225,3 +236,4 @@ def connect_signals() -> None:
     run_metric.connect(on_metric, dispatch_uid="live-metric")
     task_changed.connect(on_task_changed, dispatch_uid="live-task")
     instance_changed.connect(on_instance_changed, dispatch_uid="live-instance")
+    resilience_changed.connect(on_resilience_changed, dispatch_uid="live-resilience")

@@ -6,6 +6,7 @@ from monitoring.consumers import (
     InstanceConsumer,
     MachineConsumer,
     PingConsumer,
+    ResilienceConsumer,
     RunConsumer,
     RunsListConsumer,
 )
@@ -18,4 +19,5 @@ websocket_urlpatterns = [
     path("ws/dashboards/", DashboardConsumer.as_asgi()),
     path("ws/instances/<int:instance_id>/", InstanceConsumer.as_asgi()),
     path("ws/machines/<slug:slug>/", MachineConsumer.as_asgi()),
+    path("ws/resilience/", ResilienceConsumer.as_asgi()),
 ]

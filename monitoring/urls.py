@@ -7,6 +7,7 @@ from monitoring import (
     explorer_views,
     inbox_views,
     machine_views,
+    resilience_views,
     run_action_views,
     views,
 )
@@ -60,6 +61,12 @@ urlpatterns = [
     ),
     path("dashboards/", dashboard_views.dashboards, name="dashboards"),
     path("resilience/bulkheads/", bulkhead_views.bulkheads, name="resilience-bulkheads"),
+    path("resilience/", resilience_views.resilience, name="resilience"),
+    path(
+        "resilience/breakers/<str:name>/reset",
+        resilience_views.reset_breaker,
+        name="resilience-reset",
+    ),
     path("dashboards/data", dashboard_views.dashboard_data, name="dashboard-data"),
     path("health", views.health, name="health"),
     path("metrics", dashboard_views.metrics, name="metrics"),

@@ -16,7 +16,8 @@ TEST_ENVIRONMENT_DEFAULTS = {
     "STEPWISE_WORKFLOW_MODULES": (
         "engine.demos,tests.engine.flows,tests.engine.trigger_flows,tests.engine.saga_flows,"
         "tests.engine.human_flows,tests.engine.machines.machine_flows,tests.engine.run_action_flows,"
-        "tests.monitoring.timeline_flows,tests.engine.sensitive_flows,tests.engine.bulkhead_flows"
+        "tests.monitoring.timeline_flows,tests.engine.sensitive_flows,tests.engine.bulkhead_flows,"
+        "tests.engine.resilience_flows"
     ),
     "STEPWISE_LEASE_SECONDS": "1",
     "STEPWISE_REDISPATCH_SECONDS": "5",

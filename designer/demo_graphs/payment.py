@@ -16,7 +16,8 @@ PAYMENT = DemoGraph(
     description=(
         "A saga: reserve the inventory, charge the card, ship. Each step names the step that "
         "undoes it; when a later step fails (a declined card) the undo steps run newest "
-        "first, so the reservation is released, and the run fails."
+        "first, so the reservation is released, and the run fails. The charge goes through "
+        "the card-gateway circuit breaker; shipping is rate-limited per customer."
     ),
     graph=laid_out(
         [
@@ -62,6 +63,15 @@ PAYMENT = DemoGraph(
                     "retry": {"max_attempts": 3, "initial_delay": 2},
                     "timeout": 30,
                     "compensation": "refund",
+                    # The seed's circuit breaker: 5 failures open it for a minute, shared by
+                    # every run; a declined card is an answer, not a failure of the gateway.
+                    "circuit_breaker": {
+                        "name": "card-gateway",
+                        "failure_threshold": 5,
+                        "window": "1m",
+                        "cool_down": "1m",
+                        "half_open_probes": 1,
+                    },
                 },
             ),
             node(
@@ -69,7 +79,18 @@ PAYMENT = DemoGraph(
                 "action.python",
                 "Ship order",
                 (3, 0),
-                {"action": "demo.ship-order", "args": {"order_id": "{{ input.id }}"}},
+                {
+                    "action": "demo.ship-order",
+                    "args": {"order_id": "{{ input.id }}"},
+                    # The carrier takes 30 bookings a minute per customer; more wait durably.
+                    "rate_limit": {
+                        "name": "carrier-bookings",
+                        "limit": 30,
+                        "period": "1m",
+                        "key": "{{ input.customer }}",
+                        "on_limit": "delay",
+                    },
+                },
             ),
             node(
                 "confirmed",

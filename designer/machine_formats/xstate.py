@@ -22,7 +22,8 @@ from designer.machine_formats.common import (
     extras,
     transitions_from,
 )
-from engine.core.machines import Problem, parse_duration
+from engine.core.durations import parse_duration
+from engine.core.machines import Problem
 
 _MACHINE_KEYS = {"id", "initial", "context", "states", "meta", "description", "version"}
 _STATE_KEYS = {

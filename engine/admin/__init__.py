@@ -5,6 +5,7 @@ ModelAdmins.
 """
 
 from engine.admin import (
+    breakers,
     bulkheads,
     events,
     graphs,
@@ -19,6 +20,7 @@ from engine.admin import (
 )
 
 __all__ = [
+    "breakers",
     "bulkheads",
     "events",
     "graphs",

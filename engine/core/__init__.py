@@ -45,9 +45,11 @@ from engine.core.definitions import (
 )
 from engine.core.errors import (
     ChildWorkflowFailed,
+    CircuitOpen,
     DefinitionError,
     NonDeterminismError,
     NonRetryableError,
+    RateLimited,
     StepFailed,
     StepTimeout,
     WaitTimeout,
@@ -55,20 +57,25 @@ from engine.core.errors import (
 )
 from engine.core.human import Decision, approval, review
 from engine.core.machine_code import State, StateMachine, Transition, register_machine
+from engine.core.resilience import BreakerSpec, RateLimitSpec
 from engine.core.retry import Retry
 from engine.core.saga import Saga
 from engine.core.schedules import ScheduleSpec, cron, every
 from engine.core.triggers import emit, on
 
 __all__ = [
+    "BreakerSpec",
     "Bulkhead",
     "ChildRun",
     "ChildWorkflowFailed",
+    "CircuitOpen",
     "CronError",
     "Decision",
     "DefinitionError",
     "NonDeterminismError",
     "NonRetryableError",
+    "RateLimitSpec",
+    "RateLimited",
     "Retry",
     "Saga",
     "ScheduleSpec",

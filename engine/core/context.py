@@ -3,12 +3,14 @@ step, which this module runs: its info, its overrides in tests, where it reports
 
 import contextvars
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
 from engine.core.logs import LogBook
+from engine.core.resilience import Scope
 
 if TYPE_CHECKING:
     # Only for annotations: the replay machine itself imports this module.
@@ -106,6 +108,28 @@ def current_reporter() -> "Reporter | None":
     return _current.get() or _reporter.get()
 
 
+StepGuard = Callable[["StepDefinition", "StepInfo", Scope], AbstractContextManager[None]]
+"""Given a step, where it runs and its scope: the context manager its attempt runs inside."""
+
+_guards: list[StepGuard] = []
+
+
+def register_step_guard(guard: StepGuard) -> None:
+    """Install what enforces circuit breakers and rate limits around step attempts
+    (engine.resilience.guard, once per process)."""
+    if guard not in _guards:
+        _guards.append(guard)
+
+
+def guard_attempt(
+    step: "StepDefinition", info: StepInfo, scope: Scope
+) -> AbstractContextManager[None]:
+    """The context an attempt of `step` runs inside: its rate limit, then its breaker."""
+    if not _guards or (step.circuit_breaker is None and step.rate_limit is None):
+        return nullcontext()
+    return _guards[-1](step, info, scope)
+
+
 def run_step_attempt(
     step: "StepDefinition",
     args: list[Any],
@@ -128,12 +152,15 @@ def run_step_attempt(
         _logbook.set(logbook if logbook is not None else LogBook())
         return function(*args, **kwargs)
 
-    if step.timeout is None:
-        return contextvars.copy_context().run(call)
-    # On timeout the attempt counts as failed and its thread is abandoned.
-    return call_with_deadline(
-        call, step.timeout, f"step {info.name!r}", thread_name=f"step-{info.name}"
-    )
+    # The breaker sees the attempt's outcome, timeouts included; a closed breaker or a
+    # used-up rate limit raises before the function runs.
+    with guard_attempt(step, info, step.guard_scope(args, kwargs)):
+        if step.timeout is None:
+            return contextvars.copy_context().run(call)
+        # On timeout the attempt counts as failed and its thread is abandoned.
+        return call_with_deadline(
+            call, step.timeout, f"step {info.name!r}", thread_name=f"step-{info.name}"
+        )
 
 
 def enter(context: "ExecutionContext") -> contextvars.Token["ExecutionContext | None"]:

@@ -13,6 +13,7 @@ from engine.core.calendar import CalendarError, business_calendar
 from engine.core.context import current_context
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
+from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope, code_step_scope
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.schedules import ScheduleSpec
 from engine.core.values import JSON
@@ -47,6 +48,10 @@ class StepDefinition:
     cache_ttl: float | None = None
     bulkhead: Bulkhead | None = None
     """The named limit on concurrent steps it runs under (engine.core.bulkheads)."""
+    circuit_breaker: BreakerSpec | None = None
+    rate_limit: RateLimitSpec | None = None
+    guard_scope: Callable[[list[Any], dict[str, Any]], Scope] = code_step_scope
+    """What a rate limit's key template reads, from the attempt's arguments."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = current_context()
@@ -131,6 +136,8 @@ def step(
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
     bulkhead: str | Bulkhead | None = None,
+    circuit_breaker: str | BreakerSpec | None = None,
+    rate_limit: RateLimitSpec | None = None,
 ) -> Callable[[Callable[..., Any]], StepDefinition]: ...
 
 
@@ -143,13 +150,20 @@ def step(
     timeout: float | timedelta | None = None,
     cache: float | timedelta | None = None,
     bulkhead: str | Bulkhead | None = None,
+    circuit_breaker: str | BreakerSpec | None = None,
+    rate_limit: RateLimitSpec | None = None,
 ) -> StepDefinition | Callable[[Callable[..., Any]], StepDefinition]:
     """Declare a step: `@step` or `@step(retry=Retry(...), timeout=30, cache=3600)`.
 
     `bulkhead="payments"` (or a Bulkhead) limits how many of its calls run at once across
     every worker and run; calls beyond the limit wait durably for a slot.
+    `circuit_breaker="payments-api"` (or a BreakerSpec) fails its attempts fast while that
+    breaker is open; `rate_limit=RateLimitSpec(...)` spaces its attempts out per key.
     """
     limit = as_bulkhead(bulkhead)
+    breaker = _breaker(circuit_breaker)
+    if rate_limit is not None and not isinstance(rate_limit, RateLimitSpec):
+        raise DefinitionError("rate_limit= takes a RateLimitSpec(...)")
 
     def declare(function: Callable[..., Any]) -> StepDefinition:
         if not callable(function):
@@ -168,11 +182,21 @@ def step(
             timeout=_seconds(timeout, "step timeout"),
             cache_ttl=_seconds(cache, "step cache"),
             bulkhead=limit,
+            circuit_breaker=breaker,
+            rate_limit=rate_limit,
         )
         _steps[key] = definition
         return definition
 
     return declare(fn) if fn is not None else declare
+
+
+def _breaker(option: str | BreakerSpec | None) -> BreakerSpec | None:
+    if option is None or isinstance(option, BreakerSpec):
+        return option
+    if isinstance(option, str):
+        return BreakerSpec(name=option)
+    raise DefinitionError("circuit_breaker= takes a breaker name or a BreakerSpec(...)")
 
 
 def action(

@@ -54,6 +54,45 @@ class NonRetryableError(Exception):
     """Raise (or subclass) inside a step to fail it at once, whatever its retry policy."""
 
 
+class RetryLater(Exception):
+    """A dependency said when to try again: a retry waits at least `retry_after` seconds."""
+
+    retry_after: float = 0.0
+    defers = False
+    """True when the step did not run at all (it waits for a slot): it is tried again whatever
+    its retry policy, and the wait does not use up an attempt of the policy."""
+
+
+class CircuitOpen(RetryLater):
+    """A call went to a dependency whose circuit breaker is open: it failed fast, unsent."""
+
+    def __init__(self, name: str, retry_after: float, state: str = "open") -> None:
+        self.name = name
+        self.retry_after = max(0.0, retry_after)
+        self.state = state
+        detail = (
+            f"for another {self.retry_after:.3g}s"
+            if state == "open"
+            else "while its half-open probes run"
+        )
+        super().__init__(f"circuit breaker {name!r} is {state}: calls fail fast {detail}")
+
+
+class RateLimited(RetryLater):
+    """A rate limit has no slot for this key now; `retry_after` says when the next one is."""
+
+    def __init__(self, name: str, key: str, retry_after: float, *, defers: bool) -> None:
+        self.name = name
+        self.key = key
+        self.retry_after = max(0.0, retry_after)
+        self.defers = defers
+        for_key = f" for key {key!r}" if key else ""
+        super().__init__(
+            f"rate limit {name!r}{for_key} is used up: the next call may go in "
+            f"{self.retry_after:.3g}s"
+        )
+
+
 class NonDeterminismError(BaseException):
     """Replay met a different operation than the journal recorded at the same position.
 
@@ -134,4 +173,6 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, StepFailed):
         described["step"] = exc.step
         described["cause"] = exc.error
+    if isinstance(exc, RetryLater):
+        described["retry_after"] = round(exc.retry_after, 3)
     return described

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.definitions import StepDefinition
+from engine.core.durations import parse_duration
 from engine.core.machines import (
     Guard,
     Listen,
@@ -19,7 +20,6 @@ from engine.core.machines import (
     TransitionDef,
     built_problems,
     listen_problems,
-    parse_duration,
 )
 from engine.core.values import JSON
 

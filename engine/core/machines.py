@@ -26,13 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.durations import parse_duration
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.triggers import event_type_problem
 
 STATE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 EVENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 TASK_EVENT_PREFIX = "task."
 """`task.approved`, `task.rejected`, `task.changes`: the decision on a task a state opened on
 entry. Only the engine sends them; nobody can post one (engine.machines.instances)."""
@@ -155,14 +154,6 @@ class MachineDefinition:
 
 
 # --- the document form ------------------------------------------------------------------------
-def parse_duration(value: Any) -> float:
-    """Seconds from a number or a text duration such as `90s`, `15m`, `48h`, `30d`."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration (seconds, or 90s, 15m, 48h, 30d)")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def machine_problems(document: Any) -> list[Problem]:

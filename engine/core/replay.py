@@ -16,6 +16,7 @@ from engine.core.errors import (
     Cancelled,
     ChildWorkflowFailed,
     NonDeterminismError,
+    RetryLater,
     RunCancelled,
     StepFailed,
     Suspend,
@@ -40,6 +41,17 @@ from engine.core.values import JSON, to_json_value
 if TYPE_CHECKING:
     from engine.core.calendar import BusinessCalendar
     from engine.core.definitions import StepCall, StepDefinition, WorkflowDefinition
+
+
+def is_deferral(error: BaseException) -> bool:
+    """The attempt never ran: it waits for a rate limit's slot, which is not a failure."""
+    return isinstance(error, RetryLater) and error.defers
+
+
+def deferred_attempts(error: dict[str, Any] | None) -> int:
+    """How many earlier attempts of a step were deferrals, as its journaled error counts them."""
+    value = (error or {}).get("deferred", 0)
+    return value if isinstance(value, int) else 0
 
 
 class ExecutionContext:
@@ -141,6 +153,7 @@ class ExecutionContext:
         seq, entry = self._next(EntryKind.STEP, step.name)
         self.last_position = self.step_positions[step.name] = Position(seq)
         attempt = 1
+        deferred = 0  # attempts that waited for a rate limit's slot: not failures
         if entry is not None:
             if entry.status == EntryStatus.COMPLETED:
                 return entry.output
@@ -150,6 +163,7 @@ class ExecutionContext:
                 if entry.retry_at is not None and self.backend.now() < entry.retry_at:
                     raise Suspend(f"step {step.name!r} retries at {entry.retry_at.isoformat()}")
                 attempt = entry.attempt + 1
+                deferred = deferred_attempts(entry.error)
         cache_key = _cache_key(step, args, kwargs) if step.cache_ttl else None
         if cache_key is not None:
             hit, cached = self.backend.cache_get(cache_key)
@@ -169,7 +183,7 @@ class ExecutionContext:
         limit = self._enter_bulkhead(step, seq)
         try:
             return self._attempt_step(
-                step, args, kwargs, seq, attempt, generation, undoes, cache_key
+                step, args, kwargs, seq, (attempt, deferred), generation, undoes, cache_key
             )
         finally:
             gate = gate_of(self.backend) if limit is not None else None
@@ -193,11 +207,13 @@ class ExecutionContext:
         args: list[Any],
         kwargs: dict[str, Any],
         seq: int,
-        attempt: int,
+        attempts: tuple[int, int],
         generation: int,
         undoes: Position | None,
         cache_key: str | None,
     ) -> Any:
+        # This attempt's number, and how many before it only waited for a rate limit's slot.
+        attempt, deferred = attempts
         while True:
             started = self.backend.now()
             info = StepInfo(self.backend.run_id, seq, step.name, attempt, generation)
@@ -206,7 +222,10 @@ class ExecutionContext:
                 output = to_json_value(run_step_attempt(step, args, kwargs, info, logbook=logbook))
             except Exception as exc:
                 error = describe_exception(exc)
-                if not step.retry.should_retry(exc, attempt):
+                deferred += is_deferral(exc)
+                if deferred:
+                    error["deferred"] = deferred
+                if not step.retry.should_retry(exc, attempt - deferred):
                     self.backend.record_step(
                         seq,
                         step.name,
@@ -221,7 +240,7 @@ class ExecutionContext:
                         reports=self._take_reports(),
                     )
                     raise self._failed(StepFailed(step.name, error, attempt), seq) from exc
-                delay = step.retry.delay(attempt, seed=info.idempotency_key)
+                delay = step.retry.wait_after(exc, attempt - deferred, info.idempotency_key)
                 retry_at = self.backend.now() + timedelta(seconds=delay)
                 self.backend.record_step(
                     seq,

@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.core.errors import DefinitionError, NonRetryableError
+from engine.core.errors import DefinitionError, NonRetryableError, RetryLater
 
 Backoff = Literal["exponential", "linear", "fixed"]
 
@@ -36,9 +36,19 @@ class Retry:
 
     def should_retry(self, error: BaseException, attempt: int) -> bool:
         """Whether another attempt follows the failed attempt number `attempt` (1-based)."""
+        if isinstance(error, RetryLater) and error.defers:
+            return True  # the step never ran: waiting for its slot is not a failure
         if attempt >= self.max_attempts:
             return False
         return not isinstance(error, (NonRetryableError, *self.non_retryable))
+
+    def wait_after(self, error: BaseException, attempt: int, seed: str = "") -> float:
+        """Seconds before the next attempt: the back-off, but never less than what the
+        dependency asked for (an open breaker's remaining cool-down, a rate limit's slot)."""
+        asked = error.retry_after if isinstance(error, RetryLater) else 0.0
+        if isinstance(error, RetryLater) and error.defers:
+            return asked
+        return max(self.delay(attempt, seed), asked)
 
     def delay(self, attempt: int, seed: str = "") -> float:
         """Seconds to wait after failed attempt `attempt`; jitter is seeded, so replays agree."""

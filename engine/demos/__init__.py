@@ -8,6 +8,7 @@ docs/authoring.md explains the API they use.
 from engine.demos import (
     bulkhead,
     caching,
+    circuit_breaker,
     compensation,
     conditional,
     debouncing,
@@ -35,6 +36,7 @@ from engine.demos import (
 __all__ = [
     "bulkhead",
     "caching",
+    "circuit_breaker",
     "compensation",
     "conditional",
     "debouncing",

@@ -18,6 +18,7 @@ from engine.core.deadline import call_with_deadline
 from engine.core.definitions import StepDefinition
 from engine.core.errors import NonRetryableError, WorkflowError, describe_exception
 from engine.core.expressions import ExpressionError
+from engine.core.resilience import BreakerSpec, RateLimitSpec
 from engine.core.retry import NO_RETRY, Retry
 from engine.graph.format import Graph
 from engine.graph.nodes.base import ERROR, JoinRule, NodeContext, NodeResult, NodeType
@@ -44,6 +45,8 @@ class CompiledNode:
     timeout: float | None
     compensation: str | None
     bulkhead: Bulkhead | None = None
+    circuit_breaker: BreakerSpec | None = None
+    rate_limit: RateLimitSpec | None = None
 
     @property
     def has_error_edge(self) -> bool:
@@ -95,6 +98,8 @@ def compile_node(
         timeout=float(timeout) if timeout is not None else None,
         compensation=config.get("compensation") if node_type.error_handling else None,
         bulkhead=_bulkhead(node_type, config),
+        circuit_breaker=_option(BreakerSpec, node_type, config, "circuit_breaker"),
+        rate_limit=_option(RateLimitSpec, node_type, config, "rate_limit"),
     )
 
 
@@ -103,6 +108,20 @@ def _bulkhead(node_type: NodeType, config: Mapping[str, Any]) -> Bulkhead | None
     if not isinstance(declared, Mapping) or not declared.get("name"):
         return None
     return Bulkhead(str(declared["name"]), declared.get("max_concurrent"))
+
+
+def _option[S: (BreakerSpec, RateLimitSpec)](
+    kind: type[S], node_type: NodeType, config: Mapping[str, Any], key: str
+) -> S | None:
+    """A node's breaker or rate limit; validation already refused a wrong one."""
+    option = config.get(key) if node_type.error_handling else None
+    return kind.from_config(option) if option else None
+
+
+def _node_scope(args: list[Any], kwargs: dict[str, Any]) -> Mapping[str, Any]:
+    """A node's step is called with its scope: what a rate limit's key template reads."""
+    scope = args[0] if args else kwargs.get("scope")
+    return scope if isinstance(scope, Mapping) else {}
 
 
 class Program:
@@ -210,6 +229,9 @@ class Program:
                     name=node_id,
                     retry=node.retry,
                     bulkhead=node.bulkhead,
+                    circuit_breaker=node.circuit_breaker,
+                    rate_limit=node.rate_limit,
+                    guard_scope=_node_scope,
                 )
                 self._steps[node_id] = found
             return found

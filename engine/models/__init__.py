@@ -6,6 +6,13 @@ Every model is imported here, so Django registers them under the "engine" app an
 `from engine.models import X` reads the same whichever module X lives in.
 """
 
+from engine.models.breakers import (
+    BreakerDefinition,
+    OnLimit,
+    RateLimitDefinition,
+    ResilienceState,
+    StateKind,
+)
 from engine.models.bulkheads import (
     Bulkhead,
     BulkheadSlot,
@@ -81,6 +88,7 @@ __all__ = [
     "ADVANCING_STATUSES",
     "NEVER",
     "TERMINAL_STATUSES",
+    "BreakerDefinition",
     "Bulkhead",
     "BulkheadSlot",
     "CatchUpPolicy",
@@ -102,10 +110,13 @@ __all__ = [
     "MachineTimer",
     "MachineVersion",
     "MetricRollup",
+    "OnLimit",
     "OverlapPolicy",
     "ProcessHeartbeat",
     "ProcessKind",
+    "RateLimitDefinition",
     "Record",
+    "ResilienceState",
     "Run",
     "RunMetric",
     "RunRollup",
@@ -118,6 +129,7 @@ __all__ = [
     "SecretGrantAction",
     "SecretGrantEvent",
     "SlotState",
+    "StateKind",
     "StepRecord",
     "StepRollup",
     "TaskDecision",

@@ -1,1 +1,2 @@
-"""Shared limits on how much runs at once: bulkheads, priorities and workflow caps."""
+"""Shared resilience: circuit breakers, keyed rate limits, bulkheads, run priorities and
+workflow caps, whose state every worker process sees alike."""

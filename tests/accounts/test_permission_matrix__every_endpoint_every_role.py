@@ -110,6 +110,9 @@ MATRIX: dict[str, tuple[frozenset[Capability] | str, Any]] = {
         {"slug": "matrix", "title": "M"},
     ),
     "GET /api/node-types": (ANY_ROLE, None),
+    "GET /api/resilience/breakers": (ANY_ROLE, None),
+    "GET /api/resilience/rate-limits": (ANY_ROLE, None),
+    "POST /api/resilience/breakers/{name}/reset": (frozenset({C.RESET_BREAKERS}), None),
     "GET /api/machines": (ANY_ROLE, None),
     "POST /api/machines": (frozenset({C.EDIT_WORKFLOWS}), {"slug": "matrix", "title": "M"}),
     "POST /api/machines/import": (
@@ -296,6 +299,8 @@ PAGES: dict[str, tuple[str, frozenset[Capability] | str, dict[str, Any]]] = {
     "dashboards": ("GET", ANY_ROLE, {}),
     "dashboard-data": ("GET", ANY_ROLE, {}),
     "resilience-bulkheads": ("GET", ANY_ROLE, {}),
+    "resilience": ("GET", ANY_ROLE, {}),
+    "resilience-reset": ("POST", frozenset({C.RESET_BREAKERS}), {"name": "nope"}),
 }
 
 

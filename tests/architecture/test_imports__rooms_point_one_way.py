@@ -27,6 +27,7 @@ ROOMS = [
     "engine.models",  # the tables
     "engine.messaging",  # messages to workers, signals to listeners
     "engine.outbound",  # calling the world from a step: address guard, secrets
+    "engine.resilience",  # circuit breakers, rate limits: state shared by every worker
     "engine.human",  # people's tasks and decisions
     "engine.resilience",  # limits shared by every worker: bulkheads, priorities, caps
     "engine.runtime",  # runs, the journal, the advancer, timers, sweepers

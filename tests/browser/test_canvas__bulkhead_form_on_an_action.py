@@ -31,8 +31,8 @@ def test_a_designer_sets_a_bulkhead_with_the_form(
     page.get_by_test_id("node-email").click()
     expect(panel.get_by_role("heading", name="Send email")).to_be_visible()
     form = panel.locator("[data-field=bulkhead]")
-    form.get_by_label("Bulkhead: Resource name").fill("mail-relay")
-    form.get_by_label("Bulkhead: At most at once").fill("3")
+    form.get_by_label("Resource name").fill("mail-relay")
+    form.get_by_label("At most at once").fill("3")
     panel.get_by_label("Subject").click()  # leaving the form applies it
     for _ in range(50):
         if bulkhead_of("mailing") == {"name": "mail-relay", "max_concurrent": 3}:
@@ -40,7 +40,7 @@ def test_a_designer_sets_a_bulkhead_with_the_form(
         page.wait_for_timeout(100)
     assert bulkhead_of("mailing") == {"name": "mail-relay", "max_concurrent": 3}
 
-    form.get_by_label("Bulkhead: Resource name").fill("Mail Relay")
+    form.get_by_label("Resource name").fill("Mail Relay")
     panel.get_by_label("Subject").click()
     expect(form.locator(".problem-text")).to_contain_text(
         re.compile(r"name: must be lowercase letters, digits")

@@ -34,6 +34,9 @@ def test_each_field_gets_the_control_its_schema_fits() -> None:
     assert controls("logic.condition")["expression"] == "expression"
     assert controls("trigger.manual")["input_schema"] == "schema"
     assert controls("flow.delay")["duration"] == "duration"
+    # A breaker and a rate limit: one field per setting, durations with the duration editor.
+    assert controls("action.http")["circuit_breaker"] == "fields"
+    assert controls("action.python")["rate_limit"] == "fields"
 
 
 def test_a_switchs_cases_name_their_expression_column() -> None:

@@ -108,6 +108,7 @@ SOCKETS = {
     "ws/dashboards/": "/ws/dashboards/",
     "ws/instances/<int:instance_id>/": "/ws/instances/1/",
     "ws/machines/<slug:slug>/": "/ws/machines/order/",
+    "ws/resilience/": "/ws/resilience/",
 }
 
 

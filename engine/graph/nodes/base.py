@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.api import Pending
+from engine.core.durations import DURATION_SCHEMA
 from engine.core.expressions import compile_expression
+from engine.core.resilience import NAME_PATTERN
 from engine.core.retry import Retry
 from engine.core.secret_markers import unmark
 from engine.core.templates import render_value
@@ -193,7 +195,8 @@ class NodeType:
     secret_fields: tuple[str, ...] = ()
     """Template fields that may hold whole `{{ secrets.NAME }}` parts (what a request sends)."""
     execute: Execute | None = None
-    # Action nodes take a retry policy, a timeout and a compensation node.
+    # Action nodes take a retry policy, a timeout, a compensation node, a circuit breaker and a
+    # rate limit.
     error_handling: bool = False
     check: Check | None = None
     # Triggers start a graph and have no inputs.
@@ -244,6 +247,7 @@ def registered_types() -> dict[str, NodeType]:
     return _types
 
 
+_NAME = NAME_PATTERN.pattern
 ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
     "retry": {
         "type": "object",
@@ -291,5 +295,55 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
         "type": "string",
         "title": "Compensation node",
         "description": "The id of a node that undoes this one if the run later fails.",
+    },
+    "circuit_breaker": {
+        "type": "object",
+        "title": "Circuit breaker",
+        "description": "Fail fast while the named dependency keeps failing (shared by all runs).",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "title": "Dependency name", "pattern": _NAME},
+            "failure_threshold": {
+                "type": "integer",
+                "title": "Failures that open it",
+                "minimum": 1,
+                "maximum": 10_000,
+                "default": 5,
+            },
+            "window": {**DURATION_SCHEMA, "title": "Within", "default": "60s"},
+            "cool_down": {**DURATION_SCHEMA, "title": "Open for", "default": "30s"},
+            "half_open_probes": {
+                "type": "integer",
+                "title": "Probes when half-open",
+                "minimum": 1,
+                "maximum": 100,
+                "default": 1,
+            },
+        },
+    },
+    "rate_limit": {
+        "type": "object",
+        "title": "Rate limit",
+        "description": "At most this many calls per period for each key (shared by all runs).",
+        "additionalProperties": False,
+        "required": ["name", "limit", "period"],
+        "properties": {
+            "name": {"type": "string", "title": "Limit name", "pattern": _NAME},
+            "limit": {"type": "integer", "title": "Calls", "minimum": 1, "maximum": 1_000_000},
+            "period": {**DURATION_SCHEMA, "title": "Per"},
+            "key": {
+                "type": "string",
+                "title": "Key",
+                "maxLength": 500,
+                "description": "A template such as {{ input.customer }}; empty: one for all.",
+            },
+            "on_limit": {
+                "enum": ["delay", "fail"],
+                "title": "When used up",
+                "default": "delay",
+                "description": "delay: wait durably for the slot; fail: fail the attempt.",
+            },
+        },
     },
 }

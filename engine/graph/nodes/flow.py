@@ -5,7 +5,6 @@ what the node decided is journaled with the run, and their `Suspends` then wait 
 durable API (in the workflow, replayed like any code workflow).
 """
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from engine.core.api import (
     pending_wait_for_any,
     start_child,
 )
+from engine.core.durations import DURATION_SCHEMA, parse_duration
 from engine.core.errors import ChildWorkflowFailed, WaitTimeout
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
@@ -34,24 +34,7 @@ from engine.graph.nodes.base import (
     register,
 )
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-
-DURATION_SCHEMA = {
-    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}],
-    "description": "Seconds, or text such as 90s, 15m, 48h, 7d.",
-}
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a number or a text duration such as `90s`, `15m`, `48h`, `7d`."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration (seconds, or 90s, 15m, 48h, 7d)")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def _delay(context: NodeContext) -> NodeResult:

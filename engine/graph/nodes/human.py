@@ -11,6 +11,7 @@ from typing import Any
 from engine.core.api import Pending, outcome
 from engine.core.calendar import business_calendar, calendar_problems
 from engine.core.context import current_context
+from engine.core.durations import DURATION_SCHEMA, parse_duration
 from engine.core.human import (
     escalate_task,
     expire_task,
@@ -32,7 +33,6 @@ from engine.graph.nodes.base import (
     WaitContext,
     register,
 )
-from engine.graph.nodes.flow import DURATION_SCHEMA, parse_duration
 from engine.human import Assignees, open_task
 from engine.models import TaskKind
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core.durations import parse_duration
 from engine.core.expressions import compile_expression, evaluate_condition
 from engine.graph.nodes.base import (
     CheckContext,
@@ -14,7 +15,6 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
-from engine.graph.nodes.flow import parse_duration
 
 MAX_LOOP_ITEMS = 10_000
 

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from engine.core.expressions import ExpressionError, compile_expression
+from engine.core.resilience import BreakerSpec, RateLimitSpec, ResilienceError
 from engine.core.templates import Template, compile_template
 from engine.graph.format import NODE_ID_PATTERN
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem
@@ -44,12 +45,28 @@ def config_schema(node_type: NodeType) -> dict[str, Any]:
     return {**schema, "properties": properties}
 
 
+def resilience_problems(node_id: str, config: Mapping[str, Any]) -> list[Problem]:
+    """What the schema cannot say of a node's breaker and rate limit (e.g. a key template that
+    does not compile), each naming its field."""
+    found = []
+    for key, kind in (("circuit_breaker", BreakerSpec), ("rate_limit", RateLimitSpec)):
+        if config.get(key) is None:
+            continue
+        try:
+            kind.from_config(config[key])
+        except ResilienceError as wrong:
+            found.append(Problem(node_id, f"config.{key}.{wrong.field}", wrong.message))
+    return found
+
+
 def check_config(
     node_type: NodeType, node_id: str, config: Mapping[str, Any]
 ) -> tuple[list[Problem], bool]:
     """Schema, expression and template problems of a config, and whether its shape is valid."""
     problems = schema_problems(_config_validator(node_type), config, "config", node_id)
     config_ok = not problems
+    if config_ok and node_type.error_handling:
+        problems += resilience_problems(node_id, config)
     reported = {problem.field for problem in problems}
     for path in node_type.expressions:
         for field, value in values_at(config, path):

@@ -6,8 +6,9 @@
 import { createRoot, type Root } from "react-dom/client";
 import { useEffect, useState, type ReactNode } from "react";
 import { DurationInput } from "./DurationInput";
+import { ObjectFields } from "./ObjectFields";
 import { ExpressionEditor } from "./ExpressionEditor";
-import { KeyValueEditor, ListEditor, ObjectFields, RowsEditor } from "./ListEditors";
+import { KeyValueEditor, ListEditor, RowsEditor } from "./ListEditors";
 import { PeoplePicker } from "./PeoplePicker";
 import { SchemaBuilder } from "./SchemaBuilder";
 import { TestStep } from "./TestStep";

@@ -4,14 +4,18 @@ made here as well, as SDKs pin theirs."""
 import engine.core
 
 EXPORTS = [
+    "BreakerSpec",
     "Bulkhead",
     "ChildRun",
     "ChildWorkflowFailed",
+    "CircuitOpen",
     "CronError",
     "Decision",
     "DefinitionError",
     "NonDeterminismError",
     "NonRetryableError",
+    "RateLimitSpec",
+    "RateLimited",
     "Retry",
     "Saga",
     "ScheduleSpec",

@@ -32,6 +32,7 @@ EXPECTED = {
     "release-inventory",
     "reserve-inventory",
     "resilient-operation",
+    "resilient-payment",
     "run-at",
     "search-index-update",
     "send-confirmation",
