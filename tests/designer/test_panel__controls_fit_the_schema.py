@@ -88,4 +88,5 @@ def test_every_action_nodes_bulkhead_is_a_small_form_not_json() -> None:
     assert kind is not None
     control, spec = control_for("bulkhead", config_schema(kind)["properties"]["bulkhead"])
     assert control == "fields"
-    assert list(spec["object"]["properties"]) == ["name", "max_concurrent"]
+    assert list(spec["properties"]) == ["name", "max_concurrent"]
+    assert spec["required"] == ["name"]
