@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.roles import Capability, can
-from engine.models import BreakerDefinition, RateLimitDefinition
+from engine.admin.readonly import ReadOnlyAdmin
+from engine.models import BreakerDefinition, RateLimitDefinition, ResilienceState
 from engine.resilience.actions import do_reset_breaker
 from engine.resilience.breakers import breaker_status
 from engine.resilience.definitions import forget_definitions
@@ -78,3 +79,13 @@ class RateLimitDefinitionAdmin(ForgetsCachedDefinitions):
         if found is None or not found.keys:
             return "idle"
         return ", ".join(f"{key or '(all)'}: {used}/{obj.limit}" for key, used in found.keys)
+
+
+@admin.register(ResilienceState)
+class ResilienceStateAdmin(ReadOnlyAdmin[ResilienceState]):
+    """The database backend's raw shared state, for checking what the workers see; breakers are
+    reset from their definitions, never by editing this."""
+
+    list_display = ("kind", "name", "key", "expires_at", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("name", "key")

@@ -7,7 +7,8 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from engine.models import Bulkhead, LimitSource, SlotState, WorkflowCap
+from engine.admin.readonly import ReadOnlyAdmin
+from engine.models import Bulkhead, BulkheadSlot, LimitSource, SlotState, WorkflowCap
 
 
 @admin.register(Bulkhead)
@@ -62,3 +63,22 @@ class WorkflowCapAdmin(admin.ModelAdmin[WorkflowCap]):
     def save_model(self, request: HttpRequest, obj: WorkflowCap, form: Any, change: bool) -> None:
         obj.source = LimitSource.ADMIN
         super().save_model(request, obj, form, change)
+
+
+@admin.register(BulkheadSlot)
+class BulkheadSlotAdmin(ReadOnlyAdmin[BulkheadSlot]):
+    """Who holds or waits for a bulkhead's slots: read only, since the engine alone grants and
+    releases them (a crashed worker's slot lapses with its lease)."""
+
+    list_display = (
+        "bulkhead",
+        "run",
+        "seq",
+        "branch",
+        "state",
+        "priority",
+        "queued_at",
+        "lease_until",
+    )
+    list_filter = ("state", "bulkhead")
+    list_select_related = ("bulkhead",)

@@ -4,7 +4,7 @@
 from django.contrib import admin
 
 from engine.admin.readonly import ReadOnlyAdmin
-from engine.models import RunRollup, StepRollup
+from engine.models import MetricRollup, RunRollup, StepRollup
 
 
 @admin.register(RunRollup)
@@ -19,4 +19,12 @@ class StepRollupAdmin(ReadOnlyAdmin[StepRollup]):
     list_display = ["minute", "workflow", "step", "completed", "failed", "retrying"]
     list_filter = ["workflow"]
     search_fields = ["step"]
+    date_hierarchy = "minute"
+
+
+@admin.register(MetricRollup)
+class MetricRollupAdmin(ReadOnlyAdmin[MetricRollup]):
+    list_display = ["minute", "workflow", "name", "count", "value_sum", "value_min", "value_max"]
+    list_filter = ["workflow"]
+    search_fields = ["name"]
     date_hierarchy = "minute"
