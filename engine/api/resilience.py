@@ -58,8 +58,9 @@ class RateLimitsOut(Schema):
     rate_limits: list[RateLimitOut]
 
 
-class ProblemOut(Schema):
+class BreakerProblemOut(Schema):
     detail: str
+    field: str | None = Field(description="The parameter the problem is about")
 
 
 @router.get("/resilience/breakers", response=BreakersOut)
@@ -76,13 +77,17 @@ def list_rate_limits(request: HttpRequest) -> dict[str, Any]:
     return {"rate_limits": [usage.as_json() for usage in all_rate_limits()]}
 
 
-@router.post("/resilience/breakers/{name}/reset", response={200: BreakerOut, 404: ProblemOut})
+@router.post(
+    "/resilience/breakers/{name}/reset", response={200: BreakerOut, 404: BreakerProblemOut}
+)
 def reset_breaker(request: HttpRequest, name: str) -> Any:
     """Close the breaker now and forget its failures (operators)."""
     require_capability(request, Capability.RESET_BREAKERS)
     before = breaker_status(name) if NAME_PATTERN.match(name) else None
     if before is None:
-        return Status(404, {"detail": f"name: no circuit breaker is called {name!r}"})
+        return Status(
+            404, {"detail": f"name: no circuit breaker is called {name!r}", "field": "name"}
+        )
     do_reset_breaker(name, request.user)
     after = breaker_status(name)
     assert after is not None  # reset keeps it listed
