@@ -34,8 +34,17 @@ WAITING_RUNS = 10_000 if FULL else 1_000
 
 @contextmanager
 def others_stop_consuming() -> Iterator[None]:
-    """Workers already running stop consuming the queue meanwhile."""
-    others = [name for reply in celery_app.control.ping(timeout=1) for name in reply]
+    """Workers already running stop consuming the queue meanwhile.
+
+    Only the workers consuming this session's queue: the broker may be shared with other test
+    sessions, and adding our queue back to their workers would let them take our messages.
+    """
+    queues = celery_app.control.inspect(timeout=1).active_queues() or {}
+    others = [
+        name
+        for name, consumed in queues.items()
+        if any(queue.get("name") == settings.STEPWISE_QUEUE for queue in consumed or [])
+    ]
     if others:
         celery_app.control.cancel_consumer(settings.STEPWISE_QUEUE, destination=others, reply=True)
     yield
