@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.core.errors import DefinitionError
+from engine.core.errors import DefinitionError, Suspend
 from engine.core.journal import Position
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -76,6 +76,26 @@ def gate_of(backend: object) -> BulkheadGate | None:
     return gate
 
 
+@contextmanager
+def slot_held(
+    backend: object, run_id: int, position: Position, declared: "Bulkhead | None", step: str
+) -> Iterator[None]:
+    """Hold a slot of the step's bulkhead (its own, else the enclosing block's) for one
+    attempt; suspends the run while the bulkhead is full. Without a bulkhead: nothing."""
+    limit = declared or _scoped.get()
+    gate = gate_of(backend) if limit is not None else None
+    if limit is None or gate is None:
+        yield
+        return
+    if not gate.enter(run_id, position, limit):
+        raise Suspend(f"step {step!r} waits for a slot of bulkhead {limit.name!r}")
+    try:
+        yield
+    finally:
+        # Given back whatever the attempt did: a crash before this lets the lease lapse.
+        gate.leave(run_id, position, limit)
+
+
 _scoped: ContextVar[Bulkhead | None] = ContextVar("stepwise_bulkhead", default=None)
 
 
@@ -92,7 +112,3 @@ def bulkhead(name: str, max_concurrent: int | None = None) -> Iterator[Bulkhead]
         yield declared
     finally:
         _scoped.reset(token)
-
-
-def scoped_bulkhead() -> Bulkhead | None:
-    return _scoped.get()

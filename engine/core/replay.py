@@ -10,13 +10,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.core.bulkheads import Bulkhead, gate_of, scoped_bulkhead
+from engine.core.bulkheads import slot_held
 from engine.core.context import ChildRun, StepInfo, run_step_attempt
 from engine.core.errors import (
     Cancelled,
     ChildWorkflowFailed,
     NonDeterminismError,
-    RetryLater,
     RunCancelled,
     StepFailed,
     Suspend,
@@ -36,22 +35,12 @@ from engine.core.journal import (
     WaitSpec,
 )
 from engine.core.logs import LogBook
+from engine.core.retry import deferred_attempts, is_deferral
 from engine.core.values import JSON, to_json_value
 
 if TYPE_CHECKING:
     from engine.core.calendar import BusinessCalendar
     from engine.core.definitions import StepCall, StepDefinition, WorkflowDefinition
-
-
-def is_deferral(error: BaseException) -> bool:
-    """The attempt never ran: it waits for a rate limit's slot, which is not a failure."""
-    return isinstance(error, RetryLater) and error.defers
-
-
-def deferred_attempts(error: dict[str, Any] | None) -> int:
-    """How many earlier attempts of a step were deferrals, as its journaled error counts them."""
-    value = (error or {}).get("deferred", 0)
-    return value if isinstance(value, int) else 0
 
 
 class ExecutionContext:
@@ -180,26 +169,10 @@ class ExecutionContext:
                 )
                 return cached
         generation = self.backend.generation(Position(seq))
-        limit = self._enter_bulkhead(step, seq)
-        try:
+        with slot_held(self.backend, self.backend.run_id, Position(seq), step.bulkhead, step.name):
             return self._attempt_step(
                 step, args, kwargs, seq, (attempt, deferred), generation, undoes, cache_key
             )
-        finally:
-            gate = gate_of(self.backend) if limit is not None else None
-            if limit is not None and gate is not None:
-                # Given back whatever the attempt did: a crash before this lets the lease lapse.
-                gate.leave(self.backend.run_id, Position(seq), limit)
-
-    def _enter_bulkhead(self, step: "StepDefinition", seq: int) -> Bulkhead | None:
-        """The bulkhead this step holds a slot of, once it has one; suspends while full."""
-        limit = step.bulkhead or scoped_bulkhead()
-        gate = gate_of(self.backend) if limit is not None else None
-        if limit is None or gate is None:
-            return None
-        if not gate.enter(self.backend.run_id, Position(seq), limit):
-            raise Suspend(f"step {step.name!r} waits for a slot of bulkhead {limit.name!r}")
-        return limit
 
     def _attempt_step(
         self,

@@ -1,8 +1,9 @@
 """Retry policies for steps: attempts, back-off, jitter and errors never retried."""
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from engine.core.errors import DefinitionError, NonRetryableError, RetryLater
 
@@ -66,3 +67,15 @@ class Retry:
 
 
 NO_RETRY = Retry(max_attempts=1)
+
+
+def is_deferral(error: BaseException) -> bool:
+    """The attempt never ran: it waits for a rate limit's slot, which is not a failure."""
+    return isinstance(error, RetryLater) and error.defers
+
+
+def deferred_attempts(carrier: Mapping[str, Any] | None) -> int:
+    """How many earlier attempts of a step were deferrals, as its journaled error (inline
+    steps) or its detail (parallel steps) counts them: they never use up retry attempts."""
+    value = (carrier or {}).get("deferred", 0)
+    return value if isinstance(value, int) else 0

@@ -20,7 +20,7 @@ from engine.core.errors import Cancelled, describe_exception, short_traceback
 from engine.core.executor import execute
 from engine.core.journal import EntryStatus, Position, Reports
 from engine.core.logs import LogBook
-from engine.core.replay import is_deferral
+from engine.core.retry import deferred_attempts, is_deferral
 from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
@@ -311,7 +311,7 @@ def _run_branch_attempt(record: StepRecord, step: StepDefinition | None) -> None
             # Where it failed, for people; beside the journaled error, which replays read.
             # The count of deferrals (waits for a rate limit's slot) goes on with the detail
             # the next attempt copies, so they never use up the retry policy's attempts.
-            deferred = int(detail.get("deferred", 0)) + is_deferral(exc)
+            deferred = deferred_attempts(detail) + is_deferral(exc)
             detail = {**detail, "traceback": short_traceback(exc), "deferred": deferred}
             if step.retry.should_retry(exc, record.attempt - deferred):
                 status = EntryStatus.RETRYING
