@@ -217,6 +217,31 @@ def celery_worker(
 
 
 # --- measuring ------------------------------------------------------------------------------
+def run_in_this_process(
+    name: str, env: dict[str, str], measure: Callable[[Any, Path], None]
+) -> None:
+    """Prepare the bench database, set Django up here and call `measure(celery_app, log_dir)`
+    between two clean-ups of the bench queue; a BenchError ends the bench saying why."""
+    began = time.perf_counter()
+    try:
+        note(f"preparing {env['DATABASE_URL']} ...")
+        prepare_database(env)
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from config.celery import app
+
+        clean_up(app)
+        with tempfile.TemporaryDirectory(prefix="stepwise-bench-") as log_dir:
+            measure(app, Path(log_dir))
+        clean_up(app)
+    except BenchError as exc:
+        note(f"\nbench/{name} could not measure: {exc}")
+        raise SystemExit(1) from None
+    print(f"took {time.perf_counter() - began:.0f} s")
+
+
 def note(message: str) -> None:
     print(message, file=sys.stderr)
 

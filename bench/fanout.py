@@ -19,7 +19,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,10 +31,9 @@ from bench.engine import (
     bench_environment,
     celery_worker,
     check_completed,
-    clean_up,
     note,
     poll,
-    prepare_database,
+    run_in_this_process,
 )
 from tests.http import csrf_headers, logged_in_client
 from tests.processes import free_port, start_process, wait_until
@@ -271,24 +269,7 @@ def main() -> None:
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain
     # blocking reads between page actions.
     env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    began = time.perf_counter()
-    try:
-        note(f"preparing {env['DATABASE_URL']} ...")
-        prepare_database(env)
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        from config.celery import app
-
-        clean_up(app)
-        with tempfile.TemporaryDirectory(prefix="stepwise-bench-") as log_dir:
-            measure(args, app, env, Path(log_dir))
-        clean_up(app)
-    except BenchError as exc:
-        note(f"\nbench/fanout.py could not measure: {exc}")
-        raise SystemExit(1) from None
-    print(f"took {time.perf_counter() - began:.0f} s")
+    run_in_this_process("fanout.py", env, lambda app, logs: measure(args, app, env, logs))
 
 
 if __name__ == "__main__":

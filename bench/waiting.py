@@ -19,7 +19,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -33,11 +32,10 @@ from bench.engine import (
     Progress,
     bench_environment,
     celery_worker,
-    clean_up,
     note,
     percentile,
     poll,
-    prepare_database,
+    run_in_this_process,
 )
 from tests.processes import RunningProcess, start_process, wait_until
 
@@ -283,25 +281,8 @@ def main() -> None:
     args.events = min(args.events or (20 if args.quick else 50), (args.runs - args.timers) // 2)
     env = bench_environment()
     env["DATABASE_URL"] = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    began, load = time.perf_counter(), os.getloadavg()[0]
-    try:
-        note(f"preparing {env['DATABASE_URL']} ...")
-        prepare_database(env)
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        from config.celery import app
-
-        clean_up(app)
-        print(f"bench/waiting.py: {os.cpu_count()} cores, load average {load:.1f} at start")
-        with tempfile.TemporaryDirectory(prefix="stepwise-bench-") as log_dir:
-            measure(args, app, env, Path(log_dir))
-        clean_up(app)
-    except BenchError as exc:
-        note(f"\nbench/waiting.py could not measure: {exc}")
-        raise SystemExit(1) from None
-    print(f"took {time.perf_counter() - began:.0f} s")
+    print(f"bench/waiting.py: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    run_in_this_process("waiting.py", env, lambda app, logs: measure(args, app, env, logs))
 
 
 if __name__ == "__main__":
