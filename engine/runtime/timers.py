@@ -25,7 +25,7 @@ _on_start: dict[str, Callable[[], object]] = {}
 _next_due: dict[str, Callable[[], datetime | None]] = {}
 
 MIN_PAUSE = 0.01
-"""Seconds between ticks at the least: rows another loop holds locked are due but not ours."""
+"""Seconds between ticks at the least."""
 
 
 def register_sweeper(name: str, sweeper: Sweeper) -> None:
@@ -87,7 +87,7 @@ class TimerLoop:
             except Exception:
                 logger.exception("timer source %s failed to say when it is next due", source_name)
                 continue
-            if due is not None:
+            if due is not None and due > now:
                 pause = min(pause, (due - now).total_seconds())
         return max(MIN_PAUSE, pause)
 
