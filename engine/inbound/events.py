@@ -16,6 +16,7 @@ from engine.inbound.triggers import bounded, start_subscribed
 from engine.messaging.dispatch import wake
 from engine.models import Event, Run, Wait, WaitStatus
 from engine.runtime.mailbox import event_output, lock_channels, matches, payload_key, satisfy_wait
+from engine.runtime.rollups import rollups_in_key_order
 
 EventListener = Callable[[Event], object]
 """Told of every new event inside its delivery's transaction (state machines listen so)."""
@@ -78,7 +79,8 @@ def deliver_event(
     validate_event(event_type, payload, event_id)
     payload = payload or {}
     event_id = event_id or internal_id or str(uuid.uuid4())
-    with transaction.atomic():
+    # Subscribers of several workflows start here: their rollup rows are taken in key order.
+    with transaction.atomic(), rollups_in_key_order():
         try:
             with transaction.atomic():
                 event = Event.objects.create(

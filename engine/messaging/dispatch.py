@@ -33,18 +33,7 @@ def queue_on_commit(task_name: str, *args: Any) -> None:
 
 
 def _send(task_name: str, args: tuple[Any, ...]) -> None:
-    # The rows this message is about are committed: a broker that is down or restarting must
-    # not turn that into an error for the caller (an API client told 500 starts the run again).
-    # The database says the work is due, and the timer loop's recovery sweepers send it again.
-    try:
-        current_app.send_task(task_name, args=args)
-    except (KombuError, RedisError, OSError):
-        logger.warning(
-            "could not queue %s%r; the timer loop will send it again",
-            task_name,
-            args,
-            exc_info=True,
-        )
+    send_many(task_name, [args])
 
 
 def advance_on_commit(run_id: int) -> None:
@@ -125,6 +114,19 @@ def _request_wake(runs: QuerySet[Run], now: datetime) -> int:
 
 def send_many(task_name: str, calls: list[tuple[Any, ...]]) -> None:
     """Send one task many times through one broker connection (not one from the pool each)."""
-    with current_app.producer_or_acquire() as producer:
-        for args in calls:
-            current_app.send_task(task_name, args=args, producer=producer)
+    # The rows these messages are about are committed: a broker that is down or restarting
+    # must not turn that into an error for the caller (an API client told 500 starts the run
+    # again, a timer tick would stop after its first batch). The database says the work is
+    # due, and the timer loop's recovery sweepers send it again.
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for args in calls:
+                current_app.send_task(task_name, args=args, producer=producer)
+    except (KombuError, RedisError, OSError):
+        logger.warning(
+            "could not queue %s for %d call(s) (first %r); the timer loop will send them again",
+            task_name,
+            len(calls),
+            calls[0] if calls else (),
+            exc_info=True,
+        )
