@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from engine.models import Run, RunStatus, Trigger
+from engine.runtime.masking import NO_MASK, PAGE_MASK, listed_masks
 from engine.runtime.run_search import (
     SORTS,
     WITHIN,
@@ -144,8 +145,11 @@ def explorer_of(user: User, query: RunQuery, now: datetime) -> Explorer:
     titles = workflow_titles()
     page = find_runs(query, now, titles)
     steps = failing_steps([run.pk for run in page.runs if run.status == RunStatus.FAILED])
+    masks = listed_masks(user, page.runs, token=PAGE_MASK)
     rows = []
     for run in page.runs:
+        # A step name or an error may quote sensitive input, as on the run's own page.
+        mask = masks.get(run.pk, NO_MASK)
         duration = ""
         if run.started_at is not None:
             took: timedelta = (run.finished_at or now) - run.started_at
@@ -155,8 +159,8 @@ def explorer_of(user: User, query: RunQuery, now: datetime) -> Explorer:
                 run=run,
                 title=titles.get(run.workflow, run.workflow),
                 duration=duration,
-                failed_step=steps.get(run.pk, ""),
-                error=_error_text(run.error),
+                failed_step=mask.text(steps.get(run.pk, "")),
+                error=_error_text(mask.value(run.error)),
             )
         )
     saved = list(SavedRunView.objects.filter(user=user).order_by("name"))

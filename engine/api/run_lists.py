@@ -14,7 +14,7 @@ from accounts.roles import Capability
 from engine.api.paging import set_next_page
 from engine.api.runs import RunSummaryOut
 from engine.runtime.bulk_runs import MAX_BULK_RUNS, bulk_change, ids_matching
-from engine.runtime.masking import refuse_sensitive_matches
+from engine.runtime.masking import NO_MASK, listed_masks, refuse_sensitive_matches, shown_summary
 from engine.runtime.run_search import LIST_FIELDS, RunQueryError, find_runs, parse_run_query
 
 router = Router(tags=["runs"])
@@ -87,7 +87,9 @@ def list_runs(request: HttpRequest, response: HttpResponse) -> Any:
     refuse_sensitive_matches(query, request.user)
     page = find_runs(query, fields=SUMMARY_FIELDS)
     set_next_page(request, response, page.next_cursor)
-    return page.runs
+    # An error or a progress message may quote sensitive input, as in GET /api/runs/{id}.
+    masks = listed_masks(request.user, page.runs)
+    return [shown_summary(run, masks.get(run.pk, NO_MASK)) for run in page.runs]
 
 
 class BulkIn(Schema):

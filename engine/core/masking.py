@@ -9,6 +9,7 @@ equal to one of them, or a text containing one (of at least MIN_TEXT_CHARS), is 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 __all__ = ["MASK", "MIN_TEXT_CHARS", "NO_MASK", "PAGE_MASK", "Mask", "sensitive_paths"]
@@ -160,11 +161,16 @@ class Mask:
         """The text with every sensitive text in it replaced by the token."""
         if text in self.texts:
             return self.token
-        # Longest first, so a sensitive text that contains another is masked whole.
-        for secret in sorted(self.texts, key=len, reverse=True):
-            if len(secret) >= MIN_TEXT_CHARS and secret in text:
+        for secret in self._longest_first:
+            if secret in text:
                 text = text.replace(secret, self.token)
         return text
+
+    @cached_property
+    def _longest_first(self) -> tuple[str, ...]:
+        # Longest first, so a sensitive text that contains another is masked whole.
+        found = (secret for secret in self.texts if len(secret) >= MIN_TEXT_CHARS)
+        return tuple(sorted(found, key=len, reverse=True))
 
 
 def _covers(path: Path, at: Path) -> bool:

@@ -6,6 +6,7 @@ field) widens it; a schema field marked sensitive only narrows what others see.
 """
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "NO_MASK",
     "PAGE_MASK",
     "Mask",
+    "listed_masks",
     "mask_for",
     "page_mask_for",
     "refuse_sensitive_matches",
@@ -30,6 +32,7 @@ __all__ = [
     "sees_clear",
     "shown_run",
     "shown_step",
+    "shown_summary",
 ]
 
 
@@ -46,6 +49,38 @@ def run_mask(run: Run) -> Mask:
     return Mask.of(input_schema_of(run.workflow, run.version), run.input)
 
 
+def listed_masks(
+    user: User | AnonymousUser, runs: Sequence[Run], token: str = MASK
+) -> dict[int, Mask]:
+    """The masks of the runs in a list, by id, for this reader: each version's schema is
+    resolved once, and the inputs of the runs whose version marks fields sensitive are read
+    in one query (a list reads no input). Runs shown in clear are left out."""
+    if sees_clear(user) or not runs:
+        return {}
+    schemas: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for run in runs:
+        key = (run.workflow, run.version)
+        if key not in schemas:
+            schemas[key] = input_schema_of(*key)
+    sensitive = [run.pk for run in runs if sensitive_paths(schemas[run.workflow, run.version])]
+    inputs = dict(Run.objects.filter(pk__in=sensitive).values_list("pk", "input"))
+    return {
+        run.pk: Mask.of(schemas[run.workflow, run.version], inputs.get(run.pk), token)
+        for run in runs
+        if run.pk in inputs
+    }
+
+
+def shown_summary(run: Run, mask: Mask) -> Run:
+    """A copy of a listed run (no input or output read) with its error and progress masked."""
+    if mask is NO_MASK:
+        return run
+    shown = copy.copy(run)
+    shown.error = mask.value(run.error)
+    shown.progress = mask.value(run.progress, numbers=False)
+    return shown
+
+
 def sees_clear(user: User | AnonymousUser) -> bool:
     return can(user, Capability.READ_SENSITIVE)
 
@@ -57,7 +92,8 @@ def mask_for(user: User | AnonymousUser, run: Run) -> Mask:
 
 def page_mask_for(user: User | AnonymousUser, run: Run) -> Mask:
     """mask_for, with the words pages show instead of the API's token."""
-    return replace(mask_for(user, run), token=PAGE_MASK)
+    mask = mask_for(user, run)
+    return mask if mask is NO_MASK else replace(mask, token=PAGE_MASK)
 
 
 def shown_run(run: Run, mask: Mask) -> Run:
@@ -89,24 +125,24 @@ def shown_step(record: StepRecord, mask: Mask) -> StepRecord:
 
 
 def refuse_sensitive_matches(query: RunQuery, user: User | AnonymousUser) -> None:
-    """A `match` filter compares stored values: for a reader who may not read sensitive input
-    it would tell whether a run was given one (`input.email = ada@…`). Refused (a
-    RunQueryError naming `match`) when a workflow the query may list marks input sensitive."""
-    if not query.matches or sees_clear(user):
+    """A `match` filter compares stored values, and `failed_step` step names a workflow may make
+    from them: for a reader who may not read sensitive input either would tell whether a run
+    was given one (`input.email = ada@…`). Refused (a RunQueryError naming the filter) when a
+    version of a workflow the query may list marks input fields sensitive."""
+    asked = "match" if query.matches else "failed_step" if query.failed_step else ""
+    if not asked or sees_clear(user):
         return
+    versions = {(definition.slug, definition.version) for definition in all_workflows()}
+    graph_versions = GraphVersion.objects.order_by().values_list("workflow", "number")
     if query.workflow:
-        slugs = [query.workflow]
-    else:
-        slugs = [definition.slug for definition in all_workflows()]
-        slugs += GraphVersion.objects.values_list("workflow", flat=True).distinct()
-    for slug in slugs:
-        try:
-            schema = resolve(slug).definition.input_schema
-        except UnknownWorkflow:
+        graph_versions = graph_versions.filter(workflow=query.workflow)
+    versions.update((slug, f"v{number}") for slug, number in graph_versions.distinct())
+    for slug, version in sorted(versions):
+        if query.workflow and slug != query.workflow:
             continue
-        if sensitive_paths(schema):
+        if sensitive_paths(input_schema_of(slug, version)):
             raise RunQueryError(
-                "match",
+                asked,
                 f"workflow {slug!r} marks input fields sensitive: filtering on values needs a "
                 "role that may read them (filter by another workflow)",
             )

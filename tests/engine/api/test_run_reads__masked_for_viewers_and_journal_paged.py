@@ -198,3 +198,46 @@ def test_match_filters_need_read_sensitive_where_a_workflow_marks_fields(
     narrowed = client.get(f"/api/runs?workflow=test-sequence&{asking}", headers=tokens["viewers"])
     assert narrowed.status_code == 200
     assert client.get(f"/api/runs?{asking}", headers=tokens["operators"]).status_code == 200
+
+
+def test_lists_mask_errors_and_progress_and_refuse_step_name_filters(
+    client: Client, tokens, make_user
+) -> None:
+    """A list reads no input, yet a run's error and progress message may quote it: GET /api/runs
+    and the runs explorer mask them for viewers as the run's own read does, with one query for
+    the listed runs' inputs; a failed-step filter is refused like `match`."""
+    run = Run.objects.create(
+        workflow="test-sensitive",
+        version="code",
+        status="failed",
+        created_at=timezone.now(),
+        input=SAMPLE_INPUT,
+        error={"type": "ValueError", "message": "no mailbox ada@example.com"},
+        progress={"done": 1, "total": 2, "message": "writing to ada@example.com"},
+    )
+    StepRecord.objects.create(
+        run=run,
+        seq=0,
+        name="greet-ada@example.com",
+        kind="step",
+        status="failed",
+        started_at=timezone.now(),
+    )
+    viewed = client.get("/api/runs", headers=tokens["viewers"])
+    _no_clear_text(viewed)
+    [summary] = viewed.json()
+    assert summary["error"]["message"] == "no mailbox ***"
+    assert summary["progress"]["message"] == "writing to ***"
+    operated = client.get("/api/runs", headers=tokens["operators"]).json()
+    assert operated[0]["error"]["message"] == "no mailbox ada@example.com"
+
+    viewer = Client()
+    viewer.force_login(make_user("vic", "viewers"))
+    page = viewer.get("/runs/")
+    assert page.status_code == 200
+    _no_clear_text(page)
+    assert "no mailbox •••• (sensitive)" in page.content.decode()
+
+    refused = client.get("/api/runs?failed_step=greet-ada%40example.com", headers=tokens["viewers"])
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("failed_step: workflow 'test-sensitive'")
