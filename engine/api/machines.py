@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
 from engine.api.errors import found_or_404
+from engine.api.paging import page_limit
 from engine.machines.definitions import UnknownMachine
 from engine.machines.instances import (
     DuplicateInstance,
@@ -195,8 +196,7 @@ def list_instances(
     offset: int = 0,
 ) -> Status[Any]:
     require_capability(request, Capability.VIEW)
-    if not 1 <= limit <= 500:
-        raise HttpError(422, "limit: must be between 1 and 500")
+    page_limit(limit, default=50, most=500)
     if offset < 0:
         raise HttpError(422, "offset: must be 0 or more")
     if min_seconds_in_state is not None and min_seconds_in_state < 0:

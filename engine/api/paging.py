@@ -15,12 +15,12 @@ from ninja.errors import HttpError
 __all__ = ["decode_cursor", "encode_cursor", "page_limit", "set_next_page"]
 
 
-def page_limit(given: int | None, *, default: int, most: int) -> int:
-    """The page size asked for, or a 422 naming `limit`."""
+def page_limit(given: int | None, *, default: int, most: int, name: str = "limit") -> int:
+    """The page size asked for, or a 422 naming the parameter (`name`)."""
     if given is None:
         return default
     if not 1 <= given <= most:
-        raise HttpError(422, f"limit: must be between 1 and {most}")
+        raise HttpError(422, f"{name}: must be between 1 and {most}")
     return given
 
 

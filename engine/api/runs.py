@@ -297,7 +297,7 @@ def get_run(
     request: HttpRequest, response: HttpResponse, run_id: int, steps_limit: int | None = None
 ) -> Any:
     require_capability(request, Capability.VIEW)
-    limit = page_limit(steps_limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE)
+    limit = page_limit(steps_limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE, name="steps_limit")
     run = found_or_404(Run, "run_id", "run", pk=run_id)
     shown = run_shown_to(request, run, limit=limit)
     journal = f"{request.path.rstrip('/')}/journal"
@@ -470,6 +470,5 @@ def list_events(
     request: HttpRequest, type: str | None = None, source: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
     require_capability(request, Capability.VIEW)
-    if not 1 <= limit <= 500:
-        raise HttpError(422, "limit: must be between 1 and 500")
-    return event_history(event_type=type, source=source, limit=limit)
+    size = page_limit(limit, default=50, most=500)
+    return event_history(event_type=type, source=source, limit=size)

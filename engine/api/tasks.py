@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
 from accounts.roles import Capability, can
+from engine.api.paging import page_limit
 from engine.human import (
     TaskError,
     claim_task,
@@ -213,8 +214,7 @@ def list_tasks(request: HttpRequest, status: str = "open", limit: int = 100) -> 
     require_capability(request, Capability.VIEW)
     if status != "all" and status not in TaskStatus.values:
         raise HttpError(422, f"status: one of all, {', '.join(TaskStatus.values)}")
-    if not 1 <= limit <= 500:
-        raise HttpError(422, "limit: between 1 and 500")
+    page_limit(limit, default=100, most=500)
     tasks = tasks_for(_me(request))
     if status != "all":
         tasks = tasks.filter(status=status)

@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from accounts.api_auth import require_capability
 from accounts.roles import Capability
 from engine.api.errors import FieldError, found_or_404
+from engine.api.paging import page_limit
 from engine.inbound.webhook_endpoints import (
     DEFAULT_SECRET_HEADER,
     create_endpoint,
@@ -193,8 +194,7 @@ def list_deliveries(
     request: HttpRequest, slug: str, status: str | None = None, limit: int = 50
 ) -> Any:
     require_capability(request, Capability.VIEW)
-    if not 1 <= limit <= 500:
-        raise HttpError(422, "limit: must be between 1 and 500")
+    page_limit(limit, default=50, most=500)
     endpoint = _endpoint(slug)
     deliveries = endpoint.deliveries.select_related("event").order_by("-received_at", "-id")
     if status:

@@ -170,8 +170,8 @@ def _the_journal_comes_a_page_at_a_time(
 
 
 BAD_PAGING = [
-    ("{run}?steps_limit=0", "limit"),
-    ("{run}?steps_limit=501", "limit"),
+    ("{run}?steps_limit=0", "steps_limit"),
+    ("{run}?steps_limit=501", "steps_limit"),
     ("{run}/journal?limit=0", "limit"),
     ("{run}/journal?cursor=not-a-cursor", "cursor"),
     ("{run}/journal?cursor=WyJ4Il0", "cursor"),  # ["x"]: not a row id
