@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
 from engine.core.logs import LogBook
-from engine.core.resilience import Scope
+from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope, code_step_scope
 
 if TYPE_CHECKING:
     # Only for annotations: the replay machine itself imports this module.
@@ -108,8 +108,10 @@ def current_reporter() -> "Reporter | None":
     return _current.get() or _reporter.get()
 
 
-StepGuard = Callable[["StepDefinition", "StepInfo", Scope], AbstractContextManager[None]]
-"""Given a step, where it runs and its scope: the context manager its attempt runs inside."""
+StepGuard = Callable[
+    [BreakerSpec | None, RateLimitSpec | None, Scope], AbstractContextManager[None]
+]
+"""Given an attempt's breaker, rate limit and scope: the context manager it runs inside."""
 
 _guards: list[StepGuard] = []
 
@@ -122,12 +124,14 @@ def register_step_guard(guard: StepGuard) -> None:
 
 
 def guard_attempt(
-    step: "StepDefinition", info: StepInfo, scope: Scope
+    breaker: BreakerSpec | None, rate_limit: RateLimitSpec | None, scope: Scope
 ) -> AbstractContextManager[None]:
-    """The context an attempt of `step` runs inside: its rate limit, then its breaker."""
-    if not _guards or (step.circuit_breaker is None and step.rate_limit is None):
+    """The context an attempt runs inside: its rate limit, then its breaker. A code step's
+    attempt is guarded here (run_step_attempt); a graph node's inside its own attempt, so that
+    its error edge sees a breaker's refusal and its breaker sees the failure the edge takes."""
+    if not _guards or (breaker is None and rate_limit is None):
         return nullcontext()
-    return _guards[-1](step, info, scope)
+    return _guards[-1](breaker, rate_limit, scope)
 
 
 def run_step_attempt(
@@ -154,7 +158,8 @@ def run_step_attempt(
 
     # The breaker sees the attempt's outcome, timeouts included; a closed breaker or a
     # used-up rate limit raises before the function runs.
-    with guard_attempt(step, info, step.guard_scope(args, kwargs)):
+    scope = code_step_scope(args, kwargs) if step.rate_limit else {}
+    with guard_attempt(step.circuit_breaker, step.rate_limit, scope):
         if step.timeout is None:
             return contextvars.copy_context().run(call)
         # On timeout the attempt counts as failed and its thread is abandoned.

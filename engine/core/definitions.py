@@ -13,7 +13,7 @@ from engine.core.calendar import CalendarError, business_calendar
 from engine.core.context import current_context
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
-from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope, code_step_scope
+from engine.core.resilience import BreakerSpec, RateLimitSpec
 from engine.core.retry import NO_RETRY, Retry
 from engine.core.schedules import ScheduleSpec
 from engine.core.values import JSON
@@ -50,8 +50,7 @@ class StepDefinition:
     """The named limit on concurrent steps it runs under (engine.core.bulkheads)."""
     circuit_breaker: BreakerSpec | None = None
     rate_limit: RateLimitSpec | None = None
-    guard_scope: Callable[[list[Any], dict[str, Any]], Scope] = code_step_scope
-    """What a rate limit's key template reads, from the attempt's arguments."""
+    """Its rate limit; the key template reads the attempt's arguments (`args`, `kwargs`)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = current_context()

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.core.bulkheads import Bulkhead
-from engine.core.context import current_logbook, current_step
+from engine.core.context import current_logbook, current_step, guard_attempt
 from engine.core.deadline import call_with_deadline
 from engine.core.definitions import StepDefinition
 from engine.core.errors import NonRetryableError, WorkflowError, describe_exception
@@ -116,12 +116,6 @@ def _option[S: (BreakerSpec, RateLimitSpec)](
     """A node's breaker or rate limit; validation already refused a wrong one."""
     option = config.get(key) if node_type.error_handling else None
     return kind.from_config(option) if option else None
-
-
-def _node_scope(args: list[Any], kwargs: dict[str, Any]) -> Mapping[str, Any]:
-    """A node's step is called with its scope: what a rate limit's key template reads."""
-    scope = args[0] if args else kwargs.get("scope")
-    return scope if isinstance(scope, Mapping) else {}
 
 
 class Program:
@@ -229,9 +223,6 @@ class Program:
                     name=node_id,
                     retry=node.retry,
                     bulkhead=node.bulkhead,
-                    circuit_breaker=node.circuit_breaker,
-                    rate_limit=node.rate_limit,
-                    guard_scope=_node_scope,
                 )
                 self._steps[node_id] = found
             return found
@@ -259,17 +250,20 @@ def run_node(node: CompiledNode, scope: Mapping[str, Any]) -> dict[str, Any]:
     execute = node.type.execute
     try:
         try:
-            if execute is None:
-                result = NodeResult()
-            elif node.timeout is None:
-                result = execute(context)
-            else:
-                result = call_with_deadline(
-                    lambda: execute(context),
-                    node.timeout,
-                    f"node {node.id!r}",
-                    on_thread_exit=_close_thread_connections,
-                )
+            # Inside the error edge's reach: it takes a breaker's refusal like any failure,
+            # and the breaker counts the failure the edge turns into an output.
+            with guard_attempt(node.circuit_breaker, node.rate_limit, scope):
+                if execute is None:
+                    result = NodeResult()
+                elif node.timeout is None:
+                    result = execute(context)
+                else:
+                    result = call_with_deadline(
+                        lambda: execute(context),
+                        node.timeout,
+                        f"node {node.id!r}",
+                        on_thread_exit=_close_thread_connections,
+                    )
         except ExpressionError as broken:
             # The same data would break the expression again: trying again cannot help.
             raise ExpressionFailed(str(broken)) from broken

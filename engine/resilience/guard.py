@@ -8,10 +8,8 @@ neither probes nor counts as a failure.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from engine.core.context import StepInfo
-from engine.core.definitions import StepDefinition
 from engine.core.errors import NonRetryableError
-from engine.core.resilience import Scope
+from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope
 from engine.resilience.breakers import guarded
 from engine.resilience.definitions import effective_breaker
 from engine.resilience.rate_limits import RateLimitKeyError, acquire
@@ -22,14 +20,16 @@ class BrokenRateLimitKey(NonRetryableError):
 
 
 @contextmanager
-def guard_step(step: StepDefinition, info: StepInfo, scope: Scope) -> Iterator[None]:
-    if step.rate_limit is not None:
+def guard_step(
+    breaker: BreakerSpec | None, rate_limit: RateLimitSpec | None, scope: Scope
+) -> Iterator[None]:
+    if rate_limit is not None:
         try:
-            acquire(step.rate_limit, scope)
+            acquire(rate_limit, scope)
         except RateLimitKeyError as wrong:
             raise BrokenRateLimitKey(str(wrong)) from None
-    if step.circuit_breaker is None:
+    if breaker is None:
         yield
         return
-    with guarded(effective_breaker(step.circuit_breaker)):
+    with guarded(effective_breaker(breaker)):
         yield

@@ -62,14 +62,16 @@ def server() -> Iterator[LocalServer]:
         yield running
 
 
-def http_program(server: LocalServer, **options: Any) -> Program:
-    graph = document(
-        [
-            node("start", "trigger.manual"),
-            node("call", "action.http", method="POST", url=server.url("/crm"), **options),
-        ],
-        [edge("start", "call")],
-    )
+def http_program(server: LocalServer, error_edge: bool = False, **options: Any) -> Program:
+    nodes = [
+        node("start", "trigger.manual"),
+        node("call", "action.http", method="POST", url=server.url("/crm"), **options),
+    ]
+    edges = [edge("start", "call")]
+    if error_edge:
+        nodes.append(node("fallback", "flow.set", values={"fallback": "true"}))
+        edges.append(edge("call", "fallback", "error"))
+    graph = document(nodes, edges)
     assert validate_graph(graph) == []
     return Program.from_document("crm-sync", "1", "CRM", graph)
 
@@ -108,4 +110,23 @@ def test_a_rate_limit_on_a_node_is_keyed_by_its_template(server: LocalServer) ->
     with pytest.raises(RateLimited, match="for key 'acme'") as refused:
         attempt(program, {"input": {"customer": "acme"}})
     assert not refused.value.defers and refused.value.retry_after > 3500
+    assert len(server.requests_to("/crm")) == 2
+
+
+def test_a_node_with_an_error_edge_still_opens_its_breaker(server: LocalServer) -> None:
+    """The error edge takes the failure as an output, and the breaker still counts it; once
+    open, the refusal goes down the error edge too instead of failing the run."""
+    name = f"crm-{uuid.uuid4().hex[:8]}"
+    server.route("POST", "/crm", Reply(503))
+    program = http_program(
+        server,
+        error_edge=True,
+        circuit_breaker={"name": name, "failure_threshold": 2, "cool_down": "10m"},
+    )
+    for _ in range(2):
+        failed = attempt(program, {"input": {}})
+        assert failed["handle"] == "error" and "503" in failed["output"]["message"]
+    refused = attempt(program, {"input": {}})
+    assert refused["handle"] == "error"
+    assert refused["output"]["type"] == "engine.core.errors.CircuitOpen"
     assert len(server.requests_to("/crm")) == 2
