@@ -10,7 +10,8 @@ import httpx
 from engine.core import BreakerSpec, RateLimitSpec, Retry, step, workflow
 from engine.resilience.breakers import breaker
 
-TEST_BREAKER = BreakerSpec("test-receiver", failure_threshold=5, window=60, cool_down=1.5)
+# Long enough that three runs fail fast inside it on a loaded machine.
+TEST_BREAKER = BreakerSpec("test-receiver", failure_threshold=5, window=60, cool_down=6)
 TEST_LIMIT = RateLimitSpec("test-per-customer", limit=1, period=6, key="{{ args[1] }}")
 
 
