@@ -1,6 +1,5 @@
 """Reading a run's timeline, its verdict and one step's details from the database."""
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 from django.db.models import Case, F, JSONField, Prefetch, Value, When
 from django.utils import timezone
 
+from engine.core.values import cut_json
 from engine.models import HumanTask, Run, StepRecord
 from engine.runtime.masking import NO_MASK, Mask, shown_step
 from engine.runtime.step_input import INPUT_KEY
@@ -25,7 +25,7 @@ from monitoring.verdict import verdict
 # says how many more there are (GET /api/runs/<id> has them all).
 MAX_TIMELINE_RECORDS = 20_000
 # A step's input or output larger than this is shown cut, with a note.
-MAX_VALUE_CHARS = 100_000
+MAX_VALUE_BYTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -114,15 +114,8 @@ def load_timeline(
 
 
 def _bounded(value: Any) -> Any:
-    """The value itself, or its text cut to MAX_VALUE_CHARS with a note when it is huge."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) <= MAX_VALUE_CHARS:
-        return value
-    return {
-        "cut": True,
-        "note": f"{len(text)} characters; the API has all",
-        "start": text[:MAX_VALUE_CHARS],
-    }
+    """The value itself, or its text cut to MAX_VALUE_BYTES with a note when it is huge."""
+    return cut_json(value, MAX_VALUE_BYTES, "the API has all")
 
 
 def step_logs(record: StepRecord) -> list[Any]:

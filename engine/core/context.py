@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
 from engine.core.logs import LogBook
-from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope, code_step_scope
+from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope
+from engine.core.values import arguments_value
 
 if TYPE_CHECKING:
     # Only for annotations: the replay machine itself imports this module.
@@ -158,7 +159,7 @@ def run_step_attempt(
 
     # The breaker sees the attempt's outcome, timeouts included; a closed breaker or a
     # used-up rate limit raises before the function runs.
-    scope = code_step_scope(args, kwargs) if step.rate_limit else {}
+    scope = arguments_value(args, kwargs) if step.rate_limit else {}
     with guard_attempt(step.circuit_breaker, step.rate_limit, scope):
         if step.timeout is None:
             return contextvars.copy_context().run(call)

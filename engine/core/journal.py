@@ -152,7 +152,7 @@ class Backend(Protocol):
         reports: Reports,
     ) -> None:
         """Journal one attempt of a step; `logs` are the lines it wrote (engine.core.logs),
-        `input` what it worked from, for people (engine.core.step_input)."""
+        `input` what it worked from, for people (engine.runtime.step_input)."""
         ...
 
     def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.core.errors import DefinitionError
-from engine.core.step_input import code_step_input
+from engine.core.values import arguments_value
 
 LEVELS = ("debug", "info", "warning", "error")
 MAX_LINES = 200
@@ -51,7 +51,7 @@ def line(level: str, message: str, at: datetime) -> dict[str, Any]:
 class LogBook:
     """The lines of one step attempt, with the bound applied as they arrive, and the input the
     attempt noted when its arguments are not what people should see (a graph node's rendered
-    config; engine.core.step_input)."""
+    config; engine.runtime.step_input)."""
 
     lines: list[dict[str, Any]] = field(default_factory=list)
     size: int = 0
@@ -64,7 +64,7 @@ class LogBook:
 
     def input_or(self, args: Any, kwargs: Any) -> Any:
         """The noted input, else the step's arguments."""
-        return self.noted_input if self.has_input else code_step_input(args, kwargs)
+        return self.noted_input if self.has_input else arguments_value(args, kwargs)
 
     def add(self, level: str, message: str, at: datetime) -> None:
         cost = len(message.encode())

@@ -178,8 +178,3 @@ class RateLimitSpec:
 
 Scope = Mapping[str, Any]
 """What a rate limit's key template is rendered against."""
-
-
-def code_step_scope(args: list[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """What a code step's rate-limit key may read: its arguments."""
-    return {"args": list(args), "kwargs": dict(kwargs)}

@@ -45,3 +45,25 @@ def to_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value)
+
+
+def arguments_value(args: Any, kwargs: Any) -> dict[str, Any]:
+    """A code step's arguments as one value: what its attempt keeps as input, and what its
+    rate-limit key template reads."""
+    return {"args": list(args), "kwargs": dict(kwargs)}
+
+
+def cut_json(value: Any, limit: int, rest: str) -> Any:
+    """`value` itself if its JSON text fits in `limit` UTF-8 bytes, else a visible cut of it:
+    `{"cut": true, "size": <bytes in full>, "note": …, "start": <the first bytes as text>}`;
+    `rest` says where the whole is (or that it is not kept)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return value
+    return {
+        "cut": True,
+        "size": len(encoded),
+        "note": f"{len(encoded):,} bytes in full; {rest}",
+        "start": encoded[:limit].decode(errors="ignore"),
+    }

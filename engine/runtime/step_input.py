@@ -1,19 +1,25 @@
-"""A step attempt's input as the journal keeps it: StepRecord.detail["input"], bounded by
-STEPWISE_STEP_INPUT_BYTES (engine.core.step_input says what a larger one becomes)."""
+"""What a step attempt worked from, kept beside its result for people (never read by replay):
+StepRecord.detail["input"], bounded by STEPWISE_STEP_INPUT_BYTES.
+
+A code step's input is its arguments; a graph node's is its config as rendered from the run's
+scope (engine.graph.program.run_node notes it, secrets still as `[secret NAME]` markers). A
+larger input keeps the start of its JSON text and says its full size (engine.core.values.cut_json).
+"""
 
 from typing import Any
 
 from django.conf import settings
 
 from engine.core.journal import Position
-from engine.core.step_input import bounded_input
+from engine.core.values import cut_json, to_json_value
 
 INPUT_KEY = "input"
 """The key in StepRecord.detail; whatever masks input for viewers masks it there."""
 
 
 def kept_input(value: Any) -> Any:
-    return bounded_input(value, int(settings.STEPWISE_STEP_INPUT_BYTES))
+    limit = int(settings.STEPWISE_STEP_INPUT_BYTES)
+    return cut_json(to_json_value(value), limit, f"the first {limit:,} are kept")
 
 
 def attempt_detail(
