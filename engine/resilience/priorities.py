@@ -42,6 +42,10 @@ def _cap_of(workflow: str, definition: WorkflowDefinition | None) -> WorkflowCap
     caps = WorkflowCap.objects.select_for_update()
     cap = caps.filter(workflow=workflow).first()
     if declared is None:
+        if cap is not None and cap.source == LimitSource.DECLARED:
+            # The code no longer declares one: a cap kept from it would outlive its source.
+            cap.delete()
+            return None
         return cap
     assert definition is not None
     key_field = definition.concurrency_key or ""

@@ -111,7 +111,9 @@ def create_run(
             run.status, run.output = RunStatus.COMPLETED, output
             run.started_at = run.finished_at = now
             run.trigger_ref = (trigger_ref + " (cached result)").strip()
-    if run.status == RunStatus.PENDING:
+    if run.status in (RunStatus.PENDING, RunStatus.SCHEDULED):
+        # A run to start later takes its place now (docs/resilience.md), and waits for one
+        # when it falls due if the cap held it back.
         admit(run, definition)
     try:
         with transaction.atomic():

@@ -94,16 +94,21 @@ def _fire_wakes(timers: list[Timer]) -> None:
 
 def _fire(timer: Timer) -> None:
     if timer.kind == TimerKind.START:
-        started = Run.objects.filter(pk=timer.run_id, status=RunStatus.SCHEDULED).update(
-            status=RunStatus.PENDING, dispatched_at=timezone.now()
+        scheduled = Run.objects.filter(pk=timer.run_id, status=RunStatus.SCHEDULED)
+        found = scheduled.values_list("workflow", "admission").first()
+        if found is None:
+            return
+        workflow, admission = found
+        # A run its workflow's cap held back waits for a place: admit_next sends it then.
+        held = admission == HELD
+        started = scheduled.update(
+            status=RunStatus.PENDING, dispatched_at=None if held else timezone.now()
         )
         if started:
-            advance_on_commit(timer.run_id)
+            if not held:
+                advance_on_commit(timer.run_id)
             send_on_commit(
-                run_changed,
-                run_id=timer.run_id,
-                workflow=Run.objects.values_list("workflow", flat=True).get(pk=timer.run_id),
-                status=RunStatus.PENDING,
+                run_changed, run_id=timer.run_id, workflow=workflow, status=RunStatus.PENDING
             )
     elif timer.kind == TimerKind.RUN_TIMEOUT:
         run = Run.objects.select_for_update().get(pk=timer.run_id)
