@@ -1,7 +1,8 @@
 """Bulkheads in the authoring API: a named limit on how many steps use a resource at once.
 
 `@step(bulkhead="payments")`, `@step(bulkhead=Bulkhead("payments", max_concurrent=3))`, or
-`with bulkhead("payments"):` around step calls in a workflow. The limit is shared by every
+`with bulkhead("payments"):` around step calls in a workflow (steps called one after another:
+a `parallel()` step uses its own declaration, as it runs apart). The limit is shared by every
 worker and run; the engine's journal backend carries a gate (engine.resilience.bulkheads)
 that keeps it in the database. A step that finds the bulkhead full suspends its run (it holds
 no worker) and is woken when a slot frees. A backend without a gate (the in-memory tester)
