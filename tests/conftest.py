@@ -84,6 +84,18 @@ def _flush_retrying_on_lock_conflicts() -> None:
 _flush_retrying_on_lock_conflicts()
 
 
+@pytest.fixture(autouse=True)
+def _the_project_app_stays_current() -> Iterator[None]:
+    """Sends go through Celery's current app: a test that made another one current (a Celery()
+    built for a private broker) would send every later test's messages to a broker that is gone."""
+    yield
+    from celery import current_app
+
+    from config.celery import app
+
+    assert current_app._get_current_object() is app, "a test left another Celery app current"
+
+
 @pytest.fixture(scope="session")
 def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("process-logs")

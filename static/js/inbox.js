@@ -82,7 +82,10 @@
   document.addEventListener("htmx:before:swap", function (event) {
     var ctx = event.detail && event.detail.ctx;
     var list = document.getElementById("inbox-tasks");
-    if (!ctx || !list || ctx.sourceElement !== list || ctx.request.method !== "GET") return;
+    // By id, not identity: a refresh asked for before the answer's swap comes from the list
+    // that swap replaced.
+    var source = ctx && ctx.sourceElement;
+    if (!list || !source || source.id !== "inbox-tasks" || ctx.request.method !== "GET") return;
     var kept = list.querySelectorAll(":scope > .inbox-notice, :scope > .bulk-results");
     (event.detail.tasks || []).forEach(function (task) {
       var fresh = task.type === "main" && task.fragment && task.fragment.querySelector("#inbox-tasks");

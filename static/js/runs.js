@@ -27,7 +27,10 @@
   document.addEventListener("htmx:before:swap", function (event) {
     var ctx = event.detail && event.detail.ctx;
     var list = document.getElementById("run-results");
-    if (!ctx || !list || ctx.sourceElement !== list || ctx.request.method !== "GET") return;
+    // By id, not identity: a refresh asked for before the answer's swap comes from the list
+    // that swap replaced.
+    var source = ctx && ctx.sourceElement;
+    if (!list || !source || source.id !== "run-results" || ctx.request.method !== "GET") return;
     var kept = list.querySelectorAll(KEPT);
     (event.detail.tasks || []).forEach(function (task) {
       var fresh = task.type === "main" && task.fragment && task.fragment.querySelector("#run-results");

@@ -101,7 +101,10 @@ class Stack:
         wait_until(
             lambda: "running" in loop.log(), timeout=180, what="the timer loop", process=loop
         )
-        control = Celery(broker=self.env["REDIS_URL"]).control
+        # Not the current app: every later send of the test process goes through the current
+        # one, and this broker dies with the stack.
+        pinger = Celery(broker=self.env["REDIS_URL"], set_as_current=False)
+        control = pinger.control
         for worker in self.workers:
 
             def pong(name: str = f"{worker.name}@localhost") -> bool:
@@ -113,6 +116,7 @@ class Stack:
                 what=f"worker {worker.name} to answer a ping",
                 process=worker,
             )
+        pinger.close()
 
     def start_worker(self) -> RunningProcess:
         name = f"chaos-{uuid.uuid4().hex[:6]}"

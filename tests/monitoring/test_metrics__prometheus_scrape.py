@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -73,8 +74,14 @@ def test_values_move_as_runs_end(
         wait_for_status(run, "completed")
     waiting = start_run("test-wait", {"order_id": 1})
     wait_for_status(waiting, "waiting")
-    Timer.objects.create(run=waiting, kind="wake", due_at=timezone.now() - timedelta(seconds=30))
-    after = scrape(client)
+    with transaction.atomic():
+        # Uncommitted, the overdue timer is seen by the scrape (the test client shares this
+        # connection) and not by a timer loop an earlier test left running, which would fire it.
+        Timer.objects.create(
+            run=waiting, kind="wake", due_at=timezone.now() - timedelta(seconds=30)
+        )
+        after = scrape(client)
+        waiting_now = Run.objects.filter(status="waiting").count()
 
     ended = "stepwise_runs_ended_total"
     labels = {"workflow": "test-sequence", "status": "completed"}
@@ -86,10 +93,7 @@ def test_values_move_as_runs_end(
     assert value(after, inf, **step, le="+Inf") == value(after, count, **step)
     wait_count = "stepwise_run_queue_wait_seconds_count"
     assert value(after, wait_count, workflow="test-sequence") >= 3
-    assert (
-        value(after, "stepwise_runs_active", status="waiting")
-        == Run.objects.filter(status="waiting").count()
-    )
+    assert value(after, "stepwise_runs_active", status="waiting") == waiting_now == 1
     assert value(after, "stepwise_timer_lag_seconds") >= 30
     # The suite empties the tables between tests: the worker's next heartbeat (every second)
     # writes its row again.
