@@ -102,6 +102,7 @@ def main() -> None:
         measure(10 if arguments.quick else arguments.runs)
     except BenchError as failed:
         note(f"bench/bulkheads.py could not measure: {failed}")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ TEST = "tests/engine/runtime/test_durability__crash_and_scale.py"
 
 def run_at(scale: str) -> dict[str, float]:
     env = dict(os.environ)
-    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stepwise_bench_chaos")
-    env.setdefault("STEPWISE_QUEUE", "stepwise-bench-chaos")
-    env.setdefault("STEPWISE_CHANNEL_PREFIX", "stepwise-bench-chaos")
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stepwise_bench_durability")
+    env.setdefault("STEPWISE_QUEUE", "stepwise-bench-durability")
+    env.setdefault("STEPWISE_CHANNEL_PREFIX", "stepwise-bench-durability")
     env["STEPWISE_CHAOS_SCALE"] = scale
     print(f"running the {scale} size…", file=sys.stderr)
     done = subprocess.run(  # noqa: S603 - our own interpreter on our own test file

@@ -1,12 +1,13 @@
 """Engine signals become messages in Channels groups, so open pages update live.
 
 Workers send the signals after each commit. Publishing must not slow a worker down: messages go
-to the channel layer from a loop of their own, fire and forget; a run's step messages are
-coalesced to a few per second (its status changes always go out, so the last state is never
-missed); and with Redis, only runs that an open socket watches are published at all (the
-sockets list themselves in a sorted set the publisher reads up to 4 times a second). Pages treat
-a message as "look again": they re-read the run or the inbox over HTTP, so nothing shown depends
-on a message arriving, and a page also refreshes now and then by itself.
+to the channel layer from a loop of their own, fire and forget; a run's step, progress and
+metric messages are coalesced to a few per second (one that comes too soon is held, the latest
+of its kind, and sent when its turn comes or just before the run's next status change, which
+always goes out at once); and with Redis, only runs that an open socket watches are published
+at all (the sockets list themselves in a sorted set the publisher reads up to 4 times a
+second). Pages treat a message as "look again": they re-read the run or the inbox over HTTP,
+so nothing shown depends on a message arriving, and a page also refreshes now and then.
 """
 
 import asyncio
@@ -74,7 +75,8 @@ class Publisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_pid = 0
         self._lock = threading.Lock()
-        self._last_step: dict[int, float] = {}
+        self._last_sent: dict[int, float] = {}
+        self._held: dict[int, dict[str, dict[str, Any]]] = {}
         self._redis: Any = None
         self._watched: frozenset[int] = frozenset()
         self._watched_at = 0.0
@@ -106,6 +108,58 @@ class Publisher:
         for group in groups:
             sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             sent.add_done_callback(_log_failure)
+
+    def publish_run_status(self, run_id: int, event: dict[str, Any]) -> None:
+        """A run's status change goes out at once, after the run's held messages (so a page
+        that stops listening when the run ends has heard them all)."""
+        layer = get_channel_layer()
+        loop = self._publishing_loop(layer) if layer is not None else None
+        if loop is None:
+            return
+        with self._lock:
+            held = self._held.pop(run_id, {})
+            self._mark_sent(run_id)
+        events = [*held.values(), event]
+        sent = asyncio.run_coroutine_threadsafe(_send_in_order(layer, run_id, events), loop)
+        sent.add_done_callback(_log_failure)
+
+    def publish_run_detail(self, run_id: int, event: dict[str, Any]) -> None:
+        """A step, progress or metric message: at most one per run every 0.2 s. One that comes
+        sooner is held (the latest of its kind) and sent when the interval is up, so the last
+        change of a burst reaches the page even when no status change follows it."""
+        layer = get_channel_layer()
+        loop = self._publishing_loop(layer) if layer is not None else None
+        if loop is None:
+            return
+        with self._lock:
+            held = self._held.get(run_id)
+            if held is not None:
+                held[event["kind"]] = event
+                return
+            wait = self._last_sent.get(run_id, 0.0) + STEP_INTERVAL_SECONDS - time.monotonic()
+            if wait > 0:
+                self._held[run_id] = {event["kind"]: event}
+            else:
+                self._mark_sent(run_id)
+        if wait > 0:
+            loop.call_soon_threadsafe(loop.call_later, wait, self._send_held, layer, run_id)
+        else:
+            sent = asyncio.run_coroutine_threadsafe(_send_in_order(layer, run_id, [event]), loop)
+            sent.add_done_callback(_log_failure)
+
+    def _send_held(self, layer: Any, run_id: int) -> None:
+        with self._lock:
+            held = self._held.pop(run_id, None)
+            if held is None:
+                return  # a status change sent them first
+            self._mark_sent(run_id)
+        sent = asyncio.ensure_future(_send_in_order(layer, run_id, list(held.values())))
+        sent.add_done_callback(_log_failure)
+
+    def _mark_sent(self, run_id: int) -> None:
+        if len(self._last_sent) > 10_000:
+            self._last_sent.clear()
+        self._last_sent[run_id] = time.monotonic()
 
     def publish_coalesced(self, group: str, event: dict[str, Any], interval: float) -> None:
         """Send at most one message per interval to the group, and always one after the last
@@ -153,17 +207,10 @@ class Publisher:
             return self._watched
         return frozenset(int(member.split(b"|", 1)[0]) for member in members)
 
-    def step_due(self, run_id: int, *, always: bool = False) -> bool:
-        """Whether a message about this run may go out now: status changes always, anything
-        else at most every 0.2 s after the run's last message."""
-        now = time.monotonic()
-        with self._lock:
-            if not always and now - self._last_step.get(run_id, 0.0) < STEP_INTERVAL_SECONDS:
-                return False
-            if len(self._last_step) > 10_000:
-                self._last_step.clear()
-            self._last_step[run_id] = now
-            return True
+
+async def _send_in_order(layer: Any, run_id: int, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        await layer.group_send(run_group(run_id), {"type": MESSAGE_TYPE, "event": event})
 
 
 def _log_failure(sent: Any) -> None:
@@ -184,26 +231,25 @@ def on_run_changed(*, run_id: int, workflow: str, status: str, **_: Any) -> None
     publisher.publish_coalesced(RUNS_LIST_GROUP, {"kind": "runs"}, RUNS_LIST_INTERVAL_SECONDS)
     if status == "pending" or not publisher.watched(run_id):
         return  # pending: the page that started or retried it reads it anyway
-    publisher.step_due(run_id, always=True)
     event = {"kind": "run", "run": run_id, "workflow": workflow, "status": status}
-    publisher.publish([run_group(run_id)], event)
+    publisher.publish_run_status(run_id, event)
 
 
 def on_step_changed(*, run_id: int, name: str, status: str, **_: Any) -> None:
-    if publisher.watched(run_id) and publisher.step_due(run_id):
+    if publisher.watched(run_id):
         event = {"kind": "step", "run": run_id, "step": name, "status": status}
-        publisher.publish([run_group(run_id)], event)
+        publisher.publish_run_detail(run_id, event)
 
 
 def on_progress(*, run_id: int, progress: dict[str, Any], **_: Any) -> None:
-    if publisher.watched(run_id) and publisher.step_due(run_id):
-        publisher.publish([run_group(run_id)], {"kind": "progress", "run": run_id, **progress})
+    if publisher.watched(run_id):
+        publisher.publish_run_detail(run_id, {"kind": "progress", "run": run_id, **progress})
 
 
 def on_metric(*, run_id: int, name: str, value: float, **_: Any) -> None:
-    if publisher.watched(run_id) and publisher.step_due(run_id):
+    if publisher.watched(run_id):
         event = {"kind": "metric", "run": run_id, "name": name, "value": value}
-        publisher.publish([run_group(run_id)], event)
+        publisher.publish_run_detail(run_id, event)
 
 
 def on_task_changed(*, task_id: int, run_id: int, status: str, event: str, **_: Any) -> None:
