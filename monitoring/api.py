@@ -27,9 +27,10 @@ def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> d
     require_capability(request, Capability.VIEW)
     run = found_or_404(Run, "run_id", "run", pk=run_id)
     # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
-    return mask_for(request.user, run).value(  # type: ignore[no-any-return]
-        load_timeline(run, show_internal=internal).as_json(), numbers=False
-    )
+    mask = mask_for(request.user, run)
+    shown = mask.value(load_timeline(run, show_internal=internal).as_json(), numbers=False)
+    # Tells a page its "***" are masks, to say so in words.
+    return {**shown, "masked": mask.masks_anything}
 
 
 @router.get(

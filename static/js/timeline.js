@@ -9,6 +9,15 @@
 (function () {
   "use strict";
 
+  // Data shown to someone who may not read sensitive input has "***" where it was (the API's
+  // mask, flagged by the answer's "masked"): a page says so in words.
+  var MASK = "***";
+  var PAGE_MASK = "\u2022\u2022\u2022\u2022 (sensitive)";
+
+  function unmaskedWords(text, masked) {
+    return masked && text ? String(text).split(MASK).join(PAGE_MASK) : text;
+  }
+
   var ROW_HEIGHT = 30;
   var COMPACT_ROW_HEIGHT = 18;
   var OVERSCAN = 10;
@@ -119,7 +128,7 @@
       timeline.rows.forEach(function (row) {
         var owns = !!row.child && !placed[row.child];
         if (owns) placed[row.child] = true;
-        out.push({ row: row, depth: depth, shift: shift, ownsChild: owns });
+        out.push({ row: row, depth: depth, shift: shift, ownsChild: owns, masked: !!timeline.masked });
         if (owns && self.expanded[row.child] && self.children[row.child] && depth < 5) {
           var child = self.children[row.child];
           add(child, depth + 1, child.t0 - self.data.t0);
@@ -153,7 +162,7 @@
     var cut = data.truncated ? " · " + data.truncated + " more not shown" : "";
     this.summary.textContent = this.flat.length + " rows over " + duration(this.span) + hidden + cut;
     var verdict = document.querySelector("[data-verdict]");
-    if (verdict && data.verdict) verdict.textContent = data.verdict;
+    if (verdict && data.verdict) verdict.textContent = unmaskedWords(data.verdict, data.masked);
     this.drawAxis();
     this.paint(true);
   };
@@ -201,12 +210,13 @@
       label.appendChild(toggle);
     }
     var last = row.attempts[row.attempts.length - 1];
-    var name = el("button", "tl-name", row.name);
+    var shownName = unmaskedWords(row.name, item.masked);
+    var name = el("button", "tl-name", shownName);
     name.type = "button";
     name.dataset.stepId = last.id;
     name.dataset.runId = item.depth ? "" : this.runId;
     if (item.depth) name.dataset.runId = this.childRunOf(index);
-    name.title = row.name + " · " + row.status;
+    name.title = shownName + " · " + row.status;
     label.appendChild(name);
     if (!this.compact) {
       if (row.branch) label.appendChild(el("span", "tag", "branch " + row.branch));
@@ -266,14 +276,11 @@
   var panel = null;
   var returnFocus = null;
 
-  // A step shown to someone who may not read sensitive input has "***" where it was.
-  var MASK = "***";
-  var PAGE_MASK = "\u2022\u2022\u2022\u2022 (sensitive)";
 
   function pre(value, masked) {
     var block = el("pre", "code run-json");
     var text = JSON.stringify(value, null, 2);
-    block.textContent = masked ? text.split(MASK).join(PAGE_MASK) : text;
+    block.textContent = unmaskedWords(text, masked);
     return block;
   }
 
@@ -284,7 +291,7 @@
     var block = el("div", "panel-cut");
     block.appendChild(el("p", "hint input-cut-note", "Cut: " + value.note + "."));
     var start = el("pre", "code run-json");
-    start.textContent = (masked ? value.start.split(MASK).join(PAGE_MASK) : value.start) + "…";
+    start.textContent = unmaskedWords(value.start, masked) + "…";
     block.appendChild(start);
     return block;
   }
@@ -297,7 +304,7 @@
 
   function fillPanel(step) {
     var body = panel.querySelector("[data-panel-body]");
-    panel.querySelector("[data-panel-title]").textContent = step.name;
+    panel.querySelector("[data-panel-title]").textContent = unmaskedWords(step.name, step.masked);
     body.replaceChildren();
     var facts = el("p", "panel-facts");
     facts.appendChild(el("span", "run-status run-" + step.status, step.status));
