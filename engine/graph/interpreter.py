@@ -174,6 +174,11 @@ class Interpreter:
         del scope["input"]  # the matcher has the run's input already
         return scope
 
+    def _step_scope(self, token: Token) -> dict[str, Any]:
+        """What the node's step is given: only the part of the scope it reads, because a
+        parallel step is journaled with it (engine.graph.scope_reads)."""
+        return self.node(token.node).reads.pick(self.scope(token))
+
     def _run_steps(self, wave: list[Token]) -> list[dict[str, Any]]:
         steps = [
             self.program.step_for(token.node).named(step_name(token.node, token.frame))
@@ -181,11 +186,13 @@ class Interpreter:
         ]
         context = current_context()
         if len(wave) == 1:
-            result = steps[0](self.scope(wave[0]))
+            result = steps[0](self._step_scope(wave[0]))
             if context is not None and context.last_position is not None:
                 self.positions[(wave[0].frame, wave[0].node)] = context.last_position
             return [result]
-        calls = [step.call(self.scope(token)) for step, token in zip(steps, wave, strict=True)]
+        calls = [
+            step.call(self._step_scope(token)) for step, token in zip(steps, wave, strict=True)
+        ]
         results: list[dict[str, Any]] = parallel(calls, name="parallel")
         group = context.last_position if context is not None else None
         if group is not None:

@@ -23,6 +23,7 @@ from engine.core.retry import NO_RETRY, Retry
 from engine.graph.format import Graph
 from engine.graph.nodes.base import ERROR, JoinRule, NodeContext, NodeResult, NodeType
 from engine.graph.nodes.library import get_node_type
+from engine.graph.scope_reads import WHOLE_SCOPE, ScopeReads, scope_reads
 
 
 class GraphError(WorkflowError):
@@ -47,6 +48,8 @@ class CompiledNode:
     bulkhead: Bulkhead | None = None
     circuit_breaker: BreakerSpec | None = None
     rate_limit: RateLimitSpec | None = None
+    reads: ScopeReads = WHOLE_SCOPE
+    """The part of the scope its step is given (engine.graph.scope_reads)."""
 
     @property
     def has_error_edge(self) -> bool:
@@ -100,6 +103,7 @@ def compile_node(
         bulkhead=_bulkhead(node_type, config),
         circuit_breaker=_option(BreakerSpec, node_type, config, "circuit_breaker"),
         rate_limit=_option(RateLimitSpec, node_type, config, "rate_limit"),
+        reads=scope_reads(node_type, config),
     )
 
 

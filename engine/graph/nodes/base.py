@@ -225,6 +225,10 @@ class NodeType:
     are checked against it and autocomplete offers its fields."""
     expression_scope: tuple[str, ...] = RUN_SCOPE
     """The names its CEL fields may use."""
+    scope_reads: tuple[str, ...] = ()
+    """The scope names `execute` reads itself, not through its expression and template fields
+    (a trigger's `input`). Its step is given only the names these and its fields use
+    (engine.graph.scope_reads): a name read any other way is missing when the node runs."""
 
     def handles(self, config: Mapping[str, Any]) -> tuple[str, ...]:
         """The outputs this node has with this config (the error output is always there)."""

@@ -196,6 +196,7 @@ register(
         description="Starts every outgoing branch at once.",
         config_schema={"type": "object", "additionalProperties": False, "properties": {}},
         execute=_passthrough,
+        scope_reads=("arrivals",),
         icon="fork",
     )
 )
@@ -215,6 +216,7 @@ register(
             },
         },
         execute=_passthrough,
+        scope_reads=("arrivals",),
         icon="merge",
         join=_join_rule,
     )
