@@ -107,10 +107,8 @@ def control_for(
         return "duration", {}
     if _is_people(schema):
         return "people", {}
-    # A node's breaker, rate limit and bulkhead: a few named settings, one field each.
-    if types == ["object"] and (
-        key in ("circuit_breaker", "rate_limit") or schema.get("x-control") == "fields"
-    ):
+    # A node's retry, breaker, rate limit and bulkhead: a few named settings, one field each.
+    if types == ["object"] and schema.get("x-control") == "fields":
         return "fields", {
             "properties": schema.get("properties", {}),
             "required": schema.get("required", []),

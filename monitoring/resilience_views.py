@@ -12,6 +12,7 @@ from engine.core.resilience import NAME_PATTERN
 from engine.resilience.actions import do_reset_breaker
 from engine.resilience.breakers import breaker_status
 from monitoring.bulkheads import bulkheads_context
+from monitoring.caps import caps_context
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.resilience import breaker_rows, limiter_rows
 
@@ -27,6 +28,7 @@ def resilience(request: HtmxHttpRequest) -> HttpResponse:
         "limiters": limiter_rows(),
         "may_reset": Capability.RESET_BREAKERS in granted,
         **bulkheads_context(),
+        **caps_context(),
     }
     template = "monitoring/resilience.html#live" if request.htmx else "monitoring/resilience.html"
     response = render(request, template, context)

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from monitoring import (
-    bulkhead_views,
     dashboard_views,
     decision_links,
     explorer_views,
@@ -9,6 +8,7 @@ from monitoring import (
     machine_views,
     resilience_views,
     run_action_views,
+    section_views,
     views,
 )
 
@@ -60,7 +60,8 @@ urlpatterns = [
         name="machine-instance-event",
     ),
     path("dashboards/", dashboard_views.dashboards, name="dashboards"),
-    path("resilience/bulkheads/", bulkhead_views.bulkheads, name="resilience-bulkheads"),
+    path("resilience/bulkheads/", section_views.bulkheads, name="resilience-bulkheads"),
+    path("resilience/caps/", section_views.caps, name="resilience-caps"),
     path("resilience/", resilience_views.resilience, name="resilience"),
     path(
         "resilience/breakers/<str:name>/reset",

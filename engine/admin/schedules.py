@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 
 from accounts.roles import Capability, can
 from engine.admin.display import local_time, run_change_link
+from engine.admin.priority_field import RunPriorityField
 from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
 from engine.inbound.schedules import (
@@ -38,7 +39,7 @@ from engine.runtime.resolving import UnknownWorkflow
 
 # The schedule's fields, each named once: the form, its sections and what is read-only are
 # made of these groups.
-WHAT = ("name", "workflow", "input")
+WHAT = ("name", "workflow", "input", "priority")
 WHEN = ("cron", "interval_seconds", "timezone", "start_at", "end_at", "jitter_seconds")
 POLICIES = ("overlap", "catch_up", "catch_up_limit")
 KEPT_BY_ENGINE = (
@@ -74,6 +75,7 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
         initial="UTC",
         help_text="Cron times are read on this zone's clock, daylight saving included.",
     )
+    priority = RunPriorityField()
 
     class Meta:
         model = Schedule

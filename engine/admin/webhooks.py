@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from engine.admin.priority_field import RunPriorityField
 from engine.inbound.webhook_endpoints import (
     endpoint_problems,
     new_secret,
@@ -35,6 +36,7 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
         "replaces the current secret at once. Left empty, the secret stays (or, for a new "
         "endpoint, one is made and shown once).",
     )
+    priority = RunPriorityField()
 
     class Meta:
         model = WebhookEndpoint
@@ -45,6 +47,7 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
             "event_type",
             "workflow",
             "input",
+            "priority",
             "verification",
             "secret_header",
             "tolerance_seconds",
@@ -63,6 +66,7 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
             event_type=data.get("event_type") or "",
             workflow=data.get("workflow") or "",
             input=data.get("input"),
+            priority=data.get("priority", 0),
             tolerance_seconds=data.get("tolerance_seconds", 300),
             max_body_bytes=data.get("max_body_bytes", 1_000_000),
             verification=data.get("verification"),

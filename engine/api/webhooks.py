@@ -30,6 +30,7 @@ class EndpointOut(Schema):
     event_type: str
     workflow: str
     input: Any = None
+    priority: int
     active: bool
     tolerance_seconds: int
     max_body_bytes: int
@@ -52,12 +53,16 @@ OWN_KEY_HELP = (
 )
 
 
+PRIORITY_HELP = "The priority of the runs its deliveries start, -100 (last) to 100 (first)."
+
+
 class EndpointIn(Schema):
     slug: str
     title: str = Field("", max_length=200)
     event_type: str = ""
     workflow: str = ""
     input: Any = None
+    priority: int = Field(0, description=PRIORITY_HELP)
     tolerance_seconds: int = 300
     max_body_bytes: int = 1_000_000
     verification: str = Field(
@@ -77,6 +82,7 @@ class EndpointChangeIn(Schema):
     event_type: str | None = None
     workflow: str | None = None
     input: Any = None
+    priority: int | None = Field(None, description=PRIORITY_HELP)
     tolerance_seconds: int | None = None
     max_body_bytes: int | None = None
     verification: str | None = None
@@ -146,6 +152,7 @@ def create(request: HttpRequest, body: EndpointIn) -> Status[Any]:
             event_type=body.event_type,
             workflow=body.workflow,
             input=body.input,
+            priority=body.priority,
             tolerance_seconds=body.tolerance_seconds,
             max_body_bytes=body.max_body_bytes,
             verification=body.verification,

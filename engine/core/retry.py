@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine.core.durations import parse_duration
 from engine.core.errors import DefinitionError, NonRetryableError, RetryLater
 
 Backoff = Literal["exponential", "linear", "fixed"]
@@ -67,6 +68,20 @@ class Retry:
 
 
 NO_RETRY = Retry(max_attempts=1)
+
+
+def retry_from_config(policy: Mapping[str, Any]) -> Retry:
+    """A node's `retry` option (durations as seconds or text such as 90s, 5m) as a policy;
+    ValueError for a duration that does not read as one."""
+    defaults = Retry()
+    return Retry(
+        max_attempts=int(policy.get("max_attempts", defaults.max_attempts)),
+        backoff=policy.get("backoff", defaults.backoff),
+        initial_delay=parse_duration(policy.get("initial_delay", defaults.initial_delay)),
+        max_delay=parse_duration(policy.get("max_delay", defaults.max_delay)),
+        multiplier=float(policy.get("multiplier", defaults.multiplier)),
+        jitter=float(policy.get("jitter", defaults.jitter)),
+    )
 
 
 def is_deferral(error: BaseException) -> bool:

@@ -17,6 +17,7 @@ from engine.core.cron import (
     zone_of,
 )
 from engine.core.errors import DefinitionError
+from engine.core.priority import priority_problem
 from engine.core.values import JSON
 
 __all__ = [
@@ -162,6 +163,8 @@ class ScheduleSpec:
     catch_up_limit: int = 10
     paused: bool = False
     name: str = ""
+    priority: int = 0
+    """The priority of the runs it starts (engine.core.priority)."""
 
     def __post_init__(self) -> None:
         if bool(self.cron) == bool(self.interval_seconds):
@@ -188,6 +191,8 @@ class ScheduleSpec:
             json.dumps(self.input)
         except (TypeError, ValueError):
             raise DefinitionError("a schedule's input must be JSON (dicts, lists, …)") from None
+        if (problem := priority_problem(self.priority)) is not None:
+            raise DefinitionError(f"a schedule's priority {problem}")
 
     def options(
         self,
@@ -202,6 +207,7 @@ class ScheduleSpec:
         end: datetime | None = None,
         paused: bool | None = None,
         name: str | None = None,
+        priority: int | None = None,
     ) -> "ScheduleSpec":
         """The same schedule with other options: `every.hour.options(overlap="cancel_previous")`."""
         changes: dict[str, Any] = {
@@ -215,6 +221,7 @@ class ScheduleSpec:
             "end_at": end,
             "paused": paused,
             "name": name,
+            "priority": priority,
         }
         return replace(self, **{key: value for key, value in changes.items() if value is not None})
 

@@ -12,6 +12,10 @@
     @workflow("search-index-update")
     def update_index(product: dict) -> None: ...
 
+    @on.Invoice.overdue(priority=50)                    # its runs go before others held
+    @workflow("dunning")
+    def dunning(invoice: dict) -> None: ...
+
     @on.Cart.abandoned(start=cart_reminder, delay=timedelta(hours=1))
     def first_reminder(cart: dict) -> dict:             # shapes the input of the run
         return {"cart": cart["id"], "reminder": 1}
@@ -29,6 +33,7 @@ from engine.core.context import current_step
 from engine.core.definitions import WorkflowDefinition, step
 from engine.core.errors import DefinitionError
 from engine.core.expressions import ExpressionError, compile_expression
+from engine.core.priority import priority_problem
 from engine.core.retry import Retry
 
 EVENT_TYPE_PATTERN = r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9_]*$"
@@ -132,6 +137,8 @@ class EventSubscription:
     debounce: Debounce | None = None
     delay: float | None = None
     handler: Callable[[Any], Any] | None = None
+    priority: int = 0
+    """The priority of the runs it starts (engine.core.priority)."""
 
     @property
     def name(self) -> str:
@@ -166,7 +173,7 @@ def all_subscriptions() -> list[EventSubscription]:
     return sorted(_subscriptions.values(), key=lambda found: (found.workflow, found.event_types))
 
 
-_OPTIONS = frozenset({"filter", "debounce", "key", "delay", "start"})
+_OPTIONS = frozenset({"filter", "debounce", "key", "delay", "start", "priority"})
 
 
 class EventSelector:
@@ -220,6 +227,9 @@ def _subscription(
         if debounce is not None:
             raise DefinitionError(f"{where}: debounce= and delay= cannot be combined")
         delay = _seconds(options["delay"], f"{where} delay")
+    priority = options.get("priority", 0)
+    if (problem := priority_problem(priority)) is not None:
+        raise DefinitionError(f"{where}: priority {problem}")
     start = options.get("start")
     if start is not None and not isinstance(start, (WorkflowDefinition, str)):
         raise DefinitionError(f"{where}: start= takes a workflow or its slug")
@@ -250,6 +260,7 @@ def _subscription(
         debounce=debounce,
         delay=delay,
         handler=handler,
+        priority=priority,
     )
 
 

@@ -19,7 +19,7 @@ from engine.core.definitions import StepDefinition
 from engine.core.errors import NonRetryableError, WorkflowError, describe_exception
 from engine.core.expressions import ExpressionError
 from engine.core.resilience import BreakerSpec, RateLimitSpec
-from engine.core.retry import NO_RETRY, Retry
+from engine.core.retry import NO_RETRY, Retry, retry_from_config
 from engine.graph.format import Graph
 from engine.graph.nodes.base import ERROR, JoinRule, NodeContext, NodeResult, NodeType
 from engine.graph.nodes.library import get_node_type
@@ -64,13 +64,7 @@ class CompiledNode:
 def _retry_policy(node_type: NodeType, config: Mapping[str, Any]) -> Retry:
     policy = config.get("retry") if node_type.error_handling else None
     if isinstance(policy, Mapping):
-        return Retry(
-            max_attempts=int(policy.get("max_attempts", 3)),
-            backoff=policy.get("backoff", "exponential"),
-            initial_delay=float(policy.get("initial_delay", 1.0)),
-            max_delay=float(policy.get("max_delay", 300.0)),
-            jitter=float(policy.get("jitter", 0.1)),
-        )
+        return retry_from_config(policy)
     default = node_type.default_retry(config) if node_type.default_retry else None
     return default if default is not None else NO_RETRY
 

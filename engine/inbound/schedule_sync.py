@@ -47,6 +47,7 @@ def _values(workflow: str, name: str, spec: ScheduleSpec) -> dict[str, Any]:
         "overlap": spec.overlap,
         "catch_up": spec.catch_up,
         "catch_up_limit": spec.catch_up_limit,
+        "priority": spec.priority,
     }
 
 
@@ -98,6 +99,7 @@ def _graph_spec(config: dict[str, Any]) -> ScheduleSpec:
         interval_seconds=max(1, round(interval)) if interval is not None else None,
         timezone=str(config.get("timezone") or "UTC"),
         input=config.get("input", {}),
+        priority=config.get("priority", 0),
     )
 
 

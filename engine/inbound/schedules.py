@@ -323,6 +323,7 @@ def _start(
         trigger_ref=reference[:200],
         idempotency_key=key,
         created_by=user,
+        priority=schedule.priority,
     )
 
 

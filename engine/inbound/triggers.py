@@ -61,6 +61,7 @@ class _Target:
     debounce_seconds: float | None
     delay: float | None
     input_for: Callable[[Any], Any]
+    priority: int
     # Debounce windows of different nodes or functions of one workflow stay apart.
     window: str
 
@@ -75,6 +76,7 @@ def _code_target(subscription: EventSubscription) -> _Target:
         debounce_seconds=debounce.seconds if debounce else None,
         delay=subscription.delay,
         input_for=subscription.input_for,
+        priority=subscription.priority,
         window=subscription.name or "on",
     )
 
@@ -89,6 +91,7 @@ def _graph_target(trigger: EventTrigger) -> _Target:
         debounce_seconds=trigger.debounce_seconds,
         delay=None,
         input_for=lambda payload: payload,
+        priority=trigger.priority,
         window=trigger.node,
     )
 
@@ -160,6 +163,7 @@ def _start(target: _Target, event: Event) -> int | None:
             bounded(f"{target.window}:{text}"),
             run_input,
             target.debounce_seconds,
+            priority=target.priority,
         )
         return None
     start_at = timezone.now() + timedelta(seconds=target.delay) if target.delay else None
@@ -170,6 +174,7 @@ def _start(target: _Target, event: Event) -> int | None:
         trigger_ref=event.event_id,
         idempotency_key=event_run_key(event.event_id, target.name),
         start_at=start_at,
+        priority=target.priority,
     )
     return run.pk
 
@@ -191,6 +196,7 @@ def graph_triggers(slug: str, graph: Mapping[str, Any]) -> list[EventTrigger]:
                         filter=config.get("filter") or "",
                         debounce_key=debounce.get("key") or "",
                         debounce_seconds=debounce.get("seconds"),
+                        priority=config.get("priority", 0),
                     )
                 )
         elif node.get("type") == "trigger.webhook" and config.get("endpoint"):
@@ -199,6 +205,7 @@ def graph_triggers(slug: str, graph: Mapping[str, Any]) -> list[EventTrigger]:
                     workflow=slug,
                     node=node["id"],
                     event_type=WEBHOOK_PREFIX + config["endpoint"],
+                    priority=config.get("priority", 0),
                 )
             )
     return rows

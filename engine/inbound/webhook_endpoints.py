@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from engine.core.definitions import SLUG_PATTERN
 from engine.core.expressions import ExpressionError
+from engine.core.priority import priority_problem
 from engine.core.templates import compile_template
 from engine.core.triggers import event_type_problem
 from engine.inbound.signatures import SECRET_PREFIX, signing_key
@@ -29,6 +30,7 @@ CHANGEABLE = frozenset(
         "event_type",
         "workflow",
         "input",
+        "priority",
         "tolerance_seconds",
         "max_body_bytes",
         "verification",
@@ -96,6 +98,7 @@ def endpoint_problems(
     event_type: Any = "",
     workflow: Any = "",
     input: Any = None,
+    priority: Any = 0,
     tolerance_seconds: Any = 300,
     max_body_bytes: Any = 1_000_000,
     verification: Any = Verification.STANDARD,
@@ -118,6 +121,8 @@ def endpoint_problems(
             problems.append(WebhookError("workflow", f"no workflow called {workflow!r}"))
     if input is not None:
         problems += _template_problems(input, "input")
+    if (problem := priority_problem(priority)) is not None:
+        problems.append(WebhookError("priority", problem))
     if not (isinstance(tolerance_seconds, int) and 1 <= tolerance_seconds <= MAX_TOLERANCE):
         problems.append(
             WebhookError("tolerance_seconds", f"a whole number from 1 to {MAX_TOLERANCE}")
@@ -172,6 +177,7 @@ def create_endpoint(
     event_type: str = "",
     workflow: str = "",
     input: Any = None,
+    priority: int = 0,
     tolerance_seconds: int = 300,
     max_body_bytes: int = 1_000_000,
     verification: str = Verification.STANDARD,
@@ -185,6 +191,7 @@ def create_endpoint(
         event_type=event_type,
         workflow=workflow,
         input=input,
+        priority=priority,
         tolerance_seconds=tolerance_seconds,
         max_body_bytes=max_body_bytes,
         verification=verification,
@@ -204,6 +211,7 @@ def create_endpoint(
                 event_type=event_type,
                 workflow=workflow,
                 input=input,
+                priority=priority,
                 tolerance_seconds=tolerance_seconds,
                 max_body_bytes=max_body_bytes,
                 verification=verification,

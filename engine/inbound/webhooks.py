@@ -190,17 +190,19 @@ def hand_on(delivery: WebhookDelivery) -> Outcome:
             internal_id=delivery_event_id(delivery, endpoint.slug),
             source="webhook",
         ).event
-    starts: dict[str, Any] = {}
+    # workflow -> (its input, its runs' priority)
+    starts: dict[str, tuple[Any, int]] = {}
     for trigger, template in webhook_starts(endpoint.slug):
         if trigger.workflow in starts:
             continue
         starts[trigger.workflow] = (
             payload
             if template is None
-            else render_value(template, scope, node=trigger.node, field="input")
+            else render_value(template, scope, node=trigger.node, field="input"),
+            trigger.priority,
         )
     if endpoint.workflow and (endpoint.input is not None or endpoint.workflow not in starts):
-        starts[endpoint.workflow] = shaped
+        starts[endpoint.workflow] = (shaped, endpoint.priority)
     if event is None and not starts:
         raise WebhookError(
             "endpoint",
@@ -216,8 +218,9 @@ def hand_on(delivery: WebhookDelivery) -> Outcome:
             trigger="webhook",
             trigger_ref=reference,
             idempotency_key=key,
+            priority=priority,
         )
-        for workflow, run_input in starts.items()
+        for workflow, (run_input, priority) in starts.items()
     ]
     return Outcome(event, runs)
 

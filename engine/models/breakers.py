@@ -114,6 +114,8 @@ class ResilienceState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "name", "key"], name="resilience_state_key")
         ]
+        # The retention sweep deletes lapsed rows by their expiry.
+        indexes = [models.Index(fields=["expires_at"], name="resilience_state_expiry")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name} {self.key}".strip()

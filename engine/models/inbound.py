@@ -1,9 +1,25 @@
 """How work enters: events and the waits they satisfy, debounced starts, schedules and
 their fires, event subscriptions, webhook endpoints and deliveries."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from engine.core.priority import MAX_PRIORITY
 from engine.models.runs import Run, Trigger
+
+RUN_PRIORITY_HELP = (
+    f"The priority of the runs it starts, from -{MAX_PRIORITY} (last) to {MAX_PRIORITY} "
+    "(first): it orders them behind a workflow cap and at bulkheads."
+)
+
+
+def run_priority_field() -> models.SmallIntegerField:  # type: ignore[type-arg]
+    """The priority a start gives the runs it makes (engine.core.priority)."""
+    return models.SmallIntegerField(
+        default=0,
+        validators=[MinValueValidator(-MAX_PRIORITY), MaxValueValidator(MAX_PRIORITY)],
+        help_text=RUN_PRIORITY_HELP,
+    )
 
 
 class Event(models.Model):
@@ -92,6 +108,7 @@ class DebounceSlot(models.Model):
     workflow = models.CharField(max_length=100)
     key = models.CharField(max_length=200)
     input = models.JSONField(null=True, blank=True)
+    priority = run_priority_field()
     calls = models.PositiveIntegerField(default=1)
     first_call_at = models.DateTimeField()
     due_at = models.DateTimeField()
@@ -144,6 +161,7 @@ class Schedule(models.Model):
     end_at = models.DateTimeField(null=True, blank=True)
     jitter_seconds = models.PositiveIntegerField(default=0)
     input = models.JSONField(null=True, blank=True)
+    priority = run_priority_field()
     overlap = models.CharField(
         max_length=16, choices=OverlapPolicy.choices, default=OverlapPolicy.SKIP
     )
@@ -230,6 +248,7 @@ class EventTrigger(models.Model):
     # Debounce: one run per key after the window closes, with the last event.
     debounce_key = models.TextField(blank=True)
     debounce_seconds = models.FloatField(null=True, blank=True)
+    priority = run_priority_field()
 
     class Meta:
         constraints = [
@@ -278,6 +297,7 @@ class WebhookEndpoint(models.Model):
     input = models.JSONField(
         null=True, blank=True, help_text="Templates over `event` shaping the run input."
     )
+    priority = run_priority_field()
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from engine.core.definitions import WorkflowDefinition
+from engine.core.priority import MAX_PRIORITY, priority_problem
 from engine.messaging.dispatch import advance_on_commit
 from engine.models import TERMINAL_STATUSES, LimitSource, Run, RunStatus, WorkflowCap
 
@@ -26,14 +27,14 @@ __all__ = ["ADMITTED", "HELD", "MAX_PRIORITY", "admit", "admit_next", "check_pri
 
 HELD = "held"
 ADMITTED = "admitted"
-MAX_PRIORITY = 100
 
 
 def check_priority(value: Any) -> int:
     """A priority from -100 (last) to 100 (first); ValueError names the field."""
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_PRIORITY:
-        raise ValueError(f"priority must be a whole number from -{MAX_PRIORITY} to {MAX_PRIORITY}")
-    return value
+    problem = priority_problem(value)
+    if problem is not None:
+        raise ValueError(f"priority {problem}")
+    return int(value)
 
 
 def _cap_of(workflow: str, definition: WorkflowDefinition | None) -> WorkflowCap | None:

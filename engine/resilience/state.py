@@ -102,13 +102,7 @@ class DatabaseStore:
     def change(self, kind: str, name: str, key: str, change: Change[T], ttl: float) -> T:
         now = datetime.now(UTC)
         with transaction.atomic():
-            # Insert-if-missing first, so that two workers lock the same row instead of both
-            # seeing none.
-            ResilienceState.objects.bulk_create(
-                [ResilienceState(kind=kind, name=name, key=key, state={})],
-                ignore_conflicts=True,
-            )
-            row = ResilienceState.objects.select_for_update().get(kind=kind, name=name, key=key)
+            row = self._locked_row(kind, name, key)
             lapsed = row.expires_at is not None and row.expires_at <= now
             old = None if lapsed or not row.state else row.state
             new, result = change(old)
@@ -120,11 +114,56 @@ class DatabaseStore:
                 row.save(update_fields=["state", "expires_at", "updated_at"])
             return result
 
+    @staticmethod
+    def _locked_row(kind: str, name: str, key: str) -> ResilienceState:
+        """The row, created if missing and locked for the transaction.
+
+        Insert-if-missing first, so that two workers lock the same row instead of both seeing
+        none. The retention sweep may delete a lapsed row between the insert and the lock
+        (prune_lapsed_states): then the insert is simply made again.
+        """
+        for _ in range(5):
+            ResilienceState.objects.bulk_create(
+                [ResilienceState(kind=kind, name=name, key=key, state={})],
+                ignore_conflicts=True,
+            )
+            found = (
+                ResilienceState.objects.select_for_update()
+                .filter(kind=kind, name=name, key=key)
+                .first()
+            )
+            if found is not None:
+                return found
+        raise RuntimeError(f"resilience state {kind} {name!r} {key!r} keeps disappearing")
+
     def read(self, kind: str, name: str | None = None) -> list[Stored]:
         rows = ResilienceState.objects.filter(kind=kind, expires_at__gt=datetime.now(UTC))
         if name is not None:
             rows = rows.filter(name=name)
         return [Stored(row.name, row.key, row.state) for row in rows.order_by("name", "key")]
+
+
+PRUNE_BATCH = 1000
+
+
+def prune_lapsed_states(now: datetime | None = None) -> int:
+    """Delete the database backend's lapsed rows (a rate limit's key after its period, a
+    breaker nobody called for a while), a batch at a time; returns how many went.
+
+    A lapsed row reads as no state at all, so deleting one changes nothing a worker sees; a row
+    a worker is changing right now is locked and skipped, and its new expiry keeps it.
+    """
+    moment = now or datetime.now(UTC)
+    with transaction.atomic():
+        ids = list(
+            ResilienceState.objects.filter(expires_at__lte=moment)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:PRUNE_BATCH]
+        )
+        if not ids:
+            return 0
+        ResilienceState.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 @cache

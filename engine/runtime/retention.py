@@ -1,4 +1,5 @@
-"""Retention: ended runs older than their workflow's retention are deleted with their journal.
+"""Retention: ended runs older than their workflow's retention are deleted with their journal;
+the sweep also deletes lapsed resilience state (breakers' and rate-limit keys' rows).
 
 The timer loop prunes in small batches, each its own short transaction, so that new runs never
 wait behind a long delete (bench/retention.py measures it). A run is kept while a state
@@ -21,6 +22,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from engine.models import TERMINAL_STATUSES, HumanTask, Run, StepRecord, TaskStatus
+from engine.resilience.state import PRUNE_BATCH as STATE_BATCH
+from engine.resilience.state import prune_lapsed_states
 
 BATCH = 500
 
@@ -146,8 +149,8 @@ def export_lines(ids: list[int]) -> Iterator[str]:
 
 
 class RetentionSweeper:
-    """For the timer loop: a batch at a time, at once again while batches come back full,
-    otherwise after STEPWISE_RETENTION_SWEEP_SECONDS."""
+    """For the timer loop: a batch of runs and one of lapsed resilience state at a time, at once
+    again while batches come back full, otherwise after STEPWISE_RETENTION_SWEEP_SECONDS."""
 
     def __init__(self) -> None:
         self.next_at = 0.0
@@ -164,8 +167,10 @@ class RetentionSweeper:
                 pruned = prune_batch(retention, export=export)
         else:
             pruned = prune_batch(retention)
-        if pruned < BATCH:
+        # Per-key rate-limit rows pile up with the keys seen (one per customer) unless removed.
+        states = prune_lapsed_states()
+        if pruned < BATCH and states < STATE_BATCH:
             self.next_at = time.monotonic() + float(
                 getattr(settings, "STEPWISE_RETENTION_SWEEP_SECONDS", 300.0)
             )
-        return pruned
+        return pruned + states

@@ -133,6 +133,7 @@ def start_due_debounces() -> int:
                 slot.input,
                 trigger="debounce",
                 trigger_ref=f"{slot.key} (last of {slot.calls} calls)",
+                priority=slot.priority,
             )
         DebounceSlot.objects.filter(pk__in=[slot.pk for slot in due]).delete()
     return len(due)

@@ -299,6 +299,7 @@ PAGES: dict[str, tuple[str, frozenset[Capability] | str, dict[str, Any]]] = {
     "dashboards": ("GET", ANY_ROLE, {}),
     "dashboard-data": ("GET", ANY_ROLE, {}),
     "resilience-bulkheads": ("GET", ANY_ROLE, {}),
+    "resilience-caps": ("GET", ANY_ROLE, {}),
     "resilience": ("GET", ANY_ROLE, {}),
     "resilience-reset": ("POST", frozenset({C.RESET_BREAKERS}), {"name": "nope"}),
 }

@@ -1,13 +1,13 @@
 """Code workflows the trigger and webhook tests start by events, emits and deliveries.
 
-Their event types (Parcel.*, Catalog.*, Basket.*, Remittance.*, Echo.*) are used by no other
-test, so these subscriptions start nothing elsewhere in the suite.
+Their event types (Parcel.*, Catalog.*, Basket.*, Remittance.*, Echo.*, Arrears.*) are used by
+no other test, so these subscriptions start nothing elsewhere in the suite.
 """
 
 from datetime import timedelta
 from typing import Any
 
-from engine.core import emit, on, step, workflow
+from engine.core import emit, every, on, step, workflow
 
 
 @step
@@ -85,3 +85,10 @@ def echo(sound: dict[str, Any]) -> dict[str, Any]:
     """Started by Echo.heard and emits it again: a loop only the event chain limit ends."""
     emit(on.Echo.heard, {"hop": sound.get("hop", 0) + 1})
     return sound
+
+
+@on.Arrears.noticed(priority=60)
+@workflow("test-on-arrears", schedule=every.day.at("06:00").options(priority=-30))
+def on_arrears(notice: dict[str, Any]) -> dict[str, Any]:
+    """Its event runs go before others held back (60); its daily runs after them (-30)."""
+    return notice

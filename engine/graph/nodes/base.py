@@ -256,13 +256,45 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
     "retry": {
         "type": "object",
         "title": "Retry",
+        "description": "A failed attempt is tried again after a wait, durably: the run holds "
+        "no worker while it waits. Errors that say retrying cannot help are never retried.",
         "additionalProperties": False,
+        "x-control": "fields",
         "properties": {
-            "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
-            "backoff": {"enum": ["exponential", "linear", "fixed"], "default": "exponential"},
-            "initial_delay": {"type": "number", "minimum": 0, "default": 1},
-            "max_delay": {"type": "number", "minimum": 0, "default": 300},
-            "jitter": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1},
+            "max_attempts": {
+                "type": "integer",
+                "title": "Attempts at most",
+                "minimum": 1,
+                "maximum": 100,
+                "default": 3,
+                "description": "The first attempt included: 1 never retries.",
+            },
+            "backoff": {
+                "enum": ["exponential", "linear", "fixed"],
+                "title": "Back-off",
+                "default": "exponential",
+                "description": "exponential: each wait the previous one times the factor; "
+                "linear: the first wait times the attempt; fixed: always the first wait.",
+            },
+            "initial_delay": {**DURATION_SCHEMA, "title": "First wait", "default": "1s"},
+            "multiplier": {
+                "type": "number",
+                "title": "Factor",
+                "minimum": 1,
+                "maximum": 10,
+                "default": 2,
+                "description": "Exponential back-off: how much longer each wait is.",
+            },
+            "max_delay": {**DURATION_SCHEMA, "title": "Longest wait", "default": "5m"},
+            "jitter": {
+                "type": "number",
+                "title": "Jitter",
+                "minimum": 0,
+                "maximum": 1,
+                "default": 0.1,
+                "description": "Each wait varies by up to this share of it (0.1: ±10%), so "
+                "many runs failing together do not all retry at once.",
+            },
         },
     },
     "timeout": {
@@ -305,6 +337,7 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
         "title": "Circuit breaker",
         "description": "Fail fast while the named dependency keeps failing (shared by all runs).",
         "additionalProperties": False,
+        "x-control": "fields",
         "required": ["name"],
         "properties": {
             "name": {"type": "string", "title": "Dependency name", "pattern": _NAME},
@@ -331,6 +364,7 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
         "title": "Rate limit",
         "description": "At most this many calls per period for each key (shared by all runs).",
         "additionalProperties": False,
+        "x-control": "fields",
         "required": ["name", "limit", "period"],
         "properties": {
             "name": {"type": "string", "title": "Limit name", "pattern": _NAME},

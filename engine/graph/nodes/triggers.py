@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from engine.core.cron import CronError, parse_cron
+from engine.core.priority import MAX_PRIORITY
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
     CheckContext,
@@ -17,6 +18,16 @@ from engine.graph.nodes.base import (
     Problem,
     register,
 )
+
+PRIORITY_SCHEMA = {
+    "type": "integer",
+    "title": "Priority",
+    "minimum": -MAX_PRIORITY,
+    "maximum": MAX_PRIORITY,
+    "default": 0,
+    "description": f"Of the runs it starts, -{MAX_PRIORITY} (last) to {MAX_PRIORITY} (first): "
+    "it orders them behind a workflow cap and at bulkheads.",
+}
 
 
 def pass_input(context: NodeContext) -> NodeResult:
@@ -139,6 +150,7 @@ register(
                         },
                     },
                 },
+                "priority": PRIORITY_SCHEMA,
             },
         },
         expressions=("filter", "debounce.key"),
@@ -170,6 +182,7 @@ register(
                 },
                 "timezone": {"type": "string", "title": "Time zone", "default": "UTC"},
                 "input": {"title": "Input", "description": "The input each run starts with."},
+                "priority": PRIORITY_SCHEMA,
             },
         },
         execute=pass_input,
@@ -201,6 +214,7 @@ register(
                     "title": "Input",
                     "description": "Templates over `event` (the delivery) shaping the run input.",
                 },
+                "priority": PRIORITY_SCHEMA,
             },
         },
         templates=("input",),

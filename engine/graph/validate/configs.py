@@ -15,6 +15,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.resilience import BreakerSpec, RateLimitSpec, ResilienceError
+from engine.core.retry import retry_from_config
 from engine.core.templates import Template, compile_template
 from engine.graph.format import NODE_ID_PATTERN
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem
@@ -56,6 +57,15 @@ def resilience_problems(node_id: str, config: Mapping[str, Any]) -> list[Problem
             kind.from_config(config[key])
         except ResilienceError as wrong:
             found.append(Problem(node_id, f"config.{key}.{wrong.field}", wrong.message))
+    retry = config.get("retry")
+    if isinstance(retry, Mapping) and {"initial_delay", "max_delay"} <= set(retry):
+        policy = retry_from_config(retry)
+        if policy.max_delay < policy.initial_delay:
+            found.append(
+                Problem(
+                    node_id, "config.retry.max_delay", "must not be shorter than the first wait"
+                )
+            )
     return found
 
 

@@ -1,4 +1,4 @@
-// A small object of settings (a node's circuit breaker or rate limit) as labelled fields: text,
+// A small object of settings (a node's retry, circuit breaker, rate limit or bulkhead) as labelled fields: text,
 // whole numbers, choices and durations, each by its schema; no JSON to type. Empty fields are
 // left out of the value; with every field empty the option is removed.
 import type { ControlProps } from "./panelControls";

@@ -1,17 +1,19 @@
-"""In Chromium, a designer gives an action node a circuit breaker and a rate limit with forms
-(names, numbers, durations with the duration editor, a choice for what happens when used up),
-never typing JSON; the draft then holds them as the engine reads them. The controls pass the
-accessibility audit."""
+"""In Chromium, a designer gives an action node a circuit breaker, a rate limit and a retry
+policy with forms (names, numbers, durations with the duration editor, choices such as what
+happens when used up or the back-off), never typing JSON; the draft then holds them as the
+engine reads them, and a retry whose longest wait is shorter than its first is named on its
+field. The controls pass the accessibility audit."""
 
 import json
 import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 
 from designer.drafts import create_workflow
 from designer.models import Workflow
+from engine.core.retry import retry_from_config
 from tests.browser.canvas_helpers import audit, collect_errors, log_in, open_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,10 +32,15 @@ def wait_for_config(page: Page, slug: str, key: str, wanted: Any) -> None:
     assert config_of(slug, "charge").get(key) == wanted
 
 
-def test_a_designer_sets_a_breaker_and_a_rate_limit_with_forms(
-    page: Page, daphne_server: str, make_user: Any
-) -> None:
-    errors = collect_errors(page)
+@pytest.fixture
+def errors(page: Page) -> list[str]:
+    """The page's errors, from before the canvas opens."""
+    return collect_errors(page)
+
+
+@pytest.fixture
+def panel(page: Page, daphne_server: str, make_user: Any, errors: list[str]) -> Locator:
+    """The side panel of the `charge` action of the draft `payments`, open for a designer."""
     make_user("dora", "designers")
     graph = {
         "nodes": [
@@ -44,8 +51,13 @@ def test_a_designer_sets_a_breaker_and_a_rate_limit_with_forms(
     create_workflow(slug="payments", title="Payments", user=None, graph=graph)
     log_in(page, daphne_server, "dora")
     open_canvas(page, daphne_server, "payments")
-    panel = page.locator("#panel")
     page.get_by_test_id("node-charge").click()
+    return page.locator("#panel")
+
+
+def test_a_designer_sets_a_breaker_and_a_rate_limit_with_forms(
+    page: Page, panel: Locator, errors: list[str]
+) -> None:
 
     breaker = panel.locator("[data-field=circuit_breaker]")
     breaker.get_by_label("Dependency name").fill("card-gateway")
@@ -73,6 +85,38 @@ def test_a_designer_sets_a_breaker_and_a_rate_limit_with_forms(
         "rate_limit",
         {"name": "charges", "limit": 30, "period": "1m", "on_limit": "fail"},
     )
+    violations = audit(page, "#panel")
+    assert violations == [], json.dumps(violations, indent=1)
+    assert errors == [], errors
+
+
+def test_a_designer_sets_a_retry_policy_with_a_form(
+    page: Page, panel: Locator, errors: list[str]
+) -> None:
+    retry = panel.locator("[data-field=retry]")
+    expect(retry.get_by_role("button", name="Edit as JSON")).to_be_visible()
+    retry.get_by_label("Attempts at most").fill("5")
+    retry.get_by_label("Back-off").select_option("exponential")
+    retry.get_by_label("First wait", exact=True).fill("30")
+    retry.get_by_label("Factor").fill("3")
+    retry.get_by_label("Longest wait", exact=True).fill("10")
+    retry.get_by_label("Longest wait: unit").select_option("m")
+    retry.get_by_label("Jitter").fill("0")
+    panel.get_by_label("Label").click()  # leaving the form applies it
+    wanted = {
+        "max_attempts": 5,
+        "backoff": "exponential",
+        "initial_delay": 30,
+        "multiplier": 3,
+        "max_delay": "10m",
+        "jitter": 0,
+    }
+    wait_for_config(page, "payments", "retry", wanted)
+    policy = retry_from_config(wanted)
+    assert [policy.delay(attempt) for attempt in (1, 2, 3)] == [30.0, 90.0, 270.0]
+
+    retry.get_by_label("Longest wait: unit").select_option("s")
+    expect(retry).to_contain_text("max_delay: must not be shorter than the first wait")
     violations = audit(page, "#panel")
     assert violations == [], json.dumps(violations, indent=1)
     assert errors == [], errors
