@@ -135,6 +135,9 @@ def parse_query(params: Any) -> TaskQuery:
         filters.append((match.group(1), match.group(2), match.group(3).strip()))
     if len(filters) > MAX_DATA_FILTERS:
         raise TaskError(f"at most {MAX_DATA_FILTERS} data filters", status=422, field="data")
+    cursor = text("cursor", 500)
+    if cursor:
+        _cursor_key(cursor, sort)  # refused here, where the pages catch it, not mid-render
     return TaskQuery(
         view=view,
         workflow=text("workflow", 100),
@@ -143,7 +146,7 @@ def parse_query(params: Any) -> TaskQuery:
         search=text("q", MAX_SEARCH),
         data=tuple(filters),
         sort=sort,
-        cursor=text("cursor", 500),
+        cursor=cursor,
         limit=limit,
     )
 
@@ -257,13 +260,19 @@ def _cursor_of(task: HumanTask, sort: str, keys: list[str]) -> str:
     return encode_cursor(f"tasks:{sort}", values)
 
 
-def _after(cursor: str, sort: str) -> Q:
-    """Rows after the cursor in the sort's order; a cursor this list did not give is a 422."""
+def _cursor_key(cursor: str, sort: str) -> tuple[datetime | str, int]:
+    """The last row's sort key and id; a cursor this list (in this order) did not give is a 422."""
     kind = str if sort == "workflow" else datetime
     try:
         first, pk = decode_cursor(f"tasks:{sort}", cursor, [kind, int])
     except CursorError as refused:
         raise TaskError(str(refused), status=422, field="cursor") from None
+    return first, pk
+
+
+def _after(cursor: str, sort: str) -> Q:
+    """Rows after the cursor in the sort's order."""
+    first, pk = _cursor_key(cursor, sort)
     column = {"due": "due_key", "-due": "due_key", "created": "created_at"}.get(
         sort.lstrip("-"), "run__workflow"
     )

@@ -87,3 +87,15 @@ def test_a_list_s_own_cursor_edited_by_one_letter_is_refused(client: Client, vie
     edited = "X" + cursor[1:]  # the opening "[" becomes "_": no longer JSON
     _assert_refused(client, "/api/workflows?limit=1", edited, viewer)
     _assert_refused(client, "/api/tasks/search", cursor, viewer)
+
+
+@pytest.mark.parametrize("page", ["/runs/?sort=-started", "/inbox/?sort=-created"])
+def test_the_pages_that_page_with_these_cursors_refuse_them_too(
+    client: Client, make_user: Any, page: str
+) -> None:
+    """The runs explorer and the inbox read the same cursors: a bad one shows the list from its
+    start with a notice naming `cursor` (the inbox answered 500 before: it decoded mid-render)."""
+    client.force_login(make_user("vera", "viewers"))
+    answer = client.get(_with_cursor(page, forged(["tasks:due", "nope", 1])))
+    assert answer.status_code == 422
+    assert "cursor: not a cursor this list gave" in answer.content.decode()
