@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
+from accounts.api_refusals import FieldError
 from accounts.people import MAX_QUERY_LENGTH, search_people
 from accounts.roles import Capability, capabilities_of, roles_of
 
@@ -49,5 +50,5 @@ def people(request: HttpRequest, q: str = "") -> list[dict[str, Any]]:
     if not _PICKERS & capabilities_of(request.user):
         raise HttpError(403, "your roles do not allow: edit workflows")
     if len(q) > MAX_QUERY_LENGTH:
-        raise HttpError(422, f"q: must be at most {MAX_QUERY_LENGTH} characters")
+        raise FieldError(422, "q", f"must be at most {MAX_QUERY_LENGTH} characters")
     return search_people(q)

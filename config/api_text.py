@@ -14,6 +14,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from accounts.api_refusals import refusal
+
 API_PREFIX = "/api/"
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 ESCAPED = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
@@ -78,4 +80,4 @@ class UnstorableTextMiddleware:
         field = _first_unstorable(request, view_kwargs)
         if field is None:
             return None
-        return JsonResponse({"detail": f"{field}: {MESSAGE}", "field": field}, status=422)
+        return JsonResponse(refusal(field, MESSAGE), status=422)

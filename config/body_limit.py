@@ -25,6 +25,8 @@ from asgiref.typing import (
 from daphne import http_protocol
 from django.conf import settings
 
+from accounts.api_refusals import refusal
+
 ASGIApp = Any  # Django's and Channels' applications are not typed as asgiref's protocol
 
 
@@ -32,10 +34,8 @@ def body_cap() -> int:
     return int(settings.STEPWISE_MAX_BODY_BYTES)
 
 
-def refusal(cap: int) -> bytes:
-    return json.dumps(
-        {"detail": f"the request body is larger than the limit of {cap} bytes"}
-    ).encode()
+def too_large(cap: int) -> bytes:
+    return json.dumps(refusal("body", f"larger than the limit of {cap} bytes")).encode()
 
 
 class BodyTooLarge(Exception):
@@ -91,7 +91,7 @@ class BodyLimit:
 
 
 async def _refuse(send: ASGISendCallable, cap: int) -> None:
-    body = refusal(cap)
+    body = too_large(cap)
     await send(
         {
             "type": "http.response.start",
@@ -135,7 +135,7 @@ class CappedWebRequest(http_protocol.WebRequest):  # type: ignore[misc]
 
     def _refuse(self) -> None:
         self._refused = True
-        body = refusal(body_cap())
+        body = too_large(body_cap())
         head = (
             b"HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)

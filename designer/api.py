@@ -6,15 +6,16 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from pydantic import StrictBool, StrictInt
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from designer import drafts
 from designer.models import Workflow
-from engine.api.paging import decode_cursor, encode_cursor, page_limit, set_next_page
+from engine.api.paging import cursor_key, page_limit, set_next_page
 from engine.core import get_workflow
+from engine.core.cursors import encode_cursor
 from engine.core.definitions import WorkflowDefinition, all_workflows
 from engine.graph.nodes import all_node_types
 from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType
@@ -196,8 +197,8 @@ def _graph_workflow(slug: str) -> Workflow:
     workflow = Workflow.objects.filter(slug=slug).first()
     if workflow is None:
         if get_workflow(slug) is not None:
-            raise HttpError(409, f"slug: {slug!r} is a code workflow and cannot be edited")
-        raise HttpError(404, f"slug: no workflow called {slug!r}")
+            raise FieldError(409, "slug", f"{slug!r} is a code workflow and cannot be edited")
+        raise FieldError(404, "slug", f"no workflow called {slug!r}")
     return workflow
 
 
@@ -207,6 +208,8 @@ def _problems(problems: list[Any]) -> list[dict[str, Any]]:
 
 WORKFLOWS_PAGE = 100
 MAX_WORKFLOWS_PAGE = 500
+WORKFLOWS = "workflows"
+"""The scope of the workflow list's cursors (engine/core/cursors.py): the last (slug, kind)."""
 
 
 @router.get(
@@ -225,10 +228,10 @@ def list_workflows(
 ) -> list[Any]:
     require_capability(request, Capability.VIEW)
     if kind not in (None, "code", "graph"):
-        raise HttpError(422, "kind: must be 'code' or 'graph'")
+        raise FieldError(422, "kind", "must be 'code' or 'graph'")
     size = page_limit(limit, default=WORKFLOWS_PAGE, most=MAX_WORKFLOWS_PAGE)
     # Ordered by (slug, kind): the cursor holds the last pair, so a page never repeats a row.
-    after = tuple(decode_cursor(cursor, (str, str))) if cursor else ("", "")
+    after = tuple(cursor_key(WORKFLOWS, cursor, [str, str])) if cursor else ("", "")
     keyed: list[tuple[tuple[str, str], Any]] = []
     if kind in (None, "code"):
         keyed += [
@@ -242,7 +245,7 @@ def list_workflows(
     keyed = sorted(keyed, key=lambda pair: pair[0])[: size + 1]
     if len(keyed) > size:
         keyed = keyed[:size]
-        set_next_page(request, response, encode_cursor(list(keyed[-1][0])))
+        set_next_page(request, response, encode_cursor(WORKFLOWS, keyed[-1][0]))
     graph_slugs = [key[0] for key, _ in keyed if key[1] == "graph"]
     latest = latest_versions(graph_slugs) if graph_slugs else {}
     return [
@@ -390,7 +393,7 @@ def get_version(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
     workflow = _graph_workflow(slug)
     version = live_versions(workflow.slug).filter(number=number).first()
     if version is None:
-        raise HttpError(404, f"number: {slug!r} has no version {number}")
+        raise FieldError(404, "number", f"{slug!r} has no version {number}")
     return {**_version_out(version), "graph": version.graph}
 
 
@@ -406,7 +409,7 @@ def activate_triggers(request: HttpRequest, slug: str, number: int) -> dict[str,
     try:
         version = activate_version_triggers(workflow.slug, number, _user(request))
     except GraphVersion.DoesNotExist:
-        raise HttpError(404, f"number: {slug!r} has no version {number}") from None
+        raise FieldError(404, "number", f"{slug!r} has no version {number}") from None
     return _version_out(version)
 
 

@@ -10,10 +10,10 @@ from typing import Any, Literal
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from pydantic import StrictInt
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from designer import machine_drafts
 from designer.api import ProblemOut, PublishIn, ValidationOut, VersionOut
@@ -94,7 +94,7 @@ def _user(request: HttpRequest) -> User | None:
 def _machine(slug: str) -> Machine:
     machine = Machine.objects.filter(slug=slug).first()
     if machine is None:
-        raise HttpError(404, f"slug: no machine called {slug!r}")
+        raise FieldError(404, "slug", f"no machine called {slug!r}")
     return machine
 
 
@@ -253,7 +253,7 @@ def get_version(request: HttpRequest, slug: str, number: int) -> MachineVersion:
     require_capability(request, Capability.VIEW)
     version = machine_drafts.version_of(_machine(slug), number)
     if version is None:
-        raise HttpError(404, f"number: {slug!r} has no version {number}")
+        raise FieldError(404, "number", f"{slug!r} has no version {number}")
     return version
 
 

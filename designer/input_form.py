@@ -89,9 +89,8 @@ def parse_input(schema: dict[str, Any] | None, data: dict[str, str]) -> tuple[An
         return value, errors
     problem = first_input_problem(schema, value)
     if problem is not None:
-        where, _, message = problem.partition(": ")
-        name = where.removeprefix("input.").split(".")[0].split("[")[0] or "input"
-        errors[name if name != "input" else "input"] = message
+        name = problem.field.removeprefix("input.").split(".")[0].split("[")[0] or "input"
+        errors[name] = problem.message
     return value, errors
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.api_refusals import refusal
 from engine.inbound.signatures import WebhookRejected
 from engine.inbound.webhooks import accept_delivery, receivable_endpoint
 
@@ -13,7 +14,7 @@ from engine.inbound.webhooks import accept_delivery, receivable_endpoint
 def webhook(request: HttpRequest, slug: str) -> JsonResponse:
     """Accept a signed delivery (202) or refuse it with a reason, having changed nothing."""
     if request.method != "POST":
-        refused = JsonResponse({"detail": "webhooks are delivered with POST"}, status=405)
+        refused = JsonResponse(refusal(None, "webhooks are delivered with POST"), status=405)
         refused["Allow"] = "POST"
         return refused
     try:
@@ -28,5 +29,5 @@ def webhook(request: HttpRequest, slug: str) -> JsonResponse:
         body = request.read(limit + 1)
         delivery = accept_delivery(endpoint, request.headers, body)
     except WebhookRejected as rejected:
-        return JsonResponse({"detail": rejected.reason}, status=rejected.status)
+        return JsonResponse(refusal(None, rejected.reason), status=rejected.status)
     return JsonResponse({"delivery": delivery.delivery_id, "status": "accepted"}, status=202)

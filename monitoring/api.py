@@ -6,9 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from engine.api.errors import found_or_404
 from engine.models import Run, StepRecord
@@ -43,7 +43,7 @@ def get_step(request: HttpRequest, run_id: int, step_id: int) -> dict[str, Any]:
     run = found_or_404(Run, "run_id", "run", pk=run_id)
     found = step_detail(run, step_id, mask_for(request.user, run))
     if found is None:
-        raise HttpError(404, f"step_id: run {run_id} has no step {step_id}")
+        raise FieldError(404, "step_id", f"run {run_id} has no step {step_id}")
     return found
 
 
@@ -54,12 +54,12 @@ def get_step(request: HttpRequest, run_id: int, step_id: int) -> dict[str, Any]:
 def get_node_step(request: HttpRequest, run_id: int, node_id: str) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     if len(node_id) > 200:
-        raise HttpError(422, "node_id: at most 200 characters")
+        raise FieldError(422, "node_id", "at most 200 characters")
     run = found_or_404(Run, "run_id", "run", pk=run_id)
     step_id = node_step_id(run, node_id)
     found = step_detail(run, step_id, mask_for(request.user, run)) if step_id else None
     if found is None:
-        raise HttpError(404, f"node_id: node {node_id} did not run in run {run_id}")
+        raise FieldError(404, "node_id", f"node {node_id} did not run in run {run_id}")
     return found
 
 

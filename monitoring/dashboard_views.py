@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from accounts.api_refusals import refusal
 from accounts.roles import Capability, require
 from monitoring.dashboards import (
     DashboardInputError,
@@ -53,11 +54,11 @@ def dashboards(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def dashboard_data(request: HttpRequest) -> JsonResponse:
-    """The dashboard as JSON; 422 with {field, detail} for a period or workflow it cannot read."""
+    """The dashboard as JSON; a 422 naming the field for a period or workflow it cannot read."""
     try:
         return JsonResponse(_load(request))
     except DashboardInputError as wrong:
-        return JsonResponse({"field": wrong.field, "detail": wrong.message}, status=422)
+        return JsonResponse(refusal(wrong.field, wrong.message), status=422)
 
 
 def metrics_refusal(request: HttpRequest) -> HttpResponse | None:

@@ -1,27 +1,14 @@
-"""How the API names what it refuses.
+"""Finding what a path parameter names, or a 404 naming that parameter.
 
-Every 4xx about the request is `{"detail": "<field>: <message>", "field": "<field>"}`, where the
-field is a path or query parameter, a body property (dotted for a nested one), `body` (not
-JSON), `draft` (the saved draft an operation acts on) or `path` (an address no route takes).
-django-ninja's own 422 keeps its list, `{"detail": [{"loc", "msg", "type"}], "field": <the first
-loc's field>}`. 401, 403 and 429 are about the caller: `"field": null`. config/api.py adds
-`field` to every HttpError whose message starts with `<field>: `, so a plain
-`HttpError(422, "limit: …")` follows the rule too.
-"""
+The body of every refusal is accounts/api_refusals.py's; this is the engine's lookup that
+refuses in it."""
 
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
-from ninja.errors import HttpError
 
-
-class FieldError(HttpError):
-    """A refusal about one field of the request."""
-
-    def __init__(self, status_code: int, field: str, message: str) -> None:
-        super().__init__(status_code, f"{field}: {message}")
-        self.field = field
+from accounts.api_refusals import FieldError
 
 
 def found_or_404[M: Model](

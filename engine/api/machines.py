@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError, RefusalOut
 from accounts.roles import Capability
 from engine.api.errors import found_or_404
 from engine.api.paging import page_limit
@@ -128,14 +128,6 @@ class InstanceDetailOut(InstanceOut):
     history: list[MachineEventOut]
 
 
-class ErrorOut(Schema):
-    detail: str | list[dict[str, Any]] = Field(
-        description="What is wrong, starting with the field; a body that does not fit the "
-        "schema gets django-ninja's list of {loc, msg, type} instead"
-    )
-    field: str | None = None
-
-
 def _actor(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
@@ -146,7 +138,7 @@ def _instance(instance_id: int) -> MachineInstance:
 
 @router.post(
     "/machines/{slug}/instances",
-    response={201: InstanceDetailOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: InstanceDetailOut, 404: RefusalOut, 409: RefusalOut, 422: RefusalOut},
     summary="Create an instance keyed by an entity id; it enters the initial state",
 )
 def post_instance(request: HttpRequest, slug: str, body: InstanceIn) -> Status[Any]:
@@ -154,13 +146,13 @@ def post_instance(request: HttpRequest, slug: str, body: InstanceIn) -> Status[A
     try:
         instance = create_instance(slug, body.key, body.context, actor=_actor(request))
     except UnknownMachine as missing:
-        return Status(404, {"detail": f"slug: {missing}", "field": "slug"})
+        raise FieldError(404, "slug", str(missing)) from None
     except DuplicateInstance as duplicate:
-        return Status(409, {"detail": str(duplicate), "field": "key"})
+        raise FieldError(409, "key", str(duplicate)) from None
     except MachineInputError as wrong:
-        return Status(422, {"detail": str(wrong), "field": wrong.field})
+        raise FieldError(422, wrong.field, wrong.message) from None
     except TypeError as not_json:
-        return Status(422, {"detail": f"context: {not_json}", "field": "context"})
+        raise FieldError(422, "context", str(not_json)) from None
     return Status(201, instance_detail(instance))
 
 
@@ -171,20 +163,20 @@ class StateCountsOut(Schema):
 
 @router.get(
     "/machines/{slug}/states",
-    response={200: StateCountsOut, 404: ErrorOut},
+    response={200: StateCountsOut, 404: RefusalOut},
     summary="How many instances are in each state right now (states with none are left out)",
 )
 def get_state_counts(request: HttpRequest, slug: str) -> Status[Any]:
     require_capability(request, Capability.VIEW)
     if not machine_exists(slug):
-        return Status(404, {"detail": f"slug: no machine called {slug!r}", "field": "slug"})
+        raise FieldError(404, "slug", f"no machine called {slug!r}")
     counts = state_counts(slug)
     return Status(200, {"counts": counts, "total": sum(counts.values())})
 
 
 @router.get(
     "/machines/{slug}/instances",
-    response={200: list[InstanceOut], 404: ErrorOut},
+    response={200: list[InstanceOut], 404: RefusalOut},
     summary="A machine's instances, longest in their state first, by state and time in state",
 )
 def list_instances(
@@ -198,11 +190,11 @@ def list_instances(
     require_capability(request, Capability.VIEW)
     page_limit(limit, default=50, most=500)
     if offset < 0:
-        raise HttpError(422, "offset: must be 0 or more")
+        raise FieldError(422, "offset", "must be 0 or more")
     if min_seconds_in_state is not None and min_seconds_in_state < 0:
-        raise HttpError(422, "min_seconds_in_state: must be 0 or more")
+        raise FieldError(422, "min_seconds_in_state", "must be 0 or more")
     if not machine_exists(slug):
-        return Status(404, {"detail": f"slug: no machine called {slug!r}", "field": "slug"})
+        raise FieldError(404, "slug", f"no machine called {slug!r}")
     now = timezone.now()
     found = instances_of(slug, state=state, min_seconds_in_state=min_seconds_in_state)
     return Status(200, [instance_summary(item, now) for item in found[offset : offset + limit]])
@@ -221,7 +213,7 @@ def get_instance(request: HttpRequest, instance_id: int) -> Any:
 
 @router.post(
     "/instances/{instance_id}/events",
-    response={200: MachineEventOut, 202: MachineEventOut, 422: ErrorOut},
+    response={200: MachineEventOut, 202: MachineEventOut, 422: RefusalOut},
     summary="Send an event (202, queued and applied in order by a worker); a repeated id "
     "returns the first one (200). A refusal shows in the event once applied.",
 )
@@ -235,16 +227,16 @@ def post_instance_event(
             instance_id, body.event, body.data, event_id=body.id, actor=_actor(request)
         )
     except MachineInputError as wrong:
-        return Status(422, {"detail": str(wrong), "field": wrong.field})
+        raise FieldError(422, wrong.field, wrong.message) from None
     except TypeError as not_json:
-        return Status(422, {"detail": f"data: {not_json}", "field": "data"})
+        raise FieldError(422, "data", str(not_json)) from None
     event = MachineEvent.objects.select_related("actor").get(pk=event.pk)
     return Status(202 if created else 200, event_out(event))
 
 
 @router.post(
     "/instances/{instance_id}/migrate",
-    response={200: MachineEventOut, 422: ErrorOut},
+    response={200: MachineEventOut, 422: RefusalOut},
     summary="Move an instance to another published version, mapping its state; recorded in "
     "its history as @migrate. Publishing alone never moves an instance.",
 )
@@ -254,6 +246,6 @@ def migrate(request: HttpRequest, instance_id: int, body: MigrateIn) -> Status[A
     try:
         event = migrate_instance(instance_id, body.version, body.states, actor=_actor(request))
     except MachineInputError as wrong:
-        return Status(422, {"detail": str(wrong), "field": wrong.field})
+        raise FieldError(422, wrong.field, wrong.message) from None
     event = MachineEvent.objects.select_related("actor").get(pk=event.pk)
     return Status(200, event_out(event))

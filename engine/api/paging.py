@@ -1,18 +1,19 @@
 """Cursor pages for API lists: one convention (GET /api/runs's) for every list.
 
 A page answers at most `limit` items. When more follow, `X-Next-Cursor` carries an opaque
-cursor and `Link: <…>; rel="next"` the same URL with it; the last page has neither.
+cursor and `Link: <…>; rel="next"` the same URL with it; the last page has neither. The
+cursors are engine/core/cursors.py's, as every list's are.
 """
 
-import base64
-import binascii
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
-from ninja.errors import HttpError
 
-__all__ = ["decode_cursor", "encode_cursor", "page_limit", "set_next_page"]
+from accounts.api_refusals import FieldError
+from engine.core.cursors import CursorError, KeyPart, decode_cursor
+
+__all__ = ["cursor_key", "page_limit", "set_next_page"]
 
 
 def page_limit(given: int | None, *, default: int, most: int, name: str = "limit") -> int:
@@ -20,28 +21,18 @@ def page_limit(given: int | None, *, default: int, most: int, name: str = "limit
     if given is None:
         return default
     if not 1 <= given <= most:
-        raise HttpError(422, f"{name}: must be between 1 and {most}")
+        raise FieldError(422, name, f"must be between 1 and {most}")
     return given
 
 
-def encode_cursor(key: list[Any]) -> str:
-    """An opaque cursor holding the last item's sort key."""
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, types: tuple[type, ...]) -> list[Any]:
-    """The sort key a cursor holds, checked against `types`; a 422 naming `cursor` otherwise."""
+def cursor_key(
+    scope: str, cursor: str, kinds: Sequence[type[KeyPart]], *, name: str = "cursor"
+) -> list[Any]:
+    """The sort key a cursor of this list (`scope`) holds, or a 422 naming the parameter."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, list) or len(key) != len(types):
-            raise ValueError
-        for part, wanted in zip(key, types, strict=True):
-            if not isinstance(part, wanted) or isinstance(part, bool):
-                raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise HttpError(422, "cursor: not a cursor this list gave") from None
-    return key
+        return decode_cursor(scope, cursor, kinds)
+    except CursorError as refused:
+        raise FieldError(422, name, str(refused)) from None
 
 
 def set_next_page(

@@ -3,9 +3,10 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError, RefusalOut
 from accounts.roles import Capability
 from engine.core.resilience import NAME_PATTERN
 from engine.resilience.actions import do_reset_breaker
@@ -58,11 +59,6 @@ class RateLimitsOut(Schema):
     rate_limits: list[RateLimitOut]
 
 
-class BreakerProblemOut(Schema):
-    detail: str
-    field: str | None = Field(description="The parameter the problem is about")
-
-
 @router.get("/resilience/breakers", response=BreakersOut)
 def list_breakers(request: HttpRequest) -> dict[str, Any]:
     """Every breaker an administrator defined or a step used lately, with its state."""
@@ -77,17 +73,13 @@ def list_rate_limits(request: HttpRequest) -> dict[str, Any]:
     return {"rate_limits": [usage.as_json() for usage in all_rate_limits()]}
 
 
-@router.post(
-    "/resilience/breakers/{name}/reset", response={200: BreakerOut, 404: BreakerProblemOut}
-)
+@router.post("/resilience/breakers/{name}/reset", response={200: BreakerOut, 404: RefusalOut})
 def reset_breaker(request: HttpRequest, name: str) -> Any:
     """Close the breaker now and forget its failures (operators)."""
     require_capability(request, Capability.RESET_BREAKERS)
     before = breaker_status(name) if NAME_PATTERN.match(name) else None
     if before is None:
-        return Status(
-            404, {"detail": f"name: no circuit breaker is called {name!r}", "field": "name"}
-        )
+        raise FieldError(404, "name", f"no circuit breaker is called {name!r}")
     do_reset_breaker(name, request.user)
     after = breaker_status(name)
     assert after is not None  # reset keeps it listed

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import RefusalOut, first_problem, refusal
 from accounts.roles import Capability
 from engine.api.runs import RunDetailOut, run_shown_to
 from engine.models import Run
@@ -18,13 +19,8 @@ from engine.runtime.forking import KEEP_INPUT, ForkRefused, fork_run, rerun_run
 router = Router(tags=["runs"])
 
 
-class FieldErrorOut(Schema):
-    detail: str | list[dict[str, Any]] = Field(
-        description="What is wrong, starting with the field; a path parameter that does not "
-        "fit gets django-ninja's list of {loc, msg, type} instead"
-    )
-    field: str
-    message: str | None = None
+class FieldErrorOut(RefusalOut):
+    message: str | None = Field(default=None, description="What is wrong, without the field")
 
 
 class RerunIn(Schema):
@@ -53,7 +49,7 @@ _FORK_RESPONSES = {
 
 
 def _refusal(status: int, field: str, message: str) -> Status[Any]:
-    return Status(status, {"detail": f"{field}: {message}", "field": field, "message": message})
+    return Status(status, refusal(field, message, message=message))
 
 
 def _body(request: HttpRequest, schema: type[Schema]) -> Schema | Status[Any]:
@@ -63,9 +59,7 @@ def _body(request: HttpRequest, schema: type[Schema]) -> Schema | Status[Any]:
     try:
         return schema.model_validate_json(request.body or b"{}")
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        return _refusal(422, where, first["msg"])
+        return _refusal(422, *first_problem(invalid))
 
 
 def _new_run(request: HttpRequest, create: Callable[[User | None], Run]) -> Status[Any]:

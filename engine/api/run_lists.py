@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import first_problem
 from accounts.roles import Capability
 from engine.api.paging import set_next_page
 from engine.api.runs import RunSummaryOut
@@ -127,9 +128,7 @@ def _bulk(request: HttpRequest, action: str, capability: Capability) -> dict[str
     try:
         body = BulkIn.model_validate_json(request.body or b"{}")
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise RunQueryError(where, first["msg"]) from None
+        raise RunQueryError(*first_problem(invalid)) from None
     if (body.ids is None) == (body.filter is None):
         raise RunQueryError("ids", "give either ids or filter")
     more = False

@@ -9,13 +9,14 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 from pydantic import StrictBool, ValidationError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError, RefusalOut, first_problem
 from accounts.roles import Capability
-from engine.api.errors import FieldError, found_or_404
-from engine.api.paging import decode_cursor, encode_cursor, page_limit, set_next_page
+from engine.api.errors import found_or_404
+from engine.api.paging import cursor_key, page_limit, set_next_page
+from engine.core.cursors import encode_cursor
 from engine.inbound.events import EventInputError, deliver_event, event_history
 from engine.models import Run, StepRecord, WorkerProbe
 from engine.resilience.priorities import MAX_PRIORITY
@@ -38,6 +39,8 @@ router = Router(tags=["system"])
 # GET /api/runs/{id} answers the journal's first rows; /journal pages through the rest.
 JOURNAL_PAGE = 100
 MAX_JOURNAL_PAGE = 500
+JOURNAL = "journal"
+"""The scope of a journal's cursors (engine/core/cursors.py): the last row's id."""
 
 
 class WorkerProbeOut(Schema):
@@ -235,14 +238,9 @@ class EventRecordOut(Schema):
     woken_runs: list[int]
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-
-
 @router.post(
     "/workflows/{slug}/runs",
-    response={200: RunDetailOut, 201: RunDetailOut, 404: ErrorOut},
+    response={200: RunDetailOut, 201: RunDetailOut, 404: RefusalOut},
     tags=["runs"],
     summary="Start a run (201); with an idempotency key used before, the existing run (200)",
 )
@@ -256,18 +254,16 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
     try:
         schema = resolve(slug).definition.input_schema
     except UnknownWorkflow as missing:
-        return Status(
-            404, {"detail": f"slug: no workflow called {missing.slug!r}", "field": "slug"}
-        )
+        raise FieldError(404, "slug", f"no workflow called {missing.slug!r}") from None
     if schema is not None:
         problem = first_input_problem(schema, body.input)
         if problem is not None:
-            raise HttpError(422, problem)
+            raise FieldError(422, problem.field, problem.message)
     if body.start_at is not None:
         if body.start_at.tzinfo is None or body.start_at.utcoffset() is None:
-            raise HttpError(422, "start_at: give the time zone offset, e.g. 2030-01-01T09:00Z")
+            raise FieldError(422, "start_at", "give the time zone offset, e.g. 2030-01-01T09:00Z")
         if body.start_at <= timezone.now():
-            raise HttpError(422, "start_at: must be in the future")
+            raise FieldError(422, "start_at", "must be in the future")
     try:
         run = start_run(
             slug,
@@ -279,11 +275,9 @@ def start_workflow_run(request: HttpRequest, slug: str, body: StartRunIn) -> Sta
             priority=body.priority,
         )
     except UnknownWorkflow as missing:
-        return Status(
-            404, {"detail": f"slug: no workflow called {missing.slug!r}", "field": "slug"}
-        )
+        raise FieldError(404, "slug", f"no workflow called {missing.slug!r}") from None
     except TypeError as not_json:
-        raise HttpError(422, f"input: {not_json}") from None
+        raise FieldError(422, "input", str(not_json)) from None
     return Status(200 if existed else 201, run_shown_to(request, run))
 
 
@@ -310,7 +304,7 @@ def _journal_rows(run: Run, after: int, limit: int) -> tuple[list[StepRecord], s
     rows = list(run.steps.filter(pk__gt=after).order_by("id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, encode_cursor([rows[-1].pk]) if more else ""
+    return rows, encode_cursor(JOURNAL, [rows[-1].pk]) if more else ""
 
 
 def run_shown_to(request: HttpRequest, run: Run, *, limit: int = JOURNAL_PAGE) -> RunWithJournal:
@@ -338,7 +332,7 @@ def get_run_journal(
 ) -> list[StepRecord]:
     require_capability(request, Capability.VIEW)
     size = page_limit(limit, default=JOURNAL_PAGE, most=MAX_JOURNAL_PAGE)
-    after = decode_cursor(cursor, (int,))[0] if cursor else 0
+    after = cursor_key(JOURNAL, cursor, [int])[0] if cursor else 0
     run = found_or_404(Run, "run_id", "run", pk=run_id)
     rows, following = _journal_rows(run, after, size)
     set_next_page(request, response, following)
@@ -377,9 +371,7 @@ def _cancel_options(request: HttpRequest) -> CancelIn:
     try:
         return CancelIn.model_validate_json(request.body)
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise HttpError(422, f"{where}: {first['msg']}") from None
+        raise FieldError(422, *first_problem(invalid)) from None
 
 
 @router.post(
@@ -447,7 +439,7 @@ def post_event(request: HttpRequest, body: EventIn) -> Status[EventOut]:
     try:
         delivery = deliver_event(body.type, body.payload, event_id=body.id, source="api")
     except EventInputError as bad:
-        raise HttpError(422, str(bad)) from None
+        raise FieldError(422, bad.field, bad.message) from None
     return Status(
         202,
         EventOut(

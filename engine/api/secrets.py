@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from engine.models import SecretGrant, SecretGrantEvent
 from engine.outbound.grants import GrantInputError, grant_secret, revoke_secret
@@ -101,7 +102,7 @@ def grant(request: HttpRequest, slug: str, body: GrantIn) -> Any:
     try:
         grant_secret(slug, body.name, user, body.note)
     except GrantInputError as error:
-        return Status(422, {"detail": f"{error.field}: {error.message}", "field": error.field})
+        raise FieldError(422, error.field, error.message) from None
     return Status(201, _grants(slug))
 
 
@@ -115,9 +116,7 @@ def revoke(request: HttpRequest, slug: str, name: str, body: RevokeIn | None = N
     try:
         revoked = revoke_secret(slug, name, user, body.note if body else "")
     except GrantInputError as error:
-        return Status(422, {"detail": f"{error.field}: {error.message}", "field": error.field})
+        raise FieldError(422, error.field, error.message) from None
     if not revoked:
-        return Status(
-            404, {"detail": f"name: {slug!r} holds no grant for {name!r}", "field": "name"}
-        )
+        raise FieldError(404, "name", f"{slug!r} holds no grant for {name!r}")
     return Status(200, _grants(slug))

@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError
 from accounts.roles import Capability, can
 from engine.api.paging import page_limit
 from engine.human import (
@@ -196,12 +196,12 @@ def _visible_task(request: HttpRequest, task_id: int) -> HumanTask:
     user = _me(request)
     task = _with_details(HumanTask.objects.filter(pk=task_id)).first()
     if task is None:
-        raise HttpError(404, f"task_id: no task {task_id} assigned to you")
+        raise FieldError(404, "task_id", f"no task {task_id} assigned to you")
     if can(user, Capability.REASSIGN_TASKS) or is_assignee(task, user):
         return task
     if any(is_assignee(task, other) for other in delegators_of(user, task.run.workflow)):
         return task
-    raise HttpError(404, f"task_id: no task {task_id} assigned to you")
+    raise FieldError(404, "task_id", f"no task {task_id} assigned to you")
 
 
 @router.get(
@@ -213,7 +213,7 @@ def _visible_task(request: HttpRequest, task_id: int) -> HumanTask:
 def list_tasks(request: HttpRequest, status: str = "open", limit: int = 100) -> list[Any]:
     require_capability(request, Capability.VIEW)
     if status != "all" and status not in TaskStatus.values:
-        raise HttpError(422, f"status: one of all, {', '.join(TaskStatus.values)}")
+        raise FieldError(422, "status", f"one of all, {', '.join(TaskStatus.values)}")
     page_limit(limit, default=100, most=500)
     tasks = tasks_for(_me(request))
     if status != "all":

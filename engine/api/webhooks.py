@@ -5,11 +5,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
+from accounts.api_refusals import FieldError, RefusalOut
 from accounts.roles import Capability
-from engine.api.errors import FieldError, found_or_404
+from engine.api.errors import found_or_404
 from engine.api.paging import page_limit
 from engine.inbound.webhook_endpoints import (
     DEFAULT_SECRET_HEADER,
@@ -119,11 +119,6 @@ class DeliveryOut(Schema):
         return delivery.run_id
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-
-
 def _refuse(error: WebhookError) -> FieldError:
     return FieldError(error.status, error.field, error.message)
 
@@ -206,14 +201,14 @@ def list_deliveries(
     deliveries = endpoint.deliveries.select_related("event").order_by("-received_at", "-id")
     if status:
         if status not in DeliveryStatus.values:
-            raise HttpError(422, f"status: one of {', '.join(DeliveryStatus.values)}")
+            raise FieldError(422, "status", f"one of {', '.join(DeliveryStatus.values)}")
         deliveries = deliveries.filter(status=status)
     return deliveries[:limit]
 
 
 @router.post(
     "/webhooks/{slug}/deliveries/{path:delivery_id}/replay",
-    response={202: DeliveryOut, 409: ErrorOut},
+    response={202: DeliveryOut, 409: RefusalOut},
     summary="Process a delivery again as a new occurrence (its workflows run again, once)",
 )
 def replay(request: HttpRequest, slug: str, delivery_id: str) -> Status[Any]:
@@ -224,5 +219,5 @@ def replay(request: HttpRequest, slug: str, delivery_id: str) -> Status[Any]:
     try:
         replayed = replay_delivery(delivery.pk)
     except WebhookError as error:
-        return Status(error.status, {"detail": str(error), "field": error.field})
+        raise _refuse(error) from None
     return Status(202, replayed)

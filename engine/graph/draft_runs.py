@@ -59,8 +59,7 @@ def start_test_run(
     if schema is not None:
         problem = first_input_problem(schema, input)
         if problem is not None:
-            field, _, message = problem.partition(": ")
-            raise InputRefused(field, message)
+            raise InputRefused(problem.field, problem.message)
     with transaction.atomic():
         snapshot, created = DraftSnapshot.objects.get_or_create(
             workflow=slug,

@@ -5,9 +5,6 @@ of people who delegated to them today. Pages are keyset-paginated (a cursor, nev
 so the hundredth page costs what the first does.
 """
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +17,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from engine.core.cursors import CursorError, decode_cursor, encode_cursor
 from engine.human.delegation import active_rules_to
 from engine.human.tasks import TaskError
 from engine.models import NEVER, Delegation, HumanTask, TaskDecision, TaskStatus
@@ -137,6 +135,9 @@ def parse_query(params: Any) -> TaskQuery:
         filters.append((match.group(1), match.group(2), match.group(3).strip()))
     if len(filters) > MAX_DATA_FILTERS:
         raise TaskError(f"at most {MAX_DATA_FILTERS} data filters", status=422, field="data")
+    cursor = text("cursor", 500)
+    if cursor:
+        _cursor_key(cursor, sort)  # refused here, where the pages catch it, not mid-render
     return TaskQuery(
         view=view,
         workflow=text("workflow", 100),
@@ -145,7 +146,7 @@ def parse_query(params: Any) -> TaskQuery:
         search=text("q", MAX_SEARCH),
         data=tuple(filters),
         sort=sort,
-        cursor=text("cursor", 500),
+        cursor=cursor,
         limit=limit,
     )
 
@@ -175,7 +176,7 @@ def find_tasks(
     found = list(tasks[: query.limit + 1])
     more = len(found) > query.limit
     found = found[: query.limit]
-    cursor = _cursor_of(found[-1], keys) if more and found else ""
+    cursor = _cursor_of(found[-1], query.sort, keys) if more and found else ""
     return Page(found, cursor, query)
 
 
@@ -254,24 +255,24 @@ def _ordering(sort: str) -> tuple[list[Any], list[str]]:
     return [F("run__workflow").asc(), F("pk").asc()], ["run__workflow", "pk"]
 
 
-def _cursor_of(task: HumanTask, keys: list[str]) -> str:
-    values = []
-    for key in keys:
-        value: Any = task.run.workflow if key == "run__workflow" else getattr(task, key)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+def _cursor_of(task: HumanTask, sort: str, keys: list[str]) -> str:
+    values = [task.run.workflow if key == "run__workflow" else getattr(task, key) for key in keys]
+    return encode_cursor(f"tasks:{sort}", values)
+
+
+def _cursor_key(cursor: str, sort: str) -> tuple[datetime | str, int]:
+    """The last row's sort key and id; a cursor this list (in this order) did not give is a 422."""
+    kind = str if sort == "workflow" else datetime
+    try:
+        first, pk = decode_cursor(f"tasks:{sort}", cursor, [kind, int])
+    except CursorError as refused:
+        raise TaskError(str(refused), status=422, field="cursor") from None
+    return first, pk
 
 
 def _after(cursor: str, sort: str) -> Q:
-    """Rows after the cursor in the sort's order; a cursor that does not decode is a 422."""
-    try:
-        first, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(pk, int) or not isinstance(first, str):
-            raise ValueError
-        if sort in ("due", "-due", "created", "-created"):
-            first = datetime.fromisoformat(first)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise TaskError("not a cursor this list gave", status=422, field="cursor") from None
+    """Rows after the cursor in the sort's order."""
+    first, pk = _cursor_key(cursor, sort)
     column = {"due": "due_key", "-due": "due_key", "created": "created_at"}.get(
         sort.lstrip("-"), "run__workflow"
     )

@@ -46,7 +46,7 @@ from engine.models import (
     ScheduleFire,
     Trigger,
 )
-from engine.runtime.inputs import first_input_problem
+from engine.runtime.inputs import InputProblem, first_input_problem
 from engine.runtime.limits import was_refused
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import RunStateError, cancel_run, create_run
@@ -156,7 +156,7 @@ def schedule_problems(
     return problems
 
 
-def schedule_input_problem(workflow: str, value: Any) -> str | None:
+def schedule_input_problem(workflow: str, value: Any) -> InputProblem | None:
     """`input.amount: ...` when the input does not match the workflow's input schema, else None.
 
     Checked when a schedule is saved: a mismatch found at fire time would fail every run.

@@ -221,8 +221,7 @@ def _create(original: Run, input: Any, user: User | None, *, forked_at_seq: int 
     if schema is not None:
         problem = first_input_problem(schema, input)
         if problem is not None:
-            field, _, message = problem.partition(": ")
-            raise ForkRefused(field, message, status=422)
+            raise ForkRefused(problem.field, problem.message, status=422)
     now = timezone.now()
     # The trigger stays the original's: a graph starts at the trigger node that fits it, and a
     # fork must walk the same path through its copied prefix.

@@ -6,8 +6,6 @@ pages: an opaque cursor holds the last row's sort key and id, so page 1,000 cost
 does and runs that arrive meanwhile neither repeat nor skip a row. Never an OFFSET.
 """
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -30,6 +28,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from engine.core.cursors import CursorError, decode_cursor, encode_cursor
 from engine.core.definitions import all_workflows
 from engine.core.journal import EntryStatus
 from engine.models import GraphVersion, Run, RunStatus, StepRecord, Trigger
@@ -265,7 +264,7 @@ def parse_run_query(params: Any) -> RunQuery:
         limit=limit,
     )
     if query.cursor:
-        _decode_cursor(query.cursor, query.sort)  # refuse a bad cursor before any query runs
+        _cursor_key(query.cursor, query.sort)  # refuse a bad cursor before any query runs
     return query
 
 
@@ -388,7 +387,7 @@ def find_runs(
         else runs.order_by(F(key).asc(), F("pk").asc())
     )
     if query.cursor:
-        value, pk = _decode_cursor(query.cursor, query.sort)
+        value, pk = _cursor_key(query.cursor, query.sort)
         # "key ≤ value AND (key < value OR id < pk)": the first half is an index range.
         if descending:
             runs = runs.filter(
@@ -401,34 +400,23 @@ def find_runs(
     found = list(runs[: query.limit + 1])
     more = len(found) > query.limit
     found = found[: query.limit]
-    cursor = _encode_cursor(found[-1], key) if more and found else ""
+    last = found[-1] if more and found else None
+    cursor = encode_cursor(_cursor_scope(query.sort), [getattr(last, key), last.pk]) if last else ""
     return RunPage(found, cursor, query)
 
 
-def _encode_cursor(run: Run, key: str) -> str:
-    value: Any = getattr(run, key)
-    shown = value.isoformat() if isinstance(value, datetime) else value // timedelta(microseconds=1)
-    return base64.urlsafe_b64encode(json.dumps([shown, run.pk]).encode()).decode().rstrip("=")
+def _cursor_scope(sort: str) -> str:
+    """Runs in one order: a cursor from another order (or list) is refused, not misread."""
+    return f"runs:{sort}"
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+def _cursor_key(cursor: str, sort: str) -> tuple[datetime | timedelta, int]:
+    kind = timedelta if sort.endswith("duration") else datetime
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        first, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValueError
-        if sort.endswith("duration"):
-            if not isinstance(first, int) or isinstance(first, bool):
-                raise ValueError
-            return timedelta(microseconds=first), pk
-        if not isinstance(first, str):
-            raise ValueError
-        moment = datetime.fromisoformat(first)
-        if timezone.is_naive(moment):
-            raise ValueError
-        return moment, pk
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise RunQueryError("cursor", "not a cursor this list gave (for this sort)") from None
+        value, pk = decode_cursor(_cursor_scope(sort), cursor, [kind, int])
+    except CursorError as refused:
+        raise RunQueryError("cursor", str(refused)) from None
+    return value, pk
 
 
 def failing_steps(run_ids: Sequence[int]) -> dict[int, str]:

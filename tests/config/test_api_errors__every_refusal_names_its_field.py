@@ -2,12 +2,16 @@
 "field": "<field>"}` (django-ninja's 422 keeps its list beside the field): unknown objects named
 by a path parameter, conflicts about them, bodies that are not JSON, values that do not fit, text
 PostgreSQL cannot store (which answered 500 before) and addresses no endpoint answers. Each found
-by the schemathesis run (test_openapi__fuzzed_by_schemathesis.py); none changes anything."""
+by the schemathesis run (test_openapi__fuzzed_by_schemathesis.py); none changes anything.
+Refusals about the caller (401, 403) or the database (503) carry the same keys, with a null
+field."""
 
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 
 from accounts.models import ApiToken
 from engine.models import Delegation
@@ -89,3 +93,34 @@ def test_an_address_no_endpoint_answers_is_json(client: Any, operator: Any) -> N
 
 def test_the_caller_s_refusals_name_no_field(client: Any, make_user: Any) -> None:
     assert client.get("/api/runs").json() == {"detail": "Unauthorized", "field": None}
+
+
+def test_refusals_about_the_caller_or_the_database_carry_a_null_field(
+    client: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, raw = ApiToken.issue(make_user("vera", "viewers"), "errors")
+    viewer = {"Authorization": f"Bearer {raw}"}
+    roles = client.get("/api/people", headers=viewer)
+    assert roles.status_code == 403
+    assert roles.json() == {"detail": "your roles do not allow: edit workflows", "field": None}
+    _, raw = ApiToken.issue(make_user("dora", "designers"), "errors")
+    designer = {"Authorization": f"Bearer {raw}"}
+
+    def refuses(query: str) -> None:
+        raise PermissionDenied("your roles do not allow: see people")
+
+    monkeypatch.setattr("accounts.api.search_people", refuses)
+    denied = client.get("/api/people", headers=designer)
+    assert denied.status_code == 403
+    assert denied.json() == {"detail": "your roles do not allow: see people", "field": None}
+
+    def restarting(query: str) -> None:
+        raise OperationalError("the database system is starting up")
+
+    monkeypatch.setattr("accounts.api.search_people", restarting)
+    unavailable = client.get("/api/people", headers=designer)
+    assert (unavailable.status_code, unavailable["Retry-After"]) == (503, "2")
+    assert unavailable.json() == {
+        "detail": "database: unavailable for a moment, try again",
+        "field": None,
+    }

@@ -115,7 +115,7 @@ def test_the_asgi_middleware_refuses_by_length_and_by_counting() -> None:
     declared = run_apart(call(app, [(b"content-length", b"11")], [b"x" * 11]))
     assert declared[:2] == (
         413,
-        b'{"detail": "the request body is larger than the limit of 10 bytes"}',
+        b'{"detail": "body: larger than the limit of 10 bytes", "field": "body"}',
     )
     assert declared[2] == 0  # not one byte was read
     chunked = run_apart(call(app, [], [b"x" * 4] * 100))

@@ -62,7 +62,6 @@ MACHINE = "canvas-order"
 WEBHOOK = "fuzz-hook"
 CALLER_ONLY = {401, 403, 429}
 """Answers about the caller (credentials, roles, rate), not about a field of the request."""
-FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]-]*): ")
 
 
 @dataclass
@@ -187,30 +186,31 @@ def _known_names(operation: Any, case: Any) -> set[str]:
 def names_the_field(operation: Any, case: Any, status: int, text: str) -> str | None:
     """Why a 4xx body fails to name the field it is about, or None when it does.
 
-    Our bodies are `{"detail": "<field>: <message>", "field": "<field>"}` (engine/api/errors.py),
-    where the field is a path or query parameter or a body property (its first segment, for
-    `graph.nodes[0].id`), `body`, `draft` or `path`; django-ninja's own 422 lists
-    `{"loc": ["body", "payload", "<field>", …], "msg"}`, whose every location must name more
-    than where the value was. 401, 403 and 429 are about the caller.
+    Our bodies are `{"detail": "<field>: <message>", "field": "<field>"}`
+    (accounts/api_refusals.py), where the field is a path or query parameter or a body property
+    (its first segment, for `graph.nodes[0].id`), `body`, `draft` or `path`; django-ninja's own
+    422 lists `{"loc": ["body", "payload", "<field>", …], "msg"}`, whose every location must
+    name more than where the value was. 401, 403 and 429 are about the caller. Every body has
+    `field`, said by the code that refused (null when about the caller), never read from the
+    message.
     """
     try:
         body = json.loads(text)
     except ValueError:
         return f"not JSON: {text[:200]!r}"
-    if not isinstance(body, dict) or "detail" not in body:
-        return f"no detail: {text[:200]}"
+    if not isinstance(body, dict) or "detail" not in body or "field" not in body:
+        return f"no detail or no field: {text[:200]}"
     detail = body["detail"]
     if status in CALLER_ONLY:
         return None if isinstance(detail, str) and detail else f"empty detail: {text[:200]}"
     if isinstance(detail, list):
         vague = [item for item in detail if len(item.get("loc", [])) < 2]
         return f"a location names no field: {vague}" if vague else None
-    named = body.get("field")
+    named = body["field"]
     if not named:
-        found = FIELD_PREFIX.match(detail) if isinstance(detail, str) else None
-        if found is None:
-            return f"names no field: {text[:200]}"
-        named = found.group(1)
+        return f"names no field: {text[:200]}"
+    if not (isinstance(detail, str) and detail.startswith(f"{named}: ")):
+        return f"the detail does not start with its field: {text[:200]}"
     known = _known_names(operation, case)
     # `graph.nodes[0].id` names graph; a key sent with a dot or bracket in it names itself.
     if not any(named == name or named.startswith((f"{name}.", f"{name}[")) for name in known):

@@ -135,6 +135,7 @@ def test_bad_input_names_the_field(viewer: Client, query: str, field: str) -> No
     response = viewer.get(f"/dashboards/data?{query}")
     assert response.status_code == 422
     assert response.json()["field"] == field
+    assert response.json()["detail"].startswith(f"{field}: ")
     assert viewer.get(f"/dashboards/?{query}").status_code == 422
 
 

@@ -262,7 +262,7 @@ async function load(): Promise<void> {
     const response = await fetch(`${dataUrl}?${query()}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
     const body = await response.json();
     if (!response.ok) {
-      status.textContent = body.field ? `${body.field}: ${body.detail}` : String(body.detail ?? response.statusText);
+      status.textContent = String(body.detail ?? response.statusText);
       return;
     }
     fetches += 1;
