@@ -27,9 +27,8 @@ ROOMS = [
     "engine.models",  # the tables
     "engine.messaging",  # messages to workers, signals to listeners
     "engine.outbound",  # calling the world from a step: address guard, secrets
-    "engine.resilience",  # circuit breakers, rate limits: state shared by every worker
+    "engine.resilience",  # circuit breakers, rate limits, bulkheads, priorities, caps
     "engine.human",  # people's tasks and decisions
-    "engine.resilience",  # limits shared by every worker: bulkheads, priorities, caps
     "engine.runtime",  # runs, the journal, the advancer, timers, sweepers
     "engine.inbound",  # events, triggers, webhooks, schedules
     "engine.graph",  # the graph format, validation, node types, interpreter
