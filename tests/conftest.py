@@ -26,6 +26,7 @@ from tests.processes import (
     stop_all_processes,
     wait_until,
 )
+from tests.queues import others_stop_consuming
 
 SERVICE_HINTS = {
     "PostgreSQL": "start it (Debian: pg_ctlcluster <version> main start) or set DATABASE_URL",
@@ -94,6 +95,14 @@ def _the_project_app_stays_current() -> Iterator[None]:
     from config.celery import app
 
     assert current_app._get_current_object() is app, "a test left another Celery app current"
+
+
+@pytest.fixture
+def queue_to_ourselves() -> Iterator[None]:
+    """Workers an earlier test left running stop consuming the queue: only this test's own
+    workers, or its own process, advance its runs."""
+    with others_stop_consuming():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,11 @@ from engine.models import MachineEvent, MachineInstance, MachineTimer
 from tests.engine.machines.helpers import wait_applied
 from tests.engine.runtime.test_durability__crash_and_scale import (
     kill_hard,
-    queue_to_ourselves,
     start_worker,
 )
 from tests.processes import RunningProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-__all__ = ["queue_to_ourselves"]  # a fixture this module uses
 
 
 LAMP = {

@@ -6,11 +6,9 @@ from pathlib import Path
 import pytest
 
 from engine.resilience.bulkheads import keeper
-from tests.engine.runtime.test_durability__crash_and_scale import (
-    others_stop_consuming,
-    start_worker,
-)
+from tests.engine.runtime.test_durability__crash_and_scale import start_worker
 from tests.processes import RunningProcess
+from tests.queues import others_stop_consuming
 
 
 @pytest.fixture(scope="package")

@@ -81,6 +81,7 @@ def test_an_operators_limit_wins_over_the_declared_one() -> None:
 
 
 @pytest.mark.usefixtures("side_effects_table")
+@pytest.mark.usefixtures("queue_to_ourselves")  # a worker would advance it first
 def test_a_step_without_a_bulkhead_pays_no_bulkhead_query() -> None:
     run = start_run("test-sequence", {"steps": 3})
     with CaptureQueriesContext(connection) as queries:

@@ -5,8 +5,6 @@ import random
 import signal
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,33 +28,6 @@ STEPS = 20
 FULL = os.environ.get("STEPWISE_CHAOS_SCALE") == "full"
 KILL_ROUNDS = 20 if FULL else 5
 WAITING_RUNS = 10_000 if FULL else 1_000
-
-
-@contextmanager
-def others_stop_consuming() -> Iterator[None]:
-    """Workers already running stop consuming the queue meanwhile.
-
-    Only the workers consuming this session's queue: the broker may be shared with other test
-    sessions, and adding our queue back to their workers would let them take our messages.
-    """
-    queues = celery_app.control.inspect(timeout=1).active_queues() or {}
-    others = [
-        name
-        for name, consumed in queues.items()
-        if any(queue.get("name") == settings.STEPWISE_QUEUE for queue in consumed or [])
-    ]
-    if others:
-        celery_app.control.cancel_consumer(settings.STEPWISE_QUEUE, destination=others, reply=True)
-    yield
-    if others:
-        celery_app.control.add_consumer(settings.STEPWISE_QUEUE, destination=others, reply=True)
-
-
-@pytest.fixture
-def queue_to_ourselves() -> Iterator[None]:
-    """Other test workers stop consuming the queue, so only this test's workers run steps."""
-    with others_stop_consuming():
-        yield
 
 
 def start_worker(

@@ -6,10 +6,8 @@ import pytest
 from engine.models import Run
 from engine.runtime.runs import start_run
 from tests.engine.graph.local_server import LocalServer, Reply
-from tests.engine.runtime.test_durability__crash_and_scale import queue_to_ourselves, start_worker
+from tests.engine.runtime.test_durability__crash_and_scale import start_worker
 from tests.processes import wait_until
-
-__all__ = ["queue_to_ourselves"]
 
 pytestmark = [
     pytest.mark.integration,
