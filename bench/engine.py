@@ -51,7 +51,7 @@ SAMPLE_TIMEOUT = 60.0
 BURST_TIMEOUT = 300.0
 BURST_ROUNDS = 2
 AIM_LATENCY_RATIO = 0.5
-AIM_STEPS_PER_SECOND = 1000.0
+AIM_STEPS_PER_SECOND = 2500.0  # issue 16: with two worker processes on 2 cores
 
 
 class BenchError(RuntimeError):
@@ -489,7 +489,7 @@ def report(
         f"{'met' if latency_met else 'NOT met'} ({latency_ratio:.2f}x)"
     )
     print(
-        "  at least 1,000 steps/s on a 2-core machine:             "
+        f"  at least {AIM_STEPS_PER_SECOND:,.0f} steps/s on a 2-core machine:             "
         f"{'met' if throughput_met else 'NOT met'} ({steps_per_second:,.0f} steps/s{machine})"
     )
     print(f"took {wall:.0f} s")

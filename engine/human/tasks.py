@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from engine.core.calendar import business_calendar
@@ -214,12 +214,17 @@ def reassign(task_id: int, assignees: Any, by: User, note: str = "") -> HumanTas
     return task
 
 
-def cancel_open_tasks(run_ids: Iterable[int]) -> None:
-    """Close what ended runs asked. A state machine's task outlives the run that opened it:
-    its state owns it (engine.machines.tasks)."""
-    for task_id in HumanTask.objects.filter(
+def open_run_tasks(run_ids: Iterable[int]) -> QuerySet[HumanTask]:
+    """The open tasks the runs asked, which their end cancels. A state machine's task outlives
+    the run that opened it: its state owns it (engine.machines.tasks)."""
+    return HumanTask.objects.filter(
         run_id__in=list(run_ids), status=TaskStatus.OPEN, machine_instance__isnull=True
-    ).values_list("pk", flat=True):
+    )
+
+
+def cancel_open_tasks(run_ids: Iterable[int]) -> None:
+    """Close what ended runs asked."""
+    for task_id in open_run_tasks(run_ids).values_list("pk", flat=True):
         close_task(task_id, TaskStatus.CANCELLED)
 
 

@@ -108,40 +108,61 @@ class FencedWriter:
             # Another advancer journaled this position first: this one is a duplicate.
             raise Cancelled() from None
 
-    def _insert_fenced(self, record: StepRecord, rollup: list[Any] | None = None) -> None:
-        """The common case, a step's result alone: one statement that inserts the record only
-        while this advancer holds the run (the lease renews on its own thread).
+    def _insert_fenced(
+        self,
+        record: StepRecord,
+        rollup: list[Any] | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> None:
+        """The common case, a step's result (and the run's progress, if the workflow reported
+        some): one statement that inserts the record only while this advancer holds the run
+        (the lease renews on its own thread).
 
         FOR SHARE makes a concurrent cancel or takeover wait for this insert, or this insert
-        see their change and write nothing. `rollup` (engine.runtime.rollups.step_values) adds
-        the attempt to the step rollups in the same statement on PostgreSQL (a CTE), in the
-        same transaction elsewhere: counted if and only if the record is.
+        see their change and write nothing; with progress, the UPDATE that stores it is the
+        fence instead (its row lock does the same). `rollup` (engine.runtime.rollups.step_values)
+        adds the attempt to the step rollups in the same statement on PostgreSQL (a CTE), in
+        the same transaction elsewhere: counted if and only if the record is.
         """
         values = [
             field.get_db_prep_save(getattr(record, field.attname), connection)
             for field in _fenced_insert_fields()
         ]
-        fence = [self.run_id, self.lease_owner, RunStatus.RUNNING]
+        fence = [self.run_id, self.lease_owner, RunStatus.RUNNING.value]
         try:
-            if rollup is None:
+            if rollup is None and progress is None:
                 inserted = _execute(_fenced_insert_sql(connection.vendor), [*values, *fence])
             elif connection.vendor == "postgresql":
-                inserted = _execute(_fenced_insert_and_rollup_sql(), [*values, *fence, *rollup])
+                # Parameters in the order the statement reads them: the fence comes first
+                # when the progress update is the fence.
+                params = (
+                    [*values, *fence]
+                    if progress is None
+                    else [_progress_value(progress), *fence, *values]
+                )
+                inserted = _execute(
+                    _fenced_step_sql(rollup is not None, progress is not None),
+                    [*params, *(rollup or [])],
+                )
             else:
                 with transaction.atomic():
                     inserted = _execute(_fenced_insert_sql(connection.vendor), [*values, *fence])
-                    if inserted:
+                    if inserted and progress is not None:
+                        Run.objects.filter(pk=self.run_id).update(progress=progress)
+                    if inserted and rollup is not None:
                         _execute(step_upsert_sql(), rollup)
         except IntegrityError:
             raise Cancelled() from None
         if not inserted:
             # Not running: cancelled or paused meanwhile (recorded all the same), or lost.
-            with self._writing(Reports()):
+            with self._writing(Reports(progress=progress)):
                 self._insert(record)
                 if rollup is not None:
                     add_step_values(rollup)
             return
         announce_step(record)
+        if progress is not None:
+            send_on_commit(run_progress, run_id=self.run_id, progress=progress)
 
     def _insert(self, record: StepRecord) -> None:
         record.save(force_insert=True)
@@ -174,16 +195,19 @@ def _fenced_insert_fields() -> list[Any]:
     return [StepRecord._meta.get_field(name) for name in names]
 
 
-@functools.cache
-def _fenced_insert_sql(vendor: str) -> str:
+def _insert_head() -> str:
     # Table and column names come from the models; every value is a bound parameter.
     fields = _fenced_insert_fields()
-    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
     columns = ", ".join(field.column for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {StepRecord._meta.db_table} ({columns}) SELECT {placeholders}"
+
+
+@functools.cache
+def _fenced_insert_sql(vendor: str) -> str:
+    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
     return (
-        f"INSERT INTO {StepRecord._meta.db_table} ({columns}) "  # noqa: S608
-        f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "
+        f"{_insert_head()} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "  # noqa: S608
         f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
     )
 
@@ -194,11 +218,28 @@ def _execute(sql: str, params: list[Any]) -> int:
         return int(cursor.rowcount)
 
 
+def _progress_value(progress: dict[str, Any]) -> Any:
+    return Run._meta.get_field("progress").get_db_prep_save(progress, connection)
+
+
 @functools.cache
-def _fenced_insert_and_rollup_sql() -> str:
-    # The rollup row comes from the CTE's output: no step record inserted, nothing counted.
-    insert = _fenced_insert_sql("postgresql")
-    return f"WITH inserted AS ({insert} RETURNING 1) {step_upsert_sql('inserted')}"
+def _fenced_step_sql(with_rollup: bool, with_progress: bool) -> str:
+    """PostgreSQL: the fenced insert, with the run's progress and the step's rollup row in the
+    same statement (CTEs). The rollup row comes from the insert's output: no step record
+    inserted, nothing counted."""
+    if with_progress:
+        # The UPDATE storing the progress is the fence: it takes the run's row lock first and
+        # the insert reads from it, so the locks go the run, then the rollup row, as in every
+        # other writer of both (FOR SHARE before an UPDATE of the same row could deadlock).
+        fence = (
+            f"fenced AS (UPDATE {Run._meta.db_table} SET progress = %s "  # noqa: S608
+            "WHERE id = %s AND lease_owner = %s AND status = %s RETURNING 1), "
+        )
+        insert = f"{_insert_head()} FROM fenced"
+    else:
+        fence, insert = "", _fenced_insert_sql("postgresql")
+    tail = step_upsert_sql("inserted") if with_rollup else "SELECT 1 FROM inserted"
+    return f"WITH {fence}inserted AS ({insert} RETURNING 1) {tail}"
 
 
 def write_reports(

@@ -105,7 +105,7 @@ class DjangoBackend(FencedWriter):
             started_at=started_at,
             finished_at=finished_at,
         )
-        if not reports and retry_at is None:
+        if not reports.metrics and retry_at is None:
             record = StepRecord(
                 run_id=self.run_id,
                 seq=seq,
@@ -120,7 +120,7 @@ class DjangoBackend(FencedWriter):
                 started_at=started_at,
                 finished_at=finished_at,
             )
-            self._insert_fenced(record, rollup)
+            self._insert_fenced(record, rollup, reports.progress)
             return
         with self._writing(reports):
             self._insert(

@@ -63,6 +63,22 @@ def sequence(input: dict[str, Any]) -> list[str]:
     return done
 
 
+@step
+def nothing(index: int) -> int:
+    return index
+
+
+@workflow("test-no-op-steps")
+def no_op_steps(input: dict[str, Any]) -> int:
+    """Run N steps that do nothing, in order (each reporting progress, if asked): what
+    bench/engine.py times, and what the step budget test counts statements of."""
+    for index in range(input["steps"]):
+        nothing(index)
+        if input.get("progress"):
+            progress(index + 1, input["steps"])
+    return int(input["steps"])
+
+
 @workflow("test-sleep")
 def sleeper(input: dict[str, Any]) -> str:
     """Sleep durably, then finish."""

@@ -1,0 +1,109 @@
+"""A journaled step costs one SQL statement, committed on its own, and no broker message.
+
+The statements are counted through the task a worker runs (engine.tasks.advance_run) against
+real PostgreSQL, for the same no-op workflow at two lengths: what a step adds is the difference,
+so the budget does not move when the per-run work around the steps does, and that work has a
+budget of its own. A second statement per step (a lock, a read of what the run holds, a rollup
+written apart) or a transaction block around each step fails here.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from kombu import Producer
+
+from engine.models import Run, RunStatus, StepRecord
+from engine.runtime.runs import start_run
+from engine.tasks import advance_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SHORT, LONG = 2, 12
+PER_RUN_STATEMENTS = 7
+"""Taking the lease (with the run's row), reading the journal, and the ending's transaction:
+BEGIN, the run's row, one look for anything left open, its rollup row, COMMIT."""
+
+
+@contextmanager
+def broker_messages() -> Iterator[list[str]]:
+    """The names of the tasks published meanwhile (still published: the broker is real)."""
+    sent: list[str] = []
+    publish = Producer.publish
+
+    def counting(self: Producer, body: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str((kwargs.get("headers") or {}).get("task", "")))
+        return publish(self, body, *args, **kwargs)
+
+    Producer.publish = counting  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        Producer.publish = publish  # type: ignore[method-assign]
+
+
+def advance_counting(steps: int, *, progress: bool = False) -> tuple[list[str], list[str]]:
+    """Start a run of `steps` no-op steps, then advance it as a worker would: the SQL the
+    advance ran, and the tasks it sent."""
+    run = start_run("test-no-op-steps", {"steps": steps, "progress": progress})
+    with broker_messages() as sent, CaptureQueriesContext(connection) as queries:
+        advance_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert StepRecord.objects.filter(run=run, status="completed").count() == steps
+    if progress:
+        assert run.progress == {"current": steps, "total": steps, "message": None}
+    return [query["sql"] for query in queries], sent
+
+
+def is_transaction_control(sql: str) -> bool:
+    return sql.split(maxsplit=1)[0].upper() in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}
+
+
+def test_each_step_adds_one_statement_and_no_transaction_block() -> None:
+    short, _ = advance_counting(SHORT)
+    long, sent = advance_counting(LONG)
+    assert len(long) - len(short) == LONG - SHORT, "statements per step"
+    # The statements a step adds commit on their own (autocommit): no BEGIN … COMMIT per step.
+    controls = [sql for sql in long if is_transaction_control(sql)]
+    assert controls == [sql for sql in short if is_transaction_control(sql)]
+    step_writes = [sql for sql in long if "INSERT INTO engine_steprecord" in sql]
+    assert len(step_writes) == LONG
+    # A step's record and its rollup are one statement, and no step waits on the broker.
+    assert all("engine_steprollup" in sql for sql in step_writes)
+    assert sent == []
+
+
+def test_a_step_reporting_progress_stores_it_in_the_same_statement() -> None:
+    short, _ = advance_counting(SHORT, progress=True)
+    long, _ = advance_counting(LONG, progress=True)
+    assert len(long) - len(short) == LONG - SHORT, "statements per step"
+    # Each step's statement carries the progress reported before it (the last one is
+    # written with the run's end).
+    assert sum("UPDATE engine_run SET progress" in sql for sql in long) == LONG - 1
+
+
+def test_a_run_costs_a_fixed_handful_of_statements_around_its_steps() -> None:
+    statements, _ = advance_counting(LONG)
+    around = [sql for sql in statements if "INSERT INTO engine_steprecord" not in sql]
+    assert len(around) <= PER_RUN_STATEMENTS, "\n".join(sql[:120] for sql in around)
+    # Its end is one transaction; taking the lease and reading the run are one statement.
+    assert sum(sql.upper().startswith("COMMIT") for sql in around) == 1
+    assert not [
+        sql
+        for sql in around
+        if sql.startswith('SELECT "engine_run"."id"') and "FOR UPDATE" not in sql
+    ]
+
+
+def test_starting_a_run_is_one_transaction_and_one_message() -> None:
+    with broker_messages() as sent, CaptureQueriesContext(connection) as queries:
+        run = start_run("test-no-op-steps", {"steps": 1})
+    statements = [query["sql"] for query in queries]
+    assert [sql for sql in statements if is_transaction_control(sql)] == ["BEGIN", "COMMIT"]
+    assert len(statements) <= 5, "\n".join(sql[:120] for sql in statements)
+    assert sent == ["engine.advance_run"]
+    assert Run.objects.get(pk=run.pk).status == RunStatus.PENDING
