@@ -1,5 +1,6 @@
 """Fixtures every part of the suite shares: real services and real Stepwise processes."""
 
+import functools
 import shutil
 import socket
 import time
@@ -249,6 +250,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+@functools.cache
+def _hashed(password: str) -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(password)
+
+
 @pytest.fixture
 def make_user(django_user_model: Any) -> Any:
     """Create a user with a password and, optionally, Stepwise roles (group names)."""
@@ -257,7 +265,10 @@ def make_user(django_user_model: Any) -> Any:
     def make(
         username: str, *roles: str, password: str = "correct horse battery", **fields: Any
     ) -> Any:
-        user = django_user_model.objects.create_user(username=username, password=password, **fields)
+        # Hashed once per password for the session: a hash costs half a second by design, and
+        # a test making seven people paid it seven times before it began.
+        user = django_user_model(username=username, password=_hashed(password), **fields)
+        user.save()
         for role in roles:
             user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user

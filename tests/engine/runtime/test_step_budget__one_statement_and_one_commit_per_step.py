@@ -20,7 +20,11 @@ from engine.models import Run, RunStatus, StepRecord
 from engine.runtime.runs import start_run
 from engine.tasks import advance_run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # A worker an earlier test left running would take the run before this process counts.
+    pytest.mark.usefixtures("queue_to_ourselves"),
+]
 
 SHORT, LONG = 2, 12
 PER_RUN_STATEMENTS = 7
