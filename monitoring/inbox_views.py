@@ -43,7 +43,8 @@ def _inbox_response(
     status: int = 200,
     results: list[tuple[str, str, str]] | None = None,
 ) -> HttpResponse:
-    """The whole page, or only its task list for htmx; a notice rides in the list itself."""
+    """The whole page, or only its task list for htmx; the answer to a post (its notice and
+    each task's outcome) rides beside the list, out of band."""
     assert isinstance(request.user, User)
     try:
         query = parse_query(request.GET)
@@ -54,6 +55,9 @@ def _inbox_response(
         "notice": notice,
         "failed": failed or {},
         "results": results or [],
+        # A refresh (GET) leaves the last answer shown; a post replaces it, even with nothing.
+        "answer_out_of_band": bool(request.htmx)
+        and (request.method == "POST" or notice is not None),
     }
     template = "monitoring/inbox.html#tasks" if request.htmx else "monitoring/inbox.html"
     response = render(request, template, context, status=status)

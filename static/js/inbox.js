@@ -1,7 +1,6 @@
 // Keyboard triage in the inbox: j/k move between tasks, a/r approve or reject the current one
 // (with whatever its comment box holds), c goes to its comment box, x selects it for the bulk
-// bar, o opens its page. Keys typed into a field are the field's, never a shortcut. The answer
-// to a decision outlives the live refresh that follows it.
+// bar, o opens its page. Keys typed into a field are the field's, never a shortcut.
 (function () {
   "use strict";
 
@@ -73,24 +72,5 @@
 
   document.addEventListener("change", function (event) {
     if (event.target && event.target.matches && event.target.matches("[data-select]")) countSelected();
-  });
-
-  // Every decision is announced on the inbox's socket, so a live refresh of the list (a GET,
-  // live.js) follows each answer within a moment. It knows nothing of that answer: without
-  // this, the notice saying what just happened, and a bulk decision's outcome per task, would
-  // vanish before anyone could read them. They stay until the next answer replaces them.
-  document.addEventListener("htmx:before:swap", function (event) {
-    var ctx = event.detail && event.detail.ctx;
-    var list = document.getElementById("inbox-tasks");
-    // By id, not identity: a refresh asked for before the answer's swap comes from the list
-    // that swap replaced.
-    var source = ctx && ctx.sourceElement;
-    if (!list || !source || source.id !== "inbox-tasks" || ctx.request.method !== "GET") return;
-    var kept = list.querySelectorAll(":scope > .inbox-notice, :scope > .bulk-results");
-    (event.detail.tasks || []).forEach(function (task) {
-      var fresh = task.type === "main" && task.fragment && task.fragment.querySelector("#inbox-tasks");
-      if (!fresh || fresh.querySelector(":scope > .inbox-notice, :scope > .bulk-results")) return;
-      for (var i = kept.length - 1; i >= 0; i--) fresh.insertBefore(kept[i].cloneNode(true), fresh.firstChild);
-    });
   });
 })();

@@ -52,6 +52,18 @@ def test_a_manager_approves_an_expense_from_the_inbox(
 
     expect(page.get_by_role("status")).to_contain_text("You approved “Expense of 400 by eve”.")
     expect(card).to_have_count(0)
+    # The live refresh that follows every answer leaves the answer for the person to read.
+    with page.expect_response(
+        lambda r: (
+            r.request.method == "GET"
+            and "/inbox/" in r.url
+            and r.request.headers.get("hx-request") == "true"
+        )
+    ):
+        page.evaluate(
+            "document.getElementById('inbox-tasks').dispatchEvent(new CustomEvent('live-update'))"
+        )
+    expect(page.get_by_role("status")).to_contain_text("You approved “Expense of 400 by eve”.")
     expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
     expect(page.get_by_role("region", name="Recently decided by me")).to_contain_text(
         "Expense of 400 by eve"
