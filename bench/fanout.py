@@ -5,7 +5,8 @@ runs a graph whose `logic.loop` walks 10,000 items 50 at a time and a code workf
 parallel steps, prints how long each took, then times what a person opens for them against the
 same for a 10-step run (the baseline, measured in the same run):
 - on the server (Django's test client, in this process): the run page `/runs/<id>/`, its
-  timeline `GET /api/runs/<id>/timeline` and the canvas overlay's `GET /api/runs/<id>`, with
+  timeline `GET /api/runs/<id>/timeline` and the canvas overlay's
+  `GET /api/runs/<id>/step-states`, with
   the number of SQL statements each took;
 - in headless Chromium through Daphne: the run page until its timeline has drawn rows, and
   the canvas with the run laid over (`/designer/<slug>/?run=<id>`) until a node shows it.
@@ -118,7 +119,7 @@ def server_paths(run_id: int) -> dict[str, str]:
     return {
         "run page": f"/runs/{run_id}/",
         "timeline API": f"/api/runs/{run_id}/timeline",
-        "overlay's run API": f"/api/runs/{run_id}",
+        "overlay's step states": f"/api/runs/{run_id}/step-states",
     }
 
 
