@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Capability, capabilities_of, require
 from engine.runtime.bulk_runs import MAX_BULK_RUNS, BulkResult, bulk_change, ids_matching
-from engine.runtime.masking import refuse_sensitive_matches
+from engine.runtime.masking import guarded_query
 from engine.runtime.run_search import RunQuery, RunQueryError, parse_run_query
 from monitoring.explorer import explorer_of
 from monitoring.htmx import HtmxHttpRequest
@@ -43,7 +43,7 @@ def _explorer_response(
     if query is None:
         try:
             query = parse_run_query(request.GET)
-            refuse_sensitive_matches(query, request.user)
+            query = guarded_query(query, request.user)
         except RunQueryError as refused:
             query, notice, status = RunQuery(), ("error", f"Showing all runs: {refused}."), 422
     granted = capabilities_of(request.user)

@@ -15,7 +15,7 @@ from accounts.roles import Capability
 from engine.api.paging import set_next_page
 from engine.api.runs import RunSummaryOut
 from engine.runtime.bulk_runs import MAX_BULK_RUNS, bulk_change, ids_matching
-from engine.runtime.masking import NO_MASK, listed_masks, refuse_sensitive_matches, shown_summary
+from engine.runtime.masking import NO_MASK, guarded_query, listed_masks, shown_summary
 from engine.runtime.run_search import LIST_FIELDS, RunQueryError, find_runs, parse_run_query
 
 router = Router(tags=["runs"])
@@ -85,7 +85,7 @@ SUMMARY_FIELDS = (
 def list_runs(request: HttpRequest, response: HttpResponse) -> Any:
     require_capability(request, Capability.VIEW)
     query = parse_run_query(request.GET)
-    refuse_sensitive_matches(query, request.user)
+    query = guarded_query(query, request.user)
     page = find_runs(query, fields=SUMMARY_FIELDS)
     set_next_page(request, response, page.next_cursor)
     # An error or a progress message may quote sensitive input, as in GET /api/runs/{id}.

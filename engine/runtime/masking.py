@@ -24,10 +24,10 @@ __all__ = [
     "NO_MASK",
     "PAGE_MASK",
     "Mask",
+    "guarded_query",
     "listed_masks",
     "mask_for",
     "page_mask_for",
-    "refuse_sensitive_matches",
     "run_mask",
     "sees_clear",
     "shown_run",
@@ -124,25 +124,38 @@ def shown_step(record: StepRecord, mask: Mask) -> StepRecord:
     return shown
 
 
-def refuse_sensitive_matches(query: RunQuery, user: User | AnonymousUser) -> None:
-    """A `match` filter compares stored values, and `failed_step` step names a workflow may make
-    from them: for a reader who may not read sensitive input either would tell whether a run
-    was given one (`input.email = ada@…`). Refused (a RunQueryError naming the filter) when a
-    version of a workflow the query may list marks input fields sensitive."""
+def guarded_query(query: RunQuery, user: User | AnonymousUser) -> RunQuery:
+    """The query as this reader may run it. A `match` filter compares stored values, and
+    `failed_step` step names a workflow may make from them: for a reader who may not read
+    sensitive input either would tell whether a run was given one (`input.email = ada@…`), so
+    they are refused (a RunQueryError naming the filter) when a version of a workflow the query
+    may list marks input fields sensitive. The text search leaves those workflows' error text
+    unread for such a reader (it still finds their runs by id and title)."""
     asked = "match" if query.matches else "failed_step" if query.failed_step else ""
-    if not asked or sees_clear(user):
-        return
+    if not (asked or query.search) or sees_clear(user):
+        return query
+    sensitive = _workflows_marking_input_sensitive(query.workflow)
+    if asked and sensitive:
+        raise RunQueryError(
+            asked,
+            f"workflow {sensitive[0]!r} marks input fields sensitive: filtering on values "
+            "needs a role that may read them (filter by another workflow)",
+        )
+    return replace(query, search_skips=tuple(sensitive)) if query.search else query
+
+
+def _workflows_marking_input_sensitive(only: str = "") -> list[str]:
+    """The workflows (sorted; only `only` when given) of which a version, code or graph, marks
+    input fields sensitive."""
     versions = {(definition.slug, definition.version) for definition in all_workflows()}
     graph_versions = GraphVersion.objects.order_by().values_list("workflow", "number")
-    if query.workflow:
-        graph_versions = graph_versions.filter(workflow=query.workflow)
+    if only:
+        graph_versions = graph_versions.filter(workflow=only)
     versions.update((slug, f"v{number}") for slug, number in graph_versions.distinct())
-    for slug, version in sorted(versions):
-        if query.workflow and slug != query.workflow:
-            continue
-        if sensitive_paths(input_schema_of(slug, version)):
-            raise RunQueryError(
-                asked,
-                f"workflow {slug!r} marks input fields sensitive: filtering on values needs a "
-                "role that may read them (filter by another workflow)",
-            )
+    return sorted(
+        {
+            slug
+            for slug, version in versions
+            if (not only or slug == only) and sensitive_paths(input_schema_of(slug, version))
+        }
+    )

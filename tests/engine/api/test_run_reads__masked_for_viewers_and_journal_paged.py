@@ -241,3 +241,17 @@ def test_lists_mask_errors_and_progress_and_refuse_step_name_filters(
     refused = client.get("/api/runs?failed_step=greet-ada%40example.com", headers=tokens["viewers"])
     assert refused.status_code == 422
     assert refused.json()["detail"].startswith("failed_step: workflow 'test-sensitive'")
+
+    # The text search reads error text: for a viewer it leaves unread the error text of
+    # workflows that mark input sensitive, so it cannot confirm a value; it still finds the
+    # run by its id, and an operator finds it by the value.
+    by_value = "/api/runs?q=ada%40example.com"
+    assert client.get(by_value, headers=tokens["viewers"]).json() == []
+    assert [found["id"] for found in client.get(by_value, headers=tokens["operators"]).json()] == [
+        run.pk
+    ]
+    by_id = client.get(f"/api/runs?q={run.pk}", headers=tokens["viewers"]).json()
+    assert [found["id"] for found in by_id] == [run.pk]
+    searched = viewer.get("/runs/?q=ada%40example.com").content.decode()
+    assert f'href="/runs/{run.pk}/"' not in searched
+    assert f'href="/runs/{run.pk}/"' in viewer.get(f"/runs/?q={run.pk}").content.decode()
