@@ -14,7 +14,7 @@ from engine.graph.program import Program, parse_step_key
 from engine.models import DraftSnapshot, GraphVersion
 from engine.runtime.resolving import Resolved
 
-_programs: dict[tuple[str, int], Program] = {}
+_programs: dict[tuple[str, int, str, Any], Program] = {}
 _DRAFT_VERSION = re.compile(r"^draft rev (\d+)$")
 _lock = threading.Lock()
 _MAX_PROGRAMS = 500
@@ -30,14 +30,16 @@ def load_program(slug: str, version: str | None) -> Program | None:
     """The compiled program of a published version (the newest live one when version is None).
 
     A version row never changes, so its compiled program is kept for as long as the process
-    lives. The cache is keyed by the row's id, not by slug and number: a workflow deleted and
-    created again under the same slug starts at version 1 with a different graph.
+    lives. The cache is keyed by the row's id, slug and the moment it was made, not by slug and
+    number: a workflow deleted and created again under the same slug starts at version 1 with a
+    different graph, and a database emptied with its id sequences reset (a restore, the test
+    suite's flush) gives an old id to a new row.
     A `draft rev N` version is a designer's test run of a draft, kept as a DraftSnapshot.
     """
     draft = _DRAFT_VERSION.match(version or "")
     if draft is not None:
         snapshot = DraftSnapshot.objects.filter(workflow=slug, revision=int(draft.group(1)))
-        return _compiled(slug, "draft", snapshot.values_list("pk", flat=True).first())
+        return _compiled(slug, "draft", snapshot.values_list("pk", "created_at").first())
     versions = GraphVersion.objects.filter(workflow=slug)
     if version is None:
         versions = versions.filter(retired=False).order_by("-number")
@@ -46,14 +48,16 @@ def load_program(slug: str, version: str | None) -> Program | None:
         if number is None:
             return None
         versions = versions.filter(number=number)
-    return _compiled(slug, "version", versions.values_list("pk", flat=True).first())
+    return _compiled(slug, "version", versions.values_list("pk", "published_at").first())
 
 
-def _compiled(slug: str, table: str, found_id: int | None) -> Program | None:
-    if found_id is None:
+def _compiled(slug: str, table: str, row: tuple[int, Any] | None) -> Program | None:
+    if row is None:
         return None
+    found_id, made_at = row
+    key = (table, found_id, slug, made_at)
     with _lock:
-        program = _programs.get((table, found_id))
+        program = _programs.get(key)
     if program is not None:
         return program
     model: Any = DraftSnapshot if table == "draft" else GraphVersion
@@ -70,7 +74,7 @@ def _compiled(slug: str, table: str, found_id: int | None) -> Program | None:
     with _lock:
         if len(_programs) >= _MAX_PROGRAMS:
             _programs.pop(next(iter(_programs)))
-        _programs[(table, found_id)] = program
+        _programs[key] = program
     return program
 
 

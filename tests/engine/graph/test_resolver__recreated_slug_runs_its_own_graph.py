@@ -53,3 +53,24 @@ def test_a_database_reset_under_a_living_worker_serves_the_new_graph(call: Any) 
     publish(call, "reset", "after_end")
     assert nodes_of("reset", "v1") == {"start", "after_end"}
     assert nodes_of("reset", None) == {"start", "after_end"}
+
+
+def test_an_id_given_again_after_a_sequence_reset_serves_its_own_graph(call: Any) -> None:
+    """A flush that resets the id sequences (the test suite's, a restore) hands an old row's
+    id to a new row, of another workflow or of the same one: the program follows the row."""
+    publish(call, "first", "first_end")
+    old = GraphVersion.objects.get(workflow="first")
+    assert "first_end" in nodes_of("first", "v1")
+    old_id = old.pk
+    GraphVersion.objects.filter(pk=old_id).delete()
+
+    document = graph([("start", "trigger.manual"), ("other_end", "flow.end")], ["start>other_end"])
+    GraphVersion.objects.create(
+        pk=old_id,
+        workflow="other",
+        number=1,
+        title="Other",
+        graph=document,
+        published_at=old.published_at,
+    )
+    assert nodes_of("other", "v1") == {"start", "other_end"}
