@@ -110,7 +110,10 @@ def test_a_killed_workers_slot_is_released_by_its_lease(
     two_workers[two_workers.index(doomed)] = start_worker(stepwise_env, process_logs, concurrency=2)
     all_end([holder, waiter], timeout=90)
     labels = [request.json()["label"] for request in worker_server.requests_to("/bulkhead/held")]
-    # The waiter got the dead holder's slot; the holder's step ran again after it (at least once).
-    assert labels == ["holder", "waiter", "holder"]
+    # The dead holder's slot did not keep the waiter out: either its lease lapsed and the waiter
+    # took it, or the holder's redelivered message came first and took back its own slot; its
+    # step ran again either way, and each call came after the one before it had ended.
+    assert labels[0] == "holder"
+    assert sorted(labels[1:]) == ["holder", "waiter"]
     assert time.monotonic() - killed_at < 60  # long before the hostage call would have ended
     assert not BulkheadSlot.objects.filter(bulkhead__name="test-held").exists()
