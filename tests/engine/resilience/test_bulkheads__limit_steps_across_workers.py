@@ -112,7 +112,7 @@ def test_a_killed_workers_slot_is_released_by_its_lease(
     labels = [request.json()["label"] for request in worker_server.requests_to("/bulkhead/held")]
     # The dead holder's slot did not keep the waiter out: either its lease lapsed and the waiter
     # took it, or the holder's redelivered message came first and took back its own slot; its
-    # step ran again either way, and each call came after the one before it had ended.
+    # step ran again either way.
     assert labels[0] == "holder"
     assert sorted(labels[1:]) == ["holder", "waiter"]
     assert time.monotonic() - killed_at < 60  # long before the hostage call would have ended
