@@ -22,6 +22,11 @@ def carry_mask(request: HttpRequest, target: Run | StepRecord, run: Run) -> None
     setattr(target, MASK_ATTRIBUTE, page_mask_for(request.user, run))
 
 
+def carry_listed_mask(target: StepRecord, mask: Mask) -> None:
+    """A list's row carries the mask the list made for its run (engine.runtime.masking)."""
+    setattr(target, MASK_ATTRIBUTE, mask)
+
+
 def mask_of(target: Run | StepRecord, run: Run) -> Mask:
     found = getattr(target, MASK_ATTRIBUTE, None)
     return found if isinstance(found, Mask) else run_mask(run)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from engine.admin.display import local_time
-from engine.admin.masked import carry_mask, run_field, step_field, step_name
+from engine.admin.masked import carry_listed_mask, carry_mask, run_field, step_field, step_name
 from engine.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from engine.models import (
     Run,
@@ -20,7 +21,7 @@ from engine.models import (
     StepRecord,
     Timer,
 )
-from engine.runtime.masking import Mask, page_mask_for, sees_clear
+from engine.runtime.masking import NO_MASK, PAGE_MASK, Mask, listed_masks, page_mask_for, sees_clear
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
 
 # Columns that can hold sensitive input, shown through the reader's mask.
@@ -184,8 +185,8 @@ class TimerAdmin(admin.ModelAdmin[Timer]):
 class StepRecordAdmin(ReadOnlyAdmin[StepRecord]):
     """The journal across runs: every attempt of every step, read-only."""
 
-    # Names in the list are masked for everyone (a row has no reader's mask here); a row's
-    # own page shows its reader what they may read.
+    # The list masks each row's name as its reader may read it, with the masks of the page's
+    # runs made at once (one read of their inputs, one schema per version), not per row.
     list_display = ["run", "seq", "branch", "attempt", "kind", "shown_name", "status", "started_at"]
     list_filter = ["kind", "status", "superseded", "started_at"]
     search_fields = ["=run__id", "name", "run__workflow"]
@@ -207,6 +208,15 @@ class StepRecordAdmin(ReadOnlyAdmin[StepRecord]):
         if record is not None:
             carry_mask(request, record, record.run)
         return record
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        records: list[StepRecord] = list(changelist.result_list)  # the page's rows, kept
+        runs = list({record.run_id: record.run for record in records}.values())
+        masks = listed_masks(request.user, runs, PAGE_MASK)
+        for record in records:
+            carry_listed_mask(record, masks.get(record.run_id, NO_MASK))
+        return changelist
 
     @admin.display(description="name")
     def shown_name(self, record: StepRecord) -> str:

@@ -69,3 +69,26 @@ def test_operators_and_superusers_read_clear_values(client: Client, make_user, w
     assert "ada@example.com" in page and "4111 1111 1111" in page and SHOWN not in page
     journal = client.get(f"/admin/engine/steprecord/{step.pk}/change/").content.decode()
     assert "mailing ada@example.com" in journal
+
+
+def test_the_journal_list_masks_names_per_reader_in_the_same_queries_for_more_runs(
+    client: Client, make_user
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _journaled_run()
+    client.force_login(_staff(make_user, "vic", "viewers"))
+    with CaptureQueriesContext(connection) as one_run:
+        page = client.get("/admin/engine/steprecord/").content.decode()
+    assert "mail-ada@example.com" not in page
+    assert f"mail-{SHOWN}" in page
+    for _ in range(3):
+        _journaled_run()
+    with CaptureQueriesContext(connection) as four_runs:
+        assert client.get("/admin/engine/steprecord/").status_code == 200
+    assert len(four_runs) == len(one_run)
+
+    operator = Client()
+    operator.force_login(_staff(make_user, "olga", "operators"))
+    assert "mail-ada@example.com" in operator.get("/admin/engine/steprecord/").content.decode()
