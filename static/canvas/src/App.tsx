@@ -6,7 +6,8 @@ import ConnectDialog from "./ConnectDialog";
 import { TypesContext } from "./context";
 import { publishDraft, reason } from "./designerApi";
 import { diffView, type DiffView } from "./diff";
-import { EDITING_PROPS, FlowChrome } from "./flowSettings";
+import FitOnLoad from "./FitOnLoad";
+import { EDITING_PROPS, FIT_ALL, FIT_ALL_UNMAGNIFIED, FlowChrome } from "./flowSettings";
 import { graphFormat, type StepNode } from "./graph";
 import HelpOverlay from "./HelpOverlay";
 import Palette from "./Palette";
@@ -17,6 +18,7 @@ import { startRun } from "./runs";
 import RunStepPanel from "./RunStepPanel";
 import TestRunDialog from "./TestRunDialog";
 import { closePanel } from "./sidePanel";
+import { useEstimatedNodes } from "./stepGeometry";
 import StepNodeView from "./StepNode";
 import Toolbar from "./Toolbar";
 import type { Boot, CanvasDialog } from "./types";
@@ -30,6 +32,8 @@ import { useSidePanel } from "./useSidePanel";
 import VersionsDialog from "./VersionsDialog";
 
 const nodeTypes = { step: StepNodeView };
+// Past this many steps, only those in view are drawn.
+const DRAW_VISIBLE_ONLY_ABOVE = 200;
 
 export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string }) {
   const flow = useReactFlow<StepNode, Edge>();
@@ -50,6 +54,12 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   const editing = useEditing(draft, { editable, types, notice, wrapper, workerUrl });
   const connecting = useConnecting(draft, types, say);
   const overlay = useRunOverlay(setNodes);
+  const drawVisibleOnly = nodes.length > DRAW_VISIBLE_ONLY_ABOVE;
+  // Fitting an empty canvas waits for the first step and then zooms onto it (to 200 %): only a
+  // canvas that opens with steps is fitted. From the page's graph, so it is decided once.
+  const fitOnOpen = !boot.graph.meta?.viewport && boot.graph.nodes.length > 0;
+  const openedLarge = boot.graph.nodes.length > DRAW_VISIBLE_ONLY_ABOVE;
+  const flowNodes = useEstimatedNodes(nodes, types, drawVisibleOnly);
 
   // /designer/<slug>/?run=<id> (linked from the run page) opens with that run laid over.
   useEffect(() => {
@@ -116,7 +126,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
         setDiff(await diffView(boot.slug, from, to));
         setDialog(null);
         closePanel();
-        window.requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+        window.requestAnimationFrame(() => void flow.fitView(FIT_ALL));
       } catch (error) {
         say(`Cannot compare: ${error instanceof Error ? error.message : error}`);
       }
@@ -165,7 +175,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
           <RunBanner run={overlay.run} runsUrl={boot.urls.runs} onHide={overlay.hide} />
           <div className="flow-wrapper" ref={wrapper} onDrop={editing.onDrop} onDragOver={(event) => { event.preventDefault(); event.dataTransfer.dropEffect = "move"; }}>
             <ReactFlow<StepNode, Edge>
-              nodes={diff ? diff.nodes : nodes}
+              nodes={diff ? diff.nodes : flowNodes}
               edges={diff ? diff.edges : draft.edges}
               nodeTypes={nodeTypes}
               onNodesChange={diff ? undefined : draft.onNodesChange}
@@ -178,17 +188,16 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
               nodesConnectable={editable}
               snapToGrid={snap}
               {...EDITING_PROPS}
-              onlyRenderVisibleElements={nodes.length > 200}
+              onlyRenderVisibleElements={drawVisibleOnly}
               defaultViewport={(boot.graph.meta?.viewport as { x: number; y: number; zoom: number } | undefined) ?? undefined}
-              // Fitting an empty canvas waits for the first step and then zooms onto it (to 200 %):
-              // only a canvas that has steps is fitted, and never beyond 100 %.
-              fitView={!boot.graph.meta?.viewport && boot.graph.nodes.length > 0}
-              fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+              fitView={fitOnOpen && !openedLarge}
+              fitViewOptions={FIT_ALL_UNMAGNIFIED}
               onMoveEnd={(_event, viewport) => {
                 draft.meta.current = { ...draft.meta.current, viewport };
               }}
             >
               <FlowChrome />
+              {fitOnOpen && openedLarge && <FitOnLoad />}
             </ReactFlow>
             {/* Floats over the canvas, so a notice never pushes the canvas down. */}
             <div className="notice" role="alert" aria-live="assertive" data-testid="notice">{notice.text}</div>

@@ -1,6 +1,7 @@
 // The canvas toolbar: save state, undo and redo, layout, view, versions, runs, export, help.
 import { useReactFlow } from "@xyflow/react";
 import type { SaveStatus } from "./autosave";
+import { FIT_ALL_UNMAGNIFIED } from "./flowSettings";
 import type { Node } from "@xyflow/react";
 import type { CanvasDialog } from "./types";
 import type { Draft } from "./useDraft";
@@ -57,7 +58,7 @@ export default function Toolbar(props: Props) {
           <button type="button" className="button" onClick={autoLayout} {...off(!editable)} aria-keyshortcuts="L">Auto-layout</button>
         </>
       )}
-      <button type="button" className="button" onClick={() => void flow.fitView({ padding: 0.15, maxZoom: 1 })} aria-keyshortcuts="F">Fit</button>
+      <button type="button" className="button" onClick={() => void flow.fitView(FIT_ALL_UNMAGNIFIED)} aria-keyshortcuts="F">Fit</button>
       {canEdit && <label className="toggle"><input type="checkbox" checked={snap} onChange={(e) => setSnap(e.target.checked)} /> Snap</label>}
       <button type="button" className="button" onClick={() => openDialog("versions")}>Versions{published ? ` (v${published})` : ""}</button>
       {canTestRun && <button type="button" className="button" onClick={() => openDialog("test-run")} {...off(!editable)}>Test run</button>}

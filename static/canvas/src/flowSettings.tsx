@@ -1,8 +1,14 @@
 // What the workflow and machine canvases' React Flow share: keys that select (deleting is a
 // shortcut of the canvas, so that it is one undo step), the grid, and the controls drawn over it.
-import { Background, Controls, MiniMap, SelectionMode, type ReactFlowProps } from "@xyflow/react";
+import { Background, Controls, MiniMap, SelectionMode, type FitViewOptions, type ReactFlowProps } from "@xyflow/react";
 
 export const GRID: [number, number] = [20, 20];
+
+// Fitting takes in every step, also those a large graph has not drawn yet (React Flow's
+// "hidden" nodes: the canvas hides none), at their estimated size (stepGeometry.ts).
+export const FIT_ALL: FitViewOptions = { padding: 0.15, includeHiddenNodes: true };
+// On opening and with the Fit button: a small graph is not magnified past 100 %.
+export const FIT_ALL_UNMAGNIFIED: FitViewOptions = { ...FIT_ALL, maxZoom: 1 };
 
 export const EDITING_PROPS: Pick<
   ReactFlowProps,

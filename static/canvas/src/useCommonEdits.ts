@@ -2,6 +2,7 @@
 // undoable step.
 import { useReactFlow, type Edge, type Node } from "@xyflow/react";
 import { useCallback } from "react";
+import { FIT_ALL } from "./flowSettings";
 import { layout } from "./layout";
 import type { Draft } from "./useDraft";
 import type { Notice } from "./useNotice";
@@ -50,7 +51,7 @@ export function useAutoLayout<N extends Node>(
         nodes: nodesRef.current.map((node) => ({ ...node, position: positions[node.id] ?? node.position })),
         edges: edgesRef.current,
       });
-      window.requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+      window.requestAnimationFrame(() => void flow.fitView(FIT_ALL));
       say("Laid out.");
       document.documentElement.dataset.layoutDone = String(Date.now());
     } catch (error) {

@@ -1,6 +1,7 @@
 // The canvas's keyboard shortcuts (the keys are in shortcuts.ts), bound to the draft and its edits.
 import { useReactFlow, type Edge, type Node } from "@xyflow/react";
 import { useEffect, useRef } from "react";
+import { FIT_ALL } from "./flowSettings";
 import { handleShortcut, type ShortcutActions } from "./shortcuts";
 import type { Draft } from "./useDraft";
 import type { Editing } from "./useEditing";
@@ -34,7 +35,7 @@ export function useShortcuts<N extends Node, D>(
     duplicate: () => editing.duplicate?.(),
     selectAll: () => setNodes((current) => current.map((node) => ({ ...node, selected: true }))),
     layout: () => void editing.autoLayout(),
-    fit: () => void flow.fitView({ padding: 0.15 }),
+    fit: () => void flow.fitView(FIT_ALL),
     zoomIn: () => void flow.zoomIn(),
     zoomOut: () => void flow.zoomOut(),
     toggleSnap,
