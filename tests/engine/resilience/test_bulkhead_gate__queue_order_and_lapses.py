@@ -16,7 +16,12 @@ from engine.resilience.bulkheads import enter, leave, release_lapsed_slots
 from engine.runtime.runner import advance
 from engine.runtime.runs import start_run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # The gate is called here as a worker would; a worker an earlier test left running would
+    # take these runs and call it too.
+    pytest.mark.usefixtures("queue_to_ourselves"),
+]
 
 SPEC = Spec("gate-test", max_concurrent=2)
 
@@ -81,7 +86,6 @@ def test_an_operators_limit_wins_over_the_declared_one() -> None:
 
 
 @pytest.mark.usefixtures("side_effects_table")
-@pytest.mark.usefixtures("queue_to_ourselves")  # a worker would advance it first
 def test_a_step_without_a_bulkhead_pays_no_bulkhead_query() -> None:
     run = start_run("test-sequence", {"steps": 3})
     with CaptureQueriesContext(connection) as queries:
