@@ -1,7 +1,7 @@
 """The chaos and scale tests at full size, against the same tests at the suite's small size.
 
 Runs tests/engine/runtime/test_durability__crash_and_scale.py twice through pytest (its own
-database and queue): small (5 SIGKILL rounds, 1,000 waiting runs), as the suite does, then
+database and queue): small (3 SIGKILL rounds, 300 waiting runs), as the suite does, then
 full (20 rounds, 10,000 runs). Prints the time per kill round and per waiting run of each size
 and their ratio, so growth that is not linear shows. Prints figures; never fails a build.
 
