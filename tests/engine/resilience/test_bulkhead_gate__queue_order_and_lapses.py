@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from engine.core import Bulkhead as Spec
 from engine.models import Bulkhead, BulkheadSlot, LimitSource, Run, RunStatus, SlotState
-from engine.resilience.bulkheads import enter, leave, release_lapsed_slots
+from engine.resilience.bulkheads import enter, keeper, leave, release_lapsed_slots
 from engine.runtime.runner import advance
 from engine.runtime.runs import start_run
 
@@ -31,6 +31,16 @@ def waiting_run(priority: int = 0) -> Run:
     run = start_run("test-sequence", {"steps": 1}, priority=priority)
     Run.objects.filter(pk=run.pk).update(status=RunStatus.WAITING, wake_requested=False)
     return run
+
+
+def lapse(run: Run) -> None:
+    """The run's worker died: nobody renews its slot (this process's keeper would, every few
+    seconds) and its lease is over."""
+    with keeper.lock:
+        for position in list(keeper.held):
+            if position[1] == run.pk:
+                del keeper.held[position]
+    BulkheadSlot.objects.filter(run=run).update(lease_until=timezone.now() - timedelta(seconds=1))
 
 
 def state_of(run: Run) -> str | None:
@@ -57,7 +67,7 @@ def test_a_holder_that_stops_renewing_loses_its_slot_to_the_queue() -> None:
     dead, alive, waiter = waiting_run(), waiting_run(), waiting_run()
     assert enter(dead.pk, 0, 0, SPEC) and enter(alive.pk, 0, 0, SPEC)
     assert not enter(waiter.pk, 0, 0, SPEC)
-    BulkheadSlot.objects.filter(run=dead).update(lease_until=timezone.now() - timedelta(seconds=1))
+    lapse(dead)
     assert release_lapsed_slots() == 1
     assert state_of(dead) is None
     assert state_of(waiter) == SlotState.HOLDING
@@ -69,7 +79,7 @@ def test_a_lapsed_holder_coming_back_queues_behind_the_waiters() -> None:
     dead, alive, waiter = waiting_run(), waiting_run(), waiting_run()
     assert enter(dead.pk, 0, 0, SPEC) and enter(alive.pk, 0, 0, SPEC)
     assert not enter(waiter.pk, 0, 0, SPEC)
-    BulkheadSlot.objects.filter(run=dead).update(lease_until=timezone.now() - timedelta(seconds=1))
+    lapse(dead)
     assert not enter(dead.pk, 0, 0, SPEC)  # its run replays the step after the crash
     assert (state_of(waiter), state_of(dead)) == (SlotState.HOLDING, SlotState.WAITING)
 
