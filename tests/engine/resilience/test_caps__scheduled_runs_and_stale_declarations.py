@@ -1,6 +1,8 @@
 """A run to start later takes its place under its workflow's cap when it is created, and one
 the cap held back is not sent when it falls due (it waits for a place); a cap that code no
-longer declares stops holding runs. No worker: the rows and the messages are the world."""
+longer declares stops holding runs. No worker: the rows and the messages are the world (workers
+an earlier test left running are kept off the queue, or one runs the admitted run to its end and
+the held one takes its place)."""
 
 from datetime import timedelta
 
@@ -13,7 +15,10 @@ from engine.resilience.priorities import ADMITTED, HELD
 from engine.runtime.runs import create_run
 from engine.runtime.sweepers import fire_due_timers
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("queue_to_ourselves"),
+]
 
 
 def test_a_scheduled_run_is_admitted_when_created_and_a_held_one_waits_when_due() -> None:
