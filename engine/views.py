@@ -14,7 +14,7 @@ from engine.inbound.webhooks import accept_delivery, receivable_endpoint
 def webhook(request: HttpRequest, slug: str) -> JsonResponse:
     """Accept a signed delivery (202) or refuse it with a reason, having changed nothing."""
     if request.method != "POST":
-        refused = JsonResponse(refusal(None, "webhooks are delivered with POST"), status=405)
+        refused = JsonResponse(refusal("method", "webhooks are delivered with POST"), status=405)
         refused["Allow"] = "POST"
         return refused
     try:
@@ -23,11 +23,11 @@ def webhook(request: HttpRequest, slug: str) -> JsonResponse:
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > limit:
             raise WebhookRejected(
-                413, f"the body is larger than this endpoint's limit of {limit} bytes"
+                413, "body", f"larger than this endpoint's limit of {limit} bytes"
             )
         # One byte more than the limit is enough to know the body is too large.
         body = request.read(limit + 1)
         delivery = accept_delivery(endpoint, request.headers, body)
     except WebhookRejected as rejected:
-        return JsonResponse(refusal(None, rejected.reason), status=rejected.status)
+        return JsonResponse(refusal(rejected.field, rejected.reason), status=rejected.status)
     return JsonResponse({"delivery": delivery.delivery_id, "status": "accepted"}, status=202)

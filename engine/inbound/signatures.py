@@ -31,12 +31,17 @@ STANDARD_ID, STANDARD_TIMESTAMP, STANDARD_SIGNATURE = (
 
 
 class WebhookRejected(Exception):
-    """A delivery refused with an HTTP status and a reason; nothing was stored."""
+    """A delivery refused with an HTTP status and a reason; nothing was stored.
 
-    def __init__(self, status: int, reason: str) -> None:
+    `field` is the part of the request at fault, as the API's refusals name it: a header's
+    name, `body` (or `body.<key>`), or `slug` for the address.
+    """
+
+    def __init__(self, status: int, field: str, reason: str) -> None:
         self.status = status
+        self.field = field
         self.reason = reason
-        super().__init__(f"{status}: {reason}")
+        super().__init__(f"{status}: {field}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,12 @@ class Verified:
 
     `delivery_id` is the id a header gave (None: the sender sends none); `id_key` names the
     body's key that holds it instead; `fallback_id` is used when neither does: a digest of
-    what was signed, so only an identical resend collides with it.
+    what was signed, so only an identical resend collides with it. `id_field` names where the
+    id came from, for a refusal of it.
     """
 
     delivery_id: str | None
-    id_source: str
+    id_field: str
     id_key: str | None = None
     fallback_id: str | None = None
 
@@ -93,10 +99,12 @@ class Incoming:
     def header(self, name: str) -> str:
         value = self.headers.get(name, "")
         if not value:
-            raise WebhookRejected(401, f"the {name} header is missing")
+            raise WebhookRejected(401, name, "the header is missing")
         return value
 
-    def check(self, signed: bytes, given: list[str], encode: Callable[[bytes], str]) -> None:
+    def check(
+        self, header: str, signed: bytes, given: list[str], encode: Callable[[bytes], str]
+    ) -> None:
         """Refuse unless a key signed `signed` as one of `given` (each compared in full)."""
         matched = False
         for key in self.keys:
@@ -104,14 +112,17 @@ class Incoming:
             for candidate in given:
                 matched |= hmac.compare_digest(expected.encode(), candidate.encode())
         if not matched:
-            raise WebhookRejected(401, "the signature does not match the body and the secret")
+            raise WebhookRejected(
+                401, header, "the signature does not match the body and the secret"
+            )
 
-    def check_age(self, timestamp: int) -> None:
+    def check_age(self, header: str, timestamp: int) -> None:
         skew = abs(self.now - timestamp)
         tolerance = self.endpoint.tolerance_seconds
         if skew > tolerance:
             raise WebhookRejected(
                 401,
+                header,
                 f"the signature's timestamp is {skew:.0f} s away from the server's clock; "
                 f"the tolerance is {tolerance} s (a replayed or delayed delivery)",
             )
@@ -139,52 +150,52 @@ def _standard(got: Incoming) -> Verified:
         if version == "v1" and value
     ]
     if not given:
-        raise WebhookRejected(401, f"the {STANDARD_SIGNATURE} header must read v1,<base64>")
+        raise WebhookRejected(401, STANDARD_SIGNATURE, "must read v1,<base64>")
     timestamp = _timestamp(got.header(STANDARD_TIMESTAMP), STANDARD_TIMESTAMP)
     delivery_id = got.headers.get(STANDARD_ID, "")
     if not delivery_id:
-        raise WebhookRejected(400, f"the {STANDARD_ID} header is missing")
+        raise WebhookRejected(400, STANDARD_ID, "the header is missing")
     signed = f"{delivery_id}.{timestamp}.".encode() + got.body
-    got.check(signed, given, lambda digest: base64.b64encode(digest).decode())
-    got.check_age(timestamp)
-    return Verified(delivery_id, f"the {STANDARD_ID} header")
+    got.check(STANDARD_SIGNATURE, signed, given, lambda digest: base64.b64encode(digest).decode())
+    got.check_age(STANDARD_TIMESTAMP, timestamp)
+    return Verified(delivery_id, STANDARD_ID)
 
 
 def _legacy(got: Incoming) -> Verified:
     timestamp, given = _timestamped(got.header(LEGACY_HEADER), LEGACY_HEADER)
-    got.check(f"{timestamp}.".encode() + got.body, given, bytes.hex)
-    got.check_age(timestamp)
+    got.check(LEGACY_HEADER, f"{timestamp}.".encode() + got.body, given, bytes.hex)
+    got.check_age(LEGACY_HEADER, timestamp)
     delivery_id = got.headers.get(LEGACY_DELIVERY_HEADER, "")
-    return Verified(delivery_id, f"the {LEGACY_DELIVERY_HEADER} header")
+    return Verified(delivery_id, LEGACY_DELIVERY_HEADER)
 
 
 def _stripe(got: Incoming) -> Verified:
     timestamp, given = _timestamped(got.header("Stripe-Signature"), "Stripe-Signature")
     signed = f"{timestamp}.".encode() + got.body
-    got.check(signed, given, bytes.hex)
-    got.check_age(timestamp)
+    got.check("Stripe-Signature", signed, given, bytes.hex)
+    got.check_age("Stripe-Signature", timestamp)
     # Stripe retries an event under a fresh signature; its id, in the signed body, stays.
-    return Verified(None, 'the body\'s "id"', "id", _digest(signed))
+    return Verified(None, "body.id", "id", _digest(signed))
 
 
 def _github(got: Incoming) -> Verified:
     scheme, _, value = got.header("X-Hub-Signature-256").partition("=")
     if scheme != "sha256" or not value:
-        raise WebhookRejected(401, "the X-Hub-Signature-256 header must read sha256=<hex>")
-    got.check(got.body, [value.lower()], bytes.hex)
+        raise WebhookRejected(401, "X-Hub-Signature-256", "must read sha256=<hex>")
+    got.check("X-Hub-Signature-256", got.body, [value.lower()], bytes.hex)
     # GitHub signs neither a time nor the id (docs/webhooks.md says what that allows).
-    return Verified(got.headers.get("X-GitHub-Delivery", ""), "the X-GitHub-Delivery header")
+    return Verified(got.headers.get("X-GitHub-Delivery", ""), "X-GitHub-Delivery")
 
 
 def _slack(got: Incoming) -> Verified:
     version, _, value = got.header("X-Slack-Signature").partition("=")
     if version != "v0" or not value:
-        raise WebhookRejected(401, "the X-Slack-Signature header must read v0=<hex>")
+        raise WebhookRejected(401, "X-Slack-Signature", "must read v0=<hex>")
     timestamp = _timestamp(got.header("X-Slack-Request-Timestamp"), "X-Slack-Request-Timestamp")
     signed = f"v0:{timestamp}:".encode() + got.body
-    got.check(signed, [value.lower()], bytes.hex)
-    got.check_age(timestamp)
-    return Verified(None, 'the body\'s "event_id"', "event_id", _digest(signed))
+    got.check("X-Slack-Signature", signed, [value.lower()], bytes.hex)
+    got.check_age("X-Slack-Request-Timestamp", timestamp)
+    return Verified(None, "body.event_id", "event_id", _digest(signed))
 
 
 def _shared_secret(got: Incoming) -> Verified:
@@ -194,11 +205,9 @@ def _shared_secret(got: Incoming) -> Verified:
     for key in got.keys:
         matched |= hmac.compare_digest(key, given)
     if not matched:
-        raise WebhookRejected(401, f"the {name} header is not the secret")
+        raise WebhookRejected(401, name, "the header is not the secret")
     # A sender that sends no id has identical bodies counted as one delivery.
-    return Verified(
-        got.headers.get(STANDARD_ID), f"the {STANDARD_ID} header", None, _digest(got.body)
-    )
+    return Verified(got.headers.get(STANDARD_ID), STANDARD_ID, None, _digest(got.body))
 
 
 _PROFILES: dict[Verification, Callable[[Incoming], Verified]] = {
@@ -213,7 +222,7 @@ _PROFILES: dict[Verification, Callable[[Incoming], Verified]] = {
 
 def _timestamp(value: str, name: str) -> int:
     if not (value.isdigit() and len(value) <= 12):
-        raise WebhookRejected(401, f"the {name} header must be unix seconds")
+        raise WebhookRejected(401, name, "must be unix seconds")
     return int(value)
 
 
@@ -228,7 +237,7 @@ def _timestamped(value: str, name: str) -> tuple[int, list[str]]:
         elif key == "v1" and item:
             given.append(item.strip().lower())
     if timestamp is None or not given:
-        raise WebhookRejected(401, f"the {name} header must read t=<unix seconds>,v1=<hex>")
+        raise WebhookRejected(401, name, "must read t=<unix seconds>,v1=<hex>")
     return timestamp, given
 
 

@@ -62,7 +62,7 @@ class WebhookError(ValueError):
 def receivable_endpoint(slug: str) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.filter(slug=slug, active=True).first()
     if endpoint is None:
-        raise WebhookRejected(404, f"no active webhook endpoint called {slug!r}")
+        raise WebhookRejected(404, "slug", f"no active webhook endpoint called {slug!r}")
     return endpoint
 
 
@@ -77,7 +77,7 @@ def accept_delivery(
     """
     if len(body) > endpoint.max_body_bytes:
         raise WebhookRejected(
-            413, f"the body is larger than this endpoint's limit of {endpoint.max_body_bytes} bytes"
+            413, "body", f"larger than this endpoint's limit of {endpoint.max_body_bytes} bytes"
         )
     now = timezone.now()
     verified = verify_delivery(endpoint, valid_secrets(endpoint, now), headers, body, now)
@@ -85,9 +85,9 @@ def accept_delivery(
         text = body.decode("utf-8")
         payload = json.loads(text)
     except (UnicodeDecodeError, ValueError) as error:
-        raise WebhookRejected(400, f"the body is not JSON: {error}") from None
+        raise WebhookRejected(400, "body", f"not JSON: {error}") from None
     if not isinstance(payload, dict):
-        raise WebhookRejected(400, "the body must be a JSON object")
+        raise WebhookRejected(400, "body", "must be a JSON object")
     delivery_id = verified.delivery_id
     if delivery_id is None and verified.id_key is not None:
         delivery_id = payload.get(verified.id_key)
@@ -95,7 +95,7 @@ def accept_delivery(
         delivery_id = verified.fallback_id
     if not (isinstance(delivery_id, str) and _DELIVERY_ID.match(delivery_id)):
         raise WebhookRejected(
-            400, f"{verified.id_source} must hold 1 to 200 visible ASCII characters"
+            400, verified.id_field, "the delivery id must hold 1 to 200 visible ASCII characters"
         )
     given = CaseInsensitiveMapping(headers)
     kept = {name: given[name] for name in KEPT_HEADERS if name in given}
@@ -111,7 +111,9 @@ def accept_delivery(
                 )
         except IntegrityError:
             raise WebhookRejected(
-                409, f"delivery {delivery_id!r} was received before and is not processed again"
+                409,
+                verified.id_field,
+                f"delivery {delivery_id!r} was received before and is not processed again",
             ) from None
         queue_on_commit(PROCESS_WEBHOOK_DELIVERY, delivery.pk)
     return delivery
