@@ -4,13 +4,9 @@ The same rules as the API: anyone who may view lists runs; cancelling and retryi
 CANCEL_RUNS / RETRY_RUNS capabilities, and each run still goes through its own checks.
 """
 
-from urllib.parse import urlencode
-
-from django.contrib import messages
 from django.contrib.auth.models import User
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
@@ -23,8 +19,8 @@ from engine.runtime.run_search import RunQuery, RunQueryError, parse_run_query
 from monitoring.explorer import explorer_of
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.models import SavedRunView
+from monitoring.saved_views import forget_view, keep_view, refuse_view
 
-MAX_SAVED_VIEWS = 30
 ACTION_CAPABILITY = {"cancel": Capability.CANCEL_RUNS, "retry": Capability.RETRY_RUNS}
 ACTION_WORDS = {"cancel": "Cancel", "retry": "Retry"}
 
@@ -131,35 +127,14 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
 def save_view(request: HtmxHttpRequest) -> HttpResponse:
     """Keep the current filters under a name; the same name again replaces them."""
     require(request.user, Capability.VIEW)
-    assert isinstance(request.user, User)
-    name = request.POST.get("name", "").strip()
     try:
         query = parse_run_query(request.POST)
     except RunQueryError as refused:
-        messages.error(request, f"Nothing saved: {refused}.")
-        return HttpResponseRedirect(reverse("runs"), status=303)
-    if not name or len(name) > 100:
-        messages.error(request, "Nothing saved: name: 1 to 100 characters.")
-        return HttpResponseRedirect(reverse("runs"), status=303)
-    mine = SavedRunView.objects.filter(user=request.user)
-    if mine.exclude(name=name).count() >= MAX_SAVED_VIEWS:
-        messages.error(request, f"Nothing saved: at most {MAX_SAVED_VIEWS} views; delete one.")
-        return HttpResponseRedirect(reverse("runs"), status=303)
-    SavedRunView.objects.update_or_create(
-        user=request.user,
-        name=name,
-        defaults={"params": query.as_params(), "created_at": timezone.now()},
-    )
-    messages.success(request, f"Saved the view “{name}”.")
-    params = urlencode(query.as_params(), doseq=True)
-    return HttpResponseRedirect(f"{reverse('runs')}?{params}", status=303)
+        return refuse_view(request, "runs", str(refused))
+    return keep_view(request, SavedRunView, "runs", query.as_params())
 
 
 @require_POST
 def delete_view(request: HtmxHttpRequest, view_id: int) -> HttpResponse:
     require(request.user, Capability.VIEW)
-    assert isinstance(request.user, User)
-    deleted, _ = SavedRunView.objects.filter(pk=view_id, user=request.user).delete()
-    if deleted:
-        messages.success(request, "The view is gone.")
-    return HttpResponseRedirect(reverse("runs"), status=303)
+    return forget_view(request, SavedRunView, "runs", view_id)

@@ -2,7 +2,6 @@
 a group's task, and my out-of-office rules. The same rules as the tasks API, in engine.human."""
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.models import User
@@ -29,10 +28,10 @@ from engine.human.queries import TaskQuery, parse_query
 from engine.models import Delegation, HumanTask, SavedView, TaskStatus
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.inbox import PAST_TENSE, inbox_of, posted_form, task_title
+from monitoring.saved_views import forget_view, keep_view, refuse_view
 from monitoring.task_page import may_see, task_page
 
 MAX_BULK = 100
-MAX_SAVED_VIEWS = 30
 
 
 def _inbox_response(
@@ -273,36 +272,17 @@ def bulk_decide(request: HtmxHttpRequest) -> HttpResponse:
 def save_view(request: HtmxHttpRequest) -> HttpResponse:
     """Keep the current filters under a name; the same name again replaces them."""
     require(request.user, Capability.VIEW)
-    assert isinstance(request.user, User)
-    name = request.POST.get("name", "").strip()
     try:
         query = parse_query(request.POST)
     except TaskError as refused:
-        messages.error(request, f"Nothing saved: {refused.field}: {refused.message}.")
-        return HttpResponseRedirect(reverse("inbox"), status=303)
-    if not name or len(name) > 100:
-        messages.error(request, "Nothing saved: name: 1 to 100 characters.")
-        return HttpResponseRedirect(reverse("inbox"), status=303)
-    if SavedView.objects.filter(user=request.user).exclude(name=name).count() >= MAX_SAVED_VIEWS:
-        messages.error(request, f"Nothing saved: at most {MAX_SAVED_VIEWS} views; delete one.")
-        return HttpResponseRedirect(reverse("inbox"), status=303)
-    SavedView.objects.update_or_create(
-        user=request.user,
-        name=name,
-        defaults={"params": query.as_params(), "created_at": timezone.now()},
-    )
-    messages.success(request, f"Saved the view “{name}”.")
-    return HttpResponseRedirect(f"{reverse('inbox')}?{urlencode(query.as_params())}", status=303)
+        return refuse_view(request, "inbox", f"{refused.field}: {refused.message}")
+    return keep_view(request, SavedView, "inbox", query.as_params())
 
 
 @require_POST
 def delete_view(request: HtmxHttpRequest, view_id: int) -> HttpResponse:
     require(request.user, Capability.VIEW)
-    assert isinstance(request.user, User)
-    deleted, _ = SavedView.objects.filter(pk=view_id, user=request.user).delete()
-    if deleted:
-        messages.success(request, "The view is gone.")
-    return HttpResponseRedirect(reverse("inbox"), status=303)
+    return forget_view(request, SavedView, "inbox", view_id)
 
 
 @never_cache
