@@ -29,8 +29,13 @@ from typing import Any
 # the engine package: the project root must come before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.datasets import (
+    database_only_environment,
+    defaults_for_the_rest,
+    kept_size,
+    note_dataset,
+)
 from bench.engine import BenchError, Progress, note, percentile, prepare_database
-from tests.processes import process_environment
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/stepwise_bench_dashboard"
 PREFIX = "dash-"
@@ -38,29 +43,10 @@ WORKFLOWS = 20
 DAYS = 7
 STEP_EVERY = 10
 DATASET_VERSION = 2  # 2: every other run records two metrics
+DATASET_TABLE = "bench_dashboard_dataset"
 METRIC_EVERY = 2
 WARMUP = 3
 AIM_SECONDS = 0.5
-
-
-def bench_environment() -> dict[str, str]:
-    """Production settings on the bench database; no Redis, which nothing here needs."""
-    return process_environment(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        REDIS_URL=None,
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-    )
-
-
-def kept_size() -> int | None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_dashboard_dataset (version int, runs int)")
-        cursor.execute("SELECT version, runs FROM bench_dashboard_dataset")
-        row = cursor.fetchone()
-    return int(row[1]) if row is not None and row[0] == DATASET_VERSION else None
 
 
 def build_dataset(count: int) -> float:
@@ -72,6 +58,17 @@ def build_dataset(count: int) -> float:
     from engine.runtime.rollup_rebuild import compact_rollups, rebuild_rollups
 
     runs, steps, metrics = Run._meta.db_table, StepRecord._meta.db_table, RunMetric._meta.db_table
+    filled = (
+        "workflow, kind, version, status, depth, trigger, trigger_ref, created_at, started_at, "
+        "finished_at, lease_owner, wake_requested, redo, is_test"
+    )
+    rest_columns, rest_values = defaults_for_the_rest(Run, set(filled.split(", ")))
+    step_filled = (
+        "run_id, seq, branch, attempt, kind, name, status, started_at, finished_at, superseded"
+    )
+    step_rest_columns, step_rest_values = defaults_for_the_rest(
+        StepRecord, set(step_filled.split(", "))
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {metrics} WHERE run_id IN "  # noqa: S608 (names from the models)
@@ -87,15 +84,14 @@ def build_dataset(count: int) -> float:
         # Durations from a few ms to about a minute, skewed short; 2% failed, 1% cancelled.
         cursor.execute(
             f"""
-            INSERT INTO {runs} (workflow, kind, version, status, depth, trigger, trigger_ref,
-                created_at, started_at, finished_at, lease_owner, wake_requested, redo, is_test)
+            INSERT INTO {runs} ({filled}{rest_columns})
             SELECT %s || (i %% {WORKFLOWS}), 'code', '1',
                 CASE WHEN i %% 50 = 0 THEN 'failed' WHEN i %% 97 = 0 THEN 'cancelled'
                      WHEN i %% 211 = 0 THEN 'timed_out' ELSE 'completed' END,
                 0, 'api', '', t, t + (i %% 13) * interval '7 ms',
                 t + (i %% 13) * interval '7 ms' + power((i::bigint * 7919) %% 1000 / 1000.0, 3)
                     * interval '60 s',
-                '', false, '{{}}'::jsonb, false
+                '', false, '{{}}'::jsonb, false{rest_values}
             FROM (SELECT i, now() - i * interval '{DAYS} days' / %s AS t
                   FROM generate_series(1, %s) AS i) AS spread
             """,  # noqa: S608 (table names from the models)
@@ -103,12 +99,11 @@ def build_dataset(count: int) -> float:
         )
         cursor.execute(
             f"""
-            INSERT INTO {steps} (run_id, seq, branch, attempt, kind, name, status, started_at,
-                finished_at, superseded)
+            INSERT INTO {steps} ({step_filled}{step_rest_columns})
             SELECT r.id, s, 0, 1, 'step', 'step-' || s,
                 CASE WHEN r.status = 'failed' AND s = 3 THEN 'failed' ELSE 'completed' END,
                 r.started_at + (s - 1) * (r.finished_at - r.started_at) / 3,
-                r.started_at + s * (r.finished_at - r.started_at) / 3, false
+                r.started_at + s * (r.finished_at - r.started_at) / 3, false{step_rest_values}
             FROM {runs} AS r, generate_series(1, 3) AS s
             WHERE r.workflow LIKE %s AND r.id %% {STEP_EVERY} = 0
             """,  # noqa: S608
@@ -125,10 +120,7 @@ def build_dataset(count: int) -> float:
             """,  # noqa: S608
             [f"{PREFIX}%"],
         )
-        cursor.execute("DELETE FROM bench_dashboard_dataset")
-        cursor.execute(
-            "INSERT INTO bench_dashboard_dataset VALUES (%s, %s)", [DATASET_VERSION, count]
-        )
+        note_dataset(DATASET_TABLE, DATASET_VERSION, count)
     cursor = connection.cursor()
     cursor.execute(f"ANALYZE {runs}; ANALYZE {steps}; ANALYZE {metrics}")
     began = time.perf_counter()
@@ -151,12 +143,7 @@ def write_cost(samples: int) -> dict[str, float]:
     from django.utils import timezone
 
     from engine.models import Run, RunStatus, StepRecord
-    from engine.runtime.fence import (
-        _execute,
-        _fenced_insert_and_rollup_sql,
-        _fenced_insert_fields,
-        _fenced_insert_sql,
-    )
+    from engine.runtime.fence import _execute, _fenced_insert_fields, _fenced_step_sql
     from engine.runtime.rollups import add_run_ended, step_values
 
     now = timezone.now()
@@ -171,7 +158,8 @@ def write_cost(samples: int) -> dict[str, float]:
     )
     fence = [holder.pk, "bench", RunStatus.RUNNING]
     fields = _fenced_insert_fields()
-    plain, counted = _fenced_insert_sql("postgresql"), _fenced_insert_and_rollup_sql()
+    plain = _fenced_step_sql(with_rollup=False, with_progress=False)
+    counted = _fenced_step_sql(with_rollup=True, with_progress=False)
     timings: dict[str, list[float]] = {"step": [], "step+rollup": [], "end": [], "end+rollup": []}
     for seq in range(samples):
         for name, sql in (("step", plain), ("step+rollup", counted)):
@@ -267,7 +255,7 @@ def main() -> None:
     count = args.runs or (50_000 if args.quick else 1_000_000)
     if count < 1000 or args.repeat < 1:
         parser.error("--runs at least 1000, --repeat at least 1")
-    env = bench_environment()
+    env = database_only_environment(DEFAULT_DATABASE_URL)
     note(f"preparing {env['DATABASE_URL']} ...")
     try:
         prepare_database(env)
@@ -290,7 +278,7 @@ def main() -> None:
     from monitoring.dashboards import chart_slot, dashboard, metric_charts, parse_period
     from monitoring.prometheus import StepwiseCollector
 
-    if kept_size() == count:
+    if kept_size(DATASET_TABLE, DATASET_VERSION) == count:
         began = time.perf_counter()
         merged = compact_rollups()  # what the timer loop does every few minutes
         took = time.perf_counter() - began

@@ -28,8 +28,8 @@ from typing import Any
 # the engine package: the project root must come before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.datasets import database_only_environment, forget_dataset, kept_size, note_dataset
 from bench.engine import BenchError, Progress, note, percentile, prepare_database
-from tests.processes import process_environment
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/stepwise_bench_inbox"
 PREFIX = "inbox-"
@@ -57,6 +57,7 @@ SHARE_DIRECT = 0.02
 SHARE_CLAIMED = 0.01
 # Bump when the shape of the data set changes: a kept one of another version is rebuilt.
 DATASET_VERSION = 1
+DATASET_TABLE = "bench_inbox_dataset"
 SEED = 20261127
 BATCH = 5000
 WARMUP = 5
@@ -81,31 +82,6 @@ class Findings:
 
 
 # --- set-up ---------------------------------------------------------------------------------
-def bench_environment() -> dict[str, str]:
-    """Production settings on the bench database; no Redis, which nothing here needs."""
-    return process_environment(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        REDIS_URL=None,
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-    )
-
-
-def kept_size() -> int | None:
-    """How many tasks the data set kept in the database has; None when there is none."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_inbox_dataset')")
-        if cursor.fetchone() == (None,):
-            return None
-        cursor.execute("SELECT version, tasks FROM bench_inbox_dataset")
-        row = cursor.fetchone()
-    if row is None or row[0] != DATASET_VERSION:
-        return None
-    return int(row[1])
-
-
 def remove_dataset() -> None:
     """Delete what an earlier run built: its runs, tasks, people and groups, and nothing else."""
     from django.contrib.auth.models import Group, User
@@ -122,10 +98,9 @@ def remove_dataset() -> None:
         table(HumanTask), bench_runs
     )
     pattern = [f"{PREFIX}%"]
+    forget_dataset(DATASET_TABLE)
     # Raw deletes: the ORM's cascade would fetch every one of 100,000 tasks first.
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_inbox_dataset (version int, tasks int)")
-        cursor.execute("DELETE FROM bench_inbox_dataset")
         for through in (HumanTask.assigned_groups.through, HumanTask.assignees.through):
             delete = sql.SQL("DELETE FROM {} WHERE humantask_id IN ({})")
             cursor.execute(delete.format(table(through), bench_tasks), pattern)
@@ -207,10 +182,7 @@ def build_dataset(count: int) -> None:
             group_through.objects.bulk_create(in_groups)
             user_through.objects.bulk_create(direct)
             progress.show(start + size)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO bench_inbox_dataset VALUES (%s, %s)", [DATASET_VERSION, count]
-            )
+        note_dataset(DATASET_TABLE, DATASET_VERSION, count)
     # Fresh statistics and a visibility map, as autovacuum would leave them in a while: without
     # them the planner guesses and the first runs measure its guesses.
     tables = [
@@ -273,7 +245,7 @@ def page_plan(page: Callable[[], object]) -> list[str]:
 
 
 def measure(count: int, repeat: int) -> Findings:
-    env = bench_environment()
+    env = database_only_environment(DEFAULT_DATABASE_URL)
     note(f"preparing {env['DATABASE_URL']} ...")
     prepare_database(env)
     os.environ.update(env)
@@ -286,7 +258,7 @@ def measure(count: int, repeat: int) -> Findings:
     from engine.human.queries import TaskQuery, find_tasks, tasks_for
     from engine.models import HumanTask, TaskStatus
 
-    kept = kept_size()
+    kept = kept_size(DATASET_TABLE, DATASET_VERSION)
     if kept == count:
         note(f"reusing the data set of {count:,} tasks already in the database")
         built = "reused"

@@ -27,8 +27,14 @@ from typing import Any
 # the engine package: the project root must come before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.datasets import (
+    database_only_environment,
+    defaults_for_the_rest,
+    forget_dataset,
+    kept_size,
+    note_dataset,
+)
 from bench.engine import BenchError, Progress, note, percentile, prepare_database
-from tests.processes import process_environment
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/stepwise_bench_runs"
 PREFIX = "runs-bench-"
@@ -38,6 +44,7 @@ PAGE_SIZE = 50
 DAYS = 30
 # Bump when the shape of the data set changes: a kept one of another version is rebuilt.
 DATASET_VERSION = 2
+DATASET_TABLE = "bench_runs_dataset"
 WARMUP = 3
 PLAN_LINES = 8
 PLAN_WIDTH = 150
@@ -46,11 +53,12 @@ AIM_SECONDS = 0.150
 # Workflow i gets a share proportional to 1 / (i + 1): a few big ones, a long tail. The
 # statuses: 5 % failed, 3 % cancelled, 2 % waiting, 1 % running, the rest completed.
 # Built from this file's constants only.
-FILL = f"""
-INSERT INTO engine_run (
-    workflow, kind, version, status, input, output, error, depth, trigger, trigger_ref,
-    created_at, started_at, finished_at, wake_requested, redo, lease_owner
+FILLED = (
+    "workflow, kind, version, status, input, output, error, depth, trigger, trigger_ref, "
+    "created_at, started_at, finished_at, wake_requested, redo, lease_owner"
 )
+FILL = f"""
+INSERT INTO engine_run ({FILLED} %(rest_columns)s)
 SELECT
     '{PREFIX}' || lpad(w::text, 2, '0'), 'code', 'v' || (1 + i % 3), s.status,
     jsonb_build_object('customer', 'customer-' || (i % {CUSTOMERS}), 'n', i % 97),
@@ -64,7 +72,7 @@ SELECT
     c.created_at, c.created_at,
     CASE WHEN s.status IN ('completed', 'failed', 'cancelled')
         THEN c.created_at + make_interval(secs => (i % 600) + (i % 7) * 0.1) END,
-    false, '{{}}'::jsonb, ''
+    false, '{{}}'::jsonb, '' %(rest_values)s
 FROM generate_series(1, %(count)s) AS i
 CROSS JOIN LATERAL (
     -- Multiplicative hashes of i, not random(): the same data set every time.
@@ -110,37 +118,15 @@ class Measured:
     plan: list[str]
 
 
-def bench_environment() -> dict[str, str]:
-    """Production settings on the bench database; no Redis, which nothing here needs."""
-    return process_environment(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        REDIS_URL=None,
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-    )
-
-
-def kept_size() -> int | None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_runs_dataset')")
-        if cursor.fetchone() == (None,):
-            return None
-        cursor.execute("SELECT version, runs FROM bench_runs_dataset")
-        row = cursor.fetchone()
-    if row is None or row[0] != DATASET_VERSION:
-        return None
-    return int(row[1])
-
-
 def build_dataset(count: int) -> None:
     """Replace the bench's runs with `count` new ones, in slices so that progress shows."""
     from django.db import connection, transaction
 
+    from engine.models import Run
+
+    rest_columns, rest_values = defaults_for_the_rest(Run, set(FILLED.split(", ")))
+    forget_dataset(DATASET_TABLE)
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_runs_dataset (version int, runs int)")
-        cursor.execute("DELETE FROM bench_runs_dataset")
         cursor.execute("DELETE FROM engine_run WHERE workflow LIKE %s", [f"{PREFIX}%"])
     slices = max(1, count // 100_000)
     span = DAYS * 86400.0 / slices
@@ -151,12 +137,14 @@ def build_dataset(count: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             # Each slice's runs are newer than the last's: created_at follows generate_series.
             statement = FILL.replace("%(count)s", str(size)).replace("%(span)s", str(span))
+            statement = statement.replace("%(rest_columns)s", rest_columns)
+            statement = statement.replace("%(rest_values)s", rest_values)
             cursor.execute(statement.replace("%(end)s", _slice_end(index, slices)))
         done += size
         progress.show(index + 1)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE engine_run")
-        cursor.execute("INSERT INTO bench_runs_dataset VALUES (%s, %s)", [DATASET_VERSION, done])
+    note_dataset(DATASET_TABLE, DATASET_VERSION, done)
 
 
 def _slice_end(index: int, slices: int) -> str:
@@ -191,7 +179,7 @@ def plan_of(page: Callable[[], object]) -> list[str]:
 
 
 def measure(count: int, repeat: int) -> tuple[list[Measured], str]:
-    env = bench_environment()
+    env = database_only_environment(DEFAULT_DATABASE_URL)
     note(f"preparing {env['DATABASE_URL']} ...")
     prepare_database(env)
     os.environ.update(env)
@@ -202,7 +190,7 @@ def measure(count: int, repeat: int) -> tuple[list[Measured], str]:
     from engine.models import Run
     from engine.runtime.run_search import LIST_FIELDS, find_runs, parse_run_query, workflow_titles
 
-    kept = kept_size()
+    kept = kept_size(DATASET_TABLE, DATASET_VERSION)
     if kept == count:
         note(f"reusing the data set of {count:,} runs already in the database")
         built = "reused"
