@@ -20,12 +20,14 @@ from django.test import TransactionTestCase
 from tests.engine.graph.local_server import AI_TEST_MODEL, LocalServer
 from tests.processes import (
     RunningProcess,
+    daphne_args,
     database_url_for,
     free_port,
     process_environment,
     start_process,
     stop_all_processes,
     wait_until,
+    worker_args,
 )
 from tests.queues import others_stop_consuming
 
@@ -147,22 +149,7 @@ def celery_worker(stepwise_env: dict[str, str], process_logs: Path) -> Iterator[
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     worker = start_process(
         "celery-worker",
-        [
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--loglevel=INFO",
-            "--hostname",
-            hostname,
-            "--queues",
-            settings.STEPWISE_QUEUE,
-            "--without-mingle",
-            "--without-gossip",
-        ],
+        worker_args(settings.STEPWISE_QUEUE, hostname=hostname),
         stepwise_env,
         process_logs,
     )
@@ -208,7 +195,7 @@ def daphne(
     port = free_port()
     server = start_process(
         "daphne",
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        daphne_args(port),
         stepwise_env,
         process_logs,
     )

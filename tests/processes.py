@@ -78,6 +78,32 @@ def stop_all_processes() -> None:
         running.stop(signal.SIGKILL, timeout=5)
 
 
+def worker_args(
+    queue: str,
+    *,
+    hostname: str | None = None,
+    concurrency: int = 2,
+    pool: str = "prefork",
+    loglevel: str = "INFO",
+    heartbeat: bool = True,
+) -> list[str]:
+    """A `celery worker` on one queue, as the tests start it: no mingle or gossip, which only
+    slow a start and chatter between the workers of different tests."""
+    args = ["-m", "celery", "-A", "config", "worker", f"--pool={pool}"]
+    args += [f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--queues", queue]
+    args += ["--without-mingle", "--without-gossip"]
+    if hostname:
+        args += ["--hostname", hostname]
+    if not heartbeat:
+        args.append("--without-heartbeat")
+    return args
+
+
+def daphne_args(port: int) -> list[str]:
+    """Daphne serving Stepwise (HTTP and WebSockets) on a loopback port."""
+    return ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+
+
 def start_process(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> RunningProcess:
     log_path = log_dir / f"{name}.log"
     log_file = open(log_path, "wb")  # noqa: SIM115 - the child writes to it until it ends

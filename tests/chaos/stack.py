@@ -18,11 +18,13 @@ from tests.chaos.cluster import PrivatePostgres, PrivateRedis
 from tests.processes import (
     PROJECT_ROOT,
     RunningProcess,
+    daphne_args,
     free_port,
     health_answers,
     process_environment,
     start_process,
     wait_until,
+    worker_args,
 )
 
 QUEUE = "stepwise-chaos-private"
@@ -78,7 +80,7 @@ class Stack:
     def start(self) -> None:
         daphne = start_process(
             "chaos-daphne",
-            ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            daphne_args(self.port),
             self.env,
             self.logs,
         )
@@ -122,22 +124,7 @@ class Stack:
         name = f"chaos-{uuid.uuid4().hex[:6]}"
         return start_process(
             name,
-            [
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "--loglevel=INFO",
-                "--hostname",
-                f"{name}@localhost",
-                "--queues",
-                QUEUE,
-                "--without-mingle",
-                "--without-gossip",
-            ],
+            worker_args(QUEUE, hostname=f"{name}@localhost"),
             self.env,
             self.logs,
         )

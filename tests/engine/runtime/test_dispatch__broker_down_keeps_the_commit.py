@@ -13,6 +13,7 @@ from engine.models import Run
 from tests.designer.test_graph_api__draft_publish_run import bearer
 from tests.processes import (
     RunningProcess,
+    daphne_args,
     free_port,
     health_answers,
     start_process,
@@ -33,7 +34,7 @@ def web_without_broker(stepwise_env: dict[str, str], process_logs: Path) -> Iter
     env = stepwise_env | {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     server: RunningProcess = start_process(
         "daphne-without-broker",
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        daphne_args(port),
         env,
         process_logs,
     )

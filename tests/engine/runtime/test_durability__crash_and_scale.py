@@ -15,7 +15,7 @@ from config.celery import app as celery_app
 from engine.inbound.events import deliver_event
 from engine.models import Run, StepRecord
 from engine.runtime.runs import create_run
-from tests.processes import RunningProcess, start_process, wait_until
+from tests.processes import RunningProcess, start_process, wait_until, worker_args
 
 pytestmark = [
     pytest.mark.integration,
@@ -36,22 +36,13 @@ def start_worker(
     name = f"crash-{uuid.uuid4().hex[:6]}@localhost"
     worker = start_process(
         name.split("@")[0],
-        [
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            "--loglevel=WARNING",
-            "--hostname",
-            name,
-            "--queues",
+        worker_args(
             settings.STEPWISE_QUEUE,
-            "--without-mingle",
-            "--without-gossip",
-        ],
+            hostname=name,
+            concurrency=concurrency,
+            pool=pool,
+            loglevel="WARNING",
+        ),
         env,
         logs,
     )

@@ -13,7 +13,7 @@ from django.conf import settings
 from config.celery import app as celery_app
 from engine.messaging.dispatch import ANSWER_PROBE
 from tests.chaos.cluster import PrivatePostgres
-from tests.processes import process_environment, start_process, wait_until
+from tests.processes import process_environment, start_process, wait_until, worker_args
 
 # The django_db mark makes the session create (migrate) the test database this test copies.
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -42,20 +42,7 @@ def test_a_worker_answers_after_postgres_restarted_under_it(
     # One pool process: both probes go through the same connection.
     worker = start_process(
         "reconnect-worker",
-        [
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--queues",
-            queue,
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-        ],
+        worker_args(queue, concurrency=1, loglevel="WARNING", heartbeat=False),
         env,
         tmp_path,
     )
