@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 RUN_ID = 9_311  # no table is read: the run is known to the publisher by its id only
 BURST = 8
-QUIET_SECONDS = 1.5  # long after the held message was due: nothing more may come
+QUIET_SECONDS = 2.0  # long after the held message was due: nothing more may come
 
 
 async def _burst_heard_by_the_group() -> tuple[float, list[tuple[float, dict[str, Any]]]]:
@@ -54,8 +54,11 @@ def test_the_last_step_of_a_burst_arrives_without_a_status_change() -> None:
         burst_ended, heard = pool.submit(asyncio.run, _burst_heard_by_the_group()).result()
 
     steps = [event["step"] for _, event in heard]
-    assert steps == ["step-0", f"step-{BURST - 1}"], heard
+    # The first at once, the last when its interval was up; a slow machine sending the burst
+    # for longer than an interval may let one from its middle out too, never all of them.
+    assert steps[0] == "step-0" and steps[-1] == f"step-{BURST - 1}", heard
+    assert len(steps) < BURST, heard
     assert all(event == {**event, "kind": "step", "run": RUN_ID} for _, event in heard)
     # Sent when the interval was up (a noisy machine may add a little), not at a later change.
     last_arrived = heard[-1][0]
-    assert last_arrived - burst_ended < STEP_INTERVAL_SECONDS + 0.8, last_arrived - burst_ended
+    assert last_arrived - burst_ended < STEP_INTERVAL_SECONDS + 1.0, last_arrived - burst_ended
