@@ -87,6 +87,12 @@ class Publisher:
         """Publish on the server's own loop: an in-memory layer lives there (embedded default)."""
         self._loop = loop
 
+    def _route(self) -> tuple[Any, asyncio.AbstractEventLoop] | None:
+        """The channel layer and the loop that publishes on it; None when nothing can listen."""
+        layer = get_channel_layer()
+        loop = self._publishing_loop(layer) if layer is not None else None
+        return None if loop is None else (layer, loop)
+
     def _publishing_loop(self, layer: Any) -> asyncio.AbstractEventLoop | None:
         if isinstance(layer, InMemoryChannelLayer):
             # Only the server's loop may touch it; before a socket connected nobody listens.
@@ -100,10 +106,10 @@ class Publisher:
             return self._loop
 
     def publish(self, groups: list[str], event: dict[str, Any]) -> None:
-        layer = get_channel_layer()
-        loop = self._publishing_loop(layer) if layer is not None else None
-        if loop is None:
+        route = self._route()
+        if route is None:
             return
+        layer, loop = route
         message = {"type": MESSAGE_TYPE, "event": event}
         for group in groups:
             sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
@@ -112,10 +118,10 @@ class Publisher:
     def publish_run_status(self, run_id: int, event: dict[str, Any]) -> None:
         """A run's status change goes out at once, after the run's held messages (so a page
         that stops listening when the run ends has heard them all)."""
-        layer = get_channel_layer()
-        loop = self._publishing_loop(layer) if layer is not None else None
-        if loop is None:
+        route = self._route()
+        if route is None:
             return
+        layer, loop = route
         with self._lock:
             held = self._held.pop(run_id, {})
             self._mark_sent(run_id)
@@ -127,10 +133,10 @@ class Publisher:
         """A step, progress or metric message: at most one per run every 0.2 s. One that comes
         sooner is held (the latest of its kind) and sent when the interval is up, so the last
         change of a burst reaches the page even when no status change follows it."""
-        layer = get_channel_layer()
-        loop = self._publishing_loop(layer) if layer is not None else None
-        if loop is None:
+        route = self._route()
+        if route is None:
             return
+        layer, loop = route
         with self._lock:
             held = self._held.get(run_id)
             if held is not None:
@@ -165,10 +171,10 @@ class Publisher:
         """Send at most one message per interval to the group, and always one after the last
         call: a burst of a thousand runs ending is a handful of messages, the last one after
         the burst."""
-        layer = get_channel_layer()
-        loop = self._publishing_loop(layer) if layer is not None else None
-        if loop is None:
+        route = self._route()
+        if route is None:
             return
+        layer, loop = route
         with self._lock:
             if group in self._coalescing:
                 return  # a message is already due and says the same

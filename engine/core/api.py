@@ -7,21 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.core.context import (
-    ChildRun,
-    Reporter,
-    _require_context,
-    current_context,
-    current_logbook,
-    current_reporter,
-    current_step,
-)
+from engine.core.context import ChildRun, Reporter, current_logbook, current_reporter, current_step
 from engine.core.definitions import StepCall, WorkflowDefinition
 from engine.core.errors import DefinitionError
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.journal import WaitSpec
 from engine.core.logs import check_level, format_message, line
 from engine.core.replay import ExecutionContext
+from engine.core.running import current_context, require_context
 from engine.core.triggers import reserved_event_type_problem
 from engine.core.values import JSON
 
@@ -35,23 +28,23 @@ def _as_seconds(duration: float | timedelta, what: str) -> float:
 
 def now() -> datetime:
     """The current time, journaled: a replay sees the same moment."""
-    context = _require_context("now()")
+    context = require_context("now()")
     return datetime.fromisoformat(context.value("now", context.backend.now))
 
 
 def uuid4() -> str:
     """A random UUID, journaled: a replay sees the same one."""
-    return str(_require_context("uuid4()").value("uuid4", lambda: str(_uuid.uuid4())))
+    return str(require_context("uuid4()").value("uuid4", lambda: str(_uuid.uuid4())))
 
 
 def random() -> float:
     """A random float in [0, 1), journaled: a replay sees the same one."""
-    return float(_require_context("random()").value("random", _random.random))
+    return float(require_context("random()").value("random", _random.random))
 
 
 def sleep(duration: float | timedelta, *, name: str = "sleep") -> None:
     """Wait durably; the run holds no worker while it sleeps."""
-    context = _require_context("sleep()")
+    context = require_context("sleep()")
     seconds = _as_seconds(duration, "sleep duration")
     wake_at = context.backend.now() + timedelta(seconds=seconds)
     context.sleep_until(wake_at, name)
@@ -61,7 +54,7 @@ def sleep_until(moment: datetime, *, name: str = "sleep") -> None:
     """Wait durably until an aware datetime."""
     if moment.tzinfo is None:
         raise DefinitionError("sleep_until() needs an aware datetime")
-    _require_context("sleep_until()").sleep_until(moment, name)
+    require_context("sleep_until()").sleep_until(moment, name)
 
 
 def wait_for(
@@ -91,7 +84,7 @@ def wait_for_any(
     name: str | None = None,
 ) -> dict[str, Any]:
     """Like wait_for(), satisfied by the first matching event of any of the types."""
-    context = _require_context("wait_for()")
+    context = require_context("wait_for()")
     spec, label, seconds = _wait_spec(context, event_types, match, filter, timeout, name)
     result: dict[str, Any] = context.wait_for(spec, label, seconds)
     return result
@@ -130,7 +123,7 @@ def parallel(
 ) -> list[Any]:
     """Run steps at the same time (on any worker), at most `concurrency` at once; results
     come back in the order of `calls`. A step that fails for good raises StepFailed."""
-    context = _require_context("parallel()")
+    context = require_context("parallel()")
     call_list = list(calls)
     if not all(isinstance(call, StepCall) for call in call_list):
         raise DefinitionError("parallel() takes step calls: my_step.call(arg, ...)")
@@ -152,7 +145,7 @@ def start_child(
     (fire and forget, e.g. a compensation started just before the parent fails).
     """
     slug = workflow.slug if isinstance(workflow, WorkflowDefinition) else workflow
-    context = _require_context("start_child()")
+    context = require_context("start_child()")
     return context.start_child(slug, input, idempotency_key, detached)
 
 
@@ -224,7 +217,7 @@ class Pending:
 def pending_sleep_until(moment: datetime, *, name: str = "sleep") -> Pending:
     if moment.tzinfo is None:
         raise DefinitionError("pending_sleep_until() needs an aware datetime")
-    entry = _require_context("pending_sleep_until()").begin_pending_sleep(moment, name)
+    entry = require_context("pending_sleep_until()").begin_pending_sleep(moment, name)
     return Pending(entry.seq, name)
 
 
@@ -238,7 +231,7 @@ def pending_wait_for_any(
     name: str | None = None,
 ) -> Pending:
     """Begin waiting without blocking; `filter_scope` adds names the filter may read."""
-    context = _require_context("pending_wait_for_any()")
+    context = require_context("pending_wait_for_any()")
     spec, label, _ = _wait_spec(context, event_types, match, filter, timeout, name)
     if filter_scope:
         spec = replace(spec, scope=filter_scope)
@@ -246,13 +239,13 @@ def pending_wait_for_any(
 
 
 def pending_child(child: ChildRun) -> Pending:
-    context = _require_context("pending_child()")
+    context = require_context("pending_child()")
     return Pending(context.begin_pending_child(child.workflow, child.run_id).seq, child.workflow)
 
 
 def first_settled(pending: Iterable[Pending], *, name: str = "settled") -> Pending | None:
     """The first of these that has settled (the choice is journaled), or None if none has."""
-    context = _require_context("first_settled()")
+    context = require_context("first_settled()")
     by_seq = {item.seq: item for item in pending}
     chosen = context.choose_settled(sorted(by_seq), name)
     return None if chosen is None else by_seq[chosen]
@@ -264,4 +257,4 @@ def outcome(pending: Pending) -> Any:
     Raises WaitTimeout for an event wait that timed out, ChildWorkflowFailed for a child that
     did not complete.
     """
-    return _require_context("outcome()").outcome(pending.seq, pending.name)
+    return require_context("outcome()").outcome(pending.seq, pending.name)

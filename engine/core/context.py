@@ -1,26 +1,22 @@
 """Where code runs: inside a workflow's replay (engine.core.replay) or inside one attempt of a
-step, which this module runs: its info, its overrides in tests, where it reports, its timeout."""
+step, which this module runs: its info, its overrides in tests, where it reports, its timeout.
+
+It knows a running workflow only as a RunningWorkflow and a step as an AttemptedStep: the
+replay machine and the definitions build on this module, never the other way round."""
 
 import contextvars
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from engine.core.deadline import call_with_deadline
 from engine.core.errors import DefinitionError
 from engine.core.logs import LogBook
 from engine.core.resilience import BreakerSpec, RateLimitSpec, Scope
+from engine.core.shapes import AttemptedStep
 from engine.core.values import arguments_value
 
-if TYPE_CHECKING:
-    # Only for annotations: the replay machine itself imports this module.
-    from engine.core.definitions import StepDefinition
-    from engine.core.replay import ExecutionContext
-
-_current: contextvars.ContextVar["ExecutionContext | None"] = contextvars.ContextVar(
-    "stepwise_execution", default=None
-)
 _step: contextvars.ContextVar["StepInfo | None"] = contextvars.ContextVar(
     "stepwise_step", default=None
 )
@@ -30,6 +26,18 @@ class Reporter(Protocol):
     def report_progress(self, current: float, total: float | None, message: str | None) -> None: ...
 
     def report_metric(self, name: str, value: float) -> None: ...
+
+
+class RunningWorkflow(Reporter, Protocol):
+    """A workflow's replay as this module uses it (engine.core.replay.ExecutionContext; its
+    readers get it whole from engine.core.running)."""
+
+    def await_child(self, workflow: str, run_id: int) -> Any: ...
+
+
+_current: contextvars.ContextVar[RunningWorkflow | None] = contextvars.ContextVar(
+    "stepwise_execution", default=None
+)
 
 
 # While a step runs, progress() and metric() report to the run that called it.
@@ -48,7 +56,7 @@ _step_overrides: contextvars.ContextVar[dict[str, Callable[..., Any]]] = context
 )
 
 
-def current_context() -> "ExecutionContext | None":
+def running_workflow() -> RunningWorkflow | None:
     return _current.get()
 
 
@@ -98,14 +106,14 @@ class ChildRun:
         return context.await_child(self.workflow, self.run_id)
 
 
-def _require_context(what: str) -> "ExecutionContext":
+def _require_context(what: str) -> RunningWorkflow:
     context = _current.get()
     if context is None:
         raise DefinitionError(f"{what} works only inside a running workflow")
     return context
 
 
-def current_reporter() -> "Reporter | None":
+def current_reporter() -> Reporter | None:
     return _current.get() or _reporter.get()
 
 
@@ -136,11 +144,11 @@ def guard_attempt(
 
 
 def run_step_attempt(
-    step: "StepDefinition",
+    step: AttemptedStep,
     args: list[Any],
     kwargs: dict[str, Any],
     info: StepInfo,
-    reporter: "Reporter | None" = None,
+    reporter: Reporter | None = None,
     logbook: LogBook | None = None,
 ) -> Any:
     """Run one attempt of a step's function, outside any workflow context, within its timeout;
@@ -169,9 +177,9 @@ def run_step_attempt(
         )
 
 
-def enter(context: "ExecutionContext") -> contextvars.Token["ExecutionContext | None"]:
+def enter(context: RunningWorkflow) -> contextvars.Token[RunningWorkflow | None]:
     return _current.set(context)
 
 
-def leave(token: contextvars.Token["ExecutionContext | None"]) -> None:
+def leave(token: contextvars.Token[RunningWorkflow | None]) -> None:
     _current.reset(token)

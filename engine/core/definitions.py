@@ -10,11 +10,11 @@ from typing import Any, ClassVar, overload
 
 from engine.core.bulkheads import Bulkhead, as_bulkhead
 from engine.core.calendar import CalendarError, business_calendar
-from engine.core.context import current_context
 from engine.core.errors import DefinitionError
 from engine.core.journal import Position
 from engine.core.resilience import BreakerSpec, RateLimitSpec
 from engine.core.retry import NO_RETRY, Retry
+from engine.core.running import current_context
 from engine.core.schedules import ScheduleSpec
 from engine.core.values import JSON
 

@@ -14,10 +14,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from engine.core.calendar import BusinessCalendar, CalendarError, business_calendar
-from engine.core.context import _require_context, current_step
+from engine.core.context import current_step
 from engine.core.definitions import step
 from engine.core.errors import DefinitionError, NonRetryableError
 from engine.core.replay import ExecutionContext
+from engine.core.running import require_context
 from engine.core.task_forms import form_problems
 
 TIMED_OUT = "timeout"
@@ -285,7 +286,7 @@ def review(
 
 def _ask(ask: _Ask) -> Decision:
     kind = ask.kind
-    context = _require_context(f"{kind}()")
+    context = require_context(f"{kind}()")
     people = _people(kind, "users/groups", {"users": ask.users, "groups": ask.groups})
     escalation = (
         _people(kind, "escalate_to", ask.escalate_to) if ask.escalate_to is not None else None

@@ -1,12 +1,13 @@
 """The replay machine: the state of one workflow execution against its journal.
 
 Where code runs (inside a workflow, inside a step attempt) and running one attempt of a step
-are in engine.core.context; this module walks the journal.
+are in engine.core.context; this module walks the journal. It reads steps, calls and
+workflows by their shapes (engine.core.shapes): their definitions call into it.
 """
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,11 +37,11 @@ from engine.core.journal import (
 )
 from engine.core.logs import LogBook
 from engine.core.retry import deferred_attempts, is_deferral
+from engine.core.shapes import ReplayedCall, ReplayedStep, WorkflowDefaults
 from engine.core.values import JSON, to_json_value
 
 if TYPE_CHECKING:
     from engine.core.calendar import BusinessCalendar
-    from engine.core.definitions import StepCall, StepDefinition, WorkflowDefinition
 
 
 class ExecutionContext:
@@ -58,7 +59,7 @@ class ExecutionContext:
         self.step_positions: dict[str, Position] = {}
         self.cancelled: RunCancelled | None = None
         self.cancelled_at: int | None = None
-        self.workflow: WorkflowDefinition | None = None
+        self.workflow: WorkflowDefaults | None = None
         """The definition being executed, for its defaults (e.g. its business calendar)."""
         # The failures raised from journal entries, so the run knows where it stopped.
         self._failures: list[tuple[BaseException, int]] = []
@@ -134,7 +135,7 @@ class ExecutionContext:
     # --- steps ------------------------------------------------------------------------------
     def call_step(
         self,
-        step: "StepDefinition",
+        step: ReplayedStep,
         args: list[Any],
         kwargs: dict[str, Any],
         undoes: Position | None = None,
@@ -176,7 +177,7 @@ class ExecutionContext:
 
     def _attempt_step(
         self,
-        step: "StepDefinition",
+        step: ReplayedStep,
         args: list[Any],
         kwargs: dict[str, Any],
         seq: int,
@@ -363,7 +364,9 @@ class ExecutionContext:
             )
         raise Suspend(f"waiting for child run {run_id} ({workflow})")
 
-    def parallel(self, calls: list["StepCall"], concurrency: int | None, name: str) -> list[Any]:
+    def parallel(
+        self, calls: Sequence[ReplayedCall], concurrency: int | None, name: str
+    ) -> list[Any]:
         seq, entry = self._next(EntryKind.PARALLEL, name)
         if entry is None:
             specs = [
@@ -483,6 +486,6 @@ def _cancel_error(request: CancelRequest) -> dict[str, Any]:
     return {"type": kind, "message": request.reason}
 
 
-def _cache_key(step: "StepDefinition", args: list[Any], kwargs: dict[str, Any]) -> str:
+def _cache_key(step: ReplayedStep, args: list[Any], kwargs: dict[str, Any]) -> str:
     payload = json.dumps([step.key, to_json_value(args), to_json_value(kwargs)], sort_keys=True)
     return "stepwise:step:" + hashlib.sha256(payload.encode()).hexdigest()

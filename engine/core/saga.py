@@ -4,10 +4,10 @@ cancelled."""
 import contextlib
 from types import TracebackType
 
-from engine.core.context import current_context
 from engine.core.definitions import StepCall
 from engine.core.errors import RunCancelled, StepFailed
 from engine.core.journal import Position
+from engine.core.running import current_context
 
 
 class Saga:

@@ -23,10 +23,10 @@ from engine.core.api import (
     parallel,
     pending_sleep_until,
 )
-from engine.core.context import current_context
 from engine.core.definitions import WorkflowDefinition
 from engine.core.errors import RunCancelled, StepFailed, Suspend, WorkflowError
 from engine.core.journal import Position
+from engine.core.running import current_context
 from engine.core.saga import Saga
 from engine.graph.nodes.base import ERROR, NORMAL, JoinRule, Leave, Loop, Wait, WaitContext
 from engine.graph.program import CompiledNode, GraphError, Program

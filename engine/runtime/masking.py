@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Max
 
 from accounts.roles import Capability, can
 from engine.core.definitions import all_workflows
@@ -147,15 +148,34 @@ def guarded_query(query: RunQuery, user: User | AnonymousUser) -> RunQuery:
 def _workflows_marking_input_sensitive(only: str = "") -> list[str]:
     """The workflows (sorted; only `only` when given) of which a version, code or graph, marks
     input fields sensitive."""
-    versions = {(definition.slug, definition.version) for definition in all_workflows()}
-    graph_versions = GraphVersion.objects.order_by().values_list("workflow", "number")
-    if only:
-        graph_versions = graph_versions.filter(workflow=only)
-    versions.update((slug, f"v{number}") for slug, number in graph_versions.distinct())
-    return sorted(
-        {
-            slug
-            for slug, version in versions
-            if (not only or slug == only) and sensitive_paths(input_schema_of(slug, version))
-        }
+    return sorted(slug for slug in _marking_input_sensitive() if not only or slug == only)
+
+
+# Which workflows mark input sensitive, with the versions it was worked out from: a search
+# otherwise resolved every version's schema (a query per graph version) each time.
+_marking: tuple[tuple[Any, ...], frozenset[str]] | None = None
+
+
+def _marking_input_sensitive() -> frozenset[str]:
+    """Every workflow a version of which marks input fields sensitive, worked out again only
+    when the versions changed: a version row never changes, and a new one (from any process)
+    raises the newest id and publication time, so one aggregate query tells (a deletion lowers
+    the count). Retired versions count: runs stay pinned to them."""
+    global _marking
+    code = tuple(sorted((definition.slug, definition.version) for definition in all_workflows()))
+    published = GraphVersion.objects.aggregate(
+        count=Count("pk"), newest=Max("pk"), at=Max("published_at")
     )
+    key = (code, published["count"], published["newest"], published["at"])
+    known = _marking
+    if known is not None and known[0] == key:
+        return known[1]
+    # Read after the key: a version published in between is included and changes the key.
+    versions = set(code)
+    graph_versions = GraphVersion.objects.order_by().values_list("workflow", "number")
+    versions.update((slug, f"v{number}") for slug, number in graph_versions.distinct())
+    slugs = frozenset(
+        slug for slug, version in versions if sensitive_paths(input_schema_of(slug, version))
+    )
+    _marking = (key, slugs)
+    return slugs

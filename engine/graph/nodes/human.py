@@ -10,7 +10,6 @@ from typing import Any
 
 from engine.core.api import Pending, outcome
 from engine.core.calendar import business_calendar, calendar_problems
-from engine.core.context import current_context
 from engine.core.durations import DURATION_SCHEMA, parse_duration
 from engine.core.human import (
     escalate_task,
@@ -20,6 +19,7 @@ from engine.core.human import (
     task_phases,
     withdraw_task,
 )
+from engine.core.running import current_context
 from engine.core.task_forms import form_problems
 from engine.graph.nodes.base import (
     CheckContext,
