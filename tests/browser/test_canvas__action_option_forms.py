@@ -26,7 +26,8 @@ def config_of(slug: str, node: str) -> dict[str, Any]:
 
 
 def wait_for_config(page: Page, slug: str, key: str, wanted: Any) -> None:
-    for _ in range(50):
+    # Up to 15 s: on a loaded machine the last field's autosave once took longer than 5 s.
+    for _ in range(150):
         if config_of(slug, "charge").get(key) == wanted:
             return
         page.wait_for_timeout(100)
