@@ -39,6 +39,10 @@ class Retry:
         for kind in self.non_retryable:
             if not (isinstance(kind, type) and issubclass(kind, BaseException)):
                 raise DefinitionError("Retry.non_retryable takes exception classes")
+        if isinstance(self.non_retryable_kinds, str):
+            raise DefinitionError("Retry.non_retryable_kinds takes a set of error kinds")
+        # Any iterable of names is accepted; kept as a frozenset so the policy stays hashable.
+        object.__setattr__(self, "non_retryable_kinds", frozenset(self.non_retryable_kinds))
         unknown = unknown_kinds(self.non_retryable_kinds)
         if unknown:
             raise DefinitionError(f"Retry.non_retryable_kinds: no error kind {unknown[0]!r}")

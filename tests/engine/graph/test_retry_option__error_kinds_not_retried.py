@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from engine.core import Retry, action
 from engine.core.error_kinds import ERROR_KINDS, error_kind
-from engine.core.errors import CircuitOpen, RateLimited, StepTimeout
+from engine.core.errors import CircuitOpen, DefinitionError, RateLimited, StepTimeout
 from engine.core.testing import TestRun, WorkflowTester
 from engine.graph.interpreter import graph_workflow
 from engine.graph.nodes.ai import AiOutputInvalid, AiRequestFailed
@@ -110,6 +110,15 @@ def test_each_node_error_says_its_kind() -> None:
     assert set(found) == set(ERROR_KINDS)
     for kind, errors in found.items():
         assert [error_kind(error) for error in errors] == [kind] * len(errors)
+
+
+def test_code_names_kinds_and_a_wrong_one_fails_at_declaration() -> None:
+    policy = Retry(non_retryable_kinds={"timeout"})  # type: ignore[arg-type]
+    assert policy.non_retryable_kinds == frozenset({"timeout"}) and hash(policy)
+    with pytest.raises(DefinitionError, match="no error kind 'teapot'"):
+        Retry(non_retryable_kinds=frozenset({"teapot"}))
+    with pytest.raises(DefinitionError, match="a set of error kinds"):
+        Retry(non_retryable_kinds="timeout")  # type: ignore[arg-type]
 
 
 def test_a_rate_limits_deferral_is_waited_for_whatever_is_ticked() -> None:
