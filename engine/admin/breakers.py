@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import ActionLocation
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -13,12 +14,14 @@ from accounts.roles import Capability, can
 from engine.admin.readonly import ReadOnlyAdmin
 from engine.models import BreakerDefinition, RateLimitDefinition, ResilienceState
 from engine.resilience.actions import do_reset_breaker
-from engine.resilience.breakers import breaker_status
+from engine.resilience.breakers import BreakerStatus, all_breakers, breaker_status
 from engine.resilience.definitions import forget_definitions
-from engine.resilience.rate_limits import all_rate_limits
+from engine.resilience.rate_limits import LimiterUsage, all_rate_limits
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 STATE_LABELS = {"closed": "closed", "open": "OPEN", "half_open": "half-open"}
+LIVE = "_live"
+"""The attribute a listed definition's live state is kept in, read once for the whole page."""
 
 
 class ForgetsCachedDefinitions(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -44,9 +47,23 @@ class BreakerDefinitionAdmin(ForgetsCachedDefinitions):
         ("Recovers", {"fields": ("cool_down", "half_open_probes")}),
     )
 
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        statuses = {status.name: status for status in all_breakers()}
+        for definition in changelist.result_list:
+            setattr(definition, LIVE, statuses.get(definition.name))
+        return changelist
+
+    @staticmethod
+    def _status(obj: BreakerDefinition) -> BreakerStatus | None:
+        if hasattr(obj, LIVE):
+            live: BreakerStatus | None = getattr(obj, LIVE)
+            return live
+        return breaker_status(obj.name)
+
     @admin.display(description="State")
     def state(self, obj: BreakerDefinition) -> str:
-        status = breaker_status(obj.name)
+        status = self._status(obj)
         if status is None:
             return "closed"
         label = STATE_LABELS.get(status.status, status.status)
@@ -54,7 +71,7 @@ class BreakerDefinitionAdmin(ForgetsCachedDefinitions):
 
     @admin.display(description="Failures in window")
     def failures(self, obj: BreakerDefinition) -> int:
-        status = breaker_status(obj.name)
+        status = self._status(obj)
         return status.failures_in_window if status else 0
 
     @admin.action(description="Reset the selected breakers (close them now)", location=BOTH_PLACES)
@@ -73,9 +90,22 @@ class RateLimitDefinitionAdmin(ForgetsCachedDefinitions):
     search_fields = ("name", "description")
     fields = ("name", "description", "limit", "period", "key", "on_limit")
 
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        usages = {usage.name: usage for usage in all_rate_limits(top=3)}
+        for definition in changelist.result_list:
+            setattr(definition, LIVE, usages.get(definition.name))
+        return changelist
+
     @admin.display(description="Busiest keys now")
     def usage(self, obj: RateLimitDefinition) -> str:
-        found = next((usage for usage in all_rate_limits(top=3) if usage.name == obj.name), None)
+        found: LimiterUsage | None
+        if hasattr(obj, LIVE):
+            found = getattr(obj, LIVE)
+        else:
+            found = next(
+                (usage for usage in all_rate_limits(top=3) if usage.name == obj.name), None
+            )
         if found is None or not found.keys:
             return "idle"
         return ", ".join(f"{key or '(all)'}: {used}/{obj.limit}" for key, used in found.keys)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from engine.admin.readonly import ReadOnlyAdmin
 from engine.models import Bulkhead, BulkheadSlot, LimitSource, SlotState, WorkflowCap
+from engine.resilience.cap_usage import with_usage
 
 
 @admin.register(Bulkhead)
@@ -56,9 +57,20 @@ class BulkheadAdmin(admin.ModelAdmin[Bulkhead]):
 class WorkflowCapAdmin(admin.ModelAdmin[WorkflowCap]):
     """At most this many runs of a workflow move at once; the others wait, by priority."""
 
-    list_display = ["workflow", "max_active", "key_field", "source", "updated_at"]
+    list_display = ["workflow", "max_active", "key_field", "moving", "held", "source", "updated_at"]
     search_fields = ["workflow"]
     readonly_fields = ["source", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WorkflowCap]:
+        return with_usage(super().get_queryset(request))
+
+    @admin.display(description="runs moving", ordering="runs_moving")
+    def moving(self, cap: Any) -> int:
+        return int(getattr(cap, "runs_moving", 0))
+
+    @admin.display(description="runs held", ordering="runs_held")
+    def held(self, cap: Any) -> int:
+        return int(getattr(cap, "runs_held", 0))
 
     def save_model(self, request: HttpRequest, obj: WorkflowCap, form: Any, change: bool) -> None:
         obj.source = LimitSource.ADMIN

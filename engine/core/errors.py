@@ -29,6 +29,8 @@ class StepFailed(WorkflowError):
 class StepTimeout(WorkflowError):
     """One attempt of a step ran past its timeout."""
 
+    error_kind = "timeout"
+
 
 class WaitTimeout(WorkflowError):
     """A wait for an event ended at its deadline without a matching event."""
@@ -66,6 +68,8 @@ class RetryLater(Exception):
 class CircuitOpen(RetryLater):
     """A call went to a dependency whose circuit breaker is open: it failed fast, unsent."""
 
+    error_kind = "circuit_open"
+
     def __init__(self, name: str, retry_after: float, state: str = "open") -> None:
         self.name = name
         self.retry_after = max(0.0, retry_after)
@@ -80,6 +84,8 @@ class CircuitOpen(RetryLater):
 
 class RateLimited(RetryLater):
     """A rate limit has no slot for this key now; `retry_after` says when the next one is."""
+
+    error_kind = "rate_limited"
 
     def __init__(self, name: str, key: str, retry_after: float, *, defers: bool) -> None:
         self.name = name

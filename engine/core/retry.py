@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.core.durations import parse_duration
+from engine.core.error_kinds import error_kind, unknown_kinds
 from engine.core.errors import DefinitionError, NonRetryableError, RetryLater
 
 Backoff = Literal["exponential", "linear", "fixed"]
@@ -22,6 +23,9 @@ class Retry:
     multiplier: float = 2.0
     jitter: float = 0.1
     non_retryable: tuple[type[BaseException], ...] = field(default_factory=tuple)
+    non_retryable_kinds: frozenset[str] = frozenset()
+    """Kinds of error (engine.core.error_kinds) that fail the step at once: a graph node's
+    `retry.non_retryable`."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -35,12 +39,21 @@ class Retry:
         for kind in self.non_retryable:
             if not (isinstance(kind, type) and issubclass(kind, BaseException)):
                 raise DefinitionError("Retry.non_retryable takes exception classes")
+        if isinstance(self.non_retryable_kinds, str):
+            raise DefinitionError("Retry.non_retryable_kinds takes a set of error kinds")
+        # Any iterable of names is accepted; kept as a frozenset so the policy stays hashable.
+        object.__setattr__(self, "non_retryable_kinds", frozenset(self.non_retryable_kinds))
+        unknown = unknown_kinds(self.non_retryable_kinds)
+        if unknown:
+            raise DefinitionError(f"Retry.non_retryable_kinds: no error kind {unknown[0]!r}")
 
     def should_retry(self, error: BaseException, attempt: int) -> bool:
         """Whether another attempt follows the failed attempt number `attempt` (1-based)."""
         if isinstance(error, RetryLater) and error.defers:
             return True  # the step never ran: waiting for its slot is not a failure
         if attempt >= self.max_attempts:
+            return False
+        if self.non_retryable_kinds and error_kind(error) in self.non_retryable_kinds:
             return False
         return not isinstance(error, (NonRetryableError, *self.non_retryable))
 
@@ -71,9 +84,12 @@ NO_RETRY = Retry(max_attempts=1)
 
 
 def retry_from_config(policy: Mapping[str, Any]) -> Retry:
-    """A node's `retry` option (durations as seconds or text such as 90s, 5m) as a policy;
-    ValueError for a duration that does not read as one."""
+    """A node's `retry` option (durations as seconds or text such as 90s, 5m; error kinds never
+    retried) as a policy; ValueError for a duration or kind that does not read as one."""
     defaults = Retry()
+    kinds = policy.get("non_retryable", ())
+    if not isinstance(kinds, (list, tuple)):
+        raise ValueError("non_retryable must be a list of error kinds")
     return Retry(
         max_attempts=int(policy.get("max_attempts", defaults.max_attempts)),
         backoff=policy.get("backoff", defaults.backoff),
@@ -81,6 +97,7 @@ def retry_from_config(policy: Mapping[str, Any]) -> Retry:
         max_delay=parse_duration(policy.get("max_delay", defaults.max_delay)),
         multiplier=float(policy.get("multiplier", defaults.multiplier)),
         jitter=float(policy.get("jitter", defaults.jitter)),
+        non_retryable_kinds=frozenset(kinds),
     )
 
 

@@ -1,8 +1,8 @@
 """In Chromium, a designer gives an action node a circuit breaker, a rate limit and a retry
 policy with forms (names, numbers, durations with the duration editor, choices such as what
-happens when used up or the back-off), never typing JSON; the draft then holds them as the
-engine reads them, and a retry whose longest wait is shorter than its first is named on its
-field. The controls pass the accessibility audit."""
+happens when used up or the back-off, checkboxes for the kinds of error never retried), never
+typing JSON; the draft then holds them as the engine reads them, and a retry whose longest wait
+is shorter than its first is named on its field. The controls pass the accessibility audit."""
 
 import json
 import re
@@ -13,6 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from designer.drafts import create_workflow
 from designer.models import Workflow
+from engine.core.errors import StepTimeout
 from engine.core.retry import retry_from_config
 from tests.browser.canvas_helpers import audit, collect_errors, log_in, open_canvas
 
@@ -25,7 +26,8 @@ def config_of(slug: str, node: str) -> dict[str, Any]:
 
 
 def wait_for_config(page: Page, slug: str, key: str, wanted: Any) -> None:
-    for _ in range(50):
+    # Up to 15 s: on a loaded machine the last field's autosave once took longer than 5 s.
+    for _ in range(150):
         if config_of(slug, "charge").get(key) == wanted:
             return
         page.wait_for_timeout(100)
@@ -117,6 +119,30 @@ def test_a_designer_sets_a_retry_policy_with_a_form(
 
     retry.get_by_label("Longest wait: unit").select_option("s")
     expect(retry).to_contain_text("max_delay: must not be shorter than the first wait")
+    violations = audit(page, "#panel")
+    assert violations == [], json.dumps(violations, indent=1)
+    assert errors == [], errors
+
+
+def test_a_designer_ticks_the_errors_never_retried(
+    page: Page, panel: Locator, errors: list[str]
+) -> None:
+    retry = panel.locator("[data-field=retry]")
+    kinds = retry.get_by_role("group", name="Never retry after")
+    for box in kinds.get_by_role("checkbox").all():
+        expect(box).not_to_be_checked()  # none ticked: every retryable error is retried
+    kinds.get_by_role("checkbox", name=re.compile(r"^Any other error")).check()
+    kinds.get_by_role("checkbox", name=re.compile(r"^Timeouts")).check()
+    # Kept in the order the engine lists them, whatever order they were ticked in.
+    wait_for_config(page, "payments", "retry", {"non_retryable": ["timeout", "other"]})
+    policy = retry_from_config(config_of("payments", "charge")["retry"])
+    assert not policy.should_retry(StepTimeout("slow"), 1)
+    assert policy.should_retry(ConnectionError("reset"), 1)
+
+    kinds.get_by_role("checkbox", name=re.compile(r"^Timeouts")).uncheck()
+    wait_for_config(page, "payments", "retry", {"non_retryable": ["other"]})
+    kinds.get_by_role("checkbox", name=re.compile(r"^Any other error")).uncheck()
+    wait_for_config(page, "payments", "retry", None)  # nothing left: the option is removed
     violations = audit(page, "#panel")
     assert violations == [], json.dumps(violations, indent=1)
     assert errors == [], errors

@@ -116,11 +116,18 @@ class AiResponseTooLarge(NonRetryableError):
 
 
 class AiRequestFailed(Exception):
-    """The endpoint could not be reached or failed for now (retryable)."""
+    """The endpoint could not be reached or failed for now (retryable); `kind` says how
+    (engine.core.error_kinds)."""
+
+    def __init__(self, message: str, kind: str = "server_error") -> None:
+        super().__init__(message)
+        self.error_kind = kind
 
 
 class AiOutputInvalid(Exception):
     """The model's answer is not the JSON the schema asks for (retryable: models vary)."""
+
+    error_kind = "invalid_answer"
 
 
 def execute(ctx: NodeContext) -> NodeResult:
@@ -190,12 +197,16 @@ def _post(base_url: str, api_key: str, payload: dict[str, Any], timeout: Any) ->
             status = response.status_code
             body = _read_capped(response)
     except httpx.TimeoutException:
-        raise AiRequestFailed(f"the AI endpoint did not answer within {seconds:g}s") from None
+        raise AiRequestFailed(
+            f"the AI endpoint did not answer within {seconds:g}s", "timeout"
+        ) from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise AiNotConfigured(f"STEPWISE_AI_BASE_URL is not usable: {exc}") from None
     except httpx.HTTPError as exc:
         text = redact(str(exc) or type(exc).__name__, [api_key])
-        raise AiRequestFailed(f"the AI endpoint could not be reached: {text}") from None
+        raise AiRequestFailed(
+            f"the AI endpoint could not be reached: {text}", "connection"
+        ) from None
     if 300 <= status < 400:
         raise AiRequestRefused(
             f"the AI endpoint answered {status}, a redirect, which is not followed: set "
@@ -210,9 +221,11 @@ def _post(base_url: str, api_key: str, payload: dict[str, Any], timeout: Any) ->
     try:
         answer = json.loads(body)
     except ValueError:
-        raise AiRequestFailed("the AI endpoint answered with something that is not JSON") from None
+        raise AiRequestFailed(
+            "the AI endpoint answered with something that is not JSON", "invalid_answer"
+        ) from None
     if not isinstance(answer, dict):
-        raise AiRequestFailed("the AI endpoint's answer is not a JSON object")
+        raise AiRequestFailed("the AI endpoint's answer is not a JSON object", "invalid_answer")
     return answer
 
 
@@ -248,7 +261,7 @@ def _error_detail(body: bytes) -> str:
 def _content(answer: Mapping[str, Any]) -> tuple[str, str]:
     choices = answer.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise AiRequestFailed("the AI endpoint's answer has no choices")
+        raise AiRequestFailed("the AI endpoint's answer has no choices", "invalid_answer")
     choice = choices[0]
     message = choice.get("message")
     if not isinstance(message, dict):
@@ -258,7 +271,7 @@ def _content(answer: Mapping[str, Any]) -> tuple[str, str]:
         refusal = message.get("refusal")
         if isinstance(refusal, str) and refusal:
             raise AiOutputInvalid(f"the model refused: {refusal[:500]}")
-        raise AiRequestFailed("the AI endpoint's answer has no message content")
+        raise AiRequestFailed("the AI endpoint's answer has no message content", "invalid_answer")
     return content, str(choice.get("finish_reason") or "")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.core.api import Pending
 from engine.core.durations import DURATION_SCHEMA
+from engine.core.error_kinds import ERROR_KINDS
 from engine.core.expressions import compile_expression
 from engine.core.resilience import NAME_PATTERN
 from engine.core.retry import Retry
@@ -294,6 +295,16 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
                 "default": 0.1,
                 "description": "Each wait varies by up to this share of it (0.1: ±10%), so "
                 "many runs failing together do not all retry at once.",
+            },
+            "non_retryable": {
+                "type": "array",
+                "title": "Never retry after",
+                "description": "These errors fail the node at once, without another "
+                "attempt. None ticked: every error worth retrying is retried.",
+                "items": {"enum": list(ERROR_KINDS)},
+                "uniqueItems": True,
+                "default": [],
+                "x-enum-titles": ERROR_KINDS,
             },
         },
     },

@@ -98,7 +98,12 @@ class EmailRefused(NonRetryableError):
 
 
 class EmailSendFailed(Exception):
-    """The mail server could not be reached or answered with a temporary failure (retryable)."""
+    """The mail server could not be reached or answered with a temporary failure (retryable);
+    `kind` says which (engine.core.error_kinds)."""
+
+    def __init__(self, message: str, kind: str = "server_error") -> None:
+        super().__init__(message)
+        self.error_kind = kind
 
 
 def execute(ctx: NodeContext) -> NodeResult:
@@ -163,7 +168,9 @@ def _send(message: EmailMessage) -> None:
     except smtplib.SMTPNotSupportedError as exc:
         raise EmailRefused(f"the mail server does not support this: {exc}") from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise EmailSendFailed(f"sending the email failed: {exc or type(exc).__name__}") from None
+        raise EmailSendFailed(
+            f"sending the email failed: {exc or type(exc).__name__}", "connection"
+        ) from None
 
 
 def _addresses(ctx: NodeContext, field: str) -> list[str]:

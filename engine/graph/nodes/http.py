@@ -145,6 +145,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
 class HttpStatusError(Exception):
     """The server answered with a status worth retrying (5xx, 408, 429)."""
 
+    error_kind = "server_error"
+
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
@@ -160,6 +162,14 @@ class HttpStatusRefused(NonRetryableError):
 
 class HttpRequestFailed(Exception):
     """No answer: the connection failed or timed out (retryable)."""
+
+    error_kind = "connection"
+
+
+class HttpRequestTimedOut(HttpRequestFailed):
+    """No answer within the node's request timeout (retryable)."""
+
+    error_kind = "timeout"
 
 
 class HttpRequestInvalid(NonRetryableError):
@@ -285,12 +295,12 @@ def _call(ctx: NodeContext, secrets: dict[str, str]) -> NodeResult:
 def _send(client: httpx.Client, request: httpx.Request, deadline: float) -> httpx.Response:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise HttpRequestFailed(f"{request.method} {_display(str(request.url))} timed out")
+        raise HttpRequestTimedOut(f"{request.method} {_display(str(request.url))} timed out")
     request.extensions["timeout"] = httpx.Timeout(remaining).as_dict()
     try:
         return client.send(request, stream=True)
     except httpx.TimeoutException:
-        raise HttpRequestFailed(
+        raise HttpRequestTimedOut(
             f"{request.method} {_display(str(request.url))} timed out"
         ) from None
     except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
@@ -312,12 +322,12 @@ def _read(response: httpx.Response, deadline: float) -> tuple[bytes, bool]:
             if size > MAX_BODY_BYTES:
                 return b"".join(chunks)[:MAX_BODY_BYTES], True
             if time.monotonic() > deadline:
-                raise HttpRequestFailed(
+                raise HttpRequestTimedOut(
                     f"{response.request.method} {_display(str(response.request.url))} "
                     "timed out while reading the answer"
                 )
     except httpx.TimeoutException:
-        raise HttpRequestFailed(
+        raise HttpRequestTimedOut(
             f"{response.request.method} {_display(str(response.request.url))} "
             "timed out while reading the answer"
         ) from None

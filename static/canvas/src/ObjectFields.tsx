@@ -1,6 +1,6 @@
 // A small object of settings (a node's retry, circuit breaker, rate limit or bulkhead) as labelled fields: text,
-// whole numbers, choices and durations, each by its schema; no JSON to type. Empty fields are
-// left out of the value; with every field empty the option is removed.
+// whole numbers, choices, sets of choices (checkboxes) and durations, each by its schema; no JSON
+// to type. Empty fields are left out of the value; with every field empty the option is removed.
 import type { ControlProps } from "./panelControls";
 import { DurationInput } from "./DurationInput";
 
@@ -9,6 +9,38 @@ type Schema = Record<string, unknown>;
 function isDuration(schema: Schema): boolean {
   const options = (schema.anyOf ?? []) as Schema[];
   return options.some((option) => option.type === "string" && String(option.pattern ?? "").includes("ms|s|m|h|d|w"));
+}
+
+// A list of distinct choices (the retry's error kinds) as one checkbox per choice, labelled by the
+// schema's `x-enum-titles`; kept in the schema's order, and left out when none is ticked.
+function ChoiceSet({ id, label, schema, value, disabled, onChange }: { id: string; label: string; schema: Schema; value: unknown; disabled?: boolean; onChange: (next: unknown) => void }) {
+  const options = ((schema.items as Schema | undefined)?.enum ?? []) as unknown[];
+  const titles = (schema["x-enum-titles"] ?? {}) as Record<string, string>;
+  const ticked = new Set(Array.isArray(value) ? value.map(String) : []);
+  const toggle = (option: string, on: boolean) => {
+    const next = new Set(ticked);
+    if (on) next.add(option);
+    else next.delete(option);
+    // Entries the schema does not know are kept, for validation to name.
+    const known = options.map(String);
+    const chosen = [...known.filter((item) => next.has(item)), ...[...next].filter((item) => !known.includes(item))];
+    onChange(chosen.length ? chosen : undefined);
+  };
+  return (
+    <fieldset className="choice-set" id={id}>
+      <legend>{label}</legend>
+      {options.map((option) => {
+        const name = String(option);
+        const optionId = `${id}-${name}`;
+        return (
+          <div className="choice" key={name}>
+            <input id={optionId} type="checkbox" checked={ticked.has(name)} disabled={disabled} onChange={(event) => toggle(name, event.target.checked)} />
+            <label htmlFor={optionId}>{titles[name] ?? name}</label>
+          </div>
+        );
+      })}
+    </fieldset>
+  );
 }
 
 export function ObjectFields({ id, title, spec, value, disabled, onChange }: ControlProps) {
@@ -27,6 +59,14 @@ export function ObjectFields({ id, title, spec, value, disabled, onChange }: Con
         const fieldId = `${id}-${name}`;
         const label = String(schema.title ?? name);
         const shown = current[name];
+        if (schema.type === "array" && Array.isArray((schema.items as Schema | undefined)?.enum)) {
+          return (
+            <div className="object-field" key={name}>
+              <ChoiceSet id={fieldId} label={label} schema={schema} value={shown} disabled={disabled} onChange={(next) => set(name, next, true)} />
+              {typeof schema.description === "string" && <p className="hint">{schema.description}</p>}
+            </div>
+          );
+        }
         let input;
         if (isDuration(schema)) {
           input = <DurationInput id={fieldId} title={label} node="" field={name} spec={{}} value={shown} disabled={disabled} onChange={(next, now) => set(name, next, now)} />;
