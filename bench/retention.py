@@ -23,6 +23,7 @@ from pathlib import Path
 # the engine package: the project root must come before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.datasets import defaults_for_the_rest
 from bench.engine import note, percentile, prepare_database
 from tests.processes import process_environment
 
@@ -35,6 +36,18 @@ def seed(count: int) -> None:
     """N ended runs, 60 days old, one step each, in set-based statements."""
     from django.db import connection
 
+    from engine.models import Run, StepRecord
+
+    run_columns = (
+        "workflow, kind, version, status, input, depth, trigger, trigger_ref, created_at, "
+        "started_at, finished_at, lease_owner, wake_requested, redo"
+    )
+    step_columns = (
+        "run_id, seq, branch, attempt, kind, name, status, output, started_at, finished_at, "
+        "superseded"
+    )
+    run_rest, run_rest_values = defaults_for_the_rest(Run, set(run_columns.split(", ")))
+    step_rest, step_rest_values = defaults_for_the_rest(StepRecord, set(step_columns.split(", ")))
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM engine_steprecord WHERE run_id IN "
@@ -43,24 +56,23 @@ def seed(count: int) -> None:
         )
         cursor.execute("DELETE FROM engine_run WHERE workflow LIKE %s", [f"{PREFIX}%"])
         cursor.execute(
-            """
-            INSERT INTO engine_run (workflow, kind, version, status, input, depth, trigger,
-                trigger_ref, created_at, started_at, finished_at, lease_owner, wake_requested, redo)
+            f"""
+            INSERT INTO engine_run ({run_columns}{run_rest})
             SELECT %s || (i %% %s), 'code', '1', 'completed', jsonb_build_object('n', i), 0, 'api',
                 '', now() - interval '61 days', now() - interval '61 days',
-                now() - interval '60 days' + (i || ' milliseconds')::interval, '', false, '{}'
+                now() - interval '60 days' + (i || ' milliseconds')::interval, '', false,
+                '{{}}'{run_rest_values}
             FROM generate_series(1, %s) AS i
-            """,
+            """,  # noqa: S608 (column names from the models)
             [PREFIX, WORKFLOWS, count],
         )
         cursor.execute(
-            """
-            INSERT INTO engine_steprecord (run_id, seq, branch, attempt, kind, name, status,
-                output, started_at, finished_at, superseded)
-            SELECT id, 0, 0, 1, 'step', 'work', 'completed', '{"ok": true}', started_at,
-                finished_at, false
+            f"""
+            INSERT INTO engine_steprecord ({step_columns}{step_rest})
+            SELECT id, 0, 0, 1, 'step', 'work', 'completed', '{{"ok": true}}', started_at,
+                finished_at, false{step_rest_values}
             FROM engine_run WHERE workflow LIKE %s
-            """,
+            """,  # noqa: S608 (column names from the models)
             [f"{PREFIX}%"],
         )
         cursor.execute("ANALYZE engine_run")
