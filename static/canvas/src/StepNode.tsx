@@ -11,7 +11,7 @@ import { estimateGeometry } from "./stepGeometry";
 import type { NodeTypeInfo } from "./types";
 
 // Below this zoom a step's 12 px title is under 5 px on screen.
-export const PLAIN_BELOW_ZOOM = 0.4;
+const PLAIN_BELOW_ZOOM = 0.4;
 export const zoomedOut = (state: ReactFlowState) => state.transform[2] < PLAIN_BELOW_ZOOM;
 
 function stepClasses(info: NodeTypeInfo | undefined, data: StepNodeType["data"], selected: boolean): string[] {
@@ -88,6 +88,11 @@ function FullStep({ id, data, selected }: NodeProps<StepNodeType>) {
   );
 }
 
+function estimatedSize(id: string, data: StepNodeType["data"], info: NodeTypeInfo | undefined) {
+  const { initialWidth, initialHeight } = estimateGeometry(id, data, info);
+  return { width: initialWidth, height: initialHeight };
+}
+
 // What React Flow measures of a handle to place an edge's end (its classes and data attributes),
 // without a Handle's store subscriptions: too small to aim at this far out, it starts no
 // connection (zoom in, or use Connect).
@@ -111,13 +116,12 @@ function PlainStep({ id, data, selected, width, height }: NodeProps<StepNodeType
   const info = types.get(data.type);
   const outputs = outputsOf(info, data.config);
   const title = info?.title ?? data.type;
-  const size = width && height ? { width, height } : null;
-  const { initialWidth, initialHeight } = size ? { initialWidth: 0, initialHeight: 0 } : estimateGeometry(id, data, info);
+  const size = width && height ? { width, height } : estimatedSize(id, data, info);
   const problems = data.problems.length;
   return (
     <div
       className={[...stepClasses(info, data, selected), "step-plain"].join(" ")}
-      style={{ width: size?.width ?? initialWidth, height: size?.height ?? initialHeight }}
+      style={size}
       data-testid={`node-${id}`}
       data-run-state={data.runState ?? ""}
       data-diff={data.diffState ?? ""}
