@@ -1,9 +1,9 @@
 // The canvas: owns positions and selection; config comes from Django's side panel.
-import { ReactFlow, useReactFlow, type Edge } from "@xyflow/react";
+import { ReactFlow, useReactFlow, useStore, type Edge } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ConflictBanner, DiffBanner, RunBanner } from "./Banners";
 import ConnectDialog from "./ConnectDialog";
-import { TypesContext } from "./context";
+import { PlainStepsContext, TypesContext } from "./context";
 import { publishDraft, reason } from "./designerApi";
 import { diffView, type DiffView } from "./diff";
 import FitOnLoad from "./FitOnLoad";
@@ -19,7 +19,7 @@ import RunStepPanel from "./RunStepPanel";
 import TestRunDialog from "./TestRunDialog";
 import { closePanel } from "./sidePanel";
 import { useEstimatedNodes } from "./stepGeometry";
-import StepNodeView from "./StepNode";
+import StepNodeView, { zoomedOut } from "./StepNode";
 import Toolbar from "./Toolbar";
 import type { Boot, CanvasDialog } from "./types";
 import { useConnecting } from "./useConnecting";
@@ -60,6 +60,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   const fitOnOpen = !boot.graph.meta?.viewport && boot.graph.nodes.length > 0;
   const openedLarge = boot.graph.nodes.length > DRAW_VISIBLE_ONLY_ABOVE;
   const flowNodes = useEstimatedNodes(nodes, types, drawVisibleOnly);
+  const plainSteps = useStore(zoomedOut);
 
   // /designer/<slug>/?run=<id> (linked from the run page) opens with that run laid over.
   useEffect(() => {
@@ -144,6 +145,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
 
   return (
     <TypesContext.Provider value={types}>
+      <PlainStepsContext.Provider value={plainSteps}>
       <div className={`canvas-layout${boot.can.edit ? "" : " read-only"}`}>
         {boot.can.edit && <Palette types={boot.nodeTypes} disabled={!editable} onAdd={(type) => editing.addNode(type)} />}
         <div className="canvas-main">
@@ -196,7 +198,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
                 draft.meta.current = { ...draft.meta.current, viewport };
               }}
             >
-              <FlowChrome />
+              <FlowChrome deferMinimap={openedLarge} />
               {fitOnOpen && openedLarge && <FitOnLoad />}
             </ReactFlow>
             {/* Floats over the canvas, so a notice never pushes the canvas down. */}
@@ -258,6 +260,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
           onClose={closeDialog}
         />
       )}
+      </PlainStepsContext.Provider>
     </TypesContext.Provider>
   );
 }

@@ -1,6 +1,7 @@
 // What the workflow and machine canvases' React Flow share: keys that select (deleting is a
 // shortcut of the canvas, so that it is one undo step), the grid, and the controls drawn over it.
 import { Background, Controls, MiniMap, SelectionMode, type FitViewOptions, type ReactFlowProps } from "@xyflow/react";
+import { useEffect, useState } from "react";
 
 export const GRID: [number, number] = [20, 20];
 
@@ -23,12 +24,26 @@ export const EDITING_PROPS: Pick<
   proOptions: { hideAttribution: true },
 };
 
-export function FlowChrome() {
+// True once the browser has nothing more urgent to do (at the latest after `timeout` ms).
+function useIdle(wait: boolean, timeout: number): boolean {
+  const [idle, setIdle] = useState(!wait);
+  useEffect(() => {
+    if (idle) return;
+    const handle = window.requestIdleCallback(() => setIdle(true), { timeout });
+    return () => window.cancelIdleCallback(handle);
+  }, [idle, timeout]);
+  return idle;
+}
+
+// `deferMinimap`: a large graph's minimap (a box and a store subscription per step) is drawn once
+// the steps in view are, instead of delaying them.
+export function FlowChrome({ deferMinimap = false }: { deferMinimap?: boolean }) {
+  const minimap = useIdle(deferMinimap, 2000);
   return (
     <>
       <Background gap={GRID[0]} />
       <Controls />
-      <MiniMap pannable zoomable ariaLabel="Minimap" />
+      {minimap && <MiniMap pannable zoomable ariaLabel="Minimap" />}
     </>
   );
 }

@@ -8,7 +8,7 @@ import { Position, type NodeHandle } from "@xyflow/react";
 import { useMemo, useRef } from "react";
 import type { StepNode } from "./graph";
 import { outputsOf } from "./handles";
-import type { NodeTypeInfo } from "./types";
+import type { NodeTypeInfo, StepData } from "./types";
 
 // From .step-node and its parts in stepwise.css (measured in Chromium: a node with two outputs is
 // 180 × 79 px). A wrong estimate is harmless: it only lasts until the node is first drawn.
@@ -32,14 +32,14 @@ export interface Geometry {
   handles: NodeHandle[];
 }
 
-export function estimateGeometry(node: StepNode, info: NodeTypeInfo | undefined): Geometry {
-  const title = info?.title ?? node.data.type;
+export function estimateGeometry(id: string, data: StepData, info: NodeTypeInfo | undefined): Geometry {
+  const title = info?.title ?? data.type;
   const textWidth = Math.max(
-    (node.data.label || title).length * TITLE_CHAR + TITLE_CHROME,
-    (node.id.length + 3 + title.length) * SUB_CHAR + SUB_CHROME,
+    (data.label || title).length * TITLE_CHAR + TITLE_CHROME,
+    (id.length + 3 + title.length) * SUB_CHAR + SUB_CHROME,
   );
   const width = Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, textWidth)));
-  const outputs = outputsOf(info, node.data.config);
+  const outputs = outputsOf(info, data.config);
   const height = HEIGHT_WITHOUT_OUTPUTS + OUTPUT_ROW * outputs.length;
   const handles: NodeHandle[] = outputs.map((id, index) => ({
     id,
@@ -70,7 +70,7 @@ export function useEstimatedNodes(nodes: StepNode[], types: Map<string, NodeType
       // The same copy for the same node, so React Flow sees an unchanged node as unchanged.
       let estimated = estimates.get(node);
       if (!estimated) {
-        estimated = { ...node, ...estimateGeometry(node, types.get(node.data.type)) };
+        estimated = { ...node, ...estimateGeometry(node.id, node.data, types.get(node.data.type)) };
         estimates.set(node, estimated);
       }
       return estimated;
