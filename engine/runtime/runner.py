@@ -195,11 +195,11 @@ def _advance_once(run: Run, owner: str) -> bool:
         return False  # cancelled, paused or taken over: stop without writing anything more
     # The last reports' metrics and the run's ending land in rollup rows: in key order.
     with transaction.atomic(), rollups_in_key_order():
-        if outcome.reports:
-            try:
-                backend.flush(outcome.reports)
-            except Cancelled:
-                return False
+        try:
+            # The last step held back (engine.runtime.fence) is committed with the ending.
+            backend.flush(outcome.reports or Reports())
+        except Cancelled:
+            return False
         if outcome.status != "suspended":
             finish_run(
                 run,
