@@ -244,8 +244,32 @@ def _fenced_insert_sql(vendor: str) -> str:
 
 def _execute(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql + _unflushed_commit(), params)
         return int(cursor.rowcount)
+
+
+ASYNC_COMMIT = "; SET LOCAL synchronous_commit TO off"
+"""Sent after a step's statement in the same query string: PostgreSQL runs both as one implicit
+transaction, so the setting holds for that commit alone (it is read when the commit happens)
+and the cursor's row count is still the insert's."""
+
+
+def _unflushed_commit() -> str:
+    """With STEPWISE_ASYNC_STEP_COMMITS, a step committed on its own does not wait for its
+    journal to reach the disk. A worker crash still loses nothing (the commit happened); a
+    PostgreSQL crash may lose the last few hundred milliseconds of commits (up to three
+    wal_writer_delay), so those steps run again when the run is picked up: its lease, taken by
+    an ordinary commit, lapses and engine.runtime.sweepers.redispatch_lost_work sends it again.
+    A run's ending, and every step written in a transaction, stay ordinary commits, and an
+    ending's flush takes the steps before it to the disk too: a run seen ended keeps them all.
+    """
+    if (
+        settings.STEPWISE_ASYNC_STEP_COMMITS
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    ):
+        return ASYNC_COMMIT
+    return ""
 
 
 def _progress_value(progress: dict[str, Any]) -> Any:
