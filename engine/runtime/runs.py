@@ -236,7 +236,7 @@ def _left_open(run: Run) -> dict[str, bool]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-        names = [column.name for column in cursor.description or []]
+        names = [column[0] for column in cursor.description or []]
     return {name: bool(found) for name, found in zip(names, row or (), strict=True)}
 
 
