@@ -38,9 +38,11 @@ def advance_capturing() -> tuple[Run, list[str]]:
     return run, [query["sql"] for query in queries]
 
 
-def test_off_by_default_every_commit_waits_for_the_disk() -> None:
+def test_off_by_default_every_step_commit_waits_for_the_disk() -> None:
     _, statements = advance_capturing()
-    assert not [sql for sql in statements if "synchronous_commit" in sql]
+    writes = [sql for sql in statements if "INSERT INTO engine_steprecord" in sql]
+    assert len(writes) == STEPS
+    assert not [sql for sql in writes if "synchronous_commit" in sql]
 
 
 @override_settings(STEPWISE_ASYNC_STEP_COMMITS=True)
