@@ -258,8 +258,9 @@ def _unflushed_commit() -> str:
     """With STEPWISE_ASYNC_STEP_COMMITS, a step committed on its own does not wait for its
     journal to reach the disk. A worker crash still loses nothing (the commit happened); a
     PostgreSQL crash may lose the last few hundred milliseconds of commits (up to three
-    wal_writer_delay), so those steps run again when the run is picked up: its lease, taken by
-    an ordinary commit, lapses and engine.runtime.sweepers.redispatch_lost_work sends it again.
+    wal_writer_delay), so those steps run again when the run is picked up:
+    engine.runtime.sweepers.redispatch_lost_work sends it again once its lease lapses, or, if
+    the lease was lost too, as a pending run whose message is gone.
     A run's ending, and every step written in a transaction, stay ordinary commits, and an
     ending's flush takes the steps before it to the disk too: a run seen ended keeps them all.
     """

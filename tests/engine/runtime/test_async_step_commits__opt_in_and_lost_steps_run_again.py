@@ -3,8 +3,9 @@ the run's ending stays an ordinary commit, and a run whose last steps a PostgreS
 sent again by the lost-work sweeper and runs them again.
 
 Advanced as a worker would (engine.tasks.advance_run) against real PostgreSQL. The crash is
-stood in for by the state it leaves: the run's later step records gone, the run still running
-under a lease that has lapsed (the lease is taken by an ordinary commit).
+stood in for by a state it may leave: the run's later step records gone, the run still running
+under a lease that has lapsed (an earlier commit flushed the lease; had it not, the run would be
+pending with its message gone, which the same sweeper sends again).
 """
 
 from datetime import timedelta
