@@ -7,7 +7,10 @@ chain of 10 no-op tasks until its last task has written a row: one at a time on 
 process for latency, then many at once on two worker processes for throughput. The chain is
 the baseline measured in the same run; prints figures and ratios, never fails a build.
 
-    .venv/bin/python bench/engine.py [--runs 30] [--burst 200] [--quick]
+    .venv/bin/python bench/engine.py [--runs 30] [--burst 200] [--quick] [--async-step-commits]
+
+--async-step-commits runs the workers with STEPWISE_ASYNC_STEP_COMMITS=true (a step's own commit
+does not wait for the journal flush; see README's configuration).
 """
 
 import argparse
@@ -66,9 +69,10 @@ class Counts:
 
 
 # --- set-up ---------------------------------------------------------------------------------
-def bench_environment() -> dict[str, str]:
+def bench_environment(async_step_commits: bool = False) -> dict[str, str]:
     """The environment of this process and its workers: its own database, queue and prefix."""
     return process_environment(
+        STEPWISE_ASYNC_STEP_COMMITS="true" if async_step_commits else "false",
         DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
         STEPWISE_QUEUE=QUEUE,
@@ -398,6 +402,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="latency samples of each kind (default 30)")
     parser.add_argument("--burst", type=int, help="runs and chains started at once (default 200)")
     parser.add_argument("--quick", action="store_true", help="small counts, for a smoke check")
+    parser.add_argument(
+        "--async-step-commits",
+        action="store_true",
+        help="workers set STEPWISE_ASYNC_STEP_COMMITS=true",
+    )
     args = parser.parse_args()
     counts = Counts(
         runs=args.runs or (5 if args.quick else 30),
@@ -406,15 +415,17 @@ def main() -> None:
     )
     began, load = time.perf_counter(), os.getloadavg()[0]
     try:
-        figures = measure(counts)
+        figures = measure(counts, args.async_step_commits)
     except BenchError as exc:
         note(f"\nbench/engine.py could not measure: {exc}")
         raise SystemExit(1) from None
     report(counts, *figures, wall=time.perf_counter() - began, load=load)
 
 
-def measure(counts: Counts) -> tuple[list[float], list[float], float, float]:
-    env = bench_environment()
+def measure(
+    counts: Counts, async_step_commits: bool = False
+) -> tuple[list[float], list[float], float, float]:
+    env = bench_environment(async_step_commits)
     note(f"preparing {env['DATABASE_URL']} ...")
     prepare_database(env)
     os.environ.update(env)
@@ -462,6 +473,8 @@ def report(
         f"Stepwise engine: PostgreSQL {database['HOST']}/{database['NAME']}, Redis "
         f"{settings.REDIS_URL}, queue {QUEUE}; {cores} cores, load average {load:.1f} at start"
     )
+    if settings.STEPWISE_ASYNC_STEP_COMMITS:
+        print("workers: STEPWISE_ASYNC_STEP_COMMITS=true (a step's own commit skips the flush)")
     print(
         f"latency, one at a time: 1 worker, prefork concurrency 1; {counts.runs} samples of each, "
         f"taken in turn, after {counts.warmup} warm-up"

@@ -163,6 +163,10 @@ STEPWISE_TIMER_INTERVAL_SECONDS = env_float("STEPWISE_TIMER_INTERVAL_SECONDS", 0
 # An advancing worker holds a run for this long, renewed as it goes; a crashed worker's runs
 # are picked up again once it lapses.
 STEPWISE_LEASE_SECONDS = env_float("STEPWISE_LEASE_SECONDS", 30.0)
+# Opt-in: a step's own commit does not wait for PostgreSQL to flush its journal to disk
+# (synchronous_commit off for that statement). A worker crash loses nothing; a PostgreSQL crash
+# may lose the last few hundred milliseconds of steps, which run again (engine.runtime.fence).
+STEPWISE_ASYNC_STEP_COMMITS = env_bool("STEPWISE_ASYNC_STEP_COMMITS", False)
 # A runnable run whose "advance" message seems lost is sent again after this long.
 STEPWISE_REDISPATCH_SECONDS = env_float("STEPWISE_REDISPATCH_SECONDS", 15.0)
 # Bulkheads (engine.resilience.bulkheads): the limit of one first used without a declared

@@ -116,7 +116,8 @@ class CancelRequest:
 class Backend(Protocol):
     """What executing a workflow needs from storage: the Django store and the test harness.
 
-    Each method that records is one commit, and fails with Cancelled when the run was
+    Each method that records is one commit (a step's result may wait for the next one: see
+    write_held), and fails with Cancelled when the run was
     cancelled or another advancer took it over meanwhile (the fence against duplicates).
     """
 
@@ -153,6 +154,12 @@ class Backend(Protocol):
     ) -> None:
         """Journal one attempt of a step; `logs` are the lines it wrote (engine.core.logs),
         `input` what it worked from, for people (engine.runtime.step_input)."""
+        ...
+
+    def write_held(self) -> None:
+        """Write what record_step held back, if anything: called before the workflow takes
+        its next position, so a step is durable before anything after it runs. A store may
+        hold back a step's result to commit it with whatever comes next (the run's ending)."""
         ...
 
     def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:

@@ -69,6 +69,9 @@ class ExecutionContext:
         return self.seq <= self.last_recorded
 
     def _next(self, kind: EntryKind, name: str) -> tuple[int, Entry | None]:
+        # The previous step's result is durable before this position does anything; writing
+        # it may also find the run cancelled or paused meanwhile.
+        self.backend.write_held()
         seq = self.seq
         self.seq += 1
         entry = self.journal.get(seq)

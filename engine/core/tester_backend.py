@@ -112,6 +112,9 @@ class MemoryBackend:
     def generation(self, position: Position) -> int:
         return self.run.generations.get(position, 0)
 
+    def write_held(self) -> None:
+        pass  # every record is kept at once
+
     def record_cancel(self, seq: int, request: CancelRequest, reports: Reports) -> None:
         kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
         self._put(

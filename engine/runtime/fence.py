@@ -50,6 +50,7 @@ class FencedWriter:
         self.lease_owner = lease_owner
         self.cancel_request = cancel_request_of(run)
         self.pause_requested = False
+        self._held: tuple[StepRecord, list[Any] | None, dict[str, Any] | None] | None = None
 
     def now(self) -> datetime:
         return timezone.now()
@@ -99,6 +100,7 @@ class FencedWriter:
     @contextmanager
     def _writing(self, reports: Reports) -> Iterator[None]:
         """One commit: the fence, the reports, then whatever the caller writes."""
+        self.write_held()
         try:
             # The reports' metrics and the caller's step land in rollup rows: in key order.
             with transaction.atomic(), rollups_in_key_order():
@@ -164,11 +166,39 @@ class FencedWriter:
         if progress is not None:
             send_on_commit(run_progress, run_id=self.run_id, progress=progress)
 
+    def _hold_back(
+        self,
+        record: StepRecord,
+        rollup: list[Any] | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> None:
+        """A step's result, fenced as _insert_fenced does, committed with the next write: the
+        next position's (write_held) or the run's ending (finish). Until then nothing else
+        runs, so a worker that dies meanwhile loses no more than a step it would run again
+        anyway (at least once), and a run's last step and its end are one commit."""
+        self.write_held()
+        self._held = (record, rollup, progress)
+
+    def write_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self._insert_fenced(*held)
+
     def _insert(self, record: StepRecord) -> None:
         record.save(force_insert=True)
         announce_step(record)
 
     def flush(self, reports: Reports) -> None:
+        """Inside the transaction that ends or suspends the run: the step held back, then
+        what the workflow reported after its last position."""
+        held, self._held = self._held, None
+        if held is not None:
+            record, rollup, progress = held
+            # The step's rollup joins the ending's rollups, written in key order (the run's
+            # row before the step's), instead of in the insert's own statement.
+            self._insert_fenced(record, None, progress)
+            if rollup is not None:
+                add_step_values(rollup)
         if reports:
             with self._writing(reports):
                 pass
@@ -214,8 +244,33 @@ def _fenced_insert_sql(vendor: str) -> str:
 
 def _execute(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql + _unflushed_commit(), params)
         return int(cursor.rowcount)
+
+
+ASYNC_COMMIT = "; SET LOCAL synchronous_commit TO off"
+"""Sent after a step's statement in the same query string: PostgreSQL runs both as one implicit
+transaction, so the setting holds for that commit alone (it is read when the commit happens)
+and the cursor's row count is still the insert's."""
+
+
+def _unflushed_commit() -> str:
+    """With STEPWISE_ASYNC_STEP_COMMITS, a step committed on its own does not wait for its
+    journal to reach the disk. A worker crash still loses nothing (the commit happened); a
+    PostgreSQL crash may lose the last few hundred milliseconds of commits (up to three
+    wal_writer_delay), so those steps run again when the run is picked up:
+    engine.runtime.sweepers.redispatch_lost_work sends it again once its lease lapses, or, if
+    the lease was lost too, as a pending run whose message is gone.
+    A run's ending, and every step written in a transaction, stay ordinary commits, and an
+    ending's flush takes the steps before it to the disk too: a run seen ended keeps them all.
+    """
+    if (
+        settings.STEPWISE_ASYNC_STEP_COMMITS
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    ):
+        return ASYNC_COMMIT
+    return ""
 
 
 def _progress_value(progress: dict[str, Any]) -> Any:

@@ -27,7 +27,7 @@ from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.resilience import bulkheads
 from engine.resilience.priorities import HELD
-from engine.runtime.fence import write_reports
+from engine.runtime.fence import ASYNC_COMMIT, write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
@@ -94,6 +94,11 @@ def acquire(run_id: int) -> Run | None:
 
     One statement that both takes the lease and reads the run back (UPDATE … RETURNING): the
     advancer needs the row anyway, and a separate SELECT was one more round trip per advance.
+
+    Committed on its own, it does not wait for the journal flush (engine.runtime.fence's
+    ASYNC_COMMIT): a lease means nothing after a PostgreSQL crash, and the next ordinary commit
+    (the first step's, or the end's) takes it to the disk first. Lost with the crash, the run is
+    pending again with its message gone, and redispatch_lost_work sends it again.
     """
     owner = f"{_PROCESS}:{uuid.uuid4().hex[:12]}"
     now = timezone.now()
@@ -114,7 +119,9 @@ def acquire(run_id: int) -> Run | None:
         HELD,
         RunStatus.PENDING.value,
     ]
-    return next(iter(Run.objects.raw(_acquire_sql(), params)), None)
+    alone = connection.vendor == "postgresql" and not connection.in_atomic_block
+    sql = _acquire_sql() + ASYNC_COMMIT if alone else _acquire_sql()
+    return next(iter(Run.objects.raw(sql, params)), None)
 
 
 @functools.cache
@@ -195,11 +202,11 @@ def _advance_once(run: Run, owner: str) -> bool:
         return False  # cancelled, paused or taken over: stop without writing anything more
     # The last reports' metrics and the run's ending land in rollup rows: in key order.
     with transaction.atomic(), rollups_in_key_order():
-        if outcome.reports:
-            try:
-                backend.flush(outcome.reports)
-            except Cancelled:
-                return False
+        try:
+            # The last step held back (engine.runtime.fence) is committed with the ending.
+            backend.flush(outcome.reports or Reports())
+        except Cancelled:
+            return False
         if outcome.status != "suspended":
             finish_run(
                 run,

@@ -1,10 +1,11 @@
 """Engine actions: each owns its transaction and sends messages and signals after commit."""
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -230,19 +231,39 @@ def _left_open(run: Run) -> dict[str, bool]:
     exception, as it always was (it may commit just after them too): the attempt it queues
     finds the run ended and does not run.
     """
-    row = (
-        Run.objects.filter(pk=run.pk)
-        .values(
-            open_timers=Exists(Timer.objects.filter(run=OuterRef("pk"))),
-            open_waits=Exists(Wait.objects.filter(run=OuterRef("pk"), status=WaitStatus.WAITING)),
-            open_tasks=Exists(open_run_tasks([run.pk])),
-            open_children=Exists(
-                Run.objects.filter(parent=OuterRef("pk")).exclude(status__in=TERMINAL_STATUSES)
-            ),
-        )
-        .get()
+    sql, template = _left_open_sql()
+    params = [run.pk if _is_any_run(param) else param for param in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description or []]
+    return {name: bool(found) for name, found in zip(names, row or (), strict=True)}
+
+
+_ANY_RUN = -1
+"""The run id _left_open's statement is compiled with, replaced by the ending run's."""
+
+
+def _is_any_run(param: Any) -> bool:
+    return type(param) is int and param == _ANY_RUN
+
+
+@functools.cache
+def _left_open_sql() -> tuple[str, tuple[Any, ...]]:
+    """Compiled once per process: building the four subqueries took longer than running them
+    (about 1.8 ms of a worker's CPU per run)."""
+    queryset = Run.objects.filter(pk=_ANY_RUN).values(
+        open_timers=Exists(Timer.objects.filter(run=OuterRef("pk"))),
+        open_waits=Exists(Wait.objects.filter(run=OuterRef("pk"), status=WaitStatus.WAITING)),
+        open_tasks=Exists(open_run_tasks([_ANY_RUN])),
+        open_children=Exists(
+            Run.objects.filter(parent=OuterRef("pk")).exclude(status__in=TERMINAL_STATUSES)
+        ),
     )
-    return {name: bool(found) for name, found in row.items()}
+    sql, params = queryset.query.sql_with_params()
+    # Only the run's id may vary: the statuses and literals are the same for every run.
+    assert sum(_is_any_run(param) for param in params) == 2, params
+    return sql, tuple(params)
 
 
 def _tell_parent(child: Run) -> None:

@@ -120,7 +120,7 @@ class DjangoBackend(FencedWriter):
                 started_at=started_at,
                 finished_at=finished_at,
             )
-            self._insert_fenced(record, rollup, reports.progress)
+            self._hold_back(record, rollup, reports.progress)
             return
         with self._writing(reports):
             self._insert(

@@ -1,4 +1,5 @@
-"""A journaled step costs one SQL statement, committed on its own, and no broker message.
+"""A journaled step costs one SQL statement, committed on its own, and no broker message;
+the run's last step is committed with the run's end, in the same transaction.
 
 The statements are counted through the task a worker runs (engine.tasks.advance_run) against
 real PostgreSQL, for the same no-op workflow at two lengths: what a step adds is the difference,
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from kombu import Producer
 
 from engine.models import Run, RunStatus, StepRecord
+from engine.runtime.fence import ASYNC_COMMIT
 from engine.runtime.runs import start_run
 from engine.tasks import advance_run
 
@@ -27,9 +29,10 @@ pytestmark = [
 ]
 
 SHORT, LONG = 2, 12
-PER_RUN_STATEMENTS = 7
+PER_RUN_STATEMENTS = 8
 """Taking the lease (with the run's row), reading the journal, and the ending's transaction:
-BEGIN, the run's row, one look for anything left open, its rollup row, COMMIT."""
+BEGIN, the run's row, one look for anything left open, its rollup row, the last step's rollup
+row (written apart from that step's insert, in the rollups' key order), COMMIT."""
 
 
 @contextmanager
@@ -77,8 +80,17 @@ def test_each_step_adds_one_statement_and_no_transaction_block() -> None:
     step_writes = [sql for sql in long if "INSERT INTO engine_steprecord" in sql]
     assert len(step_writes) == LONG
     # A step's record and its rollup are one statement, and no step waits on the broker.
-    assert all("engine_steprollup" in sql for sql in step_writes)
+    assert all("engine_steprollup" in sql for sql in step_writes[:-1])
     assert sent == []
+    # The last step is written inside the ending's transaction: one commit fewer.
+    begin = next(index for index, sql in enumerate(long) if sql.upper() == "BEGIN")
+    commit = next(index for index, sql in enumerate(long) if sql.upper().startswith("COMMIT"))
+    writes = [index for index, sql in enumerate(long) if "INSERT INTO engine_steprecord" in sql]
+    assert all(index < begin for index in writes[:-1])
+    assert begin < writes[-1] < commit
+    ending = long[begin:commit]
+    assert any(sql.startswith("UPDATE") and "engine_run" in sql for sql in ending)
+    assert any("engine_steprollup" in sql for sql in ending[ending.index(step_writes[-1]) + 1 :])
 
 
 def test_a_step_reporting_progress_stores_it_in_the_same_statement() -> None:
@@ -94,8 +106,11 @@ def test_a_run_costs_a_fixed_handful_of_statements_around_its_steps() -> None:
     statements, _ = advance_counting(LONG)
     around = [sql for sql in statements if "INSERT INTO engine_steprecord" not in sql]
     assert len(around) <= PER_RUN_STATEMENTS, "\n".join(sql[:120] for sql in around)
-    # Its end is one transaction; taking the lease and reading the run are one statement.
+    # Its end is one transaction; taking the lease and reading the run are one statement,
+    # whose commit does not wait for the flush (the next commit takes it to the disk).
     assert sum(sql.upper().startswith("COMMIT") for sql in around) == 1
+    lease = [sql for sql in around if sql.startswith("UPDATE engine_run SET status = CASE")]
+    assert len(lease) == 1 and lease[0].endswith(ASYNC_COMMIT)
     assert not [
         sql
         for sql in around
