@@ -19,6 +19,7 @@ from monitoring.timeline import (
     build_timeline,
     error_message,
 )
+from monitoring.timeline_groups import fold, items_page
 from monitoring.verdict import verdict
 
 # A runaway loop can journal hundreds of thousands of rows: the chart shows the first ones and
@@ -35,8 +36,38 @@ class RunTimeline:
     truncated: int
     """Journal rows beyond MAX_TIMELINE_RECORDS, left out."""
 
-    def as_json(self) -> dict[str, Any]:
-        return {**self.timeline.as_json(), "verdict": self.verdict, "truncated": self.truncated}
+    def as_json(self, *, folded: bool = False) -> dict[str, Any]:
+        """Every row, or (`folded`) a loop's items and a big parallel group's branches as one
+        row each (monitoring.timeline_groups)."""
+        body = fold(self.timeline).as_json() if folded else self.timeline.as_json()
+        return {**body, "verdict": self.verdict, "truncated": self.truncated}
+
+    def answer(self, mask: Mask, *, folded: bool) -> dict[str, Any]:
+        """GET /api/runs/<id>/timeline's answer as `mask` shows it."""
+        # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
+        shown = mask.value(self.as_json(folded=folded), numbers=False)
+        # Tells a page its "***" are masks, to say so in words.
+        return {**shown, "masked": mask.masks_anything}
+
+    def items_json(
+        self, group: str, *, offset: int, limit: int, status: str | None
+    ) -> dict[str, Any] | None:
+        """One page of a folded group's items as timeline rows (times after the same `t0`),
+        or None when the timeline folds no such group."""
+        found = fold(self.timeline).groups.get(group)
+        if found is None:
+            return None
+        page = items_page(found, offset=offset, limit=limit, status=status)
+        return {
+            "group": group,
+            "t0": self.timeline.as_json_head()["t0"],
+            "items": len(found.rows),
+            "total": page.total,
+            "offset": offset,
+            "limit": limit,
+            "status": status,
+            "rows": [self.timeline.row_json(row) for row in page.rows],
+        }
 
 
 def node_of(step_name: str) -> str:
