@@ -7,7 +7,8 @@ same for a 10-step run (the baseline, measured in the same run):
 - on the server (Django's test client, in this process): the run page `/runs/<id>/`, its
   timeline `GET /api/runs/<id>/timeline` and the canvas overlay's
   `GET /api/runs/<id>/step-states`, with
-  the number of SQL statements each took;
+  the number of SQL statements each took, and for a run whose timeline folds its fan-out the
+  first page of the folded items (`GET /api/runs/<id>/timeline/items`);
 - in headless Chromium through Daphne: the run page until its timeline has drawn rows, and
   the canvas with the run laid over (`/designer/<slug>/?run=<id>`) until a node shows it.
 Prints figures and ratios, never fails a build.
@@ -143,7 +144,28 @@ def server_times(run_id: int) -> dict[str, tuple[float, int, int]]:
             if response.status_code != 200:
                 raise BenchError(f"{path} answered {response.status_code}")
         figures[name] = (statistics.median(seconds), len(queries), len(response.content))
+        if name == "timeline API":
+            folded = [row["group"] for row in response.json()["rows"] if row.get("group")]
+            if folded:  # a fan-out: the chart pages its items from here
+                items_path = f"/api/runs/{run_id}/timeline/items?group={folded[0]}"
+                seconds, queries, size = server_time(client, items_path)
+                figures["a page of folded items"] = (seconds, queries, size)
     return figures
+
+
+def server_time(client: Any, path: str) -> tuple[float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seconds = []
+    for _ in range(SERVER_SAMPLES):
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            response = client.get(path)
+            seconds.append(time.perf_counter() - began)
+        if response.status_code != 200:
+            raise BenchError(f"{path} answered {response.status_code}")
+    return statistics.median(seconds), len(queries), len(response.content)
 
 
 # --- in Chromium ----------------------------------------------------------------------------
@@ -228,7 +250,7 @@ def report(
     names = {"loop": f"{args.items:,}-item loop", "parallel": f"{args.branches:,} branches"}
     print("server time, median of 5 (SQL statements, bytes); baseline: a 10-item loop run")
     worst: list[tuple[str, float]] = []
-    for what in server["baseline"]:
+    for what in server_paths(0):
         base, base_queries, _ = server["baseline"][what]
         print(f"  {what:<22} baseline {base * ms:7.1f} ms ({base_queries} SQL)")
         for run, label in names.items():
@@ -237,6 +259,13 @@ def report(
             print(
                 f"  {'':<22} {label:<18} {seconds * ms:7.1f} ms ({queries} SQL, {size:,} bytes)"
                 f"  {seconds / base:6.1f}x"
+            )
+    for run, label in names.items():
+        if "a page of folded items" in server[run]:
+            seconds, queries, size = server[run]["a page of folded items"]
+            print(
+                f"  {'a page of folded items':<22} {label:<18} {seconds * ms:7.1f} ms "
+                f"({queries} SQL, {size:,} bytes; 50 items)"
             )
     if browser:
         print("in Chromium, page load until usable; baseline: the 10-item loop run")

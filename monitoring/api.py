@@ -13,7 +13,17 @@ from accounts.roles import Capability
 from engine.api.errors import found_or_404
 from engine.models import Run, StepRecord
 from engine.runtime.masking import mask_for
-from monitoring.run_timeline import load_timeline, node_step_id, step_detail
+from monitoring.run_timeline import (
+    MAX_TIMELINE_RECORDS,
+    load_timeline,
+    node_step_id,
+    step_detail,
+)
+
+# A page of a folded row's items: a screenful by default.
+ITEMS_PAGE = 50
+MAX_ITEMS_PAGE = 200
+ITEM_STATUSES = ("completed", "failed", "retrying", "waiting", "running", "queued", "cancelled")
 
 router = Router(tags=["runs"])
 
@@ -21,16 +31,49 @@ router = Router(tags=["runs"])
 @router.get(
     "/runs/{run_id}/timeline",
     summary="The run as a Gantt chart: rows of attempts split into queued, running, back-off "
-    "and waiting spans (milliseconds after t0), and a one-line verdict",
+    "and waiting spans (milliseconds after t0), and a one-line verdict; a loop's items and a "
+    "big parallel group's branches fold into one row each unless fold=false",
 )
-def get_timeline(request: HttpRequest, run_id: int, internal: bool = False) -> dict[str, Any]:
+def get_timeline(
+    request: HttpRequest, run_id: int, internal: bool = False, fold: bool = True
+) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     run = found_or_404(Run, "run_id", "run", pk=run_id)
-    # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
+    timeline = load_timeline(run, show_internal=internal)
+    return timeline.answer(mask_for(request.user, run), folded=fold)
+
+
+@router.get(
+    "/runs/{run_id}/timeline/items",
+    summary="One page of a folded timeline row's items (its `group`), as timeline rows; "
+    "`status` keeps only the items whose last attempt has it (e.g. failed)",
+)
+def get_timeline_items(
+    request: HttpRequest,
+    run_id: int,
+    group: str,
+    offset: int = 0,
+    limit: int = ITEMS_PAGE,
+    status: str | None = None,
+    internal: bool = False,
+) -> dict[str, Any]:
+    require_capability(request, Capability.VIEW)
+    if len(group) > 300:
+        raise FieldError(422, "group", "at most 300 characters")
+    if not 0 <= offset <= MAX_TIMELINE_RECORDS:
+        raise FieldError(422, "offset", f"from 0 to {MAX_TIMELINE_RECORDS:,}")
+    if not 1 <= limit <= MAX_ITEMS_PAGE:
+        raise FieldError(422, "limit", f"from 1 to {MAX_ITEMS_PAGE}")
+    if status is not None and status not in ITEM_STATUSES:
+        raise FieldError(422, "status", f"one of {', '.join(ITEM_STATUSES)}")
+    run = found_or_404(Run, "run_id", "run", pk=run_id)
     mask = mask_for(request.user, run)
-    shown = mask.value(load_timeline(run, show_internal=internal).as_json(), numbers=False)
-    # Tells a page its "***" are masks, to say so in words.
-    return {**shown, "masked": mask.masks_anything}
+    page = load_timeline(run, show_internal=internal).items_json(
+        group, offset=offset, limit=limit, status=status
+    )
+    if page is None:
+        raise FieldError(404, "group", f"the timeline of run {run_id} folds no group {group!r}")
+    return {**mask.value(page, numbers=False), "masked": mask.masks_anything}
 
 
 @router.get(

@@ -1,5 +1,8 @@
 """Reading a run's timeline, its verdict and one step's details from the database."""
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +22,7 @@ from monitoring.timeline import (
     build_timeline,
     error_message,
 )
+from monitoring.timeline_groups import fold, items_page
 from monitoring.verdict import verdict
 
 # A runaway loop can journal hundreds of thousands of rows: the chart shows the first ones and
@@ -35,8 +39,38 @@ class RunTimeline:
     truncated: int
     """Journal rows beyond MAX_TIMELINE_RECORDS, left out."""
 
-    def as_json(self) -> dict[str, Any]:
-        return {**self.timeline.as_json(), "verdict": self.verdict, "truncated": self.truncated}
+    def as_json(self, *, folded: bool = False) -> dict[str, Any]:
+        """Every row, or (`folded`) a loop's items and a big parallel group's branches as one
+        row each (monitoring.timeline_groups)."""
+        body = fold(self.timeline).as_json() if folded else self.timeline.as_json()
+        return {**body, "verdict": self.verdict, "truncated": self.truncated}
+
+    def answer(self, mask: Mask, *, folded: bool) -> dict[str, Any]:
+        """GET /api/runs/<id>/timeline's answer as `mask` shows it."""
+        # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
+        shown = mask.value(self.as_json(folded=folded), numbers=False)
+        # Tells a page its "***" are masks, to say so in words.
+        return {**shown, "masked": mask.masks_anything}
+
+    def items_json(
+        self, group: str, *, offset: int, limit: int, status: str | None
+    ) -> dict[str, Any] | None:
+        """One page of a folded group's items as timeline rows (times after the same `t0`),
+        or None when the timeline folds no such group."""
+        found = fold(self.timeline).groups.get(group)
+        if found is None:
+            return None
+        page = items_page(found, offset=offset, limit=limit, status=status)
+        return {
+            "group": group,
+            "t0": self.timeline.as_json_head()["t0"],
+            "items": len(found.rows),
+            "total": page.total,
+            "offset": offset,
+            "limit": limit,
+            "status": status,
+            "rows": [self.timeline.row_json(row) for row in page.rows],
+        }
 
 
 def node_of(step_name: str) -> str:
@@ -89,18 +123,21 @@ def load_timeline(
         .order_by("seq", "branch", "attempt", "id")
         .values_list(*columns)[:MAX_TIMELINE_RECORDS]
     )
-    records = [JournalEntry(*values) for values in rows]
+    with _no_cycle_collection():
+        records = [JournalEntry(*values) for values in rows]
     truncated = 0
     if len(records) == MAX_TIMELINE_RECORDS:
         truncated = StepRecord.objects.filter(run=run).count() - MAX_TIMELINE_RECORDS
-    timeline = build_timeline(
-        records,
-        run_start=run.started_at or run.created_at,
-        now=now,
-        run_end=run.finished_at if run.is_terminal else None,
-        waits=task_waits(run, [r.pk for r in records if r.kind == "task"]),
-        show_internal=show_internal,
-    )
+    waits = task_waits(run, [r.pk for r in records if r.kind == "task"])
+    with _no_cycle_collection():
+        timeline = build_timeline(
+            records,
+            run_start=run.started_at or run.created_at,
+            now=now,
+            run_end=run.finished_at if run.is_terminal else None,
+            waits=waits,
+            show_internal=show_internal,
+        )
     line = verdict(
         status=run.status,
         created_at=run.created_at,
@@ -111,6 +148,22 @@ def load_timeline(
         timeline=timeline,
     )
     return RunTimeline(timeline, line, truncated)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while a fanned-out run's rows are made: tens of
+    thousands of objects without a cycle among them, during which it walked the whole heap
+    again and again (more than half of a 10,000-item loop's timeline). Only the caller that
+    paused it resumes it, so threads that overlap never leave it off."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _bounded(value: Any) -> Any:

@@ -143,50 +143,51 @@ class Timeline:
         """Compact for thousands of rows: times are milliseconds after `t0` (epoch ms); a
         segment is [kind, start, end] or [kind, start, end, label, open]; `internal`,
         `superseded`, `child` and an attempt's `error` appear only when set."""
-        t0 = self.start
+        return {**self.as_json_head(), "rows": [self.row_json(row) for row in self.rows]}
 
-        def ms(moment: datetime) -> int:
-            return round((moment - t0).total_seconds() * 1000)
+    def as_json_head(self) -> dict[str, Any]:
+        return {
+            "t0": round(self.start.timestamp() * 1000),
+            "span": self.ms(self.end),
+            "hidden_internal": self.hidden_internal,
+        }
 
+    def ms(self, moment: datetime) -> int:
+        """`moment` in milliseconds after the timeline's start."""
+        return round((moment - self.start).total_seconds() * 1000)
+
+    def row_json(self, row: Row) -> dict[str, Any]:
         def segment(s: Segment) -> list[Any]:
-            out: list[Any] = [s.kind, ms(s.start), ms(s.end)]
+            out: list[Any] = [s.kind, self.ms(s.start), self.ms(s.end)]
             if s.label or s.open:
                 out += [s.label, s.open]
             return out
 
-        rows = []
-        for row in self.rows:
-            item: dict[str, Any] = {
-                "seq": row.seq,
-                "branch": row.branch,
-                "name": row.name,
-                "kind": row.kind,
-                "status": row.status,
-                "attempts": [
-                    {
-                        "id": attempt.id,
-                        "n": attempt.attempt,
-                        "status": attempt.status,
-                        "segments": [segment(s) for s in attempt.segments],
-                        # Left out when empty: thousands of rows stay small.
-                        **({"error": attempt.error_message} if attempt.error_message else {}),
-                    }
-                    for attempt in row.attempts
-                ],
-            }
-            if row.internal:
-                item["internal"] = True
-            if row.superseded:
-                item["superseded"] = True
-            if row.child_run_id is not None:
-                item["child"] = row.child_run_id
-            rows.append(item)
-        return {
-            "t0": round(t0.timestamp() * 1000),
-            "span": ms(self.end),
-            "hidden_internal": self.hidden_internal,
-            "rows": rows,
+        item: dict[str, Any] = {
+            "seq": row.seq,
+            "branch": row.branch,
+            "name": row.name,
+            "kind": row.kind,
+            "status": row.status,
+            "attempts": [
+                {
+                    "id": attempt.id,
+                    "n": attempt.attempt,
+                    "status": attempt.status,
+                    "segments": [segment(s) for s in attempt.segments],
+                    # Left out when empty: thousands of rows stay small.
+                    **({"error": attempt.error_message} if attempt.error_message else {}),
+                }
+                for attempt in row.attempts
+            ],
         }
+        if row.internal:
+            item["internal"] = True
+        if row.superseded:
+            item["superseded"] = True
+        if row.child_run_id is not None:
+            item["child"] = row.child_run_id
+        return item
 
 
 def error_message(error: Any) -> str:

@@ -1,4 +1,6 @@
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -12,14 +14,27 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Capability, capabilities_of, require
 from engine.models import Run
-from engine.runtime.masking import page_mask_for
+from engine.runtime.masking import MASK, NO_MASK, Mask, page_mask_for
 from engine.runtime.runs import RunStateError, cancel_run, retry_run
 from monitoring.dashboards import overview_summary
 from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.run_detail import run_detail as load_run_detail
 from monitoring.run_map import masked_map, run_map
-from monitoring.run_timeline import load_timeline
+from monitoring.run_timeline import RunTimeline, load_timeline
+
+# Above this many rows (a long run that is not fanned out) the chart reads its rows itself
+# rather than making the page heavy.
+MAX_EMBEDDED_ROWS = 500
+
+
+def first_answer(timeline: RunTimeline, page_mask: Mask) -> dict[str, Any] | None:
+    """What GET /api/runs/<id>/timeline answers (its "***" masks, not the page's words), or
+    None when it has more rows than a page should carry."""
+    answer = timeline.answer(
+        page_mask if page_mask is NO_MASK else replace(page_mask, token=MASK), folded=True
+    )
+    return answer if len(answer["rows"]) <= MAX_EMBEDDED_ROWS else None
 
 
 @login_not_required
@@ -68,11 +83,13 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
         "may_retry": Capability.RETRY_RUNS in granted and detail.can_be_retried,
     }
     if part != "live":
-        # The verdict and the map are drawn here; the chart reads /api/runs/<id>/timeline
-        # itself, and the live part shows neither.
+        # The verdict and the map are drawn here, and the chart's first answer comes with the
+        # page (folded, so small whatever the fan-out); the live part shows none of them.
         timeline = load_timeline(detail.run)
         context["verdict"] = detail.mask.text(timeline.verdict)
         context["map"] = masked_map(run_map(detail.run, timeline.timeline), detail.mask)
+        if part == "":
+            context["timeline"] = first_answer(timeline, detail.mask)
     template = f"monitoring/run.html#{part}" if part else "monitoring/run.html"
     response = render(request, template, context)
     # The same URL answers a page or a fragment: caches must keep them apart.

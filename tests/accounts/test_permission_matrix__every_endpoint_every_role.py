@@ -38,6 +38,7 @@ MATRIX: dict[str, tuple[frozenset[Capability] | str, Any]] = {
     "GET /api/runs/{run_id}": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/journal": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/timeline": (ANY_ROLE, None),
+    "GET /api/runs/{run_id}/timeline/items": (ANY_ROLE, {"group": "loop:n"}),
     "GET /api/runs/{run_id}/steps/{step_id}": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/nodes/{node_id}": (ANY_ROLE, None),
     "GET /api/runs/{run_id}/step-states": (ANY_ROLE, None),
