@@ -6,6 +6,9 @@ back through the Celery task module.
 """
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -112,21 +115,57 @@ def _request_wake(runs: QuerySet[Run], now: datetime) -> int:
     )
 
 
+_held = threading.local()
+
+
+@contextmanager
+def messages_held() -> Iterator[None]:
+    """Hold the messages sent inside the block (each still only once its transaction commits)
+    and send them together when the block ends, through one producer.
+
+    A sweep that commits batch after batch then writes every batch before the first message
+    goes: the broker's round trips do not pace its database writes, and the workers those
+    messages wake do not compete with it for the machine. The block sends on its way out even
+    when it ends in an error, as what was committed inside it must reach a worker.
+    """
+    if getattr(_held, "calls", None) is not None:
+        yield  # an enclosing block sends them
+        return
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+    _held.calls = calls
+    try:
+        yield
+    finally:
+        _held.calls = None
+        _publish(calls)
+
+
 def send_many(task_name: str, calls: list[tuple[Any, ...]]) -> None:
-    """Send one task many times through one broker connection (not one from the pool each)."""
+    """Send one task many times through one broker connection (not one from the pool each);
+    inside messages_held(), when that block ends."""
+    held: list[tuple[str, tuple[Any, ...]]] | None = getattr(_held, "calls", None)
+    if held is not None:
+        held.extend((task_name, args) for args in calls)
+        return
+    _publish([(task_name, args) for args in calls])
+
+
+def _publish(calls: list[tuple[str, tuple[Any, ...]]]) -> None:
+    if not calls:
+        return
     # The rows these messages are about are committed: a broker that is down or restarting
     # must not turn that into an error for the caller (an API client told 500 starts the run
     # again, a timer tick would stop after its first batch). The database says the work is
     # due, and the timer loop's recovery sweepers send it again.
     try:
-        with current_app.producer_or_acquire() as producer:
-            for args in calls:
+        # A publish batch writes to Redis in pipelines of a thousand, not a round trip each.
+        with current_app.producer_or_acquire() as producer, producer.batch():
+            for task_name, args in calls:
                 current_app.send_task(task_name, args=args, producer=producer)
     except (KombuError, RedisError, OSError):
         logger.warning(
-            "could not queue %s for %d call(s) (first %r); the timer loop will send them again",
-            task_name,
+            "could not queue %d message(s) (first %s%r); the timer loop will send them again",
             len(calls),
-            calls[0] if calls else (),
+            *calls[0],
             exc_info=True,
         )

@@ -4,6 +4,7 @@ Every sweeper claims rows with SELECT ... FOR UPDATE SKIP LOCKED, so several tim
 run side by side and each row is handled by exactly one of them.
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils import timezone
 from engine.core.journal import EntryKind, EntryStatus
 from engine.messaging.dispatch import (
     advance_on_commit,
+    messages_held,
     queued_messages,
     run_branch_on_commit,
     wake_many,
@@ -27,26 +29,33 @@ from engine.runtime.runs import create_run, request_cancel
 
 BATCH = 200
 TIMER_BATCH = 1000
-"""Timers claimed per transaction: a burst of 10,000 due at once fires within a second."""
+"""Timers claimed per transaction."""
 TIMER_BATCHES_PER_TICK = 50
 """A bound on one sweep, so the loop's other sweepers and heartbeat still run in a flood."""
 
 
 def fire_due_timers() -> int:
-    """Fire what is due, batch after batch while batches come back full."""
+    """Fire what is due, batch after batch while batches come back full, with no pause between
+    them; the messages to workers go once the last batch has committed, so the first runs woken
+    do not slow down the writes that end the others' sleeps."""
     fired = 0
-    for _ in range(TIMER_BATCHES_PER_TICK):
-        count = _fire_due_batch()
-        fired += count
-        if count < TIMER_BATCH:
-            break
+    with messages_held():
+        for _ in range(TIMER_BATCHES_PER_TICK):
+            count = _fire_due_batch()
+            fired += count
+            if count < TIMER_BATCH:
+                break
     return fired
 
 
-def next_timer_due() -> datetime | None:
-    """The next timer still to come. One already due is the tick's to fire (or another loop
-    holds it locked): counting it would make the loop spin at its shortest pause."""
-    upcoming = Timer.objects.filter(due_at__gt=timezone.now()).order_by("due_at")
+def next_timer_due(after: datetime) -> datetime | None:
+    """The first timer due after `after`, the moment the loop's last tick began.
+
+    One due before then was there for the tick's sweep: fired, or held by another loop, or
+    failing to fire; counting it would make the loop spin at its shortest pause. One that fell
+    due while the tick ran is counted though already due: it waits a moment, not an interval.
+    """
+    upcoming = Timer.objects.filter(due_at__gt=after).order_by("due_at")
     return upcoming.values_list("due_at", flat=True).first()
 
 
@@ -74,21 +83,24 @@ def _fire_wakes(timers: list[Timer]) -> None:
     """Wake timers in a handful of statements, however many there are (a burst is common)."""
     if not timers:
         return
-    sleeps = {(timer.run_id, timer.seq) for timer in timers if timer.seq is not None}
     # Only the sleep at the timer's own position ends; a retry back-off or a wait's timeout
-    # shares the timer kind, and the run decides what those mean when it wakes.
-    waiting = StepRecord.objects.filter(
-        run_id__in={run_id for run_id, _ in sleeps},
-        branch=0,
-        kind=EntryKind.SLEEP,
-        status=EntryStatus.WAITING,
-        superseded=False,
-    ).values_list("pk", "run_id", "seq")
-    ended = [pk for pk, run_id, seq in waiting if (run_id, seq) in sleeps]
-    if ended:
-        StepRecord.objects.filter(pk__in=ended).update(
-            status=EntryStatus.COMPLETED, finished_at=timezone.now()
-        )
+    # shares the timer kind, and the run decides what those mean when it wakes. One condition
+    # per position, not per timer: a burst's sleeps mostly sit at the same few positions.
+    runs_at: dict[int, list[int]] = defaultdict(list)
+    for timer in timers:
+        if timer.seq is not None:
+            runs_at[timer.seq].append(timer.run_id)
+    if runs_at:
+        positions = Q()
+        for seq, run_ids in runs_at.items():
+            positions |= Q(seq=seq, run_id__in=run_ids)
+        StepRecord.objects.filter(
+            positions,
+            branch=0,
+            kind=EntryKind.SLEEP,
+            status=EntryStatus.WAITING,
+            superseded=False,
+        ).update(status=EntryStatus.COMPLETED, finished_at=timezone.now())
     wake_many([timer.run_id for timer in timers])
 
 

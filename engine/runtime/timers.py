@@ -22,7 +22,7 @@ Sweeper = Callable[[], int]
 
 _sweepers: dict[str, Sweeper] = {}
 _on_start: dict[str, Callable[[], object]] = {}
-_next_due: dict[str, Callable[[], datetime | None]] = {}
+_next_due: dict[str, Callable[[datetime], datetime | None]] = {}
 
 MIN_PAUSE = 0.01
 """Seconds between ticks at the least."""
@@ -32,8 +32,12 @@ def register_sweeper(name: str, sweeper: Sweeper) -> None:
     _sweepers[name] = sweeper
 
 
-def register_next_due(name: str, source: Callable[[], datetime | None]) -> None:
-    """When the next thing a sweeper fires is due, so the loop wakes for it, not a tick later."""
+def register_next_due(name: str, source: Callable[[datetime], datetime | None]) -> None:
+    """When the next thing a sweeper fires is due, so the loop wakes for it, not a tick later.
+
+    The source is given the moment the last tick began and names the first thing due after it:
+    what fell due while the tick ran was not there for the sweeper to see.
+    """
     _next_due[name] = source
 
 
@@ -50,9 +54,11 @@ class TimerLoop:
         self.interval = interval
         self.started_at = timezone.now()
         self.ticks = 0
+        self.tick_began: datetime | None = None
 
     def tick(self) -> int:
         """Run each sweeper once, then record the heartbeat; returns how many things fired."""
+        self.tick_began = timezone.now()
         fired = 0
         for sweeper_name, sweeper in list(_sweepers.items()):
             try:
@@ -83,11 +89,11 @@ class TimerLoop:
         now = timezone.now()
         for source_name, source in list(_next_due.items()):
             try:
-                due = source()
+                due = source(self.tick_began or now)
             except Exception:
                 logger.exception("timer source %s failed to say when it is next due", source_name)
                 continue
-            if due is not None and due > now:
+            if due is not None:
                 pause = min(pause, (due - now).total_seconds())
         return max(MIN_PAUSE, pause)
 

@@ -1,6 +1,7 @@
 """The timer loop wakes early for a timer still to come, but an overdue one (another loop holds
 it locked, or its fire keeps failing) does not shorten its pause: it would spin at the least
-pause, running every sweeper a hundred times a second."""
+pause, running every sweeper a hundred times a second. A timer that fell due while a tick ran,
+after the sweep looked, is fired at the next tick, not an interval later."""
 
 from datetime import timedelta
 
@@ -8,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from engine.models import Run, Timer, TimerKind
+from engine.runtime import timers
 from engine.runtime.sweepers import next_timer_due
-from engine.runtime.timers import TimerLoop
+from engine.runtime.timers import MIN_PAUSE, TimerLoop
 
 
 def timer_due_in(seconds: float) -> Timer:
@@ -23,7 +25,7 @@ def timer_due_in(seconds: float) -> Timer:
 @pytest.mark.django_db
 def test_an_overdue_timer_does_not_shorten_the_pause() -> None:
     timer_due_in(-30)
-    assert next_timer_due() is None
+    assert next_timer_due(timezone.now()) is None
     assert TimerLoop("test", interval=1.0).pause(elapsed=0.0) == pytest.approx(1.0)
 
 
@@ -31,5 +33,24 @@ def test_an_overdue_timer_does_not_shorten_the_pause() -> None:
 def test_a_timer_to_come_wakes_the_loop_for_it() -> None:
     timer_due_in(-30)
     coming = timer_due_in(0.3)
-    assert next_timer_due() == coming.due_at
+    assert next_timer_due(timezone.now()) == coming.due_at
     assert 0.1 < TimerLoop("test", interval=1.0).pause(elapsed=0.0) <= 0.3
+
+
+@pytest.mark.django_db
+def test_a_timer_falling_due_during_a_tick_is_fired_at_the_next_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def later_sweeper() -> int:
+        # The timer falls due while the tick runs, after the timer sweep has looked.
+        timer_due_in(0)
+        return 0
+
+    monkeypatch.setattr(timers, "_sweepers", {"later": later_sweeper})
+    loop = TimerLoop("test", interval=1.0)
+    loop.tick()
+    assert loop.pause(elapsed=0.0) == MIN_PAUSE
+    # The tick after it saw that timer: left behind again, it no longer shortens the pause.
+    monkeypatch.setattr(timers, "_sweepers", {})
+    loop.tick()
+    assert loop.pause(elapsed=0.0) == pytest.approx(1.0)
