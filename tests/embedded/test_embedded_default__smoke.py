@@ -95,6 +95,22 @@ def test_serve_migrate_demo_login_probe_and_stop(tmp_path) -> None:
             server,
         )
         assert len(operator.get(run_url).json()["steps"]) == 3
+        # A durable sleep: the in-process timer loop fires it and the in-process worker resumes.
+        paused = operator.post(
+            "/api/workflows/email-campaign/runs",
+            json={"input": {"segment": "smoke", "template": "t", "pause_seconds": 1}},
+            headers=csrf_headers(operator),
+        )
+        assert paused.status_code == 201, paused.text
+        paused_url = f"/api/runs/{paused.json()['id']}"
+        wait_until(
+            lambda: operator.get(paused_url).json()["status"] == "completed",
+            30,
+            "the demo run with a sleep to complete",
+            server,
+        )
+        kinds = [step["kind"] for step in operator.get(paused_url).json()["steps"]]
+        assert kinds.count("sleep") == 1 and kinds.count("step") == 13
     finally:
         exit_code = server.stop(signal.SIGINT, timeout=20)
 
