@@ -10,12 +10,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
@@ -90,29 +91,31 @@ def wake_many(run_ids: list[int]) -> int:
     """wake() for many runs in one statement, their messages sent together after commit."""
     if not run_ids:
         return 0
-    now = timezone.now()
-    if not _request_wake(Run.objects.filter(pk__in=run_ids), now):
-        return 0
-    # The rows this transaction just updated are locked until it commits, so the ones
-    # carrying its timestamp are exactly the ones it woke.
-    woken = list(
-        Run.objects.filter(pk__in=run_ids, dispatched_at=now, wake_requested=True).values_list(
-            "pk", flat=True
-        )
-    )
-    transaction.on_commit(lambda: send_many(ADVANCE_RUN, [(run_id,) for run_id in woken]))
+    runs = Run.objects.filter(pk__in=run_ids, status__in=WAKEABLE)
+    # RETURNING (PostgreSQL and SQLite both have it) names the runs woken in the same
+    # statement: a burst of timers pays for no second read of the rows it has just written.
+    query = cast(UpdateQuery, runs.query.chain(UpdateQuery))
+    query.add_update_values(_wake_values(timezone.now()))
+    rows = query.get_compiler(runs.db).execute_returning_sql([Run._meta.pk])
+    woken = [row[0] for row in rows]
+    if woken:
+        transaction.on_commit(lambda: send_many(ADVANCE_RUN, [(run_id,) for run_id in woken]))
     return len(woken)
 
 
 def _request_wake(runs: QuerySet[Run], now: datetime) -> int:
-    return runs.filter(status__in=WAKEABLE).update(
-        wake_requested=True,
-        status=Case(
+    return runs.filter(status__in=WAKEABLE).update(**_wake_values(now))
+
+
+def _wake_values(now: datetime) -> dict[str, Any]:
+    return {
+        "wake_requested": True,
+        "status": Case(
             When(status=RunStatus.WAITING, then=Value(RunStatus.PENDING.value)),
             default=F("status"),
         ),
-        dispatched_at=now,
-    )
+        "dispatched_at": now,
+    }
 
 
 _held = threading.local()

@@ -54,8 +54,15 @@ class Run(models.Model):
     input = models.JSONField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
+    # Foreign keys that are mostly NULL are indexed by partial indexes (Meta) only: every
+    # status change of a run writes a new row version into each index of the table.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        db_index=False,
     )
     # How many runs started this one as a child, detached ones included (they have no parent).
     depth = models.PositiveSmallIntegerField(default=0)
@@ -64,7 +71,12 @@ class Run(models.Model):
     # NULL, not "", for runs without a key: the unique constraint ignores NULLs.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField()
     scheduled_for = models.DateTimeField(null=True, blank=True)
@@ -87,7 +99,12 @@ class Run(models.Model):
     is_test = models.BooleanField(default=False)
     # A re-run or fork of another run (engine.runtime.forking): the same version, new input.
     forked_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="forks",
+        db_index=False,
     )
     # None for a re-run from the start; n for a fork that reused the journal before step n.
     forked_at_seq = models.PositiveIntegerField(null=True, blank=True)
@@ -163,6 +180,11 @@ class Run(models.Model):
                 condition=models.Q(created_by__isnull=False),
             ),
             models.Index(fields=["trigger", "-created_at"], name="run_by_trigger"),
+            models.Index(
+                fields=["forked_from"],
+                name="run_forks",
+                condition=models.Q(forked_from__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,8 +208,9 @@ class StepRecord(models.Model):
     output = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     detail = models.JSONField(null=True, blank=True)
+    # Indexed by step_child only, like Run's mostly-NULL foreign keys.
     child_run = models.ForeignKey(
-        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

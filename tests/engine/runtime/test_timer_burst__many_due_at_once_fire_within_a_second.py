@@ -23,9 +23,9 @@ from engine.runtime.timers import TimerLoop
 from tests.processes import RunningProcess
 
 BURST = 500
-STATEMENTS_PER_BATCH = 7
-"""A savepoint, claiming the due timers, deleting them, ending the sleeps, waking the runs,
-reading which woke, releasing the savepoint."""
+STATEMENTS_PER_BATCH = 6
+"""A savepoint, claiming the due timers, deleting them, ending the sleeps, waking the runs
+(the statement returns which woke), releasing the savepoint."""
 
 
 def start_sleepers(count: int) -> list[int]:
