@@ -1,6 +1,6 @@
 """In Chromium: zoomed out past reading, a 1,000-step graph draws its steps plain (a box, a name
-and handles: few elements each) with edges meeting their handles; zoomed in, steps are drawn in
-full with connectable handles, edges still meet them, and a step can be edited."""
+and handles: few elements each) with edges as bare lines meeting their handles; zoomed in, steps
+are drawn in full with connectable handles, edges still meet them, and a step can be edited."""
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -99,7 +99,10 @@ def test_zoomed_out_steps_are_plain_and_full_again_when_zoomed_in(
     assert drawn > 100, drawn
     expect(page.locator("[data-drawing=plain]")).to_have_count(drawn)
     expect(page.locator(".step-head")).to_have_count(0)
-    assert page.evaluate(ELEMENTS_PER_STEP) <= 8
+    # A box, its name and three handles (in, out, error).
+    assert page.evaluate(ELEMENTS_PER_STEP) <= 5
+    # Edges are bare lines: no wider invisible path to click, too thin to aim at this far out.
+    expect(page.locator(".react-flow__edge-interaction")).to_have_count(0)
     _edges_meet_their_handles(page)
 
     # "=" zooms in by 1.2: thirteen presses pass 100 %. The steps in view are drawn in full,
@@ -111,6 +114,7 @@ def test_zoomed_out_steps_are_plain_and_full_again_when_zoomed_in(
     expect(page.locator(".step-head")).to_have_count(drawn)
     assert page.locator(".react-flow__handle.connectable").count() >= 2 * drawn
     assert page.evaluate(ELEMENTS_PER_STEP) > 12
+    assert page.locator(".react-flow__edge-interaction").count() > 0
     _edges_meet_their_handles(page)
 
     # Editing a step drawn in full: its new label shows, and shows on its plain drawing too.

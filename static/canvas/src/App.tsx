@@ -1,12 +1,12 @@
 // The canvas: owns positions and selection; config comes from Django's side panel.
-import { ReactFlow, useReactFlow, useStore, type Edge } from "@xyflow/react";
+import { ReactFlow, useReactFlow, useStore, type Edge, type Viewport } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ConflictBanner, DiffBanner, RunBanner } from "./Banners";
 import ConnectDialog from "./ConnectDialog";
 import { PlainStepsContext, TypesContext } from "./context";
 import { publishDraft, reason } from "./designerApi";
 import { diffView, type DiffView } from "./diff";
-import FitOnLoad from "./FitOnLoad";
+import FitOnLoad, { beyondTheGraph } from "./FitOnLoad";
 import { EDITING_PROPS, FIT_ALL, FIT_ALL_UNMAGNIFIED, FlowChrome } from "./flowSettings";
 import { graphFormat, type StepNode } from "./graph";
 import HelpOverlay from "./HelpOverlay";
@@ -19,6 +19,7 @@ import RunStepPanel from "./RunStepPanel";
 import TestRunDialog from "./TestRunDialog";
 import { closePanel } from "./sidePanel";
 import { useEstimatedNodes } from "./stepGeometry";
+import StepEdgeView from "./StepEdge";
 import StepNodeView, { zoomedOut } from "./StepNode";
 import Toolbar from "./Toolbar";
 import type { Boot, CanvasDialog } from "./types";
@@ -32,6 +33,7 @@ import { useSidePanel } from "./useSidePanel";
 import VersionsDialog from "./VersionsDialog";
 
 const nodeTypes = { step: StepNodeView };
+const edgeTypes = { default: StepEdgeView };
 // Past this many steps, only those in view are drawn.
 const DRAW_VISIBLE_ONLY_ABOVE = 200;
 
@@ -60,6 +62,10 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
   const fitOnOpen = !boot.graph.meta?.viewport && boot.graph.nodes.length > 0;
   const openedLarge = boot.graph.nodes.length > DRAW_VISIBLE_ONLY_ABOVE;
   const flowNodes = useEstimatedNodes(nodes, types, drawVisibleOnly);
+  // Read by React Flow once, when it mounts.
+  const [openingViewport] = useState(
+    () => (boot.graph.meta?.viewport as Viewport | undefined) ?? (fitOnOpen && openedLarge ? beyondTheGraph(flowNodes) : undefined),
+  );
   const plainSteps = useStore(zoomedOut);
 
   // /designer/<slug>/?run=<id> (linked from the run page) opens with that run laid over.
@@ -180,6 +186,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
               nodes={diff ? diff.nodes : flowNodes}
               edges={diff ? diff.edges : draft.edges}
               nodeTypes={nodeTypes}
+              edgeTypes={edgeTypes}
               onNodesChange={diff ? undefined : draft.onNodesChange}
               onEdgesChange={diff ? undefined : draft.onEdgesChange}
               onConnect={connecting.onConnect}
@@ -191,7 +198,7 @@ export default function App({ boot, workerUrl }: { boot: Boot; workerUrl: string
               snapToGrid={snap}
               {...EDITING_PROPS}
               onlyRenderVisibleElements={drawVisibleOnly}
-              defaultViewport={(boot.graph.meta?.viewport as { x: number; y: number; zoom: number } | undefined) ?? undefined}
+              defaultViewport={openingViewport}
               fitView={fitOnOpen && !openedLarge}
               fitViewOptions={FIT_ALL_UNMAGNIFIED}
               onMoveEnd={(_event, viewport) => {

@@ -7,7 +7,7 @@ import type { StepNode as StepNodeType } from "./graph";
 import { handleLabel, outputsOf } from "./handles";
 import Icon from "./Icon";
 import { PlainStepsContext, TypesContext } from "./context";
-import { estimateGeometry } from "./stepGeometry";
+import { estimateGeometry, OUTPUT_ROW } from "./stepGeometry";
 import type { NodeTypeInfo } from "./types";
 
 // Below this zoom a step's 12 px title is under 5 px on screen.
@@ -95,12 +95,13 @@ function estimatedSize(id: string, data: StepNodeType["data"], info: NodeTypeInf
 
 // What React Flow measures of a handle to place an edge's end (its classes and data attributes),
 // without a Handle's store subscriptions: too small to aim at this far out, it starts no
-// connection (zoom in, or use Connect).
-function PlainHandle({ nodeId, type, id, className }: { nodeId: string; type: "source" | "target"; id: string; className: string }) {
+// connection (zoom in, or use Connect). `fromBottom` counts output rows up from the last one.
+function PlainHandle({ nodeId, type, id, className, fromBottom = 0 }: { nodeId: string; type: "source" | "target"; id: string; className: string; fromBottom?: number }) {
   const position = type === "source" ? Position.Right : Position.Left;
   return (
     <div
       className={`react-flow__handle react-flow__handle-${position} ${type} ${className}`}
+      style={type === "source" ? { bottom: `calc(var(--plain-last-output) + ${fromBottom * OUTPUT_ROW}px)` } : undefined}
       data-handleid={id}
       data-handlepos={position}
       data-nodeid={nodeId}
@@ -109,8 +110,9 @@ function PlainHandle({ nodeId, type, id, className }: { nodeId: string; type: "s
   );
 }
 
-// The full step's size (as last measured, else estimated) and its handles laid out by the same
-// rules, so an edge meets a step at the same point in either drawing.
+// The full step's size (as last measured, else estimated) with its handles where the full
+// drawing's output rows put them (stepwise.css), so an edge meets a step at the same point in
+// either drawing; the handles sit in the box itself, without the rows around them.
 function PlainStep({ id, data, selected, width, height }: NodeProps<StepNodeType>) {
   const types = useContext(TypesContext);
   const info = types.get(data.type);
@@ -130,13 +132,16 @@ function PlainStep({ id, data, selected, width, height }: NodeProps<StepNodeType
     >
       {!info?.is_trigger && <PlainHandle nodeId={id} type="target" id="in" className="handle-in" />}
       <div className="step-plain-title">{data.label || title}</div>
-      <div className="step-outputs">
-        {outputs.map((output) => (
-          <div key={output} className={`step-output output-${output}`}>
-            <PlainHandle nodeId={id} type="source" id={output} className={`handle-out handle-${output}`} />
-          </div>
-        ))}
-      </div>
+      {outputs.map((output, index) => (
+        <PlainHandle
+          key={output}
+          nodeId={id}
+          type="source"
+          id={output}
+          className={`handle-out handle-${output}`}
+          fromBottom={outputs.length - 1 - index}
+        />
+      ))}
     </div>
   );
 }

@@ -15,7 +15,7 @@ import type { NodeTypeInfo, StepData } from "./types";
 const MIN_WIDTH = 180;
 const MAX_WIDTH = 240;
 const HEIGHT_WITHOUT_OUTPUTS = 47;
-const OUTPUT_ROW = 16;
+export const OUTPUT_ROW = 16;
 // From the node's bottom edge to the top of its last output's handle.
 const LAST_HANDLE_FROM_BOTTOM = 14;
 const HANDLE = 6;
