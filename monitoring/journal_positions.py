@@ -23,10 +23,30 @@ Position = tuple[int, int, bool]
 
 _TABLE = StepRecord._meta.db_table
 
+# Django leaves JSON columns as text for their fields to decode; these rows skip the fields.
+_JSON_AT = frozenset(ENTRY_FIELDS.index(name) for name in ("error", "detail"))
+
+
+def _decoded(values: tuple[Any, ...]) -> Iterator[Any]:
+    for index, value in enumerate(values):
+        yield json.loads(value) if index in _JSON_AT and isinstance(value, str) else value
+
+
+_NAMES = ", ".join("id" if name == "pk" else name for name in ENTRY_FIELDS)
+# A branch's detail holds its arguments: only a wait's and a parallel group's label it.
+_COLUMNS = ", ".join(
+    "CASE WHEN r.kind IN ('wait', 'parallel') THEN r.detail END AS detail"
+    if name == "detail"
+    else f"r.{'id' if name == 'pk' else name}"
+    for name in ENTRY_FIELDS
+)
+
 # rec: each journal row with where its last span ends and whether it is still open;
-# laned: with when the run's own lane was free before it (the previous positions' ends);
-# pos: one row per position, from its first attempt's start to its last attempt's end;
-# item: with the fold it belongs to (timeline_groups.group_key) and its canvas node or name.
+# laned: with when the run's own lane was free before it (the previous positions' ends) and
+# when its parallel group dispatched it; firsts: with when its attempt's first span began;
+# item: with its position's figures (first attempt's name and start, last attempt's status
+# and end), the fold it belongs to (timeline_groups.group_key) and its canvas node or name.
+# Windows over one sort, no self-join: the planner cannot misjudge a join of 10,000 rows.
 _POSITIONS = f"""
 WITH rec AS (
     SELECT r.id, r.seq, r.branch, r.superseded, r.attempt, r.kind, r.name, r.status,
@@ -39,8 +59,8 @@ WITH rec AS (
             ELSE GREATEST(COALESCE(r.finished_at, %(horizon)s), r.started_at)
         END AS ends,
         CASE
-            WHEN r.status = 'retrying' AND r.retry_at IS NOT NULL
-                AND r.finished_at IS NOT NULL THEN GREATEST(r.retry_at, r.finished_at) > %(horizon)s
+            WHEN r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
+                THEN GREATEST(r.retry_at, r.finished_at) > %(horizon)s
             ELSE r.finished_at IS NULL
         END AS last_open,
         r.finished_at IS NULL OR (
@@ -53,83 +73,77 @@ WITH rec AS (
 ),
 laned AS (
     SELECT rec.*,
-        GREATEST(%(run_start)s, MAX(CASE WHEN rec.branch = 0 AND NOT rec.superseded
-            THEN rec.ends END) OVER (
-                ORDER BY rec.seq, rec.branch, rec.superseded, rec.attempt, rec.id
-                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-            )) AS lane_free,
-        dispatch.started_at AS dispatched_at
+        GREATEST(%(run_start)s, MAX(CASE WHEN branch = 0 AND NOT superseded THEN ends END)
+            OVER (ORDER BY seq, branch, superseded, attempt, id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS lane_free,
+        array_agg(started_at) FILTER (WHERE branch = 0 AND kind = 'parallel') OVER (
+            PARTITION BY seq ORDER BY branch, superseded, attempt, id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+        ) AS dispatches
     FROM rec
-    LEFT JOIN (
-        SELECT DISTINCT ON (seq) seq, started_at FROM rec
-        WHERE branch = 0 AND kind = 'parallel'
-        ORDER BY seq, superseded DESC, attempt DESC, id DESC
-    ) dispatch ON rec.branch <> 0 AND dispatch.seq = rec.seq
-),
-readied AS (
-    SELECT laned.*,
-        CASE WHEN branch <> 0 THEN COALESCE(dispatched_at, started_at) ELSE lane_free END
-            AS ready
-    FROM laned
 ),
 firsts AS (
-    SELECT readied.*,
+    SELECT laned.*, CASE WHEN branch <> 0 THEN dispatches[cardinality(dispatches)] END
+            AS dispatched_at,
         CASE
             WHEN status = 'queued' THEN started_at
             WHEN started_at - ready > make_interval(secs => %(min_queued)s) THEN ready
             ELSE started_at
         END AS begins
-    FROM readied
-),
-pos AS (
-    SELECT seq, branch, superseded,
-        seq || ':' || branch || CASE WHEN superseded THEN ':s' ELSE '' END AS at,
-        (array_agg(kind ORDER BY attempt, id))[1] AS kind,
-        (array_agg(name ORDER BY attempt, id))[1] AS name,
-        (array_agg(begins ORDER BY attempt, id))[1] AS begins,
-        (array_agg(status ORDER BY attempt DESC, id DESC))[1] AS status,
-        (array_agg(ends ORDER BY attempt DESC, id DESC))[1] AS ends,
-        (array_agg(last_open ORDER BY attempt DESC, id DESC))[1] AS last_open,
-        (array_agg(any_open ORDER BY attempt DESC, id DESC))[1] AS any_open,
-        (array_agg(open_wait ORDER BY attempt DESC, id DESC))[1] AS open_wait,
-        count(*) AS attempts
-    FROM firsts
-    GROUP BY seq, branch, superseded
+    FROM laned, LATERAL (SELECT CASE WHEN branch <> 0
+        THEN COALESCE(dispatches[cardinality(dispatches)], started_at)
+        ELSE lane_free END AS ready) readied
 ),
 item AS (
-    SELECT pos.*,
-        %(show_internal)s OR NOT pos.kind = ANY(%(internal)s) AS shown,
+    SELECT firsts.*,
+        seq || ':' || branch || CASE WHEN superseded THEN ':s' ELSE '' END AS at,
+        first_value(kind) OVER attempts AS first_kind,
+        first_value(name) OVER attempts AS first_name,
+        first_value(begins) OVER attempts AS first_begins,
+        count(*) OVER attempts AS attempts,
+        row_number() OVER attempts = count(*) OVER attempts AS is_last
+    FROM firsts
+    WINDOW attempts AS (PARTITION BY seq, branch, superseded ORDER BY attempt, id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+),
+pos AS (
+    SELECT item.*,
+        %(show_internal)s OR NOT first_kind = ANY(%(internal)s) AS shown,
         CASE
-            WHEN strpos(split_part(pos.name, ':', 1), '[') > 0
-                THEN 'loop:' || split_part(split_part(pos.name, ':', 1), '[', 1)
-            WHEN pos.branch <> 0 THEN 'parallel:' || pos.seq
-        END || CASE WHEN pos.superseded THEN ':superseded' ELSE '' END AS fold,
-        CASE WHEN %(by_node)s THEN split_part(split_part(pos.name, ':', 1), '[', 1)
-            ELSE pos.name END AS node
-    FROM pos
+            WHEN strpos(split_part(first_name, ':', 1), '[') > 0
+                THEN 'loop:' || split_part(split_part(first_name, ':', 1), '[', 1)
+            WHEN branch <> 0 THEN 'parallel:' || seq
+        END || CASE WHEN superseded THEN ':superseded' ELSE '' END AS fold,
+        CASE WHEN %(by_node)s THEN split_part(split_part(first_name, ':', 1), '[', 1)
+            ELSE first_name END AS node
+    FROM item
 ),
 folded AS (
-    SELECT fold FROM item WHERE shown AND fold IS NOT NULL
+    SELECT fold FROM pos WHERE is_last AND shown AND fold IS NOT NULL
     GROUP BY fold HAVING count(*) > %(fold_above)s
 ),
-wave AS (
-    SELECT parallel.seq, parallel.superseded, min(branch.fold) AS fold
-    FROM item parallel
-    JOIN item branch ON branch.seq = parallel.seq AND branch.superseded = parallel.superseded
-        AND branch.branch <> 0 AND branch.shown
-    WHERE parallel.branch = 0 AND parallel.kind = 'parallel' AND parallel.shown
-        AND (parallel.fold IS NULL OR parallel.fold NOT IN (SELECT fold FROM folded))
-    GROUP BY parallel.seq, parallel.superseded
-    HAVING bool_and(COALESCE(
-        branch.fold IN (SELECT fold FROM folded) AND left(branch.fold, 5) = 'loop:', false
-    ))
+placed AS (
+    SELECT pos.*,
+        COALESCE(fold = ANY(ARRAY(SELECT fold FROM folded)), false) AS in_fold,
+        min(fold) FILTER (WHERE is_last AND shown AND branch <> 0) OVER branches AS wave_of,
+        count(*) FILTER (WHERE is_last AND shown AND branch <> 0) OVER branches AS branch_rows,
+        count(*) FILTER (
+            WHERE is_last AND shown AND branch <> 0 AND left(fold, 5) = 'loop:'
+                AND fold = ANY(ARRAY(SELECT fold FROM folded))
+        ) OVER branches AS folded_items
+    FROM pos
+    WINDOW branches AS (PARTITION BY seq, superseded)
+),
+grouped AS (
+    SELECT placed.*,
+        branch = 0 AND first_kind = 'parallel' AND shown AND NOT in_fold AND branch_rows > 0
+            AND folded_items = branch_rows AS is_wave
+    FROM placed
 ),
 member AS (
-    SELECT item.*, item.fold AS part FROM item
-    WHERE item.shown AND item.fold IN (SELECT fold FROM folded)
+    SELECT grouped.*, fold AS part FROM grouped WHERE is_last AND shown AND in_fold
     UNION ALL
-    SELECT item.*, 'waves:' || wave.fold AS part FROM item
-    JOIN wave ON wave.seq = item.seq AND wave.superseded = item.superseded AND item.branch = 0
+    SELECT grouped.*, 'waves:' || wave_of AS part FROM grouped WHERE is_last AND is_wave
 )
 """  # noqa: S608 (the table's name)
 
@@ -142,78 +156,69 @@ def _query(tail: str) -> str:
 # Per fold (or a loop fold's waves), node and status: the figures a folded row shows, and the
 # few positions that the verdict and the map could pick from it (first and last, earliest
 # start, latest end, most attempts, open waits, the last open one), read in full afterwards.
-_GROUPS = _query(
-    """
-SELECT part, node, status, count(*), count(*) FILTER (WHERE attempts > 1),
-    bool_or(any_open), min(begins), max(ends),
-    ARRAY[
-        (array_agg(at ORDER BY seq, branch))[1],
-        (array_agg(at ORDER BY seq DESC, branch DESC))[1],
-        (array_agg(at ORDER BY begins, seq, branch))[1],
-        (array_agg(at ORDER BY ends DESC, seq, branch))[1],
-        (array_agg(at ORDER BY attempts DESC, seq, branch))[1],
-        (array_agg(at ORDER BY seq, branch) FILTER (WHERE open_wait))[1],
-        (array_agg(at ORDER BY seq DESC, branch DESC)
-            FILTER (WHERE open_wait AND kind <> 'parallel'))[1],
-        (array_agg(at ORDER BY seq DESC, branch DESC) FILTER (WHERE last_open))[1]
-    ]
-FROM member
-GROUP BY part, node, status
-"""
+_SUMMARY = """,
+summary AS (
+    SELECT part, node, status, count(*) AS positions,
+        count(*) FILTER (WHERE attempts > 1) AS retried, bool_or(any_open) AS open,
+        min(first_begins) AS begins, max(ends) AS ends,
+        ARRAY[
+            (array_agg(at ORDER BY seq, branch))[1],
+            (array_agg(at ORDER BY seq DESC, branch DESC))[1],
+            (array_agg(at ORDER BY first_begins, seq, branch))[1],
+            (array_agg(at ORDER BY ends DESC, seq, branch))[1],
+            (array_agg(at ORDER BY attempts DESC, seq, branch))[1],
+            (array_agg(at ORDER BY seq, branch) FILTER (WHERE open_wait))[1],
+            (array_agg(at ORDER BY seq DESC, branch DESC)
+                FILTER (WHERE open_wait AND first_kind <> 'parallel'))[1],
+            (array_agg(at ORDER BY seq DESC, branch DESC) FILTER (WHERE last_open))[1]
+        ] AS named
+    FROM member
+    GROUP BY part, node, status
 )
-
-_HIDDEN = _query("SELECT count(*) FROM item WHERE NOT shown")
+"""
 
 _ITEMS = _query(
     """
-SELECT at, count(*) OVER () FROM item
-WHERE shown AND fold = %(fold)s AND fold IN (SELECT fold FROM folded)
+SELECT at, count(*) OVER () FROM grouped
+WHERE is_last AND shown AND fold = %(fold)s AND in_fold
     AND (%(status)s::text IS NULL OR status = %(status)s)
 ORDER BY seq, branch
 """
 )
 
 _ITEMS_IN = _query(
-    "SELECT count(*) FROM item WHERE shown AND fold = %(fold)s"
-    " AND fold IN (SELECT fold FROM folded)"
+    "SELECT count(*) FROM grouped WHERE is_last AND shown AND fold = %(fold)s AND in_fold"
 )
 _ITEMS_TOTAL = _query(
-    "SELECT count(*) FROM item WHERE shown AND fold = %(fold)s"
+    "SELECT count(*) FROM pos WHERE is_last AND shown AND fold = %(fold)s"
     " AND (%(status)s::text IS NULL OR status = %(status)s)"
 )
 
-# Django leaves JSON columns as text for their fields to decode; these rows skip the fields.
-_JSON_AT = frozenset(ENTRY_FIELDS.index(name) for name in ("error", "detail"))
+# Every row of the positions shown as they are (outside folds, not a fold's wave) and of the
+# few each fold's summary names, with when each could have started (the lane's and its
+# group's moments), the summary itself, the rows hidden as internal and all rows: one statement.
+_FOLDED_READ_TAIL = f"""
+SELECT {_COLUMNS}, lane_free, dispatched_at,
+    (SELECT count(*) FROM grouped WHERE is_last AND NOT shown),
+    (SELECT count(*) FROM rec),
+    (SELECT json_agg(json_build_array(
+        part, node, status, positions, retried, open, begins, ends, named
+    )) FROM summary)
+FROM grouped
+JOIN "{_TABLE}" r ON r.id = grouped.id
+WHERE (shown AND NOT in_fold AND NOT is_wave)
+    OR at = ANY(ARRAY(SELECT unnest(named) FROM summary))
+ORDER BY r.seq, r.branch, r.attempt, r.id
+"""  # noqa: S608 (the table's and columns' names)
+_FOLDED_READ = _query(_SUMMARY + _FOLDED_READ_TAIL)
 
-
-def _decoded(values: tuple[Any, ...]) -> Iterator[Any]:
-    for index, value in enumerate(values):
-        yield json.loads(value) if index in _JSON_AT and isinstance(value, str) else value
-
-
-_COLUMNS = ", ".join(
-    "CASE WHEN r.kind IN ('wait', 'parallel') THEN r.detail END"
-    if name == "detail"
-    else f"r.{'id' if name == 'pk' else name}"
-    for name in ENTRY_FIELDS
-)
-
-# Every row of the positions shown as they are (outside folds, not a fold's wave), and of
-# the named ones, with when each could have started: the lane's and its group's moments.
+# The rows of the named positions (a page of items).
 _READ = _query(
     f"""
-SELECT {_COLUMNS}, laned.lane_free, laned.dispatched_at
-FROM "{_TABLE}" r
-JOIN laned ON laned.id = r.id
-JOIN item ON item.seq = r.seq AND item.branch = r.branch AND item.superseded = r.superseded
-WHERE (
-    %(rest)s AND item.shown
-    AND (item.fold IS NULL OR item.fold NOT IN (SELECT fold FROM folded))
-    AND NOT EXISTS (
-        SELECT 1 FROM wave WHERE wave.seq = item.seq AND wave.superseded = item.superseded
-            AND item.branch = 0
-    )
-) OR item.at = ANY(%(named)s)
+SELECT {_COLUMNS}, lane_free, dispatched_at
+FROM grouped
+JOIN "{_TABLE}" r ON r.id = grouped.id
+WHERE at = ANY(%(named)s)
 ORDER BY r.seq, r.branch, r.attempt, r.id
 """  # noqa: S608 (the table's and columns' names)
 )
@@ -247,6 +252,16 @@ class ReadRow:
     dispatched_at: datetime | None
 
 
+@dataclass(frozen=True)
+class FoldedRead:
+    rows: list[ReadRow]
+    parts: list[GroupPart]
+    hidden: int
+    """Positions left out as internal."""
+    records: int
+    """Journal rows of the run."""
+
+
 class JournalPositions:
     """Queries over one run's journal as the timeline would lay it out at `horizon`."""
 
@@ -277,34 +292,20 @@ class JournalPositions:
             cursor.execute(sql, {**self.params, **extra})
             return list(cursor.fetchall())
 
-    def groups(self) -> list[GroupPart]:
-        return [
-            GroupPart(
-                part=row[0],
-                node=row[1],
-                status=row[2],
-                positions=row[3],
-                retried=row[4],
-                open=row[5],
-                begins=row[6],
-                ends=row[7],
-                first=row[8][0],
-                last=row[8][1],
-                named=tuple(at for at in row[8] if at is not None),
-            )
-            for row in self._fetch(_GROUPS)
-        ]
+    def folded_read(self) -> FoldedRead | None:
+        """What the folded timeline needs, in one statement; None when it reads no row."""
+        found = self._fetch(_FOLDED_READ)
+        if not found:
+            return None
+        hidden, records, summary = found[0][-3:]
+        if isinstance(summary, str):
+            summary = json.loads(summary)
+        parts = [_part(*values) for values in summary or []]
+        return FoldedRead([_read_row(row[:-3]) for row in found], parts, int(hidden), int(records))
 
-    def hidden(self) -> int:
-        """Positions left out as internal."""
-        return int(self._fetch(_HIDDEN)[0][0])
-
-    def read(self, named: list[str], *, rest: bool) -> list[ReadRow]:
-        """The rows of the `named` positions and (`rest`) of every position not folded."""
-        return [
-            ReadRow(tuple(_decoded(row[: len(ENTRY_FIELDS)])), row[-2], row[-1])
-            for row in self._fetch(_READ, named=named, rest=rest)
-        ]
+    def read(self, named: list[str]) -> list[ReadRow]:
+        """The rows of the `named` positions."""
+        return [_read_row(row) for row in self._fetch(_READ, named=named)]
 
     def items(
         self, fold: str, *, offset: int, limit: int, status: str | None
@@ -325,3 +326,38 @@ class JournalPositions:
             return size, int(page[0][1]), [at for at, _ in page]
         total = self._fetch(_ITEMS_TOTAL, fold=fold, status=status)
         return size, int(total[0][0]), []
+
+
+def _read_row(row: tuple[Any, ...]) -> ReadRow:
+    return ReadRow(tuple(_decoded(row[: len(ENTRY_FIELDS)])), row[-2], row[-1])
+
+
+def _part(
+    part: str,
+    node: str,
+    status: str,
+    positions: int,
+    retried: int,
+    is_open: bool,
+    begins: datetime | str,
+    ends: datetime | str,
+    named: list[str | None],
+) -> GroupPart:
+    """A summary row, read as columns or (in JSON) as text."""
+    return GroupPart(
+        part=part,
+        node=node,
+        status=status,
+        positions=positions,
+        retried=retried,
+        open=is_open,
+        begins=_moment(begins),
+        ends=_moment(ends),
+        first=str(named[0]),
+        last=str(named[1]),
+        named=tuple(at for at in named if at is not None),
+    )
+
+
+def _moment(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -163,11 +163,7 @@ def _verdict(run: Run, timeline: Timeline, now: datetime) -> str:
     )
 
 
-def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositions | None:
-    """The run's journal summarised in SQL, or None when it is longer than the chart shows
-    (load_timeline lays out the first MAX_TIMELINE_RECORDS rows and says so)."""
-    if StepRecord.objects.filter(run=run).count() > MAX_TIMELINE_RECORDS:
-        return None
+def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositions:
     return JournalPositions(
         run.pk,
         run_start=run.started_at or run.created_at,
@@ -205,15 +201,14 @@ def load_folded_timeline(
     fold summed up in SQL, the rows outside folds read, and of each fold only the few rows the
     verdict and the map could pick (its first failure, its longest, its open ones)."""
     now = now or timezone.now()
-    positions = _positions(run, show_internal=show_internal, now=now)
-    if positions is None:
+    found = _positions(run, show_internal=show_internal, now=now).folded_read()
+    # A journal longer than the chart shows is laid out as far as it goes (and says so); one
+    # with no row to show has nothing to fold.
+    if found is None or found.records > MAX_TIMELINE_RECORDS:
         return load_timeline(run, show_internal=show_internal, now=now)
-    parts = positions.groups()
-    named = sorted({at for part in parts for at in part.named})
-    laid_out = _lay_out(run, positions.read(named, rest=True), show_internal=show_internal, now=now)
-    hidden = 0 if show_internal else positions.hidden()
-    timeline = replace(laid_out, hidden_internal=hidden)
-    return RunTimeline(timeline, _verdict(run, timeline, now), 0, summarise(timeline, parts))
+    laid_out = _lay_out(run, found.rows, show_internal=show_internal, now=now)
+    timeline = replace(laid_out, hidden_internal=found.hidden)
+    return RunTimeline(timeline, _verdict(run, timeline, now), 0, summarise(timeline, found.parts))
 
 
 def load_items(
@@ -227,19 +222,17 @@ def load_items(
 ) -> dict[str, Any] | None:
     """One page of a folded group's items (RunTimeline.items_json), reading only them."""
     now = timezone.now()
-    positions = _positions(run, show_internal=show_internal, now=now)
-    if positions is None:
+    if StepRecord.objects.filter(run=run).count() > MAX_TIMELINE_RECORDS:
         return load_timeline(run, show_internal=show_internal, now=now).items_json(
             group, offset=offset, limit=limit, status=status
         )
+    positions = _positions(run, show_internal=show_internal, now=now)
     found = positions.items(group, offset=offset, limit=limit, status=status)
     if found is None:
         return None
     size, total, page = found
     rows = (
-        _lay_out(run, positions.read(page, rest=False), show_internal=show_internal, now=now)
-        if page
-        else None
+        _lay_out(run, positions.read(page), show_internal=show_internal, now=now) if page else None
     )
     return {
         "group": group,
