@@ -201,9 +201,10 @@ _FOLDED_READ_TAIL = f"""
 SELECT {_COLUMNS}, lane_free, dispatched_at,
     (SELECT count(*) FROM grouped WHERE is_last AND NOT shown),
     (SELECT count(*) FROM rec),
-    (SELECT json_agg(json_build_array(
+    -- On one row only: a code workflow's thousand differently named branches make it large.
+    CASE WHEN row_number() OVER () = 1 THEN (SELECT json_agg(json_build_array(
         part, node, status, positions, retried, open, begins, ends, named
-    )) FROM summary)
+    ))::text FROM summary) END
 FROM grouped
 JOIN "{_TABLE}" r ON r.id = grouped.id
 WHERE (shown AND NOT in_fold AND NOT is_wave)
@@ -297,10 +298,9 @@ class JournalPositions:
         found = self._fetch(_FOLDED_READ)
         if not found:
             return None
-        hidden, records, summary = found[0][-3:]
-        if isinstance(summary, str):
-            summary = json.loads(summary)
-        parts = [_part(*values) for values in summary or []]
+        hidden, records = found[0][-3:-1]
+        summary = next((row[-1] for row in found if row[-1] is not None), None)
+        parts = [_part(*values) for values in json.loads(summary or "[]")]
         return FoldedRead([_read_row(row[:-3]) for row in found], parts, int(hidden), int(records))
 
     def read(self, named: list[str]) -> list[ReadRow]:

@@ -40,7 +40,7 @@ def test_the_p95_of_each_node_over_recent_runs_of_the_version() -> None:
         took(a_run() if index < 10 else this, f"work[{index}]", index + 1, index)
     for index in range(10, 20):
         took(a_run(), f"work[{index}]", index + 1, 0)
-    for index in range(4):  # too few to say
+    for _ in range(4):  # too few to say
         took(a_run(), "rare", 1, 0)
     took(a_run(RunStatus.FAILED), "work[99]", 500, 0)
     took(a_run(version="v2"), "work[98]", 500, 0)
