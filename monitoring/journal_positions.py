@@ -18,9 +18,6 @@ from django.db import connection
 from engine.models import StepRecord
 from monitoring.timeline import ENTRY_FIELDS, INTERNAL_KINDS, MIN_QUEUED_SECONDS, WAITING_KINDS
 
-Position = tuple[int, int, bool]
-"""(seq, branch, superseded): one row of the timeline."""
-
 _TABLE = StepRecord._meta.db_table
 
 # Django leaves JSON columns as text for their fields to decode; these rows skip the fields.
@@ -32,7 +29,6 @@ def _decoded(values: tuple[Any, ...]) -> Iterator[Any]:
         yield json.loads(value) if index in _JSON_AT and isinstance(value, str) else value
 
 
-_NAMES = ", ".join("id" if name == "pk" else name for name in ENTRY_FIELDS)
 # A branch's detail holds its arguments: only a wait's and a parallel group's label it.
 _COLUMNS = ", ".join(
     "CASE WHEN r.kind IN ('wait', 'parallel') THEN r.detail END AS detail"
@@ -45,7 +41,9 @@ _COLUMNS = ", ".join(
 # laned: with when the run's own lane was free before it (the previous positions' ends) and
 # when its parallel group dispatched it; firsts: with when its attempt's first span began;
 # item: with its position's figures (first attempt's name and start, last attempt's status
-# and end), the fold it belongs to (timeline_groups.group_key) and its canvas node or name.
+# and end); pos: the fold it belongs to (timeline_groups.group_key) and its canvas node or
+# name; folded: the folds big enough; placed, grouped: whether a row is in a fold or is a
+# parallel row whose branches are all folded loop items (a wave); member: what each fold holds.
 # Windows over one sort, no self-join: the planner cannot misjudge a join of 10,000 rows.
 _POSITIONS = f"""
 WITH rec AS (
