@@ -15,6 +15,8 @@ from engine.models import Run, StepRecord
 from engine.runtime.masking import mask_for
 from monitoring.run_timeline import (
     MAX_TIMELINE_RECORDS,
+    load_folded_timeline,
+    load_items,
     load_timeline,
     node_step_id,
     step_detail,
@@ -39,7 +41,8 @@ def get_timeline(
 ) -> dict[str, Any]:
     require_capability(request, Capability.VIEW)
     run = found_or_404(Run, "run_id", "run", pk=run_id)
-    timeline = load_timeline(run, show_internal=internal)
+    load = load_folded_timeline if fold else load_timeline
+    timeline = load(run, show_internal=internal)
     return timeline.answer(mask_for(request.user, run), folded=fold)
 
 
@@ -68,9 +71,7 @@ def get_timeline_items(
         raise FieldError(422, "status", f"one of {', '.join(ITEM_STATUSES)}")
     run = found_or_404(Run, "run_id", "run", pk=run_id)
     mask = mask_for(request.user, run)
-    page = load_timeline(run, show_internal=internal).items_json(
-        group, offset=offset, limit=limit, status=status
-    )
+    page = load_items(run, group, offset=offset, limit=limit, status=status, show_internal=internal)
     if page is None:
         raise FieldError(404, "group", f"the timeline of run {run_id} folds no group {group!r}")
     return {**mask.value(page, numbers=False), "masked": mask.masks_anything}

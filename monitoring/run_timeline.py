@@ -3,7 +3,7 @@
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,8 @@ from engine.models import HumanTask, Run, StepRecord
 from engine.runtime.masking import NO_MASK, Mask, shown_step
 from engine.runtime.step_input import INPUT_KEY
 from engine.runtime.step_logs import lines_of
+from monitoring.folded_timeline import FoldedSummary, summarise
+from monitoring.journal_positions import JournalPositions, ReadRow
 from monitoring.timeline import (
     ENTRY_FIELDS,
     JournalEntry,
@@ -22,7 +24,7 @@ from monitoring.timeline import (
     build_timeline,
     error_message,
 )
-from monitoring.timeline_groups import fold, items_page
+from monitoring.timeline_groups import FOLD_ABOVE, fold, items_page
 from monitoring.verdict import verdict
 
 # A runaway loop can journal hundreds of thousands of rows: the chart shows the first ones and
@@ -38,11 +40,19 @@ class RunTimeline:
     verdict: str
     truncated: int
     """Journal rows beyond MAX_TIMELINE_RECORDS, left out."""
+    summary: FoldedSummary | None = None
+    """The folded answer when only the rows outside folds were read (load_folded_timeline):
+    then `timeline` holds those and a few of each fold's rows, and answers only folded."""
 
     def as_json(self, *, folded: bool = False) -> dict[str, Any]:
         """Every row, or (`folded`) a loop's items and a big parallel group's branches as one
         row each (monitoring.timeline_groups)."""
-        body = fold(self.timeline).as_json() if folded else self.timeline.as_json()
+        if self.summary is not None:
+            if not folded:
+                raise ValueError("a timeline read folded has no unfolded answer")
+            body = self.summary.as_json()
+        else:
+            body = fold(self.timeline).as_json() if folded else self.timeline.as_json()
         return {**body, "verdict": self.verdict, "truncated": self.truncated}
 
     def answer(self, mask: Mask, *, folded: bool) -> dict[str, Any]:
@@ -138,7 +148,11 @@ def load_timeline(
             waits=waits,
             show_internal=show_internal,
         )
-    line = verdict(
+    return RunTimeline(timeline, _verdict(run, timeline, now), truncated)
+
+
+def _verdict(run: Run, timeline: Timeline, now: datetime) -> str:
+    return verdict(
         status=run.status,
         created_at=run.created_at,
         started_at=run.started_at,
@@ -147,7 +161,89 @@ def load_timeline(
         run_error=error_message(run.error),
         timeline=timeline,
     )
-    return RunTimeline(timeline, line, truncated)
+
+
+def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositions:
+    return JournalPositions(
+        run.pk,
+        run_start=run.started_at or run.created_at,
+        horizon=_run_end(run) or now,
+        show_internal=show_internal,
+        # The map groups a graph's rows by canvas node, a code workflow's by step name.
+        by_node=run.kind == "graph",
+        fold_above=FOLD_ABOVE,
+    )
+
+
+def _run_end(run: Run) -> datetime | None:
+    return run.finished_at if run.is_terminal else None
+
+
+def _lay_out(run: Run, read: list[ReadRow], *, show_internal: bool, now: datetime) -> Timeline:
+    records = [JournalEntry(*row.values) for row in read]
+    hints = {row.values[0]: (row.lane_free, row.dispatched_at) for row in read}
+    waits = task_waits(run, [r.pk for r in records if r.kind == "task"])
+    return build_timeline(
+        records,
+        run_start=run.started_at or run.created_at,
+        now=now,
+        run_end=_run_end(run),
+        waits=waits,
+        show_internal=show_internal,
+        hints=hints,
+    )
+
+
+def load_folded_timeline(
+    run: Run, *, show_internal: bool = False, now: datetime | None = None
+) -> RunTimeline:
+    """The timeline to answer folded, read at a cost that does not grow with a fan-out: each
+    fold summed up in SQL, the rows outside folds read, and of each fold only the few rows the
+    verdict and the map could pick (its first failure, its longest, its open ones)."""
+    now = now or timezone.now()
+    found = _positions(run, show_internal=show_internal, now=now).folded_read()
+    # A journal longer than the chart shows is laid out as far as it goes (and says so); one
+    # with no row to show has nothing to fold.
+    if found is None or found.records > MAX_TIMELINE_RECORDS:
+        return load_timeline(run, show_internal=show_internal, now=now)
+    laid_out = _lay_out(run, found.rows, show_internal=show_internal, now=now)
+    timeline = replace(laid_out, hidden_internal=found.hidden)
+    return RunTimeline(timeline, _verdict(run, timeline, now), 0, summarise(timeline, found.parts))
+
+
+def load_items(
+    run: Run,
+    group: str,
+    *,
+    offset: int,
+    limit: int,
+    status: str | None,
+    show_internal: bool = False,
+) -> dict[str, Any] | None:
+    """One page of a folded group's items (RunTimeline.items_json), reading only them."""
+    now = timezone.now()
+    if StepRecord.objects.filter(run=run).count() > MAX_TIMELINE_RECORDS:
+        return load_timeline(run, show_internal=show_internal, now=now).items_json(
+            group, offset=offset, limit=limit, status=status
+        )
+    positions = _positions(run, show_internal=show_internal, now=now)
+    found = positions.items(group, offset=offset, limit=limit, status=status)
+    if found is None:
+        return None
+    size, total, page = found
+    rows = (
+        _lay_out(run, positions.read(page), show_internal=show_internal, now=now) if page else None
+    )
+    return {
+        "group": group,
+        "t0": round((run.started_at or run.created_at).timestamp() * 1000),
+        "items": size,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "status": status,
+        "rows": [rows.row_json(row) for row in rows.rows] if rows is not None else [],
+    }
 
 
 @contextmanager

@@ -212,10 +212,14 @@ def build_timeline(
     run_end: datetime | None = None,
     waits: Mapping[int, str] | None = None,
     show_internal: bool = False,
+    hints: Mapping[int, tuple[datetime, datetime | None]] | None = None,
 ) -> Timeline:
     """Lay out journal rows. `waits` maps a row's id to what it waits for ("approval by vp");
-    `run_end` is when an ended run ended: what it left open stops there."""
+    `run_end` is when an ended run ended: what it left open stops there. `hints`, for rows
+    laid out without some of those before them, maps a row's id to when the run's lane was
+    free before it and when its parallel group dispatched it."""
     waits = waits or {}
+    hints = hints or {}
     horizon = run_end or now
     ordered = sorted(records, key=lambda r: (r.seq, r.branch, r.superseded, r.attempt, r.pk or 0))
     rows: dict[tuple[int, int, bool], Row] = {}
@@ -240,11 +244,15 @@ def build_timeline(
             rows[key] = row
         if record.branch == 0 and record.kind == "parallel":
             group_start[record.seq] = record.started_at
+        hint = hints.get(record.pk or 0)
+        if hint is not None:
+            lane_free = max(lane_free, hint[0])
         previous = row.attempts[-1] if row.attempts else None
         if previous is not None and previous.segments[-1].kind == "backoff":
             ready = previous.segments[-1].end
         elif record.branch:
-            ready = group_start.get(record.seq, record.started_at)
+            dispatched = hint[1] if hint is not None else None
+            ready = dispatched or group_start.get(record.seq, record.started_at)
         else:
             ready = lane_free
         attempt = Attempt(

@@ -21,7 +21,7 @@ from monitoring.health import health_report
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.run_detail import run_detail as load_run_detail
 from monitoring.run_map import masked_map, run_map
-from monitoring.run_timeline import RunTimeline, load_timeline
+from monitoring.run_timeline import RunTimeline, load_folded_timeline
 
 # Above this many rows (a long run that is not fanned out) the chart reads its rows itself
 # rather than making the page heavy.
@@ -85,7 +85,7 @@ def run_page(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     if part != "live":
         # The verdict and the map are drawn here, and the chart's first answer comes with the
         # page (folded, so small whatever the fan-out); the live part shows none of them.
-        timeline = load_timeline(detail.run)
+        timeline = load_folded_timeline(detail.run)
         context["verdict"] = detail.mask.text(timeline.verdict)
         context["map"] = masked_map(run_map(detail.run, timeline.timeline), detail.mask)
         if part == "":
