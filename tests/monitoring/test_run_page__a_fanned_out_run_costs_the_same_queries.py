@@ -11,34 +11,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from engine.models import GraphVersion, Run, RunStatus, StepRecord
+from engine.models import Run, RunStatus, StepRecord
 from engine.runtime.runs import create_run
-from tests.engine.graph.builders import document, edge, node
+from tests.monitoring.fanned_out_runs import publish_loop
 
 pytestmark = pytest.mark.django_db
-
-LOOP = document(
-    [
-        node("start", "trigger.manual"),
-        node("each", "logic.loop", items="input.items", concurrency=50),
-        node("work", "flow.transform", output="item"),
-        node("done", "flow.transform", output="1"),
-    ],
-    [
-        edge("start", "each"),
-        edge("each", "work", "body"),
-        edge("work", "each"),
-        edge("each", "done", "done"),
-    ],
-)
 
 
 @pytest.fixture
 def loop_workflow() -> str:
-    GraphVersion.objects.create(
-        workflow="fanned-out", number=1, title="Fanned out", graph=LOOP, published_at=timezone.now()
-    )
-    return "fanned-out"
+    return publish_loop()
 
 
 def loop_run(workflow: str, items: int) -> Run:
