@@ -127,33 +127,25 @@ def server_paths(run_id: int) -> dict[str, str]:
 def server_times(run_id: int) -> dict[str, tuple[float, int, int]]:
     """Per path: the median seconds, SQL statements and bytes of a request."""
     from django.contrib.auth.models import User
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(username=USER))
     figures = {}
     for name, path in server_paths(run_id).items():
-        seconds = []
-        for _ in range(SERVER_SAMPLES):
-            with CaptureQueriesContext(connection) as queries:
-                began = time.perf_counter()
-                response = client.get(path)
-                seconds.append(time.perf_counter() - began)
-            if response.status_code != 200:
-                raise BenchError(f"{path} answered {response.status_code}")
-        figures[name] = (statistics.median(seconds), len(queries), len(response.content))
+        seconds, statements, response = server_time(client, path)
+        figures[name] = (seconds, statements, len(response.content))
         if name == "timeline API":
             folded = [row["group"] for row in response.json()["rows"] if row.get("group")]
             if folded:  # a fan-out: the chart pages its items from here
                 items_path = f"/api/runs/{run_id}/timeline/items?group={folded[0]}"
-                seconds, queries, size = server_time(client, items_path)
-                figures["a page of folded items"] = (seconds, queries, size)
+                seconds, statements, response = server_time(client, items_path)
+                figures["a page of folded items"] = (seconds, statements, len(response.content))
     return figures
 
 
-def server_time(client: Any, path: str) -> tuple[float, int, int]:
+def server_time(client: Any, path: str) -> tuple[float, int, Any]:
+    """The median seconds of SERVER_SAMPLES reads, the statements of one, and its answer."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -165,7 +157,7 @@ def server_time(client: Any, path: str) -> tuple[float, int, int]:
             seconds.append(time.perf_counter() - began)
         if response.status_code != 200:
             raise BenchError(f"{path} answered {response.status_code}")
-    return statistics.median(seconds), len(queries), len(response.content)
+    return statistics.median(seconds), len(queries), response
 
 
 # --- in Chromium ----------------------------------------------------------------------------

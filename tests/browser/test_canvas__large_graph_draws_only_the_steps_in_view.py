@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from designer.drafts import create_workflow
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
-from tests.engine.graph.builders import document, edge, node
+from tests.engine.graph.builders import chain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,21 +34,12 @@ new MutationObserver((records) => {
 """
 
 
-def _chain(count: int) -> dict:
-    steps = [node("start", "trigger.manual")]
-    steps += [node(f"n{index}", "flow.transform", output="1") for index in range(1, count)]
-    links = [
-        edge("start" if index == 1 else f"n{index - 1}", f"n{index}") for index in range(1, count)
-    ]
-    return document(steps, links)
-
-
 def test_a_large_graph_opens_fitted_drawing_only_the_steps_in_view(
     page: Page, daphne_server: str, make_user
 ) -> None:
     errors = collect_errors(page)
     make_user("dora", "designers")
-    create_workflow(slug="large", title="Large", user=None, graph=_chain(STEPS))
+    create_workflow(slug="large", title="Large", user=None, graph=chain(STEPS))
     log_in(page, daphne_server, "dora")
     page.add_init_script(COUNT_DRAWN)
 

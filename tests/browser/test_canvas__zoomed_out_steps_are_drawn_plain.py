@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from designer.drafts import create_workflow
 from tests.browser.canvas_helpers import collect_errors, log_in, open_canvas
-from tests.engine.graph.builders import document, edge, node
+from tests.engine.graph.builders import chain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,15 +60,6 @@ MIDDLE_STEP = """() => {
 }"""
 
 
-def _chain(count: int) -> dict:
-    steps = [node("start", "trigger.manual")]
-    steps += [node(f"n{index}", "flow.transform", output="1") for index in range(1, count)]
-    links = [
-        edge("start" if index == 1 else f"n{index - 1}", f"n{index}") for index in range(1, count)
-    ]
-    return document(steps, links)
-
-
 def _zoom(page: Page, key: str, presses: int) -> None:
     viewport = page.locator(".react-flow__viewport")
     for _ in range(presses):
@@ -88,7 +79,7 @@ def test_zoomed_out_steps_are_plain_and_full_again_when_zoomed_in(
 ) -> None:
     errors = collect_errors(page)
     make_user("dora", "designers")
-    create_workflow(slug="plain", title="Plain", user=None, graph=_chain(STEPS))
+    create_workflow(slug="plain", title="Plain", user=None, graph=chain(STEPS))
     log_in(page, daphne_server, "dora")
     open_canvas(page, daphne_server, "plain")
 

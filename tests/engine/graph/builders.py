@@ -46,6 +46,16 @@ EXPENSE = document(
 """A small valid graph: manual start, a condition, a Python action and an end."""
 
 
+def chain(count: int) -> dict[str, Any]:
+    """A manual trigger followed by count - 1 transforms in one line (for graphs of any size)."""
+    steps = [node("start", "trigger.manual")]
+    steps += [node(f"n{index}", "flow.transform", output="1") for index in range(1, count)]
+    links = [
+        edge("start" if index == 1 else f"n{index - 1}", f"n{index}") for index in range(1, count)
+    ]
+    return document(steps, links)
+
+
 def expense() -> dict[str, Any]:
     return copy.deepcopy(EXPENSE)
 
