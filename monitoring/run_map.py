@@ -156,6 +156,8 @@ WHERE samples >= %(min_samples)s AND place = LEAST(samples - 1, floor(0.95::floa
 
 def recent_p95(run: Run, *, by_node: bool) -> dict[str, timedelta]:
     """p95 of each step's (node's) duration over recent completed runs of the same version."""
+    if connection.vendor != "postgresql":
+        return _recent_p95_read_out(run, by_node=by_node)
     with connection.cursor() as cursor:
         cursor.execute(
             _P95,
@@ -171,6 +173,31 @@ def recent_p95(run: Run, *, by_node: bool) -> dict[str, timedelta]:
             },
         )
         return dict(cursor.fetchall())
+
+
+def _recent_p95_read_out(run: Run, *, by_node: bool) -> dict[str, timedelta]:
+    """The same figures on the embedded SQLite, from the sample's rows read out (at most
+    MAX_SAMPLE_ROWS): _P95 is PostgreSQL's SQL."""
+    recent = (
+        Run.objects.filter(workflow=run.workflow, version=run.version, status=RunStatus.COMPLETED)
+        .exclude(pk=run.pk)
+        .order_by("-created_at")
+        .values("pk")[:RECENT_RUNS]
+    )
+    rows = (
+        StepRecord.objects.filter(run_id__in=recent, superseded=False, finished_at__isnull=False)
+        .exclude(kind="value")
+        .values_list("name", "started_at", "finished_at")[:MAX_SAMPLE_ROWS]
+    )
+    samples: dict[str, list[timedelta]] = {}
+    for name, started, finished in rows:
+        if finished is not None:  # filtered out above; the type does not know it
+            samples.setdefault(node_of(name) if by_node else name, []).append(finished - started)
+    return {
+        key: sorted(took)[min(len(took) - 1, int(0.95 * len(took)))]
+        for key, took in samples.items()
+        if len(took) >= MIN_SAMPLES
+    }
 
 
 def _graph_of(run: Run) -> Graph | None:

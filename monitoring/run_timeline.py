@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case, F, JSONField, Prefetch, Value, When
 from django.utils import timezone
 
@@ -175,6 +176,12 @@ def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositi
     )
 
 
+def _positions_in_sql() -> bool:
+    """Folds are summed up in PostgreSQL's SQL (arrays, FILTER, json_agg); on the embedded
+    SQLite every row is laid out and folded in Python, which answers the same."""
+    return connection.vendor == "postgresql"
+
+
 def _run_end(run: Run) -> datetime | None:
     return run.finished_at if run.is_terminal else None
 
@@ -201,6 +208,8 @@ def load_folded_timeline(
     fold summed up in SQL, the rows outside folds read, and of each fold only the few rows the
     verdict and the map could pick (its first failure, its longest, its open ones)."""
     now = now or timezone.now()
+    if not _positions_in_sql():
+        return load_timeline(run, show_internal=show_internal, now=now)
     found = _positions(run, show_internal=show_internal, now=now).folded_read()
     # A journal longer than the chart shows is laid out as far as it goes (and says so); one
     # with no row to show has nothing to fold.
@@ -222,7 +231,7 @@ def load_items(
 ) -> dict[str, Any] | None:
     """One page of a folded group's items (RunTimeline.items_json), reading only them."""
     now = timezone.now()
-    if StepRecord.objects.filter(run=run).count() > MAX_TIMELINE_RECORDS:
+    if not _positions_in_sql() or StepRecord.objects.filter(run=run).count() > MAX_TIMELINE_RECORDS:
         return load_timeline(run, show_internal=show_internal, now=now).items_json(
             group, offset=offset, limit=limit, status=status
         )

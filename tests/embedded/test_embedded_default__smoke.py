@@ -111,6 +111,12 @@ def test_serve_migrate_demo_login_probe_and_stop(tmp_path) -> None:
         )
         kinds = [step["kind"] for step in operator.get(paused_url).json()["steps"]]
         assert kinds.count("sleep") == 1 and kinds.count("step") == 13
+        # The run page and its timeline on SQLite (folds are summed up in SQL on PostgreSQL only).
+        run_id = paused.json()["id"]
+        assert operator.get(f"/runs/{run_id}/").status_code == 200
+        timeline = operator.get(f"{paused_url}/timeline")
+        assert timeline.status_code == 200, timeline.text
+        assert any(row["name"] == "send-smoke-12" for row in timeline.json()["rows"])
     finally:
         exit_code = server.stop(signal.SIGINT, timeout=20)
 
