@@ -6,6 +6,9 @@ queue of their own. Times a 10-step no-op workflow from start_run to completed, 
 chain of 10 no-op tasks until its last task has written a row: one at a time on one worker
 process for latency, then many at once on two worker processes for throughput. The chain is
 the baseline measured in the same run; prints figures and ratios, never fails a build.
+Then splits a run's time (advanced in this process, no worker) into its statements and the
+engine's Python, against the commit floor and one link of the chain: the least a durable run
+sent through Celery could take.
 
     .venv/bin/python bench/engine.py [--runs 30] [--burst 200] [--quick] [--async-step-commits]
 
@@ -378,6 +381,99 @@ def chain_burst(count: int) -> float:
     return time.perf_counter() - began
 
 
+# --- where a run's time goes ----------------------------------------------------------------
+@dataclass(frozen=True)
+class RunCost:
+    """A run started and advanced in this process (no broker, no worker), split in two."""
+
+    seconds: float
+    in_statements: float
+    statements: int
+    transactions: int
+    commit_floor: float
+    """One INSERT of a one-row table committed on its own: what a durable write costs at least."""
+
+
+class StatementClock:
+    """A Django execute wrapper: time inside the driver, statements, and transactions (a
+    statement outside a transaction block is one, and so is each block)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.statements = 0
+        self.transactions = 0
+        self._transaction: object | None = None
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        from django.db import connection
+
+        outermost = connection.atomic_blocks[0] if connection.in_atomic_block else None
+        if outermost is None or outermost is not self._transaction:
+            self.transactions += 1
+        self._transaction = outermost
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - began
+            self.statements += 1
+
+
+def run_cost(samples: int) -> RunCost:
+    """Medians over `samples` runs of the bench workflow created and advanced right here, and
+    the commit floor measured in turn with them."""
+    from django.db import connection, transaction
+
+    from engine.models import Run, RunStatus
+    from engine.runtime.runner import advance
+    from engine.runtime.runs import create_run
+
+    with connection.cursor() as cursor:
+        cursor.execute(COMMIT_FLOOR_TABLE)
+    totals, inside, floors = [], [], []
+    clock = StatementClock()
+    for _ in range(samples):
+        clock = StatementClock()
+        with connection.execute_wrapper(clock):
+            began = time.perf_counter()
+            with transaction.atomic():
+                run = create_run(WORKFLOW, {"steps": STEPS})
+            advance(run.pk)
+            totals.append(time.perf_counter() - began)
+        inside.append(clock.seconds)
+        if Run.objects.get(pk=run.pk).status != RunStatus.COMPLETED:
+            raise BenchError(f"run {run.pk}, advanced in this process, did not complete")
+        floors.append(commit_floor(clock.transactions))
+    return RunCost(
+        seconds=statistics.median(totals),
+        in_statements=statistics.median(inside),
+        statements=clock.statements,
+        transactions=clock.transactions,
+        commit_floor=statistics.median(floors),
+    )
+
+
+COMMIT_FLOOR_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_commit_floor (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ)"
+)
+
+
+def commit_floor(commits: int) -> float:
+    """Seconds per INSERT+COMMIT of a one-row table, `commits` of them back to back (a
+    run's read-only transactions cost less: the floor is generous)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        began = time.perf_counter()
+        for _ in range(commits):
+            cursor.execute("INSERT INTO bench_commit_floor (at) VALUES (now())")
+        elapsed = time.perf_counter() - began
+        cursor.execute("TRUNCATE bench_commit_floor")
+    return elapsed / commits
+
+
 # --- reporting ------------------------------------------------------------------------------
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
@@ -424,7 +520,7 @@ def main() -> None:
 
 def measure(
     counts: Counts, async_step_commits: bool = False
-) -> tuple[list[float], list[float], float, float]:
+) -> tuple[list[float], list[float], float, float, RunCost]:
     env = bench_environment(async_step_commits)
     note(f"preparing {env['DATABASE_URL']} ...")
     prepare_database(env)
@@ -448,8 +544,10 @@ def measure(
             for _ in range(BURST_ROUNDS):
                 workflow_seconds.append(workflow_burst(counts.burst))
                 chain_seconds.append(chain_burst(counts.burst))
+    note("where a run's time goes: runs advanced in this process, no worker running")
+    cost = run_cost(counts.runs)
     clean_up(app)
-    return workflows, chains, min(workflow_seconds), min(chain_seconds)
+    return workflows, chains, min(workflow_seconds), min(chain_seconds), cost
 
 
 def report(
@@ -458,6 +556,7 @@ def report(
     chains: list[float],
     workflow_seconds: float,
     chain_seconds: float,
+    cost: RunCost,
     wall: float,
     load: float,
 ) -> None:
@@ -493,6 +592,7 @@ def report(
         )
     )
     print(f"  {'workflow steps/s / chain tasks/s':<38} {steps_per_second / tasks_per_second:.2f}x")
+    report_run_cost(cost, statistics.median(chains) / STEPS, statistics.median(chains))
     latency_met = latency_ratio <= AIM_LATENCY_RATIO
     throughput_met = steps_per_second >= AIM_STEPS_PER_SECOND
     machine = "" if cores == 2 else f"; this machine has {cores} cores"
@@ -506,6 +606,32 @@ def report(
         f"{'met' if throughput_met else 'NOT met'} ({steps_per_second:,.0f} steps/s{machine})"
     )
     print(f"took {wall:.0f} s")
+
+
+def report_run_cost(cost: RunCost, link: float, chain: float) -> None:
+    """Where a run's time goes, and the least a run through one Celery link could take."""
+    engine_python = cost.seconds - cost.in_statements
+    floor = link + cost.transactions * cost.commit_floor
+    print(
+        "where a run's time goes: started and advanced in this process (no broker, no worker), "
+        "medians"
+    )
+    print(f"  {'a run, start to end':<44} {cost.seconds * 1000:7.2f} ms")
+    print(
+        f"  {f'inside its {cost.statements} statements ({cost.transactions} transactions)':<44} "
+        f"{cost.in_statements * 1000:7.2f} ms   PostgreSQL, its commits and the driver"
+    )
+    print(f"  {'the rest: the engine in Python':<44} {engine_python * 1000:7.2f} ms")
+    print(
+        f"  {'one INSERT+COMMIT of a one-row table':<44} {cost.commit_floor * 1000:7.2f} ms   "
+        f"x {cost.transactions} = {cost.transactions * cost.commit_floor * 1000:.2f} ms"
+    )
+    print(f"  {'one link of the raw chain (its median / 10)':<44} {link * 1000:7.2f} ms")
+    print(
+        f"  floor of a durable run sent through one Celery link: {floor * 1000:.2f} ms "
+        f"({floor / chain:.2f}x the chain), if its statements cost no more than a one-row insert "
+        "and the engine no time"
+    )
 
 
 if __name__ == "__main__":

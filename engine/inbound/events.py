@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from engine.core.context import current_step
@@ -95,13 +94,15 @@ def deliver_event(
             return Delivery(Event.objects.get(event_id=event_id), created=False, woken_runs=[])
         channel = lock_channels([event_type])[event_type]
         open_waits = Wait.objects.filter(event_type=event_type, status=WaitStatus.WAITING)
-        # One indexed look-up per match shape, plus the waits that match on no field.
-        wanted = Q(match_fields="")
+        # One indexed look-up per match shape, plus the waits that match on no field, as a
+        # UNION: ORed into one WHERE, PostgreSQL may use only the index's event type and then
+        # read every open wait of that type (12 ms with 33,000 runs waiting for it).
+        lookups = [open_waits.filter(match_fields="")]
         for fields in channel.match_shapes:
             key = payload_key(payload, fields)
             if key is not None:
-                wanted |= Q(match_fields=fields, match_key=key)
-        candidates = list(open_waits.filter(wanted))
+                lookups.append(open_waits.filter(match_fields=fields, match_key=key))
+        candidates = list(lookups[0].union(*lookups[1:], all=True))
         woken: list[int] = []
         satisfied_runs: set[int] = set()
         inputs: dict[int, Any] = {}
