@@ -4,7 +4,8 @@ On real services (PostgreSQL, Redis, a prefork `celery worker` with two processe
 `manage.py timer_loop` at its default interval; bench/engine.py's database and queue):
 1. parks N runs (a third each sleeping, waiting for an event, waiting for an approval) and
    prints the worker's memory (RSS of the worker and its children) before and after, and
-   what the worker holds while they wait (tasks active, messages queued);
+   what the worker holds while they wait (tasks active, messages queued), then runs VACUUM
+   ANALYZE as autovacuum would after so many writes;
 2. delivers events one at a time to runs waiting for them and times from the emit to the
    start of the run's next step, against a fresh run's start_run to its first step (the
    baseline, taken in turn);
@@ -114,6 +115,21 @@ def park(count: int, timers: int, tag: str) -> dict[str, list[int]]:
     return parked
 
 
+def vacuum_analyze() -> tuple[str, float]:
+    """VACUUM ANALYZE everything, as autovacuum soon would after parking so many runs: without
+    it (a server may run with autovacuum off) the planner knows nothing of the tables' new
+    sizes and every wake walks the dead rows parking left. Returns the server's autovacuum
+    setting and the seconds it took."""
+    from django.db import connection
+
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        setting = str(cursor.fetchone()[0])
+        cursor.execute("VACUUM ANALYZE")
+    return setting, time.perf_counter() - began
+
+
 # --- resuming on an event -------------------------------------------------------------------
 def next_step_latency(run_id: int, step: str, began: datetime) -> float:
     from engine.models import StepRecord
@@ -217,6 +233,7 @@ def run_measurements(counts: argparse.Namespace, app: Any, worker: RunningProces
     rss_after = rss_kib(worker.process.pid)
     active, queued = held_by_worker(app)
     parked_total = sum(len(ids) for ids in parked.values())
+    autovacuum, vacuum_seconds = vacuum_analyze()
 
     events, starts = sample_events(parked["bench-wait"], counts.events, "k")
     lone_lags = [timer_lags([run_id])[0][0] for run_id in parked["bench-sleep"][-LONE_TIMERS:]]
@@ -229,6 +246,10 @@ def run_measurements(counts: argparse.Namespace, app: Any, worker: RunningProces
         f"  worker RSS (worker + 2 processes): before {rss_before / 1024:.1f} MiB, after "
         f"{rss_after / 1024:.1f} MiB ({rss_after / rss_before:.2f}x); while they wait: "
         f"{active} tasks active, {queued} messages queued"
+    )
+    print(
+        f"  then VACUUM ANALYZE of the database in {vacuum_seconds:.1f} s, as autovacuum would "
+        f"do after so many writes (autovacuum on this server: {autovacuum})"
     )
     row = "  {:<44} p50 {:6.1f} ms   p95 {:6.1f} ms   max {:6.1f} ms"
     print(f"resume on an event, {len(events)} one at a time (emit → the next step's start)")
