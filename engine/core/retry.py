@@ -1,4 +1,4 @@
-"""Retry policies for steps: attempts, back-off, jitter and errors never retried."""
+"""Retry policies for steps: attempts, back-off, jitter, and which errors are retried."""
 
 import random
 from collections.abc import Mapping
@@ -26,6 +26,9 @@ class Retry:
     non_retryable_kinds: frozenset[str] = frozenset()
     """Kinds of error (engine.core.error_kinds) that fail the step at once: a graph node's
     `retry.non_retryable`."""
+    retry_on_kinds: frozenset[str] = frozenset()
+    """When not empty, the only kinds of error retried; any other error fails the step at once:
+    a graph node's `retry.retry_on`. Not given together with `non_retryable_kinds`."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -39,13 +42,20 @@ class Retry:
         for kind in self.non_retryable:
             if not (isinstance(kind, type) and issubclass(kind, BaseException)):
                 raise DefinitionError("Retry.non_retryable takes exception classes")
-        if isinstance(self.non_retryable_kinds, str):
-            raise DefinitionError("Retry.non_retryable_kinds takes a set of error kinds")
-        # Any iterable of names is accepted; kept as a frozenset so the policy stays hashable.
-        object.__setattr__(self, "non_retryable_kinds", frozenset(self.non_retryable_kinds))
-        unknown = unknown_kinds(self.non_retryable_kinds)
-        if unknown:
-            raise DefinitionError(f"Retry.non_retryable_kinds: no error kind {unknown[0]!r}")
+        for name in ("non_retryable_kinds", "retry_on_kinds"):
+            kinds = getattr(self, name)
+            if isinstance(kinds, str):
+                raise DefinitionError(f"Retry.{name} takes a set of error kinds")
+            # Any iterable of names is accepted; kept as a frozenset so the policy stays hashable.
+            object.__setattr__(self, name, frozenset(kinds))
+            unknown = unknown_kinds(getattr(self, name))
+            if unknown:
+                raise DefinitionError(f"Retry.{name}: no error kind {unknown[0]!r}")
+        # Both at once would leave a reader to guess which list wins for a kind in neither.
+        if self.retry_on_kinds and self.non_retryable_kinds:
+            raise DefinitionError(
+                "Retry: give either retry_on_kinds or non_retryable_kinds, not both"
+            )
 
     def should_retry(self, error: BaseException, attempt: int) -> bool:
         """Whether another attempt follows the failed attempt number `attempt` (1-based)."""
@@ -54,6 +64,8 @@ class Retry:
         if attempt >= self.max_attempts:
             return False
         if self.non_retryable_kinds and error_kind(error) in self.non_retryable_kinds:
+            return False
+        if self.retry_on_kinds and error_kind(error) not in self.retry_on_kinds:
             return False
         return not isinstance(error, (NonRetryableError, *self.non_retryable))
 
@@ -85,11 +97,9 @@ NO_RETRY = Retry(max_attempts=1)
 
 def retry_from_config(policy: Mapping[str, Any]) -> Retry:
     """A node's `retry` option (durations as seconds or text such as 90s, 5m; error kinds never
-    retried) as a policy; ValueError for a duration or kind that does not read as one."""
+    retried, or the only ones retried) as a policy; ValueError for a duration or kind that does
+    not read as one, or for both lists of kinds given."""
     defaults = Retry()
-    kinds = policy.get("non_retryable", ())
-    if not isinstance(kinds, (list, tuple)):
-        raise ValueError("non_retryable must be a list of error kinds")
     return Retry(
         max_attempts=int(policy.get("max_attempts", defaults.max_attempts)),
         backoff=policy.get("backoff", defaults.backoff),
@@ -97,8 +107,16 @@ def retry_from_config(policy: Mapping[str, Any]) -> Retry:
         max_delay=parse_duration(policy.get("max_delay", defaults.max_delay)),
         multiplier=float(policy.get("multiplier", defaults.multiplier)),
         jitter=float(policy.get("jitter", defaults.jitter)),
-        non_retryable_kinds=frozenset(kinds),
+        non_retryable_kinds=_kinds(policy, "non_retryable"),
+        retry_on_kinds=_kinds(policy, "retry_on"),
     )
+
+
+def _kinds(policy: Mapping[str, Any], key: str) -> frozenset[str]:
+    kinds = policy.get(key, ())
+    if not isinstance(kinds, (list, tuple)):
+        raise ValueError(f"{key} must be a list of error kinds")
+    return frozenset(kinds)
 
 
 def is_deferral(error: BaseException) -> bool:

@@ -1,8 +1,9 @@
 """In Chromium, a designer gives an action node a circuit breaker, a rate limit and a retry
 policy with forms (names, numbers, durations with the duration editor, choices such as what
-happens when used up or the back-off, checkboxes for the kinds of error never retried), never
-typing JSON; the draft then holds them as the engine reads them, and a retry whose longest wait
-is shorter than its first is named on its field. The controls pass the accessibility audit."""
+happens when used up or the back-off, checkboxes for the kinds of error never retried and for
+the only kinds retried), never typing JSON; the draft then holds them as the engine reads them,
+and a retry whose longest wait is shorter than its first, or that ticks both lists of kinds, is
+named on its field. The controls pass the accessibility audit."""
 
 import json
 import re
@@ -143,6 +144,37 @@ def test_a_designer_ticks_the_errors_never_retried(
     wait_for_config(page, "payments", "retry", {"non_retryable": ["other"]})
     kinds.get_by_role("checkbox", name=re.compile(r"^Any other error")).uncheck()
     wait_for_config(page, "payments", "retry", None)  # nothing left: the option is removed
+    violations = audit(page, "#panel")
+    assert violations == [], json.dumps(violations, indent=1)
+    assert errors == [], errors
+
+
+def test_a_designer_ticks_the_only_errors_retried(
+    page: Page, panel: Locator, errors: list[str]
+) -> None:
+    retry = panel.locator("[data-field=retry]")
+    only = retry.get_by_role("group", name="Retry only after")
+    expect(retry).to_contain_text(
+        "Only these errors are retried; any other fails the node at once. "
+        "None ticked: every error worth retrying is retried."
+    )
+    for box in only.get_by_role("checkbox").all():
+        expect(box).not_to_be_checked()
+    only.get_by_role("checkbox", name=re.compile(r"^Timeouts")).check()
+    only.get_by_role("checkbox", name=re.compile(r"^Temporary failure answers")).check()
+    wait_for_config(page, "payments", "retry", {"retry_on": ["server_error", "timeout"]})
+    policy = retry_from_config(config_of("payments", "charge")["retry"])
+    assert policy.should_retry(StepTimeout("slow"), 1)
+    assert not policy.should_retry(RuntimeError("the action's own bug"), 1)
+
+    # Ticking the other list too is a mistake, named on the field until one list is cleared.
+    never = retry.get_by_role("group", name="Never retry after")
+    never.get_by_role("checkbox", name=re.compile(r"^Any other error")).check()
+    both = "retry_on: give either retry_on or non_retryable, not both"
+    expect(retry).to_contain_text(both)
+    never.get_by_role("checkbox", name=re.compile(r"^Any other error")).uncheck()
+    expect(retry).not_to_contain_text(both)
+    wait_for_config(page, "payments", "retry", {"retry_on": ["server_error", "timeout"]})
     violations = audit(page, "#panel")
     assert violations == [], json.dumps(violations, indent=1)
     assert errors == [], errors

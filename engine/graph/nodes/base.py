@@ -306,6 +306,17 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
                 "default": [],
                 "x-enum-titles": ERROR_KINDS,
             },
+            "retry_on": {
+                "type": "array",
+                "title": "Retry only after",
+                "description": "Only these errors are retried; any other fails the node at "
+                "once. None ticked: every error worth retrying is retried. Tick here or under "
+                "Never retry after, not both.",
+                "items": {"enum": list(ERROR_KINDS)},
+                "uniqueItems": True,
+                "default": [],
+                "x-enum-titles": ERROR_KINDS,
+            },
         },
     },
     "timeout": {

@@ -58,8 +58,15 @@ def resilience_problems(node_id: str, config: Mapping[str, Any]) -> list[Problem
         except ResilienceError as wrong:
             found.append(Problem(node_id, f"config.{key}.{wrong.field}", wrong.message))
     retry = config.get("retry")
+    if isinstance(retry, Mapping) and retry.get("retry_on") and retry.get("non_retryable"):
+        found.append(
+            Problem(
+                node_id, "config.retry.retry_on", "give either retry_on or non_retryable, not both"
+            )
+        )
     if isinstance(retry, Mapping) and {"initial_delay", "max_delay"} <= set(retry):
-        policy = retry_from_config(retry)
+        # Only the waits: the whole option would raise for the two lists of kinds named above.
+        policy = retry_from_config({key: retry[key] for key in ("initial_delay", "max_delay")})
         if policy.max_delay < policy.initial_delay:
             found.append(
                 Problem(
