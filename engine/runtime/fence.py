@@ -23,6 +23,7 @@ from engine.resilience.bulkheads import DatabaseGate
 from engine.runtime.metric_rollups import add_metric
 from engine.runtime.records import position_key
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_upsert_sql
+from engine.runtime.row_checks import checked_on_the_row, on_the_row
 
 
 def lease_seconds() -> float:
@@ -67,7 +68,8 @@ class FencedWriter:
         if reports.progress is not None:
             fields["progress"] = reports.progress
         held = Run.objects.filter(
-            pk=self.run_id, lease_owner=self.lease_owner, status=RunStatus.RUNNING
+            checked_on_the_row(lease_owner=self.lease_owner, status=RunStatus.RUNNING),
+            pk=self.run_id,
         ).update(**fields)
         if not held:
             self._hold_interrupted(fields)
@@ -80,9 +82,11 @@ class FencedWriter:
         run = (
             Run.objects.select_for_update()
             .filter(
+                checked_on_the_row(
+                    lease_owner=self.lease_owner,
+                    status__in=[RunStatus.CANCELLING, RunStatus.PAUSED],
+                ),
                 pk=self.run_id,
-                lease_owner=self.lease_owner,
-                status__in=[RunStatus.CANCELLING, RunStatus.PAUSED],
             )
             .first()
         )
@@ -236,9 +240,10 @@ def _insert_head() -> str:
 @functools.cache
 def _fenced_insert_sql(vendor: str) -> str:
     lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
+    fenced = on_the_row("lease_owner = %s AND status = %s")
     return (
         f"{_insert_head()} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "  # noqa: S608
-        f"WHERE id = %s AND lease_owner = %s AND status = %s{lock})"
+        f"WHERE id = %s AND {fenced}{lock})"
     )
 
 
@@ -286,9 +291,10 @@ def _fenced_step_sql(with_rollup: bool, with_progress: bool) -> str:
         # The UPDATE storing the progress is the fence: it takes the run's row lock first and
         # the insert reads from it, so the locks go the run, then the rollup row, as in every
         # other writer of both (FOR SHARE before an UPDATE of the same row could deadlock).
+        fenced = on_the_row("lease_owner = %s AND status = %s")
         fence = (
             f"fenced AS (UPDATE {Run._meta.db_table} SET progress = %s "  # noqa: S608
-            "WHERE id = %s AND lease_owner = %s AND status = %s RETURNING 1), "
+            f"WHERE id = %s AND {fenced} RETURNING 1), "
         )
         insert = f"{_insert_head()} FROM fenced"
     else:

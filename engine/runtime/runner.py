@@ -31,6 +31,7 @@ from engine.runtime.fence import ASYNC_COMMIT, write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
+from engine.runtime.row_checks import checked_on_the_row, on_the_row
 from engine.runtime.runs import begin_deadline, finish_run
 from engine.runtime.step_input import INPUT_KEY, kept_input
 from engine.runtime.store import DjangoBackend, load_journal
@@ -137,9 +138,12 @@ def _acquire_sql() -> str:
         "status = CASE WHEN status = %s THEN status ELSE %s END, "
         "lease_owner = %s, lease_until = %s, wake_requested = %s, "
         "started_at = COALESCE(started_at, %s) "
-        "WHERE id = %s AND (lease_until IS NULL OR lease_until < %s) "
-        "AND status IN (%s, %s, %s) AND NOT (admission = %s AND status = %s) "
-        f"RETURNING {columns}"
+        "WHERE id = %s AND "
+        + on_the_row(
+            "(lease_until IS NULL OR lease_until < %s) "
+            "AND status IN (%s, %s, %s) AND NOT (admission = %s AND status = %s)"
+        )
+        + f" RETURNING {columns}"
     )
 
 
@@ -219,7 +223,10 @@ def _advance_once(run: Run, owner: str) -> bool:
             return False
         # A cancelling run may wait too (a compensation's retry back-off): it stays cancelling.
         suspended = Run.objects.filter(
-            pk=run.pk, lease_owner=owner, status__in=ADVANCING_STATUSES, wake_requested=False
+            checked_on_the_row(
+                lease_owner=owner, status__in=ADVANCING_STATUSES, wake_requested=False
+            ),
+            pk=run.pk,
         ).update(
             status=Case(
                 When(status=RunStatus.RUNNING, then=Value(RunStatus.WAITING.value)),
@@ -236,7 +243,7 @@ def _advance_once(run: Run, owner: str) -> bool:
             return False
         # Not suspended: either a wake arrived (go round) or the lease is gone (stop).
         going_round = Run.objects.filter(
-            pk=run.pk, lease_owner=owner, status__in=ADVANCING_STATUSES
+            checked_on_the_row(lease_owner=owner, status__in=ADVANCING_STATUSES), pk=run.pk
         ).update(wake_requested=False, lease_until=_lease_until())
     if not going_round:
         _release_if_paused(run.pk, owner)
@@ -256,9 +263,11 @@ def _release_if_paused(run_id: int, owner: str) -> None:
     cancelled meanwhile, it is sent on at once."""
     with transaction.atomic():
         released = Run.objects.filter(
+            checked_on_the_row(
+                lease_owner=owner,
+                status__in=[RunStatus.PAUSED, RunStatus.RUNNING, RunStatus.CANCELLING],
+            ),
             pk=run_id,
-            lease_owner=owner,
-            status__in=[RunStatus.PAUSED, RunStatus.RUNNING, RunStatus.CANCELLING],
         ).update(
             lease_owner="",
             lease_until=None,

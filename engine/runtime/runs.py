@@ -33,6 +33,7 @@ from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
+from engine.runtime.row_checks import checked_on_the_row
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
@@ -170,12 +171,13 @@ def finish_run(
     `stopped_at` is the journal position where a failed or cancelled run stopped.
     """
     now = timezone.now()
-    runs = Run.objects.filter(pk=run.pk).exclude(status__in=TERMINAL_STATUSES)
+    still_open = ~Q(status__in=TERMINAL_STATUSES)
     if only_if_owner is not None:
         # A run paused during its last step may still end: there is no next step to hold back.
-        runs = runs.filter(
+        still_open &= Q(
             lease_owner=only_if_owner, status__in=[*ADVANCING_STATUSES, RunStatus.PAUSED]
         )
+    runs = Run.objects.filter(checked_on_the_row(still_open), pk=run.pk)
     ended = runs.update(
         status=status,
         output=output,

@@ -1,0 +1,96 @@
+"""While thousands of runs are pending, an advancer still reaches its own run's row by primary key:
+no statement of a run's life (the lease, each step's fence, progress, a suspension, the end)
+reads other runs' rows only to throw them away.
+
+The burst is made the way it comes in production: statistics taken while the runs waited, then
+all of them made pending at once. A partial index of runnable runs then looks empty to the
+planner, which preferred scanning it to the primary key and read every pending run on every
+step. Each statement the advancer sent is run again under EXPLAIN ANALYZE (rolled back) on real
+PostgreSQL.
+"""
+
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from engine.models import Run, RunStatus
+from engine.runtime.runner import advance
+from engine.runtime.runs import create_run
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # The runs are advanced here: a worker an earlier test left running must not take them.
+    pytest.mark.usefixtures("queue_to_ourselves"),
+]
+
+PENDING = 2000
+RUN_TABLE = Run._meta.db_table
+
+
+def make_a_burst_of_pending_runs() -> None:
+    with transaction.atomic():
+        template = create_run("test-sleep", {"seconds": 3600})
+    columns = [f.column for f in Run._meta.concrete_fields if f.column != "id"]
+    listed = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RUN_TABLE} ({listed}) SELECT {listed} "  # noqa: S608
+            f"FROM {RUN_TABLE}, generate_series(1, %s) WHERE id = %s",
+            [PENDING, template.pk],
+        )
+        Run.objects.update(status=RunStatus.WAITING)
+        cursor.execute(f"ANALYZE {RUN_TABLE}")
+        Run.objects.update(status=RunStatus.PENDING)
+
+
+def runs_thrown_away(plan: dict[str, Any]) -> int:
+    """Rows of the run table the plan read and dropped on a filter."""
+    dropped = 0
+    if plan.get("Relation Name") == RUN_TABLE:
+        loops = int(plan.get("Actual Loops", 1))
+        dropped += int(plan.get("Rows Removed by Filter", 0)) * loops
+    return dropped + sum(runs_thrown_away(child) for child in plan.get("Plans", []))
+
+
+def statements_reading_other_runs(statements: list[str]) -> list[tuple[int, str]]:
+    found = []
+    for sql in statements:
+        sql = sql.split("; SET LOCAL")[0]
+        if RUN_TABLE not in sql or sql in ("BEGIN", "COMMIT") or sql.startswith("SAVEPOINT"):
+            continue
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+                plan = cursor.fetchone()[0][0]["Plan"]
+            transaction.set_rollback(True)
+        # Its own row, read again after the run moved on, may fail the filter now: one row.
+        dropped = runs_thrown_away(plan)
+        if dropped > 1:
+            found.append((dropped, sql[:120]))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("workflow", "run_input", "ends"),
+    [
+        ("test-no-op-steps", {"steps": 3}, RunStatus.COMPLETED),
+        ("test-no-op-steps", {"steps": 3, "progress": True}, RunStatus.COMPLETED),
+        ("test-sleep", {"seconds": 3600}, RunStatus.WAITING),
+    ],
+)
+def test_a_run_is_reached_by_its_key_while_thousands_are_pending(
+    workflow: str, run_input: dict[str, Any], ends: str
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plans")
+    make_a_burst_of_pending_runs()
+    with transaction.atomic():
+        run = create_run(workflow, run_input)
+    with CaptureQueriesContext(connection) as queries:
+        advance(run.pk)
+    assert Run.objects.get(pk=run.pk).status == ends
+
+    found = statements_reading_other_runs([q["sql"] for q in queries.captured_queries])
+    assert found == [], f"with {PENDING} runs pending, these read other runs: {found}"
