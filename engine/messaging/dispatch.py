@@ -22,6 +22,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from engine.models import Run, RunStatus
+from engine.models.row_checks import checked_on_the_row
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def wake_many(run_ids: list[int]) -> int:
 
 
 def _request_wake(runs: QuerySet[Run], now: datetime) -> int:
-    return runs.filter(status__in=WAKEABLE).update(**_wake_values(now))
+    return runs.filter(checked_on_the_row(status__in=WAKEABLE)).update(**_wake_values(now))
 
 
 def _wake_values(now: datetime) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 One module per room: runs (and their journal), processes, graphs, machines, human tasks,
 inbound work, outbound grants.
 Every model is imported here, so Django registers them under the "engine" app and
-`from engine.models import X` reads the same whichever module X lives in.
+`from engine.models import X` reads the same whichever module X lives in. `row_checks` holds no
+model: it is how a statement reaches one run's row (by primary key, whatever the statistics).
 """
 
 from engine.models.breakers import (

@@ -25,13 +25,13 @@ from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience import bulkheads
 from engine.resilience.priorities import HELD
 from engine.runtime.fence import ASYNC_COMMIT, write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
-from engine.runtime.row_checks import checked_on_the_row, on_the_row
 from engine.runtime.runs import begin_deadline, finish_run
 from engine.runtime.step_input import INPUT_KEY, kept_input
 from engine.runtime.store import DjangoBackend, load_journal
@@ -278,7 +278,10 @@ def _release_if_paused(run_id: int, owner: str) -> None:
             dispatched_at=timezone.now(),
         )
         moving = [RunStatus.PENDING, RunStatus.CANCELLING]
-        if released and Run.objects.filter(pk=run_id, status__in=moving).exists():
+        if (
+            released
+            and Run.objects.filter(checked_on_the_row(status__in=moving), pk=run_id).exists()
+        ):
             advance_on_commit(run_id)
 
 

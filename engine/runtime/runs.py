@@ -27,13 +27,13 @@ from engine.models import (
     WaitStatus,
     WorkerProbe,
 )
+from engine.models.row_checks import checked_on_the_row
 from engine.resilience.priorities import ADMITTED, HELD, admit, admit_next, check_priority
 from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
-from engine.runtime.row_checks import checked_on_the_row
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 

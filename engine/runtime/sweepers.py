@@ -22,6 +22,7 @@ from engine.messaging.dispatch import (
 )
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.models.row_checks import checked_on_the_row
 from engine.resilience.priorities import ADMITTED, HELD
 from engine.runtime.rollups import rollups_in_key_order
 from engine.runtime.runner import retry_branch
@@ -106,7 +107,9 @@ def _fire_wakes(timers: list[Timer]) -> None:
 
 def _fire(timer: Timer) -> None:
     if timer.kind == TimerKind.START:
-        scheduled = Run.objects.filter(pk=timer.run_id, status=RunStatus.SCHEDULED)
+        scheduled = Run.objects.filter(
+            checked_on_the_row(status=RunStatus.SCHEDULED), pk=timer.run_id
+        )
         found = scheduled.values_list("workflow", "admission").first()
         if found is None:
             return

@@ -1,23 +1,27 @@
 """While thousands of runs are pending, an advancer still reaches its own run's row by primary key:
-no statement of a run's life (the lease, each step's fence, progress, a suspension, the end)
-reads other runs' rows only to throw them away.
+no statement of a run's life (the lease, each step's fence, progress, a suspension, the end, a
+wake by an event, a scheduled start) reads other runs' rows only to throw them away.
 
-The burst is made the way it comes in production: statistics taken while the runs waited, then
-all of them made pending at once. A partial index of runnable runs then looks empty to the
-planner, which preferred scanning it to the primary key and read every pending run on every
-step. Each statement the advancer sent is run again under EXPLAIN ANALYZE (rolled back) on real
-PostgreSQL.
+The burst is made the way it comes in production: statistics taken at a quiet moment, when
+those runs had ended, then all of them made pending at once. A partial index of runnable runs
+then looks empty to the planner, which preferred scanning it to the primary key and read every
+pending run on every step. Each statement sent is run again under EXPLAIN ANALYZE (rolled
+back) on real PostgreSQL.
 """
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from engine.models import Run, RunStatus
+from engine.inbound.events import deliver_event
+from engine.models import Run, RunStatus, Timer
 from engine.runtime.runner import advance
 from engine.runtime.runs import create_run
+from engine.runtime.sweepers import fire_due_timers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,7 +33,10 @@ PENDING = 2000
 RUN_TABLE = Run._meta.db_table
 
 
-def make_a_burst_of_pending_runs() -> None:
+def make_a_burst_of_pending_runs(besides: Run | None = None) -> None:
+    """PENDING other runs, pending on statistics taken when they had ended; `besides` is left
+    as it is."""
+    others = Run.objects.exclude(pk=besides.pk) if besides is not None else Run.objects.all()
     with transaction.atomic():
         template = create_run("test-sleep", {"seconds": 3600})
     columns = [f.column for f in Run._meta.concrete_fields if f.column != "id"]
@@ -40,9 +47,9 @@ def make_a_burst_of_pending_runs() -> None:
             f"FROM {RUN_TABLE}, generate_series(1, %s) WHERE id = %s",
             [PENDING, template.pk],
         )
-        Run.objects.update(status=RunStatus.WAITING)
+        others.update(status=RunStatus.COMPLETED)
         cursor.execute(f"ANALYZE {RUN_TABLE}")
-        Run.objects.update(status=RunStatus.PENDING)
+        others.update(status=RunStatus.PENDING)
 
 
 def runs_thrown_away(plan: dict[str, Any]) -> int:
@@ -91,6 +98,30 @@ def test_a_run_is_reached_by_its_key_while_thousands_are_pending(
     with CaptureQueriesContext(connection) as queries:
         advance(run.pk)
     assert Run.objects.get(pk=run.pk).status == ends
+
+    found = statements_reading_other_runs([q["sql"] for q in queries.captured_queries])
+    assert found == [], f"with {PENDING} runs pending, these read other runs: {found}"
+
+
+def test_a_wake_and_a_scheduled_start_reach_their_run_by_its_key() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plans")
+    with transaction.atomic():
+        waiting = create_run("test-wait-simple", {"n": 7})
+        later = create_run(
+            "test-no-op-steps", {"steps": 1}, start_at=timezone.now() + timedelta(hours=1)
+        )
+    advance(waiting.pk)
+    make_a_burst_of_pending_runs(besides=waiting)
+    Run.objects.filter(pk=later.pk).update(status=RunStatus.SCHEDULED)
+    Timer.objects.filter(run=later).update(due_at=timezone.now())
+
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver_event("Load.released", {"n": 7}).woken_runs == [waiting.pk]
+        advance(waiting.pk)
+        assert fire_due_timers() == 1
+    assert Run.objects.get(pk=waiting.pk).status == RunStatus.COMPLETED
+    assert Run.objects.get(pk=later.pk).status == RunStatus.PENDING
 
     found = statements_reading_other_runs([q["sql"] for q in queries.captured_queries])
     assert found == [], f"with {PENDING} runs pending, these read other runs: {found}"

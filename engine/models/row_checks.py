@@ -1,4 +1,4 @@
-"""Conditions checked on a run's row once its primary key has found it, never used to find it.
+"""Conditions checked on a row once its primary key has found it, never used to find it.
 
 A statement such as `WHERE id = %s AND status = 'running'` may be planned through an index of
 `status` rather than the primary key: a partial index of runnable runs looks tiny to the planner
