@@ -7,8 +7,6 @@ must read no row of the waits table only to throw it away. The world is asserted
 matching run is woken, its wait satisfied, and every other run still waits.
 """
 
-from typing import Any
-
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +15,7 @@ from engine.inbound.events import deliver_event
 from engine.models import Run, RunStatus, Wait, WaitStatus
 from engine.runtime.runner import advance
 from engine.runtime.runs import create_run
+from tests.plans import analyzed_plan, rows_scanned
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,21 +24,6 @@ pytestmark = [
 ]
 
 WAITING = 120
-
-
-def rows_read(plan: dict[str, Any], table: str) -> tuple[int, int]:
-    """Rows the plan's scans of `table` returned and rows they read and threw away."""
-    returned = removed = 0
-    if plan.get("Relation Name") == table:
-        loops = int(plan.get("Actual Loops", 1))
-        returned += int(plan.get("Actual Rows", 0)) * loops
-        removed += int(plan.get("Rows Removed by Filter", 0)) * loops
-        removed += int(plan.get("Rows Removed by Index Recheck", 0)) * loops
-    for child in plan.get("Plans", []):
-        child_returned, child_removed = rows_read(child, table)
-        returned += child_returned
-        removed += child_removed
-    return returned, removed
 
 
 def test_an_event_reads_only_the_waits_it_matches() -> None:
@@ -62,12 +46,10 @@ def test_an_event_reads_only_the_waits_it_matches() -> None:
         for q in queries.captured_queries
         if f'FROM "{table}"' in q["sql"] and '"match_key"' in q["sql"] and "UPDATE" not in q["sql"]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {candidates}")
-        plan = cursor.fetchone()[0][0]["Plan"]
+    plan = analyzed_plan(candidates)
     # Run again after the delivery: the woken run's wait is no longer open, so nothing is
     # returned, and nothing may have been read only to be thrown away.
-    returned, removed = rows_read(plan, table)
+    returned, removed = rows_scanned(plan, table)
     assert (returned, removed) == (0, 0), (
         f"looking for the waits of one event read {returned + removed} of {WAITING - 1} waits"
     )

@@ -22,6 +22,7 @@ from engine.models import Run, RunStatus, Timer
 from engine.runtime.runner import advance
 from engine.runtime.runs import create_run
 from engine.runtime.sweepers import fire_due_timers
+from tests.plans import analyzed_plan, rows_scanned
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -52,28 +53,14 @@ def make_a_burst_of_pending_runs(besides: Run | None = None) -> None:
         others.update(status=RunStatus.PENDING)
 
 
-def runs_thrown_away(plan: dict[str, Any]) -> int:
-    """Rows of the run table the plan read and dropped on a filter."""
-    dropped = 0
-    if plan.get("Relation Name") == RUN_TABLE:
-        loops = int(plan.get("Actual Loops", 1))
-        dropped += int(plan.get("Rows Removed by Filter", 0)) * loops
-    return dropped + sum(runs_thrown_away(child) for child in plan.get("Plans", []))
-
-
 def statements_reading_other_runs(statements: list[str]) -> list[tuple[int, str]]:
     found = []
     for sql in statements:
         sql = sql.split("; SET LOCAL")[0]
         if RUN_TABLE not in sql or sql in ("BEGIN", "COMMIT") or sql.startswith("SAVEPOINT"):
             continue
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-                plan = cursor.fetchone()[0][0]["Plan"]
-            transaction.set_rollback(True)
         # Its own row, read again after the run moved on, may fail the filter now: one row.
-        dropped = runs_thrown_away(plan)
+        _, dropped = rows_scanned(analyzed_plan(sql), RUN_TABLE)
         if dropped > 1:
             found.append((dropped, sql[:120]))
     return found
