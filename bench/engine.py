@@ -621,7 +621,7 @@ def report_run_cost(cost: RunCost, link: float, chain: float) -> None:
         f"  {f'inside its {cost.statements} statements ({cost.transactions} transactions)':<44} "
         f"{cost.in_statements * 1000:7.2f} ms   PostgreSQL, its commits and the driver"
     )
-    print(f"  {'the rest: the engine in Python':<44} {engine_python * 1000:7.2f} ms")
+    print(f"  {'the rest: the engine and the ORM in Python':<44} {engine_python * 1000:7.2f} ms")
     print(
         f"  {'one INSERT+COMMIT of a one-row table':<44} {cost.commit_floor * 1000:7.2f} ms   "
         f"x {cost.transactions} = {cost.transactions * cost.commit_floor * 1000:.2f} ms"
