@@ -50,7 +50,8 @@ LEAD_ENRICHMENT = DemoGraph(
                 {
                     "action": "demo.lookup-company",
                     "args": {"domain": "{{ input.domain }}"},
-                    "retry": {"max_attempts": 3},
+                    # A lookup that timed out may answer next time; any other error will not.
+                    "retry": {"max_attempts": 3, "retry_on": ["timeout"]},
                     "timeout": 20,
                 },
             ),
