@@ -92,7 +92,7 @@ def wake_many(run_ids: list[int]) -> int:
     """wake() for many runs in one statement, their messages sent together after commit."""
     if not run_ids:
         return 0
-    runs = Run.objects.filter(pk__in=run_ids, status__in=WAKEABLE)
+    runs = Run.objects.filter(checked_on_the_row(status__in=WAKEABLE), pk__in=run_ids)
     # RETURNING (PostgreSQL and SQLite both have it) names the runs woken in the same
     # statement: a burst of timers pays for no second read of the rows it has just written.
     query = cast(UpdateQuery, runs.query.chain(UpdateQuery))
