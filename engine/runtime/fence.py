@@ -22,6 +22,7 @@ from engine.models import Run, RunMetric, RunStatus, StepRecord
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience.bulkheads import DatabaseGate
 from engine.runtime.metric_rollups import add_metric
+from engine.runtime.prepared import prepared_cursor
 from engine.runtime.records import position_key
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_upsert_sql
 
@@ -135,9 +136,12 @@ class FencedWriter:
             for field in _fenced_insert_fields()
         ]
         fence = [self.run_id, self.lease_owner, RunStatus.RUNNING.value]
+        unflushed = _commits_unflushed()
         try:
             if rollup is None and progress is None:
-                inserted = _execute(_fenced_insert_sql(connection.vendor), [*values, *fence])
+                inserted = _execute(
+                    _fenced_insert_sql(connection.vendor, unflushed), [*values, *fence]
+                )
             elif connection.vendor == "postgresql":
                 # Parameters in the order the statement reads them: the fence comes first
                 # when the progress update is the fence.
@@ -147,12 +151,14 @@ class FencedWriter:
                     else [_progress_value(progress), *fence, *values]
                 )
                 inserted = _execute(
-                    _fenced_step_sql(rollup is not None, progress is not None),
+                    _fenced_step_sql(rollup is not None, progress is not None, unflushed),
                     [*params, *(rollup or [])],
                 )
             else:
                 with transaction.atomic():
-                    inserted = _execute(_fenced_insert_sql(connection.vendor), [*values, *fence])
+                    inserted = _execute(
+                        _fenced_insert_sql(connection.vendor, unflushed), [*values, *fence]
+                    )
                     if inserted and progress is not None:
                         Run.objects.filter(pk=self.run_id).update(progress=progress)
                     if inserted and rollup is not None:
@@ -237,10 +243,15 @@ def _insert_head() -> str:
     return f"INSERT INTO {StepRecord._meta.db_table} ({columns}) SELECT {placeholders}"
 
 
-@functools.cache
-def _fenced_insert_sql(vendor: str) -> str:
-    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
+def _fence_condition(unflushed: bool) -> str:
     fenced = on_the_row("lease_owner = %s AND status = %s")
+    return f"{fenced} AND {UNFLUSHED_COMMIT}" if unflushed else fenced
+
+
+@functools.cache
+def _fenced_insert_sql(vendor: str, unflushed: bool = False) -> str:
+    lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
+    fenced = _fence_condition(unflushed)
     return (
         f"{_insert_head()} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "  # noqa: S608
         f"WHERE id = %s AND {fenced}{lock})"
@@ -248,18 +259,19 @@ def _fenced_insert_sql(vendor: str) -> str:
 
 
 def _execute(sql: str, params: list[Any]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql + _unflushed_commit(), params)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
-ASYNC_COMMIT = "; SET LOCAL synchronous_commit TO off"
-"""Sent after a step's statement in the same query string: PostgreSQL runs both as one implicit
-transaction, so the setting holds for that commit alone (it is read when the commit happens)
-and the cursor's row count is still the insert's."""
+UNFLUSHED_COMMIT = "set_config('synchronous_commit', 'off', true) = 'off'"
+"""A condition of a step's fence that is always true and turns synchronous_commit off for the
+statement's own implicit transaction (is_local): the setting is read when that transaction
+commits, and holds for that commit alone. Part of the one statement, so it can be prepared
+(two commands in one string cannot)."""
 
 
-def _unflushed_commit() -> str:
+def _commits_unflushed() -> bool:
     """With STEPWISE_ASYNC_STEP_COMMITS, a step committed on its own does not wait for its
     journal to reach the disk. A worker crash still loses nothing (the commit happened); a
     PostgreSQL crash may lose the last few hundred milliseconds of commits (up to three
@@ -269,13 +281,11 @@ def _unflushed_commit() -> str:
     A run's ending, and every step written in a transaction, stay ordinary commits, and an
     ending's flush takes the steps before it to the disk too: a run seen ended keeps them all.
     """
-    if (
+    return (
         settings.STEPWISE_ASYNC_STEP_COMMITS
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
-    ):
-        return ASYNC_COMMIT
-    return ""
+    )
 
 
 def _progress_value(progress: dict[str, Any]) -> Any:
@@ -283,7 +293,7 @@ def _progress_value(progress: dict[str, Any]) -> Any:
 
 
 @functools.cache
-def _fenced_step_sql(with_rollup: bool, with_progress: bool) -> str:
+def _fenced_step_sql(with_rollup: bool, with_progress: bool, unflushed: bool = False) -> str:
     """PostgreSQL: the fenced insert, with the run's progress and the step's rollup row in the
     same statement (CTEs). The rollup row comes from the insert's output: no step record
     inserted, nothing counted."""
@@ -291,14 +301,13 @@ def _fenced_step_sql(with_rollup: bool, with_progress: bool) -> str:
         # The UPDATE storing the progress is the fence: it takes the run's row lock first and
         # the insert reads from it, so the locks go the run, then the rollup row, as in every
         # other writer of both (FOR SHARE before an UPDATE of the same row could deadlock).
-        fenced = on_the_row("lease_owner = %s AND status = %s")
         fence = (
             f"fenced AS (UPDATE {Run._meta.db_table} SET progress = %s "  # noqa: S608
-            f"WHERE id = %s AND {fenced} RETURNING 1), "
+            f"WHERE id = %s AND {_fence_condition(unflushed)} RETURNING 1), "
         )
         insert = f"{_insert_head()} FROM fenced"
     else:
-        fence, insert = "", _fenced_insert_sql("postgresql")
+        fence, insert = "", _fenced_insert_sql("postgresql", unflushed)
     tail = step_upsert_sql("inserted") if with_rollup else "SELECT 1 FROM inserted"
     return f"WITH {fence}inserted AS ({insert} RETURNING 1) {tail}"
 

@@ -31,11 +31,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
-
 from engine.core.histograms import one_hot
 from engine.models import RunRollup, RunStatus, StepRollup
 from engine.models.rollups import duration_columns
+from engine.runtime.prepared import prepared_cursor
 
 RUN_OUTCOMES: dict[str, str] = {
     RunStatus.COMPLETED: "completed",
@@ -293,5 +292,5 @@ def add_to_rollup(table: RollupTable, values: list[Any]) -> None:
 
 
 def _write(table: RollupTable, rows: list[list[Any]]) -> None:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(table.upsert(len(rows)), [value for row in rows for value in row])

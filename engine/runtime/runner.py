@@ -28,7 +28,8 @@ from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer,
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience import bulkheads
 from engine.resilience.priorities import HELD
-from engine.runtime.fence import ASYNC_COMMIT, write_reports
+from engine.runtime.fence import write_reports
+from engine.runtime.prepared import prepared_cursor
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
@@ -96,10 +97,9 @@ def acquire(run_id: int) -> Run | None:
     One statement that both takes the lease and reads the run back (UPDATE … RETURNING): the
     advancer needs the row anyway, and a separate SELECT was one more round trip per advance.
 
-    Committed on its own, it does not wait for the journal flush (engine.runtime.fence's
-    ASYNC_COMMIT): a lease means nothing after a PostgreSQL crash, and the next ordinary commit
-    (the first step's, or the end's) takes it to the disk first. Lost with the crash, the run is
-    pending again with its message gone, and redispatch_lost_work sends it again.
+    Prepared (engine.runtime.prepared), it is planned once per connection. It used to skip
+    the journal flush instead (synchronous_commit off, sent in the same string), which a
+    prepared statement cannot carry: planning cost more than the flush.
     """
     owner = f"{_PROCESS}:{uuid.uuid4().hex[:12]}"
     now = timezone.now()
@@ -120,9 +120,32 @@ def acquire(run_id: int) -> Run | None:
         HELD,
         RunStatus.PENDING.value,
     ]
-    alone = connection.vendor == "postgresql" and not connection.in_atomic_block
-    sql = _acquire_sql() + ASYNC_COMMIT if alone else _acquire_sql()
-    return next(iter(Run.objects.raw(sql, params)), None)
+    with prepared_cursor() as cursor:
+        cursor.execute(_acquire_sql(), params)
+        row = cursor.fetchone()
+    return None if row is None else _run_from_row(row)
+
+
+def _run_from_row(row: tuple[Any, ...]) -> Run:
+    """A Run from a row of all its columns, its values converted as the ORM's queries do."""
+    names, converters = _run_row_reading()
+    values = list(row)
+    for index, column, field_converters in converters:
+        for convert in field_converters:
+            values[index] = convert(values[index], column, connection)
+    return Run.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _run_row_reading() -> tuple[list[str], list[tuple[int, Any, list[Any]]]]:
+    fields = Run._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(Run._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((index, column, found))
+    return [field.attname for field in fields], converters
 
 
 @functools.cache

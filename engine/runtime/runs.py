@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from engine.models.row_checks import checked_on_the_row
 from engine.resilience.priorities import ADMITTED, HELD, admit, admit_next, check_priority
 from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
+from engine.runtime.prepared import prepared_cursor
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
@@ -235,7 +236,7 @@ def _left_open(run: Run) -> dict[str, bool]:
     """
     sql, template = _left_open_sql()
     params = [run.pk if _is_any_run(param) else param for param in template]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         names = [column[0] for column in cursor.description or []]

@@ -1,0 +1,53 @@
+"""The engine's hot statements, bound on the server and planned once per connection.
+
+Every step of every run sends the same few statements: its fenced insert (with its rollup row),
+the lease, the rollup upserts of an ending. Django sends a statement as text with its values
+inlined (client-side binding), so PostgreSQL parses and plans it afresh each time; for a step's
+insert with its rollup CTE, planning was about half of the statement's time. Sent with bound
+parameters instead, psycopg prepares a statement once it has been used a few times on a
+connection (the connection's prepare_threshold, set in config.settings), and PostgreSQL reuses
+its plan. Only the statements sent through `prepared_cursor()` are prepared: the ORM's stay
+client-side, so an ad-hoc query never crowds the connection's cache of prepared statements.
+
+Every statement sent here finds its rows by primary key or a unique key, so a generic plan (one
+that does not look at the values) is as good as a custom one.
+
+STEPWISE_PREPARED_STATEMENTS=false turns it off, for a pooler in transaction mode that cannot
+keep a session's prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.backends.postgresql.base import CursorDebugWrapper
+from django.db.backends.utils import CursorWrapper
+from psycopg import Cursor
+
+
+def preparing() -> bool:
+    """Whether statements sent through prepared_cursor() are prepared on this connection."""
+    return connection.vendor == "postgresql" and bool(settings.STEPWISE_PREPARED_STATEMENTS)
+
+
+def prepared_cursor() -> Any:
+    """A cursor like `connection.cursor()` (Django's wrapper: execute wrappers and the query
+    log still see every statement), whose statements are bound on the server."""
+    if not preparing():
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = Cursor(connection.connection)  # psycopg's own: binds on the server
+    if connection.queries_logged:
+        return _LoggedWithValues(raw, connection)
+    return CursorWrapper(raw, connection)
+
+
+class _LoggedWithValues(CursorDebugWrapper):
+    """Logs a statement with its values inlined, as the ORM's client-side ones are (the
+    server's text has $n placeholders): the query log reads the same either way."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
