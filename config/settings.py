@@ -83,7 +83,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# The engine's hot statements are prepared once per connection (engine.runtime.prepared); off
+# The engine's hot statements are prepared once per connection (engine.models.prepared); off
 # for a pooler in transaction mode that cannot keep a session's prepared statements.
 STEPWISE_PREPARED_STATEMENTS = env_bool("STEPWISE_PREPARED_STATEMENTS", True)
 DATABASE_URL = env_str("DATABASE_URL")
@@ -94,7 +94,7 @@ if DATABASE_URL:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if STEPWISE_PREPARED_STATEMENTS and "postgresql" in DATABASES["default"]["ENGINE"]:
-        # Only the engine's hot statements are bound on the server (engine.runtime.prepared);
+        # Only the engine's hot statements are bound on the server (engine.models.prepared);
         # psycopg prepares one after this many uses on a connection. The ORM's client-side
         # cursors never prepare, whatever this says.
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5

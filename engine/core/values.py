@@ -28,8 +28,15 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types a JSON round trip gives back unchanged (exactly these: a str subclass comes back a
+str), so most step results skip it."""
+
+
 def to_json_value(value: Any) -> Any:
     """The value as the journal will give it back (tuples become lists, datetimes strings)."""
+    if type(value) in _SCALARS:
+        return value
     return json.loads(json.dumps(value, default=_encode))
 
 

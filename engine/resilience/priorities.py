@@ -13,8 +13,10 @@ person sets would be a hint. The database orders held runs exactly, in one index
 A run's priority also orders its steps waiting at a bulkhead (engine.resilience.bulkheads).
 """
 
+import functools
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from engine.core.definitions import WorkflowDefinition
 from engine.core.priority import MAX_PRIORITY, priority_problem
 from engine.messaging.dispatch import advance_on_commit
 from engine.models import TERMINAL_STATUSES, LimitSource, Run, RunStatus, WorkflowCap
+from engine.models.prepared import prepared_cursor, preparing
 
 __all__ = ["ADMITTED", "HELD", "MAX_PRIORITY", "admit", "admit_next", "check_priority"]
 
@@ -41,7 +44,7 @@ def _cap_of(workflow: str, definition: WorkflowDefinition | None) -> WorkflowCap
     """The workflow's cap row, locked; a cap declared in code gets (and refreshes) its row."""
     declared = definition.max_active if definition is not None else None
     caps = WorkflowCap.objects.select_for_update()
-    cap = caps.filter(workflow=workflow).first()
+    cap = _locked_cap(workflow)
     if declared is None:
         if cap is not None and cap.source == LimitSource.DECLARED:
             # The code no longer declares one: a cap kept from it would outlive its source.
@@ -67,6 +70,32 @@ def _cap_of(workflow: str, definition: WorkflowDefinition | None) -> WorkflowCap
         cap.max_active, cap.key_field = declared, key_field
         cap.save(update_fields=["max_active", "key_field", "updated_at"])
     return cap
+
+
+def _locked_cap(workflow: str) -> WorkflowCap | None:
+    """The workflow's cap row, locked (FOR UPDATE). Looked for at every start, and most
+    workflows have none: prepared (engine.models.prepared), read without the ORM."""
+    if not preparing():
+        return WorkflowCap.objects.select_for_update().filter(workflow=workflow).first()
+    with prepared_cursor() as cursor:
+        cursor.execute(_cap_sql(), [workflow])
+        row = cursor.fetchone()
+    return None if row is None else WorkflowCap.from_db(connection.alias, _cap_fields(), row)
+
+
+@functools.cache
+def _cap_fields() -> list[str]:
+    return [field.attname for field in WorkflowCap._meta.concrete_fields]
+
+
+@functools.cache
+def _cap_sql() -> str:
+    # Table and column names come from the model; the workflow is a bound parameter.
+    columns = ", ".join(str(field.column) for field in WorkflowCap._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {WorkflowCap._meta.db_table} "  # noqa: S608
+        "WHERE workflow = %s FOR UPDATE"
+    )
 
 
 def _key_of(cap: WorkflowCap, input: Any) -> str:

@@ -19,10 +19,10 @@ from engine.core.errors import Cancelled
 from engine.core.journal import CancelRequest, Position, Reports
 from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
 from engine.models import Run, RunMetric, RunStatus, StepRecord
+from engine.models.prepared import prepared_cursor
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience.bulkheads import DatabaseGate
 from engine.runtime.metric_rollups import add_metric
-from engine.runtime.prepared import prepared_cursor
 from engine.runtime.records import position_key
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_upsert_sql
 

@@ -33,8 +33,8 @@ from typing import Any
 
 from engine.core.histograms import one_hot
 from engine.models import RunRollup, RunStatus, StepRollup
+from engine.models.prepared import prepared_cursor
 from engine.models.rollups import duration_columns
-from engine.runtime.prepared import prepared_cursor
 
 RUN_OUTCOMES: dict[str, str] = {
     RunStatus.COMPLETED: "completed",

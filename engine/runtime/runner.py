@@ -25,11 +25,11 @@ from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
+from engine.models.prepared import prepared_cursor
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience import bulkheads
 from engine.resilience.priorities import HELD
 from engine.runtime.fence import write_reports
-from engine.runtime.prepared import prepared_cursor
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
@@ -97,7 +97,7 @@ def acquire(run_id: int) -> Run | None:
     One statement that both takes the lease and reads the run back (UPDATE … RETURNING): the
     advancer needs the row anyway, and a separate SELECT was one more round trip per advance.
 
-    Prepared (engine.runtime.prepared), it is planned once per connection. It used to skip
+    Prepared (engine.models.prepared), it is planned once per connection. It used to skip
     the journal flush instead (synchronous_commit off, sent in the same string), which a
     prepared statement cannot carry: planning cost more than the flush.
     """

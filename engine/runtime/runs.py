@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -27,11 +27,11 @@ from engine.models import (
     WaitStatus,
     WorkerProbe,
 )
-from engine.models.row_checks import checked_on_the_row
+from engine.models.prepared import prepared_cursor
+from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import ADMITTED, HELD, admit, admit_next, check_priority
 from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
-from engine.runtime.prepared import prepared_cursor
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
@@ -156,6 +156,12 @@ def begin_deadline(run: Run, timeout_seconds: float | None) -> None:
         Timer.objects.create(run=run, kind=TimerKind.RUN_TIMEOUT, due_at=deadline)
 
 
+ENDABLE_BY_OWNER = (*ADVANCING_STATUSES, RunStatus.PAUSED)
+"""A run its advancer ends: a run paused during its last step may still end (there is no next
+step to hold back)."""
+_ENDED_FIELDS = ("status", "output", "error", "finished_at", "stopped_at")
+
+
 @rollups_in_key_order()  # a run's children end with it: their rollup rows too, in key order
 def finish_run(
     run: Run,
@@ -172,23 +178,14 @@ def finish_run(
     `stopped_at` is the journal position where a failed or cancelled run stopped.
     """
     now = timezone.now()
-    still_open = ~Q(status__in=TERMINAL_STATUSES)
+    values = zip(_ENDED_FIELDS, (status, output, error, now, stopped_at), strict=True)
+    params = [_run_field(name).get_db_prep_save(value, connection) for name, value in values]
+    params += [run.pk, *sorted(TERMINAL_STATUSES)]
     if only_if_owner is not None:
-        # A run paused during its last step may still end: there is no next step to hold back.
-        still_open &= Q(
-            lease_owner=only_if_owner, status__in=[*ADVANCING_STATUSES, RunStatus.PAUSED]
-        )
-    runs = Run.objects.filter(checked_on_the_row(still_open), pk=run.pk)
-    ended = runs.update(
-        status=status,
-        output=output,
-        error=error,
-        finished_at=now,
-        lease_owner="",
-        lease_until=None,
-        wake_requested=False,
-        stopped_at=stopped_at,
-    )
+        params += [only_if_owner, *ENDABLE_BY_OWNER]
+    with prepared_cursor() as cursor:
+        cursor.execute(_end_sql(only_if_owner is not None), params)
+        ended = cursor.rowcount
     if not ended:
         return False
     run.status, run.output, run.error, run.finished_at = status, output, error, now
@@ -222,6 +219,27 @@ def finish_run(
     add_run_ended(run)
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=status)
     return True
+
+
+@functools.cache
+def _end_sql(by_owner: bool) -> str:
+    """The UPDATE that ends a run still open (and, by_owner, still held by that advancer):
+    sent at every run's end, so written once and prepared (engine.models.prepared)."""
+    terminal = ", ".join(["%s"] * len(TERMINAL_STATUSES))
+    condition = f"NOT status IN ({terminal})"
+    if by_owner:
+        held = ", ".join(["%s"] * len(ENDABLE_BY_OWNER))
+        condition += f" AND lease_owner = %s AND status IN ({held})"
+    ended = ", ".join(f"{_run_field(name).column} = %s" for name in _ENDED_FIELDS)
+    return (
+        f"UPDATE {Run._meta.db_table} SET {ended}, "  # noqa: S608
+        "lease_owner = '', lease_until = NULL, wake_requested = false "
+        f"WHERE id = %s AND {on_the_row(condition)}"
+    )
+
+
+def _run_field(name: str) -> Any:
+    return Run._meta.get_field(name)
 
 
 def _left_open(run: Run) -> dict[str, bool]:

@@ -3,10 +3,12 @@
 What each kind of entry writes lives here; how a write is fenced to the advancer holding the
 run lives in engine.runtime.fence."""
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from engine.core.journal import (
@@ -33,6 +35,7 @@ from engine.models import (
     Wait,
     WaitStatus,
 )
+from engine.models.prepared import prepared_cursor
 from engine.runtime.fence import FencedWriter
 from engine.runtime.limits import check_child_start
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
@@ -59,14 +62,41 @@ def entry_of(record: StepRecord) -> Entry:
 
 
 def load_journal(run_id: int) -> dict[int, Entry]:
-    """The run's own positions (not branches), the latest attempt of each."""
+    """The run's own positions (not branches), the latest attempt of each.
+
+    Read once per advance, so prepared (engine.models.prepared) and read into entries
+    without building a StepRecord for each row."""
+    output: Any = StepRecord._meta.get_field("output")
+    error: Any = StepRecord._meta.get_field("error")
     journal: dict[int, Entry] = {}
-    records = StepRecord.objects.filter(run_id=run_id, branch=0, superseded=False).order_by(
-        "seq", "attempt"
-    )
-    for record in records:
-        journal[record.seq] = entry_of(record)
+    with prepared_cursor() as cursor:
+        cursor.execute(_journal_sql(), [run_id])
+        rows = cursor.fetchall()
+    for seq, kind, name, status, attempt, out, err, retry_at, wake_at in rows:
+        journal[seq] = Entry(
+            seq=seq,
+            kind=EntryKind(kind),
+            name=name,
+            status=EntryStatus(status),
+            attempt=attempt,
+            output=output.from_db_value(out, None, connection),
+            error=error.from_db_value(err, None, connection),
+            retry_at=retry_at,
+            wake_at=wake_at,
+        )
     return journal
+
+
+@functools.cache
+def _journal_sql() -> str:
+    # Table and column names come from the model; the run's id is a bound parameter.
+    names = ["seq", "kind", "name", "status", "attempt", "output", "error", "retry_at", "wake_at"]
+    fields: list[Any] = [StepRecord._meta.get_field(name) for name in names]
+    columns = ", ".join(field.column for field in fields)
+    return (
+        f"SELECT {columns} FROM {StepRecord._meta.db_table} "  # noqa: S608
+        "WHERE run_id = %s AND branch = 0 AND NOT superseded ORDER BY seq, attempt"
+    )
 
 
 def cancel_error(request: CancelRequest) -> dict[str, Any]:
