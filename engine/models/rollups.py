@@ -47,6 +47,12 @@ class StepRollup(models.Model):
     minute = models.DateTimeField()
     workflow = models.CharField(max_length=100)
     step = models.CharField(max_length=200)
+    shard = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Runs write to one of a few rows a minute (engine.runtime.rollups): two "
+        "workers ending steps at once do not wait for each other's commit. Sum over them.",
+    )
     completed = models.PositiveBigIntegerField(default=0)
     failed = models.PositiveBigIntegerField(default=0)
     retrying = models.PositiveBigIntegerField(default=0, help_text="Failed, to be retried.")
@@ -59,7 +65,7 @@ class StepRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["minute", "workflow", "step"], name="step_rollup_bucket"
+                fields=["minute", "workflow", "step", "shard"], name="step_rollup_bucket"
             )
         ]
         indexes = [models.Index(fields=["workflow", "minute"], name="step_rollup_by_workflow")]

@@ -23,6 +23,7 @@ from engine.runtime.rollups import (
     RUN_ADDED,
     RUN_OUTCOMES,
     STEP_ADDED,
+    STEP_KEYS,
     STEP_OUTCOMES,
     minute_of,
     run_values,
@@ -93,7 +94,9 @@ def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tupl
         assert attempt is not None
         values: list[Any] = attempt
         key = (values[0], workflow, values[2])
-        added, (slowest_run, slowest_seconds, failed_run) = values[3:-3], values[-3:]
+        # A rebuilt minute is one row (shard 0), as compaction leaves it.
+        keys = len(STEP_KEYS)
+        added, (slowest_run, slowest_seconds, failed_run) = values[keys:-3], values[-3:]
         known = steps.get(key)
         if known is None:
             steps[key] = [*added, slowest_run, slowest_seconds, failed_run]
@@ -265,8 +268,12 @@ def _compact_sql(model: Any, keys: list[str], added: list[str]) -> str:
     key_list = ", ".join(keys)
     columns = ", ".join(added)
     sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in added)
-    examples, example_sets = "", ""
+    moved = "minute <> date_trunc('hour', minute)"
+    examples, example_sets, shard = "", "", ""
     if model is StepRollup:
+        # Every shard of a minute (engine.runtime.rollups.STEP_SHARDS) goes into shard 0 of
+        # its hour, the hour's own minute included.
+        shard, moved = ", shard", f"({moved} OR shard <> 0)"
         examples = (
             ", (array_agg(slowest_run ORDER BY slowest_seconds DESC))[1], MAX(slowest_seconds), "
             "MAX(failed_run)"
@@ -280,11 +287,11 @@ def _compact_sql(model: Any, keys: list[str], added: list[str]) -> str:
         columns += ", slowest_run, slowest_seconds, failed_run"
     return (
         f"WITH moved AS (DELETE FROM {table} WHERE minute < %s "  # noqa: S608 (model names)
-        f"AND minute <> date_trunc('hour', minute) RETURNING *) "
+        f"AND {moved} RETURNING *) "
         f", merged AS (INSERT INTO {table} (minute, {key_list}, {columns}) "
         f"SELECT date_trunc('hour', minute), {key_list}, {_sums(added)}{examples} "
         f"FROM moved GROUP BY date_trunc('hour', minute), {key_list} "
-        f"ON CONFLICT (minute, {key_list}) DO UPDATE SET {sets}{example_sets}) "
+        f"ON CONFLICT (minute, {key_list}{shard}) DO UPDATE SET {sets}{example_sets}) "
         f"SELECT count(*) FROM moved"
     )
 
@@ -293,15 +300,17 @@ def _compact_in_python(model: Any, before: datetime) -> int:
     """The same for SQLite (the embedded default: small tables, one writer at a time)."""
     added = RUN_ADDED if model is RunRollup else STEP_ADDED
     keys = ["workflow"] if model is RunRollup else ["workflow", "step"]
-    rows = list(model.objects.filter(minute__lt=before).exclude(minute__minute=0))
+    hour_rows = {"shard": 0} if model is StepRollup else {}
+    rows = list(model.objects.filter(minute__lt=before).exclude(minute__minute=0, **hour_rows))
     merged: dict[tuple[Any, ...], Any] = {}
     for row in rows:
         hour = row.minute.replace(minute=0)
         key = (hour, *(getattr(row, k) for k in keys))
         target = merged.get(key)
         if target is None:
-            target = model.objects.filter(minute=hour, **dict(zip(keys, key[1:], strict=True)))
-            target = target.first() or model(minute=hour, **dict(zip(keys, key[1:], strict=True)))
+            found = dict(zip(keys, key[1:], strict=True), **hour_rows)
+            target = model.objects.filter(minute=hour, **found).first()
+            target = target or model(minute=hour, **found)
             merged[key] = target
         for column in added:
             setattr(target, column, getattr(target, column) + getattr(row, column))

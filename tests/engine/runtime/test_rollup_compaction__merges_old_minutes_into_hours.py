@@ -27,11 +27,15 @@ def seed() -> Any:
         )
     recent = minute_of(timezone.now()) - timedelta(minutes=3)
     RunRollup.objects.create(minute=recent, workflow="orders", started=16)
-    for offset, seconds, run in [(5, 2.0, 11), (6, 9.0, 12), (8, 4.0, 13)]:
+    # Rows of several shards (runs spread a minute's attempts over them), the hour's own
+    # minute among them.
+    steps = [(5, 2.0, 11, 0), (6, 9.0, 12, 5), (8, 4.0, 13, 0), (0, 1.0, 14, 2)]
+    for offset, seconds, run, shard in steps:
         StepRollup.objects.create(
             minute=hour + timedelta(minutes=offset),
             workflow="orders",
             step="charge",
+            shard=shard,
             completed=1,
             d05=1,
             slowest_run=run,
@@ -52,11 +56,11 @@ def test_old_minutes_become_hours(in_python: bool, monkeypatch: pytest.MonkeyPat
     hour, recent = seed()
     before = totals()
     removed = rollup_rebuild.compact_rollups()
-    assert removed == 2 + 3  # minutes 7 and 59 of runs, the three minutes of steps
+    assert removed == 2 + 4  # minutes 7 and 59 of runs, every row of steps
     assert totals() == before
     rows = dict(RunRollup.objects.values_list("minute", "started"))
     assert rows == {hour: 7, hour + timedelta(hours=1): 8, recent: 16}
     step = StepRollup.objects.get()
-    assert step.minute == hour and step.completed == 3 and step.d05 == 3
+    assert (step.minute, step.shard, step.completed, step.d05) == (hour, 0, 4, 4)
     assert (step.slowest_run, step.slowest_seconds, step.failed_run) == (12, 9.0, 13)
     assert rollup_rebuild.compact_rollups() == 0  # nothing left to merge

@@ -1,0 +1,62 @@
+"""Two runs ending attempts of one step in the same minute add to different rollup rows, so
+neither waits for the other's commit (with one row per minute, two workers running the same
+workflow took turns: every step's upsert held that row's lock through its commit's flush).
+Readers sum the rows; compaction merges them (test_rollup_compaction__merges_old_minutes_...).
+
+Real PostgreSQL, two connections: the first holds its upsert's transaction open while the second
+upserts under a lock timeout.
+"""
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from engine.models import StepRollup
+from engine.runtime.rollups import STEP_SHARDS, step_upsert_sql, step_values
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def attempt_of(run_id: int) -> list[object]:
+    finished = timezone.now()
+    values = step_values(
+        run_id=run_id,
+        workflow="orders",
+        step="charge",
+        status="completed",
+        started_at=finished - timedelta(seconds=1),
+        finished_at=finished.replace(second=30),
+    )
+    assert values is not None
+    return values
+
+
+def second_connection() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("prepare_threshold", None)
+    return psycopg.connect(**params)
+
+
+def test_runs_after_each_other_add_to_rows_that_do_not_lock_each_other() -> None:
+    with second_connection() as holding, second_connection() as other:
+        holding.execute(step_upsert_sql(), attempt_of(41))  # its transaction stays open
+        other.execute("SET lock_timeout = '2s'")
+        other.execute(step_upsert_sql(), attempt_of(42))  # would time out on a shared row
+        other.commit()
+        holding.commit()
+    rows = StepRollup.objects.filter(workflow="orders", step="charge")
+    assert sorted(rows.values_list("shard", flat=True)) == [41 % STEP_SHARDS, 42 % STEP_SHARDS]
+    assert sum(row.completed for row in rows) == 2
+
+
+def test_a_runs_attempts_add_to_its_one_row() -> None:
+    with second_connection() as writing:
+        for _ in range(3):
+            writing.execute(step_upsert_sql(), attempt_of(7))
+        writing.commit()
+    row = StepRollup.objects.get(workflow="orders", step="charge")
+    assert (row.shard, row.completed, row.slowest_run) == (7 % STEP_SHARDS, 3, 7)
