@@ -8,7 +8,8 @@ process for latency, then many at once on two worker processes for throughput. T
 the baseline measured in the same run; prints figures and ratios, never fails a build.
 Then splits a run's time (advanced in this process, no worker) into its statements and the
 engine's Python, against the commit floor and one link of the chain: the least a durable run
-sent through Celery could take.
+sent through Celery could take. Last, the commit floor on four connections at once: the most
+steps a second that one commit a step could reach.
 
     .venv/bin/python bench/engine.py [--runs 30] [--burst 200] [--quick] [--async-step-commits]
 
@@ -27,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -392,6 +393,9 @@ class RunCost:
     transactions: int
     commit_floor: float
     """One INSERT of a one-row table committed on its own: what a durable write costs at least."""
+    parallel_commits: float = 0.0
+    """Such commits per second on FLOOR_CONNECTIONS connections at once: the most steps a
+    second that one commit each could reach."""
 
 
 class StatementClock:
@@ -453,6 +457,42 @@ def run_cost(samples: int) -> RunCost:
         transactions=clock.transactions,
         commit_floor=statistics.median(floors),
     )
+
+
+FLOOR_CONNECTIONS = 4
+FLOOR_SECONDS = 2.0
+
+
+def parallel_commit_floor(url: str) -> float:
+    """One-row INSERT+COMMITs per second on FLOOR_CONNECTIONS connections at once, one thread
+    each (the driver waits for the server without holding the GIL)."""
+    import threading
+
+    import psycopg
+
+    counts = [0] * FLOOR_CONNECTIONS
+    ready = threading.Barrier(FLOOR_CONNECTIONS)
+    stop = [0.0]
+
+    def commit_in_a_loop(index: int) -> None:
+        with psycopg.connect(url, autocommit=True) as database:
+            ready.wait()
+            stop[0] = stop[0] or time.monotonic() + FLOOR_SECONDS
+            while time.monotonic() < stop[0]:
+                database.execute("INSERT INTO bench_commit_floor (at) VALUES (now())")
+                counts[index] += 1
+
+    threads = [
+        threading.Thread(target=commit_in_a_loop, args=(index,))
+        for index in range(FLOOR_CONNECTIONS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with psycopg.connect(url, autocommit=True) as database:
+        database.execute("TRUNCATE bench_commit_floor")
+    return sum(counts) / FLOOR_SECONDS
 
 
 COMMIT_FLOOR_TABLE = (
@@ -546,6 +586,8 @@ def measure(
                 chain_seconds.append(chain_burst(counts.burst))
     note("where a run's time goes: runs advanced in this process, no worker running")
     cost = run_cost(counts.runs)
+    note(f"the commit floor on {FLOOR_CONNECTIONS} connections at once, {FLOOR_SECONDS:g} s")
+    cost = replace(cost, parallel_commits=parallel_commit_floor(env["DATABASE_URL"]))
     clean_up(app)
     return workflows, chains, min(workflow_seconds), min(chain_seconds), cost
 
@@ -592,6 +634,11 @@ def report(
         )
     )
     print(f"  {'workflow steps/s / chain tasks/s':<38} {steps_per_second / tasks_per_second:.2f}x")
+    print(
+        f"  {f'commit floor, {FLOOR_CONNECTIONS} connections at once':<38} "
+        f"{cost.parallel_commits:>14,.0f} one-row commits/s; the workflows reached "
+        f"{steps_per_second / cost.parallel_commits:.0%} of it (a step is one commit)"
+    )
     report_run_cost(cost, statistics.median(chains) / STEPS, statistics.median(chains))
     latency_met = latency_ratio <= AIM_LATENCY_RATIO
     throughput_met = steps_per_second >= AIM_STEPS_PER_SECOND

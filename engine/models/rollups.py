@@ -16,11 +16,21 @@ def duration_columns(prefix: str) -> list[str]:
     return [f"{prefix}{index:02d}" for index in range(BUCKETS)]
 
 
+def shard_field() -> "models.PositiveSmallIntegerField[int, int]":
+    return models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Runs add to one of a few rows a minute (engine.runtime.rollups.SHARDS), so "
+        "two workers never wait for each other's commit. Sum over them.",
+    )
+
+
 class RunRollup(models.Model):
     """One minute of one workflow: runs started and ended there, their durations and waits."""
 
     minute = models.DateTimeField()
     workflow = models.CharField(max_length=100)
+    shard = shard_field()
     started = models.PositiveBigIntegerField(default=0)
     completed = models.PositiveBigIntegerField(default=0)
     failed = models.PositiveBigIntegerField(default=0)
@@ -33,7 +43,9 @@ class RunRollup(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["minute", "workflow"], name="run_rollup_bucket")
+            models.UniqueConstraint(
+                fields=["minute", "workflow", "shard"], name="run_rollup_bucket"
+            )
         ]
         indexes = [models.Index(fields=["workflow", "minute"], name="run_rollup_by_workflow")]
 
@@ -47,12 +59,7 @@ class StepRollup(models.Model):
     minute = models.DateTimeField()
     workflow = models.CharField(max_length=100)
     step = models.CharField(max_length=200)
-    shard = models.PositiveSmallIntegerField(
-        default=0,
-        db_default=0,
-        help_text="Runs write to one of a few rows a minute (engine.runtime.rollups): two "
-        "workers ending steps at once do not wait for each other's commit. Sum over them.",
-    )
+    shard = shard_field()
     completed = models.PositiveBigIntegerField(default=0)
     failed = models.PositiveBigIntegerField(default=0)
     retrying = models.PositiveBigIntegerField(default=0, help_text="Failed, to be retried.")

@@ -21,6 +21,7 @@ from engine.runtime.metric_rollups import compact_metric_rollups, rebuild_metric
 from engine.runtime.rollups import (
     MINUTE_DETAIL,
     RUN_ADDED,
+    RUN_KEYS,
     RUN_OUTCOMES,
     STEP_ADDED,
     STEP_KEYS,
@@ -75,7 +76,8 @@ def rebuild_rollups(*, in_python: bool | None = None, batch: int = 5000) -> tupl
             _add(
                 runs,
                 (minute, workflow),
-                run_values(workflow=workflow, minute=minute, ended=ended)[2:],
+                # A rebuilt minute is one row (shard 0), as compaction leaves it.
+                run_values(workflow=workflow, minute=minute, ended=ended)[len(RUN_KEYS) :],
             )
     steps: dict[tuple[datetime, str, str], list[Any]] = {}
     attempts = StepRecord.objects.filter(
@@ -269,11 +271,11 @@ def _compact_sql(model: Any, keys: list[str], added: list[str]) -> str:
     columns = ", ".join(added)
     sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in added)
     moved = "minute <> date_trunc('hour', minute)"
-    examples, example_sets, shard = "", "", ""
+    examples, example_sets = "", ""
+    # Every shard of a minute (engine.runtime.rollups.SHARDS) goes into shard 0 of its hour,
+    # the hour's own minute included.
+    moved = f"({moved} OR shard <> 0)"
     if model is StepRollup:
-        # Every shard of a minute (engine.runtime.rollups.STEP_SHARDS) goes into shard 0 of
-        # its hour, the hour's own minute included.
-        shard, moved = ", shard", f"({moved} OR shard <> 0)"
         examples = (
             ", (array_agg(slowest_run ORDER BY slowest_seconds DESC))[1], MAX(slowest_seconds), "
             "MAX(failed_run)"
@@ -291,7 +293,7 @@ def _compact_sql(model: Any, keys: list[str], added: list[str]) -> str:
         f", merged AS (INSERT INTO {table} (minute, {key_list}, {columns}) "
         f"SELECT date_trunc('hour', minute), {key_list}, {_sums(added)}{examples} "
         f"FROM moved GROUP BY date_trunc('hour', minute), {key_list} "
-        f"ON CONFLICT (minute, {key_list}{shard}) DO UPDATE SET {sets}{example_sets}) "
+        f"ON CONFLICT (minute, {key_list}, shard) DO UPDATE SET {sets}{example_sets}) "
         f"SELECT count(*) FROM moved"
     )
 
@@ -300,7 +302,7 @@ def _compact_in_python(model: Any, before: datetime) -> int:
     """The same for SQLite (the embedded default: small tables, one writer at a time)."""
     added = RUN_ADDED if model is RunRollup else STEP_ADDED
     keys = ["workflow"] if model is RunRollup else ["workflow", "step"]
-    hour_rows = {"shard": 0} if model is StepRollup else {}
+    hour_rows = {"shard": 0}
     rows = list(model.objects.filter(minute__lt=before).exclude(minute__minute=0, **hour_rows))
     merged: dict[tuple[Any, ...], Any] = {}
     for row in rows:

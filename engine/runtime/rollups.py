@@ -94,13 +94,26 @@ RUN_ADDED = [
 ]
 
 
+RUN_KEYS = ["minute", "workflow", "shard"]
+SHARDS = 8
+"""A minute of one workflow (and of one step) is spread over this many rows, by run: an upsert
+locks its row until its transaction commits, the flush included, so with one row two workers
+took turns at every step, and concurrent starts and endings of one workflow at every commit.
+Readers sum the rows; compaction merges them into one (engine.runtime.rollup_rebuild)."""
+
+
+def shard_of(run_id: int) -> int:
+    # SQLite has one writer at a time: nothing to spread.
+    return run_id % SHARDS if connection.vendor == "postgresql" else 0
+
+
 @functools.lru_cache(maxsize=64)
 def run_upsert_sql(rows: int = 1) -> str:
-    return upsert_sql(RunRollup._meta.db_table, ["minute", "workflow"], RUN_ADDED, rows=rows)
+    return upsert_sql(RunRollup._meta.db_table, RUN_KEYS, RUN_ADDED, rows=rows)
 
 
 def run_values(
-    *, workflow: str, minute: datetime, started: int = 0, ended: Any = None
+    *, workflow: str, minute: datetime, shard: int = 0, started: int = 0, ended: Any = None
 ) -> list[Any]:
     """The parameters of run_upsert_sql: `started` runs created, plus `ended` (a Run) if any."""
     outcome = RUN_OUTCOMES.get(str(ended.status)) if ended is not None else None
@@ -112,6 +125,7 @@ def run_values(
     return [
         minute,
         workflow,
+        shard,
         started,
         *counts,
         duration or 0.0,
@@ -122,9 +136,12 @@ def run_values(
     ]
 
 
-def add_run_started(workflow: str, at: datetime) -> None:
-    """Inside the transaction that creates the run."""
-    add_to_rollup(RUNS, run_values(workflow=workflow, minute=minute_of(at), started=1))
+def add_run_started(run: Any, at: datetime) -> None:
+    """Inside the transaction that creates the run (saved: its id picks its row)."""
+    values = run_values(
+        workflow=run.workflow, minute=minute_of(at), shard=shard_of(run.pk), started=1
+    )
+    add_to_rollup(RUNS, values)
 
 
 def add_run_ended(run: Any, *, also_started: bool = False) -> None:
@@ -132,6 +149,7 @@ def add_run_ended(run: Any, *, also_started: bool = False) -> None:
     values = run_values(
         workflow=run.workflow,
         minute=minute_of(run.finished_at),
+        shard=shard_of(run.pk),
         started=1 if also_started else 0,
         ended=run,
     )
@@ -140,11 +158,6 @@ def add_run_ended(run: Any, *, also_started: bool = False) -> None:
 
 STEP_ADDED = [*STEP_OUTCOMES, "duration_sum", *duration_columns("d")]
 STEP_KEYS = ["minute", "workflow", "step", "shard"]
-STEP_SHARDS = 8
-"""A minute's attempts of one step are spread over this many rows, by run: every attempt's
-upsert locks its row until the commit, so with one row two workers running that step took
-turns (their steps waited on each other's commit, the flush included). Readers sum the rows;
-compaction merges them into one (engine.runtime.rollup_rebuild)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -186,7 +199,7 @@ def step_values(
         minute_of(finished_at),
         workflow,
         step[:200],
-        _shard_of(run_id),
+        shard_of(run_id),
         *[1 if status == name else 0 for name in STEP_OUTCOMES],
         duration,
         *one_hot(duration),
@@ -194,11 +207,6 @@ def step_values(
         duration,
         run_id if status != "completed" else None,
     ]
-
-
-def _shard_of(run_id: int) -> int:
-    # SQLite has one writer at a time: nothing to spread.
-    return run_id % STEP_SHARDS if connection.vendor == "postgresql" else 0
 
 
 def add_step_values(values: list[Any]) -> None:
@@ -236,7 +244,7 @@ def _merge_steps(held: list[Any], new: list[Any]) -> list[Any]:
     return [*merged, slowest[-3], slowest[-2], new[-1] or held[-1]]
 
 
-RUNS = RollupTable(0, 2, run_upsert_sql, summed(2))
+RUNS = RollupTable(0, len(RUN_KEYS), run_upsert_sql, summed(len(RUN_KEYS)))
 STEPS = RollupTable(1, len(STEP_KEYS), lambda rows: step_upsert_sql(rows=rows), _merge_steps)
 ROWS_PER_STATEMENT = 200
 """Bounds a statement's parameters (a run row has about 50) well under every backend's limit."""

@@ -132,7 +132,7 @@ def create_run(
     if run.is_terminal:
         add_run_ended(run, also_started=True)
     else:
-        add_run_started(workflow, now)
+        add_run_started(run, now)
     if scheduled:
         assert start_at is not None
         Timer.objects.create(run=run, kind=TimerKind.START, due_at=start_at)

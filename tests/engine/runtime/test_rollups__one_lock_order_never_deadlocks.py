@@ -14,10 +14,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from engine.models import Run, RunRollup, RunStatus
+from engine.runtime import rollups
 from engine.runtime.rollups import add_run_started, rollups_in_key_order
 from engine.runtime.runs import finish_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def one_shard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run on one row a minute, as two runs whose ids fall in the same shard are
+    (engine.runtime.rollups.SHARDS): the order must hold for them."""
+    monkeypatch.setattr(rollups, "SHARDS", 1)
 
 
 def running(workflow: str) -> Run:
@@ -38,7 +46,7 @@ def race(order: Callable[[], AbstractContextManager[object]]) -> list[BaseExcept
     while timezone.now().second >= 50:
         time.sleep(0.5)
     for workflow in ("lock-a", "lock-b"):  # the rows exist: the endings only update them
-        add_run_started(workflow, timezone.now())
+        add_run_started(running(workflow), timezone.now())
     pairs = [(running("lock-a"), running("lock-b")), (running("lock-b"), running("lock-a"))]
     halfway = threading.Barrier(2, timeout=15)
     raised: list[BaseException] = []
@@ -86,7 +94,7 @@ def test_without_the_order_the_same_race_deadlocks() -> None:
 
 def add_in_a_savepoint_that_fails(workflow: str, at: datetime) -> None:
     with transaction.atomic(), rollups_in_key_order():
-        add_run_started(workflow, at)
+        add_run_started(running(workflow), at)
         raise RuntimeError("the savepoint is rolled back")
 
 
@@ -95,8 +103,8 @@ def test_held_additions_are_merged_per_row_and_a_rolled_back_block_adds_nothing(
     (a savepoint the caller rolls back and survives) added is dropped with it."""
     now = timezone.now()
     with transaction.atomic(), rollups_in_key_order():
-        add_run_started("held-a", now)
-        add_run_started("held-a", now)
+        add_run_started(running("held-a"), now)
+        add_run_started(running("held-a"), now)
         with pytest.raises(RuntimeError):
             add_in_a_savepoint_that_fails("held-b", now)
         assert not RunRollup.objects.filter(workflow__startswith="held-").exists()
