@@ -9,8 +9,8 @@ connection (the connection's prepare_threshold, set in config.settings), and Pos
 its plan. Only the statements sent through `prepared_cursor()` are prepared: the ORM's stay
 client-side, so an ad-hoc query never crowds the connection's cache of prepared statements.
 
-Every statement sent here finds its rows by primary key or a unique key, so a generic plan (one
-that does not look at the values) is as good as a custom one.
+Every statement sent here finds its rows by the run's id or a unique key, so a generic plan (one
+that does not look at the values) is as good as a custom one; a test reads those plans.
 
 STEPWISE_PREPARED_STATEMENTS=false turns it off, for a pooler in transaction mode that cannot
 keep a session's prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
