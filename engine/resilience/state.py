@@ -17,7 +17,9 @@ from typing import Any, Protocol, TypeVar
 
 import redis
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
 from engine.models import ResilienceState
 
@@ -176,3 +178,14 @@ def state_store() -> StateStore:
     layer: Any = settings.CHANNEL_LAYERS["default"]
     prefix = layer.get("CONFIG", {}).get("prefix", "stepwise")
     return RedisStore(url, prefix)
+
+
+_STORE_SETTINGS = frozenset({"STEPWISE_RESILIENCE_STATE", "REDIS_URL", "CHANNEL_LAYERS"})
+
+
+@receiver(setting_changed)
+def _choose_the_store_again(*, setting: str, **_: Any) -> None:
+    # Settings change only under override_settings: without this, a store chosen inside an
+    # override outlived it, and the process then read state the workers never wrote.
+    if setting in _STORE_SETTINGS:
+        state_store.cache_clear()
