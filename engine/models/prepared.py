@@ -16,10 +16,12 @@ STEPWISE_PREPARED_STATEMENTS=false turns it off, for a pooler in transaction mod
 keep a session's prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
 """
 
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 from django.db.backends.postgresql.base import CursorDebugWrapper
 from django.db.backends.utils import CursorWrapper
 from psycopg import Cursor
@@ -42,6 +44,42 @@ def prepared_cursor() -> Any:
     if connection.queries_logged:
         return _LoggedWithValues(raw, connection)
     return CursorWrapper(raw, connection)
+
+
+def instance_from_row(model: type[models.Model], row: Sequence[Any]) -> Any:
+    """A model instance from a row of all its concrete columns, in the model's order."""
+    names = [field.name for field in model._meta.concrete_fields]
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, attnames, values_from_row(model, names, row))
+
+
+def values_from_row(
+    model: type[models.Model], names: Sequence[str], row: Sequence[Any]
+) -> list[Any]:
+    """The row's values of the fields `names`, as the ORM's own queries give them back (JSON
+    decoded; on SQLite, datetimes made aware and booleans made bool): a raw cursor returns
+    what the driver read."""
+    converters = _converters(model, tuple(names))
+    return [convert(value) for convert, value in zip(converters, row, strict=True)]
+
+
+@functools.cache
+def _converters(model: type[models.Model], names: tuple[str, ...]) -> list[Callable[[Any], Any]]:
+    def chain(column: Any, steps: list[Any]) -> Callable[[Any], Any]:
+        def convert(value: Any) -> Any:
+            for step in steps:
+                value = step(value, column, connection)
+            return value
+
+        return convert
+
+    found = []
+    for name in names:
+        field: Any = model._meta.get_field(name)
+        column = field.get_col(model._meta.db_table)
+        steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        found.append(chain(column, steps))
+    return found
 
 
 class _LoggedWithValues(CursorDebugWrapper):

@@ -24,7 +24,7 @@ from engine.core.definitions import WorkflowDefinition
 from engine.core.priority import MAX_PRIORITY, priority_problem
 from engine.messaging.dispatch import advance_on_commit
 from engine.models import TERMINAL_STATUSES, LimitSource, Run, RunStatus, WorkflowCap
-from engine.models.prepared import prepared_cursor, preparing
+from engine.models.prepared import instance_from_row, prepared_cursor
 
 __all__ = ["ADMITTED", "HELD", "MAX_PRIORITY", "admit", "admit_next", "check_priority"]
 
@@ -75,26 +75,20 @@ def _cap_of(workflow: str, definition: WorkflowDefinition | None) -> WorkflowCap
 def _locked_cap(workflow: str) -> WorkflowCap | None:
     """The workflow's cap row, locked (FOR UPDATE). Looked for at every start, and most
     workflows have none: prepared (engine.models.prepared), read without the ORM."""
-    if not preparing():
-        return WorkflowCap.objects.select_for_update().filter(workflow=workflow).first()
     with prepared_cursor() as cursor:
-        cursor.execute(_cap_sql(), [workflow])
+        cursor.execute(_cap_sql(connection.features.has_select_for_update), [workflow])
         row = cursor.fetchone()
-    return None if row is None else WorkflowCap.from_db(connection.alias, _cap_fields(), row)
+    return None if row is None else instance_from_row(WorkflowCap, row)
 
 
 @functools.cache
-def _cap_fields() -> list[str]:
-    return [field.attname for field in WorkflowCap._meta.concrete_fields]
-
-
-@functools.cache
-def _cap_sql() -> str:
-    # Table and column names come from the model; the workflow is a bound parameter.
+def _cap_sql(lock: bool) -> str:
+    # Table and column names come from the model; the workflow is a bound parameter. SQLite
+    # has no row locks (its writers take turns anyway).
     columns = ", ".join(str(field.column) for field in WorkflowCap._meta.concrete_fields)
     return (
         f"SELECT {columns} FROM {WorkflowCap._meta.db_table} "  # noqa: S608
-        "WHERE workflow = %s FOR UPDATE"
+        "WHERE workflow = %s" + (" FOR UPDATE" if lock else "")
     )
 
 

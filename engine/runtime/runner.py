@@ -25,7 +25,7 @@ from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
-from engine.models.prepared import prepared_cursor
+from engine.models.prepared import instance_from_row, prepared_cursor
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience import bulkheads
 from engine.resilience.priorities import HELD
@@ -123,29 +123,7 @@ def acquire(run_id: int) -> Run | None:
     with prepared_cursor() as cursor:
         cursor.execute(_acquire_sql(), params)
         row = cursor.fetchone()
-    return None if row is None else _run_from_row(row)
-
-
-def _run_from_row(row: tuple[Any, ...]) -> Run:
-    """A Run from a row of all its columns, its values converted as the ORM's queries do."""
-    names, converters = _run_row_reading()
-    values = list(row)
-    for index, column, field_converters in converters:
-        for convert in field_converters:
-            values[index] = convert(values[index], column, connection)
-    return Run.from_db(connection.alias, names, values)
-
-
-@functools.cache
-def _run_row_reading() -> tuple[list[str], list[tuple[int, Any, list[Any]]]]:
-    fields = Run._meta.concrete_fields
-    converters = []
-    for index, field in enumerate(fields):
-        column = field.get_col(Run._meta.db_table)
-        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if found:
-            converters.append((index, column, found))
-    return [field.attname for field in fields], converters
+    return None if row is None else instance_from_row(Run, row)
 
 
 @functools.cache

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from engine.core.journal import (
@@ -35,7 +34,7 @@ from engine.models import (
     Wait,
     WaitStatus,
 )
-from engine.models.prepared import prepared_cursor
+from engine.models.prepared import prepared_cursor, values_from_row
 from engine.runtime.fence import FencedWriter
 from engine.runtime.limits import check_child_start
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
@@ -47,18 +46,46 @@ from engine.runtime.step_input import attempt_detail
 _MISSING = object()
 
 
-def entry_of(record: StepRecord) -> Entry:
+_ENTRY_FIELDS = (
+    "seq",
+    "kind",
+    "name",
+    "status",
+    "attempt",
+    "output",
+    "error",
+    "retry_at",
+    "wake_at",
+)
+"""What a journal entry is made of: the StepRecord fields replay reads."""
+
+
+def _entry(
+    seq: int,
+    kind: str,
+    name: str,
+    status: str,
+    attempt: int,
+    output: Any,
+    error: dict[str, Any] | None,
+    retry_at: datetime | None,
+    wake_at: datetime | None,
+) -> Entry:
     return Entry(
-        seq=record.seq,
-        kind=EntryKind(record.kind),
-        name=record.name,
-        status=EntryStatus(record.status),
-        attempt=record.attempt,
-        output=record.output,
-        error=record.error,
-        retry_at=record.retry_at,
-        wake_at=record.wake_at,
+        seq=seq,
+        kind=EntryKind(kind),
+        name=name,
+        status=EntryStatus(status),
+        attempt=attempt,
+        output=output,
+        error=error,
+        retry_at=retry_at,
+        wake_at=wake_at,
     )
+
+
+def entry_of(record: StepRecord) -> Entry:
+    return _entry(*(getattr(record, name) for name in _ENTRY_FIELDS))
 
 
 def load_journal(run_id: int) -> dict[int, Entry]:
@@ -66,32 +93,18 @@ def load_journal(run_id: int) -> dict[int, Entry]:
 
     Read once per advance, so prepared (engine.models.prepared) and read into entries
     without building a StepRecord for each row."""
-    output: Any = StepRecord._meta.get_field("output")
-    error: Any = StepRecord._meta.get_field("error")
-    journal: dict[int, Entry] = {}
     with prepared_cursor() as cursor:
         cursor.execute(_journal_sql(), [run_id])
         rows = cursor.fetchall()
-    for seq, kind, name, status, attempt, out, err, retry_at, wake_at in rows:
-        journal[seq] = Entry(
-            seq=seq,
-            kind=EntryKind(kind),
-            name=name,
-            status=EntryStatus(status),
-            attempt=attempt,
-            output=output.from_db_value(out, None, connection),
-            error=error.from_db_value(err, None, connection),
-            retry_at=retry_at,
-            wake_at=wake_at,
-        )
-    return journal
+    entries = [_entry(*values_from_row(StepRecord, _ENTRY_FIELDS, row)) for row in rows]
+    # Ordered by attempt: the latest attempt of a position is the one kept.
+    return {entry.seq: entry for entry in entries}
 
 
 @functools.cache
 def _journal_sql() -> str:
     # Table and column names come from the model; the run's id is a bound parameter.
-    names = ["seq", "kind", "name", "status", "attempt", "output", "error", "retry_at", "wake_at"]
-    fields: list[Any] = [StepRecord._meta.get_field(name) for name in names]
+    fields: list[Any] = [StepRecord._meta.get_field(name) for name in _ENTRY_FIELDS]
     columns = ", ".join(field.column for field in fields)
     return (
         f"SELECT {columns} FROM {StepRecord._meta.db_table} "  # noqa: S608
