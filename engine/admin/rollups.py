@@ -9,14 +9,15 @@ from engine.models import MetricRollup, RunRollup, StepRollup
 
 @admin.register(RunRollup)
 class RunRollupAdmin(ReadOnlyAdmin[RunRollup]):
-    list_display = ["minute", "workflow", "started", "completed", "failed", "cancelled"]
+    # A busy minute is a few rows (its shards: engine.runtime.rollups.SHARDS); they add up.
+    list_display = ["minute", "workflow", "shard", "started", "completed", "failed", "cancelled"]
     list_filter = ["workflow"]
     date_hierarchy = "minute"
 
 
 @admin.register(StepRollup)
 class StepRollupAdmin(ReadOnlyAdmin[StepRollup]):
-    list_display = ["minute", "workflow", "step", "completed", "failed", "retrying"]
+    list_display = ["minute", "workflow", "step", "shard", "completed", "failed", "retrying"]
     list_filter = ["workflow"]
     search_fields = ["step"]
     date_hierarchy = "minute"

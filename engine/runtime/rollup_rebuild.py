@@ -270,11 +270,10 @@ def _compact_sql(model: Any, keys: list[str], added: list[str]) -> str:
     key_list = ", ".join(keys)
     columns = ", ".join(added)
     sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in added)
-    moved = "minute <> date_trunc('hour', minute)"
-    examples, example_sets = "", ""
     # Every shard of a minute (engine.runtime.rollups.SHARDS) goes into shard 0 of its hour,
     # the hour's own minute included.
-    moved = f"({moved} OR shard <> 0)"
+    moved = "(minute <> date_trunc('hour', minute) OR shard <> 0)"
+    examples, example_sets = "", ""
     if model is StepRollup:
         examples = (
             ", (array_agg(slowest_run ORDER BY slowest_seconds DESC))[1], MAX(slowest_seconds), "
