@@ -2,17 +2,14 @@
 
 import signal
 import sqlite3
-import subprocess
-import sys
 
 import httpx
 import pytest
 
+from tests.embedded.commands import embedded_environment, manage
 from tests.http import csrf_headers, logged_in_client
 from tests.processes import (
-    PROJECT_ROOT,
     free_port,
-    process_environment,
     start_process,
     wait_until,
 )
@@ -21,30 +18,9 @@ pytestmark = pytest.mark.embedded
 
 
 def test_serve_migrate_demo_login_probe_and_stop(tmp_path) -> None:
-    env = process_environment(
-        DATABASE_URL=None,
-        REDIS_URL=None,
-        SECRET_KEY=None,
-        STEPWISE_VAR_DIR=str(tmp_path),
-        STEPWISE_QUEUE=None,
-        STEPWISE_CHANNEL_PREFIX=None,
-    )
-
-    def manage(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    manage("migrate", "--noinput", "-v", "0")
-    logins = manage("load_demo")
+    env = embedded_environment(tmp_path)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    logins = manage(env, "load_demo")
     for username in ("admin", "designer", "operator", "approver", "viewer"):
         assert f"stepwise-{username}" in logins
 

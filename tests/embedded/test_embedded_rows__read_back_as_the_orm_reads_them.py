@@ -7,10 +7,8 @@ Runs `manage.py shell` against a fresh SQLite database, as `make run` would use 
 """
 
 import json
-import subprocess
-import sys
 
-from tests.processes import PROJECT_ROOT, process_environment
+from tests.embedded.commands import embedded_environment, manage
 
 READ_BACK = """
 import json
@@ -47,25 +45,9 @@ print(json.dumps({
 
 
 def test_rows_read_without_the_orm_on_sqlite(tmp_path) -> None:
-    env = process_environment(
-        DATABASE_URL=None, REDIS_URL=None, SECRET_KEY=None, STEPWISE_VAR_DIR=str(tmp_path)
-    )
-
-    def manage(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    manage("migrate", "--noinput", "-v", "0")
-    read = json.loads(manage("shell", "-c", READ_BACK).strip().splitlines()[-1])
+    env = embedded_environment(tmp_path)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    read = json.loads(manage(env, "shell", "-c", READ_BACK).strip().splitlines()[-1])
     assert read == {
         "retry_at_aware": True,
         "retry_in_future": True,
