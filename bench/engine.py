@@ -428,11 +428,11 @@ class StatementClock:
 def run_cost(samples: int) -> RunCost:
     """Medians over `samples` runs of the bench workflow created and advanced right here, and
     the commit floor measured in turn with them."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     from engine.models import Run, RunStatus
     from engine.runtime.runner import advance
-    from engine.runtime.runs import create_run
+    from engine.runtime.runs import start_run
 
     with connection.cursor() as cursor:
         cursor.execute(COMMIT_FLOOR_TABLE)
@@ -442,8 +442,7 @@ def run_cost(samples: int) -> RunCost:
         clock = StatementClock()
         with connection.execute_wrapper(clock):
             began = time.perf_counter()
-            with transaction.atomic():
-                run = create_run(WORKFLOW, {"steps": STEPS})
+            run = start_run(WORKFLOW, {"steps": STEPS})
             advance(run.pk)
             totals.append(time.perf_counter() - began)
         inside.append(clock.seconds)

@@ -40,6 +40,10 @@ def cancel_request_of(run: Run) -> CancelRequest | None:
     return CancelRequest(str(error.get("message") or "cancelled"), str(status))
 
 
+HeldStep = tuple[StepRecord, list[Any] | None, dict[str, Any] | None]
+"""A step's record, its rollup values (or None) and the run's progress (or None)."""
+
+
 class FencedWriter:
     """The writing half of a run's journal backend: the lease check and fenced inserts."""
 
@@ -52,7 +56,7 @@ class FencedWriter:
         self.lease_owner = lease_owner
         self.cancel_request = cancel_request_of(run)
         self.pause_requested = False
-        self._held: tuple[StepRecord, list[Any] | None, dict[str, Any] | None] | None = None
+        self._held: HeldStep | None = None
 
     def now(self) -> datetime:
         return timezone.now()
@@ -131,10 +135,7 @@ class FencedWriter:
         adds the attempt to the step rollups in the same statement on PostgreSQL (a CTE), in
         the same transaction elsewhere: counted if and only if the record is.
         """
-        values = [
-            field.get_db_prep_save(getattr(record, field.attname), connection)
-            for field in _fenced_insert_fields()
-        ]
+        values = insert_values(record)
         fence = [self.run_id, self.lease_owner, RunStatus.RUNNING.value]
         unflushed = _commits_unflushed()
         try:
@@ -189,6 +190,17 @@ class FencedWriter:
         self.write_held()
         self._held = (record, rollup, progress)
 
+    def held_step(self) -> HeldStep | None:
+        """The step held back for the next commit, if any: (record, rollup, progress)."""
+        return self._held
+
+    def held_step_committed(self) -> None:
+        """The caller wrote the held step itself, fenced, and committed it
+        (engine.runtime.endings)."""
+        if self._held is not None:
+            announce_step(self._held[0])
+        self._held = None
+
     def write_held(self) -> None:
         held, self._held = self._held, None
         if held is not None:
@@ -235,7 +247,15 @@ def _fenced_insert_fields() -> list[Any]:
     return [StepRecord._meta.get_field(name) for name in names]
 
 
-def _insert_head() -> str:
+def insert_values(record: StepRecord) -> list[Any]:
+    """The parameters of insert_head's statement for `record`."""
+    return [
+        field.get_db_prep_save(getattr(record, field.attname), connection)
+        for field in _fenced_insert_fields()
+    ]
+
+
+def insert_head() -> str:
     # Table and column names come from the models; every value is a bound parameter.
     fields = _fenced_insert_fields()
     columns = ", ".join(field.column for field in fields)
@@ -253,7 +273,7 @@ def _fenced_insert_sql(vendor: str, unflushed: bool = False) -> str:
     lock = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers anyway
     fenced = _fence_condition(unflushed)
     return (
-        f"{_insert_head()} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "  # noqa: S608
+        f"{insert_head()} WHERE EXISTS (SELECT 1 FROM {Run._meta.db_table} "  # noqa: S608
         f"WHERE id = %s AND {fenced}{lock})"
     )
 
@@ -305,7 +325,7 @@ def _fenced_step_sql(with_rollup: bool, with_progress: bool, unflushed: bool = F
             f"fenced AS (UPDATE {Run._meta.db_table} SET progress = %s "  # noqa: S608
             f"WHERE id = %s AND {_fence_condition(unflushed)} RETURNING 1), "
         )
-        insert = f"{_insert_head()} FROM fenced"
+        insert = f"{insert_head()} FROM fenced"
     else:
         fence, insert = "", _fenced_insert_sql("postgresql", unflushed)
     tail = step_upsert_sql("inserted") if with_rollup else "SELECT 1 FROM inserted"

@@ -5,7 +5,8 @@ A graph that starts itself as a child, or twice on every schedule fire, grows wi
 (exponentially, in the second case); these limits end it with an error people can read instead.
 """
 
-from datetime import datetime, timedelta
+import functools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -63,6 +64,50 @@ def check_child_start(parent: Run) -> int:
     return depth
 
 
+def under_rate_condition(workflow: str, now: datetime) -> tuple[str, list[Any]] | None:
+    """rate_refusal's count as SQL, true while a run started now passes: one condition of the
+    statement that starts a run at once (engine.runtime.at_once). None when no limit applies."""
+    limit = settings.STEPWISE_MAX_RUNS_PER_MINUTE
+    if limit <= 0:
+        return None
+    sql, template = _recent_runs_sql(limit)
+    since = now - timedelta(minutes=1)
+    params = [
+        workflow if _is(param, _ANY_WORKFLOW) else since if _is(param, _ANY_MOMENT) else param
+        for param in template
+    ]
+    # The ORM compiled the subquery; the limit is an int from the settings.
+    return f"(SELECT count(*) FROM ({sql}) AS recent) < {int(limit)}", params  # noqa: S608
+
+
+def _recent_runs(workflow: str, now: datetime, limit: int) -> Any:
+    return (
+        Run.objects.filter(workflow=workflow, created_at__gt=now - timedelta(minutes=1))
+        .exclude(status=RunStatus.FAILED, error__type=REFUSED)
+        .values("pk")[:limit]
+    )
+
+
+_ANY_WORKFLOW = "<any workflow>"
+_ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=4)
+def _recent_runs_sql(limit: int) -> tuple[str, tuple[Any, ...]]:
+    """Compiled once per limit; the workflow and the moment are bound per start."""
+    sql, params = _recent_runs(
+        _ANY_WORKFLOW, _ANY_MOMENT + timedelta(minutes=1), limit
+    ).query.sql_with_params()
+    assert [_is(param, _ANY_WORKFLOW) or _is(param, _ANY_MOMENT) for param in params].count(
+        True
+    ) == 2, params
+    return sql, tuple(params)
+
+
+def _is(param: Any, marker: Any) -> bool:
+    return type(param) is type(marker) and param == marker
+
+
 def was_refused(run: Run) -> bool:
     """Whether the rate limit refused this run when it was created."""
     return run.status == RunStatus.FAILED and (run.error or {}).get("type") == REFUSED
@@ -78,10 +123,7 @@ def rate_refusal(workflow: str, now: datetime) -> dict[str, Any] | None:
     limit = settings.STEPWISE_MAX_RUNS_PER_MINUTE
     if limit <= 0:
         return None
-    recent = Run.objects.filter(
-        workflow=workflow, created_at__gt=now - timedelta(minutes=1)
-    ).exclude(status=RunStatus.FAILED, error__type=REFUSED)
-    if recent[:limit].count() < limit:
+    if _recent_runs(workflow, now, limit).count() < limit:
         return None
     return {
         "type": REFUSED,

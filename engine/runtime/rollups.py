@@ -25,7 +25,7 @@ in the order of its VALUES, so every writer locks rows in the same global order.
 
 import functools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,14 +68,17 @@ def upsert_sql(
     extra: str = "",
     from_rows: str = "",
     rows: int = 1,
+    computed: Mapping[str, str] | None = None,
 ) -> str:
     """INSERT keys, added and other columns; on conflict, add the `added` ones to the row's.
-    `rows` rows of VALUES; with `from_rows`, one row per row of that relation (a CTE)."""
+    `rows` rows of VALUES; with `from_rows`, one row per row of that relation (a CTE), and
+    `computed` columns are SQL expressions over it instead of parameters."""
     columns = [*keys, *added, *others]
     placeholders = ", ".join(["%s"] * len(columns))
     source = "VALUES " + ", ".join([f"({placeholders})"] * rows)
     if from_rows:
-        source = f"SELECT {placeholders} FROM {from_rows}"  # noqa: S608 (a CTE's name)
+        selected = ", ".join((computed or {}).get(column, "%s") for column in columns)
+        source = f"SELECT {selected} FROM {from_rows}"  # noqa: S608 (a CTE's name)
     sets = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in added)
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) {source} "
@@ -105,6 +108,11 @@ Readers sum the rows; compaction merges them into one (engine.runtime.rollup_reb
 def shard_of(run_id: int) -> int:
     # SQLite has one writer at a time: nothing to spread.
     return run_id % SHARDS if connection.vendor == "postgresql" else 0
+
+
+def shard_sql(run_id_column: str) -> str:
+    """shard_of in PostgreSQL's SQL, for a run id known only inside a statement."""
+    return f"mod({run_id_column}, {SHARDS})"
 
 
 @functools.lru_cache(maxsize=64)

@@ -29,6 +29,7 @@ from engine.models.prepared import instance_from_row, prepared_cursor
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience import bulkheads
 from engine.resilience.priorities import HELD
+from engine.runtime.at_once import end_completed_at_once
 from engine.runtime.fence import write_reports
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
@@ -92,7 +93,14 @@ leases = LeaseKeeper()
 
 def acquire(run_id: int) -> Run | None:
     """Take the run's lease if nobody holds a live one; returns the run as taken (its
-    lease_owner is this advancer's token), or None.
+    lease_owner is this advancer's token), or None."""
+    taken = _take(run_id)
+    return None if taken is None else taken[0]
+
+
+def _take(run_id: int) -> tuple[Run, bool] | None:
+    """acquire, and whether the run has a journal yet (a run starting has none, and reading
+    its empty journal was one more round trip).
 
     One statement that both takes the lease and reads the run back (UPDATE … RETURNING): the
     advancer needs the row anyway, and a separate SELECT was one more round trip per advance.
@@ -123,7 +131,9 @@ def acquire(run_id: int) -> Run | None:
     with prepared_cursor() as cursor:
         cursor.execute(_acquire_sql(), params)
         row = cursor.fetchone()
-    return None if row is None else instance_from_row(Run, row)
+    if row is None:
+        return None
+    return instance_from_row(Run, row[:-1]), bool(row[-1])
 
 
 @functools.cache
@@ -144,15 +154,17 @@ def _acquire_sql() -> str:
             "(lease_until IS NULL OR lease_until < %s) "
             "AND status IN (%s, %s, %s) AND NOT (admission = %s AND status = %s)"
         )
-        + f" RETURNING {columns}"
+        + f" RETURNING {columns}, EXISTS (SELECT 1 FROM {StepRecord._meta.db_table} "  # noqa: S608
+        f"WHERE run_id = {Run._meta.db_table}.id)"
     )
 
 
 def advance(run_id: int) -> None:
     """Replay the run and carry it as far as it goes: to its end or its next wait."""
-    taken = acquire(run_id)
-    if taken is None:
+    took = _take(run_id)
+    if took is None:
         return  # another worker advances it (and will see any wake request), or it ended
+    taken, journaled = took
     owner = taken.lease_owner
     leases.hold(run_id, owner)
     try:
@@ -168,9 +180,9 @@ def advance(run_id: int) -> None:
                 return
             if run is taken and run.started_at and run.deadline_at is None:
                 _begin(run)
-            if not _advance_once(run, owner):
+            if not _advance_once(run, owner, journaled):
                 return
-            run = None
+            run, journaled = None, True
     finally:
         leases.release(run_id)
 
@@ -186,8 +198,9 @@ def _begin(run: Run) -> None:
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
 
 
-def _advance_once(run: Run, owner: str) -> bool:
-    """One replay; True when a wake arrived meanwhile and the run must go round again."""
+def _advance_once(run: Run, owner: str, journaled: bool = True) -> bool:
+    """One replay; True when a wake arrived meanwhile and the run must go round again.
+    `journaled` False: the run has no journal entry yet, nothing to read."""
     try:
         definition = resolve(run.workflow, run.version).definition
     except UnknownWorkflow as missing:
@@ -201,10 +214,17 @@ def _advance_once(run: Run, owner: str) -> bool:
         return False
     backend = DjangoBackend(run, owner)
     try:
-        outcome = execute(definition, run.input, backend, load_journal(run.pk))
+        journal = load_journal(run.pk) if journaled else {}
+        outcome = execute(definition, run.input, backend, journal)
     except Cancelled:
         _release_if_paused(run.pk, owner)
         return False  # cancelled, paused or taken over: stop without writing anything more
+    if (
+        outcome.status == "completed"
+        and not outcome.reports
+        and end_completed_at_once(run, owner, backend, outcome.output)
+    ):
+        return False
     # The last reports' metrics and the run's ending land in rollup rows: in key order.
     with transaction.atomic(), rollups_in_key_order():
         try:

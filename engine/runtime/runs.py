@@ -6,13 +6,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from engine.core.journal import EntryKind, EntryStatus, Position
 from engine.core.redo import JournalRow, plan_retry
 from engine.core.values import JSON, to_json_value
-from engine.human import cancel_open_tasks, open_run_tasks, reopen_cancelled_tasks
+from engine.human import cancel_open_tasks, reopen_cancelled_tasks
 from engine.messaging.dispatch import ANSWER_PROBE, advance_on_commit, queue_on_commit, wake
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import (
@@ -30,10 +30,12 @@ from engine.models import (
 from engine.models.prepared import prepared_cursor
 from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import ADMITTED, HELD, admit, admit_next, check_priority
+from engine.runtime.at_once import insert_started_at_once
+from engine.runtime.left_open import what_is_left_open
 from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
-from engine.runtime.resolving import UnknownWorkflow, resolve
+from engine.runtime.resolving import Resolved, UnknownWorkflow, resolve
 from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
@@ -85,23 +87,20 @@ def create_run(
     definition = resolved.definition
     input = to_json_value(input)
     scheduled = start_at is not None and start_at > now
-    run = Run(
-        workflow=workflow,
-        kind=resolved.kind,
-        version=resolved.version,
-        input=input,
-        status=RunStatus.SCHEDULED if scheduled else RunStatus.PENDING,
+    run = _new_run(
+        workflow,
+        resolved,
+        input,
+        now,
         trigger=trigger,
         trigger_ref=trigger_ref,
         parent=parent,
         depth=depth,
         idempotency_key=idempotency_key or None,
         created_by=created_by,
-        created_at=now,
         scheduled_for=start_at if scheduled else None,
-        dispatched_at=None if scheduled else now,
         is_test=is_test,
-        priority=check_priority(priority),
+        priority=priority,
     )
     refusal = None if trigger in UNRATED_TRIGGERS else rate_refusal(workflow, now)
     if refusal is not None:
@@ -142,10 +141,68 @@ def create_run(
     return run
 
 
+def _new_run(
+    workflow: str,
+    resolved: Resolved,
+    input: JSON,
+    now: datetime,
+    *,
+    scheduled_for: datetime | None = None,
+    priority: int = 0,
+    **fields: Any,
+) -> Run:
+    """The unsaved run: to start now, or at `scheduled_for`."""
+    return Run(
+        workflow=workflow,
+        kind=resolved.kind,
+        version=resolved.version,
+        input=input,
+        status=RunStatus.PENDING if scheduled_for is None else RunStatus.SCHEDULED,
+        created_at=now,
+        scheduled_for=scheduled_for,
+        dispatched_at=now if scheduled_for is None else None,
+        priority=check_priority(priority),
+        **fields,
+    )
+
+
 def start_run(workflow: str, input: JSON = None, **options: Any) -> Run:
     """Start a workflow run (or return the one its idempotency key already started)."""
+    if not connection.in_atomic_block:
+        started = _start_at_once(workflow, input, **options)
+        if started is not None:
+            return started
     with transaction.atomic():
         return create_run(workflow, input, **options)
+
+
+def _start_at_once(
+    workflow: str,
+    input: JSON,
+    *,
+    trigger: str = "api",
+    idempotency_key: str | None = None,
+    start_at: datetime | None = None,
+    version: str | None = None,
+    **fields: Any,
+) -> Run | None:
+    """A plain start, in one statement committed on its own (engine.runtime.at_once): no
+    idempotency key to look up, nothing scheduled, no cached output or workflow cap to consult.
+    None when the start is not plain, or the statement found the rate limit reached or a cap
+    row: create_run then starts it, or refuses it, as it always did."""
+    if idempotency_key or start_at is not None:
+        return None
+    resolved = resolve(workflow, version)
+    if resolved.definition.cache_ttl or resolved.definition.max_active is not None:
+        return None
+    run = _new_run(
+        workflow, resolved, to_json_value(input), timezone.now(), trigger=trigger, **fields
+    )
+    if not insert_started_at_once(run, rated=trigger not in UNRATED_TRIGGERS):
+        return None
+    advance_on_commit(run.pk)
+    send_on_commit(run_changed, run_id=run.pk, workflow=workflow, status=run.status)
+    return run
 
 
 def begin_deadline(run: Run, timeout_seconds: float | None) -> None:
@@ -189,7 +246,7 @@ def finish_run(
     if not ended:
         return False
     run.status, run.output, run.error, run.finished_at = status, output, error, now
-    left_open = _left_open(run)
+    left_open = what_is_left_open(run.pk)
     if left_open["open_timers"]:
         Timer.objects.filter(run=run).delete()
     if left_open["open_waits"]:
@@ -240,51 +297,6 @@ def _end_sql(by_owner: bool) -> str:
 
 def _run_field(name: str) -> Any:
     return Run._meta.get_field(name)
-
-
-def _left_open(run: Run) -> dict[str, bool]:
-    """What an ending run leaves to close, asked in one query: most runs leave nothing, and
-    four statements that find nothing were most of an ending's cost.
-
-    Only the run's advancer (holding its lease, as the caller that ends it does) or a canceller
-    holding its row lock opens timers, waits, tasks and children for it, so none appears
-    between this look and the statements it spares. A parallel step's retry timer is the
-    exception, as it always was (it may commit just after them too): the attempt it queues
-    finds the run ended and does not run.
-    """
-    sql, template = _left_open_sql()
-    params = [run.pk if _is_any_run(param) else param for param in template]
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        names = [column[0] for column in cursor.description or []]
-    return {name: bool(found) for name, found in zip(names, row or (), strict=True)}
-
-
-_ANY_RUN = -1
-"""The run id _left_open's statement is compiled with, replaced by the ending run's."""
-
-
-def _is_any_run(param: Any) -> bool:
-    return type(param) is int and param == _ANY_RUN
-
-
-@functools.cache
-def _left_open_sql() -> tuple[str, tuple[Any, ...]]:
-    """Compiled once per process: building the four subqueries took longer than running them
-    (about 1.8 ms of a worker's CPU per run)."""
-    queryset = Run.objects.filter(pk=_ANY_RUN).values(
-        open_timers=Exists(Timer.objects.filter(run=OuterRef("pk"))),
-        open_waits=Exists(Wait.objects.filter(run=OuterRef("pk"), status=WaitStatus.WAITING)),
-        open_tasks=Exists(open_run_tasks([_ANY_RUN])),
-        open_children=Exists(
-            Run.objects.filter(parent=OuterRef("pk")).exclude(status__in=TERMINAL_STATUSES)
-        ),
-    )
-    sql, params = queryset.query.sql_with_params()
-    # Only the run's id may vary: the statuses and literals are the same for every run.
-    assert sum(_is_any_run(param) for param in params) == 2, params
-    return sql, tuple(params)
 
 
 def _tell_parent(child: Run) -> None:

@@ -1,4 +1,4 @@
-"""The engine's hot statements (a step's fenced insert, the lease, an ending's rollups) are bound
+"""The engine's hot statements (a step's fenced insert, the lease, a run's start and end) are bound
 on the server and prepared once they have been used a few times on a connection; PostgreSQL
 then reuses one plan, and that plan still reaches the run's row by its primary key. The ORM's own
 statements are never prepared, and STEPWISE_PREPARED_STATEMENTS=false turns it off.
@@ -99,8 +99,11 @@ def test_a_steps_insert_and_the_lease_are_planned_once_and_reused() -> None:
     assert step["generic_plans"] + step["custom_plans"] >= RUNS * (STEPS - 1) - 5
     assert step["generic_plans"] > 0
     assert lease["generic_plans"] + lease["custom_plans"] == RUNS - 5
-    the_one(statements, "INSERT INTO engine_runrollup")
-    # The ORM's statements stay client-side: creating the run, reading its journal.
+    # A plain start and a plain end are one statement each, with their rollup rows.
+    for once_a_run in ("WITH created AS (INSERT INTO engine_run", "WITH ended AS (UPDATE"):
+        prepared = the_one(statements, once_a_run)
+        assert prepared["generic_plans"] + prepared["custom_plans"] == RUNS - 5
+    # The ORM's statements stay client-side (a start that is not plain creates the run so).
     orm = ('INSERT INTO "engine_run"', 'SELECT "engine_steprecord"')
     assert not [entry for entry in statements if entry["statement"].startswith(orm)]
 

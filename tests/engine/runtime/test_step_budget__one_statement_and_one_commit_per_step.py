@@ -1,5 +1,6 @@
-"""A journaled step costs one SQL statement, committed on its own, and no broker message;
-the run's last step is committed with the run's end, in the same transaction.
+"""A journaled step costs one SQL statement, committed on its own, and no broker message; a
+plain run adds one statement to take its lease and one to end it, which also commits its last
+step; a plain start is one statement and one message. No transaction block anywhere.
 
 The statements are counted through the task a worker runs (engine.tasks.advance_run) against
 real PostgreSQL, for the same no-op workflow at two lengths: what a step adds is the difference,
@@ -14,10 +15,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from kombu import Producer
 
-from engine.models import Run, RunStatus, StepRecord
+from engine.models import Run, RunRollup, RunStatus, StepRecord
 from engine.runtime.runs import start_run
 from engine.tasks import advance_run
 
@@ -28,10 +30,10 @@ pytestmark = [
 ]
 
 SHORT, LONG = 2, 12
-PER_RUN_STATEMENTS = 8
-"""Taking the lease (with the run's row), reading the journal, and the ending's transaction:
-BEGIN, the run's row, one look for anything left open, its rollup row, the last step's rollup
-row (written apart from that step's insert, in the rollups' key order), COMMIT."""
+PER_RUN_STATEMENTS = 1
+"""Besides the statements that write steps: taking the lease, which reads the run's row and
+whether it has a journal (a run starting has none to read). The ending's one statement writes
+the last step too (engine.runtime.at_once)."""
 
 
 @contextmanager
@@ -81,15 +83,13 @@ def test_each_step_adds_one_statement_and_no_transaction_block() -> None:
     # A step's record and its rollup are one statement, and no step waits on the broker.
     assert all("engine_steprollup" in sql for sql in step_writes[:-1])
     assert sent == []
-    # The last step is written inside the ending's transaction: one commit fewer.
-    begin = next(index for index, sql in enumerate(long) if sql.upper() == "BEGIN")
-    commit = next(index for index, sql in enumerate(long) if sql.upper().startswith("COMMIT"))
-    writes = [index for index, sql in enumerate(long) if "INSERT INTO engine_steprecord" in sql]
-    assert all(index < begin for index in writes[:-1])
-    assert begin < writes[-1] < commit
-    ending = long[begin:commit]
-    assert any(sql.startswith("UPDATE") and "engine_run" in sql for sql in ending)
-    assert any("engine_steprollup" in sql for sql in ending[ending.index(step_writes[-1]) + 1 :])
+    # The last step is written by the ending's statement, with its rollup row, after the
+    # run's row and its rollup row (the rollups' key order): one commit fewer.
+    ending = step_writes[-1]
+    assert ending == long[-1]
+    assert ending.startswith("WITH ended AS (UPDATE engine_run SET status")
+    assert ending.index("engine_runrollup") < ending.index("INSERT INTO engine_steprecord")
+    assert ending.index("INSERT INTO engine_steprecord") < ending.index("engine_steprollup")
 
 
 def test_a_step_reporting_progress_stores_it_in_the_same_statement() -> None:
@@ -105,8 +105,8 @@ def test_a_run_costs_a_fixed_handful_of_statements_around_its_steps() -> None:
     statements, _ = advance_counting(LONG)
     around = [sql for sql in statements if "INSERT INTO engine_steprecord" not in sql]
     assert len(around) <= PER_RUN_STATEMENTS, "\n".join(sql[:120] for sql in around)
-    # Its end is one transaction; taking the lease and reading the run are one statement.
-    assert sum(sql.upper().startswith("COMMIT") for sql in around) == 1
+    assert not [sql for sql in statements if is_transaction_control(sql)]
+    # Taking the lease and reading the run are one statement.
     lease = [sql for sql in around if sql.startswith("UPDATE engine_run SET status = CASE")]
     assert len(lease) == 1
     assert not [
@@ -116,11 +116,14 @@ def test_a_run_costs_a_fixed_handful_of_statements_around_its_steps() -> None:
     ]
 
 
-def test_starting_a_run_is_one_transaction_and_one_message() -> None:
+def test_starting_a_run_is_one_statement_and_one_message() -> None:
     with broker_messages() as sent, CaptureQueriesContext(connection) as queries:
         run = start_run("test-no-op-steps", {"steps": 1})
     statements = [query["sql"] for query in queries]
-    assert [sql for sql in statements if is_transaction_control(sql)] == ["BEGIN", "COMMIT"]
-    assert len(statements) <= 5, "\n".join(sql[:120] for sql in statements)
+    # The run's row and its rollup row, only if no cap applies and the rate limit has room.
+    assert len(statements) == 1, "\n".join(sql[:120] for sql in statements)
+    assert statements[0].startswith("WITH created AS (INSERT INTO engine_run")
+    assert "engine_runrollup" in statements[0] and "engine_workflowcap" in statements[0]
     assert sent == ["engine.advance_run"]
     assert Run.objects.get(pk=run.pk).status == RunStatus.PENDING
+    assert RunRollup.objects.aggregate(started=Sum("started"))["started"] == 1
