@@ -18,6 +18,7 @@ does not wait for the journal flush; see README's configuration).
 """
 
 import argparse
+import functools
 import hashlib
 import os
 import statistics
@@ -37,6 +38,7 @@ from urllib.parse import urlsplit
 # engine package: the project root must come before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.cpu import CpuSplit, Process, Role, cpu_split
 from tests.processes import (
     PROJECT_ROOT,
     RunningProcess,
@@ -342,20 +344,27 @@ def sample_alternately(counts: Counts) -> tuple[list[float], list[float]]:
 
 
 def workflow_burst(count: int) -> float:
-    """Seconds to carry `count` runs, started in one transaction, to their end."""
-    from django.db import transaction
+    """Seconds to carry `count` runs, started back to back as an API client starts them (each
+    sent to the workers as it is committed, as each chain is when it is sent), to their end."""
+    from django.db import connection
 
     from engine.models import TERMINAL_STATUSES, Run
-    from engine.runtime.runs import create_run
+    from engine.runtime.runs import start_run
 
     began = time.perf_counter()
-    with transaction.atomic():  # the advance messages go out once all rows are committed
-        run_ids = [create_run(WORKFLOW, {"steps": STEPS}).pk for _ in range(count)]
-    ended = Run.objects.filter(pk__in=run_ids, status__in=TERMINAL_STATUSES)
+    run_ids = [start_run(WORKFLOW, {"steps": STEPS}).pk for _ in range(count)]
     progress = Progress(count, "runs done")
+    # One array parameter, as chains_done asks: the ORM's IN list of every id, built again at
+    # each look, took CPU from the workers on the same two cores.
+    ended = (
+        f"SELECT count(*) FROM {Run._meta.db_table} "  # noqa: S608
+        "WHERE id = ANY(%s) AND status = ANY(%s)"
+    )
 
     def all_ended() -> bool:
-        done = ended.count()
+        with connection.cursor() as cursor:
+            cursor.execute(ended, [run_ids, sorted(TERMINAL_STATUSES)])
+            done = int(cursor.fetchone()[0])
         progress.show(done)
         return done == count
 
@@ -559,7 +568,7 @@ def main() -> None:
 
 def measure(
     counts: Counts, async_step_commits: bool = False
-) -> tuple[list[float], list[float], float, float, RunCost]:
+) -> tuple[list[float], list[float], CpuSplit, CpuSplit, RunCost]:
     env = bench_environment(async_step_commits)
     note(f"preparing {env['DATABASE_URL']} ...")
     prepare_database(env)
@@ -575,33 +584,77 @@ def measure(
         with celery_worker(app, env, Path(log_dir), concurrency=1):
             workflows, chains = sample_alternately(counts)
         note("throughput: one worker, prefork concurrency 2 (two worker processes)")
-        with celery_worker(app, env, Path(log_dir), concurrency=2):
+        with celery_worker(app, env, Path(log_dir), concurrency=2) as worker:
             # Both child processes import and connect before the clock starts.
             workflow_burst(max(2, counts.warmup))
             chain_burst(max(2, counts.warmup))
-            workflow_seconds, chain_seconds = [], []
+            role = burst_role(worker.process.pid, env["DATABASE_URL"])
+            workflow_rounds, chain_rounds = [], []
             for _ in range(BURST_ROUNDS):
-                workflow_seconds.append(workflow_burst(counts.burst))
-                chain_seconds.append(chain_burst(counts.burst))
+                with cpu_split(role, time.perf_counter) as split:
+                    workflow_burst(counts.burst)
+                workflow_rounds.append(split)
+                with cpu_split(role, time.perf_counter) as split:
+                    chain_burst(counts.burst)
+                chain_rounds.append(split)
     note("where a run's time goes: runs advanced in this process, no worker running")
     cost = run_cost(counts.runs)
     note(f"the commit floor on {FLOOR_CONNECTIONS} connections at once, {FLOOR_SECONDS:g} s")
     cost = replace(cost, parallel_commits=parallel_commit_floor(env["DATABASE_URL"]))
     clean_up(app)
-    return workflows, chains, min(workflow_seconds), min(chain_seconds), cost
+    fastest = functools.partial(min, key=lambda split: split.wall)
+    return workflows, chains, fastest(workflow_rounds), fastest(chain_rounds), cost
+
+
+def burst_role(worker_pid: int, url: str) -> Role:
+    """Who a process is in a burst: found by the worker's process id and, for PostgreSQL's
+    backends, by the bench database's name in their title and this process's own backend."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own_backend = int(cursor.fetchone()[0])
+    database = urlsplit(url).path.lstrip("/")
+
+    def role(pid: int, process: Process) -> str | None:
+        if pid in (os.getpid(), own_backend):
+            return CPU_ROLES[0]
+        if pid == worker_pid:
+            return CPU_ROLES[1]
+        if process.parent == worker_pid:
+            return CPU_ROLES[2]
+        if process.command.startswith("postgres:"):
+            return CPU_ROLES[3] if f" {database} " in process.command else CPU_ROLES[4]
+        if process.command.startswith("redis-server"):
+            return CPU_ROLES[5]
+        return None
+
+    return role
+
+
+CPU_ROLES = (
+    "this process (starts, watches) + its backend",
+    "Celery's consumer (the worker's parent)",
+    "the worker's two processes",
+    "their PostgreSQL backends",
+    "PostgreSQL's own (WAL writer, ...)",
+    "Redis",
+)
 
 
 def report(
     counts: Counts,
     workflows: list[float],
     chains: list[float],
-    workflow_seconds: float,
-    chain_seconds: float,
+    workflow_round: CpuSplit,
+    chain_round: CpuSplit,
     cost: RunCost,
     wall: float,
     load: float,
 ) -> None:
     from django.conf import settings
+
+    workflow_seconds, chain_seconds = workflow_round.wall, chain_round.wall
 
     database = settings.DATABASES["default"]
     latency_ratio = statistics.median(workflows) / statistics.median(chains)
@@ -638,6 +691,7 @@ def report(
         f"{cost.parallel_commits:>14,.0f} one-row commits/s; the workflows reached "
         f"{steps_per_second / cost.parallel_commits:.0%} of it (a step is one commit)"
     )
+    report_cpu(workflow_round, chain_round, counts.burst * STEPS, cores)
     report_run_cost(cost, statistics.median(chains) / STEPS, statistics.median(chains))
     latency_met = latency_ratio <= AIM_LATENCY_RATIO
     throughput_met = steps_per_second >= AIM_STEPS_PER_SECOND
@@ -652,6 +706,30 @@ def report(
         f"{'met' if throughput_met else 'NOT met'} ({steps_per_second:,.0f} steps/s{machine})"
     )
     print(f"took {wall:.0f} s")
+
+
+def report_cpu(workflows: CpuSplit, chains: CpuSplit, units: int, cores: int) -> None:
+    """Whose CPU each side's fastest burst used: on two cores a burst is bound by it."""
+    if not (workflows.available and chains.available):
+        print("where the CPU went: not measured (no /proc to read on this system)")
+        return
+    print(
+        f"where the CPU went in those rounds, core-seconds (of {cores} cores x the wall time) "
+        "and ms a step / a task"
+    )
+    print(f"  {'':<46}{'workflows':>17}{'chains':>17}")
+    rows = [*CPU_ROLES, "the rest of the machine"]
+    for name in rows:
+        cells = [split.seconds.get(name, 0.0) for split in (workflows, chains)]
+        print(
+            f"  {name:<46}"
+            + "".join(f"{value:8.2f} {value / units * 1000:6.2f} ms" for value in cells)
+        )
+    totals = [(split.total(), cores * split.wall) for split in (workflows, chains)]
+    print(
+        f"  {'all, against what the cores had':<46}"
+        + "".join(f"{used:8.2f} of {had:5.2f}  " for used, had in totals)
+    )
 
 
 def report_run_cost(cost: RunCost, link: float, chain: float) -> None:
