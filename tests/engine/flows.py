@@ -205,3 +205,35 @@ def too_slow(input: Any) -> str:
 def cached(input: dict[str, Any]) -> str:
     """Its output is kept for a minute per input."""
     return effect(f"cached-{input['n']}")
+
+
+@step
+def journaled_by_another(label: str) -> str:
+    """Writes this attempt's own journal entry first, as a second advancer that took the run
+    meanwhile would: the engine's write of it then finds the position taken."""
+    from django.utils import timezone
+
+    from engine.core.context import current_step
+    from engine.models import StepRecord
+
+    info = current_step()
+    assert info is not None
+    StepRecord.objects.create(
+        run_id=info.run_id,
+        seq=info.seq,
+        attempt=info.attempt,
+        kind="step",
+        name="journaled_by_another",
+        status="completed",
+        output=f"{label} by the other advancer",
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    return label
+
+
+@workflow("test-last-step-journaled-twice")
+def last_step_journaled_twice(input: dict[str, Any]) -> str:
+    """Its last step's position is journaled by someone else before its end is written."""
+    nothing(0)
+    return journaled_by_another("last")

@@ -129,3 +129,16 @@ def test_an_end_that_leaves_a_timer_open_closes_it_the_long_way() -> None:
     assert (counts["started"], counts["completed"]) == (1, 1)
     steps = StepRollup.objects.filter(workflow="test-no-op-steps").aggregate(n=Sum("completed"))
     assert steps["n"] == 2
+
+
+def test_an_end_whose_last_step_another_advancer_journaled_stops_without_writing() -> None:
+    run = start_run("test-last-step-journaled-twice", {})
+    advance_run(run.pk)  # raises nothing: a duplicate position stops the advancer quietly
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING, run.error
+    last = StepRecord.objects.get(run=run, seq=1)
+    assert last.output == "last by the other advancer"
+    assert not RunRollup.objects.filter(workflow=run.workflow, completed__gt=0).exists()
+    # The first step was counted when it was written; the duplicate was not.
+    counted = StepRollup.objects.filter(workflow=run.workflow).aggregate(n=Sum("completed"))
+    assert counted["n"] == 1
