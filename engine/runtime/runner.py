@@ -1,16 +1,10 @@
 """Advancing runs and running parallel steps: what the Celery tasks call."""
 
-import functools
 import logging
-import os
-import socket
-import threading
-import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -25,12 +19,11 @@ from engine.core.values import to_json_value
 from engine.messaging.dispatch import advance_on_commit, run_branch_on_commit, wake
 from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
-from engine.models.prepared import instance_from_row, prepared_cursor
-from engine.models.row_checks import checked_on_the_row, on_the_row
+from engine.models.row_checks import checked_on_the_row
 from engine.resilience import bulkheads
-from engine.resilience.priorities import HELD
 from engine.runtime.at_once import end_completed_at_once
 from engine.runtime.fence import write_reports
+from engine.runtime.leases import lease_until, leases, take_lease
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
@@ -40,128 +33,10 @@ from engine.runtime.store import DjangoBackend, load_journal
 
 logger = logging.getLogger(__name__)
 
-_PROCESS = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _lease_until() -> Any:
-    return timezone.now() + timedelta(seconds=settings.STEPWISE_LEASE_SECONDS)
-
-
-class LeaseKeeper:
-    """Renews the leases this process holds while long steps run, from one thread."""
-
-    def __init__(self) -> None:
-        self.held: dict[int, str] = {}
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def hold(self, run_id: int, owner: str) -> None:
-        with self.lock:
-            self.held[run_id] = owner
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(
-                    target=self._renew_forever, daemon=True, name="stepwise-leases"
-                )
-                self.thread.start()
-
-    def release(self, run_id: int) -> None:
-        with self.lock:
-            self.held.pop(run_id, None)
-
-    def _renew_forever(self) -> None:
-        from django.db import close_old_connections
-
-        interval = max(0.2, settings.STEPWISE_LEASE_SECONDS / 3)
-        while True:
-            threading.Event().wait(interval)
-            with self.lock:
-                held = dict(self.held)
-            if not held:
-                continue
-            try:
-                close_old_connections()
-                for run_id, owner in held.items():
-                    Run.objects.filter(pk=run_id, lease_owner=owner).update(
-                        lease_until=_lease_until()
-                    )
-            except Exception:
-                logger.exception("could not renew run leases")
-
-
-leases = LeaseKeeper()
-
-
-def acquire(run_id: int) -> Run | None:
-    """Take the run's lease if nobody holds a live one; returns the run as taken (its
-    lease_owner is this advancer's token), or None."""
-    taken = _take(run_id)
-    return None if taken is None else taken[0]
-
-
-def _take(run_id: int) -> tuple[Run, bool] | None:
-    """acquire, and whether the run has a journal yet (a run starting has none, and reading
-    its empty journal was one more round trip).
-
-    One statement that both takes the lease and reads the run back (UPDATE … RETURNING): the
-    advancer needs the row anyway, and a separate SELECT was one more round trip per advance.
-
-    Prepared (engine.models.prepared), it is planned once per connection. It used to skip
-    the journal flush instead (synchronous_commit off, sent in the same string), which a
-    prepared statement cannot carry: planning cost more than the flush.
-    """
-    owner = f"{_PROCESS}:{uuid.uuid4().hex[:12]}"
-    now = timezone.now()
-    params = [
-        # A cancelling run stays cancelling while it runs its compensations.
-        RunStatus.CANCELLING.value,
-        RunStatus.RUNNING.value,
-        owner,
-        _lease_until(),
-        False,
-        now,
-        run_id,
-        now,
-        RunStatus.PENDING.value,
-        RunStatus.RUNNING.value,
-        RunStatus.CANCELLING.value,
-        # Held behind its workflow's cap, it starts once admitted; a cancel still goes through.
-        HELD,
-        RunStatus.PENDING.value,
-    ]
-    with prepared_cursor() as cursor:
-        cursor.execute(_acquire_sql(), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return instance_from_row(Run, row[:-1]), bool(row[-1])
-
-
-@functools.cache
-def _acquire_sql() -> str:
-    # Table and column names come from the model; every value is a bound parameter.
-    columns = ", ".join(
-        connection.ops.quote_name(field.column)
-        for field in Run._meta.concrete_fields
-        if field.column  # every concrete field has one; the stubs allow None
-    )
-    return (
-        f"UPDATE {Run._meta.db_table} SET "  # noqa: S608
-        "status = CASE WHEN status = %s THEN status ELSE %s END, "
-        "lease_owner = %s, lease_until = %s, wake_requested = %s, "
-        "started_at = COALESCE(started_at, %s) "
-        "WHERE id = %s AND "
-        + on_the_row(
-            "(lease_until IS NULL OR lease_until < %s) "
-            "AND status IN (%s, %s, %s) AND NOT (admission = %s AND status = %s)"
-        )
-        + f" RETURNING {columns}, EXISTS (SELECT 1 FROM {StepRecord._meta.db_table} "  # noqa: S608
-        f"WHERE run_id = {Run._meta.db_table}.id)"
-    )
-
 
 def advance(run_id: int) -> None:
     """Replay the run and carry it as far as it goes: to its end or its next wait."""
-    took = _take(run_id)
+    took = take_lease(run_id)
     if took is None:
         return  # another worker advances it (and will see any wake request), or it ended
     taken, journaled = took
@@ -265,7 +140,7 @@ def _advance_once(run: Run, owner: str, journaled: bool = True) -> bool:
         # Not suspended: either a wake arrived (go round) or the lease is gone (stop).
         going_round = Run.objects.filter(
             checked_on_the_row(lease_owner=owner, status__in=ADVANCING_STATUSES), pk=run.pk
-        ).update(wake_requested=False, lease_until=_lease_until())
+        ).update(wake_requested=False, lease_until=lease_until())
     if not going_round:
         _release_if_paused(run.pk, owner)
     return bool(going_round)

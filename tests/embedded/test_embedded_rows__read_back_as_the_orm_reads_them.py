@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.utils import timezone
 from engine.models import Run, StepRecord, WorkflowCap
 from engine.resilience.priorities import _locked_cap
-from engine.runtime.runner import acquire
+from engine.runtime.leases import acquire
 from engine.runtime.store import load_journal
 
 now = timezone.now()
