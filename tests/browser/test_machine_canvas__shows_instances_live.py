@@ -69,3 +69,29 @@ def test_without_an_instance_the_canvas_only_counts(
     expect(page.get_by_test_id("here-draft")).to_have_text("1")
     expect(page.get_by_test_id("instance-banner")).to_have_count(0)
     expect(page.locator("[data-active='1']")).to_have_count(0)
+
+
+def test_a_read_that_fails_is_tried_again_without_waiting_for_another_change(
+    page: Page, daphne_server: str, make_user: Any
+) -> None:
+    make_user("dora", "designers")
+    load_demo_machines(None)
+    watched = order("o-4")
+    log_in(page, daphne_server, "dora")
+    page.goto(f"{daphne_server}/designer/machines/canvas-order/canvas/?instance={watched}")
+    expect(page.get_by_test_id("node-draft")).to_have_attribute("data-active", "1")
+    # The read the instance's next message asks for fails, as on a dropped connection.
+    failed: list[str] = []
+
+    def fail_once(route: Any) -> None:
+        if failed:
+            route.continue_()
+            return
+        failed.append(route.request.url)
+        route.abort()
+
+    page.route(f"**/api/instances/{watched}", fail_once)
+    send_event(watched, "submit")
+    # One message only, and its read failed: the retry draws the change.
+    expect(page.get_by_test_id("node-pending")).to_have_attribute("data-active", "1", timeout=LIVE)
+    assert len(failed) == 1, failed

@@ -30,20 +30,31 @@ function follow(path: string, changed: () => void): () => void {
   return () => following?.stop();
 }
 
-// One read at a time; a message during a read asks for one more after it.
-function reader(read: () => Promise<void>): () => void {
+// One read at a time; a message during a read asks for one more after it. A read that fails (the
+// server busy, a dropped connection) is tried again after a second, then less often: a change
+// that comes with one message only would otherwise stay undrawn until the next one.
+function reader(read: () => Promise<void>): { look: () => void; stop: () => void } {
   let reading = false;
   let again = false;
+  let stopped = false;
+  let retry = 0;
+  let backoff = 1000;
   const look = async () => {
+    if (stopped) return;
     if (reading) {
       again = true;
       return;
     }
     reading = true;
+    window.clearTimeout(retry);
     try {
       await read();
+      backoff = 1000;
     } catch {
-      // A failed read is tried again on the next message.
+      if (!again && !stopped) {
+        retry = window.setTimeout(() => void look(), backoff);
+        backoff = Math.min(backoff * 2, 30000);
+      }
     }
     reading = false;
     if (again) {
@@ -51,7 +62,13 @@ function reader(read: () => Promise<void>): () => void {
       void look();
     }
   };
-  return () => void look();
+  return {
+    look: () => void look(),
+    stop: () => {
+      stopped = true;
+      window.clearTimeout(retry);
+    },
+  };
 }
 
 // `published`: a machine never published has no instances (and the engine does not know it).
@@ -66,7 +83,7 @@ export function useMachineOverlay(
 
   useEffect(() => {
     if (!published) return undefined;
-    const look = reader(async () => {
+    const counts = reader(async () => {
       const found = await api<Counts>("GET", `/api/machines/${slug}/states`);
       setTotal(found.total);
       setNodes((current) =>
@@ -76,14 +93,17 @@ export function useMachineOverlay(
         }),
       );
     });
-    const stop = follow(`/ws/machines/${slug}/`, look);
-    look();
-    return stop;
+    const stopFollowing = follow(`/ws/machines/${slug}/`, counts.look);
+    counts.look();
+    return () => {
+      counts.stop();
+      stopFollowing();
+    };
   }, [slug, setNodes, published]);
 
   useEffect(() => {
     if (instanceId === null) return undefined;
-    const look = reader(async () => {
+    const watched = reader(async () => {
       const found = await api<InstanceOut>("GET", `/api/instances/${instanceId}`);
       if (found.machine !== slug) return;
       setInstance({ id: found.id, key: found.key, state: found.state, status: found.status });
@@ -94,9 +114,12 @@ export function useMachineOverlay(
         }),
       );
     });
-    const stop = follow(`/ws/instances/${instanceId}/`, look);
-    look();
-    return stop;
+    const stopFollowing = follow(`/ws/instances/${instanceId}/`, watched.look);
+    watched.look();
+    return () => {
+      watched.stop();
+      stopFollowing();
+    };
   }, [slug, instanceId, setNodes]);
 
   return { instance, total };
