@@ -21,6 +21,7 @@ from engine.models import Run, RunStatus, StepRecord
 from engine.models.prepared import instance_from_row, prepared_cursor
 from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import HELD
+from engine.runtime.fence import UNFLUSHED_COMMIT
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +90,11 @@ def take_lease(run_id: int) -> tuple[Run, bool] | None:
     One statement that both takes the lease and reads the run back (UPDATE … RETURNING): the
     advancer needs the row anyway, and a separate SELECT was one more round trip per advance.
 
-    Prepared (engine.models.prepared), it is planned once per connection. It used to skip
-    the journal flush instead (synchronous_commit off, sent in the same string), which a
-    prepared statement cannot carry: planning cost more than the flush.
+    Prepared (engine.models.prepared), it is planned once per connection, and committed on
+    its own it does not wait for the journal flush (UNFLUSHED_COMMIT, a condition of the
+    statement): a lease means nothing after a PostgreSQL crash, and the first step's commit
+    flushes it before that step's result can count. A lease lost with the server leaves the run
+    as it was, and the lost-work sweeper sends it again.
     """
     owner = f"{_PROCESS}:{uuid.uuid4().hex[:12]}"
     now = timezone.now()
@@ -113,7 +116,7 @@ def take_lease(run_id: int) -> tuple[Run, bool] | None:
         RunStatus.PENDING.value,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(_acquire_sql(), params)
+        cursor.execute(_acquire_sql(unflushed=not connection.in_atomic_block), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -121,7 +124,7 @@ def take_lease(run_id: int) -> tuple[Run, bool] | None:
 
 
 @functools.cache
-def _acquire_sql() -> str:
+def _acquire_sql(unflushed: bool) -> str:
     # Table and column names come from the model; every value is a bound parameter.
     columns = ", ".join(
         connection.ops.quote_name(field.column)
@@ -138,6 +141,7 @@ def _acquire_sql() -> str:
             "(lease_until IS NULL OR lease_until < %s) "
             "AND status IN (%s, %s, %s) AND NOT (admission = %s AND status = %s)"
         )
+        + (f" AND {UNFLUSHED_COMMIT}" if unflushed and connection.vendor == "postgresql" else "")
         + f" RETURNING {columns}, EXISTS (SELECT 1 FROM {StepRecord._meta.db_table} "  # noqa: S608
         f"WHERE run_id = {Run._meta.db_table}.id)"
     )

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from kombu import Producer
 
 from engine.models import Run, RunRollup, RunStatus, StepRecord
+from engine.runtime.fence import UNFLUSHED_COMMIT
 from engine.runtime.runs import start_run
 from engine.tasks import advance_run
 
@@ -109,6 +110,11 @@ def test_a_run_costs_a_fixed_handful_of_statements_around_its_steps() -> None:
     # Taking the lease and reading the run are one statement.
     lease = [sql for sql in around if sql.startswith("UPDATE engine_run SET status = CASE")]
     assert len(lease) == 1
+    # Committed on its own without waiting for the flush: the first step's commit flushes it.
+    assert UNFLUSHED_COMMIT in lease[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",), "the setting outlived the lease's statement"
     assert not [
         sql
         for sql in around
