@@ -18,6 +18,7 @@ keep a session's prepared statements (PgBouncer before 1.21, or without max_prep
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -80,6 +81,40 @@ def _converters(model: type[models.Model], names: tuple[str, ...]) -> list[Calla
         steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         found.append(chain(column, steps))
     return found
+
+
+@dataclass(frozen=True)
+class QueryTemplate:
+    """A query the ORM compiled once with stand-in values, bound to the real ones at each use:
+    building a queryset with subqueries takes longer than running it, on every call."""
+
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[str | None, ...]
+    """For each parameter, the name of the stand-in it is, or None for a constant."""
+
+    def bind(self, **values: Any) -> list[Any]:
+        return [
+            param if slot is None else values[slot]
+            for param, slot in zip(self.params, self.slots, strict=True)
+        ]
+
+
+def query_template(queryset: Any, **stand_ins: Any) -> QueryTemplate:
+    """The queryset compiled, with each parameter equal to a stand-in (same type and value)
+    named after it. A stand-in must not equal a constant of the query."""
+    sql, params = queryset.query.sql_with_params()
+    slots = tuple(
+        next((name for name, stand_in in stand_ins.items() if _same(param, stand_in)), None)
+        for param in params
+    )
+    missing = set(stand_ins) - set(slots)
+    assert not missing, f"stand-ins not among the query's parameters: {sorted(missing)}"
+    return QueryTemplate(sql, tuple(params), slots)
+
+
+def _same(param: Any, stand_in: Any) -> bool:
+    return type(param) is type(stand_in) and param == stand_in
 
 
 class _LoggedWithValues(CursorDebugWrapper):

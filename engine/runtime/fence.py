@@ -196,7 +196,7 @@ class FencedWriter:
 
     def held_step_committed(self) -> None:
         """The caller wrote the held step itself, fenced, and committed it
-        (engine.runtime.endings)."""
+        (engine.runtime.at_once)."""
         if self._held is not None:
             announce_step(self._held[0])
         self._held = None

@@ -14,6 +14,7 @@ from django.conf import settings
 from engine.core.errors import NonRetryableError
 from engine.core.journal import EntryKind
 from engine.models import Run, RunStatus, StepRecord
+from engine.models.prepared import QueryTemplate, query_template
 
 __all__ = [
     "REFUSED",
@@ -70,14 +71,10 @@ def under_rate_condition(workflow: str, now: datetime) -> tuple[str, list[Any]] 
     limit = settings.STEPWISE_MAX_RUNS_PER_MINUTE
     if limit <= 0:
         return None
-    sql, template = _recent_runs_sql(limit)
-    since = now - timedelta(minutes=1)
-    params = [
-        workflow if _is(param, _ANY_WORKFLOW) else since if _is(param, _ANY_MOMENT) else param
-        for param in template
-    ]
+    template = _recent_runs_template(limit)
+    params = template.bind(workflow=workflow, since=now - timedelta(minutes=1))
     # The ORM compiled the subquery; the limit is an int from the settings.
-    return f"(SELECT count(*) FROM ({sql}) AS recent) < {int(limit)}", params  # noqa: S608
+    return f"(SELECT count(*) FROM ({template.sql}) AS recent) < {int(limit)}", params  # noqa: S608
 
 
 def _recent_runs(workflow: str, now: datetime, limit: int) -> Any:
@@ -88,24 +85,12 @@ def _recent_runs(workflow: str, now: datetime, limit: int) -> Any:
     )
 
 
-_ANY_WORKFLOW = "<any workflow>"
-_ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
-
-
 @functools.lru_cache(maxsize=4)
-def _recent_runs_sql(limit: int) -> tuple[str, tuple[Any, ...]]:
+def _recent_runs_template(limit: int) -> QueryTemplate:
     """Compiled once per limit; the workflow and the moment are bound per start."""
-    sql, params = _recent_runs(
-        _ANY_WORKFLOW, _ANY_MOMENT + timedelta(minutes=1), limit
-    ).query.sql_with_params()
-    assert [_is(param, _ANY_WORKFLOW) or _is(param, _ANY_MOMENT) for param in params].count(
-        True
-    ) == 2, params
-    return sql, tuple(params)
-
-
-def _is(param: Any, marker: Any) -> bool:
-    return type(param) is type(marker) and param == marker
+    workflow, since = "<any workflow>", datetime(2000, 1, 1, tzinfo=UTC)
+    queryset = _recent_runs(workflow, since + timedelta(minutes=1), limit)
+    return query_template(queryset, workflow=workflow, since=since)
 
 
 def was_refused(run: Run) -> bool:
