@@ -47,6 +47,13 @@ def prepared_cursor() -> Any:
     return CursorWrapper(raw, connection)
 
 
+def params_of(instance: models.Model, fields: Sequence[Any]) -> list[Any]:
+    """The instance's values of `fields` as a statement's parameters, as the ORM sends them."""
+    return [
+        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
+    ]
+
+
 def instance_from_row(model: type[models.Model], row: Sequence[Any]) -> Any:
     """A model instance from a row of all its concrete columns, in the model's order."""
     names = [field.name for field in model._meta.concrete_fields]

@@ -34,10 +34,10 @@ from django.utils import timezone
 from engine.core.values import JSON
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import Run, RunRollup, RunStatus, WorkflowCap
-from engine.models.prepared import prepared_cursor
+from engine.models.prepared import params_of, prepared_cursor
 from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import ADMITTED
-from engine.runtime.fence import FencedWriter, insert_head, insert_values
+from engine.runtime.fence import FencedWriter, commits_alone, insert_head, insert_values
 from engine.runtime.left_open import left_open_query
 from engine.runtime.limits import under_rate_condition
 from engine.runtime.output_cache import remember_output
@@ -57,16 +57,13 @@ def insert_started_at_once(run: Run, *, rated: bool) -> bool:
     """Insert `run` (unsaved, pending) and count it started, in one statement, unless its
     workflow has a cap row or (`rated`) has reached its rate limit. Sets run.pk; False when
     it inserted nothing."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not commits_alone():
         return False
     rate = under_rate_condition(run.workflow, run.created_at) if rated else None
     values = run_values(workflow=run.workflow, minute=minute_of(run.created_at), started=1)
     del values[RUN_KEYS.index("shard")]  # the new id's, computed in the statement
     params = [
-        *(
-            field.get_db_prep_save(getattr(run, field.attname), connection)
-            for field in _run_columns()
-        ),
+        *params_of(run, _run_columns()),
         run.workflow,
         *(rate[1] if rate else []),
         *values,
@@ -113,8 +110,7 @@ def end_completed_at_once(run: Run, owner: str, writer: FencedWriter, output: JS
     docstring). False when it did nothing: the caller ends the run through finish_run."""
     held = writer.held_step()
     if (
-        connection.vendor != "postgresql"  # one statement needs data-modifying CTEs
-        or connection.in_atomic_block  # it commits on its own, or it saves nothing
+        not commits_alone()  # inside a transaction it would save nothing
         or run.parent_id is not None
         or run.admission == ADMITTED
         or (held is not None and held[2] is not None)  # the step reported progress

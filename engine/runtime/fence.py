@@ -19,7 +19,7 @@ from engine.core.errors import Cancelled
 from engine.core.journal import CancelRequest, Position, Reports
 from engine.messaging.signals import announce_step, run_metric, run_progress, send_on_commit
 from engine.models import Run, RunMetric, RunStatus, StepRecord
-from engine.models.prepared import prepared_cursor
+from engine.models.prepared import params_of, prepared_cursor
 from engine.models.row_checks import checked_on_the_row, on_the_row
 from engine.resilience.bulkheads import DatabaseGate
 from engine.runtime.metric_rollups import add_metric
@@ -249,10 +249,7 @@ def _fenced_insert_fields() -> list[Any]:
 
 def insert_values(record: StepRecord) -> list[Any]:
     """The parameters of insert_head's statement for `record`."""
-    return [
-        field.get_db_prep_save(getattr(record, field.attname), connection)
-        for field in _fenced_insert_fields()
-    ]
+    return params_of(record, _fenced_insert_fields())
 
 
 def insert_head() -> str:
@@ -301,11 +298,14 @@ def _commits_unflushed() -> bool:
     A run's ending, and every step written in a transaction, stay ordinary commits, and an
     ending's flush takes the steps before it to the disk too: a run seen ended keeps them all.
     """
-    return (
-        settings.STEPWISE_ASYNC_STEP_COMMITS
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-    )
+    return settings.STEPWISE_ASYNC_STEP_COMMITS and commits_alone()
+
+
+def commits_alone() -> bool:
+    """Whether a statement sent now is committed on its own: on PostgreSQL (which also runs the
+    engine's data-modifying CTEs), outside any transaction block. UNFLUSHED_COMMIT and the
+    one-statement start and end (engine.runtime.at_once) rely on it."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def _progress_value(progress: dict[str, Any]) -> Any:

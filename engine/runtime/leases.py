@@ -14,14 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from engine.models import Run, RunStatus, StepRecord
 from engine.models.prepared import instance_from_row, prepared_cursor
 from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import HELD
-from engine.runtime.fence import UNFLUSHED_COMMIT
+from engine.runtime.fence import UNFLUSHED_COMMIT, commits_alone
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,6 @@ class LeaseKeeper:
             self.held.pop(run_id, None)
 
     def _renew_forever(self) -> None:
-        from django.db import close_old_connections
-
         interval = max(0.2, settings.STEPWISE_LEASE_SECONDS / 3)
         while True:
             threading.Event().wait(interval)
@@ -116,7 +114,7 @@ def take_lease(run_id: int) -> tuple[Run, bool] | None:
         RunStatus.PENDING.value,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(_acquire_sql(unflushed=not connection.in_atomic_block), params)
+        cursor.execute(_acquire_sql(unflushed=commits_alone()), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -141,7 +139,7 @@ def _acquire_sql(unflushed: bool) -> str:
             "(lease_until IS NULL OR lease_until < %s) "
             "AND status IN (%s, %s, %s) AND NOT (admission = %s AND status = %s)"
         )
-        + (f" AND {UNFLUSHED_COMMIT}" if unflushed and connection.vendor == "postgresql" else "")
+        + (f" AND {UNFLUSHED_COMMIT}" if unflushed else "")
         + f" RETURNING {columns}, EXISTS (SELECT 1 FROM {StepRecord._meta.db_table} "  # noqa: S608
         f"WHERE run_id = {Run._meta.db_table}.id)"
     )

@@ -31,6 +31,7 @@ from engine.models.prepared import prepared_cursor
 from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import ADMITTED, HELD, admit, admit_next, check_priority
 from engine.runtime.at_once import insert_started_at_once
+from engine.runtime.fence import commits_alone
 from engine.runtime.left_open import what_is_left_open
 from engine.runtime.limits import UNRATED_TRIGGERS, rate_refusal
 from engine.runtime.output_cache import cached_output, remember_output
@@ -168,7 +169,7 @@ def _new_run(
 
 def start_run(workflow: str, input: JSON = None, **options: Any) -> Run:
     """Start a workflow run (or return the one its idempotency key already started)."""
-    if not connection.in_atomic_block:
+    if commits_alone():
         started = _start_at_once(workflow, input, **options)
         if started is not None:
             return started
