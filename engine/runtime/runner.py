@@ -23,13 +23,14 @@ from engine.models.row_checks import checked_on_the_row
 from engine.resilience import bulkheads
 from engine.runtime.at_once import end_completed_at_once
 from engine.runtime.fence import write_reports
+from engine.runtime.journal_reads import load_journal
 from engine.runtime.leases import lease_until, leases, take_lease
 from engine.runtime.records import position_key
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.rollups import add_step_values, rollups_in_key_order, step_values
 from engine.runtime.runs import begin_deadline, finish_run
 from engine.runtime.step_input import INPUT_KEY, kept_input
-from engine.runtime.store import DjangoBackend, load_journal
+from engine.runtime.store import DjangoBackend
 
 logger = logging.getLogger(__name__)
 

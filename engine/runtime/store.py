@@ -3,7 +3,6 @@
 What each kind of entry writes lives here; how a write is fenced to the advancer holding the
 run lives in engine.runtime.fence."""
 
-import functools
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +33,8 @@ from engine.models import (
     Wait,
     WaitStatus,
 )
-from engine.models.prepared import prepared_cursor, values_from_row
 from engine.runtime.fence import FencedWriter
+from engine.runtime.journal_reads import entry_of
 from engine.runtime.limits import check_child_start
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
 from engine.runtime.records import apply_child_outcome
@@ -44,72 +43,6 @@ from engine.runtime.runs import create_run
 from engine.runtime.step_input import attempt_detail
 
 _MISSING = object()
-
-
-_ENTRY_FIELDS = (
-    "seq",
-    "kind",
-    "name",
-    "status",
-    "attempt",
-    "output",
-    "error",
-    "retry_at",
-    "wake_at",
-)
-"""What a journal entry is made of: the StepRecord fields replay reads."""
-
-
-def _entry(
-    seq: int,
-    kind: str,
-    name: str,
-    status: str,
-    attempt: int,
-    output: Any,
-    error: dict[str, Any] | None,
-    retry_at: datetime | None,
-    wake_at: datetime | None,
-) -> Entry:
-    return Entry(
-        seq=seq,
-        kind=EntryKind(kind),
-        name=name,
-        status=EntryStatus(status),
-        attempt=attempt,
-        output=output,
-        error=error,
-        retry_at=retry_at,
-        wake_at=wake_at,
-    )
-
-
-def entry_of(record: StepRecord) -> Entry:
-    return _entry(*(getattr(record, name) for name in _ENTRY_FIELDS))
-
-
-def load_journal(run_id: int) -> dict[int, Entry]:
-    """The run's own positions (not branches), the latest attempt of each.
-
-    Read once per advance, so prepared (engine.models.prepared) and read into entries
-    without building a StepRecord for each row."""
-    with prepared_cursor() as cursor:
-        cursor.execute(_journal_sql(), [run_id])
-        rows = cursor.fetchall()
-    entries = [_entry(*values_from_row(StepRecord, _ENTRY_FIELDS, row)) for row in rows]
-    # Ordered by attempt: the latest attempt of a position is the one kept.
-    return {entry.seq: entry for entry in entries}
-
-
-@functools.cache
-def _journal_sql() -> str:
-    # Table and column names come from the model; the run's id is a bound parameter.
-    fields: list[Any] = [StepRecord._meta.get_field(name) for name in _ENTRY_FIELDS]
-    columns = ", ".join(field.column for field in fields)
-    return (
-        f"SELECT {columns} FROM {StepRecord._meta.db_table} "  # noqa: S608
-        "WHERE run_id = %s AND branch = 0 AND NOT superseded ORDER BY seq, attempt"
-    )
 
 
 def cancel_error(request: CancelRequest) -> dict[str, Any]:

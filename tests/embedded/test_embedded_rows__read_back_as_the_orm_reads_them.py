@@ -17,7 +17,7 @@ from django.utils import timezone
 from engine.models import Run, StepRecord, WorkflowCap
 from engine.resilience.priorities import _locked_cap
 from engine.runtime.leases import acquire
-from engine.runtime.store import load_journal
+from engine.runtime.journal_reads import load_journal
 
 now = timezone.now()
 run = Run.objects.create(
