@@ -29,6 +29,21 @@ def database_url_for(database_url: str, database_name: str) -> str:
     return urlunsplit(parts._replace(path="/" + database_name))
 
 
+def run_python(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter with `args`, in the project's root, to its end; its output captured."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def process_environment(**overrides: str | None) -> dict[str, str]:
     """This process's environment for a child running production settings; None removes a name."""
     env = dict(os.environ)

@@ -5,11 +5,10 @@ default; the embedded default stays plain HTTP so `make run` works in any browse
 import json
 import secrets
 import subprocess
-import sys
 
 import pytest
 
-from tests.processes import PROJECT_ROOT, process_environment
+from tests.processes import process_environment, run_python
 
 PRODUCTION = {
     "DATABASE_URL": "postgres://stepwise:pw@db.internal:5432/stepwise",
@@ -44,15 +43,7 @@ print(json.dumps({
 
 
 def run(tmp_path, args: list[str], **env: str | None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT_ROOT,
-        env=process_environment(STEPWISE_VAR_DIR=str(tmp_path), **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(args, process_environment(STEPWISE_VAR_DIR=str(tmp_path), **env))
 
 
 def test_check_deploy_finds_nothing_with_production_settings(tmp_path) -> None:

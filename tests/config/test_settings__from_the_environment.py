@@ -2,11 +2,10 @@
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from tests.processes import PROJECT_ROOT, process_environment
+from tests.processes import process_environment, run_python
 
 SHOW_SETTINGS = """
 import json, django
@@ -27,15 +26,7 @@ print(json.dumps({
 
 def settings_with(tmp_path, **env: str | None) -> subprocess.CompletedProcess[str]:
     environment = process_environment(STEPWISE_VAR_DIR=str(tmp_path), **env)
-    return subprocess.run(
-        [sys.executable, "-c", SHOW_SETTINGS],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(["-c", SHOW_SETTINGS], environment)
 
 
 def test_without_urls_it_is_the_embedded_default(tmp_path) -> None:

@@ -1,10 +1,8 @@
 """The embedded default's environment, and its `manage.py` commands run as `make run` runs them."""
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.processes import PROJECT_ROOT, process_environment
+from tests.processes import process_environment, run_python
 
 
 def embedded_environment(var_dir: Path) -> dict[str, str]:
@@ -21,14 +19,6 @@ def embedded_environment(var_dir: Path) -> dict[str, str]:
 
 def manage(env: dict[str, str], *args: str) -> str:
     """Run `manage.py` with `args`; its output, once it has succeeded."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(["manage.py", *args], env, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -9,12 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from engine.core import (
     Retry,
     Saga,
     StepFailed,
     WaitTimeout,
+    current_step,
     idempotency_key,
     metric,
     parallel,
@@ -26,6 +28,7 @@ from engine.core import (
     wait_for,
     workflow,
 )
+from engine.models import StepRecord
 
 EFFECTS_TABLE = """
 CREATE TABLE IF NOT EXISTS test_side_effects (
@@ -211,11 +214,6 @@ def cached(input: dict[str, Any]) -> str:
 def journaled_by_another(label: str) -> str:
     """Writes this attempt's own journal entry first, as a second advancer that took the run
     meanwhile would: the engine's write of it then finds the position taken."""
-    from django.utils import timezone
-
-    from engine.core.context import current_step
-    from engine.models import StepRecord
-
     info = current_step()
     assert info is not None
     StepRecord.objects.create(
