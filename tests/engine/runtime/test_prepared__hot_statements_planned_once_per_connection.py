@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from engine.models import Run, RunStatus, StepRecord, Timer, TimerKind, Wait, WaitStatus
+from engine.models.prepared import _converted
 from engine.runtime.runs import create_run, start_run
 from engine.tasks import advance_run
 
@@ -106,6 +107,19 @@ def test_a_steps_insert_and_the_lease_are_planned_once_and_reused() -> None:
     # The ORM's statements stay client-side (a start that is not plain creates the run so).
     orm = ('INSERT INTO "engine_run"', 'SELECT "engine_steprecord"')
     assert not [entry for entry in statements if entry["statement"].startswith(orm)]
+
+
+def test_long_statements_have_their_placeholders_rewritten_once() -> None:
+    # psycopg rewrites a statement's placeholders at every execution when it has over 50
+    # parameters; a plain start and a plain end have about a hundred (engine.models.prepared).
+    run_no_op_workflows()
+    before = _converted.cache_info()
+    run_no_op_workflows()
+    after = _converted.cache_info()
+    assert after.misses == before.misses
+    # A start, a lease, the steps and an end a run, every one found already rewritten.
+    assert after.hits - before.hits >= RUNS * (STEPS + 2)
+    assert before.currsize < 100  # a few fixed texts, not one per run
 
 
 def fill_with_waiting_runs() -> list[str]:
