@@ -73,17 +73,19 @@ class SlotKeeper:
         interval = max(0.2, _lease_seconds() / 3)
         while True:
             threading.Event().wait(interval)
+            # Renewed under the lock: once release() returns, no renewal of that slot is still
+            # on its way (one was, now and then, and undid a lapse the sweeper then missed).
             with self.lock:
                 held = list(self.held.values())
-            if not held:
-                continue
-            try:
-                close_old_connections()
-                BulkheadSlot.objects.filter(pk__in=held, state=SlotState.HOLDING).update(
-                    lease_until=timezone.now() + timedelta(seconds=_lease_seconds())
-                )
-            except Exception:
-                logger.exception("could not renew bulkhead slot leases")
+                if not held:
+                    continue
+                try:
+                    close_old_connections()
+                    BulkheadSlot.objects.filter(pk__in=held, state=SlotState.HOLDING).update(
+                        lease_until=timezone.now() + timedelta(seconds=_lease_seconds())
+                    )
+                except Exception:
+                    logger.exception("could not renew bulkhead slot leases")
 
 
 keeper = SlotKeeper()
