@@ -26,22 +26,33 @@ class EngineConfig(AppConfig):
         from engine.machines.applying import resolve_apply_workflow
         from engine.machines.decisions import deliver_decision
         from engine.machines.listening import deliver_to_instances
-        from engine.machines.timers import fire_due_machine_timers, free_stalled_queues
+        from engine.machines.timers import (
+            fire_due_machine_timers,
+            free_stalled_queues,
+            next_machine_timer_due,
+        )
         from engine.resilience.bulkheads import release_lapsed_slots
         from engine.resilience.guard import guard_step
         from engine.runtime import sweepers
         from engine.runtime.resolving import register_resolver
         from engine.runtime.retention import Retention, RetentionSweeper
         from engine.runtime.rollup_rebuild import compact_rollups_now_and_then
-        from engine.runtime.timers import register_next_due, register_on_start, register_sweeper
+        from engine.runtime.timers import (
+            RECOVERY_SECONDS,
+            register_next_due,
+            register_on_start,
+            register_sweeper,
+        )
         from engine.runtime.tracing import install_tracing
 
         register_sweeper("timers", sweepers.fire_due_timers)
         register_next_due("timers", sweepers.next_timer_due)
         register_sweeper("debounce", sweepers.start_due_debounces)
-        register_sweeper("recovery", sweepers.redispatch_lost_work)
-        register_sweeper("bulkheads", release_lapsed_slots)
-        register_sweeper("webhooks", webhooks.process_waiting_deliveries)
+        register_next_due("debounce", sweepers.next_debounce_due)
+        recovery = RECOVERY_SECONDS
+        register_sweeper("recovery", sweepers.redispatch_lost_work, at_most_every=recovery)
+        register_sweeper("bulkheads", release_lapsed_slots, at_most_every=recovery)
+        register_sweeper("webhooks", webhooks.process_waiting_deliveries, at_most_every=recovery)
         register_emitter(emit_from_code)
         register_task_service(DjangoTaskService())
         register_sweeper("schedules", schedules.fire_due_schedules)
@@ -49,7 +60,8 @@ class EngineConfig(AppConfig):
         register_resolver(resolve_graph)
         register_resolver(resolve_apply_workflow)
         register_sweeper("machine-timers", fire_due_machine_timers)
-        register_sweeper("machine-queues", free_stalled_queues)
+        register_next_due("machine-timers", next_machine_timer_due)
+        register_sweeper("machine-queues", free_stalled_queues, at_most_every=recovery)
         Retention.from_settings()  # a malformed override stops the start, naming the row
         register_sweeper("retention", RetentionSweeper())
         install_tracing()  # only when STEPWISE_OTEL_EXPORTER names an exporter

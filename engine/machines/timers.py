@@ -9,6 +9,8 @@ timer holds the instance, and the sweeper skips it until the next tick. A timer 
 was left after it fired is refused as stale when its event is applied.
 """
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +20,13 @@ from engine.machines.queue import announce_on_commit, apply_next_locked
 from engine.models import TERMINAL_STATUSES, MachineInstance, MachineTimer
 
 BATCH = 200
+
+
+def next_machine_timer_due(after: datetime) -> datetime | None:
+    """When the next machine timer falls due (engine.runtime.sweepers.next_timer_due says why
+    `after`)."""
+    upcoming = MachineTimer.objects.filter(due_at__gt=after).order_by("due_at")
+    return upcoming.values_list("due_at", flat=True).first()
 
 
 def fire_due_machine_timers() -> int:

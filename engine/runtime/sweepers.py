@@ -134,6 +134,12 @@ def _fire(timer: Timer) -> None:
         retry_branch(timer.run_id, timer.seq, timer.branch or 0)
 
 
+def next_debounce_due(after: datetime) -> datetime | None:
+    """When the next debounced start falls due (next_timer_due says why `after`)."""
+    upcoming = DebounceSlot.objects.filter(due_at__gt=after).order_by("due_at")
+    return upcoming.values_list("due_at", flat=True).first()
+
+
 def start_due_debounces() -> int:
     now = timezone.now()
     with transaction.atomic(), rollups_in_key_order():

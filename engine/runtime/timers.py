@@ -21,6 +21,7 @@ Sweeper = Callable[[], int]
 """A function that fires what is due and returns how many things it fired."""
 
 _sweepers: dict[str, Sweeper] = {}
+_cadences: dict[str, float] = {}
 _on_start: dict[str, Callable[[], object]] = {}
 _next_due: dict[str, Callable[[datetime], datetime | None]] = {}
 
@@ -28,8 +29,17 @@ MIN_PAUSE = 0.01
 """Seconds between ticks at the least."""
 
 
-def register_sweeper(name: str, sweeper: Sweeper) -> None:
+RECOVERY_SECONDS = 1.0
+"""How often, at most, the sweepers that recover from failures run (lost work, lapsed bulkhead
+slots, lost webhook tasks, stalled machine queues): what they find waited seconds already.
+A shorter interval is for due times (sleeps, retries, timeouts), and every sweep is queries."""
+
+
+def register_sweeper(name: str, sweeper: Sweeper, *, at_most_every: float = 0.0) -> None:
+    """`sweeper` runs each tick, or, with `at_most_every` seconds, at the first tick once that
+    long has passed since it last ran."""
     _sweepers[name] = sweeper
+    _cadences[name] = at_most_every
 
 
 def register_next_due(name: str, source: Callable[[datetime], datetime | None]) -> None:
@@ -55,12 +65,18 @@ class TimerLoop:
         self.started_at = timezone.now()
         self.ticks = 0
         self.tick_began: datetime | None = None
+        self.last_swept: dict[str, float] = {}
 
     def tick(self) -> int:
         """Run each sweeper once, then record the heartbeat; returns how many things fired."""
         self.tick_began = timezone.now()
         fired = 0
         for sweeper_name, sweeper in list(_sweepers.items()):
+            began = time.monotonic()
+            last = self.last_swept.get(sweeper_name)
+            if last is not None and began - last < _cadences.get(sweeper_name, 0.0):
+                continue
+            self.last_swept[sweeper_name] = began
             try:
                 fired += sweeper()
             except Exception:

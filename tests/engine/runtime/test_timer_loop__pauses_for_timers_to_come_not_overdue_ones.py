@@ -1,4 +1,5 @@
-"""The timer loop wakes early for a timer still to come, but an overdue one (another loop holds
+"""The timer loop wakes early for a timer still to come (a run's, a debounced start's, a state
+machine's delayed transition), but an overdue one (another loop holds
 it locked, or its fire keeps failing) does not shorten its pause: it would spin at the least
 pause, running every sweeper a hundred times a second. A timer that fell due while a tick ran,
 after the sweep looked, is fired at the next tick, not an interval later."""
@@ -8,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from engine.models import Run, Timer, TimerKind
+from engine.models import DebounceSlot, MachineInstance, MachineTimer, Run, Timer, TimerKind
 from engine.runtime import timers
 from engine.runtime.sweepers import next_timer_due
 from engine.runtime.timers import MIN_PAUSE, TimerLoop
@@ -35,6 +36,27 @@ def test_a_timer_to_come_wakes_the_loop_for_it() -> None:
     coming = timer_due_in(0.3)
     assert next_timer_due(timezone.now()) == coming.due_at
     assert 0.1 < TimerLoop("test", interval=1.0).pause(elapsed=0.0) <= 0.3
+
+
+@pytest.mark.django_db
+def test_a_debounced_start_or_a_machine_timer_to_come_wakes_the_loop_for_it() -> None:
+    now = timezone.now()
+    debounced = DebounceSlot.objects.create(
+        workflow="digest", key="k", first_call_at=now, due_at=now + timedelta(seconds=0.6)
+    )
+    assert 0.4 < TimerLoop("test", interval=1.0).pause(elapsed=0.0) <= 0.6
+    instance = MachineInstance.objects.create(
+        machine="expense", version=1, key="e-1", state="submitted", context={},
+        entered_at=now, created_at=now, updated_at=now,
+    )  # fmt: skip
+    MachineTimer.objects.create(
+        instance=instance, transition="t", entered_at=now, due_at=now + timedelta(seconds=0.3)
+    )
+    assert 0.1 < TimerLoop("test", interval=1.0).pause(elapsed=0.0) <= 0.3
+    # Overdue ones do not count, as with a run's timers.
+    MachineTimer.objects.update(due_at=now - timedelta(seconds=5))
+    DebounceSlot.objects.filter(pk=debounced.pk).update(due_at=now - timedelta(seconds=5))
+    assert TimerLoop("test", interval=1.0).pause(elapsed=0.0) == pytest.approx(1.0, abs=0.01)
 
 
 @pytest.mark.django_db

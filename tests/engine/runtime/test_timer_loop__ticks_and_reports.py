@@ -1,6 +1,8 @@
-"""The timer loop runs every sweeper each tick, survives a broken one, and records its heartbeat."""
+"""The timer loop runs every sweeper each tick (a recovery sweeper at most once a second),
+survives a broken one, and records its heartbeat."""
 
 import threading
+import time
 
 import pytest
 
@@ -10,10 +12,14 @@ from engine.runtime.timers import TimerLoop, register_sweeper
 
 pytestmark = pytest.mark.django_db
 
+REGISTERED_CADENCES = dict(timers._cadences)
+"""What the engine registered when it started (engine.apps), before a test empties it."""
+
 
 @pytest.fixture(autouse=True)
 def no_registered_sweepers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timers, "_sweepers", {})
+    monkeypatch.setattr(timers, "_cadences", {})
 
 
 def test_a_tick_runs_each_sweeper_and_counts_what_fired() -> None:
@@ -22,6 +28,30 @@ def test_a_tick_runs_each_sweeper_and_counts_what_fired() -> None:
     register_sweeper("retries", lambda: calls.append("retries") or 1)
     assert TimerLoop("t", 0.5).tick() == 3
     assert calls == ["sleeps", "retries"]
+
+
+def test_a_sweeper_with_a_cadence_skips_the_ticks_in_between() -> None:
+    calls: list[str] = []
+    register_sweeper("due", lambda: calls.append("due") or 0)
+    register_sweeper("recovery", lambda: calls.append("recovery") or 0, at_most_every=0.3)
+    loop = TimerLoop("t", 0.05)
+    loop.tick()
+    loop.tick()
+    assert calls == ["due", "recovery", "due"]
+    time.sleep(0.35)
+    loop.tick()
+    assert calls[3:] == ["due", "recovery"]
+
+
+def test_the_recovery_sweepers_run_at_most_once_a_second() -> None:
+    assert {name for name, every in REGISTERED_CADENCES.items() if every} == {
+        "recovery",
+        "bulkheads",
+        "webhooks",
+        "machine-queues",
+    }
+    assert {REGISTERED_CADENCES[name] for name in ("recovery", "webhooks")} == {1.0}
+    assert REGISTERED_CADENCES["timers"] == 0.0
 
 
 def test_a_failing_sweeper_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:
