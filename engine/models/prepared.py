@@ -134,8 +134,11 @@ def _same(param: Any, stand_in: Any) -> bool:
     return type(param) is type(stand_in) and param == stand_in
 
 
-_converted = functools.lru_cache(maxsize=512)(_query2pg_nocache)
+_converted = functools.lru_cache(maxsize=256)(_query2pg_nocache)
 """A statement's text with psycopg's placeholders turned into PostgreSQL's ($1, $2…), by text."""
+REMEMBERED_LENGTH = 16_384
+"""Longer texts (multi-row upserts of many rollup rows, one text per row count) are rewritten
+each time, as psycopg does: remembering them would hold megabytes for statements seldom sent."""
 
 
 class _ConvertedOnce(PostgresQuery):
@@ -148,7 +151,7 @@ class _ConvertedOnce(PostgresQuery):
     __slots__ = ()
 
     def convert(self, query: Any, vars: Any) -> None:
-        if vars is None or not isinstance(query, str | bytes):
+        if vars is None or not isinstance(query, str | bytes) or len(query) > REMEMBERED_LENGTH:
             super().convert(query, vars)
             return
         text = self._ensure_bytes(query)

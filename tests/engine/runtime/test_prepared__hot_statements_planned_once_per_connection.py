@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from engine.models import Run, RunStatus, StepRecord, Timer, TimerKind, Wait, WaitStatus
-from engine.models.prepared import _converted
+from engine.models.prepared import _converted, prepared_cursor
+from engine.runtime.rollups import run_upsert_sql, run_values
 from engine.runtime.runs import create_run, start_run
 from engine.tasks import advance_run
 
@@ -120,6 +122,13 @@ def test_long_statements_have_their_placeholders_rewritten_once() -> None:
     # A start, a lease, the steps and an end a run, every one found already rewritten.
     assert after.hits - before.hits >= RUNS * (STEPS + 2)
     assert before.currsize < 100  # a few fixed texts, not one per run
+    # A long text (here a rollup upsert of 150 rows: one text per row count) is not kept.
+    rows = [
+        run_values(workflow=f"w{index}", minute=timezone.now(), started=1) for index in range(150)
+    ]
+    with prepared_cursor() as cursor:
+        cursor.execute(run_upsert_sql(rows=150), [value for row in rows for value in row])
+    assert _converted.cache_info().currsize == after.currsize
 
 
 def fill_with_waiting_runs() -> list[str]:
