@@ -13,7 +13,6 @@ own slot again instead of taking a second one.
 """
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +23,7 @@ from django.utils import timezone
 
 from engine.core.bulkheads import Bulkhead as BulkheadSpec
 from engine.core.journal import Position
+from engine.core.keepers import LeaseKeeper
 from engine.messaging.dispatch import run_branch_on_commit, wake
 from engine.models import (
     TERMINAL_STATUSES,
@@ -48,47 +48,20 @@ def _grant_seconds() -> float:
     return max(float(settings.STEPWISE_BULKHEAD_GRANT_SECONDS), _lease_seconds())
 
 
-class SlotKeeper:
-    """Renews the leases of the slots this process holds while their steps run, from one thread."""
-
-    def __init__(self) -> None:
-        self.held: dict[tuple[int, int, int, int], int] = {}  # (bulkhead, run, seq, branch) → slot
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def hold(self, position: tuple[int, int, int, int], slot_id: int) -> None:
-        with self.lock:
-            self.held[position] = slot_id
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(
-                    target=self._renew_forever, daemon=True, name="stepwise-bulkheads"
-                )
-                self.thread.start()
-
-    def release(self, position: tuple[int, int, int, int]) -> None:
-        with self.lock:
-            self.held.pop(position, None)
-
-    def _renew_forever(self) -> None:
-        interval = max(0.2, _lease_seconds() / 3)
-        while True:
-            threading.Event().wait(interval)
-            # Renewed under the lock: once release() returns, no renewal of that slot is still
-            # on its way (one was, now and then, and undid a lapse the sweeper then missed).
-            with self.lock:
-                held = list(self.held.values())
-                if not held:
-                    continue
-                try:
-                    close_old_connections()
-                    BulkheadSlot.objects.filter(pk__in=held, state=SlotState.HOLDING).update(
-                        lease_until=timezone.now() + timedelta(seconds=_lease_seconds())
-                    )
-                except Exception:
-                    logger.exception("could not renew bulkhead slot leases")
+def _renew_slots(held: dict[tuple[int, int, int, int], int]) -> None:
+    try:
+        close_old_connections()
+        BulkheadSlot.objects.filter(pk__in=list(held.values()), state=SlotState.HOLDING).update(
+            lease_until=timezone.now() + timedelta(seconds=_lease_seconds())
+        )
+    except Exception:
+        logger.exception("could not renew bulkhead slot leases")
 
 
-keeper = SlotKeeper()
+keeper: LeaseKeeper[tuple[int, int, int, int], int] = LeaseKeeper(
+    "stepwise-bulkheads", lambda: max(0.2, _lease_seconds() / 3), _renew_slots
+)
+"""The slots this process holds while their steps run: (bulkhead, run, seq, branch) → slot."""
 
 
 def _locked(spec: BulkheadSpec) -> Bulkhead:

@@ -8,7 +8,6 @@ import functools
 import logging
 import os
 import socket
-import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from engine.core.keepers import LeaseKeeper
 from engine.models import Run, RunStatus, StepRecord
 from engine.models.prepared import instance_from_row, prepared_cursor
 from engine.models.row_checks import on_the_row
@@ -32,46 +32,19 @@ def lease_until() -> Any:
     return timezone.now() + timedelta(seconds=settings.STEPWISE_LEASE_SECONDS)
 
 
-class LeaseKeeper:
-    """Renews the leases this process holds while long steps run, from one thread."""
-
-    def __init__(self) -> None:
-        self.held: dict[int, str] = {}
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def hold(self, run_id: int, owner: str) -> None:
-        with self.lock:
-            self.held[run_id] = owner
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(
-                    target=self._renew_forever, daemon=True, name="stepwise-leases"
-                )
-                self.thread.start()
-
-    def release(self, run_id: int) -> None:
-        with self.lock:
-            self.held.pop(run_id, None)
-
-    def _renew_forever(self) -> None:
-        interval = max(0.2, settings.STEPWISE_LEASE_SECONDS / 3)
-        while True:
-            threading.Event().wait(interval)
-            with self.lock:
-                held = dict(self.held)
-            if not held:
-                continue
-            try:
-                close_old_connections()
-                for run_id, owner in held.items():
-                    Run.objects.filter(pk=run_id, lease_owner=owner).update(
-                        lease_until=lease_until()
-                    )
-            except Exception:
-                logger.exception("could not renew run leases")
+def _renew_leases(held: dict[int, str]) -> None:
+    try:
+        close_old_connections()
+        for run_id, owner in held.items():
+            Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_until=lease_until())
+    except Exception:
+        logger.exception("could not renew run leases")
 
 
-leases = LeaseKeeper()
+leases: LeaseKeeper[int, str] = LeaseKeeper(
+    "stepwise-leases", lambda: max(0.2, settings.STEPWISE_LEASE_SECONDS / 3), _renew_leases
+)
+"""The runs this process advances while long steps run: run id → lease owner."""
 
 
 def acquire(run_id: int) -> Run | None:
