@@ -22,12 +22,12 @@ from engine.models import Run, StepRecord, WorkerProbe
 from engine.resilience.priorities import MAX_PRIORITY
 from engine.runtime.inputs import first_input_problem
 from engine.runtime.masking import mask_for, shown_run, shown_step
+from engine.runtime.probes import request_worker_probe
 from engine.runtime.resolving import UnknownWorkflow, resolve
 from engine.runtime.runs import (
     RunStateError,
     cancel_run,
     pause_run,
-    request_worker_probe,
     resume_run,
     retry_run,
     start_run,

@@ -13,7 +13,7 @@ from engine.core.journal import EntryKind, EntryStatus, Position
 from engine.core.redo import JournalRow, plan_retry
 from engine.core.values import JSON, to_json_value
 from engine.human import cancel_open_tasks, reopen_cancelled_tasks
-from engine.messaging.dispatch import ANSWER_PROBE, advance_on_commit, queue_on_commit, wake
+from engine.messaging.dispatch import advance_on_commit, wake
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import (
     ADVANCING_STATUSES,
@@ -25,7 +25,6 @@ from engine.models import (
     TimerKind,
     Wait,
     WaitStatus,
-    WorkerProbe,
 )
 from engine.models.prepared import prepared_cursor
 from engine.models.row_checks import on_the_row
@@ -44,14 +43,6 @@ RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT
 
 class RunStateError(ValueError):
     """The run is not in a state that allows the action; the message says why."""
-
-
-def request_worker_probe(user: User | None) -> WorkerProbe:
-    """Record a probe and ask a worker to answer it once the row is committed."""
-    with transaction.atomic():
-        probe = WorkerProbe.objects.create(requested_by=user, requested_at=timezone.now())
-        queue_on_commit(ANSWER_PROBE, probe.pk)
-    return probe
 
 
 def create_run(
