@@ -18,15 +18,14 @@ from engine.core.machine_applying import TIMER_PREFIX
 from engine.machines.instances import send_internal_event
 from engine.machines.queue import announce_on_commit, apply_next_locked
 from engine.models import TERMINAL_STATUSES, MachineInstance, MachineTimer
+from engine.runtime.timers import first_due_after
 
 BATCH = 200
 
 
 def next_machine_timer_due(after: datetime) -> datetime | None:
-    """When the next machine timer falls due (engine.runtime.sweepers.next_timer_due says why
-    `after`)."""
-    upcoming = MachineTimer.objects.filter(due_at__gt=after).order_by("due_at")
-    return upcoming.values_list("due_at", flat=True).first()
+    """The first machine timer due after `after` (engine.runtime.timers.first_due_after)."""
+    return first_due_after(MachineTimer.objects.all(), after)
 
 
 def fire_due_machine_timers() -> int:

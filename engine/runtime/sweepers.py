@@ -27,6 +27,7 @@ from engine.resilience.priorities import ADMITTED, HELD
 from engine.runtime.rollups import rollups_in_key_order
 from engine.runtime.runner import retry_branch
 from engine.runtime.runs import create_run, request_cancel
+from engine.runtime.timers import first_due_after
 
 BATCH = 200
 TIMER_BATCH = 1000
@@ -50,14 +51,8 @@ def fire_due_timers() -> int:
 
 
 def next_timer_due(after: datetime) -> datetime | None:
-    """The first timer due after `after`, the moment the loop's last tick began.
-
-    One due before then was there for the tick's sweep: fired, or held by another loop, or
-    failing to fire; counting it would make the loop spin at its shortest pause. One that fell
-    due while the tick ran is counted though already due: it waits a moment, not an interval.
-    """
-    upcoming = Timer.objects.filter(due_at__gt=after).order_by("due_at")
-    return upcoming.values_list("due_at", flat=True).first()
+    """The first timer due after `after` (engine.runtime.timers.first_due_after)."""
+    return first_due_after(Timer.objects.all(), after)
 
 
 def _fire_due_batch() -> int:
@@ -135,9 +130,8 @@ def _fire(timer: Timer) -> None:
 
 
 def next_debounce_due(after: datetime) -> datetime | None:
-    """When the next debounced start falls due (next_timer_due says why `after`)."""
-    upcoming = DebounceSlot.objects.filter(due_at__gt=after).order_by("due_at")
-    return upcoming.values_list("due_at", flat=True).first()
+    """The first debounced start due after `after` (engine.runtime.timers.first_due_after)."""
+    return first_due_after(DebounceSlot.objects.all(), after)
 
 
 def start_due_debounces() -> int:

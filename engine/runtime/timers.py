@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -49,6 +50,18 @@ def register_next_due(name: str, source: Callable[[datetime], datetime | None]) 
     what fell due while the tick ran was not there for the sweeper to see.
     """
     _next_due[name] = source
+
+
+def first_due_after(rows: Any, after: datetime) -> datetime | None:
+    """The first `due_at` of `rows` (a queryset) after `after`, the moment the loop's last tick
+    began: a source for register_next_due.
+
+    One due before then was there for the tick's sweep: fired, or held by another loop, or
+    failing to fire; counting it would make the loop spin at its shortest pause. One that fell
+    due while the tick ran is counted though already due: it waits a moment, not an interval.
+    """
+    upcoming = rows.filter(due_at__gt=after).order_by("due_at")
+    return upcoming.values_list("due_at", flat=True).first()  # type: ignore[no-any-return]
 
 
 def register_on_start(name: str, task: Callable[[], object]) -> None:
