@@ -1,5 +1,9 @@
 """A process's leases, renewed from one thread while their work runs (a run's lease, a bulkhead
-slot's): if the process dies, renewals stop and the lease lapses for a sweeper to see."""
+slot's): if the process dies, renewals stop and the lease lapses for a sweeper to see.
+
+The thread ends once it wakes to nothing held, and `retire` runs in it then: a renewal opens a
+database connection of the thread's own, which an idle process would otherwise keep open for
+good (and which kept the test database from being dropped at the end of a test session)."""
 
 import threading
 from collections.abc import Callable
@@ -11,11 +15,16 @@ class LeaseKeeper[Key, Value]:
     is still on its way (one landing after a lapse would hide the lapse from the sweeper)."""
 
     def __init__(
-        self, name: str, interval: Callable[[], float], renew: Callable[[dict[Key, Value]], None]
+        self,
+        name: str,
+        interval: Callable[[], float],
+        renew: Callable[[dict[Key, Value]], None],
+        retire: Callable[[], None] = lambda: None,
     ) -> None:
         self.name = name
         self.interval = interval
         self.renew = renew
+        self.retire = retire
         self.held: dict[Key, Value] = {}
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -34,8 +43,14 @@ class LeaseKeeper[Key, Value]:
             self.held.pop(key, None)
 
     def _renew_forever(self) -> None:
-        while True:
-            threading.Event().wait(self.interval())
-            with self.lock:
-                if self.held:
+        try:
+            while True:
+                threading.Event().wait(self.interval())
+                with self.lock:
+                    if not self.held:
+                        # Under the lock: a hold() from now on sees no live thread and starts one.
+                        self.thread = None
+                        return
                     self.renew(dict(self.held))
+        finally:
+            self.retire()

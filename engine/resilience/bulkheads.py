@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -59,7 +59,10 @@ def _renew_slots(held: dict[tuple[int, int, int, int], int]) -> None:
 
 
 keeper: LeaseKeeper[tuple[int, int, int, int], int] = LeaseKeeper(
-    "stepwise-bulkheads", lambda: max(0.2, _lease_seconds() / 3), _renew_slots
+    "stepwise-bulkheads",
+    lambda: max(0.2, _lease_seconds() / 3),
+    _renew_slots,
+    retire=connections.close_all,
 )
 """The slots this process holds while their steps run: (bulkhead, run, seq, branch) → slot."""
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
 from engine.core.keepers import LeaseKeeper
@@ -42,7 +42,10 @@ def _renew_leases(held: dict[int, str]) -> None:
 
 
 leases: LeaseKeeper[int, str] = LeaseKeeper(
-    "stepwise-leases", lambda: max(0.2, settings.STEPWISE_LEASE_SECONDS / 3), _renew_leases
+    "stepwise-leases",
+    lambda: max(0.2, settings.STEPWISE_LEASE_SECONDS / 3),
+    _renew_leases,
+    retire=connections.close_all,
 )
 """The runs this process advances while long steps run: run id → lease owner."""
 

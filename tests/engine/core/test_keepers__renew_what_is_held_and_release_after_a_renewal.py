@@ -45,3 +45,32 @@ def test_release_waits_for_the_renewal_under_way() -> None:
     finish.set()
     assert released.wait(5)
     assert keeper.held == {}
+
+
+def test_the_thread_retires_once_nothing_is_held_and_a_new_hold_starts_another() -> None:
+    """An idle process keeps no renewal thread, nor the database connection it opened."""
+    retired_in: list[threading.Thread] = []
+    retired = threading.Event()
+    renewed = threading.Event()
+
+    def retire() -> None:
+        retired_in.append(threading.current_thread())
+        retired.set()
+
+    keeper: LeaseKeeper[str, int] = LeaseKeeper(
+        "test-keeper", lambda: 0.01, lambda held: renewed.set(), retire=retire
+    )
+    keeper.hold("a", 1)
+    first = keeper.thread
+    assert renewed.wait(5)
+    keeper.release("a")
+    assert retired.wait(5)
+    assert first is not None and retired_in == [first]  # retired in the renewing thread
+    first.join(5)
+    assert keeper.thread is None and not first.is_alive()
+
+    renewed.clear()
+    keeper.hold("b", 2)
+    assert keeper.thread is not None and keeper.thread is not first
+    assert renewed.wait(5)
+    keeper.release("b")
