@@ -15,6 +15,7 @@ from engine.models import Bulkhead, BulkheadSlot, LimitSource, Run, RunStatus, S
 from engine.resilience.bulkheads import enter, keeper, leave, release_lapsed_slots
 from engine.runtime.runner import advance
 from engine.runtime.runs import start_run
+from tests.processes import wait_until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -68,8 +69,12 @@ def test_a_holder_that_stops_renewing_loses_its_slot_to_the_queue() -> None:
     assert enter(dead.pk, 0, 0, SPEC) and enter(alive.pk, 0, 0, SPEC)
     assert not enter(waiter.pk, 0, 0, SPEC)
     lapse(dead)
-    assert release_lapsed_slots() == 1
-    assert state_of(dead) is None
+    # The session's timer loop, once a test started it, runs this sweep too (once a second):
+    # whichever comes first drops the slot, and the other skips the locked bulkhead or finds
+    # nothing. The world is what counts: the slot gone and handed on.
+    swept = release_lapsed_slots()
+    assert swept in (0, 1)
+    wait_until(lambda: state_of(dead) is None, timeout=5, what="the lapsed slot to be dropped")
     assert state_of(waiter) == SlotState.HOLDING
     waiter.refresh_from_db()
     assert waiter.status == RunStatus.PENDING
