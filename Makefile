@@ -61,11 +61,18 @@ run: install
 	$(VENV_PY) manage.py load_demo
 	exec $(VENV_PY) manage.py serve
 
+# Two test processes (pytest-xdist), each with its own test database, queue and Redis prefix
+# and its own worker, timer loop and Daphne: the suite mostly waits (on workers, timers,
+# browsers), so two halve its time on two cores. Four were no faster there and ran PostgreSQL
+# out of connections (100 by default). A file's tests stay in one process (--dist loadfile),
+# so a module's own workers start once. TEST_PROCESSES=0 runs it in this process alone.
+TEST_PROCESSES ?= 2
+
 test: install
 	@.ci/ensure-chromium
 	@$(COMPILE)
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
-		$(VENV_PY) -m pytest $(PYTEST_ARGS)
+		$(VENV_PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

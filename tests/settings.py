@@ -39,4 +39,14 @@ TEST_ENVIRONMENT_DEFAULTS = {
 for name, value in TEST_ENVIRONMENT_DEFAULTS.items():
     os.environ.setdefault(name, value)
 
+# Under pytest-xdist each test process has its own database (pytest-django appends the worker
+# to its name), and here its own queue and Redis prefix: its workers, timer loop and Daphne
+# never take another process's tasks, channel messages or resilience state. The children
+# inherit these through the environment.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _XDIST_WORKER:
+    for name in ("STEPWISE_QUEUE", "STEPWISE_CHANNEL_PREFIX"):
+        if not os.environ[name].endswith(f"-{_XDIST_WORKER}"):
+            os.environ[name] = f"{os.environ[name]}-{_XDIST_WORKER}"
+
 from config.settings import *  # noqa: E402, F403
