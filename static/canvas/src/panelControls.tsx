@@ -106,8 +106,10 @@ function Slot({ slot, raw, kind }: SlotProps) {
       delete raw.dataset.uiDirty;
       post(raw);
     };
-    // htmx drops a post while the form's previous one is in flight, and that one's answer then
-    // morphs the input back: once the answers settle, post the control's value again (once).
+    // A post made while the form's previous one is in flight waits for it (the form's
+    // hx-sync="this:queue last": the latest waiting post replaces any other, so the last edit is
+    // never the one dropped), and the earlier answer morphs the input back meanwhile: once the
+    // answers settle, post the control's value again (once).
     const settle = () => {
       const wanted = raw.dataset.uiValue;
       if (wanted === undefined || raw.dataset.uiDirty === "true") return;
