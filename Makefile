@@ -63,9 +63,10 @@ run: install
 
 # Two test processes (pytest-xdist), each with its own test database, queue and Redis prefix
 # and its own worker, timer loop and Daphne: the suite mostly waits (on workers, timers,
-# browsers), so two halve its time on two cores. Four were no faster there and ran PostgreSQL
-# out of connections (100 by default). A file's tests stay in one process (--dist loadfile),
-# so a module's own workers start once. TEST_PROCESSES=0 runs it in this process alone.
+# browsers), so two cut its time by a third on two cores. Four were no faster there and ran
+# PostgreSQL out of connections (100 by default; two peaked at 65). A file's tests stay in one
+# process (--dist loadfile), so a module's own workers start once. TEST_PROCESSES=0 runs the
+# suite in this process alone (for --pdb or -x).
 TEST_PROCESSES ?= 2
 
 test: install
