@@ -1,12 +1,14 @@
 """Helpers to run Stepwise's real processes (worker, Daphne, the embedded server) in tests."""
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,19 @@ def stop_all_processes() -> None:
         running.stop(signal.SIGKILL, timeout=5)
 
 
+def workers_on(queue: str) -> list[str]:
+    """The names of the Celery workers this test process started on `queue` that still run."""
+    names = []
+    for running in list(_running):
+        args = [str(arg) for arg in running.process.args]
+        if running.process.poll() is not None or "worker" not in args:
+            continue
+        options = dict(itertools.pairwise(args))
+        if options.get("--queues") == queue and "--hostname" in options:
+            names.append(options["--hostname"])
+    return names
+
+
 def worker_args(
     queue: str,
     *,
@@ -107,8 +122,9 @@ def worker_args(
     args = ["-m", "celery", "-A", "config", "worker", f"--pool={pool}"]
     args += [f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--queues", queue]
     args += ["--without-mingle", "--without-gossip"]
-    if hostname:
-        args += ["--hostname", hostname]
+    # Always a name of its own: others_stop_consuming (tests.queues) addresses the workers
+    # this session started by name, and Celery's default name is the same for all of them.
+    args += ["--hostname", hostname or f"test-{uuid.uuid4().hex[:8]}@localhost"]
     if not heartbeat:
         args.append("--without-heartbeat")
     return args

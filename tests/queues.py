@@ -7,16 +7,22 @@ from contextlib import contextmanager
 from django.conf import settings
 
 from config.celery import app as celery_app
+from tests.processes import workers_on
 
 
 @contextmanager
 def others_stop_consuming() -> Iterator[None]:
     """Workers already running stop consuming the queue meanwhile.
 
-    Only the workers consuming this session's queue: the broker may be shared with other test
-    sessions, and adding our queue back to their workers would let them take our messages.
+    Only the workers this session started (tests.processes) and that consume its queue: the
+    broker may be shared with other test sessions, and adding our queue back to their workers
+    would let them take our messages.
     """
-    queues = celery_app.control.inspect(timeout=1).active_queues() or {}
+    # Asked by name, the answers end the wait as soon as all are in (a broadcast to any
+    # worker waited out its whole timeout, a second a test).
+    started = workers_on(settings.STEPWISE_QUEUE)
+    inspect = celery_app.control.inspect(destination=started, timeout=2, limit=len(started))
+    queues = (inspect.active_queues() if started else None) or {}
     others = [
         name
         for name, consumed in queues.items()
