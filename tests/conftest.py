@@ -3,6 +3,7 @@
 import functools
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection
+from django.test import TransactionTestCase
 
-from tests import database_reset
 from tests.engine.graph.local_server import AI_TEST_MODEL, LocalServer
 from tests.processes import (
     RunningProcess,
@@ -64,7 +66,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stop_all_processes()
 
 
-database_reset.install()
+def _flush_retrying_on_lock_conflicts() -> None:
+    """A worker still finishing the last test's run can deadlock with the TRUNCATE that empties
+    the database after a transactional test; PostgreSQL then aborts one side. The flush is one
+    transaction, so trying it again is safe."""
+    original = TransactionTestCase._fixture_teardown
+
+    def fixture_teardown(self: TransactionTestCase) -> None:
+        for attempt in range(1, 6):
+            try:
+                original(self)
+                return
+            except CommandError as error:
+                if attempt == 5 or not isinstance(error.__cause__, DatabaseError):
+                    raise
+                time.sleep(0.2 * attempt)
+
+    TransactionTestCase._fixture_teardown = fixture_teardown  # type: ignore[method-assign]
+
+
+_flush_retrying_on_lock_conflicts()
 
 
 @pytest.fixture(autouse=True)
