@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -13,7 +14,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_heartbeats() -> None:
-    # A worker process started by other tests may still be beating into this database.
+    """The worker and timer loop other tests started beat into this database: a first beat
+    after a test's flush is a new row, which a test would see between its own writes. Locked
+    for the test's transaction, their beats wait until it rolls back."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {ProcessHeartbeat._meta.db_table} IN EXCLUSIVE MODE")
     ProcessHeartbeat.objects.all().delete()
 
 
