@@ -6,6 +6,7 @@ An instance is pinned to the version it started on. Code machines have no number
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from engine.core.machine_code import get_machine
 from engine.core.machines import MachineDefinition, parse_machine
@@ -32,8 +33,9 @@ class Pinned:
     definition: MachineDefinition
 
 
-_parsed: dict[int, Pinned] = {}
+_parsed: dict[tuple[int, str, datetime], Pinned] = {}
 _lock = threading.Lock()
+_MAX_PARSED = 500
 
 
 def newest_machine(slug: str) -> Pinned:
@@ -54,24 +56,31 @@ def pinned_machine(slug: str, version: int) -> Pinned:
         if code is None:
             raise UnknownMachine(slug)
         return Pinned(slug, CODE_VERSION, code.title, code.definition)
-    row_pk = (
+    row = (
         MachineVersion.objects.filter(machine=slug, number=version)
-        .values_list("pk", flat=True)
+        .values_list("pk", "published_at")
         .first()
     )
-    if row_pk is None:
+    if row is None:
         raise UnknownMachine(slug)
+    row_pk, published_at = row
     with _lock:
-        found = _parsed.get(row_pk)
+        found = _parsed.get((row_pk, slug, published_at))
     return found if found is not None else _from_row(MachineVersion.objects.get(pk=row_pk))
 
 
 def _from_row(row: MachineVersion) -> Pinned:
-    # A version row never changes, so its parsed definition is kept for as long as the process
-    # lives; keyed by the row (as compiled graphs are), not by slug and number.
+    """A version row never changes, so its parsed definition is kept while the process lives.
+    Keyed as compiled graphs are (engine.graph.resolver): by the row's id, slug and the moment
+    it was published, as a database emptied with its id sequences reset (a restore, a flush)
+    gives an old id to a new row, and a worker that lives through it must not run the old
+    definition for it."""
+    key = (row.pk, row.machine, row.published_at)
     with _lock:
-        found = _parsed.get(row.pk)
+        found = _parsed.get(key)
         if found is None:
             found = Pinned(row.machine, row.number, row.title, parse_machine(row.definition))
-            _parsed[row.pk] = found
+            if len(_parsed) >= _MAX_PARSED:
+                _parsed.pop(next(iter(_parsed)))
+            _parsed[key] = found
         return found
