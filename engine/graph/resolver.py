@@ -5,19 +5,17 @@ running a parallel branch finds the node's step through the same program as the 
 """
 
 import re
-import threading
 from typing import Any
 
+from engine.core.caches import BoundedCache
 from engine.core.definitions import StepDefinition
 from engine.graph.interpreter import graph_workflow
 from engine.graph.program import Program, parse_step_key
 from engine.models import DraftSnapshot, GraphVersion
 from engine.runtime.resolving import Resolved
 
-_programs: dict[tuple[str, int, str, Any], Program] = {}
+_programs: BoundedCache[tuple[str, int, str, Any], Program] = BoundedCache(500)
 _DRAFT_VERSION = re.compile(r"^draft rev (\d+)$")
-_lock = threading.Lock()
-_MAX_PROGRAMS = 500
 
 
 def version_number(version: str) -> int | None:
@@ -56,8 +54,7 @@ def _compiled(slug: str, table: str, row: tuple[int, Any] | None) -> Program | N
         return None
     found_id, made_at = row
     key = (table, found_id, slug, made_at)
-    with _lock:
-        program = _programs.get(key)
+    program = _programs.get(key)
     if program is not None:
         return program
     model: Any = DraftSnapshot if table == "draft" else GraphVersion
@@ -71,11 +68,7 @@ def _compiled(slug: str, table: str, row: tuple[int, Any] | None) -> Program | N
         found.graph,
         compensate_on_cancel=found.compensate_on_cancel,
     )
-    with _lock:
-        if len(_programs) >= _MAX_PROGRAMS:
-            _programs.pop(next(iter(_programs)))
-        _programs[key] = program
-    return program
+    return _programs.keep(key, program)
 
 
 def resolve_graph(slug: str, version: str | None) -> Resolved | None:

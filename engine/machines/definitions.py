@@ -4,10 +4,10 @@ An instance is pinned to the version it started on. Code machines have no number
 (the code is the version, as for code workflows), so their instances carry CODE_VERSION.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.core.caches import BoundedCache
 from engine.core.machine_code import get_machine
 from engine.core.machines import MachineDefinition, parse_machine
 from engine.machines.publishing import latest_version
@@ -33,9 +33,7 @@ class Pinned:
     definition: MachineDefinition
 
 
-_parsed: dict[tuple[int, str, datetime], Pinned] = {}
-_lock = threading.Lock()
-_MAX_PARSED = 500
+_parsed: BoundedCache[tuple[int, str, datetime], Pinned] = BoundedCache(500)
 
 
 def newest_machine(slug: str) -> Pinned:
@@ -64,8 +62,7 @@ def pinned_machine(slug: str, version: int) -> Pinned:
     if row is None:
         raise UnknownMachine(slug)
     row_pk, published_at = row
-    with _lock:
-        found = _parsed.get((row_pk, slug, published_at))
+    found = _parsed.get((row_pk, slug, published_at))
     return found if found is not None else _from_row(MachineVersion.objects.get(pk=row_pk))
 
 
@@ -76,11 +73,9 @@ def _from_row(row: MachineVersion) -> Pinned:
     gives an old id to a new row, and a worker that lives through it must not run the old
     definition for it."""
     key = (row.pk, row.machine, row.published_at)
-    with _lock:
-        found = _parsed.get(key)
-        if found is None:
-            found = Pinned(row.machine, row.number, row.title, parse_machine(row.definition))
-            if len(_parsed) >= _MAX_PARSED:
-                _parsed.pop(next(iter(_parsed)))
-            _parsed[key] = found
+    found = _parsed.get(key)
+    if found is not None:
         return found
+    return _parsed.keep(
+        key, Pinned(row.machine, row.number, row.title, parse_machine(row.definition))
+    )
