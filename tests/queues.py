@@ -21,8 +21,10 @@ def others_stop_consuming() -> Iterator[None]:
     # Asked by name, the answers end the wait as soon as all are in (a broadcast to any
     # worker waited out its whole timeout, a second a test).
     started = workers_on(settings.STEPWISE_QUEUE)
-    inspect = celery_app.control.inspect(destination=started, timeout=2, limit=len(started))
-    queues = (inspect.active_queues() if started else None) or {}
+    queues = {}
+    if started:
+        inspect = celery_app.control.inspect(destination=started, timeout=2, limit=len(started))
+        queues = inspect.active_queues() or {}
     others = [
         name
         for name, consumed in queues.items()
