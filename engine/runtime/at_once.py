@@ -16,15 +16,23 @@ here it is one statement, committed on its own, whose CTEs do the same in the sa
 
     ended    UPDATE the run, only if this advancer holds it running and it leaves nothing open
     rolled   add the ending to the run rollups            (from ended: nothing ended, nothing)
+    dropped  delete the run timeout's timer, for a run that has a deadline
+                                     (after ended; one the timer loop is firing is skipped:
+                                      engine.runtime.run_timers)
     inserted the held step's record                       (from rolled)
     counted  add the step's attempt to the step rollups   (from inserted)
 
 Either all of it happens or none of it does. When it finds nothing to end (the lease was lost,
 the run was cancelled or paused meanwhile, or it leaves a timer, wait, task or child open) the
 caller ends the run the long way, which tells those cases apart and closes what is open.
+
+A run with a run timeout arms it when it first starts: its deadline on the run's row and a
+RUN_TIMEOUT timer for the timer loop, in one statement too (begin_deadline_at_once) instead of
+a look for the timer and a transaction of four round trips.
 """
 
 import functools
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,7 +41,7 @@ from django.utils import timezone
 
 from engine.core.values import JSON
 from engine.messaging.signals import run_changed, send_on_commit
-from engine.models import Run, RunRollup, RunStatus, WorkflowCap
+from engine.models import Run, RunRollup, RunStatus, Timer, TimerKind, WorkflowCap
 from engine.models.prepared import params_of, prepared_cursor
 from engine.models.row_checks import on_the_row
 from engine.resilience.priorities import ADMITTED
@@ -51,6 +59,7 @@ from engine.runtime.rollups import (
     step_upsert_sql,
     upsert_sql,
 )
+from engine.runtime.run_timers import drop_run_timeout_sql
 
 
 def insert_started_at_once(run: Run, *, rated: bool) -> bool:
@@ -117,7 +126,9 @@ def end_completed_at_once(run: Run, owner: str, writer: FencedWriter, output: JS
     ):
         return False
     finished_at = timezone.now()
-    left_open_sql, left_open_params = left_open_query(run.pk)
+    # A run with a deadline has a RUN_TIMEOUT timer to close: the statement deletes it.
+    has_deadline = run.deadline_at is not None
+    left_open_sql, left_open_params = left_open_query(run.pk, besides_run_timeout=has_deadline)
     ending = SimpleNamespace(
         status=RunStatus.COMPLETED,
         started_at=run.started_at,
@@ -140,11 +151,13 @@ def end_completed_at_once(run: Run, owner: str, writer: FencedWriter, output: JS
             ended=ending,
         ),
     ]
+    if has_deadline:
+        params += [run.pk, TimerKind.RUN_TIMEOUT.value]
     step_rollup = None
     if held is not None:
         record, step_rollup, _ = held
         params += [*insert_values(record), *(step_rollup or [])]
-    sql = _ending_sql(left_open_sql, held is not None, step_rollup is not None)
+    sql = _ending_sql(left_open_sql, held is not None, step_rollup is not None, has_deadline)
     try:
         with prepared_cursor() as cursor:
             cursor.execute(sql, params)
@@ -164,7 +177,9 @@ def end_completed_at_once(run: Run, owner: str, writer: FencedWriter, output: JS
 
 
 @functools.cache
-def _ending_sql(left_open_sql: str, with_step: bool, with_step_rollup: bool) -> str:
+def _ending_sql(
+    left_open_sql: str, with_step: bool, with_step_rollup: bool, with_deadline: bool = False
+) -> str:
     # Table and column names come from the models; every value is a bound parameter.
     table = Run._meta.db_table
     nothing_open = (
@@ -179,9 +194,42 @@ def _ending_sql(left_open_sql: str, with_step: bool, with_step_rollup: bool) -> 
         f"rolled AS ({upsert_sql(RunRollup._meta.db_table, RUN_KEYS, RUN_ADDED, from_rows='ended')}"
         " RETURNING 1)",
     ]
+    if with_deadline:
+        ctes.append(f"dropped AS ({drop_run_timeout_sql('ended')})")
     if with_step:
         ctes.append(f"inserted AS ({insert_head()} FROM rolled RETURNING 1)")
     if with_step_rollup:
         ctes.append(f"counted AS ({step_upsert_sql('inserted')} RETURNING 1)")
-    last = ctes[-1].split(" ", 1)[0]
+    # The chain's last link says whether it all happened; `dropped` is a branch off it (a
+    # run may end with its timer skipped, or already gone).
+    last = next(cte for cte in reversed(ctes) if not cte.startswith("dropped ")).split(" ", 1)[0]
     return f"WITH {', '.join(ctes)} SELECT 1 FROM {last}"  # noqa: S608
+
+
+def begin_deadline_at_once(run: Run, timeout_seconds: float) -> bool:
+    """Arm the run timeout of `run`, which has just started, in one statement committed on its
+    own: its deadline on the row and a RUN_TIMEOUT timer, unless it has either already. False
+    when it cannot be one statement (the caller arms it in a transaction)."""
+    if not commits_alone():
+        return False
+    deadline = timezone.now() + timedelta(seconds=timeout_seconds)
+    kind = TimerKind.RUN_TIMEOUT.value
+    with prepared_cursor() as cursor:
+        cursor.execute(_deadline_sql(), [deadline, run.pk, run.pk, kind, kind, deadline])
+        armed = cursor.fetchone() is not None
+    if armed:
+        run.deadline_at = deadline
+    return True
+
+
+@functools.cache
+def _deadline_sql() -> str:
+    # Table and column names come from the models; every value is a bound parameter. The
+    # UPDATE takes the run's row lock first, so two advancers cannot both arm it.
+    runs, timers = Run._meta.db_table, Timer._meta.db_table
+    no_timer = f"NOT EXISTS (SELECT 1 FROM {timers} WHERE run_id = %s AND kind = %s)"  # noqa: S608
+    return (
+        f"WITH armed AS (UPDATE {runs} SET deadline_at = %s "  # noqa: S608
+        f"WHERE id = %s AND {on_the_row(f'deadline_at IS NULL AND {no_timer}')} RETURNING id) "
+        f"INSERT INTO {timers} (run_id, kind, due_at) SELECT id, %s, %s FROM armed RETURNING 1"
+    )

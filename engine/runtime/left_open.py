@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 
 from engine.human import open_run_tasks
-from engine.models import TERMINAL_STATUSES, Run, Timer, Wait, WaitStatus
+from engine.models import TERMINAL_STATUSES, Run, Timer, TimerKind, Wait, WaitStatus
 from engine.models.prepared import QueryTemplate, prepared_cursor, query_template
 
 
@@ -32,19 +32,24 @@ _ANY_RUN = -1
 """The run id the look's statement is compiled with, replaced by the ending run's."""
 
 
-def left_open_query(run_id: int) -> tuple[str, list[Any]]:
+def left_open_query(run_id: int, *, besides_run_timeout: bool = False) -> tuple[str, list[Any]]:
     """A SELECT of one row, four booleans (open_timers, open_waits, open_tasks,
-    open_children): what the run leaves to close when it ends. See what_is_left_open."""
-    template = _left_open_template()
+    open_children): what the run leaves to close when it ends. See what_is_left_open.
+    `besides_run_timeout`: open_timers leaves the run timeout's timer out (the one-statement
+    ending closes that one itself)."""
+    template = _left_open_template(besides_run_timeout)
     return template.sql, template.bind(run=run_id)
 
 
 @functools.cache
-def _left_open_template() -> QueryTemplate:
+def _left_open_template(besides_run_timeout: bool = False) -> QueryTemplate:
     """Compiled once per process: building the four subqueries took longer than running them
     (about 1.8 ms of a worker's CPU per run)."""
+    timers = Timer.objects.filter(run=OuterRef("pk"))
+    if besides_run_timeout:
+        timers = timers.exclude(kind=TimerKind.RUN_TIMEOUT)
     queryset = Run.objects.filter(pk=_ANY_RUN).values(
-        open_timers=Exists(Timer.objects.filter(run=OuterRef("pk"))),
+        open_timers=Exists(timers),
         open_waits=Exists(Wait.objects.filter(run=OuterRef("pk"), status=WaitStatus.WAITING)),
         open_tasks=Exists(open_run_tasks([_ANY_RUN])),
         open_children=Exists(

@@ -21,7 +21,7 @@ from engine.messaging.signals import announce_step, run_changed, send_on_commit
 from engine.models import ADVANCING_STATUSES, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.models.row_checks import checked_on_the_row
 from engine.resilience import bulkheads
-from engine.runtime.at_once import end_completed_at_once
+from engine.runtime.at_once import begin_deadline_at_once, end_completed_at_once
 from engine.runtime.fence import write_reports
 from engine.runtime.journal_reads import load_journal
 from engine.runtime.leases import lease_until, leases, take_lease
@@ -68,7 +68,11 @@ def _begin(run: Run) -> None:
         timeout = resolve(run.workflow, run.version).definition.timeout
     except UnknownWorkflow:
         return
-    if timeout and not Timer.objects.filter(run=run, kind=TimerKind.RUN_TIMEOUT).exists():
+    if (
+        timeout
+        and not begin_deadline_at_once(run, timeout)
+        and not Timer.objects.filter(run=run, kind=TimerKind.RUN_TIMEOUT).exists()
+    ):
         with transaction.atomic():
             begin_deadline(run, timeout)
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)

@@ -37,6 +37,7 @@ from engine.runtime.output_cache import cached_output, remember_output
 from engine.runtime.records import apply_child_outcome, position_key
 from engine.runtime.resolving import Resolved, UnknownWorkflow, resolve
 from engine.runtime.rollups import add_run_ended, add_run_started, rollups_in_key_order
+from engine.runtime.run_timers import drop_timers
 
 RETRYABLE_STATUSES = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
@@ -203,6 +204,7 @@ def begin_deadline(run: Run, timeout_seconds: float | None) -> None:
         deadline = timezone.now() + timedelta(seconds=timeout_seconds)
         Run.objects.filter(pk=run.pk).update(deadline_at=deadline)
         Timer.objects.create(run=run, kind=TimerKind.RUN_TIMEOUT, due_at=deadline)
+        run.deadline_at = deadline
 
 
 ENDABLE_BY_OWNER = (*ADVANCING_STATUSES, RunStatus.PAUSED)
@@ -240,7 +242,7 @@ def finish_run(
     run.status, run.output, run.error, run.finished_at = status, output, error, now
     left_open = what_is_left_open(run.pk)
     if left_open["open_timers"]:
-        Timer.objects.filter(run=run).delete()
+        drop_timers(run.pk)
     if left_open["open_waits"]:
         # A graph that reached its end node may leave other branches waiting: close them too.
         Wait.objects.filter(run=run, status=WaitStatus.WAITING).update(status=WaitStatus.CANCELLED)
@@ -359,7 +361,7 @@ def request_cancel(
         wake_requested=True,
         dispatched_at=timezone.now(),
     )
-    Timer.objects.filter(run=run, kind=TimerKind.RUN_TIMEOUT).delete()
+    drop_timers(run.pk, TimerKind.RUN_TIMEOUT)
     run.status, run.error = RunStatus.CANCELLING, error
     advance_on_commit(run.pk)
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)

@@ -82,6 +82,15 @@ def no_op_steps(input: dict[str, Any]) -> int:
     return int(input["steps"])
 
 
+@workflow("test-no-op-steps-in-time", timeout=timedelta(hours=1))
+def no_op_steps_in_time(input: dict[str, Any]) -> int:
+    """N steps that do nothing, under a run timeout that never passes: what a run timeout
+    adds to a run's statements."""
+    for index in range(input["steps"]):
+        nothing(index)
+    return int(input["steps"])
+
+
 @workflow("test-sleep")
 def sleeper(input: dict[str, Any]) -> str:
     """Sleep durably, then finish."""

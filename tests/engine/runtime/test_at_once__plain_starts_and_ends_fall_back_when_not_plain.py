@@ -112,10 +112,9 @@ def test_a_start_behind_a_cap_is_admitted_or_held_the_long_way() -> None:
 
 def test_an_end_that_leaves_a_timer_open_closes_it_the_long_way() -> None:
     run = start_run("test-no-op-steps", {"steps": 2})
-    # A run timeout's timer, still open when the run completes.
-    Timer.objects.create(
-        run=run, kind=TimerKind.RUN_TIMEOUT, due_at=timezone.now() + timedelta(hours=1)
-    )
+    # A timer still open when the run completes (a run timeout's own timer is closed by the
+    # ending's statement: test_run_timeout__armed_and_closed_in_the_run_s_own_statements).
+    Timer.objects.create(run=run, kind=TimerKind.WAKE, due_at=timezone.now() + timedelta(hours=1))
     with CaptureQueriesContext(connection) as queries:
         advance_run(run.pk)
     statements = [query["sql"] for query in queries]
