@@ -53,6 +53,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Another bench (or a colleague's) on the same Redis gets its own queue: each purges its queue.
 QUEUE = os.environ.get("STEPWISE_BENCH_QUEUE") or "stepwise-bench"
 WORKFLOW = "bench-steps"
+TIMED_WORKFLOW = "bench-steps-in-time"
 STEPS = 10
 LATENCY_POLL = 0.002
 BURST_POLL = 0.02
@@ -422,6 +423,9 @@ class RunCost:
     parallel_commits: float = 0.0
     """Such commits per second on FLOOR_CONNECTIONS connections at once: the most steps a
     second that one commit each could reach."""
+    timed_seconds: float = 0.0
+    """The same run under a run timeout (TIMED_WORKFLOW), measured in turn with it."""
+    timed_statements: int = 0
 
 
 class StatementClock:
@@ -462,25 +466,34 @@ def run_cost(samples: int) -> RunCost:
 
     with connection.cursor() as cursor:
         cursor.execute(COMMIT_FLOOR_TABLE)
-    totals, inside, floors = [], [], []
-    clock = StatementClock()
-    for _ in range(samples):
-        clock = StatementClock()
+    totals, inside, floors, timed = [], [], [], []
+    clock = timed_clock = StatementClock()
+
+    def started_and_advanced(workflow: str, clock: StatementClock) -> float:
         with connection.execute_wrapper(clock):
             began = time.perf_counter()
-            run = start_run(WORKFLOW, {"steps": STEPS})
+            run = start_run(workflow, {"steps": STEPS})
             advance(run.pk)
-            totals.append(time.perf_counter() - began)
-        inside.append(clock.seconds)
+            elapsed = time.perf_counter() - began
         if Run.objects.get(pk=run.pk).status != RunStatus.COMPLETED:
             raise BenchError(f"run {run.pk}, advanced in this process, did not complete")
+        return elapsed
+
+    for _ in range(samples):
+        clock = StatementClock()
+        totals.append(started_and_advanced(WORKFLOW, clock))
+        inside.append(clock.seconds)
         floors.append(commit_floor(clock.transactions))
+        timed_clock = StatementClock()
+        timed.append(started_and_advanced(TIMED_WORKFLOW, timed_clock))
     return RunCost(
         seconds=statistics.median(totals),
         in_statements=statistics.median(inside),
         statements=clock.statements,
         transactions=clock.transactions,
         commit_floor=statistics.median(floors),
+        timed_seconds=statistics.median(timed),
+        timed_statements=timed_clock.statements,
     )
 
 
@@ -766,6 +779,11 @@ def report_run_cost(cost: RunCost, link: float, chain: float) -> None:
     print(
         f"  {'one INSERT+COMMIT of a one-row table':<44} {cost.commit_floor * 1000:7.2f} ms   "
         f"x {cost.transactions} = {cost.transactions * cost.commit_floor * 1000:.2f} ms"
+    )
+    print(
+        f"  {'the same run under a run timeout':<44} {cost.timed_seconds * 1000:7.2f} ms   "
+        f"{cost.timed_statements} statements, "
+        f"{cost.timed_seconds / cost.seconds:.2f}x the plain run"
     )
     print(f"  {'one link of the raw chain (its median / 10)':<44} {link * 1000:7.2f} ms")
     print(

@@ -49,6 +49,15 @@ def steps(input: dict[str, Any]) -> int:
     return int(input["steps"])
 
 
+@workflow("bench-steps-in-time", timeout=3600)
+def steps_in_time(input: dict[str, Any]) -> int:
+    """The same N no-op steps under a run timeout that never passes: what arming and closing
+    a run timeout adds to a run."""
+    for index in range(input["steps"]):
+        noop(index)
+    return int(input["steps"])
+
+
 @shared_task(name="bench.noop")
 def noop_task(marker: str | None = None) -> None:
     # Only the last task of a chain carries a marker: the database row is its finish line,
