@@ -16,25 +16,31 @@ from engine.models import Timer, TimerKind
 from engine.models.prepared import prepared_cursor
 
 
-def drop_timers(run_id: int, kind: TimerKind | None = None) -> int:
-    """Inside the transaction that holds the run's row: delete its timers (of `kind` only, if
-    given) that the timer loop is not firing right now. Returns how many it deleted."""
-    params: list[object] = [run_id] if kind is None else [run_id, kind.value]
+def drop_timers(run_id: int, kind: TimerKind | None = None, seq: int | None = None) -> int:
+    """Inside the transaction that holds the run's row: delete its timers (of `kind`, at
+    journal position `seq`, if given) that the timer loop is not firing right now. Returns how
+    many it deleted."""
+    params: list[object] = [run_id]
+    if kind is not None:
+        params.append(kind.value)
+    if seq is not None:
+        params.append(seq)
     with prepared_cursor() as cursor:
-        cursor.execute(_drop_sql(connection.vendor, kind is not None), params)
+        cursor.execute(_drop_sql(connection.vendor, kind is not None, seq is not None), params)
         return int(cursor.rowcount)
 
 
 @functools.cache
-def _drop_sql(vendor: str, of_one_kind: bool) -> str:
+def _drop_sql(vendor: str, of_one_kind: bool, at_one_position: bool) -> str:
     # Table and column names come from the model; every value is a bound parameter. SQLite
     # has no row locks: its writers take turns, so there is nothing to skip.
     table = Timer._meta.db_table
     lock = " FOR UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
     kind = " AND kind = %s" if of_one_kind else ""
+    position = " AND seq = %s" if at_one_position else ""
     return (
         f"DELETE FROM {table} WHERE id IN "  # noqa: S608
-        f"(SELECT id FROM {table} WHERE run_id = %s{kind}{lock})"
+        f"(SELECT id FROM {table} WHERE run_id = %s{kind}{position}{lock})"
     )
 
 

@@ -39,6 +39,7 @@ from engine.runtime.limits import check_child_start
 from engine.runtime.mailbox import event_output, find_buffered_event, lock_channels, match_key_of
 from engine.runtime.records import apply_child_outcome
 from engine.runtime.rollups import add_step_values, step_values
+from engine.runtime.run_timers import drop_timers
 from engine.runtime.runs import create_run
 from engine.runtime.step_input import attempt_detail
 
@@ -146,7 +147,8 @@ class DjangoBackend(FencedWriter):
                 .first()
             )
             assert record is not None
-            Timer.objects.filter(run_id=self.run_id, seq=seq).delete()
+            # The run's row is held (the fence): skip a wake the timer loop is firing.
+            drop_timers(self.run_id, seq=seq)
             if record.status == EntryStatus.RETRYING:
                 # The failed attempt stays as it was; the attempt that will not happen says why.
                 record = StepRecord(

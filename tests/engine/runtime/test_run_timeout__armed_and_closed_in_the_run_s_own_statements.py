@@ -158,3 +158,25 @@ def test_a_cancel_skips_a_timer_the_timer_loop_is_firing() -> None:
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
     assert not Timer.objects.filter(run=run).exists()
+
+
+def test_a_cancel_met_at_a_sleep_skips_the_wake_the_timer_loop_is_firing() -> None:
+    run = start_run("test-sleep", {"seconds": 60})
+    advance_run(run.pk)  # sleeps: a wake timer at the sleep's position
+    assert Timer.objects.filter(run=run, kind=TimerKind.WAKE).count() == 1
+    cancel_run(run.pk)  # cancelling: its next advance meets the cancel at the sleep
+    began = time.monotonic()
+    with timer_loop_holding(run):
+        advance_run(run.pk)
+        waited = time.monotonic() - began
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED, run.error
+    assert waited < 1.5, "the cancel at the sleep waited for the timer loop's lock"
+    sleep = StepRecord.objects.filter(run=run, seq=0).order_by("-attempt").first()
+    assert sleep is not None and sleep.status == "cancelled"
+    # Left to a loop that let go of it: firing it wakes nothing and changes nothing.
+    Timer.objects.filter(run=run).update(due_at=timezone.now() - timedelta(seconds=1))
+    assert fire_due_timers() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert StepRecord.objects.get(pk=sleep.pk).status == "cancelled"
