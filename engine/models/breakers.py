@@ -7,10 +7,13 @@ backend of engine.resilience.state; with Redis configured the state lives in Red
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from engine.core.expressions import ExpressionError
 from engine.core.resilience import NAME_PATTERN
+from engine.core.templates import compile_template
 
 _NAME_HELP = "The dependency's name, as steps and nodes use it (e.g. payments-api)."
 _NAME = RegexValidator(NAME_PATTERN, "Lowercase letters, digits, '.', '_' and '-'.")
@@ -93,6 +96,16 @@ class RateLimitDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The template is compiled as every worker compiles it (engine.core.resilience's
+        # RateLimitSpec): a key saved broken would fail each step that uses a rate limit.
+        super().clean()
+        if self.key:
+            try:
+                compile_template(self.key)
+            except ExpressionError as wrong:
+                raise ValidationError({"key": str(wrong)}) from None
 
 
 class StateKind(models.TextChoices):

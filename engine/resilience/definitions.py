@@ -7,14 +7,18 @@ leaves a setting out gets BreakerSpec's default. Workers read the admin's defini
 every STEPWISE_RESILIENCE_DEFINITIONS_SECONDS (default 5), not once per step.
 """
 
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from django.conf import settings
 
-from engine.core.resilience import BreakerSpec, RateLimitSpec
+from engine.core.resilience import BreakerSpec, RateLimitSpec, ResilienceError
 from engine.models import BreakerDefinition, RateLimitDefinition
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, dict[str, BreakerSpec], dict[str, RateLimitSpec]]] = {}
@@ -51,11 +55,31 @@ def _load() -> tuple[dict[str, BreakerSpec], dict[str, RateLimitSpec]]:
         cached = _cache.get("all")
         if cached is not None and time.monotonic() - cached[0] < _max_age():
             return cached[1], cached[2]
-    breakers = {row.name: breaker_from_row(row) for row in BreakerDefinition.objects.all()}
-    limits = {row.name: rate_limit_from_row(row) for row in RateLimitDefinition.objects.all()}
+    breakers = _specs(BreakerDefinition.objects.all(), breaker_from_row)
+    limits = _specs(RateLimitDefinition.objects.all(), rate_limit_from_row)
     with _lock:
         _cache["all"] = (time.monotonic(), breakers, limits)
     return breakers, limits
+
+
+def _specs[Row: BreakerDefinition | RateLimitDefinition, Spec](
+    rows: Iterable[Row], spec_of: Callable[[Row], Spec]
+) -> dict[str, Spec]:
+    """The specs of the rows that make one. A row the admin's form would refuse (saved before
+    it checked, or written around it) is left out, so its name's declaration stands, and is
+    logged: one bad row must not fail every step, page and call that reads definitions."""
+    specs: dict[str, Spec] = {}
+    for row in rows:
+        try:
+            specs[row.name] = spec_of(row)
+        except ResilienceError as broken:
+            logger.error(
+                "%s %r is ignored until it is corrected in the admin: %s",
+                row._meta.verbose_name,
+                row.name,
+                broken,
+            )
+    return specs
 
 
 def forget_definitions() -> None:
