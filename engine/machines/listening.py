@@ -5,6 +5,8 @@ field holding the instance's key. The event is sent once per instance: its id is
 event's, so a duplicate delivery changes nothing.
 """
 
+from django.db import connection
+
 from engine.core.machine_code import all_machines
 from engine.machines.definitions import pinned_machine
 from engine.machines.instances import send_internal_event
@@ -52,10 +54,12 @@ def _listening(event_type: str) -> dict[str, set[str]]:
         for row in code.definition.listen:
             if row.type == event_type:
                 found.setdefault(code.slug, set()).add(row.key)
-    versions = MachineVersion.objects.filter(
-        definition__listen__contains=[{"type": event_type}]
-    ).values_list("machine", "number")
-    for slug, number in versions:
+    versions = MachineVersion.objects.all()
+    if connection.features.supports_json_field_contains:
+        versions = versions.filter(definition__listen__contains=[{"type": event_type}])
+    # Elsewhere (SQLite, the embedded default) every version is read: the rows below are
+    # checked one by one anyway, and their parsed definitions are cached per row.
+    for slug, number in versions.values_list("machine", "number"):
         for row in pinned_machine(slug, number).definition.listen:
             if row.type == event_type:
                 found.setdefault(slug, set()).add(row.key)

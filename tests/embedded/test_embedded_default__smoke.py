@@ -87,6 +87,27 @@ def test_serve_migrate_demo_login_probe_and_stop(tmp_path) -> None:
         )
         kinds = [step["kind"] for step in operator.get(paused_url).json()["steps"]]
         assert kinds.count("sleep") == 1 and kinds.count("step") == 13
+        # An engine event reaches the machine instance that listens for its type (SQLite has
+        # no JSON containment lookup: the published versions are read one by one there).
+        made = operator.post(
+            "/api/machines/order/instances",
+            json={"key": "o-smoke", "context": {"items": ["book"]}},
+            headers=csrf_headers(operator),
+        )
+        assert made.status_code == 201, made.text
+        instance_url = f"/api/instances/{made.json()['id']}"
+        sent = operator.post(
+            "/api/events",
+            json={"type": "Order.cancelled", "payload": {"orderId": "o-smoke"}},
+            headers=csrf_headers(operator),
+        )
+        assert sent.status_code == 202, sent.text
+        wait_until(
+            lambda: operator.get(instance_url).json()["state"] == "cancelled",
+            20,
+            "the order instance to take the event",
+            server,
+        )
         # The run page and its timeline on SQLite (folds are summed up in SQL on PostgreSQL only).
         run_id = paused.json()["id"]
         assert operator.get(f"/runs/{run_id}/").status_code == 200
