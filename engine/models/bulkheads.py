@@ -1,7 +1,13 @@
 """Bulkheads and workflow caps: limits on how much runs at once, shared by every worker."""
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+
+from engine.core.bulkheads import NAME_PATTERN
+
+# The names code and nodes accept (engine.core.bulkheads): a row named otherwise could never be
+# used by a step.
+_NAME = RegexValidator(NAME_PATTERN, "Lowercase letters, digits, '.', '_' and '-'.")
 
 
 class LimitSource(models.TextChoices):
@@ -16,7 +22,12 @@ class Bulkhead(models.Model):
     limit (its source becomes admin) until an operator changes it again.
     """
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        validators=[_NAME],
+        help_text="The resource's name, as steps and nodes use it (e.g. partner-api).",
+    )
     max_concurrent = models.PositiveIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(10_000)]
     )
