@@ -140,12 +140,14 @@ class RunCancelled(BaseException):  # control flow, not an error
     Raised inside the workflow where the cancellation reached it, so that `Saga` blocks and a
     graph's compensation nodes undo what was done, newest first, before the run ends. A
     BaseException: `except Exception` in workflow code cannot swallow it. `status` is how the
-    run ends ("cancelled" or "timed_out").
+    run ends ("cancelled" or "timed_out"). `undo` False: the cancellation said not to undo
+    (compensate=False, or a workflow that opted out), so nothing compensates on its way out.
     """
 
-    def __init__(self, reason: str, status: str = "cancelled") -> None:
+    def __init__(self, reason: str, status: str = "cancelled", *, undo: bool = True) -> None:
         self.reason = reason
         self.status = status
+        self.undo = undo
         super().__init__(reason)
 
 

@@ -111,6 +111,24 @@ class CancelRequest:
     reason: str
     status: str = "cancelled"
     """How the run ends: "cancelled", or "timed_out" when its run timeout passed."""
+    undo: bool = True
+    """False: stop at the next position without running any compensation (the step that was
+    running when it came is recorded first)."""
+
+    def as_error(self) -> dict[str, Any]:
+        """The error journaled where the run met it, and kept on the run's row meanwhile."""
+        kind = "RunTimeout" if self.status == "timed_out" else "Cancelled"
+        error: dict[str, Any] = {"type": kind, "message": self.reason}
+        if not self.undo:
+            error["undo"] = False
+        return error
+
+    @classmethod
+    def from_error(cls, error: Any) -> "CancelRequest":
+        """The request an error written by as_error stands for."""
+        error = error if isinstance(error, dict) else {}
+        status = "timed_out" if error.get("type") == "RunTimeout" else "cancelled"
+        return cls(str(error.get("message") or "cancelled"), status, error.get("undo") is not False)
 
 
 class Backend(Protocol):

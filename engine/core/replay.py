@@ -79,6 +79,8 @@ class ExecutionContext:
             raise self._deliver_cancel(seq, entry.error)
         if self.cancelled is None and seq >= self.last_recorded:
             entry = self._interrupt_if_requested(seq, entry)
+        elif seq >= self.last_recorded:
+            self._stop_undoing_if_told(entry)
         if entry is not None and (entry.kind != kind or entry.name != name):
             raise NonDeterminismError(seq, f"{entry.kind} {entry.name!r}", f"{kind} {name!r}")
         return seq, entry
@@ -102,14 +104,22 @@ class ExecutionContext:
         else:
             recorded = self.backend.cancel_entry(seq)
         self.journal[seq] = recorded
-        raise self._deliver_cancel(seq, _cancel_error(request))
+        raise self._deliver_cancel(seq, request.as_error())
 
     def _deliver_cancel(self, seq: int, error: dict[str, Any] | None) -> RunCancelled:
-        error = error or {}
-        status = "timed_out" if error.get("type") == "RunTimeout" else "cancelled"
-        self.cancelled = RunCancelled(str(error.get("message") or "cancelled"), status)
+        request = CancelRequest.from_error(error)
+        self.cancelled = RunCancelled(request.reason, request.status, undo=request.undo)
         self.cancelled_at = seq
         return self.cancelled
+
+    def _stop_undoing_if_told(self, entry: Entry | None) -> None:
+        """While compensating: a cancellation that came since and said not to undo (cancel
+        with compensate=False) stops the undoing at the next compensation with work to do."""
+        request = self.backend.cancel_request
+        cancelled = self.cancelled
+        unsettled = entry is None or entry.status in (EntryStatus.WAITING, EntryStatus.RETRYING)
+        if cancelled is not None and cancelled.undo and unsettled and request and not request.undo:
+            raise RunCancelled(cancelled.reason, cancelled.status, undo=False)
 
     def _stop_for_cancel_instead_of_waiting(self, name: str) -> None:
         """Called where the workflow would suspend without taking a position."""
@@ -482,11 +492,6 @@ class ExecutionContext:
     def _take_reports(self) -> Reports:
         taken, self.reports = self.reports, Reports()
         return taken
-
-
-def _cancel_error(request: CancelRequest) -> dict[str, Any]:
-    kind = "RunTimeout" if request.status == "timed_out" else "Cancelled"
-    return {"type": kind, "message": request.reason}
 
 
 def _cache_key(step: ReplayedStep, args: list[Any], kwargs: dict[str, Any]) -> str:

@@ -64,9 +64,10 @@ class Saga:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # Failures and cancellation compensate; waiting (Suspend) never does.
+        # Failures and cancellation compensate; waiting (Suspend) never does, nor a
+        # cancellation that said not to undo.
         # A failing compensation does not hide the failure that started compensating.
-        if isinstance(error, Exception | RunCancelled):
+        if isinstance(error, Exception) or (isinstance(error, RunCancelled) and error.undo):
             with contextlib.suppress(StepFailed):
                 self.compensate()
 

@@ -133,8 +133,9 @@ class Interpreter:
                 elif not self._settle():
                     break
                 self._finish_iterations()
-        except (WorkflowError, RunCancelled):
-            self._compensate()
+        except (WorkflowError, RunCancelled) as stopped:
+            if not isinstance(stopped, RunCancelled) or stopped.undo:
+                self._compensate()
             raise
         return self.last_output if self.result is _NOTHING else self.result
 

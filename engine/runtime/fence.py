@@ -35,9 +35,7 @@ def cancel_request_of(run: Run) -> CancelRequest | None:
     """The cancellation a cancelling run carries out (kept in its error until it ends)."""
     if run.status != RunStatus.CANCELLING:
         return None
-    error = run.error if isinstance(run.error, dict) else {}
-    status = RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
-    return CancelRequest(str(error.get("message") or "cancelled"), str(status))
+    return CancelRequest.from_error(run.error)
 
 
 HeldStep = tuple[StepRecord, list[Any] | None, dict[str, Any] | None]

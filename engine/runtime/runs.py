@@ -1,6 +1,7 @@
 """Engine actions: each owns its transaction and sends messages and signals after commit."""
 
 import functools
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from engine.core.journal import EntryKind, EntryStatus, Position
+from engine.core.journal import CancelRequest, EntryKind, EntryStatus, Position
 from engine.core.redo import JournalRow, plan_retry
 from engine.core.values import JSON, to_json_value
 from engine.human import cancel_open_tasks, reopen_cancelled_tasks
@@ -316,7 +317,8 @@ def cancel_run(run_id: int, *, reason: str = "cancelled", compensate: bool | Non
     A run that did something first undoes it: its compensations (a Saga's, a graph's
     compensation nodes) run newest first while it is `cancelling`, then it ends `cancelled`.
     Runs whose workflow opted out, and `compensate=False`, end at once; `compensate=False` on a
-    cancelling run stops its undoing where it is.
+    cancelling run stops its undoing where it is. Except while a worker runs one of its steps:
+    the run is `cancelling` until that step is recorded, then ends without undoing anything.
     """
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run_id)
@@ -340,21 +342,43 @@ def request_cancel(
 ) -> None:
     """Inside a transaction, with the run locked: cancel it (or time it out), undoing its
     steps first unless it has nothing to undo or must not."""
-    error = {
-        "type": "RunTimeout" if status == RunStatus.TIMED_OUT else "Cancelled",
-        "message": reason,
-    }
+    held = _held_by_an_advancer(run)
     if run.status == RunStatus.CANCELLING:
         if compensate is False:
-            finish_run(run, _cancel_ends(run), error=run.error, stopped_at=None)
+            told = CancelRequest.from_error(run.error)
+            if held:
+                # It stops undoing at its next compensation with work to do.
+                _hand_to_the_advancer(run, replace(told, undo=False).as_error())
+            else:
+                finish_run(run, _cancel_ends(run), error=_ended_by(told), stopped_at=None)
         return
     if compensate is None:
-        compensate = _undoes_on_cancel(run)
-    if not compensate:
-        finish_run(run, status, error=error)
+        compensate = _undoes_on_cancel(run, step_running=held)
+    request = CancelRequest(reason, str(status), undo=compensate)
+    if not compensate and not held:
+        finish_run(run, status, error=_ended_by(request))
         return
     # An advancer holding the run keeps its lease: it records the step it is running (so the
-    # undo covers it) and meets the cancellation at its next position.
+    # undo covers it, and a retry does not run it again) and meets the cancellation at its next
+    # position, where it undoes what it did or, told not to, ends there.
+    _hand_to_the_advancer(run, request.as_error())
+
+
+def _ended_by(request: CancelRequest) -> dict[str, Any]:
+    """The error of a run a cancellation ended: what the request says, without its flags."""
+    return {key: value for key, value in request.as_error().items() if key != "undo"}
+
+
+def _held_by_an_advancer(run: Run) -> bool:
+    """Whether a worker is carrying the run out right now (its lease is live): a step of it
+    may be running."""
+    return (
+        bool(run.lease_owner) and run.lease_until is not None and run.lease_until > timezone.now()
+    )
+
+
+def _hand_to_the_advancer(run: Run, error: dict[str, Any]) -> None:
+    """Make the run cancelling with `error` (a CancelRequest's): its advancer carries it out."""
     Run.objects.filter(pk=run.pk).update(
         status=RunStatus.CANCELLING,
         error=error,
@@ -372,10 +396,11 @@ def _cancel_ends(run: Run) -> RunStatus:
     return RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
 
 
-def _undoes_on_cancel(run: Run) -> bool:
-    """Whether cancelling this run runs its compensations: it started, and its workflow has
-    not opted out (a graph without compensation nodes has nothing to undo)."""
-    if not StepRecord.objects.filter(run=run).exists():
+def _undoes_on_cancel(run: Run, *, step_running: bool = False) -> bool:
+    """Whether cancelling this run runs its compensations: it started (it has a step recorded,
+    or one running), and its workflow has not opted out (a graph without compensation nodes
+    has nothing to undo)."""
+    if not step_running and not StepRecord.objects.filter(run=run).exists():
         return False
     try:
         return resolve(run.workflow, run.version).definition.compensate_on_cancel

@@ -26,7 +26,6 @@ from engine.messaging.signals import announce_step
 from engine.models import (
     HumanTask,
     Run,
-    RunStatus,
     StepRecord,
     Timer,
     TimerKind,
@@ -47,8 +46,7 @@ _MISSING = object()
 
 
 def cancel_error(request: CancelRequest) -> dict[str, Any]:
-    kind = "RunTimeout" if request.status == RunStatus.TIMED_OUT else "Cancelled"
-    return {"type": kind, "message": request.reason}
+    return request.as_error()
 
 
 class DjangoBackend(FencedWriter):

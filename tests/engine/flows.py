@@ -91,6 +91,48 @@ def no_op_steps_in_time(input: dict[str, Any]) -> int:
     return int(input["steps"])
 
 
+def released(gate: str) -> bool:
+    """Whether the test opened `gate` (a row keyed `release-<gate>` in the effects table)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM test_side_effects WHERE key = %s", [f"release-{gate}"])
+        return cursor.fetchone() is not None
+
+
+@step
+def held_until_released(gate: str) -> str:
+    """Runs until the test opens its gate (20 s at most): a step the test acts on mid-run."""
+    record_effect("held")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not released(gate):
+        time.sleep(0.05)
+    return "released"
+
+
+@step
+def undo_held(gate: str) -> str:
+    record_effect("undo-held")
+    return "undone"
+
+
+@workflow("test-held-step")
+def held_step(input: dict[str, Any]) -> str:
+    """A quick step, one held until the test releases it (undone by a compensation when
+    cancelled), then another quick one."""
+    with Saga() as undo:
+        effect("before")
+        held_until_released(input["gate"])
+        undo.add(undo_held.call(input["gate"]))
+        return effect("after")
+
+
+@workflow("test-held-step-in-time", timeout=1, compensate_on_cancel=False)
+def held_step_in_time(input: dict[str, Any]) -> str:
+    """The held step under a one-second run timeout, never undone."""
+    effect("before")
+    held_until_released(input["gate"])
+    return effect("after")
+
+
 @workflow("test-sleep")
 def sleeper(input: dict[str, Any]) -> str:
     """Sleep durably, then finish."""
