@@ -10,6 +10,7 @@ from django.utils import timezone
 from engine.admin.readonly import ReadOnlyAdmin
 from engine.models import Bulkhead, BulkheadSlot, LimitSource, SlotState, WorkflowCap
 from engine.resilience.cap_usage import with_usage
+from engine.resilience.priorities import delete_caps, save_cap
 
 
 @admin.register(Bulkhead)
@@ -74,7 +75,18 @@ class WorkflowCapAdmin(admin.ModelAdmin[WorkflowCap]):
 
     def save_model(self, request: HttpRequest, obj: WorkflowCap, form: Any, change: bool) -> None:
         obj.source = LimitSource.ADMIN
-        super().save_model(request, obj, form, change)
+        self._admitted(request, save_cap(obj))
+
+    def delete_model(self, request: HttpRequest, obj: WorkflowCap) -> None:
+        self._admitted(request, delete_caps([obj.workflow]))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WorkflowCap]) -> None:
+        self._admitted(request, delete_caps(queryset.values_list("workflow", flat=True)))
+
+    def _admitted(self, request: HttpRequest, count: int) -> None:
+        if count:
+            runs = "run was" if count == 1 else "runs were"
+            self.message_user(request, f"{count} held {runs} let in and sent to a worker.")
 
 
 @admin.register(BulkheadSlot)

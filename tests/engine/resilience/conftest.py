@@ -1,10 +1,13 @@
-"""Worker processes of the resilience tests' own: the limits are observed on them alone."""
+"""Worker processes of the resilience tests' own (the limits are observed on them alone), and
+the messages a test sent to workers."""
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery.signals import before_task_publish
 
+from engine.messaging.dispatch import ADVANCE_RUN
 from engine.resilience.bulkheads import keeper
 from tests.engine.runtime.test_durability__crash_and_scale import start_worker
 from tests.processes import RunningProcess
@@ -31,3 +34,17 @@ def forget_held_slots() -> Iterator[None]:
     yield
     with keeper.lock:
         keeper.held.clear()
+
+
+@pytest.fixture
+def published() -> Iterator[list[int]]:
+    """The run ids of the advance messages published meanwhile, in the order they went."""
+    sent: list[int] = []
+
+    def record(sender: str, body: tuple[list[int], dict[str, object], object], **_: object) -> None:
+        if sender == ADVANCE_RUN:
+            sent.append(body[0][0])
+
+    before_task_publish.connect(record, weak=False)
+    yield sent
+    before_task_publish.disconnect(record)
