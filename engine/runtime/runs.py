@@ -507,13 +507,24 @@ def resume_run(run_id: int) -> Run:
         run = Run.objects.select_for_update().get(pk=run_id)
         if run.status != RunStatus.PAUSED:
             raise RunStateError(f"run {run_id} is {run.status}, not paused")
-        now = timezone.now()
-        held = bool(run.lease_owner) and run.lease_until is not None and run.lease_until > now
-        # An advancer still in its step simply goes on; otherwise the run is sent on.
-        status = RunStatus.RUNNING if held else RunStatus.PENDING
-        Run.objects.filter(pk=run.pk).update(status=status, dispatched_at=now)
+        held = _held_by_an_advancer(run)
+        # An advancer still in its step simply goes on. A run paused before its start time
+        # waits for it again: its start timer sends it then (one that came due meanwhile has
+        # gone, and the run is sent on now). Otherwise the run is sent on.
+        if held:
+            status = RunStatus.RUNNING
+        elif (
+            run.started_at is None and Timer.objects.filter(run=run, kind=TimerKind.START).exists()
+        ):
+            status = RunStatus.SCHEDULED
+        else:
+            status = RunStatus.PENDING
+        changes: dict[str, Any] = {"status": status}
+        if status != RunStatus.SCHEDULED:
+            changes["dispatched_at"] = timezone.now()
+        Run.objects.filter(pk=run.pk).update(**changes)
         run.refresh_from_db()
-        if not held:
+        if status == RunStatus.PENDING:
             advance_on_commit(run.pk)
         send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
     return run
