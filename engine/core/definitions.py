@@ -305,11 +305,19 @@ def workflow(
     return declare
 
 
+MAX_ACTIVE = 100_000
+"""The largest cap on a workflow's moving runs, in code and in the admin."""
+
+
 def _check_cap(slug: str, max_active: Any, concurrency_key: Any) -> None:
     if max_active is not None and (
-        isinstance(max_active, bool) or not isinstance(max_active, int) or max_active < 1
+        isinstance(max_active, bool)
+        or not isinstance(max_active, int)
+        or not 1 <= max_active <= MAX_ACTIVE
     ):
-        raise DefinitionError(f"workflow {slug!r}: max_active must be a whole number from 1")
+        raise DefinitionError(
+            f"workflow {slug!r}: max_active must be a whole number from 1 to {MAX_ACTIVE:,}"
+        )
     if concurrency_key is not None and (
         not isinstance(concurrency_key, str)
         or not re.match(r"^[A-Za-z_][\w.]{0,99}$", concurrency_key)

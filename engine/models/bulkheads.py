@@ -4,10 +4,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from engine.core.bulkheads import NAME_PATTERN
+from engine.core.definitions import MAX_ACTIVE, SLUG_PATTERN
 
 # The names code and nodes accept (engine.core.bulkheads): a row named otherwise could never be
 # used by a step.
 _NAME = RegexValidator(NAME_PATTERN, "Lowercase letters, digits, '.', '_' and '-'.")
+# A workflow's slug as code and the designer accept it: a cap on any other name holds nothing.
+_SLUG = RegexValidator(SLUG_PATTERN, "A workflow's slug: lowercase letters, digits and '-'.")
 
 
 class LimitSource(models.TextChoices):
@@ -98,8 +101,15 @@ class WorkflowCap(models.Model):
     Declared in code (`@workflow(max_active=...)`) or here in the admin; the admin row wins.
     """
 
-    workflow = models.CharField(max_length=100, unique=True)
-    max_active = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    workflow = models.CharField(
+        max_length=100,
+        unique=True,
+        validators=[_SLUG],
+        help_text="The workflow's slug, as its runs name it (e.g. contract-signature).",
+    )
+    max_active = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ACTIVE)]
+    )
     key_field = models.CharField(
         max_length=100,
         blank=True,

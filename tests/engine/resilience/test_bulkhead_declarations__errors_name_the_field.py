@@ -25,6 +25,7 @@ def noop() -> None:
         ),
         (lambda: step(bulkhead=3)(noop), "bulkhead= takes a name"),  # type: ignore[call-overload]
         (lambda: workflow("capped-wrong", max_active=0), "max_active"),
+        (lambda: workflow("capped-huge", max_active=100_001), "from 1 to 100,000"),
         (
             lambda: workflow("keyed-wrong", concurrency_key="customer"),
             "concurrency_key needs max_active",
