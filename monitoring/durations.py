@@ -20,3 +20,18 @@ def format_duration(delta: timedelta | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+def format_setting(seconds: float) -> str:
+    """A configured duration for people, exact and short: 1 ms, 250 ms, 1.5 s, 30 s, 1 min,
+    2 min 5 s, 1 h 30 min, 7 d. Settings may go down to a millisecond, which "0.0s" hid."""
+    if seconds < 1:
+        return f"{seconds * 1000:g} ms"
+    if seconds < 60:
+        return f"{seconds:g} s"
+    parts, rest = [], round(seconds)
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {unit}")
+    return " ".join(parts)
