@@ -9,10 +9,13 @@ application at all. So the cap is enforced twice, below both:
 - `CappedWebRequest`, Daphne's request, does the same as the bytes arrive from the socket:
   it answers 413 and closes the connection, so the rest of the body is never read.
 
+Both answer as accounts.errors.refused does: the API's JSON naming `body` under /api/ and
+/hooks/, a page saying the same elsewhere. Django's own limit on what it reads is set to the same
+number (DATA_UPLOAD_MAX_MEMORY_SIZE), so it never refuses a body below the cap.
+
 Webhook endpoints keep their own, lower limit (engine/views.py).
 """
 
-import json
 from typing import Any
 
 from asgiref.typing import (
@@ -25,7 +28,7 @@ from asgiref.typing import (
 from daphne import http_protocol
 from django.conf import settings
 
-from accounts.api_refusals import refusal
+from accounts.errors import refused
 
 ASGIApp = Any  # Django's and Channels' applications are not typed as asgiref's protocol
 
@@ -34,8 +37,10 @@ def body_cap() -> int:
     return int(settings.STEPWISE_MAX_BODY_BYTES)
 
 
-def too_large(cap: int) -> bytes:
-    return json.dumps(refusal("body", f"larger than the limit of {cap} bytes")).encode()
+def too_large(cap: int, path: str) -> tuple[bytes, bytes]:
+    """(content type, body) of the 413 for a body over the cap sent to this path."""
+    content_type, body = refused(path, 413, "body", f"larger than the limit of {cap} bytes")
+    return content_type.encode(), body
 
 
 class BodyTooLarge(Exception):
@@ -64,7 +69,7 @@ class BodyLimit:
         cap = body_cap()
         declared = declared_length(scope["headers"])
         if declared is not None and declared > cap:
-            await _refuse(send, cap)
+            await _refuse(send, cap, scope["path"])
             return
         received = 0
         started = False
@@ -87,17 +92,17 @@ class BodyLimit:
             await self.app(scope, counted, watched)
         except BodyTooLarge:
             if not started:
-                await _refuse(send, cap)
+                await _refuse(send, cap, scope["path"])
 
 
-async def _refuse(send: ASGISendCallable, cap: int) -> None:
-    body = too_large(cap)
+async def _refuse(send: ASGISendCallable, cap: int, path: str) -> None:
+    content_type, body = too_large(cap, path)
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
@@ -135,14 +140,20 @@ class CappedWebRequest(http_protocol.WebRequest):  # type: ignore[misc]
 
     def _refuse(self) -> None:
         self._refused = True
-        body = too_large(body_cap())
+        content_type, body = too_large(body_cap(), self._target_path())
         head = (
-            b"HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+            b"HTTP/1.1 413 Content Too Large\r\nContent-Type: %s\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (content_type, len(body))
         )
         self.channel.transport.write(head + body)
         # Stops reading at once; the answer is flushed before the socket closes.
         self.channel.loseConnection()
+
+    def _target_path(self) -> str:
+        # The request line is parsed, but Twisted names the request's path only once the body
+        # is in: its channel keeps the target until then (without it, the answer is the page).
+        target = getattr(self.channel, "_path", b"")
+        return target.split(b"?", 1)[0].decode("latin-1") if isinstance(target, bytes) else ""
 
 
 def install_daphne_cap() -> None:

@@ -306,6 +306,18 @@ SESSION_COOKIE_HTTPONLY = True
 # Every request body larger than this is refused with 413 before it is buffered
 # (config/body_limit.py); the default is the largest limit a webhook endpoint may have.
 STEPWISE_MAX_BODY_BYTES = env_int("STEPWISE_MAX_BODY_BYTES", 10_000_000)
+# Django's own cap on the body it reads into memory (request.body, a form's fields) is the same
+# number: left at its 2.5 MB default it refused bodies the documented limit accepts with a bare
+# 400. It still guards a server that runs without config/body_limit.py in front; its refusal
+# is the same 413 naming `body` (accounts.errors.bad_request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = STEPWISE_MAX_BODY_BYTES
+# Parsing a form costs per field, whatever the bytes: a 10 MB form of a million tiny fields
+# would take far more memory than its size. No page of ours needs near these (a bulk action
+# takes at most 500 runs), so Django's defaults stay, and a form over them is a 400 naming
+# `body` that says which limit it passed. FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is not a limit:
+# it is where a body (and an upload) is spooled to a temporary file instead of kept in memory.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
 # No script of ours reads the CSRF cookie: pages carry the token in forms and the canvas's boot
 # data, so an injected script cannot read it either.
 CSRF_COOKIE_HTTPONLY = True

@@ -18,7 +18,9 @@ urlpatterns = [
     path("", include("monitoring.urls")),
 ]
 
-# Our own error pages (accounts.errors): styled, with the reason for a 403.
+# Our own error pages (accounts.errors): styled, saying what was refused (a body over a limit:
+# JSON under /api/ and /hooks/) and the reason for a 403.
+handler400 = "accounts.errors.bad_request"
 handler403 = "accounts.errors.permission_denied"
 handler404 = "accounts.errors.page_not_found"
 handler500 = "accounts.errors.server_error"

@@ -6,9 +6,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import StrictBool, StrictInt
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from designer import drafts
@@ -63,22 +63,22 @@ class WorkflowCreatedOut(WorkflowOut):
     problems: list[ProblemOut]
 
 
-class WorkflowIn(Schema):
+class WorkflowIn(BodyIn):
     slug: str
     title: str
     description: str = ""
     graph: dict[str, Any] | None = None
     is_template: bool = False
     parameters: list[dict[str, Any]] = []
-    compensate_on_cancel: StrictBool = True
+    compensate_on_cancel: bool = True
 
 
-class WorkflowPatch(Schema):
+class WorkflowPatch(BodyIn):
     title: str | None = None
     description: str | None = None
     is_template: bool | None = None
     parameters: list[dict[str, Any]] | None = None
-    compensate_on_cancel: StrictBool | None = Field(
+    compensate_on_cancel: bool | None = Field(
         default=None,
         description="Whether a cancelled run runs its compensation nodes first; takes effect "
         "with the next published version",
@@ -91,12 +91,12 @@ class DraftOut(Schema):
     problems: list[ProblemOut]
 
 
-class DraftIn(Schema):
+class DraftIn(BodyIn):
     graph: dict[str, Any]
-    revision: StrictInt = Field(description="The revision the edit started from")
+    revision: int = Field(description="The revision the edit started from")
 
 
-class ValidateIn(Schema):
+class ValidateIn(BodyIn):
     graph: dict[str, Any] | None = Field(None, description="Validate this graph, not the draft")
 
 
@@ -105,7 +105,7 @@ class ValidationOut(Schema):
     problems: list[ProblemOut]
 
 
-class PublishIn(Schema):
+class PublishIn(BodyIn):
     note: str = Field("", max_length=2000)
 
 
@@ -127,13 +127,13 @@ class VersionDetailOut(VersionOut):
     graph: dict[str, Any]
 
 
-class InstantiateIn(Schema):
+class InstantiateIn(BodyIn):
     slug: str
     title: str
     parameters: dict[str, Any] = {}
 
 
-class ImportIn(Schema):
+class ImportIn(BodyIn):
     document: dict[str, Any]
     slug: str | None = Field(None, description="Import under another slug")
 

@@ -10,9 +10,9 @@ from typing import Any, Literal
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import StrictInt
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from designer import machine_drafts
@@ -48,7 +48,7 @@ class MachineCreatedOut(MachineOut):
     problems: list[ProblemOut]
 
 
-class MachineIn(Schema):
+class MachineIn(BodyIn):
     slug: str
     title: str
     description: str = ""
@@ -61,12 +61,12 @@ class MachineDraftOut(Schema):
     problems: list[ProblemOut]
 
 
-class MachineDraftIn(Schema):
+class MachineDraftIn(BodyIn):
     definition: dict[str, Any]
-    revision: StrictInt = Field(description="The revision the edit started from")
+    revision: int = Field(description="The revision the edit started from")
 
 
-class MachineValidateIn(Schema):
+class MachineValidateIn(BodyIn):
     definition: dict[str, Any] | None = Field(None, description="Validate this, not the draft")
 
 
@@ -80,7 +80,7 @@ class MachineVersionDetailOut(MachineVersionOut):
     definition: dict[str, Any]
 
 
-class MachineImportIn(Schema):
+class MachineImportIn(BodyIn):
     format: Format
     text: str = Field(max_length=1_000_000, description="The file's text")
     slug: str | None = Field(None, description="The file's own name (id, name, slug) if not given")

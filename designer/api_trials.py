@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import StrictBool, StrictStr
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.roles import Capability
 from designer import trials
 from designer.api import _graph_workflow
@@ -18,10 +18,10 @@ from designer.api import _graph_workflow
 router = Router(tags=["designer: trying drafts"])
 
 
-class ExpressionCheckIn(Schema):
-    node: StrictStr = Field(description="The id of the node the expression belongs to")
-    field: StrictStr = Field("", description="The config field (e.g. config.expression)")
-    expression: StrictStr
+class ExpressionCheckIn(BodyIn):
+    node: str = Field(description="The id of the node the expression belongs to")
+    field: str = Field("", description="The config field (e.g. config.expression)")
+    expression: str
     sample: dict[str, Any] | None = Field(
         None,
         description="Values to preview with: a scope ({input, vars, nodes, item, event}) or, "
@@ -47,7 +47,7 @@ class ExpressionCheckOut(Schema):
     preview: dict[str, Any] | None = Field(description="{value} or {error}, null without data")
 
 
-class TestRunIn(Schema):
+class TestRunIn(BodyIn):
     input: Any = Field(default_factory=dict, description="The run's input (default {})")
 
 
@@ -56,9 +56,9 @@ class TestRunOut(Schema):
     url: str
 
 
-class NodeTestIn(Schema):
+class NodeTestIn(BodyIn):
     input: Any = Field(default_factory=dict, description="The run input the node sees")
-    confirm: StrictBool = Field(False, description="Run a step with side effects anyway")
+    confirm: bool = Field(False, description="Run a step with side effects anyway")
 
 
 class NodeTestOut(Schema):
@@ -72,7 +72,7 @@ class ConfirmOut(Schema):
     message: str
 
 
-class PinIn(Schema):
+class PinIn(BodyIn):
     output: Any = Field(description="Sample output of the node (any JSON, up to 256 kB)")
 
 

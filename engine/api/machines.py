@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError, RefusalOut
 from accounts.roles import Capability
 from engine.api.errors import found_or_404
@@ -38,12 +39,12 @@ from engine.models import MachineEvent, MachineInstance
 router = Router(tags=["machines"])
 
 
-class InstanceIn(Schema):
+class InstanceIn(BodyIn):
     key: str = Field(min_length=1, max_length=200, description="The entity's id: order-1042")
     context: dict[str, Any] = Field(default_factory=dict)
 
 
-class MigrateIn(Schema):
+class MigrateIn(BodyIn):
     version: int = Field(ge=1, description="The published version to move the instance to")
     states: dict[str, str] = Field(
         default_factory=dict,
@@ -51,7 +52,7 @@ class MigrateIn(Schema):
     )
 
 
-class MachineEventIn(Schema):
+class MachineEventIn(BodyIn):
     event: str = Field(min_length=1, max_length=100)
     data: dict[str, Any] = Field(default_factory=dict)
     id: str | None = Field(

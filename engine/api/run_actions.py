@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Status
 from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import RefusalOut, first_problem, refusal
 from accounts.roles import Capability
 from engine.api.runs import RunDetailOut, run_shown_to
@@ -23,13 +24,13 @@ class FieldErrorOut(RefusalOut):
     message: str | None = Field(default=None, description="What is wrong, without the field")
 
 
-class RerunIn(Schema):
+class RerunIn(BodyIn):
     input: Any = Field(
         description="The new run's input, checked against the workflow's input schema"
     )
 
 
-class ForkIn(Schema):
+class ForkIn(BodyIn):
     from_seq: int = Field(ge=0, description="The position to execute from (a step's `seq`)")
     branch: int = Field(
         default=0,
@@ -52,7 +53,7 @@ def _refusal(status: int, field: str, message: str) -> Status[Any]:
     return Status(status, refusal(field, message, message=message))
 
 
-def _body(request: HttpRequest, schema: type[Schema]) -> Schema | Status[Any]:
+def _body(request: HttpRequest, schema: type[BodyIn]) -> BodyIn | Status[Any]:
     """The JSON body, or a 422 naming the first field it gets wrong."""
     if request.content_type != "application/json":
         return _refusal(422, "body", "send a JSON object (Content-Type: application/json)")

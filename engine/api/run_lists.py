@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import first_problem
 from accounts.roles import Capability
 from engine.api.paging import set_next_page
@@ -93,7 +94,7 @@ def list_runs(request: HttpRequest, response: HttpResponse) -> Any:
     return [shown_summary(run, masks.get(run.pk, NO_MASK)) for run in page.runs]
 
 
-class BulkIn(Schema):
+class BulkIn(BodyIn):
     ids: list[int] | None = Field(
         default=None,
         max_length=MAX_BULK_RUNS,

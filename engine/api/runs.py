@@ -9,9 +9,10 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from pydantic import StrictBool, ValidationError
+from pydantic import ValidationError
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError, RefusalOut, first_problem
 from accounts.roles import Capability
 from engine.api.errors import found_or_404
@@ -187,11 +188,12 @@ class RunWithJournal:
         return getattr(self.run, name)
 
 
-class StartRunIn(Schema):
+class StartRunIn(BodyIn):
     input: Any = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     start_at: datetime | None = Field(
         default=None,
+        strict=False,
         description="Start later: an ISO 8601 time with its offset, in the future. The run "
         "waits as scheduled (durably) and can be cancelled until then.",
     )
@@ -204,7 +206,7 @@ class StartRunIn(Schema):
     )
 
 
-class EventIn(Schema):
+class EventIn(BodyIn):
     type: str = Field(min_length=1, max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict)
     id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -352,11 +354,11 @@ def _control(
     return run_shown_to(request, Run.objects.get(pk=run_id))
 
 
-class CancelIn(Schema):
+class CancelIn(BodyIn):
     reason: str = Field(
         default="cancelled", min_length=1, max_length=500, description="Kept in the run's error"
     )
-    compensate: StrictBool | None = Field(
+    compensate: bool | None = Field(
         default=None,
         description="Undo the run's completed steps first (its compensations). Default: as "
         "the workflow says (yes unless it opted out). false on a cancelling run stops its "

@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError
 from accounts.roles import Capability
 from engine.models import SecretGrant, SecretGrantEvent
@@ -38,12 +39,12 @@ class GrantsOut(Schema):
     history: list[GrantEventOut] = Field(description="Newest first, at most 100")
 
 
-class GrantIn(Schema):
+class GrantIn(BodyIn):
     name: str = Field(max_length=100)
     note: str = Field(default="", max_length=300)
 
 
-class RevokeIn(Schema):
+class RevokeIn(BodyIn):
     note: str = Field(default="", max_length=300)
 
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError
 from accounts.roles import Capability, can
 from engine.api.paging import page_limit
@@ -83,7 +84,7 @@ class TaskDetailOut(TaskOut):
     history: list[TaskEventOut] = Field(description="The audit trail, oldest first")
 
 
-class DecideIn(Schema):
+class DecideIn(BodyIn):
     decision: str = Field(description="approved or rejected; reviews also take changes")
     comment: str = Field("", max_length=5000)
     on_behalf_of: str | None = Field(
@@ -95,16 +96,16 @@ class DecideIn(Schema):
     )
 
 
-class ReassignIn(Schema):
+class ReassignIn(BodyIn):
     users: list[str] = Field(default_factory=list, max_length=100)
     groups: list[str] = Field(default_factory=list, max_length=100)
     note: str = Field("", max_length=2000, description="Why; kept in the task's history")
 
 
-class DelegationIn(Schema):
+class DelegationIn(BodyIn):
     delegate: str = Field(description="The user who decides your tasks for you")
-    starts_on: date
-    ends_on: date
+    starts_on: date = Field(strict=False)
+    ends_on: date = Field(strict=False)
     workflows: list[str] = Field(
         default_factory=list, max_length=50, description="Only these workflows (all when empty)"
     )

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from accounts.api_auth import require_capability
+from accounts.api_bodies import BodyIn
 from accounts.api_refusals import FieldError, RefusalOut
 from accounts.roles import Capability
 from engine.api.errors import found_or_404
@@ -56,7 +57,7 @@ OWN_KEY_HELP = (
 PRIORITY_HELP = "The priority of the runs its deliveries start, -100 (last) to 100 (first)."
 
 
-class EndpointIn(Schema):
+class EndpointIn(BodyIn):
     slug: str
     title: str = Field("", max_length=200)
     event_type: str = ""
@@ -74,7 +75,7 @@ class EndpointIn(Schema):
     secret: str | None = Field(None, description=OWN_KEY_HELP)
 
 
-class EndpointChangeIn(Schema):
+class EndpointChangeIn(BodyIn):
     """Only the fields given change; the slug and the secret never do here."""
 
     title: str | None = Field(None, max_length=200)
@@ -89,7 +90,7 @@ class EndpointChangeIn(Schema):
     secret_header: str | None = None
 
 
-class RotateIn(Schema):
+class RotateIn(BodyIn):
     overlap_seconds: float = Field(
         86_400, ge=0, description="How long the old secret stays valid (0: not at all)."
     )
