@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictFloat
 
 from accounts.api_auth import require_capability
 from accounts.api_bodies import BodyIn
@@ -39,7 +40,10 @@ class WorkflowOut(Schema):
     version: str = Field(description="The current published version ('' if none yet)")
     tags: list[str]
     input_schema: dict[str, Any] | None
-    timeout_seconds: float | None
+    timeout_seconds: float | None = Field(
+        description="The run timeout in seconds, null for none (code: the workflow's option; "
+        "graphs: this setting, copied into each published version)",
+    )
     editable: bool
     revision: int | None = Field(default=None, description="Graph workflows: the draft's revision")
     published_version: int | None = None
@@ -63,6 +67,12 @@ class WorkflowCreatedOut(WorkflowOut):
     problems: list[ProblemOut]
 
 
+TIMEOUT_SECONDS_HELP = (
+    "The run timeout in seconds (above 0, at most 365 days = 31536000): a run still going "
+    "this long after it started is undone as a cancel is and ends timed_out"
+)
+
+
 class WorkflowIn(BodyIn):
     slug: str
     title: str
@@ -71,6 +81,7 @@ class WorkflowIn(BodyIn):
     is_template: bool = False
     parameters: list[dict[str, Any]] = []
     compensate_on_cancel: bool = True
+    timeout_seconds: StrictFloat | None = Field(default=None, description=TIMEOUT_SECONDS_HELP)
 
 
 class WorkflowPatch(BodyIn):
@@ -82,6 +93,11 @@ class WorkflowPatch(BodyIn):
         default=None,
         description="Whether a cancelled run runs its compensation nodes first; takes effect "
         "with the next published version",
+    )
+    timeout_seconds: StrictFloat | None = Field(
+        default=None,
+        description=TIMEOUT_SECONDS_HELP + "; null removes it; takes effect with the next "
+        "published version",
     )
 
 
@@ -178,7 +194,7 @@ def _graph_out(workflow: Workflow, latest: GraphVersion | None = None) -> dict[s
         "version": latest.version if latest else "",
         "tags": ["template"] if workflow.is_template else [],
         "input_schema": program.input_schema if program else None,
-        "timeout_seconds": None,
+        "timeout_seconds": workflow.timeout_seconds,
         "editable": True,
         "revision": workflow.revision,
         "published_version": latest.number if latest else None,
@@ -270,6 +286,7 @@ def create_workflow(request: HttpRequest, body: WorkflowIn) -> Status[Any]:
         is_template=body.is_template,
         parameters=body.parameters,
         compensate_on_cancel=body.compensate_on_cancel,
+        timeout_seconds=body.timeout_seconds,
     )
     return Status(201, {**_graph_out(workflow), "problems": _problems(problems)})
 

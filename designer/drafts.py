@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from accounts.roles import Capability, capabilities_of
 from designer.models import Workflow
 from engine.core.definitions import SLUG_PATTERN, get_workflow
+from engine.core.durations import check_run_timeout
 from engine.core.machines import Problem as MachineProblem
 from engine.graph.diff import diff_graphs
 from engine.graph.format import GRAPH_SCHEMA
@@ -146,9 +147,11 @@ def create_workflow(
     is_template: bool = False,
     parameters: Any = None,
     compensate_on_cancel: bool = True,
+    timeout_seconds: Any = None,
 ) -> tuple[Workflow, list[Problem]]:
     check_slug(slug)
     title = check_title(title)
+    timeout_seconds = check_timeout(timeout_seconds)
     graph = EMPTY_GRAPH if graph is None else graph
     check_shape(graph)
     cleaned = check_parameters(parameters or [])
@@ -163,6 +166,7 @@ def create_workflow(
                 is_template=is_template,
                 parameters=cleaned,
                 compensate_on_cancel=compensate_on_cancel,
+                timeout_seconds=timeout_seconds,
                 created_by=user,
                 created_at=now,
                 updated_by=user,
@@ -175,6 +179,15 @@ def create_workflow(
     return workflow, problems_of(graph, slug=workflow.slug)
 
 
+def check_timeout(value: Any, field: str = "timeout_seconds") -> float | None:
+    """The run timeout in seconds (None: none); refused, naming the field, unless it is a number
+    above 0 and at most 365 days."""
+    try:
+        return check_run_timeout(value)
+    except ValueError as wrong:
+        raise DesignerError(str(wrong), field=field) from None
+
+
 # The settings update_workflow may change, each with what checks and normalises its value.
 _SETTINGS: dict[str, Callable[[Any], Any]] = {
     "title": check_title,
@@ -182,6 +195,7 @@ _SETTINGS: dict[str, Callable[[Any], Any]] = {
     "is_template": bool,
     "parameters": check_parameters,
     "compensate_on_cancel": bool,
+    "timeout_seconds": check_timeout,
 }
 
 
@@ -226,6 +240,7 @@ def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersi
         and newest.graph == workflow.draft
         and newest.title == workflow.title
         and newest.compensate_on_cancel == workflow.compensate_on_cancel
+        and newest.timeout_seconds == workflow.timeout_seconds
     ):
         message = f"nothing to publish: the draft equals version {newest.number}"
         raise DesignerError(message, status=409, field="draft", extra={"message": message})
@@ -245,6 +260,7 @@ def publish(workflow: Workflow, user: User | None, note: str = "") -> GraphVersi
         note=note,
         author=user,
         compensate_on_cancel=workflow.compensate_on_cancel,
+        timeout_seconds=workflow.timeout_seconds,
         context=context,
         # A designer who may not start runs cannot start them by publishing a schedule; the
         # system (no user: load_demo, imports from the command line) may.
@@ -323,6 +339,7 @@ def export_document(workflow: Workflow) -> dict[str, Any]:
         "is_template": workflow.is_template,
         "parameters": workflow.parameters,
         "compensate_on_cancel": workflow.compensate_on_cancel,
+        "timeout_seconds": workflow.timeout_seconds,
         "graph": workflow.draft,
     }
 
@@ -347,4 +364,7 @@ def import_document(
         is_template=bool(document.get("is_template")),
         parameters=document.get("parameters") or [],
         compensate_on_cancel=document.get("compensate_on_cancel") is not False,
+        timeout_seconds=check_timeout(
+            document.get("timeout_seconds"), field="document.timeout_seconds"
+        ),
     )

@@ -12,6 +12,7 @@ from django.http import QueryDict
 
 from designer.drafts import DesignerError, check_parameters
 from designer.models import Workflow
+from engine.core.durations import check_run_timeout
 
 PARAMETER_PREFIX = "param."
 # Far more than a template needs, but a bound: the row count is posted, so it can be forged.
@@ -159,3 +160,66 @@ def rows_with_error(rows: list[ParameterRow], error: DesignerError) -> list[Para
     if not marked or not marked[-1].blank:
         marked.append(ParameterRow(len(marked)))
     return marked
+
+
+# The units of the duration input, as the canvas's DurationInput offers them (seconds to weeks).
+DURATION_UNITS: tuple[tuple[str, str, int], ...] = (
+    ("s", "seconds", 1),
+    ("m", "minutes", 60),
+    ("h", "hours", 3_600),
+    ("d", "days", 86_400),
+    ("w", "weeks", 604_800),
+)
+_UNIT_SECONDS = {unit: size for unit, _, size in DURATION_UNITS}
+TIMEOUT_RANGE = "more than 0 and at most 365 days"
+
+
+@dataclass(frozen=True)
+class DurationShown:
+    """A duration as the form shows it: an amount and one of DURATION_UNITS."""
+
+    amount: str
+    unit: str
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def duration_shown(seconds: float | None) -> DurationShown:
+    """The largest unit the duration is a whole number of (5 days, not 120 hours); empty for
+    None, in days, the unit a run timeout is most often given in."""
+    if seconds is None:
+        return DurationShown("", "d")
+    for unit, _, size in reversed(DURATION_UNITS):
+        if seconds >= size and seconds % size == 0:
+            return DurationShown(_number_text(seconds / size), unit)
+    return DurationShown(_number_text(seconds), "s")
+
+
+def posted_duration(posted: QueryDict, name: str) -> DurationShown:
+    return DurationShown(posted.get(name, "").strip(), posted.get(f"{name}_unit", "d"))
+
+
+def timeout_from_form(shown: DurationShown, field: str = "timeout") -> float | None:
+    """Seconds from the run timeout's amount and unit, None when the amount is empty; refused,
+    naming the field, when the amount is not a number or out of range."""
+    if shown.amount == "":
+        return None
+    size = _UNIT_SECONDS.get(shown.unit)
+    if size is None:
+        raise DesignerError("a unit of seconds, minutes, hours, days or weeks", field=field)
+    try:
+        amount = float(shown.amount)
+    except ValueError:
+        raise DesignerError(
+            f"{shown.amount!r} is not a number; give a number with its unit, or leave it empty "
+            "for no run timeout",
+            field=field,
+        ) from None
+    try:
+        return check_run_timeout(amount * size)
+    except ValueError:
+        raise DesignerError(
+            f"{TIMEOUT_RANGE} (leave it empty for no run timeout)", field=field
+        ) from None

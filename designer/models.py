@@ -20,6 +20,8 @@ class Workflow(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     # Copied into each published version: whether cancelling a run undoes its steps first.
     compensate_on_cancel = models.BooleanField(default=True)
+    # Copied into each published version too: how long a run may take (None: no limit).
+    timeout_seconds = models.FloatField(null=True, blank=True)
     # Sample outputs the designer pinned per node id, and each node's last test output: what
     # a node tested alone reads as `nodes.<id>.output` of the steps before it. Never published.
     pins = models.JSONField(default=dict, blank=True)

@@ -166,6 +166,7 @@ def test_run(workflow: Workflow, input: Any, user: User | None) -> Run:
             input,
             user=user,
             compensate_on_cancel=workflow.compensate_on_cancel,
+            timeout_seconds=workflow.timeout_seconds,
             context=world(),
         )
     except GraphRefused as refused:

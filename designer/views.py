@@ -151,6 +151,12 @@ def _settings_page(
         "compensate_on_cancel": (
             bool(values.get("compensate_on_cancel")) if values else workflow.compensate_on_cancel
         ),
+        "timeout": (
+            forms.posted_duration(values, "timeout")
+            if values
+            else forms.duration_shown(workflow.timeout_seconds)
+        ),
+        "duration_units": forms.DURATION_UNITS,
         "rows": rows if rows is not None else forms.rows_of(workflow.parameters),
         "error": error,
         "delete_error": delete_error,
@@ -169,7 +175,7 @@ def _editable_workflow(request: HttpRequest, slug: str) -> Workflow | HttpRespon
 
 @require_http_methods(["GET", "POST"])
 def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    """Title, description, whether it is a template, and its parameters."""
+    """Title, description, whether it is a template, run settings, and its parameters."""
     workflow = _editable_workflow(request, slug)
     if isinstance(workflow, HttpResponse):
         return workflow
@@ -178,6 +184,7 @@ def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
     rows: list[forms.ParameterRow] = []
     try:
         rows = forms.posted_rows(request.POST)
+        timeout = forms.timeout_from_form(forms.posted_duration(request.POST, "timeout"))
         drafts.update_workflow(
             workflow,
             _user(request),
@@ -185,6 +192,7 @@ def workflow_settings(request: HttpRequest, slug: str) -> HttpResponse:
             description=request.POST.get("description", "").strip(),
             is_template=bool(request.POST.get("is_template")),
             compensate_on_cancel=bool(request.POST.get("compensate_on_cancel")),
+            timeout_seconds=timeout,
             parameters=forms.parameters_from_rows(rows, workflow.parameters),
         )
     except drafts.DesignerError as error:

@@ -16,6 +16,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from engine.core.deadline import call_with_deadline
+from engine.core.durations import check_run_timeout
 from engine.core.errors import StepTimeout
 from engine.graph.nodes import CheckContext, NodeContext, NodeType, Problem
 from engine.graph.program import Program
@@ -49,9 +50,12 @@ def start_test_run(
     *,
     user: User | None,
     compensate_on_cancel: bool = True,
+    timeout_seconds: float | None = None,
     context: CheckContext | None = None,
 ) -> Run:
-    """Start a test run of `graph` (the draft at `revision`); a graph with problems is refused."""
+    """Start a test run of `graph` (the draft at `revision`); a graph with problems is refused.
+    The draft's settings (undo on cancel, run timeout) are those of the revision's first test."""
+    timeout_seconds = check_run_timeout(timeout_seconds)
     problems = validate_graph(graph, context or published_context())
     if problems:
         raise GraphRefused(slug, problems)
@@ -68,6 +72,7 @@ def start_test_run(
                 "title": title,
                 "graph": graph,
                 "compensate_on_cancel": compensate_on_cancel,
+                "timeout_seconds": timeout_seconds,
                 "created_at": timezone.now(),
             },
         )

@@ -44,6 +44,8 @@ def graph_workflow(program: Program) -> WorkflowDefinition:
         description="",
         version=program.version,
         input_schema=program.input_schema,
+        # The version's run timeout: the runner arms it when the run starts (and again on retry).
+        timeout=program.timeout,
         # A graph without compensation nodes has nothing to undo: cancel ends it at once.
         compensate_on_cancel=program.compensate_on_cancel
         and any(node.compensation for node in program.nodes.values()),

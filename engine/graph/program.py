@@ -127,11 +127,13 @@ class Program:
         graph: Graph,
         *,
         compensate_on_cancel: bool = True,
+        timeout: float | None = None,
     ) -> None:
         self.slug = slug
         self.version = version
         self.title = title
         self.compensate_on_cancel = compensate_on_cancel
+        self.timeout = timeout
         edges: dict[str, dict[str, list[str]]] = {}
         incoming: dict[str, int] = {}
         for edge in graph.edges:
@@ -162,10 +164,18 @@ class Program:
         document: Mapping[str, Any],
         *,
         compensate_on_cancel: bool = True,
+        timeout: float | None = None,
     ) -> "Program":
         """Compile a graph document that passed validation."""
         graph = Graph.from_document(document)
-        return cls(slug, version, title, graph, compensate_on_cancel=compensate_on_cancel)
+        return cls(
+            slug,
+            version,
+            title,
+            graph,
+            compensate_on_cancel=compensate_on_cancel,
+            timeout=timeout,
+        )
 
     @cached_property
     def input_schema(self) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from engine.core.definitions import get_action, get_workflow
+from engine.core.durations import check_run_timeout
 from engine.graph.nodes import CheckContext, Problem
 from engine.graph.validate import validate_graph
 from engine.inbound.schedule_sync import (
@@ -87,6 +88,7 @@ def publish_graph(
     note: str = "",
     author: User | None = None,
     compensate_on_cancel: bool = True,
+    timeout_seconds: float | None = None,
     context: CheckContext | None = None,
     activate_triggers: bool = True,
 ) -> GraphVersion:
@@ -97,7 +99,10 @@ def publish_graph(
     Schedules and event triggers start runs: a publisher who may not start runs passes
     `activate_triggers=False`, and the version's own wait for an operator
     (`activate_version_triggers`) while the previous version's stay in force.
+    `timeout_seconds` is the run timeout of every run of the version (None: none); one out of
+    range raises ValueError (engine.core.durations.check_run_timeout).
     """
+    timeout_seconds = check_run_timeout(timeout_seconds)
     problems = validate_graph(graph, context or published_context(slug))
     if problems:
         raise GraphRefused(slug, problems)
@@ -111,6 +116,7 @@ def publish_graph(
             title=title,
             graph=graph,
             compensate_on_cancel=compensate_on_cancel,
+            timeout_seconds=timeout_seconds,
             note=note,
             author=author,
             published_at=timezone.now(),

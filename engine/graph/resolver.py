@@ -67,6 +67,7 @@ def _compiled(slug: str, table: str, row: tuple[int, Any] | None) -> Program | N
         found.title,
         found.graph,
         compensate_on_cancel=found.compensate_on_cancel,
+        timeout=found.timeout_seconds,
     )
     return _programs.keep(key, program)
 

@@ -24,6 +24,11 @@ class GraphVersion(models.Model):
     compensate_on_cancel = models.BooleanField(
         default=True, help_text="A cancelled run runs its compensation nodes before it ends."
     )
+    timeout_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="A run still going this long after it started ends timed out (none: no limit).",
+    )
     # Schedules and event triggers start runs: a version whose publisher may not start runs
     # keeps the previous version's in force until an operator activates its own.
     triggers_active = models.BooleanField(default=True)
@@ -58,6 +63,7 @@ class DraftSnapshot(models.Model):
     title = models.CharField(max_length=200)
     graph = models.JSONField()
     compensate_on_cancel = models.BooleanField(default=True)
+    timeout_seconds = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
