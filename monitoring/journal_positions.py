@@ -51,21 +51,25 @@ WITH rec AS (
         r.started_at,
         CASE
             WHEN r.status = 'queued' THEN COALESCE(r.finished_at, %(horizon)s)
+            -- An ended run's back-off stops at its end (%(horizon)s then).
             WHEN r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
-                THEN GREATEST(r.retry_at, r.finished_at)
+                THEN GREATEST(CASE WHEN %(ended)s
+                    THEN LEAST(GREATEST(r.retry_at, r.finished_at), %(horizon)s)
+                    ELSE GREATEST(r.retry_at, r.finished_at) END, r.finished_at)
             WHEN r.kind = ANY(%(waiting)s) THEN COALESCE(r.finished_at, %(horizon)s)
             ELSE GREATEST(COALESCE(r.finished_at, %(horizon)s), r.started_at)
         END AS ends,
-        CASE
+        NOT %(ended)s AND CASE
             WHEN r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
                 THEN GREATEST(r.retry_at, r.finished_at) > %(horizon)s
             ELSE r.finished_at IS NULL
         END AS last_open,
-        r.finished_at IS NULL OR (
+        NOT %(ended)s AND (r.finished_at IS NULL OR (
             r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
             AND GREATEST(r.retry_at, r.finished_at) > %(horizon)s
-        ) AS any_open,
-        r.finished_at IS NULL AND r.status <> 'queued' AND r.kind = ANY(%(waiting)s) AS open_wait
+        )) AS any_open,
+        NOT %(ended)s AND r.finished_at IS NULL AND r.status <> 'queued'
+            AND r.kind = ANY(%(waiting)s) AS open_wait
     FROM "{_TABLE}" r
     WHERE r.run_id = %(run)s
 ),
@@ -262,7 +266,8 @@ class FoldedRead:
 
 
 class JournalPositions:
-    """Queries over one run's journal as the timeline would lay it out at `horizon`."""
+    """Queries over one run's journal as the timeline would lay it out at `horizon` (the
+    run's end when `ended`, else now)."""
 
     def __init__(
         self,
@@ -270,6 +275,7 @@ class JournalPositions:
         *,
         run_start: datetime,
         horizon: datetime,
+        ended: bool,
         show_internal: bool,
         by_node: bool,
         fold_above: int,
@@ -278,6 +284,7 @@ class JournalPositions:
             "run": run_id,
             "run_start": run_start,
             "horizon": horizon,
+            "ended": ended,
             "show_internal": show_internal,
             "by_node": by_node,
             "fold_above": fold_above,

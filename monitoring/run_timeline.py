@@ -169,6 +169,7 @@ def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositi
         run.pk,
         run_start=run.started_at or run.created_at,
         horizon=_run_end(run) or now,
+        ended=_run_end(run) is not None,
         show_internal=show_internal,
         # The map groups a graph's rows by canvas node, a code workflow's by step name.
         by_node=run.kind == "graph",

@@ -9,6 +9,9 @@ Plain Python over journal rows (StepRecord instances, saved or not): no request,
 - backoff: a failed attempt waiting for its next one (StepRecord.retry_at);
 - waiting: a timer, an event, a person or a child run; `label` says which.
 
+A run that ended leaves nothing open: what it was still doing or waiting for (a back-off
+whose next attempt never came included) stops at its end.
+
 Internal rows (journaled values such as "now" or a loop's "next") are hidden unless asked for:
 they explain replay, not time.
 """
@@ -221,6 +224,7 @@ def build_timeline(
     waits = waits or {}
     hints = hints or {}
     horizon = run_end or now
+    ended = run_end is not None
     ordered = sorted(records, key=lambda r: (r.seq, r.branch, r.superseded, r.attempt, r.pk or 0))
     rows: dict[tuple[int, int, bool], Row] = {}
     # When the run's own lane last moved on: the next main-lane position could start then.
@@ -259,7 +263,9 @@ def build_timeline(
             id=record.pk or 0,
             attempt=record.attempt,
             status=record.status,
-            segments=tuple(_segments(record, ready, horizon, waits.get(record.pk or 0, ""))),
+            segments=tuple(
+                _segments(record, ready, horizon, waits.get(record.pk or 0, ""), ended=ended)
+            ),
             error_message=error_message(record.error),
         )
         row.attempts.append(attempt)
@@ -277,16 +283,21 @@ def build_timeline(
     return Timeline(start=run_start, end=end, rows=shown, hidden_internal=hidden)
 
 
-def _segments(record: JournalRow, ready: datetime, horizon: datetime, wait: str) -> list[Segment]:
+def _segments(
+    record: JournalRow, ready: datetime, horizon: datetime, wait: str, *, ended: bool
+) -> list[Segment]:
+    """The spans of one attempt; `ended`: the run ended at `horizon`, so nothing is open and
+    a back-off it was waiting out stops there (its retry_at never came)."""
     started, finished = record.started_at, record.finished_at
     segments: list[Segment] = []
     if record.status == "queued":
         # Created with its group, not yet given to a worker: all of it so far is queueing.
-        return [Segment("queued", started, finished or horizon, open=finished is None)]
+        is_open = finished is None and not ended
+        return [Segment("queued", started, finished or horizon, open=is_open)]
     if (started - ready).total_seconds() > MIN_QUEUED_SECONDS and ready < started:
         segments.append(Segment("queued", ready, started, label="waiting for a worker"))
     end = finished or horizon
-    is_open = finished is None
+    is_open = finished is None and not ended
     if record.kind in WAITING_KINDS:
         segments.append(
             Segment("waiting", started, end, open=is_open, label=_wait_label(record, wait))
@@ -295,13 +306,16 @@ def _segments(record: JournalRow, ready: datetime, horizon: datetime, wait: str)
         segments.append(Segment("running", started, max(end, started), open=is_open))
     if record.status == "retrying" and record.retry_at is not None and finished is not None:
         backoff_end = max(record.retry_at, finished)
+        # A run that ended during the back-off never made the next attempt.
+        cut = ended and backoff_end > horizon
+        label = f"next attempt at {record.retry_at:%H:%M:%S}"
         segments.append(
             Segment(
                 "backoff",
                 finished,
-                backoff_end,
-                open=backoff_end > horizon,
-                label=f"next attempt at {record.retry_at:%H:%M:%S}",
+                max(horizon, finished) if cut else backoff_end,
+                open=not ended and backoff_end > horizon,
+                label=f"{label}, not reached: the run ended first" if cut else label,
             )
         )
     return segments

@@ -141,3 +141,16 @@ def test_a_code_loop_on_the_runs_own_lane() -> None:
     StepRecord.objects.filter(run=run, branch__gt=0).update(branch=0, kind="step")
     Run.objects.filter(pk=run.pk).update(kind="code")
     assert_same(run)
+
+
+def test_a_loop_that_ended_while_items_waited_and_backed_off() -> None:
+    run = loop_run(publish_loop(), 80, failed=frozenset({7}))
+    assert run.finished_at is not None
+    items = StepRecord.objects.filter(run=run, branch__gt=0)
+    items.filter(name="work[60]").update(
+        status="retrying", retry_at=run.finished_at + timedelta(minutes=5), error={"type": "E"}
+    )
+    items.filter(name="work[61]").update(kind="wait", status="waiting", finished_at=None)
+    items.filter(name="work[62]").update(status="running", finished_at=None)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.TIMED_OUT)
+    assert_same(run)
