@@ -145,9 +145,10 @@ def load_timeline(
             records,
             run_start=run.started_at or run.created_at,
             now=now,
-            run_end=run.finished_at if run.is_terminal else None,
+            run_end=_run_end(run),
             waits=waits,
             show_internal=show_internal,
+            stops=run_stops(run),
         )
     return RunTimeline(timeline, _verdict(run, timeline, now), truncated)
 
@@ -169,7 +170,8 @@ def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositi
         run.pk,
         run_start=run.started_at or run.created_at,
         horizon=_run_end(run) or now,
-        ended=_run_end(run) is not None,
+        run_end=_run_end(run),
+        stops=run_stops(run),
         show_internal=show_internal,
         # The map groups a graph's rows by canvas node, a code workflow's by step name.
         by_node=run.kind == "graph",
@@ -187,6 +189,16 @@ def _run_end(run: Run) -> datetime | None:
     return run.finished_at if run.is_terminal else None
 
 
+def run_stops(run: Run) -> list[tuple[datetime, datetime]]:
+    """When the run ended and when it was retried, each time (Run.stops), oldest first."""
+    stops = run.stops if isinstance(run.stops, list) else []
+    return [
+        (datetime.fromisoformat(stop["ended"]), datetime.fromisoformat(stop["retried"]))
+        for stop in stops
+        if isinstance(stop, dict) and "ended" in stop and "retried" in stop
+    ]
+
+
 def _lay_out(run: Run, read: list[ReadRow], *, show_internal: bool, now: datetime) -> Timeline:
     records = [JournalEntry(*row.values) for row in read]
     hints = {row.values[0]: (row.lane_free, row.dispatched_at) for row in read}
@@ -199,6 +211,7 @@ def _lay_out(run: Run, read: list[ReadRow], *, show_internal: bool, now: datetim
         waits=waits,
         show_internal=show_internal,
         hints=hints,
+        stops=run_stops(run),
     )
 
 
