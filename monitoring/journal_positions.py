@@ -8,7 +8,7 @@ must change together (tests/monitoring/test_folded_timeline__matches_the_laid_ou
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,23 +50,33 @@ WITH rec AS (
     SELECT r.id, r.seq, r.branch, r.superseded, r.attempt, r.kind, r.name, r.status,
         r.started_at,
         CASE
-            WHEN r.status = 'queued' THEN COALESCE(r.finished_at, %(horizon)s)
+            WHEN r.status = 'queued' THEN COALESCE(r.finished_at, cut.h)
+            -- A back-off the run did not live to see stops at its end.
             WHEN r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
-                THEN GREATEST(r.retry_at, r.finished_at)
-            WHEN r.kind = ANY(%(waiting)s) THEN COALESCE(r.finished_at, %(horizon)s)
-            ELSE GREATEST(COALESCE(r.finished_at, %(horizon)s), r.started_at)
+                THEN GREATEST(CASE WHEN cut.ended
+                    THEN LEAST(GREATEST(r.retry_at, r.finished_at), cut.h)
+                    ELSE GREATEST(r.retry_at, r.finished_at) END, r.finished_at)
+            WHEN r.kind = ANY(%(waiting)s) THEN COALESCE(r.finished_at, cut.h)
+            ELSE GREATEST(COALESCE(r.finished_at, cut.h), r.started_at)
         END AS ends,
-        CASE
+        NOT cut.ended AND CASE
             WHEN r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
-                THEN GREATEST(r.retry_at, r.finished_at) > %(horizon)s
+                THEN GREATEST(r.retry_at, r.finished_at) > cut.h
             ELSE r.finished_at IS NULL
         END AS last_open,
-        r.finished_at IS NULL OR (
+        NOT cut.ended AND (r.finished_at IS NULL OR (
             r.status = 'retrying' AND r.retry_at IS NOT NULL AND r.finished_at IS NOT NULL
-            AND GREATEST(r.retry_at, r.finished_at) > %(horizon)s
-        ) AS any_open,
-        r.finished_at IS NULL AND r.status <> 'queued' AND r.kind = ANY(%(waiting)s) AS open_wait
-    FROM "{_TABLE}" r
+            AND GREATEST(r.retry_at, r.finished_at) > cut.h
+        )) AS any_open,
+        NOT cut.ended AND r.finished_at IS NULL AND r.status <> 'queued'
+            AND r.kind = ANY(%(waiting)s) AS open_wait
+    FROM "{_TABLE}" r,
+        -- The end of the stretch the row began in (a stop before a retry, or the run's end),
+        -- else now; as monitoring.timeline.build_timeline cuts it.
+        LATERAL (SELECT COALESCE(stop.at, %(run_end)s::timestamptz, %(horizon)s) AS h,
+                COALESCE(stop.at, %(run_end)s::timestamptz) IS NOT NULL AS ended
+            FROM (SELECT min(e) AS at FROM unnest(%(stop_ends)s::timestamptz[]) e
+                WHERE e >= r.started_at) stop) cut
     WHERE r.run_id = %(run)s
 ),
 laned AS (
@@ -88,9 +98,12 @@ firsts AS (
             WHEN started_at - ready > make_interval(secs => %(min_queued)s) THEN ready
             ELSE started_at
         END AS begins
-    FROM laned, LATERAL (SELECT CASE WHEN branch <> 0
+    FROM laned, LATERAL (SELECT GREATEST(CASE WHEN branch <> 0
         THEN COALESCE(dispatches[cardinality(dispatches)], started_at)
-        ELSE lane_free END AS ready) readied
+        ELSE lane_free END,
+        -- Stopped until a retry: it could start from the retry at the earliest.
+        (SELECT max(x) FROM unnest(%(stop_retries)s::timestamptz[]) x WHERE x <= started_at)
+        ) AS ready) readied
 ),
 item AS (
     SELECT firsts.*,
@@ -262,7 +275,9 @@ class FoldedRead:
 
 
 class JournalPositions:
-    """Queries over one run's journal as the timeline would lay it out at `horizon`."""
+    """Queries over one run's journal as the timeline would lay it out at `horizon` (the
+    run's end, `run_end`, when it ended; else now), stopped at `stops` (when it ended and when
+    it was retried, each time)."""
 
     def __init__(
         self,
@@ -270,6 +285,8 @@ class JournalPositions:
         *,
         run_start: datetime,
         horizon: datetime,
+        run_end: datetime | None,
+        stops: Sequence[tuple[datetime, datetime]],
         show_internal: bool,
         by_node: bool,
         fold_above: int,
@@ -278,6 +295,9 @@ class JournalPositions:
             "run": run_id,
             "run_start": run_start,
             "horizon": horizon,
+            "run_end": run_end,
+            "stop_ends": [ended for ended, _ in stops],
+            "stop_retries": [retried for _, retried in stops],
             "show_internal": show_internal,
             "by_node": by_node,
             "fold_above": fold_above,

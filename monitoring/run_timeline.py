@@ -44,6 +44,8 @@ class RunTimeline:
     summary: FoldedSummary | None = None
     """The folded answer when only the rows outside folds were read (load_folded_timeline):
     then `timeline` holds those and a few of each fold's rows, and answers only folded."""
+    status: str = ""
+    """The run's status, which the verdict speaks for (the page colours the verdict by it)."""
 
     def as_json(self, *, folded: bool = False) -> dict[str, Any]:
         """Every row, or (`folded`) a loop's items and a big parallel group's branches as one
@@ -60,8 +62,9 @@ class RunTimeline:
         """GET /api/runs/<id>/timeline's answer as `mask` shows it."""
         # Labels and errors may quote sensitive input; the chart's numbers are timings, kept.
         shown = mask.value(self.as_json(folded=folded), numbers=False)
-        # Tells a page its "***" are masks, to say so in words.
-        return {**shown, "masked": mask.masks_anything}
+        # Tells a page its "***" are masks, to say so in words. The status is no data: a
+        # sensitive input that happens to read "failed" must not mask it.
+        return {**shown, "status": self.status, "masked": mask.masks_anything}
 
     def items_json(
         self, group: str, *, offset: int, limit: int, status: str | None
@@ -145,11 +148,12 @@ def load_timeline(
             records,
             run_start=run.started_at or run.created_at,
             now=now,
-            run_end=run.finished_at if run.is_terminal else None,
+            run_end=_run_end(run),
             waits=waits,
             show_internal=show_internal,
+            stops=run_stops(run),
         )
-    return RunTimeline(timeline, _verdict(run, timeline, now), truncated)
+    return RunTimeline(timeline, _verdict(run, timeline, now), truncated, status=run.status)
 
 
 def _verdict(run: Run, timeline: Timeline, now: datetime) -> str:
@@ -169,6 +173,8 @@ def _positions(run: Run, *, show_internal: bool, now: datetime) -> JournalPositi
         run.pk,
         run_start=run.started_at or run.created_at,
         horizon=_run_end(run) or now,
+        run_end=_run_end(run),
+        stops=run_stops(run),
         show_internal=show_internal,
         # The map groups a graph's rows by canvas node, a code workflow's by step name.
         by_node=run.kind == "graph",
@@ -186,6 +192,16 @@ def _run_end(run: Run) -> datetime | None:
     return run.finished_at if run.is_terminal else None
 
 
+def run_stops(run: Run) -> list[tuple[datetime, datetime]]:
+    """When the run ended and when it was retried, each time (Run.stops), oldest first."""
+    stops = run.stops if isinstance(run.stops, list) else []
+    return [
+        (datetime.fromisoformat(stop["ended"]), datetime.fromisoformat(stop["retried"]))
+        for stop in stops
+        if isinstance(stop, dict) and "ended" in stop and "retried" in stop
+    ]
+
+
 def _lay_out(run: Run, read: list[ReadRow], *, show_internal: bool, now: datetime) -> Timeline:
     records = [JournalEntry(*row.values) for row in read]
     hints = {row.values[0]: (row.lane_free, row.dispatched_at) for row in read}
@@ -198,6 +214,7 @@ def _lay_out(run: Run, read: list[ReadRow], *, show_internal: bool, now: datetim
         waits=waits,
         show_internal=show_internal,
         hints=hints,
+        stops=run_stops(run),
     )
 
 
@@ -217,7 +234,8 @@ def load_folded_timeline(
         return load_timeline(run, show_internal=show_internal, now=now)
     laid_out = _lay_out(run, found.rows, show_internal=show_internal, now=now)
     timeline = replace(laid_out, hidden_internal=found.hidden)
-    return RunTimeline(timeline, _verdict(run, timeline, now), 0, summarise(timeline, found.parts))
+    summary = summarise(timeline, found.parts)
+    return RunTimeline(timeline, _verdict(run, timeline, now), 0, summary, status=run.status)
 
 
 def load_items(

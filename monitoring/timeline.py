@@ -9,11 +9,18 @@ Plain Python over journal rows (StepRecord instances, saved or not): no request,
 - backoff: a failed attempt waiting for its next one (StepRecord.retry_at);
 - waiting: a timer, an event, a person or a child run; `label` says which.
 
+A run that ended leaves nothing open: what it was still doing or waiting for (a back-off
+whose next attempt never came included) stops at its end. A run that was retried stood stopped
+from that end until the retry (Run.stops): that time is no span at all. The rows it had open
+then stop at that end, and the first attempt after the retry queues from the retry, not from
+the position before it.
+
 Internal rows (journaled values such as "now" or a loop's "next") are hidden unless asked for:
 they explain replay, not time.
 """
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -213,14 +220,18 @@ def build_timeline(
     waits: Mapping[int, str] | None = None,
     show_internal: bool = False,
     hints: Mapping[int, tuple[datetime, datetime | None]] | None = None,
+    stops: Sequence[tuple[datetime, datetime]] = (),
 ) -> Timeline:
     """Lay out journal rows. `waits` maps a row's id to what it waits for ("approval by vp");
     `run_end` is when an ended run ended: what it left open stops there. `hints`, for rows
     laid out without some of those before them, maps a row's id to when the run's lane was
-    free before it and when its parallel group dispatched it."""
+    free before it and when its parallel group dispatched it. `stops`: when the run ended and
+    when it was retried, each time, oldest first."""
     waits = waits or {}
     hints = hints or {}
     horizon = run_end or now
+    stop_ends = [ended for ended, _ in stops]
+    retries = [retried for _, retried in stops]
     ordered = sorted(records, key=lambda r: (r.seq, r.branch, r.superseded, r.attempt, r.pk or 0))
     rows: dict[tuple[int, int, bool], Row] = {}
     # When the run's own lane last moved on: the next main-lane position could start then.
@@ -255,11 +266,19 @@ def build_timeline(
             ready = dispatched or group_start.get(record.seq, record.started_at)
         else:
             ready = lane_free
+        # Stopped until a retry: the attempt could start from the retry at the earliest.
+        resumed = bisect_right(retries, record.started_at)
+        if resumed:
+            ready = max(ready, retries[resumed - 1])
+        # The end of the stretch the attempt began in: a later stop's end, or the run's.
+        stop = bisect_left(stop_ends, record.started_at)
+        cut = stop_ends[stop] if stop < len(stop_ends) else run_end
+        wait = waits.get(record.pk or 0, "")
         attempt = Attempt(
             id=record.pk or 0,
             attempt=record.attempt,
             status=record.status,
-            segments=tuple(_segments(record, ready, horizon, waits.get(record.pk or 0, ""))),
+            segments=tuple(_segments(record, ready, cut or horizon, wait, ended=cut is not None)),
             error_message=error_message(record.error),
         )
         row.attempts.append(attempt)
@@ -277,16 +296,21 @@ def build_timeline(
     return Timeline(start=run_start, end=end, rows=shown, hidden_internal=hidden)
 
 
-def _segments(record: JournalRow, ready: datetime, horizon: datetime, wait: str) -> list[Segment]:
+def _segments(
+    record: JournalRow, ready: datetime, horizon: datetime, wait: str, *, ended: bool
+) -> list[Segment]:
+    """The spans of one attempt; `ended`: the run ended (or stopped) at `horizon`, so nothing
+    is open and a back-off it was waiting out stops there (its retry_at never came)."""
     started, finished = record.started_at, record.finished_at
     segments: list[Segment] = []
     if record.status == "queued":
         # Created with its group, not yet given to a worker: all of it so far is queueing.
-        return [Segment("queued", started, finished or horizon, open=finished is None)]
+        is_open = finished is None and not ended
+        return [Segment("queued", started, finished or horizon, open=is_open)]
     if (started - ready).total_seconds() > MIN_QUEUED_SECONDS and ready < started:
         segments.append(Segment("queued", ready, started, label="waiting for a worker"))
     end = finished or horizon
-    is_open = finished is None
+    is_open = finished is None and not ended
     if record.kind in WAITING_KINDS:
         segments.append(
             Segment("waiting", started, end, open=is_open, label=_wait_label(record, wait))
@@ -295,13 +319,16 @@ def _segments(record: JournalRow, ready: datetime, horizon: datetime, wait: str)
         segments.append(Segment("running", started, max(end, started), open=is_open))
     if record.status == "retrying" and record.retry_at is not None and finished is not None:
         backoff_end = max(record.retry_at, finished)
+        # A run that ended during the back-off never made the next attempt.
+        cut = ended and backoff_end > horizon
+        label = f"next attempt at {record.retry_at:%H:%M:%S}"
         segments.append(
             Segment(
                 "backoff",
                 finished,
-                backoff_end,
-                open=backoff_end > horizon,
-                label=f"next attempt at {record.retry_at:%H:%M:%S}",
+                max(horizon, finished) if cut else backoff_end,
+                open=not ended and backoff_end > horizon,
+                label=f"{label}, not reached: the run ended first" if cut else label,
             )
         )
     return segments

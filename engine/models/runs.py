@@ -92,6 +92,9 @@ class Run(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     # Where a failed, cancelled or timed-out run stopped: where a retry resumes it.
     stopped_at = models.PositiveIntegerField(null=True, blank=True)
+    # Each time the run ended and was retried: {"ended": iso, "retried": iso}, oldest first.
+    # The journal cannot tell the time it stood stopped from time spent queueing.
+    stops = models.JSONField(default=list, blank=True)
     # "seq.branch" → how many times a compensation undid that step: its idempotency key's
     # generation when a retry does it again.
     redo = models.JSONField(default=dict, blank=True)

@@ -453,16 +453,21 @@ def _retry_locked(run: Run) -> None:
 
     # The run's end cancelled its open tasks; the waits that run again need them open.
     reopen_cancelled_tasks(run.pk)
+    now = timezone.now()
+    # When it stood stopped: its timeline must not show that time as queueing for a worker.
+    stop = {"ended": (run.finished_at or now).isoformat(), "retried": now.isoformat()}
+    stops = [*(run.stops if isinstance(run.stops, list) else []), stop]
     # A retried run gets its whole run timeout again, counted from now.
     Run.objects.filter(pk=run.pk).update(
         status=RunStatus.PENDING,
+        stops=stops,
         error=None,
         output=None,
         finished_at=None,
         stopped_at=None,
         deadline_at=None,
         redo=redo,
-        dispatched_at=timezone.now(),
+        dispatched_at=now,
         wake_requested=False,
     )
     advance_on_commit(run.pk)

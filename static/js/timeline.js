@@ -251,7 +251,16 @@
     var groups = folded ? " · " + folded + " items folded into " + data.groups + " row" + (data.groups === 1 ? "" : "s") : "";
     this.summary.textContent = rowCount + " rows over " + duration(this.span) + groups + hidden + cut;
     var verdict = document.querySelector("[data-verdict]");
-    if (verdict && data.verdict) verdict.textContent = unmaskedWords(data.verdict, data.masked);
+    if (verdict && data.verdict) {
+      verdict.textContent = unmaskedWords(data.verdict, data.masked);
+      // Coloured by the run's status, as the page draws it: a run that ends turns it red or green.
+      if (data.status) {
+        Array.prototype.slice.call(verdict.classList).forEach(function (name) {
+          if (name.indexOf("verdict-") === 0) verdict.classList.remove(name);
+        });
+        verdict.classList.add("verdict-" + data.status);
+      }
+    }
     this.drawAxis();
     this.paint(true);
   };

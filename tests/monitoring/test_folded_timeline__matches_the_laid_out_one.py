@@ -141,3 +141,43 @@ def test_a_code_loop_on_the_runs_own_lane() -> None:
     StepRecord.objects.filter(run=run, branch__gt=0).update(branch=0, kind="step")
     Run.objects.filter(pk=run.pk).update(kind="code")
     assert_same(run)
+
+
+def test_a_loop_that_ended_while_items_waited_and_backed_off() -> None:
+    run = loop_run(publish_loop(), 80, failed=frozenset({7}))
+    assert run.finished_at is not None
+    items = StepRecord.objects.filter(run=run, branch__gt=0)
+    items.filter(name="work[60]").update(
+        status="retrying", retry_at=run.finished_at + timedelta(minutes=5), error={"type": "E"}
+    )
+    items.filter(name="work[61]").update(kind="wait", status="waiting", finished_at=None)
+    items.filter(name="work[62]").update(status="running", finished_at=None)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.TIMED_OUT)
+    assert_same(run)
+
+
+def test_a_loop_stopped_and_retried_twice() -> None:
+    """What each stop cut (an item's wait, a back-off) and the queueing from each retry."""
+    run = loop_run(publish_loop(), 80)
+    began = run.started_at
+    assert began is not None
+
+    def stop(ended_ms: int, retried_ms: int) -> dict[str, str]:
+        ended, retried = (began + timedelta(milliseconds=ms) for ms in (ended_ms, retried_ms))
+        return {"ended": ended.isoformat(), "retried": retried.isoformat()}
+
+    items = StepRecord.objects.filter(run=run, branch__gt=0)
+    # The first wave's items were taken up after the first retry, 5 ms after their dispatch.
+    items.filter(seq=2).update(
+        started_at=began + timedelta(milliseconds=10),
+        finished_at=began + timedelta(milliseconds=13),
+    )
+    items.filter(name="work[5]").update(kind="wait", status="waiting", finished_at=None)
+    items.filter(name="work[6]").update(
+        status="retrying", retry_at=began + timedelta(minutes=5), error={"type": "E"}
+    )
+    items.filter(name="work[7]").update(status="running", finished_at=None, superseded=True)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, finished_at=None, stops=[stop(6, 8), stop(30, 31)]
+    )
+    assert_same(run)
