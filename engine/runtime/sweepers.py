@@ -23,7 +23,7 @@ from engine.messaging.dispatch import (
 from engine.messaging.signals import run_changed, send_on_commit
 from engine.models import DebounceSlot, Run, RunStatus, StepRecord, Timer, TimerKind
 from engine.models.row_checks import checked_on_the_row
-from engine.resilience.priorities import ADMITTED, HELD
+from engine.resilience.priorities import ADMITTED, HELD, admit_next
 from engine.runtime.rollups import rollups_in_key_order
 from engine.runtime.runner import retry_branch
 from engine.runtime.runs import create_run, request_cancel
@@ -105,17 +105,21 @@ def _fire(timer: Timer) -> None:
         scheduled = Run.objects.filter(
             checked_on_the_row(status=RunStatus.SCHEDULED), pk=timer.run_id
         )
-        found = scheduled.values_list("workflow", "admission").first()
+        found = scheduled.values_list("workflow", "admission", "concurrency_key").first()
         if found is None:
             return
-        workflow, admission = found
+        workflow, admission, key = found
         # A run its workflow's cap held back waits for a place: admit_next sends it then.
         held = admission == HELD
         started = scheduled.update(
             status=RunStatus.PENDING, dispatched_at=None if held else timezone.now()
         )
         if started:
-            if not held:
+            if held:
+                # Its place may have come while it waited for its time (the runs that ended
+                # meanwhile let in only runs already due): nothing else would let it in.
+                admit_next(workflow, key)
+            else:
                 advance_on_commit(timer.run_id)
             send_on_commit(
                 run_changed, run_id=timer.run_id, workflow=workflow, status=RunStatus.PENDING
