@@ -294,7 +294,8 @@ def diff(workflow: Workflow, old: str, new: str) -> dict[str, Any]:
 def instantiate(
     template: Workflow, *, slug: Any, title: Any, values: Any, user: User | None
 ) -> tuple[Workflow, list[Problem]]:
-    """A new workflow from a template, with `${name}` in its strings replaced by the values."""
+    """A new workflow from a template, with `${name}` in its strings replaced by the values,
+    and the template's run settings (its run timeout, whether a cancel undoes steps)."""
     if not template.is_template:
         raise DesignerError(f"{template.slug!r} is not a template", status=409, field="slug")
     if not isinstance(values, dict):
@@ -316,6 +317,8 @@ def instantiate(
         user=user,
         description=_substitute(template.description, chosen),
         graph=graph,
+        compensate_on_cancel=template.compensate_on_cancel,
+        timeout_seconds=template.timeout_seconds,
     )
 
 

@@ -269,3 +269,34 @@ def test_bad_task_queries_are_refused(client: Client, designer: Any) -> None:
     assert client.get("/api/tasks", headers=designer).json() == []
     missing = send(client, "post", "/api/tasks/999/decide", designer, {"decision": "approved"})
     assert missing.status_code == 404
+
+
+def test_a_template_passes_on_its_run_settings(client: Client, designer: Any) -> None:
+    """A workflow made from a template runs as the template would: the same run timeout, and
+    the same answer to whether a cancel undoes its steps."""
+    made = send(
+        client,
+        "post",
+        "/api/workflows",
+        designer,
+        {
+            "slug": "approver",
+            "title": "Approval for ${team}",
+            "graph": VALID,
+            "is_template": True,
+            "parameters": [{"name": "team", "title": "Team"}],
+            "compensate_on_cancel": False,
+            "timeout_seconds": 432_000,
+        },
+    )
+    assert made.status_code == 201, made.json()
+    copied = send(
+        client,
+        "post",
+        "/api/workflows/approver/instantiate",
+        designer,
+        {"slug": "approve-expenses", "title": "Expenses", "parameters": {"team": "Finance"}},
+    )
+    assert copied.status_code == 201, copied.json()
+    body = client.get("/api/workflows/approve-expenses", headers=designer).json()
+    assert (body["compensate_on_cancel"], body["timeout_seconds"]) == (False, 432_000)
