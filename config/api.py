@@ -98,7 +98,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     else:
         # Raised without a field: a refusal about the caller (401, 403, django-ninja's 429).
         body = refusal(None, str(exc))
-    return api.create_response(request, body, status=exc.status_code)
+    response = api.create_response(request, body, status=exc.status_code)
+    if exc.status_code == 401:
+        # RFC 9110: a 401 names the scheme that would do; a browser's session is the other.
+        response["WWW-Authenticate"] = 'Bearer realm="stepwise"'
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -23,6 +23,8 @@ def test_missing_credentials_get_401(client: Client) -> None:
     response = client.get("/api/me")
     assert response.status_code == 401
     assert response.json() == {"detail": "Unauthorized", "field": None}
+    # RFC 9110: a 401 says which scheme would do.
+    assert response["WWW-Authenticate"] == 'Bearer realm="stepwise"'
 
 
 def test_a_wrong_token_gets_401(client: Client) -> None:
@@ -60,6 +62,7 @@ def test_a_write_without_valid_credentials_gets_401_not_a_csrf_refusal(
     response = _post(client, path, body, **headers)
     assert response.status_code == 401, response.content
     assert response.json() == {"detail": "Unauthorized", "field": None}
+    assert response["WWW-Authenticate"] == 'Bearer realm="stepwise"'
     assert not Run.objects.exists() and not Event.objects.exists()
 
 
