@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.db.models import Q
 
 from engine.human.delegation import delegators_of
 from engine.human.people import requesters
@@ -69,16 +70,15 @@ def earlier_stage_decided_by(task: HumanTask, person: User) -> str:
     stages = set(task.distinct_from or ())
     if not stages:
         return ""
+    # One query with OR, not a UNION: TaskDecision's default ordering made the UNION an error
+    # on SQLite (the embedded default), so such a stage could not be decided there at all.
     decided = (
         TaskDecision.objects.filter(task__run_id=task.run_id)
         .exclude(task=task)
-        .filter(user=person)
-        .union(
-            TaskDecision.objects.filter(task__run_id=task.run_id)
-            .exclude(task=task)
-            .filter(decided_by=person)
-        )
+        .filter(Q(user=person) | Q(decided_by=person))
+        .order_by()
         .values_list("task__step_name", flat=True)
+        .distinct()
     )
     for step_name in decided:
         stage = _FRAME.sub("", step_name)
