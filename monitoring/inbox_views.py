@@ -25,6 +25,7 @@ from engine.human import (
     unclaim_task,
 )
 from engine.human.queries import TaskQuery, parse_query
+from engine.human.visibility import task_seen_by
 from engine.models import Delegation, HumanTask, SavedView, TaskStatus
 from monitoring.htmx import HtmxHttpRequest
 from monitoring.inbox import PAST_TENSE, inbox_of, posted_form, task_title
@@ -253,14 +254,16 @@ def bulk_decide(request: HtmxHttpRequest) -> HttpResponse:
         return _inbox_response(request, notice=("error", text), status=422)
     results: list[tuple[str, str, str]] = []
     for task_id in ids:
-        title = task_title(task_id)
+        seen = task_seen_by(task_id, request.user)
         try:
             decide_task(task_id, request.user, decision, comment)
         except TaskError as refused:
+            # A task that is not theirs is named by its number alone, never its title.
+            title = task_title(task_id) if seen else f"task {task_id}"
             where = f"{refused.field}: " if refused.field else ""
             results.append((title, "refused", f"{where}{refused.message}"))
         else:
-            results.append((title, "done", PAST_TENSE.get(decision, decision)))
+            results.append((task_title(task_id), "done", PAST_TENSE.get(decision, decision)))
     done = sum(1 for _, outcome, _ in results if outcome == "done")
     text = f"{done} of {len(results)} tasks {PAST_TENSE.get(decision, decision)}."
     return _inbox_response(

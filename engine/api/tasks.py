@@ -23,15 +23,14 @@ from engine.human import (
     TaskError,
     claim_task,
     decide_task,
-    delegators_of,
     end_delegation,
-    is_assignee,
     reassign,
     set_delegation,
     tasks_for,
     unclaim_task,
 )
 from engine.human.queries import find_tasks, parse_query
+from engine.human.visibility import seen_by
 from engine.models import Delegation, HumanTask, TaskStatus
 
 router = Router(tags=["tasks"])
@@ -198,9 +197,7 @@ def _visible_task(request: HttpRequest, task_id: int) -> HumanTask:
     task = _with_details(HumanTask.objects.filter(pk=task_id)).first()
     if task is None:
         raise FieldError(404, "task_id", f"no task {task_id} assigned to you")
-    if can(user, Capability.REASSIGN_TASKS) or is_assignee(task, user):
-        return task
-    if any(is_assignee(task, other) for other in delegators_of(user, task.run.workflow)):
+    if seen_by(task, user):
         return task
     raise FieldError(404, "task_id", f"no task {task_id} assigned to you")
 

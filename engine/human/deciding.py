@@ -19,8 +19,9 @@ from engine.human.audit import record_event
 from engine.human.choices import DECIDED, DECISIONS
 from engine.human.people import people_of
 from engine.human.settled import run_settled_hooks
-from engine.human.standing import standing
+from engine.human.standing import NOT_YOURS, standing
 from engine.human.tasks import TaskError, announce
+from engine.human.visibility import seen_by
 from engine.messaging.dispatch import wake
 from engine.messaging.signals import announce_step
 from engine.models import (
@@ -70,7 +71,7 @@ def _decide(
     task_id: int, user: User, decision: Any, comment: str, on_behalf_of: str | None, form: Any
 ) -> HumanTask:
     with transaction.atomic():
-        task = _lock(task_id)
+        task = _lock(task_id, user)
         allowed = DECISIONS[TaskKind(task.kind)]
         if decision not in allowed:
             raise TaskError(
@@ -122,7 +123,7 @@ def claim_task(task_id: int, user: User) -> HumanTask:
     """Take a group task for oneself: the rest of the group no longer sees it. Two claimers
     race on the row lock; the second is told who has it (409)."""
     with transaction.atomic():
-        task = _lock(task_id)
+        task = _lock(task_id, user)
         if task.status != TaskStatus.OPEN:
             raise TaskError(f"the task is already {task.get_status_display().lower()}", status=409)
         if task.claimed_by_id is not None:
@@ -141,7 +142,7 @@ def claim_task(task_id: int, user: User) -> HumanTask:
 def unclaim_task(task_id: int, user: User, *, as_operator: bool = False) -> HumanTask:
     """Give a claimed task back to its group (its claimer, or an operator)."""
     with transaction.atomic():
-        task = _lock(task_id)
+        task = _lock(task_id, user)
         if task.claimed_by_id is None:
             raise TaskError("the task is not claimed", status=409)
         if task.claimed_by_id != user.pk and not as_operator:
@@ -154,7 +155,10 @@ def unclaim_task(task_id: int, user: User, *, as_operator: bool = False) -> Huma
     return task
 
 
-def _lock(task_id: int) -> HumanTask:
+def _lock(task_id: int, user: User) -> HumanTask:
+    """The task, its run's row and its own locked, if `user` is one the task concerns
+    (seen_by). Anyone else is refused first, the same way whatever the task's state: before,
+    a stranger's decision or claim was told "the task is already rejected" and saw its title."""
     run_id = HumanTask.objects.filter(pk=task_id).values_list("run_id", flat=True).first()
     if run_id is None:
         raise TaskError(f"no task {task_id}", status=404)
@@ -164,6 +168,8 @@ def _lock(task_id: int) -> HumanTask:
         .select_related("run", "claimed_by")
         .get(pk=task_id)
     )
+    if not seen_by(task, user):
+        raise TaskError(NOT_YOURS, status=403)
     return task
 
 

@@ -18,6 +18,8 @@ from engine.models import HumanTask, TaskDecision
 
 _FRAME = re.compile(r"\[\d+\]")
 
+NOT_YOURS = "only the task's assignees may decide it"
+
 
 @dataclass(frozen=True)
 class Standing:
@@ -117,4 +119,4 @@ def _acting(task: HumanTask, user: User, on_behalf_of: str | None) -> Standing:
         raise TaskError(
             f"say on whose behalf you decide: {names}", status=422, field="on_behalf_of"
         )
-    raise TaskError("only the task's assignees may decide it", status=403)
+    raise TaskError(NOT_YOURS, status=403)

@@ -236,6 +236,24 @@ def test_a_strangers_decision_is_a_403_and_changes_nothing(people: dict[str, Use
 
 
 @pytest.mark.django_db
+def test_a_stranger_learns_nothing_of_a_task_whatever_its_state(people: dict[str, User]) -> None:
+    """Refused before anything else: not told it was decided already (nor how), nor its title
+    through the bulk form, whose task list is whatever was posted."""
+    decided = task("Manny's secret expense", users=("manny",))
+    assert decide(logged_in(people["manny"]), decided.pk, "rejected").status_code == 303
+    sam = logged_in(people["sam"])
+    refused = decide(sam, decided.pk, "approved")
+    page = refused.content.decode()
+    assert refused.status_code == 403, page
+    assert "only the task&#x27;s assignees may decide it" in page and "rejected" not in page
+    claimed = sam.post(f"/inbox/{decided.pk}/claim")
+    assert claimed.status_code == 403 and "rejected" not in claimed.content.decode()
+    bulk = sam.post("/inbox/bulk", {"decision": "approved", "task": [str(decided.pk)]})
+    assert f"task {decided.pk}" in bulk.content.decode()
+    assert "secret expense" not in bulk.content.decode()
+
+
+@pytest.mark.django_db
 def test_a_bad_decision_is_a_422_naming_the_field_and_keeps_the_comment(
     people: dict[str, User],
 ) -> None:
