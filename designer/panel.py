@@ -159,7 +159,10 @@ def fields_for(
     for key, prop in schema.get("properties", {}).items():
         widget = widget_for(key, prop)
         control, spec = control_for(key, prop, node_type.expressions)
-        value = raw[key] if raw and key in raw else _shown(widget, config.get(key))
+        # A switch left out of the config is at its schema default: shown unchecked, a default
+        # of true was turned off by the next Apply ("One rejection rejects", "Follow redirects").
+        stored = config.get(key, prop.get("default") if widget == "checkbox" else None)
+        value = raw[key] if raw and key in raw else _shown(widget, stored)
         options = tuple(str(o) for o in prop.get("enum", ())) if widget == "select" else ()
         fields.append(
             Field(

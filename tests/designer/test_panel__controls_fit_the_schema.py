@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import Client
 
-from designer.panel import control_for, fields_for
+from designer.panel import FIELD_PREFIX, config_from_form, control_for, fields_for
 from engine.graph.nodes import get_node_type
 from engine.graph.validate import config_schema
 
@@ -90,3 +90,29 @@ def test_every_action_nodes_bulkhead_is_a_small_form_not_json() -> None:
     assert control == "fields"
     assert list(spec["properties"]) == ["name", "max_concurrent"]
     assert spec["required"] == ["name"]
+
+
+@pytest.mark.parametrize(
+    ("node_type", "switch"),
+    [
+        ("human.approval", "any_rejection_rejects"),
+        ("flow.subworkflow", "wait"),
+        ("action.http", "follow_redirects"),
+    ],
+)
+def test_a_switch_left_out_shows_its_default_and_apply_keeps_it(
+    node_type: str, switch: str
+) -> None:
+    """A switch whose default is on was shown off when the config left it out, and the next
+    Apply (of any other field) wrote it off: an approval stopped settling on one rejection,
+    a sub-workflow stopped being waited for."""
+    kind = get_node_type(node_type)
+    assert kind is not None
+    schema = config_schema(kind)
+    assert schema["properties"][switch]["default"] is True
+    shown = {field.key: field.value for field in fields_for(kind, schema, {}, [])}
+    assert shown[switch] is True
+    # The browser posts a checked box by name, as it would after showing it checked.
+    posted = {FIELD_PREFIX + switch: "on"}
+    config, problems, _ = config_from_form(schema, posted, {})
+    assert config[switch] is True and not problems
