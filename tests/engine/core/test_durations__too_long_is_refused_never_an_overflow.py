@@ -53,6 +53,8 @@ def test_later_adds_what_fits_and_names_what_does_not() -> None:
         (1e300, "must be at most 365 days (31536000 seconds)"),
         (0, "must be more than 0"),
         ("0s", "must be more than 0"),
+        ("-5d", "must be more than 0"),
+        (-5, None),  # the schema's own minimum names a negative number
         ("not a duration", None),  # the schema's pattern reports it
     ],
 )

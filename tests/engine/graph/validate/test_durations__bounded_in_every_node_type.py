@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.core.durations import DURATION, DURATION_KEYWORD, MAX_DURATION_SECONDS
+from engine.core.durations import DURATION_KEYWORD, MAX_DURATION_SECONDS, SIGNED_DURATION
 from engine.graph.nodes.library import all_node_types, get_node_type
 from engine.graph.validate import config_schema, validate_graph, validate_node_config
 from tests.engine.graph.graphs import graph
@@ -67,7 +67,7 @@ def _seconds_fields(schema: Any, field: str) -> Iterator[tuple[str, dict[str, An
     for key, sub in (schema.get("properties") or {}).items():
         path = f"{field}.{key}"
         is_text_duration = any(
-            option.get("pattern") == DURATION.pattern for option in sub.get("anyOf", [])
+            option.get("pattern") == SIGNED_DURATION.pattern for option in sub.get("anyOf", [])
         )
         if is_text_duration or "(seconds)" in str(sub.get("title", "")):
             yield path, sub
@@ -119,6 +119,23 @@ def test_a_timeout_of_zero_names_its_field(
     """A task or wait that times out at once is a mistake, not a plan."""
     problems = validate_node_config(type_name, "n", _with(config, value))
     assert (field, "must be more than 0") in [(p.field, p.message) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("type_name", "config", "message"),
+    [
+        ("flow.delay", {"duration": "-5d"}, "must be at least 0"),
+        ("flow.delay", {"duration": -5}, "must be at least 0"),
+        ("human.approval", {**APPROVAL, "timeout": "-5d"}, "must be more than 0"),
+    ],
+)
+def test_a_negative_duration_is_named_by_its_bound_written_either_way(
+    type_name: str, config: dict[str, Any], message: str
+) -> None:
+    """ "-5d" reads like -5: the side panel posts what was typed, and both get the same words."""
+    field = "config.duration" if "duration" in config else "config.timeout"
+    problems = validate_node_config(type_name, "n", config)
+    assert [(p.field, p.message) for p in problems] == [(field, message)]
 
 
 def test_a_delay_of_zero_is_still_allowed() -> None:
