@@ -30,6 +30,7 @@ from engine.graph.publishing import (
     retire_graph,
 )
 from engine.graph.validate import validate_graph
+from engine.graph.validate.configs import json_type
 from engine.models import GraphVersion
 
 EMPTY_GRAPH: dict[str, Any] = {"nodes": [], "edges": []}
@@ -113,28 +114,39 @@ def check_title(title: Any) -> str:
     return title.strip()
 
 
-def check_parameters(parameters: Any) -> list[dict[str, Any]]:
+_PARAMETER_KEYS = ("name", "title", "default")
+
+
+def check_parameters(parameters: Any, field: str = "parameters") -> list[dict[str, Any]]:
+    """The parameters, each {name, title, default}; an unknown key or a title that is not text
+    is refused naming it, not dropped or converted."""
     if not isinstance(parameters, list):
-        raise DesignerError("a list of {name, title, default}", field="parameters")
+        raise DesignerError("a list of {name, title, default}", field=field)
     seen: set[str] = set()
     cleaned = []
     for index, parameter in enumerate(parameters):
+        at = f"{field}[{index}]"
         name = parameter.get("name") if isinstance(parameter, dict) else None
         if not isinstance(name, str) or not PARAMETER_NAME.match(name):
-            raise DesignerError(
-                "a name of letters, digits and _", field=f"parameters[{index}].name"
-            )
+            raise DesignerError("a name of letters, digits and _", field=f"{at}.name")
         if name in seen:
-            raise DesignerError(f"{name!r} repeats", field=f"parameters[{index}].name")
+            raise DesignerError(f"{name!r} repeats", field=f"{at}.name")
         seen.add(name)
-        cleaned.append(
-            {
-                "name": name,
-                "title": str(parameter.get("title") or name),
-                "default": parameter.get("default"),
-            }
-        )
+        _refuse_unknown_keys(parameter, _PARAMETER_KEYS, at)
+        title = parameter.get("title")
+        if title is not None and not isinstance(title, str):
+            raise DesignerError(f"must be text, not {json_type(title)}", field=f"{at}.title")
+        cleaned.append({"name": name, "title": title or name, "default": parameter.get("default")})
     return cleaned
+
+
+def _refuse_unknown_keys(value: dict[str, Any], known: Sequence[str], field: str) -> None:
+    unknown = [key for key in value if key not in known]
+    if unknown:
+        raise DesignerError(
+            f"unknown key {unknown[0]!r} (known keys: {', '.join(known)})",
+            field=f"{field}.{unknown[0]}",
+        )
 
 
 def create_workflow(
@@ -332,6 +344,21 @@ def _substitute(value: Any, values: dict[str, Any]) -> Any:
     return value
 
 
+# Every key export_document writes, and no other: an unknown key is refused on import.
+_EXPORT_KEYS = (
+    "format",
+    "format_version",
+    "slug",
+    "title",
+    "description",
+    "is_template",
+    "parameters",
+    "compensate_on_cancel",
+    "timeout_seconds",
+    "graph",
+)
+
+
 def export_document(workflow: Workflow) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
@@ -355,18 +382,36 @@ def import_document(
         raise DesignerError(f"not a {EXPORT_FORMAT} export", field="document.format")
     if document.get("format_version") != 1:
         raise DesignerError("only format version 1 is known", field="document.format_version")
+    _refuse_unknown_keys(document, _EXPORT_KEYS, "document")
     if "graph" not in document:
         raise DesignerError("the export has no graph", field="document.graph")
     check_shape(document["graph"], field="document.graph")
+    # Wrong types are refused, not converted: bool("false") is True, str(["a"]) is "['a']".
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        raise DesignerError(
+            f"must be text, not {json_type(description)}", field="document.description"
+        )
+    flags = {"is_template": False, "compensate_on_cancel": True}
+    for key, default in flags.items():
+        flags[key] = document.get(key, default)
+        if not isinstance(flags[key], bool):
+            raise DesignerError(
+                f"must be true or false, not {json_type(flags[key])}", field=f"document.{key}"
+            )
+    try:
+        title = check_title(document.get("title"))
+    except DesignerError as wrong:
+        raise DesignerError(wrong.message, field="document.title") from None
     return create_workflow(
         slug=slug or document.get("slug"),
-        title=document.get("title"),
+        title=title,
         user=user,
-        description=str(document.get("description") or ""),
+        description=description,
         graph=document["graph"],
-        is_template=bool(document.get("is_template")),
-        parameters=document.get("parameters") or [],
-        compensate_on_cancel=document.get("compensate_on_cancel") is not False,
+        is_template=flags["is_template"],
+        parameters=check_parameters(document.get("parameters", []), "document.parameters"),
+        compensate_on_cancel=flags["compensate_on_cancel"],
         timeout_seconds=check_timeout(
             document.get("timeout_seconds"), field="document.timeout_seconds"
         ),

@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.core.context import ChildRun, Reporter, current_logbook, current_reporter, current_step
 from engine.core.definitions import StepCall, WorkflowDefinition
+from engine.core.durations import later
 from engine.core.errors import DefinitionError
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.journal import WaitSpec
@@ -20,7 +21,10 @@ from engine.core.values import JSON
 
 
 def _as_seconds(duration: float | timedelta, what: str) -> float:
-    seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    try:
+        seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    except OverflowError:  # an int past float's range
+        raise DefinitionError(f"{what} of {duration!r} seconds is too long to schedule") from None
     if seconds < 0:
         raise DefinitionError(f"{what} cannot be negative")
     return seconds
@@ -46,7 +50,7 @@ def sleep(duration: float | timedelta, *, name: str = "sleep") -> None:
     """Wait durably; the run holds no worker while it sleeps."""
     context = require_context("sleep()")
     seconds = _as_seconds(duration, "sleep duration")
-    wake_at = context.backend.now() + timedelta(seconds=seconds)
+    wake_at = later(context.backend.now(), seconds, "sleep duration")
     context.sleep_until(wake_at, name)
 
 
@@ -114,7 +118,7 @@ def _wait_spec(
         except ExpressionError as error:
             raise DefinitionError(f"wait_for(filter=...): {error}") from None
     seconds = None if timeout is None else _as_seconds(timeout, "wait timeout")
-    deadline = None if seconds is None else context.backend.now() + timedelta(seconds=seconds)
+    deadline = None if seconds is None else later(context.backend.now(), seconds, "wait timeout")
     return WaitSpec(types, match, filter, deadline), name or "wait:" + "|".join(types), seconds
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.durations import parse_duration
+from engine.core.durations import MAX_DURATION_SECONDS, TOO_LONG, parse_duration
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.triggers import event_type_problem
 
@@ -339,8 +339,11 @@ def _transition_problems(
         problems.append(Problem(transition_id, "event", "an event name: letters, digits, _ . -"))
     if row.get("after") not in (None, ""):
         try:
-            if parse_duration(row["after"]) <= 0:
+            seconds = parse_duration(row["after"])
+            if seconds <= 0:
                 problems.append(Problem(transition_id, "after", "the delay must be more than 0"))
+            elif not seconds <= MAX_DURATION_SECONDS:
+                problems.append(Problem(transition_id, "after", f"the delay {TOO_LONG}"))
         except ValueError as error:
             problems.append(Problem(transition_id, "after", str(error)))
     guard = row.get("guard")

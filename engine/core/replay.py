@@ -8,11 +8,12 @@ workflows by their shapes (engine.core.shapes): their definitions call into it.
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.core.bulkheads import slot_held
 from engine.core.context import ChildRun, StepInfo, run_step_attempt
+from engine.core.durations import later
 from engine.core.errors import (
     Cancelled,
     ChildWorkflowFailed,
@@ -228,7 +229,7 @@ class ExecutionContext:
                     )
                     raise self._failed(StepFailed(step.name, error, attempt), seq) from exc
                 delay = step.retry.wait_after(exc, attempt - deferred, info.idempotency_key)
-                retry_at = self.backend.now() + timedelta(seconds=delay)
+                retry_at = later(self.backend.now(), delay, f"retry wait of {step.name!r}")
                 self.backend.record_step(
                     seq,
                     step.name,
@@ -338,7 +339,7 @@ class ExecutionContext:
                 deadline = (
                     calendar.add(now, timeout_seconds)
                     if calendar is not None
-                    else now + timedelta(seconds=timeout_seconds)
+                    else later(now, timeout_seconds, f"timeout of task {name!r}")
                 )
             entry = self.backend.await_task(
                 seq, name, task_id, deadline, closes, self._take_reports()

@@ -14,7 +14,6 @@ module knows no node type by name.
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from engine.core.api import (
@@ -24,6 +23,7 @@ from engine.core.api import (
     pending_sleep_until,
 )
 from engine.core.definitions import WorkflowDefinition
+from engine.core.durations import later
 from engine.core.errors import RunCancelled, StepFailed, Suspend, WorkflowError
 from engine.core.journal import Position
 from engine.core.running import current_context
@@ -338,7 +338,8 @@ class Interpreter:
         token = Token(state.node, (*state.frame, (state.node, index)))
         if index and state.delay:
             name = f"{step_name(state.node, token.frame)}:delay"
-            pending = pending_sleep_until(now() + timedelta(seconds=state.delay), name=name)
+            wake_at = later(now(), state.delay, f'node "{state.node}", field "delay"')
+            pending = pending_sleep_until(wake_at, name=name)
             self.waiting.append(Waiting(token, Wait(pending), loop_item=True))
             return
         self._follow(token, self.node(state.node).edges.get(state.loop.body, ()), None)

@@ -3,7 +3,9 @@
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
+
+from designer.drafts import create_workflow
 
 PASSWORD = "correct horse battery"
 
@@ -35,6 +37,15 @@ def open_canvas(page: Page, base_url: str, slug: str) -> None:
     # (Only people who may edit get the palette; everyone gets the toolbar.)
     expect(page.get_by_role("toolbar", name="Canvas")).to_be_visible()
     expect(page.locator("html[data-canvas-ready='1']")).to_have_count(1)
+
+
+def open_panel(page: Page, base_url: str, user: str, slug: str, graph: Any, node: str) -> Locator:
+    """The side panel of `node` in a new draft `slug` holding `graph`, open for `user`."""
+    create_workflow(slug=slug, title=slug.title(), user=None, graph=graph)
+    log_in(page, base_url, user)
+    open_canvas(page, base_url, slug)
+    page.get_by_test_id(f"node-{node}").click()
+    return page.locator("#panel")
 
 
 def drag_from_palette(page: Page, title: str, x: float, y: float) -> None:

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from designer.drafts import create_workflow
 from designer.models import Workflow
 from engine.core.errors import StepTimeout
 from engine.core.retry import retry_from_config
-from tests.browser.canvas_helpers import audit, collect_errors, log_in, open_canvas
+from tests.browser.canvas_helpers import audit, collect_errors, open_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,11 +50,7 @@ def panel(page: Page, daphne_server: str, make_user: Any, errors: list[str]) -> 
         ],
         "edges": [],
     }
-    create_workflow(slug="payments", title="Payments", user=None, graph=graph)
-    log_in(page, daphne_server, "dora")
-    open_canvas(page, daphne_server, "payments")
-    page.get_by_test_id("node-charge").click()
-    return page.locator("#panel")
+    return open_panel(page, daphne_server, "dora", "payments", graph, "charge")
 
 
 def test_a_designer_sets_a_breaker_and_a_rate_limit_with_forms(

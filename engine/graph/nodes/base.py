@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.api import Pending
-from engine.core.durations import DURATION_SCHEMA
+from engine.core.durations import DURATION_KEYWORD, DURATION_SCHEMA, MAX_DURATION_SECONDS
 from engine.core.error_kinds import ERROR_KINDS
 from engine.core.expressions import compile_expression
 from engine.core.resilience import NAME_PATTERN
@@ -322,8 +322,9 @@ ERROR_HANDLING_SCHEMA: dict[str, dict[str, Any]] = {
     "timeout": {
         "type": "number",
         "exclusiveMinimum": 0,
+        DURATION_KEYWORD: {"maximum": MAX_DURATION_SECONDS},
         "title": "Timeout (seconds)",
-        "description": "An attempt that runs longer fails (and may be retried).",
+        "description": "An attempt that runs longer fails (and may be retried; at most 365 days).",
     },
     "bulkhead": {
         "type": "object",

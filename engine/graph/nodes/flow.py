@@ -6,7 +6,7 @@ durable API (in the workflow, replayed like any code workflow).
 """
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from engine.core.api import (
@@ -16,7 +16,7 @@ from engine.core.api import (
     pending_wait_for_any,
     start_child,
 )
-from engine.core.durations import DURATION_SCHEMA, parse_duration
+from engine.core.durations import DURATION_SCHEMA, TIMEOUT_SCHEMA, later, parse_duration
 from engine.core.errors import ChildWorkflowFailed, WaitTimeout
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
@@ -50,7 +50,8 @@ def _delay(context: NodeContext) -> NodeResult:
         if moment.tzinfo is None:
             raise ValueError(f'node "{context.node_id}", field "until": give a time zone offset')
     else:
-        moment = now + timedelta(seconds=parse_duration(context.config.get("duration", 0)))
+        seconds = parse_duration(context.config.get("duration", 0))
+        moment = later(now, seconds, f'node "{context.node_id}", field "duration"')
     return NodeResult(output={"until": moment.isoformat()})
 
 
@@ -215,7 +216,7 @@ register(
                         "`item` as they were when the wait began."
                     ),
                 },
-                "timeout": {**DURATION_SCHEMA, "title": "Timeout"},
+                "timeout": {**TIMEOUT_SCHEMA, "title": "Timeout"},
             },
         },
         outputs=("", "timeout"),

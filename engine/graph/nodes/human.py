@@ -5,12 +5,11 @@ reminding, escalating and timing out through engine.core.human's journaled steps
 """
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from engine.core.api import Pending, outcome
 from engine.core.calendar import business_calendar, calendar_problems
-from engine.core.durations import DURATION_SCHEMA, parse_duration
+from engine.core.durations import TIMEOUT_SCHEMA, later, parse_duration
 from engine.core.human import (
     escalate_task,
     expire_task,
@@ -55,7 +54,8 @@ def _open(kind: str) -> Any:
         now = context.scope["now"]
         due_at = None
         if timeout:
-            due_at = calendar.add(now, timeout) if calendar else now + timedelta(seconds=timeout)
+            what = f'node "{context.node_id}", field "timeout"'
+            due_at = calendar.add(now, timeout) if calendar else later(now, timeout, what)
         default_required = len(people.users) if kind == TaskKind.REVIEW else 1
         task = open_task(
             run_id=context.run_id,
@@ -219,8 +219,8 @@ _COMMON = {
     "title": {"type": "string", "title": "Title", "description": "Shown in the inbox; a template."},
     "description": {"type": "string", "title": "Description"},
     "data": {"type": "object", "title": "Details", "description": "Shown to the people deciding."},
-    "timeout": {**DURATION_SCHEMA, "title": "Timeout"},
-    "reminder": {**DURATION_SCHEMA, "title": "Remind after"},
+    "timeout": {**TIMEOUT_SCHEMA, "title": "Timeout"},
+    "reminder": {**TIMEOUT_SCHEMA, "title": "Remind after"},
     "requester": {
         "type": "string",
         "title": "Requester",
@@ -303,7 +303,7 @@ register(
                     "title": "Approvals needed",
                 },
                 "escalate_to": {**PEOPLE_SCHEMA, "title": "Escalate to"},
-                "escalation_timeout": {**DURATION_SCHEMA, "title": "Escalation timeout"},
+                "escalation_timeout": {**TIMEOUT_SCHEMA, "title": "Escalation timeout"},
                 "any_rejection_rejects": {
                     "type": "boolean",
                     "default": True,

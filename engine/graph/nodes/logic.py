@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core.durations import parse_duration
+from engine.core.durations import DURATION_KEYWORD, MAX_DURATION_SECONDS, parse_duration
 from engine.core.expressions import compile_expression, evaluate_condition
 from engine.graph.nodes.base import (
     CheckContext,
@@ -176,6 +176,7 @@ register(
                     "type": "number",
                     "title": "Delay between items (seconds)",
                     "minimum": 0,
+                    DURATION_KEYWORD: {"maximum": MAX_DURATION_SECONDS},
                     "default": 0,
                 },
             },

@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from engine.core.cron import CronError, parse_cron
+from engine.core.durations import DURATION_KEYWORD, MAX_DURATION_SECONDS
 from engine.core.priority import MAX_PRIORITY
 from engine.core.triggers import EVENT_TYPE_PATTERN, reserved_event_type_problem
 from engine.graph.nodes.base import (
@@ -141,6 +142,7 @@ register(
                             "type": "number",
                             "title": "Window (seconds)",
                             "exclusiveMinimum": 0,
+                            DURATION_KEYWORD: {"maximum": MAX_DURATION_SECONDS},
                         },
                         "key": {
                             "type": "string",
@@ -179,6 +181,7 @@ register(
                     "type": "number",
                     "title": "Interval (seconds)",
                     "minimum": 1,
+                    DURATION_KEYWORD: {"maximum": MAX_DURATION_SECONDS},
                 },
                 "timezone": {"type": "string", "title": "Time zone", "default": "UTC"},
                 "input": {"title": "Input", "description": "The input each run starts with."},

@@ -10,9 +10,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
+from engine.core.durations import DURATION_KEYWORD, duration_bound_problem
 from engine.core.expressions import ExpressionError, compile_expression
 from engine.core.resilience import BreakerSpec, RateLimitSpec, ResilienceError
 from engine.core.retry import retry_from_config
@@ -22,6 +23,22 @@ from engine.graph.nodes.base import ERROR_HANDLING_SCHEMA, NodeType, Problem
 from engine.graph.nodes.library import all_node_types
 from engine.outbound.secrets import ONLY_IN_REQUESTS, ONLY_WHOLE, is_whole_reference
 from engine.outbound.secrets import SCOPE_NAME as SECRETS
+
+
+def _duration_bounds(
+    _validator: Any, bounds: Any, instance: Any, _schema: Any
+) -> Iterator[ValidationError]:
+    problem = duration_bound_problem(instance, bounds)
+    if problem is not None:
+        yield ValidationError(problem)
+
+
+# Durations such as `99999999w` match their pattern yet overflow every date: the schema's
+# `x-duration` keyword bounds them in seconds, whichever way they are written.
+# jsonschema's extend() is untyped; what it returns is a Draft202012Validator with one more keyword.
+ConfigValidator: type[Draft202012Validator] = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {DURATION_KEYWORD: _duration_bounds}
+)
 
 # Built once per node type: building a validator costs far more than running it.
 _config_validators: dict[str, tuple[NodeType, Draft202012Validator]] = {}
@@ -131,7 +148,7 @@ def _config_validator(node_type: NodeType) -> Draft202012Validator:
         return cached[1]
     # Schemas are checked against the metaschema by the test suite, not here: it would cost
     # ~5 ms per type on the first validation of every process.
-    validator = Draft202012Validator(config_schema(node_type))
+    validator = ConfigValidator(config_schema(node_type))
     _config_validators[node_type.type] = (node_type, validator)
     return validator
 

@@ -13,7 +13,9 @@ const UNITS: [string, string][] = [
 
 function split(value: unknown): { amount: string; unit: string } {
   if (typeof value === "number") return { amount: String(value), unit: "s" };
-  const found = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(String(value ?? ""));
+  // A sign is read too: "-5d" typed here must come back as -5 days, for the server to name the
+  // field, not as text a number input cannot show (it would empty itself and post nothing).
+  const found = /^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(String(value ?? ""));
   if (!found) return { amount: String(value ?? ""), unit: "s" };
   const unit = found[2] === "ms" ? "s" : (found[2] ?? "s");
   const amount = found[2] === "ms" ? String(Number(found[1]) / 1000) : found[1];
@@ -34,7 +36,9 @@ export function DurationInput({ id, title, value, disabled, onChange }: ControlP
   };
   return (
     <div className="duration-input">
-      <input id={id} type="number" min="0" step="any" inputMode="decimal" value={shown.amount} disabled={disabled} onChange={(event) => save(event.target.value, shown.unit, false)} />
+      {/* No min="0": the browser would block the form's post of -5 without a word; the server's
+          validation names the field instead, as it does for every other bound. */}
+      <input id={id} type="number" step="any" inputMode="decimal" value={shown.amount} disabled={disabled} onChange={(event) => save(event.target.value, shown.unit, false)} />
       <select aria-label={`${title}: unit`} value={shown.unit} disabled={disabled} onChange={(event) => save(shown.amount, event.target.value, true)}>
         {UNITS.map(([unit, label]) => <option key={unit} value={unit}>{label}</option>)}
       </select>
