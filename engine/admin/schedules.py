@@ -19,6 +19,7 @@ from engine.admin.display import local_time, run_change_link
 from engine.admin.priority_field import RunPriorityField
 from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
+from engine.core.schedules import MAX_CATCH_UP_LIMIT
 from engine.inbound.schedules import (
     describe,
     pause,
@@ -76,6 +77,17 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Cron times are read on this zone's clock, daylight saving included.",
     )
     priority = RunPriorityField()
+    # The bound a code declaration has: each fire computes this many fire times.
+    catch_up_limit = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_CATCH_UP_LIMIT,
+        initial=10,
+        help_text=f"How many missed fires 'run each missed fire' runs at most "
+        f"(0\N{EN DASH}{MAX_CATCH_UP_LIMIT}).",
+        error_messages={
+            "max_value": f"the catch-up limit is at most {MAX_CATCH_UP_LIMIT} missed fires",
+        },
+    )
 
     class Meta:
         model = Schedule
@@ -89,7 +101,6 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
             "whichever process fires it.",
             "input": "The JSON input each run starts with ({} when empty); it must match the "
             "workflow's input schema.",
-            "catch_up_limit": "How many missed fires 'run each missed fire' runs at most.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

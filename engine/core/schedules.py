@@ -22,6 +22,7 @@ from engine.core.values import JSON
 
 __all__ = [
     "CATCH_UP_POLICIES",
+    "MAX_CATCH_UP_LIMIT",
     "OVERLAP_POLICIES",
     "ScheduleSpec",
     "cron",
@@ -32,6 +33,9 @@ __all__ = [
 
 OVERLAP_POLICIES = ("skip", "buffer_one", "allow_all", "cancel_previous")
 CATCH_UP_POLICIES = ("skip", "run_once", "run_all")
+# The most missed fires "run each" runs. A fire's catch-up computes this many fire times (and
+# a hundred more to record), so the bound is what keeps one fire cheap for the timer loop.
+MAX_CATCH_UP_LIMIT = 1000
 # Ranges in messages are written with an en dash ("0 to 59" typeset), named to keep ASCII.
 _TO = "\N{EN DASH}"
 
@@ -185,8 +189,8 @@ class ScheduleSpec:
             raise DefinitionError(f"catch_up is one of {', '.join(CATCH_UP_POLICIES)}")
         if isinstance(self.catch_up_limit, bool) or not isinstance(self.catch_up_limit, int):
             raise DefinitionError("catch_up_limit is a whole number")
-        if not 0 <= self.catch_up_limit <= 1000:
-            raise DefinitionError("catch_up_limit is between 0 and 1000")
+        if not 0 <= self.catch_up_limit <= MAX_CATCH_UP_LIMIT:
+            raise DefinitionError(f"catch_up_limit is between 0 and {MAX_CATCH_UP_LIMIT}")
         try:
             json.dumps(self.input)
         except (TypeError, ValueError):
