@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 
 from accounts.roles import Capability, can
 from engine.admin.display import local_time, run_change_link
+from engine.admin.json_input import JSON_INPUT_FIELDS
 from engine.admin.priority_field import RunPriorityField
 from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
@@ -96,7 +97,7 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
             "cron": "Five fields (minute hour day-of-month month day-of-week), e.g. "
             "0 9 * * 1-5, or a shortcut: @hourly, @daily, @weekly, @monthly, @yearly.",
             "interval_seconds": "Instead of cron: every this many seconds, counted from the "
-            "start (or from midnight UTC).",
+            "start (or from midnight UTC); at most 366 days (31622400 seconds).",
             "jitter_seconds": "Delay each fire by up to this many seconds, the same delay "
             "whichever process fires it.",
             "input": "The JSON input each run starts with ({} when empty); it must match the "
@@ -167,6 +168,7 @@ class ScheduleAdmin(KeptByOperators, admin.ModelAdmin[Schedule]):
     """Schedules kept by people here, or declared in code and graphs (then only pausable)."""
 
     form = ScheduleForm
+    formfield_overrides = JSON_INPUT_FIELDS
     list_display = [
         "name",
         "workflow",
@@ -247,7 +249,7 @@ class ScheduleAdmin(KeptByOperators, admin.ModelAdmin[Schedule]):
         except DefinitionError as error:
             return f"None: {error}"
         if not times:
-            return "None: the schedule has ended."
+            return "None: no further fire times (the schedule has ended)."
         items = format_html_join(
             "",
             '<li><time datetime="{}">{}</time></li>',

@@ -35,7 +35,13 @@ from engine.core.cron import (
     zone_of,
 )
 from engine.core.errors import DefinitionError
-from engine.core.schedules import MAX_CATCH_UP_LIMIT, ScheduleSpec, describe
+from engine.core.schedules import (
+    MAX_CATCH_UP_LIMIT,
+    ScheduleSpec,
+    describe,
+    interval_problem,
+    moment_problem,
+)
 from engine.models import (
     ACTIVE_STATUSES,
     CatchUpPolicy,
@@ -139,6 +145,11 @@ def schedule_problems(
             parse_cron(cron)
         except CronError as error:
             problems["cron"] = str(error)
+    elif interval_seconds and (problem := interval_problem(interval_seconds)) is not None:
+        problems["interval_seconds"] = problem
+    for name, moment in (("start_at", start_at), ("end_at", end_at)):
+        if moment is not None and (problem := moment_problem(moment)) is not None:
+            problems[name] = problem
     try:
         zone_of(timezone_name)
     except DefinitionError as error:
