@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from engine.admin.json_input import JSON_INPUT_FIELDS
 from engine.models import (
     DebounceSlot,
     Event,
@@ -65,6 +66,7 @@ class WaitAdmin(admin.ModelAdmin[Wait]):
 
 @admin.register(DebounceSlot)
 class DebounceSlotAdmin(admin.ModelAdmin[DebounceSlot]):
+    formfield_overrides = JSON_INPUT_FIELDS
     list_display = ["workflow", "key", "calls", "first_call_at", "due_at"]
     search_fields = ["workflow", "key"]
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from engine.admin.json_input import JSON_INPUT_FIELDS
 from engine.admin.readonly import ReadOnlyAdmin
 from engine.models import (
     DraftSnapshot,
@@ -37,6 +38,7 @@ class DraftSnapshotAdmin(ReadOnlyAdmin[DraftSnapshot]):
 
 @admin.register(Record)
 class RecordAdmin(admin.ModelAdmin[Record]):
+    formfield_overrides = JSON_INPUT_FIELDS
     list_display = ["collection", "key", "created_at", "updated_at"]
     list_filter = ["collection"]
     search_fields = ["collection", "key"]

@@ -16,9 +16,11 @@ from django.utils.safestring import SafeString
 
 from accounts.roles import Capability, can
 from engine.admin.display import local_time, run_change_link
+from engine.admin.json_input import JSON_INPUT_FIELDS
 from engine.admin.priority_field import RunPriorityField
 from engine.core.definitions import all_workflows
 from engine.core.errors import DefinitionError
+from engine.core.schedules import MAX_CATCH_UP_LIMIT
 from engine.inbound.schedules import (
     describe,
     pause,
@@ -76,6 +78,17 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Cron times are read on this zone's clock, daylight saving included.",
     )
     priority = RunPriorityField()
+    # The bound a code declaration has: each fire computes this many fire times.
+    catch_up_limit = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_CATCH_UP_LIMIT,
+        initial=10,
+        help_text=f"How many missed fires 'run each missed fire' runs at most "
+        f"(0\N{EN DASH}{MAX_CATCH_UP_LIMIT}).",
+        error_messages={
+            "max_value": f"the catch-up limit is at most {MAX_CATCH_UP_LIMIT} missed fires",
+        },
+    )
 
     class Meta:
         model = Schedule
@@ -84,12 +97,11 @@ class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
             "cron": "Five fields (minute hour day-of-month month day-of-week), e.g. "
             "0 9 * * 1-5, or a shortcut: @hourly, @daily, @weekly, @monthly, @yearly.",
             "interval_seconds": "Instead of cron: every this many seconds, counted from the "
-            "start (or from midnight UTC).",
+            "start (or from midnight UTC); at most 366 days (31622400 seconds).",
             "jitter_seconds": "Delay each fire by up to this many seconds, the same delay "
             "whichever process fires it.",
             "input": "The JSON input each run starts with ({} when empty); it must match the "
             "workflow's input schema.",
-            "catch_up_limit": "How many missed fires 'run each missed fire' runs at most.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -156,6 +168,7 @@ class ScheduleAdmin(KeptByOperators, admin.ModelAdmin[Schedule]):
     """Schedules kept by people here, or declared in code and graphs (then only pausable)."""
 
     form = ScheduleForm
+    formfield_overrides = JSON_INPUT_FIELDS
     list_display = [
         "name",
         "workflow",
@@ -236,7 +249,7 @@ class ScheduleAdmin(KeptByOperators, admin.ModelAdmin[Schedule]):
         except DefinitionError as error:
             return f"None: {error}"
         if not times:
-            return "None: the schedule has ended."
+            return "None: no further fire times (the schedule has ended)."
         items = format_html_join(
             "",
             '<li><time datetime="{}">{}</time></li>',

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from engine.admin.json_input import JSON_INPUT_FIELDS
 from engine.admin.priority_field import RunPriorityField
 from engine.inbound.webhook_endpoints import (
     endpoint_problems,
@@ -94,6 +95,7 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
     form = EndpointForm
+    formfield_overrides = JSON_INPUT_FIELDS
     list_display = ["slug", "title", "url", "event_type", "workflow", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["slug", "title", "event_type", "workflow"]

@@ -284,10 +284,15 @@ def next_fire_times(timing: Timing, after: datetime, count: int = 5) -> list[dat
     lower = after
     if timing.start_at is not None and timing.start_at > after:
         lower = timing.start_at - timedelta(microseconds=1)
-    if timing.interval_seconds:
-        found = _interval_after(timing, lower, count)
-    else:
-        found = _cron_after(parse_cron(timing.cron), zone, lower, count, timing.end_at)
+    try:
+        if timing.interval_seconds:
+            found = _interval_after(timing, lower, count)
+        else:
+            found = _cron_after(parse_cron(timing.cron), zone, lower, count, timing.end_at)
+    except OverflowError:
+        # Saved before starts and intervals were bounded: its fire times lie past what a
+        # datetime holds, so it has none that can be computed.
+        return []
     end = timing.end_at
     return [moment.astimezone(zone) for moment in found if end is None or moment <= end][:count]
 
@@ -298,10 +303,13 @@ def previous_fire_times(timing: Timing, before: datetime, count: int = 1) -> lis
     upper = before
     if timing.end_at is not None and timing.end_at < before:
         upper = timing.end_at
-    if timing.interval_seconds:
-        found = _interval_until(timing, upper, count)
-    else:
-        found = _cron_until(parse_cron(timing.cron), zone, upper, count, timing.start_at)
+    try:
+        if timing.interval_seconds:
+            found = _interval_until(timing, upper, count)
+        else:
+            found = _cron_until(parse_cron(timing.cron), zone, upper, count, timing.start_at)
+    except OverflowError:
+        return []  # as in next_fire_times
     start = timing.start_at
     return [moment.astimezone(zone) for moment in found if start is None or moment >= start][:count]
 

@@ -4,7 +4,7 @@ and catch-up policies, and schedules described in words. The cron maths is in en
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.core.cron import (
@@ -22,6 +22,10 @@ from engine.core.values import JSON
 
 __all__ = [
     "CATCH_UP_POLICIES",
+    "EARLIEST_MOMENT",
+    "LATEST_MOMENT",
+    "MAX_CATCH_UP_LIMIT",
+    "MAX_INTERVAL_SECONDS",
     "OVERLAP_POLICIES",
     "ScheduleSpec",
     "cron",
@@ -32,6 +36,31 @@ __all__ = [
 
 OVERLAP_POLICIES = ("skip", "buffer_one", "allow_all", "cancel_previous")
 CATCH_UP_POLICIES = ("skip", "run_once", "run_all")
+# The most missed fires "run each" runs. A fire's catch-up computes this many fire times (and
+# a hundred more to record), so the bound is what keeps one fire cheap for the timer loop.
+MAX_CATCH_UP_LIMIT = 1000
+# An interval of up to a leap year, and starts and ends well inside what a datetime holds: fire
+# times are computed by adding intervals and daylight-saving margins to these, and past them
+# Python's datetime overflows (a 500 on the schedule's own page).
+MAX_INTERVAL_SECONDS = 366 * 86400
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def interval_problem(seconds: int) -> str | None:
+    """Why `seconds` is not an interval the scheduler fires, or None."""
+    if seconds > MAX_INTERVAL_SECONDS:
+        return f"the interval is at most 366 days ({MAX_INTERVAL_SECONDS} seconds)"
+    return None
+
+
+def moment_problem(moment: datetime) -> str | None:
+    """Why an aware start or end is out of the range fire times are computed in, or None."""
+    if not EARLIEST_MOMENT <= moment < LATEST_MOMENT:
+        return f"must be from {EARLIEST_MOMENT.year} to {LATEST_MOMENT.year - 1}"
+    return None
+
+
 # Ranges in messages are written with an en dash ("0 to 59" typeset), named to keep ASCII.
 _TO = "\N{EN DASH}"
 
@@ -173,10 +202,14 @@ class ScheduleSpec:
             parse_cron(self.cron)
         elif not isinstance(self.interval_seconds, int) or self.interval_seconds < 1:
             raise DefinitionError("a schedule's interval is a whole number of seconds, 1 or more")
+        elif (problem := interval_problem(self.interval_seconds)) is not None:
+            raise DefinitionError(f"a schedule's interval: {problem}")
         zone_of(self.timezone)
         for what, moment in (("start", self.start_at), ("end", self.end_at)):
             if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
                 raise DefinitionError(f"a schedule's {what} is an aware datetime")
+            if moment is not None and (problem := moment_problem(moment)) is not None:
+                raise DefinitionError(f"a schedule's {what} {problem}")
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise DefinitionError("a schedule's end comes after its start")
         if self.overlap not in OVERLAP_POLICIES:
@@ -185,8 +218,8 @@ class ScheduleSpec:
             raise DefinitionError(f"catch_up is one of {', '.join(CATCH_UP_POLICIES)}")
         if isinstance(self.catch_up_limit, bool) or not isinstance(self.catch_up_limit, int):
             raise DefinitionError("catch_up_limit is a whole number")
-        if not 0 <= self.catch_up_limit <= 1000:
-            raise DefinitionError("catch_up_limit is between 0 and 1000")
+        if not 0 <= self.catch_up_limit <= MAX_CATCH_UP_LIMIT:
+            raise DefinitionError(f"catch_up_limit is between 0 and {MAX_CATCH_UP_LIMIT}")
         try:
             json.dumps(self.input)
         except (TypeError, ValueError):

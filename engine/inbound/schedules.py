@@ -35,7 +35,13 @@ from engine.core.cron import (
     zone_of,
 )
 from engine.core.errors import DefinitionError
-from engine.core.schedules import ScheduleSpec, describe
+from engine.core.schedules import (
+    MAX_CATCH_UP_LIMIT,
+    ScheduleSpec,
+    describe,
+    interval_problem,
+    moment_problem,
+)
 from engine.models import (
     ACTIVE_STATUSES,
     CatchUpPolicy,
@@ -53,6 +59,7 @@ from engine.runtime.runs import RunStateError, cancel_run, create_run
 
 __all__ = [
     "CronError",
+    "catch_up_limit",
     "describe",
     "fire_due_schedules",
     "fire_moment",
@@ -138,6 +145,11 @@ def schedule_problems(
             parse_cron(cron)
         except CronError as error:
             problems["cron"] = str(error)
+    elif interval_seconds and (problem := interval_problem(interval_seconds)) is not None:
+        problems["interval_seconds"] = problem
+    for name, moment in (("start_at", start_at), ("end_at", end_at)):
+        if moment is not None and (problem := moment_problem(moment)) is not None:
+            problems[name] = problem
     try:
         zone_of(timezone_name)
     except DefinitionError as error:
@@ -222,7 +234,8 @@ def _fire(schedule: Schedule, now: datetime) -> int:
         return 0
     assert schedule.next_fire_at is not None
     first = nominal_time(schedule, schedule.next_fire_at)
-    keep = schedule.catch_up_limit + MISSED_RECORDED
+    limit = catch_up_limit(schedule)
+    keep = limit + MISSED_RECORDED
     later = sorted(n for n in previous_fire_times(schedule, now, keep) if n > first)
     due = later if len(later) >= keep else [first, *later]
     # With jitter the newest nominal time may be past while its fire is still to come.
@@ -240,7 +253,6 @@ def _fire(schedule: Schedule, now: datetime) -> int:
     # Only the newest due fire can be on time; any before it came due while no sweeper ran.
     on_time = due[-1] if fire_moment(schedule, due[-1]) >= now - grace else None
     missed = due[:-1] if on_time is not None else due
-    limit = schedule.catch_up_limit
     to_run: list[datetime]
     if schedule.catch_up == CatchUpPolicy.RUN_ONCE and missed:
         to_run = due[-1:]
@@ -259,6 +271,16 @@ def _fire(schedule: Schedule, now: datetime) -> int:
     schedule.last_fired_at = now
     schedule.save(update_fields=["next_fire_at", "last_fired_at", "buffered_for"])
     return len(due)
+
+
+def catch_up_limit(schedule: Schedule) -> int:
+    """The schedule's catch-up limit, held to 0..MAX_CATCH_UP_LIMIT whatever the row says.
+
+    Forms and declarations refuse more, but a row saved before they did (or written in SQL)
+    may hold any number, and each fire computes that many fire times: unbounded, one fire
+    would take the timer loop hours and gigabytes.
+    """
+    return max(0, min(schedule.catch_up_limit, MAX_CATCH_UP_LIMIT))
 
 
 def _active_runs(schedule: Schedule | OuterRef) -> QuerySet[Run]:

@@ -10,6 +10,7 @@ from django.test import Client
 from engine.graph.publishing import publish_graph
 from engine.graph.validate import validate_graph
 from engine.models import Schedule
+from tests.engine.admin.schedule_forms import schedule_form
 from tests.engine.graph.graphs import graph
 
 pytestmark = pytest.mark.django_db
@@ -19,21 +20,7 @@ AMOUNTS = graph(
     [("start", "trigger.manual", {"input_schema": SCHEMA}), ("done", "flow.end")],
     ["start>done"],
 )
-FORM = {
-    "name": "Daily total",
-    "workflow": "amounts",
-    "cron": "0 9 * * *",
-    "interval_seconds": "",
-    "timezone": "UTC",
-    "start_at_0": "",
-    "start_at_1": "",
-    "end_at_0": "",
-    "end_at_1": "",
-    "jitter_seconds": "0",
-    "overlap": "skip",
-    "catch_up": "run_once",
-    "catch_up_limit": "10",
-}
+FORM = schedule_form(name="Daily total", workflow="amounts", cron="0 9 * * *", timezone="UTC")
 
 
 @pytest.fixture

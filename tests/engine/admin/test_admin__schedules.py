@@ -16,25 +16,17 @@ from django.utils import timezone
 
 from engine.inbound.schedules import fire_due_schedules, save_schedule
 from engine.models import Run, Schedule, ScheduleFire
+from tests.engine.admin.schedule_forms import schedule_form
 
 pytestmark = pytest.mark.django_db
 
-FORM = {
-    "name": "Morning report",
-    "workflow": "test-sequence",
-    "input": '{"steps": 1}',
-    "cron": "0 9 * * 1-5",
-    "interval_seconds": "",
-    "timezone": "Europe/Berlin",
-    "start_at_0": "",
-    "start_at_1": "",
-    "end_at_0": "",
-    "end_at_1": "",
-    "jitter_seconds": "0",
-    "overlap": "skip",
-    "catch_up": "run_once",
-    "catch_up_limit": "10",
-}
+FORM = schedule_form(
+    name="Morning report",
+    workflow="test-sequence",
+    input='{"steps": 1}',
+    cron="0 9 * * 1-5",
+    timezone="Europe/Berlin",
+)
 
 
 @pytest.fixture
