@@ -72,6 +72,7 @@ def load_demo_graphs(user: User | None) -> list[tuple[str, bool]]:
                 title=demo.title,
                 description=demo.description,
                 graph=copy.deepcopy(demo.graph),
+                timeout_seconds=demo.timeout_seconds,
                 user=user,
             )
             publish(workflow, user, note="Demo")

@@ -15,6 +15,8 @@ class DemoGraph:
     title: str
     description: str
     graph: dict[str, Any]
+    timeout_seconds: float | None = None
+    """The workflow's run timeout, as its settings page sets it; None: none."""
 
 
 def node(

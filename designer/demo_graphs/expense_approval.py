@@ -17,8 +17,10 @@ EXPENSE_APPROVAL = DemoGraph(
     description=(
         "Human in the loop: a manager from the approvers group decides; above 1000 the VP "
         f"(user {VP_USER}) must approve too. A reminder goes out after a day; without a "
-        "decision in three days the request times out. Every path ends saying how it ended."
+        "decision in three days the request times out. Every path ends saying how it ended. "
+        "The whole run must end within a week (its run timeout, on the settings page)."
     ),
+    timeout_seconds=7 * 24 * 3600,
     graph=laid_out(
         [
             node(

@@ -81,6 +81,10 @@ def test_load_demo_publishes_each_demo_once_and_leaves_edits_alone(settings) -> 
     versions = GraphVersion.objects.filter(workflow__in=SLUGS)
     assert sorted(versions.values_list("workflow", "number")) == sorted((s, 1) for s in SLUGS)
     assert {version.author.username for version in versions if version.author} == {"admin"}
+    # The expense approval shows the canvas's run timeout: a week, kept by its version too.
+    expense = versions.get(workflow="canvas-expense-approval")
+    assert expense.timeout_seconds == Workflow.objects.get(slug=expense.workflow).timeout_seconds
+    assert expense.timeout_seconds == 7 * 24 * 3600
 
     payment = Workflow.objects.get(slug="canvas-payment")
     edited = {**payment.draft, "nodes": payment.draft["nodes"][:1], "edges": []}
