@@ -3,8 +3,10 @@ this process, keep the session's other workers off it meanwhile."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
+from kombu import Producer
 
 from config.celery import app as celery_app
 from tests.processes import workers_on
@@ -35,3 +37,20 @@ def others_stop_consuming() -> Iterator[None]:
     yield
     if others:
         celery_app.control.add_consumer(settings.STEPWISE_QUEUE, destination=others, reply=True)
+
+
+@contextmanager
+def broker_messages() -> Iterator[list[str]]:
+    """The names of the tasks published meanwhile (still published: the broker is real)."""
+    sent: list[str] = []
+    publish = Producer.publish
+
+    def counting(self: Producer, body: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str((kwargs.get("headers") or {}).get("task", "")))
+        return publish(self, body, *args, **kwargs)
+
+    Producer.publish = counting  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        Producer.publish = publish  # type: ignore[method-assign]

@@ -5,8 +5,6 @@ admin's lists, the monitor's page and the API still answer, and the steps that u
 keep their own declaration. Before, one such row made every one of them a 500 and failed every
 step that used any breaker or rate limit."""
 
-from typing import Any
-
 import pytest
 from django.test import Client
 
@@ -21,12 +19,6 @@ from engine.resilience.definitions import (
 pytestmark = pytest.mark.django_db
 
 BROKEN_KEYS = ["{{ input.customer ", "{{ }}"]
-
-
-@pytest.fixture
-def staff(client: Client, make_user: Any) -> Client:
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.mark.parametrize("key", BROKEN_KEYS)

@@ -13,12 +13,6 @@ from engine.models import Bulkhead, WorkflowCap
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client: Client, make_user: Any) -> Client:
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
-
-
 def added(staff: Client, name: str) -> Any:
     return staff.post(
         "/admin/engine/bulkhead/add/", {"name": name, "max_concurrent": "3", "description": ""}

@@ -5,7 +5,6 @@ number of rows (the usage is read once per page, not once per row)."""
 import re
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -27,12 +26,6 @@ from engine.resilience.rate_limits import acquire
 from engine.runtime.runs import start_run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client: Client, make_user: Any) -> Client:
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
 
 
 def listing(client: Client, path: str) -> tuple[str, int]:

@@ -15,9 +15,7 @@ from engine.models import LimitSource, Run, Timer, WorkflowCap
 from engine.resilience.priorities import ADMITTED, HELD
 from engine.runtime.runs import cancel_run, create_run
 from engine.runtime.sweepers import fire_due_timers
-from tests.engine.runtime.test_step_budget__one_statement_and_one_commit_per_step import (
-    broker_messages,
-)
+from tests.queues import broker_messages
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

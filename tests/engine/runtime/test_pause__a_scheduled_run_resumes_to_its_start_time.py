@@ -11,9 +11,7 @@ from django.utils import timezone
 from engine.models import RunStatus, Timer, TimerKind
 from engine.runtime.runs import pause_run, resume_run, start_run
 from engine.runtime.sweepers import fire_due_timers
-from tests.engine.runtime.test_step_budget__one_statement_and_one_commit_per_step import (
-    broker_messages,
-)
+from tests.queues import broker_messages
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

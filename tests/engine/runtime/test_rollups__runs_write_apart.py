@@ -10,9 +10,7 @@ upserts under a lock timeout.
 
 from datetime import timedelta
 
-import psycopg
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from engine.models import RunRollup, StepRollup
@@ -25,6 +23,7 @@ from engine.runtime.rollups import (
     step_values,
 )
 from engine.runtime.runs import start_run
+from tests.connections import second_connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -45,13 +44,6 @@ def attempt_of(run_id: int) -> list[object]:
     )
     assert values is not None
     return values
-
-
-def second_connection() -> psycopg.Connection:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("prepare_threshold", None)
-    return psycopg.connect(**params)
 
 
 def test_runs_after_each_other_add_to_rows_that_do_not_lock_each_other() -> None:

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-import psycopg
 import pytest
 from django.db import connection
 from django.db.models import Sum
@@ -28,6 +27,7 @@ from engine.runtime.at_once import begin_deadline_at_once
 from engine.runtime.runs import cancel_run, start_run
 from engine.runtime.sweepers import fire_due_timers
 from engine.tasks import advance_run
+from tests.connections import second_connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -90,13 +90,6 @@ def test_arming_again_changes_nothing() -> None:
     assert Run.objects.get(pk=run.pk).deadline_at == first
     timers = Timer.objects.filter(run=run)
     assert list(timers.values_list("kind", "due_at")) == [(TimerKind.RUN_TIMEOUT, first)]
-
-
-def second_connection() -> psycopg.Connection:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("prepare_threshold", None)
-    return psycopg.connect(**params)
 
 
 @contextmanager

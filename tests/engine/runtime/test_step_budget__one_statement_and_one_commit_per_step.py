@@ -9,20 +9,16 @@ budget of its own. A second statement per step (a lock, a read of what the run h
 written apart) or a transaction block around each step fails here.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
-from kombu import Producer
 
 from engine.models import Run, RunRollup, RunStatus, StepRecord
 from engine.runtime.fence import UNFLUSHED_COMMIT
 from engine.runtime.runs import start_run
 from engine.tasks import advance_run
+from tests.queues import broker_messages
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -35,23 +31,6 @@ PER_RUN_STATEMENTS = 1
 """Besides the statements that write steps: taking the lease, which reads the run's row and
 whether it has a journal (a run starting has none to read). The ending's one statement writes
 the last step too (engine.runtime.at_once)."""
-
-
-@contextmanager
-def broker_messages() -> Iterator[list[str]]:
-    """The names of the tasks published meanwhile (still published: the broker is real)."""
-    sent: list[str] = []
-    publish = Producer.publish
-
-    def counting(self: Producer, body: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(str((kwargs.get("headers") or {}).get("task", "")))
-        return publish(self, body, *args, **kwargs)
-
-    Producer.publish = counting  # type: ignore[method-assign]
-    try:
-        yield sent
-    finally:
-        Producer.publish = publish  # type: ignore[method-assign]
 
 
 def advance_counting(steps: int, *, progress: bool = False) -> tuple[list[str], list[str]]:
