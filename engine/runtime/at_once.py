@@ -194,15 +194,17 @@ def _ending_sql(
         f"rolled AS ({upsert_sql(RunRollup._meta.db_table, RUN_KEYS, RUN_ADDED, from_rows='ended')}"
         " RETURNING 1)",
     ]
+    # The chain's last link says whether it all happened; `dropped` is a branch off it (a run
+    # may end with its timer skipped, or already gone).
+    last = "rolled"
     if with_deadline:
         ctes.append(f"dropped AS ({drop_run_timeout_sql('ended')})")
     if with_step:
         ctes.append(f"inserted AS ({insert_head()} FROM rolled RETURNING 1)")
+        last = "inserted"
     if with_step_rollup:
         ctes.append(f"counted AS ({step_upsert_sql('inserted')} RETURNING 1)")
-    # The chain's last link says whether it all happened; `dropped` is a branch off it (a
-    # run may end with its timer skipped, or already gone).
-    last = next(cte for cte in reversed(ctes) if not cte.startswith("dropped ")).split(" ", 1)[0]
+        last = "counted"
     return f"WITH {', '.join(ctes)} SELECT 1 FROM {last}"  # noqa: S608
 
 

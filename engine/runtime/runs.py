@@ -350,7 +350,7 @@ def request_cancel(
                 # It stops undoing at its next compensation with work to do.
                 _hand_to_the_advancer(run, replace(told, undo=False).as_error())
             else:
-                finish_run(run, _cancel_ends(run), error=_ended_by(told), stopped_at=None)
+                finish_run(run, RunStatus(told.status), error=_ended_by(told), stopped_at=None)
         return
     if compensate is None:
         compensate = _undoes_on_cancel(run, step_running=held)
@@ -389,11 +389,6 @@ def _hand_to_the_advancer(run: Run, error: dict[str, Any]) -> None:
     run.status, run.error = RunStatus.CANCELLING, error
     advance_on_commit(run.pk)
     send_on_commit(run_changed, run_id=run.pk, workflow=run.workflow, status=run.status)
-
-
-def _cancel_ends(run: Run) -> RunStatus:
-    error = run.error if isinstance(run.error, dict) else {}
-    return RunStatus.TIMED_OUT if error.get("type") == "RunTimeout" else RunStatus.CANCELLED
 
 
 def _undoes_on_cancel(run: Run, *, step_running: bool = False) -> bool:
